@@ -1,0 +1,200 @@
+"""Frozen descriptions of a chip. Built only by `archsim.config.load_hardware` (the YAML boundary).
+
+A `Hardware` is an ordered tuple of memory levels, outermost first (DRAM/HBM/flash → global buffer →
+local buffers/registers), plus compute units attached to levels. The accelerator kind is a field;
+differences in timing are captured by pure functions keyed by `ComputeUnit.type`, never by classes.
+All quantities are SI with the unit in the name (bytes, Hz, seconds, pJ, W, mm²).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "KINDS", "MEMORY_KINDS", "UNIT_TYPES", "DramTiming", "MemoryLevel", "ComputeUnit",
+    "Interconnect", "FpgaResources", "Source", "Hardware",
+]
+
+KINDS = ("pim", "fpga", "npu", "mcu", "gpu", "cpu")
+MEMORY_KINDS = ("dram", "hbm", "gddr", "lpddr", "sram", "register", "flash", "bram", "uram", "cache")
+OFF_CHIP_KINDS = ("dram", "hbm", "gddr", "lpddr", "flash")
+UNIT_TYPES = ("systolic", "vector", "pim_bank", "dsp_array", "scalar_core", "sm")
+
+
+@dataclass(frozen=True, slots=True)
+class DramTiming:
+    """DRAM organisation and timing. Timing parameters are in DRAM clock cycles of `tck_s`."""
+    channels: int
+    ranks: int
+    bank_groups: int
+    banks_per_group: int
+    rows: int
+    row_size_bytes: int          # page size per bank, per channel
+    bus_width_bits: int          # per channel
+    burst_length: int
+    tck_s: float
+    data_rate: int = 2           # transfers per tCK (2 = DDR; GDDR6 is often described per WCK)
+    cl: int = 0
+    trcd: int = 0
+    trp: int = 0
+    tras: int = 0
+    tccd_s: int = 0
+    tccd_l: int = 0
+    trrd_s: int = 0
+    trrd_l: int = 0
+    tfaw: int = 0
+    twr: int = 0
+    trtp: int = 0
+    trefi: int = 0
+    trfc: int = 0
+    act_energy_pj: float = 0.0       # one ACT+PRE pair, per bank
+    refresh_energy_pj: float = 0.0   # one REF command, per rank
+
+    @property
+    def banks_per_channel(self) -> int:
+        return self.ranks * self.bank_groups * self.banks_per_group
+
+    @property
+    def capacity_bytes(self) -> int:
+        return self.channels * self.banks_per_channel * self.rows * self.row_size_bytes
+
+    @property
+    def burst_bytes(self) -> int:
+        return self.bus_width_bits * self.burst_length // 8
+
+    @property
+    def peak_bandwidth_bytes_per_s(self) -> float:
+        """Pin bandwidth: channels × bus width × transfers per second."""
+        return self.channels * self.bus_width_bits / 8 * self.data_rate / self.tck_s
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryLevel:
+    name: str
+    kind: str
+    size_bytes: int
+    bandwidth_bytes_per_s: float            # sustained peak between this level and the next inner one
+    read_energy_pj_per_byte: float
+    write_energy_pj_per_byte: float
+    ports: int = 1
+    banks: int = 1
+    latency_s: float = 0.0
+    leakage_w: float = 0.0
+    wait_states: int = 0                    # flash wait states at the core clock (MCU)
+    dram: DramTiming | None = None
+    holds: tuple[str, ...] = ()             # roles this level may hold: weight, activation, kv_cache; () = any
+    area_mm2: float = 0.0
+
+    @property
+    def off_chip(self) -> bool:
+        return self.kind in OFF_CHIP_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeUnit:
+    """A compute resource. `macs_per_cycle` maps dtype name → MACs per cycle per instance.
+
+    `shape` is (rows, cols) for systolic/dsp arrays, (lanes,) for vector/pim_bank/scalar units.
+    `attached_to` names the memory level it reads operands from. `ops` lists op kinds it runs
+    (empty = every kind its type can run)."""
+    name: str
+    type: str
+    count: int
+    freq_hz: float
+    shape: tuple[int, ...]
+    macs_per_cycle: tuple[tuple[str, float], ...]
+    attached_to: str
+    dataflows: tuple[str, ...] = ()
+    ops: tuple[str, ...] = ()
+    pipeline_depth: int = 0
+    initiation_interval: int = 1
+    launch_overhead_s: float = 0.0
+    energy_pj_per_mac: tuple[tuple[str, float], ...] = ()
+    area_mm2: float = 0.0
+
+    def macs_per_cycle_for(self, dtype: str) -> float:
+        table = dict(self.macs_per_cycle)
+        if dtype in table:
+            return table[dtype]
+        for alias in _DTYPE_FALLBACK.get(dtype, ()):
+            if alias in table:
+                return table[alias]
+        return 0.0
+
+    def peak_macs_per_s(self, dtype: str) -> float:
+        return self.count * self.macs_per_cycle_for(dtype) * self.freq_hz
+
+
+_DTYPE_FALLBACK = {
+    "bf16": ("fp16",), "fp16": ("bf16",), "int4": ("int8",), "int2": ("int4", "int8"),
+    "ternary": ("int2", "int4", "int8"), "fp8": ("int8", "fp16", "bf16"), "tf32": ("fp32",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Interconnect:
+    name: str
+    bandwidth_bytes_per_s: float
+    latency_s: float = 0.0
+    energy_pj_per_bit: float = 0.0
+    links: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FpgaResources:
+    dsp: int
+    bram36: int
+    uram: int
+    lut: int
+    ff: int
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a number comes from. `assumption=True` marks a documented guess."""
+    id: str
+    text: str
+    assumption: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Hardware:
+    name: str
+    kind: str
+    freq_hz: float
+    tech_node_nm: float
+    levels: tuple[MemoryLevel, ...]
+    compute: tuple[ComputeUnit, ...]
+    interconnect: tuple[Interconnect, ...] = ()
+    static_power_w: float = 0.0
+    idle_power_w: float = 0.0
+    area_mm2: float = 0.0
+    fpga: FpgaResources | None = None
+    sources: tuple[Source, ...] = ()
+    description: str = ""
+    file: str = ""
+    version: int = 1
+
+    def level(self, name: str) -> MemoryLevel:
+        for lv in self.levels:
+            if lv.name == name:
+                return lv
+        raise KeyError(name)
+
+    def level_index(self, name: str) -> int:
+        for i, lv in enumerate(self.levels):
+            if lv.name == name:
+                return i
+        raise KeyError(name)
+
+    def unit(self, name: str) -> ComputeUnit:
+        for cu in self.compute:
+            if cu.name == name:
+                return cu
+        raise KeyError(name)
+
+    @property
+    def off_chip(self) -> MemoryLevel:
+        return self.levels[0]
+
+    def peak_macs_per_s(self, dtype: str) -> float:
+        return sum(cu.peak_macs_per_s(dtype) for cu in self.compute)

@@ -1,0 +1,1 @@
+"""Hardware descriptions shipped with archsim (YAML data, one file per chip)."""
