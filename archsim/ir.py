@@ -17,7 +17,7 @@ import networkx as nx
 
 __all__ = [
     "DTYPE_BITS", "Role", "OpKind", "Tensor", "Operand", "Op", "OpGraph", "new_graph", "add_op",
-    "ops_in_order", "graph_totals", "GraphTotals", "dtype_bits",
+    "ops_in_order", "graph_totals", "GraphTotals", "dtype_bits", "summary_table",
 ]
 
 #: Storage bits per element by dtype name. "int2"/"ternary" are 2-bit packed (MatMul-free weights).
@@ -224,3 +224,25 @@ def graph_totals(graph: OpGraph) -> GraphTotals:
         weight_bytes=sum(t.size_bytes for t in weights.values()), activation_bytes=act,
         kv_cache_bytes=sum(t.size_bytes for t in kv.values()), ops=n,
     )
+
+
+def summary_table(graph: OpGraph, limit: int | None = None) -> str:
+    """A plain-text table of ops (name, kind, layer, MACs, FLOPs, bytes) in topological order,
+    followed by the graph totals. `limit` keeps the first `limit` op rows."""
+    rows = [("op", "kind", "layer", "macs", "flops", "bytes")]
+    for i, op in enumerate(ops_in_order(graph)):
+        if limit is not None and i >= limit:
+            rows.append(("...", "", "", "", "", ""))
+            break
+        rows.append((op.name, op.kind.value, str(op.layer), f"{op.macs:,}", f"{op.flops:,}",
+                     f"{op.total_bytes:,}"))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    t = graph_totals(graph)
+    lines.append("")
+    lines.append(f"params {t.params:,}  active {t.active_params:,}  ops {t.ops:,}  macs {t.macs:,}  "
+                 f"flops {t.flops:,}")
+    lines.append(f"weight_bytes {t.weight_bytes:,}  activation_bytes {t.activation_bytes:,}  "
+                 f"kv_cache_bytes {t.kv_cache_bytes:,}")
+    return "\n".join(lines)

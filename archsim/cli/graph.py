@@ -1,0 +1,71 @@
+"""`archsim graph MODEL`: lower a model at one phase and print its ops and totals."""
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("graph", help="lower a model to its operator graph and print per-op rows",
+                       description="MODEL is a zoo name (see `archsim models`), a path to a Hugging Face "
+                                   "config.json, or a path to an .onnx file.")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--phase", default="prefill", choices=("prefill", "decode", "encode"),
+                   help="inference phase (encoder-only models always encode)")
+    p.add_argument("--batch", type=int, default=1, help="sequences (or images) per batch")
+    p.add_argument("--seq", type=int, default=None, help="tokens per sequence (prefill / encode)")
+    p.add_argument("--context", type=int, default=None, help="positions attended to in decode")
+    p.add_argument("--dtype", default=None,
+                   help="one dtype for everything (fp32, bf16, fp16, int8, int4, int2/2bit) or "
+                        "weights=int4,activations=int8,kv=fp16")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a hyperparameter (layers, hidden, heads, ...); repeatable")
+    p.add_argument("--limit", type=int, default=None, help="print at most this many op rows")
+    p.add_argument("--json", action="store_true", help="print JSON (totals and every op)")
+    return p
+
+
+def _overrides(items: list[str]) -> dict | None:
+    from archsim.errors import ModelError
+    out: dict[str, object] = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        if not eq:
+            raise ModelError(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            value: object = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[key.strip()] = value
+    return out or None
+
+
+def graph_json(graph) -> dict:
+    """The JSON form of a graph: totals plus one row per op (deterministic order)."""
+    from archsim.ir import graph_totals, ops_in_order
+    t = graph_totals(graph)
+    meta = graph.graph
+    return {
+        "model": meta.get("model"), "family": meta.get("family"), "phase": meta.get("phase"),
+        "batch": meta.get("batch"), "seq": meta.get("seq"), "context": meta.get("context"),
+        "dtypes": meta.get("dtypes"), "params": t.params, "active_params": t.active_params,
+        "macs": t.macs, "flops": t.flops, "weight_bytes": t.weight_bytes,
+        "activation_bytes": t.activation_bytes, "kv_cache_bytes": t.kv_cache_bytes,
+        "ops": [{"name": op.name, "kind": op.kind.value, "layer": op.layer, "macs": op.macs,
+                 "flops": op.flops, "bytes": op.total_bytes} for op in ops_in_order(graph)],
+    }
+
+
+def run(args) -> int:
+    from archsim.ir import summary_table
+    from workloads import build_graph
+    graph = build_graph(args.model, phase=args.phase, batch=args.batch, seq=args.seq, context=args.context,
+                        dtypes=args.dtype, overrides=_overrides(args.set))
+    if args.json:
+        print(json.dumps(graph_json(graph), indent=1, sort_keys=True))
+    else:
+        meta = graph.graph
+        print(f"{meta['model']}  phase={meta['phase']} batch={meta['batch']} seq={meta['seq']} "
+              f"context={meta['context']} dtypes={meta.get('dtypes')}")
+        print(summary_table(graph, args.limit))
+    return 0

@@ -1,0 +1,128 @@
+"""`build_graph`, `list_models`, `model_config`: the workloads stage's public entry points."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from archsim.errors import ModelError
+from archsim.ir import OpGraph, new_graph
+from .config import ModelConfig, apply_overrides
+from .dtypes import Dtypes, resolve_dtypes
+from .families.decoder import lower_decoder
+from .families.efficientformer import lower_efficientformer
+from .families.encoder import lower_encoder
+from .families.mamba import lower_mamba
+from .families.recurrent import lower_gla, lower_matmulfree
+from .families.t5 import lower_t5
+from .families.vision import lower_swin, lower_vit, vit_tokens
+from .lowering import Lowering
+from .phases import Phase, resolve_phase
+from .zoo import ZOO, zoo_config
+
+__all__ = ["build_graph", "list_models", "model_config", "ModelRow", "lower_config"]
+
+_LOWER = {
+    "decoder": lower_decoder, "encoder": lower_encoder, "vit": lower_vit, "swin": lower_swin,
+    "efficientformer": lower_efficientformer, "t5": lower_t5, "mamba": lower_mamba, "gla": lower_gla,
+    "matmulfree": lower_matmulfree,
+}
+#: the phase that touches every weight of a family (T5's encode and decode each skip a stack)
+_FULL_PHASE = {"t5": "prefill"}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRow:
+    name: str
+    family: str
+    params: int
+    active_params: int
+    phases: tuple[str, ...]
+
+
+def model_config(model: str) -> ModelConfig:
+    """The hyperparameters of a zoo name (incl. `mcuformer:...`) or a config.json path."""
+    if model.endswith(".onnx"):
+        raise ModelError(f"{model}: an ONNX graph has no ModelConfig; use build_graph")
+    path = Path(model)
+    if path.is_dir() and (path / "config.json").is_file():
+        path = path / "config.json"
+    if path.suffix == ".json":
+        from .hf_config import load_hf_config
+        return load_hf_config(path)
+    if path.is_file():
+        raise ModelError(f"{model}: not a model file; give a Hugging Face config.json or an .onnx file")
+    return zoo_config(model)
+
+
+def _phase_for(cfg: ModelConfig, phase: str, batch, seq, context) -> Phase:
+    if cfg.family in ("vit", "swin", "efficientformer") and phase == "encode":
+        tokens = vit_tokens(cfg) if cfg.family == "vit" else 0
+        if seq is not None and tokens and seq != tokens:
+            raise ModelError(f"{cfg.name}: seq {seq} does not match the {tokens} tokens of a "
+                             f"{cfg.image[0]}×{cfg.image[1]} image with {cfg.patch}-pixel patches; "
+                             "leave seq unset or change image/patch")
+        seq = tokens or 1
+    return resolve_phase(cfg.name, cfg.phases, phase, batch, seq, context, cfg.max_positions)
+
+
+def lower_config(cfg: ModelConfig, ph: Phase, dtypes: Dtypes) -> tuple[OpGraph, Lowering]:
+    """Trace `cfg` at phase `ph` into a fresh graph (no meta beyond the basics)."""
+    graph = new_graph(model=cfg.name, family=cfg.family, phase=ph.name, batch=ph.batch, seq=ph.seq,
+                      context=ph.context)
+    lw = Lowering(graph, dtypes, cfg.matmul_weight_dtype)
+    _LOWER[cfg.family](lw, cfg, ph)
+    return graph, lw
+
+
+@lru_cache(maxsize=256)
+def _param_counts(cfg: ModelConfig) -> tuple[int, int, tuple[tuple[str, int], ...]]:
+    """(params, active params, params by usage) from a minimal trace of the weight-complete phase."""
+    phase = _FULL_PHASE.get(cfg.family, cfg.phases[0])
+    ph = _phase_for(cfg, phase, 1, None if phase == "encode" else 1, None)
+    _, lw = lower_config(cfg, ph, Dtypes())
+    total, active = lw.params()
+    return total, active, tuple(lw.params_by_usage().items())
+
+
+def build_graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | None = None,
+                context: int | None = None, dtypes: dict | str | None = None,
+                overrides: dict | None = None) -> OpGraph:
+    """Lower `model` (zoo name, config.json path or .onnx path) at one inference phase.
+
+    Encoder-only models (BERT, ViT, Swin, ...) run `encode`; asking them for `prefill` is taken as
+    `encode`. Graph meta: model, family, phase, batch, seq, context, params, active_params, dtypes,
+    params_by_usage, weight_bytes_total (all weights incl. idle experts) and idle_weight_bytes.
+    """
+    if not isinstance(model, str) or not model:
+        raise ModelError(f"model must be a zoo name or a file path (got {model!r})")
+    kinds = resolve_dtypes(dtypes)
+    if model.endswith(".onnx"):
+        from .onnx_import import import_onnx
+        return import_onnx(model, batch=batch, seq=seq, dtypes=kinds, overrides=overrides)
+    cfg = apply_overrides(model_config(model), overrides, f"{model}: overrides")
+    if phase == "prefill" and cfg.phases == ("encode",):
+        phase = "encode"
+    ph = _phase_for(cfg, phase, batch, seq, context)
+    graph, lw = lower_config(cfg, ph, kinds)
+    params, active, by_usage = _param_counts(cfg)
+    full = _FULL_PHASE.get(cfg.family)
+    if full and full != ph.name:  # this phase skips some weights; size storage from a full trace
+        _, lw = lower_config(cfg, _phase_for(cfg, full, 1, 1, None), kinds)
+    total_bytes, idle_bytes = lw.weight_storage_bytes()
+    graph.graph.update(
+        params=params, active_params=active, dtypes=kinds.as_meta(), params_by_usage=dict(by_usage),
+        weight_bytes_total=total_bytes, idle_weight_bytes=idle_bytes,
+    )
+    return graph
+
+
+@lru_cache(maxsize=1)
+def list_models() -> tuple[ModelRow, ...]:
+    """Every zoo model (and the MCUFormer default point) with its parameter counts."""
+    rows = []
+    for name in list(ZOO) + ["mcuformer"]:
+        cfg = zoo_config(name)
+        params, active, _ = _param_counts(cfg)
+        rows.append(ModelRow(name, cfg.family, params, active, cfg.phases))
+    return tuple(rows)
