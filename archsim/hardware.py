@@ -83,6 +83,8 @@ class MemoryLevel:
     dram: DramTiming | None = None
     holds: tuple[str, ...] = ()             # roles this level may hold: weight, activation, kv_cache; () = any
     area_mm2: float = 0.0
+    instances: int = 1                      # identical copies (e.g. one shared memory per GPU SM); size_bytes is
+                                            # per copy, bandwidth_bytes_per_s the total over all copies
 
     @property
     def off_chip(self) -> bool:
@@ -110,6 +112,7 @@ class ComputeUnit:
     launch_overhead_s: float = 0.0
     energy_pj_per_mac: tuple[tuple[str, float], ...] = ()
     area_mm2: float = 0.0
+    placement: str = ""                     # pim_bank only: bank | bank_group | buffer_die
 
     def macs_per_cycle_for(self, dtype: str) -> float:
         table = dict(self.macs_per_cycle)
@@ -173,6 +176,7 @@ class Hardware:
     description: str = ""
     file: str = ""
     version: int = 1
+    tdp_w: float = 0.0                      # thermal design power (GPU/CPU baselines)
 
     def level(self, name: str) -> MemoryLevel:
         for lv in self.levels:

@@ -1,0 +1,126 @@
+"""`archsim hw list | show NAME|FILE | validate FILE...` — the hardware library and its checker."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["add_parser", "run", "summary_rows"]
+
+_DTYPES = ("int8", "bf16", "fp16", "fp32")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("hw", help="list, show and validate hardware descriptions",
+                              description="List the hardware library, show one description, or validate YAML files.")
+    sub = p.add_subparsers(dest="hw_command", metavar="ACTION")
+    ls = sub.add_parser("list", help="table of the shipped descriptions")
+    ls.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    show = sub.add_parser("show", help="show one description (library name or YAML file)")
+    show.add_argument("name", metavar="NAME|FILE")
+    show.add_argument("--yaml", action="store_true", help="print the fully resolved YAML")
+    val = sub.add_parser("validate", help="check YAML files; exit 0 if all are valid, 2 otherwise")
+    val.add_argument("files", nargs="+", metavar="FILE")
+    return p
+
+
+def summary_rows(names=None) -> list[dict]:
+    """One row per description: name, kind, peak ops/s by dtype, memory sizes, off-chip bandwidth."""
+    from archsim.config import list_hardware, load_hardware
+    rows = []
+    for name in names or list_hardware():
+        hw = load_hardware(name)
+        rows.append({
+            "name": hw.name, "kind": hw.kind,
+            "peak_ops_per_s": {d: 2 * hw.peak_macs_per_s(d) for d in _DTYPES if hw.peak_macs_per_s(d) > 0},
+            "off_chip_bytes": hw.off_chip.size_bytes,
+            "on_chip_bytes": sum(lv.size_bytes * lv.instances for lv in hw.levels[1:]),
+            "off_chip_bandwidth_bytes_per_s": hw.off_chip.bandwidth_bytes_per_s,
+            "levels": [lv.name for lv in hw.levels],
+        })
+    return rows
+
+
+def _ops(value: float) -> str:
+    for unit, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6)):
+        if value >= scale:
+            return f"{value / scale:.3g}{unit}"
+    return f"{value:.3g}"
+
+
+def _list(args) -> int:
+    from archsim.units import format_quantity
+    rows = summary_rows()
+    if args.json:
+        print(json.dumps(rows, indent=2, sort_keys=True))
+        return 0
+    header = ("name", "kind", *(f"{d} ops/s" for d in _DTYPES), "on-chip", "off-chip", "off-chip BW")
+    table = [header]
+    for r in rows:
+        peak = r["peak_ops_per_s"]
+        table.append((r["name"], r["kind"], *(_ops(peak[d]) if d in peak else "-" for d in _DTYPES),
+                      format_quantity(r["on_chip_bytes"], "bytes"), format_quantity(r["off_chip_bytes"], "bytes"),
+                      format_quantity(r["off_chip_bandwidth_bytes_per_s"], "bandwidth")))
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def _show(args) -> int:
+    from archsim.config import dump_hardware, load_hardware
+    from archsim.units import format_quantity
+    hw = load_hardware(args.name)
+    if args.yaml:
+        sys.stdout.write(dump_hardware(hw))
+        return 0
+    print(f"{hw.name} ({hw.kind}) — {hw.description}" if hw.description else f"{hw.name} ({hw.kind})")
+    print(f"  file: {hw.file}; clock {format_quantity(hw.freq_hz, 'frequency')}; {hw.tech_node_nm:g} nm")
+    print("  memory (outermost first):")
+    for lv in hw.levels:
+        copies = f" x{lv.instances}" if lv.instances > 1 else ""
+        dram = f"; DRAM {lv.dram.channels} ch x {lv.dram.banks_per_channel} banks" if lv.dram else ""
+        print(f"    {lv.name:<16} {lv.kind:<8} {format_quantity(lv.size_bytes, 'bytes')}{copies}, "
+              f"{format_quantity(lv.bandwidth_bytes_per_s, 'bandwidth')}, {lv.read_energy_pj_per_byte:.3g} pJ/B{dram}")
+    print("  compute:")
+    for cu in hw.compute:
+        rates = ", ".join(f"{d} {_ops(2 * cu.peak_macs_per_s(d))}ops/s" for d, _ in cu.macs_per_cycle)
+        print(f"    {cu.name:<16} {cu.type:<11} {cu.count} x {list(cu.shape)} @ "
+              f"{format_quantity(cu.freq_hz, 'frequency')} on {cu.attached_to}: {rates}")
+    if hw.fpga is not None:
+        f = hw.fpga
+        print(f"  fpga resources: {f.dsp} DSP, {f.bram36} BRAM36, {f.uram} URAM, {f.lut} LUT, {f.ff} FF")
+    if hw.tdp_w or hw.idle_power_w or hw.static_power_w:
+        print(f"  power: tdp {hw.tdp_w:g} W, idle {hw.idle_power_w:g} W, static {hw.static_power_w:g} W")
+    print("  sources:")
+    for s in hw.sources:
+        print(f"    [{s.id}]{' (assumption)' if s.assumption else ''} {s.text}")
+    return 0
+
+
+def _validate(args) -> int:
+    from archsim.config import load_hardware
+    from archsim.errors import ConfigError
+    failed = False
+    for path in args.files:
+        try:
+            hw = load_hardware(path)
+        except ConfigError as exc:
+            failed = True
+            for problem in exc.problems:
+                print(f"archsim: error: {problem}", file=sys.stderr)
+            continue
+        print(f"{path}: ok ({hw.name}, {hw.kind}, {len(hw.levels)} levels, {len(hw.compute)} compute units)")
+    return 2 if failed else 0
+
+
+def run(args) -> int:
+    action = getattr(args, "hw_command", None)
+    if action == "list":
+        return _list(args)
+    if action == "show":
+        return _show(args)
+    if action == "validate":
+        return _validate(args)
+    print("usage: archsim hw {list,show,validate} ...", file=sys.stderr)
+    return 2

@@ -1,0 +1,226 @@
+"""The YAML boundary: hardware descriptions in, frozen `Hardware` out.
+
+    load_hardware("h200-sxm")                          # a library name (a file stem in hwconfigs/)
+    load_hardware("my-chip.yaml", {"memory.gbuf.size": "2 MiB", "compute.pe.shape": [64, 64],
+                                   "dram.channels": 16})
+    list_hardware() -> ["a100-80gb", ...]; hardware_path(name) -> Path; dump_hardware(hw) -> YAML text
+
+Every problem in a file (syntax, duplicate or unknown keys, bad units, wrong types, inconsistent
+values) is collected and raised as one `ConfigError` whose lines read
+`FILE:LINE: path.to.key: problem (got X); hint`. The schema is in docs/hardware-schema.md.
+
+`base: NAME-OR-PATH` reuses another description: mappings merge key by key, and the lists
+`memory`, `compute`, `interconnect` (by `name`) and `sources` (by `id`) merge entry by entry, new
+entries appended. `overrides` are dotted paths applied after merging and before validation; a list
+entry is addressed by its name (`memory.gbuf.size`) and `dram.X` means the first DRAM timing block.
+Overriding a DRAM geometry key (channels, banks, rows, row_size, bus_width, tCK, …) re-derives that
+level's size and bandwidth from the timing block unless the same overrides set them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+import os
+
+from archsim.config_build import build_hardware
+from archsim.config_dump import dump_hardware
+from archsim.config_yaml import LocList, LocMap, read_yaml, where
+from archsim.errors import ConfigError, Problem, did_you_mean
+from archsim.hardware import Hardware
+
+__all__ = ["load_hardware", "parse_hardware", "list_hardware", "dump_hardware", "hardware_path",
+           "library_dir"]
+
+_NAMED_LISTS = {"memory": "name", "compute": "name", "interconnect": "name", "sources": "id"}
+_OVERRIDES = "<overrides>"
+
+
+def library_dir() -> Path:
+    """The folder of the shipped descriptions (the `hwconfigs` package data)."""
+    import hwconfigs
+    return Path(hwconfigs.__file__).resolve().parent
+
+
+def list_hardware() -> list[str]:
+    """Names of the shipped descriptions, sorted."""
+    return sorted(p.stem for p in library_dir().glob("*.yaml"))
+
+
+def hardware_path(name: str | os.PathLike) -> Path:
+    """Path of a library name or an existing file; ConfigError with did-you-mean otherwise."""
+    text = os.fspath(name)
+    path = Path(text)
+    if path.suffix in (".yaml", ".yml") or os.sep in text or "/" in text:
+        if path.is_file():
+            return path
+        if path.suffix in (".yaml", ".yml") and (library_dir() / path.name).is_file() and not path.parent.parts:
+            return library_dir() / path.name
+        raise ConfigError([Problem(text, None, "", "no such file")])
+    candidate = library_dir() / f"{text}.yaml"
+    if candidate.is_file():
+        return candidate
+    names = list_hardware()
+    hint = did_you_mean(text, names) or f"known: {', '.join(names)}"
+    raise ConfigError([Problem("<hardware>", None, "", f"unknown hardware {text!r}", hint=hint)])
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _merge(base, over):
+    if isinstance(base, LocMap) and isinstance(over, LocMap):
+        out = LocMap(base, at=over.at)
+        out.lines = dict(base.lines)
+        for key, value in over.items():
+            if key in _NAMED_LISTS and isinstance(base.get(key), LocList) and isinstance(value, LocList):
+                out[key] = _merge_named(base[key], value, _NAMED_LISTS[key])
+            else:
+                out[key] = _merge(base.get(key), value) if key in base else value
+            out.lines[key] = over.lines[key]
+        return out
+    return over
+
+
+def _merge_named(base: LocList, over: LocList, id_key: str) -> LocList:
+    out = LocList(base, at=over.at)
+    out.lines = dict(base.lines)
+    index = {m.get(id_key): i for i, m in enumerate(base) if isinstance(m, LocMap) and isinstance(m.get(id_key), str)}
+    for j, item in enumerate(over):
+        key = item.get(id_key) if isinstance(item, LocMap) else None
+        if isinstance(key, str) and key in index:
+            out[index[key]] = _merge(base[index[key]], item)
+        else:
+            out.append(item)
+            out.lines[len(out) - 1] = over.lines[j]
+    return out
+
+
+def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem]) -> LocMap | None:
+    return _read_text(path.read_text(encoding="utf-8"), _display(path), path.parent, chain, problems)
+
+
+def _read_text(text: str, shown: str, folder: Path, chain: tuple[Path, ...], problems: list[Problem]):
+    data, found = read_yaml(text, shown)
+    problems += found
+    if data is None or "base" not in data:
+        return data
+    ref = data["base"]
+    file, line = where(data, "base")
+    if not isinstance(ref, str) or not ref:
+        problems.append(Problem(file, line, "base", "must be the name or path of another description", got=repr(ref)))
+        return data
+    local = (folder / ref) if ref.endswith((".yaml", ".yml")) else None
+    try:
+        base_path = local if local is not None and local.is_file() else hardware_path(ref)
+    except ConfigError as exc:
+        problems.append(Problem(file, line, "base", "unknown base description", got=repr(ref), hint=exc.problems[0].hint))
+        return data
+    if base_path.resolve() in chain:
+        problems.append(Problem(file, line, "base", "descriptions refer to each other in a loop", got=repr(ref)))
+        return data
+    base = _read(base_path, chain + (base_path.resolve(),), problems)
+    return data if base is None else _merge(base, data)
+
+
+def _located(value):
+    if isinstance(value, dict):
+        out = LocMap({k: _located(v) for k, v in value.items()}, at=(_OVERRIDES, None))
+        out.lines = {k: (_OVERRIDES, None) for k in value}
+        return out
+    if isinstance(value, (list, tuple)):
+        out = LocList([_located(v) for v in value], at=(_OVERRIDES, None))
+        out.lines = {i: (_OVERRIDES, None) for i in range(len(value))}
+        return out
+    return value
+
+
+def _child(node, segment: str):
+    if isinstance(node, LocMap):
+        return node.get(segment)
+    if isinstance(node, LocList):
+        for item in node:
+            if isinstance(item, LocMap) and segment in (item.get("name"), item.get("id")):
+                return item
+        if segment.isdigit() and int(segment) < len(node):
+            return node[int(segment)]
+    return None
+
+
+def _apply_overrides(data: LocMap, overrides: dict, problems: list[Problem]) -> None:
+    for dotted, value in overrides.items():
+        parts = str(dotted).split(".")
+        node = data
+        if parts[0] == "dram" and "dram" not in data:
+            levels = data.get("memory") if isinstance(data.get("memory"), LocList) else []
+            node = next((m for m in levels if isinstance(m, LocMap) and isinstance(m.get("dram"), LocMap)), None)
+            if node is None:
+                problems.append(Problem(_OVERRIDES, None, dotted, "no memory level has a DRAM timing block"))
+                continue
+        for i, part in enumerate(parts[:-1]):
+            child = _child(node, part)
+            if not isinstance(child, (LocMap, LocList)):
+                options = [m.get("name") for m in node if isinstance(m, LocMap)] if isinstance(node, LocList) else list(node)
+                hint = did_you_mean(part, [str(o) for o in options]) or f"choose from {', '.join(map(str, options))}"
+                problems.append(Problem(_OVERRIDES, None, dotted, f"no entry {'.'.join(parts[:i + 1])!r}", hint=hint))
+                break
+            node = child
+        else:
+            if not isinstance(node, LocMap):
+                problems.append(Problem(_OVERRIDES, None, dotted, "cannot set a list entry by position"))
+                continue
+            node[parts[-1]] = _located(value)
+            node.lines[parts[-1]] = (_OVERRIDES, None)
+            if parts[-1] in _GEOMETRY:
+                _rederive(data, node, overrides)
+
+
+#: DRAM keys that change capacity or pin bandwidth; overriding one re-derives the level's size and
+#: bandwidth from the timing block unless the same overrides set them too.
+_GEOMETRY = ("channels", "ranks", "bank_groups", "banks", "rows", "row_size", "bus_width", "tCK", "data_rate")
+
+
+def _rederive(data: LocMap, block: LocMap, overrides: dict) -> None:
+    levels = data.get("memory") if isinstance(data.get("memory"), LocList) else []
+    level = next((m for m in levels if isinstance(m, LocMap) and m.get("dram") is block), None)
+    if level is None:
+        return
+    name = level.get("name")
+    for key in ("size", "bandwidth", "bytes_per_cycle"):
+        if key in level and f"memory.{name}.{key}" not in overrides:
+            del level[key]
+
+
+def _finish(data: LocMap | None, problems: list[Problem], overrides: dict | None, file: str) -> Hardware:
+    if data is not None and overrides:
+        _apply_overrides(data, overrides, problems)
+    if problems:
+        raise ConfigError(problems)
+    hw, found = build_hardware(data)
+    if found or hw is None:
+        order = {}
+        for p in found:
+            order.setdefault(p.file, len(order))
+        raise ConfigError(sorted(found, key=lambda p: (order[p.file], p.line or 0)))
+    import dataclasses
+    return dataclasses.replace(hw, file=file)
+
+
+def load_hardware(name_or_path: str | os.PathLike, overrides: dict | None = None) -> Hardware:
+    """Load a library name or a YAML file into a validated `Hardware`; raises ConfigError."""
+    if isinstance(name_or_path, Hardware):
+        return name_or_path if not overrides else parse_hardware(dump_hardware(name_or_path), name_or_path.file, overrides)
+    path = hardware_path(name_or_path)
+    problems: list[Problem] = []
+    data = _read(path, (path.resolve(),), problems)
+    return _finish(data, problems, overrides, _display(path))
+
+
+def parse_hardware(text: str, file: str = "<text>", overrides: dict | None = None) -> Hardware:
+    """Like `load_hardware` for YAML text; a `base:` path is resolved against the working directory."""
+    problems: list[Problem] = []
+    data = _read_text(text, file, Path.cwd(), (), problems)
+    return _finish(data, problems, overrides, file)

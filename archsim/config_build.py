@@ -1,0 +1,336 @@
+"""Turn a merged hardware description (LocMap) into a `Hardware`, collecting every problem
+(private helper of `archsim.config`; the schema is documented in docs/hardware-schema.md)."""
+from __future__ import annotations
+
+import math
+
+from archsim import energy
+from archsim.config_check import check_hardware
+from archsim.config_fields import (
+    BAD, Checker, boolean, choice, choices, cycles, int_list, integer, number, quantity, text, text_list,
+)
+from archsim.config_yaml import LocList, LocMap
+from archsim.energy_tables import DRAM_PJ_PER_BIT, MAC_45NM_PJ
+from archsim.hardware import (
+    KINDS, MEMORY_KINDS, UNIT_TYPES, ComputeUnit, DramTiming, FpgaResources, Hardware, Interconnect,
+    MemoryLevel, Source,
+)
+from archsim.ir import DTYPE_BITS, OpKind
+
+__all__ = ["build_hardware", "TOP_KEYS", "LEVEL_KEYS", "DRAM_KEYS", "COMPUTE_KEYS"]
+
+TOP_KEYS = ("version", "name", "kind", "description", "base", "clock", "technology", "memory", "compute",
+            "interconnect", "power", "area", "fpga", "sources", "source", "notes")
+LEVEL_KEYS = ("name", "kind", "size", "bandwidth", "bytes_per_cycle", "read_energy", "write_energy",
+              "energy", "width", "ports", "banks", "instances", "latency", "leakage", "wait_states", "dram",
+              "holds", "area", "memory_type", "source", "notes")
+DRAM_TIMINGS = ("CL", "tRCD", "tRP", "tRAS", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "tFAW", "tWR", "tRTP",
+                "tREFI", "tRFC")
+DRAM_KEYS = ("channels", "ranks", "bank_groups", "banks", "rows", "row_size", "bus_width", "burst_length",
+             "tCK", "data_rate") + DRAM_TIMINGS + ("act_energy", "refresh_energy", "source", "notes")
+COMPUTE_KEYS = ("name", "type", "count", "clock", "shape", "lanes", "macs_per_cycle", "dataflows", "ops",
+                "attached_to", "placement", "pipeline_depth", "initiation_interval", "launch_overhead",
+                "energy_per_mac", "area", "source", "notes")
+LINK_KEYS = ("name", "bandwidth", "latency", "energy", "links", "source", "notes")
+POWER_KEYS = ("static", "idle", "tdp", "source", "notes")
+FPGA_KEYS = ("dsp", "bram36", "uram", "lut", "ff", "source", "notes")
+SOURCE_KEYS = ("id", "text", "assumption", "covers")
+DATAFLOWS = ("ws", "os", "is", "rs")
+DATAFLOW_ALIASES = {"weight_stationary": "ws", "output_stationary": "os", "input_stationary": "is",
+                    "row_stationary": "rs"}
+PLACEMENTS = ("bank", "bank_group", "buffer_die")
+ROLES = ("weight", "activation", "kv_cache")
+MEMORY_TYPES = tuple(k for k in DRAM_PJ_PER_BIT if not k.endswith("_write"))
+
+
+def _label(item, index: int, section: str) -> str:
+    name = item.get("name") if isinstance(item, LocMap) else None
+    return f"{section}.{name}" if isinstance(name, str) and name else f"{section}[{index}]"
+
+
+def _items(ck: Checker, data: LocMap, section: str, required: bool):
+    value = data.get(section)
+    if value is None:
+        if required:
+            ck.take(data, section, "", text, required=True)
+        return []
+    if not isinstance(value, LocList) or (required and not value):
+        ck.add(data, section, section, "must be a non-empty list" if required else "must be a list",
+               got="a mapping" if isinstance(value, LocMap) else repr(value))
+        return []
+    out = []
+    for i, item in enumerate(value):
+        path = _label(item, i, section)
+        if not isinstance(item, LocMap):
+            ck.add(value, i, path, "each entry must be a mapping of keys", got=repr(item))
+            continue
+        out.append((path, item))
+    return out
+
+
+def _cycles(value, tck_s: float):
+    if isinstance(value, tuple):
+        return math.ceil(value[1] / tck_s - 1e-9)
+    return value
+
+
+def _dram(ck: Checker, m: LocMap, path: str, kind: str):
+    ck.keys(m, DRAM_KEYS, path)
+    take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
+    v = {k: take(k, integer(1), required=True) for k in ("channels", "banks", "rows", "burst_length")}
+    v["ranks"] = take("ranks", integer(1), default=1)
+    v["bank_groups"] = take("bank_groups", integer(1), default=1)
+    v["data_rate"] = take("data_rate", integer(1), default=2)
+    v["row_size"] = take("row_size", quantity("bytes"), required=True)
+    v["bus_width"] = take("bus_width", quantity("bits", allow_bare=True), required=True)
+    tck = take("tCK", quantity("time"), required=True)
+    timings = {k: take(k, cycles, default=0) for k in DRAM_TIMINGS}
+    act = take("act_energy", quantity("energy", positive=False), default=None)
+    ref = take("refresh_energy", quantity("energy", positive=False), default=None)
+    if BAD in v.values() or tck is BAD or BAD in timings.values() or act is BAD or ref is BAD:
+        return BAD
+    t = {k: _cycles(x, tck) for k, x in timings.items()}
+    return DramTiming(
+        channels=v["channels"], ranks=v["ranks"], bank_groups=v["bank_groups"], banks_per_group=v["banks"],
+        rows=v["rows"], row_size_bytes=v["row_size"], bus_width_bits=v["bus_width"],
+        burst_length=v["burst_length"], tck_s=tck, data_rate=v["data_rate"], cl=t["CL"], trcd=t["tRCD"],
+        trp=t["tRP"], tras=t["tRAS"], tccd_s=t["tCCD_S"], tccd_l=t["tCCD_L"], trrd_s=t["tRRD_S"],
+        trrd_l=t["tRRD_L"], tfaw=t["tFAW"], twr=t["tWR"], trtp=t["tRTP"], trefi=t["tREFI"], trfc=t["tRFC"],
+        act_energy_pj=energy.act_pre_energy_pj(kind) if act is None else act,
+        refresh_energy_pj=energy.refresh_energy_pj(kind) if ref is None else ref,
+    )
+
+
+def _energy_per_byte(ck: Checker, m: LocMap, key: str, path: str, width_bytes):
+    """pJ per byte from 'X pJ/bit', 'X pJ/B' or, with `width`, 'X pJ' per access."""
+    value = m.get(key)
+    if isinstance(value, str) and value.strip().endswith(("pJ", "nJ", "fJ")) and "/" not in value:
+        per_access = ck.take(m, key, path, quantity("energy", positive=False))
+        if per_access is BAD:
+            return BAD
+        if not width_bytes:
+            ck.add(m, key, f"{path}.{key}", "energy per access needs the access 'width' of the level",
+                   got=repr(value), hint="add 'width: 64 bit', or write the energy per bit, e.g. '7.5 pJ/bit'")
+            return BAD
+        return per_access / width_bytes
+    return ck.take(m, key, path, quantity("energy_per_byte", positive=False))
+
+
+def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
+    ck.keys(m, LEVEL_KEYS, path)
+    take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
+    name = take("name", text, required=True)
+    kind = take("kind", choice(MEMORY_KINDS), required=True)
+    dram = None
+    if m.get("dram") is not None:
+        block = ck.mapping(m, "dram", f"{path}.dram", m["dram"])
+        if block is not None and kind is not BAD:
+            if kind not in ("dram", "hbm", "gddr", "lpddr"):
+                ck.add(m, "dram", f"{path}.dram", "a DRAM timing block needs a DRAM level",
+                       got=f"kind {kind}", hint="use kind dram, hbm, gddr or lpddr")
+                dram = BAD
+            else:
+                dram = _dram(ck, block, f"{path}.dram", kind)
+        elif block is None:
+            dram = BAD
+    size = take("size", quantity("bytes"), required=dram is None)
+    if size is None and dram not in (None, BAD):
+        size = dram.capacity_bytes
+    bandwidth = take("bandwidth", quantity("bandwidth"))
+    per_cycle = take("bytes_per_cycle", number())
+    if bandwidth is None and per_cycle is None:
+        if dram is BAD:
+            bandwidth = BAD
+        elif dram is not None:
+            bandwidth = float(f"{dram.peak_bandwidth_bytes_per_s:.12g}")
+        else:
+            ck.add(m, None, f"{path}.bandwidth", "missing required field",
+                   hint="give 'bandwidth' (e.g. '4.8 TB/s') or 'bytes_per_cycle' (at the chip clock)")
+            bandwidth = BAD
+    elif bandwidth is None and per_cycle is not BAD:
+        bandwidth = per_cycle * clock_hz if clock_hz not in (None, BAD) else BAD
+    elif bandwidth is not None and per_cycle is not None:
+        ck.add(m, "bytes_per_cycle", f"{path}.bytes_per_cycle", "give either 'bandwidth' or 'bytes_per_cycle'")
+    width = take("width", quantity("bytes"))
+    both = _energy_per_byte(ck, m, "energy", path, width) if "energy" in m else None
+    read = _energy_per_byte(ck, m, "read_energy", path, width) if "read_energy" in m else both
+    write = _energy_per_byte(ck, m, "write_energy", path, width) if "write_energy" in m else read
+    memory_type = take("memory_type", choice(MEMORY_TYPES))
+    if memory_type and kind not in (BAD, "dram", "hbm", "gddr", "lpddr"):
+        ck.add(m, "memory_type", f"{path}.memory_type", "only DRAM levels have a memory type", got=f"kind {kind}")
+    fields = dict(
+        ports=take("ports", integer(1), default=1), banks=take("banks", integer(1), default=1),
+        instances=take("instances", integer(1), default=1),
+        latency_s=take("latency", quantity("time", positive=False), default=0.0),
+        leakage_w=take("leakage", quantity("power", positive=False), default=0.0),
+        wait_states=take("wait_states", integer(0), default=0),
+        holds=take("holds", choices(ROLES), default=()),
+        area_mm2=take("area", quantity("area", positive=False), default=0.0),
+    )
+    take("source", text_list)
+    take("notes", text)
+    needed = (name, kind, size, bandwidth, read, write, dram, memory_type, width) + tuple(fields.values())
+    if BAD in needed or node_nm is BAD:
+        return None
+    if read is None:
+        if memory_type:
+            read = energy.dram_energy_pj_per_byte(memory_type)
+            write = read
+        else:
+            # a banked array is read one bank at a time: price the access by the bank's size
+            read = energy.level_energy_pj_per_byte(kind, max(1, size // fields["banks"]), node_nm)
+            write = read if write is None else write
+    return MemoryLevel(name=name, kind=kind, size_bytes=size, bandwidth_bytes_per_s=bandwidth,
+                       read_energy_pj_per_byte=read, write_energy_pj_per_byte=write, dram=dram, **fields)
+
+
+def _dtype_map(ck: Checker, m: LocMap, key: str, path: str, reader):
+    value = m.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, LocMap) or not value:
+        ck.add(m, key, f"{path}.{key}", "must be a mapping of dtype → value, e.g. {int8: 256}",
+               got=repr(value) if not isinstance(value, LocList) else "a list")
+        return BAD
+    out, ok = [], True
+    for dtype in value:
+        if dtype not in DTYPE_BITS:
+            from archsim.errors import did_you_mean
+            ck.add(value, dtype, f"{path}.{key}.{dtype}", "unknown dtype",
+                   hint=did_you_mean(dtype, DTYPE_BITS) or f"choose from {', '.join(DTYPE_BITS)}")
+            ok = False
+            continue
+        parsed = ck.take(value, dtype, f"{path}.{key}", reader, required=True)
+        ok = ok and parsed is not BAD
+        out.append((dtype, parsed))
+    return tuple(out) if ok else BAD
+
+
+def _compute(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
+    ck.keys(m, COMPUTE_KEYS, path)
+    take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
+    name = take("name", text, required=True)
+    type_ = take("type", choice(UNIT_TYPES), required=True)
+    shape = take("shape", int_list)
+    lanes = take("lanes", integer(1))
+    if shape is None and lanes is None:
+        ck.add(m, None, f"{path}.shape", "missing required field", hint="give 'shape: [rows, cols]' or 'lanes: N'")
+        shape = BAD
+    elif shape is None and lanes is not BAD:
+        shape = (lanes,)
+    elif lanes is not None:
+        ck.add(m, "lanes", f"{path}.lanes", "give either 'shape' or 'lanes'")
+    macs = _dtype_map(ck, m, "macs_per_cycle", path, number())
+    if macs == ():
+        ck.add(m, None, f"{path}.macs_per_cycle", "missing required field", hint="e.g. 'macs_per_cycle: {int8: 256}'")
+        macs = BAD
+    energy_map = _dtype_map(ck, m, "energy_per_mac", path, quantity("energy"))
+    unit_clock = take("clock", quantity("frequency"), default=clock_hz)
+    fields = dict(
+        count=take("count", integer(1), default=1),
+        attached_to=take("attached_to", text, required=True),
+        dataflows=take("dataflows", choices(DATAFLOWS, DATAFLOW_ALIASES), default=()),
+        ops=take("ops", choices(tuple(k.value for k in OpKind)), default=()),
+        placement=take("placement", choice(PLACEMENTS), default=""),
+        pipeline_depth=take("pipeline_depth", integer(0), default=0),
+        initiation_interval=take("initiation_interval", integer(1), default=1),
+        launch_overhead_s=take("launch_overhead", quantity("time", positive=False), default=0.0),
+        area_mm2=take("area", quantity("area", positive=False), default=0.0),
+    )
+    take("source", text_list)
+    take("notes", text)
+    if type_ not in (BAD, "systolic", "dsp_array") and fields["dataflows"]:
+        ck.add(m, "dataflows", f"{path}.dataflows", "only systolic and dsp_array units have dataflows",
+               got=f"type {type_}")
+    if type_ != "pim_bank" and fields["placement"]:
+        ck.add(m, "placement", f"{path}.placement", "only pim_bank units have a placement", got=f"type {type_}")
+    needed = (name, type_, shape, macs, energy_map, unit_clock, node_nm) + tuple(fields.values())
+    if BAD in needed or unit_clock is None:
+        return None
+    if type_ in ("systolic", "dsp_array") and len(shape) != 2:
+        ck.add(m, "shape", f"{path}.shape", f"a {type_} unit needs shape [rows, cols]", got=list(shape))
+        return None
+    given = dict(energy_map)
+    unpriced = [d for d, _ in macs if d not in given and d not in MAC_45NM_PJ]
+    if unpriced:
+        ck.add(m, "macs_per_cycle", f"{path}.energy_per_mac", f"no default MAC energy for {', '.join(unpriced)}",
+               hint="give 'energy_per_mac: {DTYPE: X pJ}'")
+        return None
+    energy_pj = tuple((d, given.get(d, energy.mac_energy_pj(d, node_nm))) for d, _ in macs)
+    energy_pj += tuple((d, e) for d, e in energy_map if d not in dict(macs))
+    return ComputeUnit(name=name, type=type_, freq_hz=unit_clock, shape=shape, macs_per_cycle=macs,
+                       energy_pj_per_mac=energy_pj, **fields)
+
+
+def _link(ck: Checker, path: str, m: LocMap):
+    ck.keys(m, LINK_KEYS, path)
+    take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
+    v = dict(name=take("name", text, required=True), bandwidth_bytes_per_s=take("bandwidth", quantity("bandwidth"),
+             required=True), latency_s=take("latency", quantity("time", positive=False), default=0.0),
+             energy_pj_per_bit=take("energy", quantity("energy_per_byte", positive=False), default=0.0),
+             links=take("links", integer(1), default=1))
+    take("source", text_list)
+    take("notes", text)
+    if BAD in v.values():
+        return None
+    v["energy_pj_per_bit"] /= 8
+    return Interconnect(**v)
+
+
+def _source(ck: Checker, path: str, m: LocMap):
+    ck.keys(m, SOURCE_KEYS, path)
+    take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
+    v = dict(id=take("id", text, required=True), text=take("text", text, required=True),
+             assumption=take("assumption", boolean, default=False))
+    take("covers", text_list)
+    return None if BAD in v.values() else Source(**v)
+
+
+def _block(ck: Checker, data: LocMap, key: str, allowed):
+    block = ck.mapping(data, key, key, data.get(key))
+    if block is not None:
+        ck.keys(block, allowed, key)
+    return block
+
+
+def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
+    """Validate a merged description; returns (Hardware or None, problems)."""
+    ck = Checker()
+    ck.keys(data, TOP_KEYS, "")
+    take = lambda key, reader, required=False, default=None: ck.take(data, key, "", reader, required, default)
+    version = take("version", integer(1), required=True)
+    if version not in (BAD, 1):
+        ck.add(data, "version", "version", "unsupported schema version", got=version, hint="this archsim reads version 1")
+    name = take("name", text, required=True)
+    kind = take("kind", choice(KINDS), required=True)
+    clock = take("clock", quantity("frequency"), required=True)
+    node = take("technology", quantity("length"), required=True)
+    description = take("description", text, default="")
+    take("base", text)
+    take("source", text_list)
+    take("notes", text)
+    levels = [_level(ck, p, m, clock, node) for p, m in _items(ck, data, "memory", True)]
+    units = [_compute(ck, p, m, clock, node) for p, m in _items(ck, data, "compute", True)]
+    links = [_link(ck, p, m) for p, m in _items(ck, data, "interconnect", False)]
+    sources = [_source(ck, p, m) for p, m in _items(ck, data, "sources", True)]
+    power = _block(ck, data, "power", POWER_KEYS)
+    pw = {k: ck.take(power, k, "power", quantity("power", positive=False), default=0.0) if power else 0.0
+          for k in ("static", "idle", "tdp")}
+    area = take("area", quantity("area", positive=False), default=0.0)
+    fpga_block = _block(ck, data, "fpga", FPGA_KEYS)
+    fpga = None
+    if fpga_block is not None:
+        r = {k: ck.take(fpga_block, k, "fpga", integer(0), required=True) for k in ("dsp", "bram36", "uram", "lut", "ff")}
+        fpga = None if BAD in r.values() else FpgaResources(**r)
+    if kind == "fpga" and "fpga" not in data:
+        ck.add(data, None, "fpga", "missing required field", hint="an FPGA description lists its resources (dsp, bram36, uram, lut, ff)")
+    scalars = (version, name, kind, clock, node, description, area) + tuple(pw.values())
+    if ck.problems or BAD in scalars or None in levels or None in units or None in links or None in sources:
+        check_hardware(ck, data, levels, units, sources)
+        return None, ck.problems
+    hw = Hardware(name=name, kind=kind, freq_hz=clock, tech_node_nm=node, levels=tuple(levels),
+                  compute=tuple(units), interconnect=tuple(links), static_power_w=pw["static"],
+                  idle_power_w=pw["idle"], tdp_w=pw["tdp"], area_mm2=area, fpga=fpga, sources=tuple(sources),
+                  description=description, version=version)
+    check_hardware(ck, data, levels, units, sources)
+    return (None if ck.problems else hw), ck.problems

@@ -1,0 +1,181 @@
+"""Energy and area per action, Accelergy style: the engine counts actions, this module prices them.
+
+`energy_from_counts(ActionCounts, EnergyTable) -> EnergyBreakdown` is the one pricing step.
+`table_for(hw)` builds the per-action table of a `Hardware` (action names below); the numbers come
+from each level's and unit's energy fields, which the loader fills from the sourced defaults here
+when a description leaves them out (`archsim.energy_tables` lists every value and its source).
+
+Action names: `LEVEL.read` and `LEVEL.write` (per byte), `LEVEL.activate` and `LEVEL.refresh` (per
+command, DRAM levels), `UNIT.mac.DTYPE` (per MAC), `UNIT.operand_read` (per byte a PIM unit reads
+inside the DRAM, priced by its placement: bank / bank_group / buffer_die), `LINK.transfer` (per byte).
+
+**Technology scaling rule** (assumption, documented): dynamic energy ∝ C·V², with capacitance ∝
+feature size. `scale_energy(e45, node) = e45 × (node / 45) × (Vdd(node) / 0.9)²`, Vdd from
+`NOMINAL_VDD` (interpolated). Area scales ∝ (node / 45)².
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+
+from archsim.energy_tables import (
+    DRAM_ACT_PRE_PJ, DRAM_PJ_PER_BIT, DRAM_REFRESH_PJ, FLASH_READ_PJ_PER_BYTE, MAC_45NM_PJ,
+    MAC_AREA_45NM_UM2, NOMINAL_VDD, PIM_ACCESS_PJ_PER_BYTE, SRAM_64BIT_ACCESS_45NM_PJ, SRAM_MM2_PER_MIB,
+)
+
+__all__ = ["ActionCounts", "EnergyTable", "EnergyBreakdown", "energy_from_counts", "table_for",
+           "scale_energy", "vdd_at", "mac_energy_pj", "sram_energy_pj_per_byte",
+           "dram_energy_pj_per_byte", "level_energy_pj_per_byte", "pim_access_pj_per_byte",
+           "act_pre_energy_pj", "refresh_energy_pj", "mac_area_mm2", "sram_area_mm2"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCounts:
+    """How many times each action happened: ((action, count), ...)."""
+    counts: tuple[tuple[str, float], ...]
+
+    @staticmethod
+    def of(mapping: dict[str, float]) -> "ActionCounts":
+        return ActionCounts(tuple(sorted(mapping.items())))
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyTable:
+    """Energy per action in pJ: ((action, energy_pj), ...)."""
+    entries: tuple[tuple[str, float], ...]
+
+    def energy_pj(self, action: str) -> float:
+        return dict(self.entries)[action]
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyBreakdown:
+    """Energy per action in pJ; `total_pj` is exactly their sum."""
+    items: tuple[tuple[str, float], ...]
+    total_pj: float
+
+    def by_component(self) -> dict[str, float]:
+        """Energy summed by the part of the action name before the first dot."""
+        out: dict[str, float] = {}
+        for action, energy in self.items:
+            key = action.split(".", 1)[0]
+            out[key] = out.get(key, 0.0) + energy
+        return out
+
+
+def energy_from_counts(action_counts: ActionCounts, table: EnergyTable) -> EnergyBreakdown:
+    """Σ count × energy per action. An action missing from the table is a programming error."""
+    prices = dict(table.entries)
+    missing = [a for a, _ in action_counts.counts if a not in prices]
+    if missing:
+        raise KeyError(f"no energy for actions {missing}; the table has {sorted(prices)[:20]}")
+    items = tuple((a, float(n) * prices[a]) for a, n in action_counts.counts)
+    return EnergyBreakdown(items, math.fsum(e for _, e in items))
+
+
+def table_for(hw) -> EnergyTable:
+    """Per-action table of a `Hardware` (see the module docstring for action names)."""
+    entries: list[tuple[str, float]] = []
+    for lv in hw.levels:
+        entries += [(f"{lv.name}.read", lv.read_energy_pj_per_byte),
+                    (f"{lv.name}.write", lv.write_energy_pj_per_byte)]
+        if lv.dram is not None:
+            entries += [(f"{lv.name}.activate", lv.dram.act_energy_pj),
+                        (f"{lv.name}.refresh", lv.dram.refresh_energy_pj)]
+    for cu in hw.compute:
+        entries += [(f"{cu.name}.mac.{dtype}", e) for dtype, e in cu.energy_pj_per_mac]
+        if cu.type == "pim_bank":
+            entries.append((f"{cu.name}.operand_read", pim_access_pj_per_byte(cu.placement or "bank")))
+    for link in hw.interconnect:
+        entries.append((f"{link.name}.transfer", link.energy_pj_per_bit * 8))
+    return EnergyTable(tuple(entries))
+
+
+def vdd_at(node_nm: float) -> float:
+    """Nominal supply voltage at a node, linearly interpolated in NOMINAL_VDD (clamped at the ends)."""
+    pts = sorted(NOMINAL_VDD)
+    if node_nm <= pts[0][0]:
+        return pts[0][1]
+    if node_nm >= pts[-1][0]:
+        return pts[-1][1]
+    for (n0, v0), (n1, v1) in zip(pts, pts[1:]):
+        if n0 <= node_nm <= n1:
+            return v0 + (v1 - v0) * (node_nm - n0) / (n1 - n0)
+    raise AssertionError  # pragma: no cover
+
+
+def scale_energy(energy_45nm_pj: float, node_nm: float) -> float:
+    """Scale a 45 nm energy to another node: × (node/45) × (Vdd/0.9)²."""
+    return energy_45nm_pj * (node_nm / 45.0) * (vdd_at(node_nm) / 0.9) ** 2
+
+
+def mac_energy_pj(dtype: str, node_nm: float = 45.0) -> float:
+    """Energy of one MAC of `dtype` at `node_nm` (H14 at 45 nm, scaled)."""
+    if dtype not in MAC_45NM_PJ:
+        raise KeyError(f"no MAC energy for dtype {dtype!r}; known: {', '.join(MAC_45NM_PJ)}")
+    return scale_energy(MAC_45NM_PJ[dtype].value, node_nm)
+
+
+def sram_energy_pj_per_byte(size_bytes: int, node_nm: float = 45.0) -> float:
+    """SRAM read energy per byte for an array of `size_bytes` (H14 64-bit access ÷ 8, log-log
+    interpolated between 8 KB, 32 KB and 1 MB, ∝ sqrt(size) outside), scaled to the node."""
+    pts = [(s, e.value) for s, e in SRAM_64BIT_ACCESS_45NM_PJ]
+    size = max(float(size_bytes), 1.0)
+    if size <= pts[0][0]:
+        e64 = pts[0][1] * math.sqrt(size / pts[0][0])
+    elif size >= pts[-1][0]:
+        e64 = pts[-1][1] * math.sqrt(size / pts[-1][0])
+    else:
+        for (s0, e0), (s1, e1) in zip(pts, pts[1:]):
+            if s0 <= size <= s1:
+                t = math.log(size / s0) / math.log(s1 / s0)
+                e64 = math.exp(math.log(e0) + t * math.log(e1 / e0))
+                break
+    return scale_energy(e64 / 8.0, node_nm)
+
+
+def dram_energy_pj_per_byte(memory_type: str) -> float:
+    """Off-chip access energy per byte for a memory technology name (hbm2, gddr6, ddr4, …)."""
+    if memory_type not in DRAM_PJ_PER_BIT:
+        raise KeyError(f"no DRAM energy for {memory_type!r}; known: {', '.join(DRAM_PJ_PER_BIT)}")
+    return DRAM_PJ_PER_BIT[memory_type].value * 8
+
+
+_KIND_DEFAULT = {"hbm": "hbm2", "gddr": "gddr6", "dram": "ddr4", "lpddr": "lpddr5"}
+
+
+def level_energy_pj_per_byte(kind: str, size_bytes: int, node_nm: float) -> float:
+    """Default read energy per byte of a memory level when its description gives none."""
+    if kind in _KIND_DEFAULT:
+        return dram_energy_pj_per_byte(_KIND_DEFAULT[kind])
+    if kind == "flash":
+        return FLASH_READ_PJ_PER_BYTE.value
+    return sram_energy_pj_per_byte(size_bytes, node_nm)
+
+
+def pim_access_pj_per_byte(placement: str) -> float:
+    """Operand access energy of a PIM unit at bank / bank_group / buffer_die (AttAcc model)."""
+    return PIM_ACCESS_PJ_PER_BYTE[placement].value
+
+
+def act_pre_energy_pj(kind: str) -> float:
+    """Default ACT+PRE energy of one activation for a DRAM level kind."""
+    key = {"dram": "ddr4_x8_rank", "hbm": "hbm2_channel", "gddr": "gddr6_channel"}.get(kind, "lpddr_channel")
+    return DRAM_ACT_PRE_PJ[key].value
+
+
+def refresh_energy_pj(kind: str) -> float:
+    """Default REF energy; only DDR4 is sourced, others reuse its per-device value (assumption)."""
+    key = "ddr4_x8_rank" if kind == "dram" else "ddr4_x8_device"
+    return DRAM_REFRESH_PJ[key].value
+
+
+def mac_area_mm2(dtype: str, node_nm: float) -> float:
+    """Area of one MAC of `dtype` at a node: 45 nm value × (node/45)²."""
+    return MAC_AREA_45NM_UM2[dtype].value * 1e-6 * (node_nm / 45.0) ** 2
+
+
+def sram_area_mm2(size_bytes: int, node_nm: float) -> float:
+    """SRAM macro area: mm²/MiB at the nearest tabulated node (log distance) × size."""
+    node, entry = min(SRAM_MM2_PER_MIB, key=lambda p: abs(math.log(p[0] / node_nm)))
+    return entry.value * size_bytes / 2 ** 20
