@@ -1,0 +1,123 @@
+"""`archsim map`: how each op of a model (or one GEMM) is mapped onto a chip, and what it costs.
+
+    archsim map --model bert-base --hw tpu-v1 --seq 128 [--op L0.attn.q] [--strategy genetic]
+                [--objective latency|energy|edp] [--budget N] [--seed S] [--json]
+    archsim map --gemm 512,768,768 --hw tpu-v1 [--dataflow os|ws|is] [--dtype int8] [--json]
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+__all__ = ["add_parser", "run"]
+
+OBJECTIVES = ("latency", "energy", "edp")
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "map", help="map a model (or one GEMM) onto a chip and show the mapping",
+        description="Search each op's mapping (unit, spatial unrolling, dataflow, tiling and loop "
+                    "order per memory level) and report its analytic cycles, energy, reads/writes "
+                    "per level and utilization. Either --model or --gemm M,N,K.")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--model", help="zoo name, Hugging Face config.json or .onnx file")
+    what.add_argument("--gemm", metavar="M,N,K", help="a single GEMM Y[M,N] = X[M,K]·W[K,N]")
+    p.add_argument("--hw", required=True, help="hardware library name (see `archsim hw`) or a YAML path")
+    p.add_argument("--phase", help="prefill | decode | encode")
+    p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
+    p.add_argument("--seq", type=int, help="prompt / input length")
+    p.add_argument("--context", type=int, help="positions attended to in decode")
+    p.add_argument("--dtype", help="dtype, e.g. int8 (model: also weights=int4,activations=int8)")
+    p.add_argument("--op", help="map only the op with this name")
+    p.add_argument("--dataflow", help="systolic dataflow for --gemm: os | ws | is (default: search)")
+    p.add_argument("--strategy", default="auto",
+                   help="auto | exhaustive | random | genetic | local | hybrid (default auto)")
+    p.add_argument("--objective", default="edp", help="latency | energy | edp (default edp)")
+    p.add_argument("--budget", type=int, default=None, metavar="N",
+                   help="evaluations per op and unit (default: the mapper's)")
+    p.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return p
+
+
+def _gemm_dims(text: str) -> tuple[int, int, int]:
+    from archsim.errors import MappingError
+    parts = [s.strip() for s in text.split(",")]
+    if len(parts) != 3 or not all(s.isdigit() and int(s) > 0 for s in parts):
+        raise MappingError(f"--gemm: expected three positive integers M,N,K (got {text!r})")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def _restrict_dataflow(hw, dataflow: str):
+    from dataclasses import replace
+
+    from archsim.errors import MappingError, did_you_mean
+    if dataflow not in ("os", "ws", "is"):
+        raise MappingError(f"--dataflow: unknown dataflow {dataflow!r}; "
+                           f"{did_you_mean(dataflow, ('os', 'ws', 'is')) or 'choose os, ws or is'}")
+    systolic = [u for u in hw.compute if u.type == "systolic"]
+    if not systolic:
+        raise MappingError(f"--dataflow: {hw.name} has no systolic array")
+    units = tuple(replace(u, dataflows=(dataflow,)) if u.type == "systolic" else u for u in hw.compute)
+    return replace(hw, compute=units)
+
+
+def _table(data: dict) -> str:
+    rows = [("op", "unit", "dataflow", "cycles", "energy_j", "util", "bound", "fused_into")]
+    for o in data["ops"]:
+        rows.append((o["op"], o["unit"], o["dataflow"], str(o.get("cycles", "-")),
+                     f"{o['energy_j']:.3g}" if "energy_j" in o else "-",
+                     f"{o['utilization']:.2f}" if "utilization" in o else "-",
+                     o.get("bound", o.get("does_not_fit", "-")), o["fused_into"] or ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.append("")
+    lines.append(f"total: {data['cycles']} cycles, {data['latency_s']:.4g} s, "
+                 f"{data['energy_j']:.4g} J, utilization {data['utilization']:.2f}; "
+                 f"{data['candidates_evaluated']} candidates evaluated")
+    if data.get("does_not_fit"):
+        lines.append(data["does_not_fit"])
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from archsim.config import load_hardware
+    from archsim.errors import MappingError
+    import mapper
+    from mapper.export import gemm_op, mapping_json, op_mapping_json
+
+    if args.objective not in OBJECTIVES:
+        from archsim.errors import did_you_mean
+        raise MappingError(f"--objective: unknown objective {args.objective!r}; "
+                           f"{did_you_mean(args.objective, OBJECTIVES) or 'choose latency, energy or edp'}")
+    hw = load_hardware(args.hw)
+    if args.gemm:
+        m, n, k = _gemm_dims(args.gemm)
+        if args.dataflow:
+            hw = _restrict_dataflow(hw, args.dataflow)
+        op = gemm_op(m, n, k, args.dtype or "int8")
+        from mapper.map_op import map_op_result
+        res = map_op_result(op, hw, args.strategy, args.objective, args.budget, args.seed)
+        data = {"hw": hw.name, "gemm": [m, n, k], "dtype": args.dtype or "int8",
+                "candidates_evaluated": res.evaluated, **res.cost.to_json(),
+                "ops": [op_mapping_json(res.mapping, res.cost, op.kind.value)]}
+    else:
+        import workloads
+        from archsim.api import resolve_phase
+        if args.dataflow:
+            hw = _restrict_dataflow(hw, args.dataflow)
+        phase = resolve_phase(args.model, args.phase, args.seq, args.context)
+        graph = workloads.build_graph(args.model, phase, batch=args.batch, seq=args.seq,
+                                      context=args.context, dtypes=args.dtype)
+        mapping = mapper.map_graph(graph, hw, strategy=args.strategy, objective=args.objective,
+                                   budget=args.budget, seed=args.seed, only=args.op)
+        kinds = {name: graph.nodes[name]["op"].kind.value for name in graph.nodes}
+        data = {"model": graph.graph.get("model", args.model), "phase": phase,
+                **mapping_json(mapping, kinds)}
+    if args.json:
+        json.dump(data, sys.stdout, indent=1, sort_keys=False, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(_table(data))
+    return 0

@@ -1,0 +1,211 @@
+"""Thin wrapper over `archsim.kernels.costmodel`: turns (op, hardware, unit, mapping) into arrays,
+calls the Numba kernels, and turns their output back into `Cost` values.
+
+Hardware numbers used here all come from the `Hardware` description (its YAML carries the sources):
+level bandwidths and per-byte energies, unit MAC rates, array shapes, pipeline depth, II, launch
+overhead, DRAM tRCD/tRP and activation energy for PIM banks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+
+from archsim.errors import MappingError
+from archsim.hardware import Hardware
+from archsim.ir import Op
+from archsim.mapping import OpMapping
+from archsim.kernels import costmodel as K
+
+from .cost import Cost
+from .mapspace import DF_CODES, UNIT_CODES, Space, build_space, op_dtype, unit_rate
+
+__all__ = ["Arrays", "arrays_for", "score", "evaluate", "cost_of_genome", "analytic_cost",
+           "OBJECTIVES"]
+
+OBJECTIVES = {"latency": 0, "energy": 1, "edp": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Arrays:
+    """Numpy inputs of the kernels for one Space (not hashable; built once per search)."""
+    sizes: np.ndarray
+    vals: np.ndarray
+    perms: np.ndarray
+    opt_df: np.ndarray
+    opt_tdim: np.ndarray
+    opt_tile: np.ndarray
+    opt_order: np.ndarray
+    inc: np.ndarray
+    eb: np.ndarray
+    is_out: np.ndarray
+    home: np.ndarray
+    keep: np.ndarray
+    cap: np.ndarray
+    bw: np.ndarray
+    rd_pj: np.ndarray
+    wr_pj: np.ndarray
+    dbuf: np.ndarray
+    up: np.ndarray
+
+    @property
+    def problem(self) -> tuple:
+        return (self.inc, self.eb, self.is_out, self.home, self.keep, self.cap, self.bw, self.rd_pj,
+                self.wr_pj, self.dbuf, self.up)
+
+    @property
+    def decoding(self) -> tuple:
+        return (self.sizes, self.vals, self.perms, self.opt_df, self.opt_tdim, self.opt_tile,
+                self.opt_order)
+
+
+def _unit_params(space: Space) -> np.ndarray:
+    op, hw, unit = space.op, space.hw, space.unit
+    dtype = op_dtype(op, unit)
+    up = np.zeros(K.N_UP)
+    shape = tuple(unit.shape) + (1, 1)
+    freq = unit.freq_hz
+    up[K.U_TYPE] = UNIT_CODES[unit.type]
+    up[K.U_ROWS], up[K.U_COLS] = shape[0], shape[1]
+    up[K.U_MPC] = max(unit_rate(unit, dtype), 1e-9)
+    up[K.U_COUNT] = max(unit.count, 1)
+    up[K.U_DEPTH] = unit.pipeline_depth
+    up[K.U_II] = max(unit.initiation_interval, 1)
+    e_mac = dict(unit.energy_pj_per_mac)
+    up[K.U_EMAC] = e_mac.get(dtype, next(iter(e_mac.values()), 0.0))
+    inner = hw.levels[space.path[-1]]
+    points = prod(space.sizes)
+    if op.kind.is_contraction:
+        up[K.U_OPP] = 1.0
+        up[K.U_MACS] = op.macs or points
+    else:
+        up[K.U_OPP] = max(1.0, op.flops / points) if points else 1.0
+        up[K.U_MACS] = points * up[K.U_OPP]
+    if unit.type == "pim_bank":
+        dram = inner.dram
+        ebw = max(o.tensor.dtype_bits for o in op.inputs) / 8
+        if dram is not None:
+            up[K.U_ACT_CYC] = (dram.trcd + dram.trp) * dram.tck_s * freq
+            up[K.U_ROW_ELEMS] = dram.row_size_bytes / ebw
+            up[K.U_ACT_PJ] = dram.act_energy_pj
+    up[K.U_LAUNCH] = unit.launch_overhead_s * freq
+    up[K.U_STATIC_PJ] = hw.static_power_w * 1e12 / freq
+    return up
+
+
+def arrays_for(space: Space) -> Arrays:
+    op, hw = space.op, space.hw
+    nd = len(space.sizes)
+    width = max(len(v) for v in space.values)
+    vals = np.array([list(v) + [v[-1]] * (width - len(v)) for v in space.values], dtype=np.int64)
+    levels = [hw.levels[i] for i in space.path]
+    freq = space.unit.freq_hz
+    bw = np.array([max(lv.bandwidth_bytes_per_s, 1.0) / freq for lv in levels])
+    if space.unit.type == "pim_bank":   # banks read their own rows: internal, not pin, bandwidth
+        ebw = max(o.tensor.dtype_bits for o in op.inputs) / 8
+        bw[-1] = max(bw[-1], space.unit.count * space.unit.shape[0] * ebw)
+    roles = ["activation" if o.is_output else o.tensor.role.value for o in op.operands]
+    keep = np.array([[1 if (not lv.holds or r in lv.holds) else 0 for lv in levels] for r in roles],
+                    dtype=np.uint8)
+    opts = space.options
+    return Arrays(
+        sizes=np.array(space.sizes, dtype=np.int64), vals=vals,
+        perms=np.array(space.perms, dtype=np.int64).reshape(len(space.perms), nd),
+        opt_df=np.array([DF_CODES[o.dataflow] for o in opts], dtype=np.int64),
+        opt_tdim=np.array([o.t_dim for o in opts], dtype=np.int64),
+        opt_tile=np.array([o.tile for o in opts], dtype=np.int64).reshape(len(opts), nd),
+        opt_order=np.array([o.inner_order for o in opts], dtype=np.int64).reshape(len(opts), nd),
+        inc=np.array([[d in o.dims for d in space.dim_names] for o in op.operands],
+                     dtype=np.uint8),
+        eb=np.array([o.tensor.dtype_bits / 8 for o in op.operands]),
+        is_out=np.array([o.is_output for o in op.operands], dtype=np.uint8),
+        home=np.array(space.homes, dtype=np.int64), keep=keep,
+        cap=np.array([float(lv.size_bytes) for lv in levels]),
+        bw=bw,
+        rd_pj=np.array([lv.read_energy_pj_per_byte for lv in levels]),
+        wr_pj=np.array([lv.write_energy_pj_per_byte for lv in levels]),
+        dbuf=np.array([0] + [1] * (len(levels) - 1), dtype=np.uint8),
+        up=_unit_params(space),
+    )
+
+
+def score(arrays: Arrays, genomes: np.ndarray, objective: str = "edp") -> np.ndarray:
+    """One score per genome (lower is better); +inf when the candidate does not fit."""
+    return K.score_genomes(np.ascontiguousarray(genomes, dtype=np.int64), OBJECTIVES[objective],
+                           *arrays.decoding, *arrays.problem)
+
+
+def evaluate(arrays: Arrays, genomes: np.ndarray):
+    """Full outputs (out, reads, writes) per genome."""
+    return K.evaluate_genomes(np.ascontiguousarray(genomes, dtype=np.int64), *arrays.decoding,
+                              *arrays.problem)
+
+
+def _to_cost(space: Space, out: np.ndarray, reads: np.ndarray, writes: np.ndarray) -> Cost:
+    names = [space.hw.levels[i].name for i in space.path]
+    cycles = int(out[K.O_CYCLES])
+    lvl = int(out[K.O_BOUND]) - 1
+    bound = "compute" if lvl < 0 else "memory:" + names[lvl]
+    return Cost(cycles=cycles, energy_pj=float(out[K.O_ENERGY]),
+                reads_bytes=tuple((n, float(r)) for n, r in zip(names, reads)),
+                writes_bytes=tuple((n, float(w)) for n, w in zip(names, writes)),
+                utilization=float(out[K.O_UTIL]), bound=bound,
+                latency_s=cycles / space.unit.freq_hz, compute_cycles=int(out[K.O_COMPUTE]),
+                macs=int(space.op.macs))
+
+
+def cost_of_genome(space: Space, arrays: Arrays, genome) -> tuple[Cost, int, float]:
+    """(Cost, failing path position or -1, bytes needed there)."""
+    out, reads, writes = evaluate(arrays, np.asarray([genome]))
+    return (_to_cost(space, out[0], reads[0], writes[0]), int(out[0, K.O_FIT_LEVEL]),
+            float(out[0, K.O_NEED]))
+
+
+def explicit_arrays(space: Space, m: OpMapping):
+    """An OpMapping as the explicit kernel inputs (tiles[1, nl+1, nd], orders[1, nl, nd], df, t)."""
+    names = list(space.dim_names)
+    nl, nd = space.n_levels, len(names)
+    if len(m.tiling) != nl:
+        raise MappingError(f"{m.op}: mapping has {len(m.tiling)} tiling levels, the path to unit "
+                           f"{m.unit!r} has {nl}")
+    tiles = np.ones((1, nl + 1, nd), dtype=np.int64)
+    orders = np.zeros((1, nl, nd), dtype=np.int64)
+    for i, lt in enumerate(m.tiling):
+        sizes = lt.tile_sizes
+        for d, n in enumerate(names):
+            tiles[0, i, d] = sizes.get(n, space.sizes[d] if i == 0 else tiles[0, i - 1, d])
+        order = [names.index(x) for x in lt.loop_order if x in names]
+        order += [d for d in range(nd) if d not in order]
+        orders[0, i] = order
+    spatial = dict(m.spatial)
+    for d, n in enumerate(names):
+        tiles[0, nl, d] = spatial.get(n, 1)
+    df = DF_CODES.get(m.dataflow, 0)
+    t_dim = -1
+    if space.unit.type == "systolic":
+        spatial_tile = tuple(int(x) for x in tiles[0, nl])
+        match = [o.t_dim for o in space.options
+                 if o.dataflow == m.dataflow and tuple(o.tile) == spatial_tile]
+        t_dim = match[0] if match else int(orders[0, nl - 1, -1])
+    return tiles, orders, np.array([df], dtype=np.int64), np.array([t_dim], dtype=np.int64)
+
+
+def analytic_cost(op: Op, op_mapping: OpMapping, hw: Hardware,
+                  placement: dict[str, str] | None = None) -> Cost:
+    """Cost of `op` under a fixed `op_mapping` on `hw` (the engine's analytic fidelity). The
+    tensor placement defaults to the one `map_graph` recorded in `op_mapping.attrs["placement"]`
+    (role or tensor name → level, "@pipeline" for tensors streamed inside a fused group)."""
+    if placement is None and op_mapping.attr("placement") is not None:
+        placement = dict(op_mapping.attr("placement"))
+    try:
+        unit = hw.unit(op_mapping.unit)
+    except KeyError:
+        from archsim.errors import did_you_mean
+        raise MappingError(f"{op.name}: unknown compute unit {op_mapping.unit!r}; "
+                           f"{did_you_mean(op_mapping.unit, [u.name for u in hw.compute])}") from None
+    space = build_space(op, hw, unit, placement)
+    arrays = arrays_for(space)
+    tiles, orders, dfs, tds = explicit_arrays(space, op_mapping)
+    out, reads, writes = K.evaluate_explicit(tiles, orders, dfs, tds, *arrays.problem)
+    return _to_cost(space, out[0], reads[0], writes[0])

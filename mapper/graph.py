@@ -1,0 +1,154 @@
+"""`map_graph`: the whole-graph mapper. Passes in order: fusion → placement → per-op search (cached
+by op shape, dtypes and hardware) → buffer plan → fit check. A model that cannot fit is a result:
+`Mapping.attrs` holds ("does_not_fit", DoesNotFit(level, tensor, needed, capacity))."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+from archsim.errors import DoesNotFit, MappingError
+from archsim.hardware import Hardware
+from archsim.ir import OpGraph, ops_in_order
+from archsim.mapping import Mapping, OpMapping
+
+from .cost import Cost
+from .map_op import MappingNotFound, map_op_result
+from .mapspace import PIPELINE, unit_can_run
+from .passes.buffer_plan import plan_buffers
+from .passes.fusion import fuse
+from .passes.mcu import TECHNIQUES as MCU_TECHNIQUES, mcu_report
+from .passes.pim import pim_partition
+from .passes.placement import place
+
+__all__ = ["map_graph", "op_costs", "total_cost"]
+
+
+def _op_placement(op, roles: dict[str, str], streamed: frozenset[str]) -> dict[str, str]:
+    out = {k: v for k, v in roles.items() if k in ("weight", "kv_cache", "activation")}
+    for o in op.operands:
+        if o.tensor.name in streamed:
+            out[o.tensor.name] = PIPELINE
+        elif o.tensor.name in roles:
+            out[o.tensor.name] = roles[o.tensor.name]
+    return out
+
+
+def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: str = "edp",
+              budget: int | None = None, seed: int = 0,
+              progress: Callable[[int, int, str], None] | None = None,
+              only: str | None = None) -> Mapping:
+    """Map every op of `graph` onto `hw`. `progress(done, total, op_name)` is called per op;
+    `only` maps a single named op (and the passes still see the whole graph)."""
+    ops = list(ops_in_order(graph))
+    if only is not None and only not in graph:
+        from archsim.errors import did_you_mean
+        raise MappingError(f"no op named {only!r} in the graph; "
+                           f"{did_you_mean(only, [o.name for o in ops]) or 'see `archsim graph`'}")
+    fplan = fuse(graph, hw)
+    pplan = place(graph, hw, fplan.streamed)
+    roles = pplan.as_dict()
+    problem: DoesNotFit | None = pplan.does_not_fit
+    fused = dict(fplan.fused_into)
+    mapped: list[OpMapping] = []
+    costs: list[tuple[str, Cost]] = []
+    evaluated = 0
+    searched: set = set()          # ops of one shape are searched once (cache); count them once
+    todo = [o for o in ops if only is None or o.name == only]
+    roles_only = ("weight", "kv_cache", "activation")
+    for i, op in enumerate(todo):
+        pl = _op_placement(op, roles, fplan.streamed)
+        try:
+            try:
+                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl)
+            except MappingNotFound:
+                # tensors kept on chip by layer fusion may crowd out this op's tiles: retry with
+                # them where their role lives
+                plain = {k: v for k, v in pl.items() if k in roles_only or v == PIPELINE}
+                if plain == pl:
+                    raise
+                pl = plain
+                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl)
+        except MappingNotFound as exc:
+            problem = problem or exc.does_not_fit
+            unit = next((u for u in hw.compute if unit_can_run(u, op)), hw.compute[0])
+            mapped.append(OpMapping(op=op.name, unit=unit.name, fused_into=fused.get(op.name),
+                                    attrs=(("does_not_fit", exc.does_not_fit),)))
+            if progress:
+                progress(i + 1, len(todo), op.name)
+            continue
+        if res.key not in searched:
+            searched.add(res.key)
+            evaluated += res.evaluated
+        m = res.mapping
+        attrs = list(m.attrs) + [("placement", tuple(sorted(pl.items())))]
+        unit = hw.unit(m.unit)
+        if unit.type == "pim_bank":
+            spatial = dict(m.spatial)
+            split = max((d for d in spatial if spatial[d] == unit.count), default=op.dims[0][0],
+                        key=lambda d: op.dim_sizes.get(d, 0))
+            attrs.append(("pim", pim_partition(op, hw, unit, split).as_attrs()))
+        mapped.append(replace(m, fused_into=fused.get(op.name), attrs=tuple(attrs)))
+        costs.append((op.name, res.cost))
+        if progress:
+            progress(i + 1, len(todo), op.name)
+    plan = plan_buffers(graph, hw, roles, fplan.streamed)
+    peaks = dict(plan.peak_bytes)
+    attrs: list[tuple[str, object]] = [("op_costs", tuple(costs)),
+                                       ("streamed", tuple(sorted(fplan.streamed)))]
+    if hw.kind == "mcu":
+        # an MCU runs with MCUFormer's memory techniques and one SRAM arena; that plan, not the
+        # generic per-level one, decides whether the model fits
+        plain = mcu_report(graph, hw, ())
+        rep = mcu_report(graph, hw, MCU_TECHNIQUES)
+        if pplan.does_not_fit is not None and pplan.does_not_fit.tensor == "activations":
+            problem = None if problem is pplan.does_not_fit else problem
+        problem = problem or rep.does_not_fit
+        peaks = _mcu_peaks(hw, peaks, roles, rep)
+        attrs.append(("mcu", (("techniques", rep.techniques),
+                              ("peak_sram_bytes", rep.peak_sram_bytes),
+                              ("peak_sram_bytes_without_techniques", plain.peak_sram_bytes),
+                              ("sram_bytes", rep.sram_bytes), ("flash_bytes", rep.flash_bytes),
+                              ("flash_capacity_bytes", rep.flash_capacity_bytes))))
+    elif problem is None:
+        for lv_name, peak in peaks.items():
+            lv = hw.level(lv_name)
+            if peak > lv.size_bytes:
+                problem = DoesNotFit(lv_name, "planned buffers", int(peak), int(lv.size_bytes))
+                break
+    if problem is not None:
+        attrs.insert(0, ("does_not_fit", problem))
+    names = [lv.name for lv in hw.levels]
+    return Mapping(hw=hw.name, ops=tuple(mapped), placement=tuple(sorted(roles.items())),
+                   peak_buffer_bytes=tuple((n, int(peaks[n])) for n in names if n in peaks),
+                   candidates_evaluated=evaluated, attrs=tuple(attrs))
+
+
+def _mcu_peaks(hw: Hardware, peaks: dict[str, int], roles: dict[str, str], rep) -> dict[str, int]:
+    """Weights in flash; the arena spread over the SRAM levels, largest first."""
+    out = {k: v for k, v in peaks.items() if hw.level(k).off_chip}
+    flash = roles.get("weight")
+    if flash:
+        out[flash] = rep.flash_bytes
+    left = rep.peak_sram_bytes
+    srams = sorted((lv for lv in hw.levels if not lv.off_chip
+                    and (not lv.holds or "activation" in lv.holds)), key=lambda lv: -lv.size_bytes)
+    for i, lv in enumerate(srams):
+        take = left if i == len(srams) - 1 else min(left, lv.size_bytes)
+        if take > 0:
+            out[lv.name] = take
+        left -= take
+    return out
+
+
+def op_costs(mapping: Mapping) -> dict[str, Cost]:
+    for k, v in mapping.attrs:
+        if k == "op_costs":
+            return dict(v)
+    return {}
+
+
+def total_cost(mapping: Mapping) -> Cost:
+    total = Cost(cycles=0, energy_pj=0.0)
+    for c in op_costs(mapping).values():
+        total = total + c
+    return total

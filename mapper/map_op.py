@@ -1,0 +1,188 @@
+"""Map one op: pick the compute unit and the mapping that minimise the objective.
+
+Every unit that can run the op is searched (so on a PIM chip the banks and the ASIC compete, on an
+NPU the systolic array and the vector unit); the best legal result wins. When no candidate fits,
+`map_op` raises `MappingError` whose `.does_not_fit` names level, tensor and shortfall.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from archsim.errors import DoesNotFit, MappingError, did_you_mean
+from archsim.hardware import Hardware
+from archsim.ir import Op
+from archsim.mapping import OpMapping
+
+from . import cache as C
+from .cost import Cost
+from .costmodel import OBJECTIVES, arrays_for, cost_of_genome, score
+from .mapspace import Space, build_space, unit_can_run
+from .search import STRATEGIES, Exhaustive, Genetic, LocalSearch, RandomPruned, run_search
+
+__all__ = ["map_op", "search_space", "OpResult", "DEFAULT_BUDGET", "does_not_fit_for"]
+
+DEFAULT_BUDGET = 6000          # evaluations per (op, unit) for heuristic strategies
+EXHAUSTIVE_LIMIT = 20000       # "auto" enumerates spaces up to this size
+
+
+@dataclass(frozen=True, slots=True)
+class OpResult:
+    mapping: OpMapping
+    cost: Cost
+    evaluated: int
+    genome: tuple[int, ...] = ()
+    key: tuple = ()               # cache key: equal keys were mapped by one search
+
+
+class MappingNotFound(MappingError):
+    def __init__(self, reason: DoesNotFit, op: str):
+        self.does_not_fit = reason
+        super().__init__(f"{op}: {reason}")
+
+
+def _strategy(name: str, space: Space, seed: int, start=None):
+    card, prune = space.cardinalities, space.prune
+    if name == "exhaustive":
+        return Exhaustive(card, prune)
+    if name == "random":
+        return RandomPruned(card, prune, seed=seed)
+    if name == "genetic":
+        return Genetic(card, prune, seed=seed)
+    if name == "local":
+        return LocalSearch(card, prune, start=start, seed=seed)
+    raise MappingError(f"unknown strategy {name!r}; "
+                       f"{did_you_mean(name, STRATEGIES) or 'choose one of ' + ', '.join(STRATEGIES)}")
+
+
+def search_space(space: Space, strategy: str = "auto", objective: str = "edp",
+                 budget: int | None = None, seed: int = 0, progress=None,
+                 budget_s: float | None = None):
+    """Run one strategy on one space. Returns (SearchResult, arrays). `budget` is evaluations
+    (int) or seconds (float; then results depend on machine speed, not only on the seed)."""
+    if objective not in OBJECTIVES:
+        raise MappingError(f"unknown objective {objective!r}; "
+                           f"{did_you_mean(objective, OBJECTIVES) or 'choose latency, energy or edp'}")
+    arrays = arrays_for(space)
+
+    def scorer(g: np.ndarray) -> np.ndarray:
+        return score(arrays, g, objective)
+
+    if isinstance(budget, float):       # a float budget is seconds per (op, unit)
+        budget_s, budget = budget, None
+    budget_evals = budget if budget is not None else DEFAULT_BUDGET
+    if budget_s is not None and budget is None:
+        budget_evals = 10 ** 12
+    if strategy == "auto":
+        strategy = "exhaustive" if space.size <= max(EXHAUSTIVE_LIMIT, budget_evals) else "hybrid"
+    if strategy == "exhaustive":
+        return run_search(Exhaustive(space.cardinalities, space.prune), scorer,
+                          budget, budget_s, progress), arrays
+    if strategy == "hybrid" and space.size <= budget_evals:
+        strategy = "exhaustive"     # the whole space is within budget: enumerate it
+    if strategy == "hybrid":   # genetic for most of the budget, then local refinement of its best
+        first = run_search(Genetic(space.cardinalities, space.prune, seed=seed), scorer,
+                           int(budget_evals * 0.6), budget_s, progress)
+        rest = budget_evals - first.evaluated
+        second = run_search(LocalSearch(space.cardinalities, space.prune, start=first.best_genome,
+                                        seed=seed + 1), scorer, rest, budget_s, progress)
+        best = second if second.best_score < first.best_score else first
+        return replace(best, evaluated=first.evaluated + second.evaluated,
+                       elapsed_s=first.elapsed_s + second.elapsed_s), arrays
+    strat = _strategy(strategy, space, seed)
+    return run_search(strat, scorer, budget_evals, budget_s, progress), arrays
+
+
+def does_not_fit_for(space: Space, level_pos: int, need: float) -> DoesNotFit:
+    """Name the tensor that needs most of the failing level, with the smallest tiles (all 1)."""
+    hw = space.hw
+    level = hw.levels[space.path[level_pos]]
+    worst, worst_b = space.op.operands[0].tensor.name, -1.0
+    for o, home in zip(space.op.operands, space.homes):
+        if home == level_pos:
+            b = o.tensor.size_bytes
+        elif home < level_pos:
+            b = 2 * o.tensor.dtype_bits / 8
+        else:
+            continue
+        if b > worst_b:
+            worst, worst_b = o.tensor.name, b
+    return DoesNotFit(level=level.name, tensor=worst, needed_bytes=int(np.ceil(need)),
+                      capacity_bytes=int(level.size_bytes))
+
+
+def _minimal_genome(space: Space) -> tuple[int, ...]:
+    nl, nd = space.n_levels, len(space.sizes)
+    return (0,) + (0,) * (nd * (nl - 1)) + (0,) * (nl - 1)
+
+
+def map_op(op: Op, hw: Hardware, strategy: str = "auto", objective: str = "edp",
+           budget: int | None = None, seed: int = 0, progress: Callable | None = None,
+           placement: dict[str, str] | None = None, units: tuple[str, ...] | None = None,
+           use_cache: bool = True) -> tuple[OpMapping, Cost]:
+    """Best (OpMapping, Cost) for `op` on `hw`. Raises MappingError when nothing fits."""
+    res = map_op_result(op, hw, strategy, objective, budget, seed, progress, placement, units,
+                        use_cache)
+    return res.mapping, res.cost
+
+
+def map_op_result(op: Op, hw: Hardware, strategy: str = "auto", objective: str = "edp",
+                  budget: int | None = None, seed: int = 0, progress: Callable | None = None,
+                  placement: dict[str, str] | None = None, units: tuple[str, ...] | None = None,
+                  use_cache: bool = True) -> OpResult:
+    pl = placement or {}
+    where = tuple(pl.get(o.tensor.name) or pl.get("activation" if o.is_output else o.tensor.role.value)
+                  for o in op.operands)           # per operand, so repeated layers share a key
+    key = (C.op_signature(op), C.hw_key(hw), where, units, strategy, objective, budget, seed)
+    if use_cache:
+        hit = C.cache_get(key)
+        if hit is not None:
+            if isinstance(hit, MappingNotFound):
+                raise MappingNotFound(hit.does_not_fit, op.name)
+            return OpResult(replace(hit.mapping, op=op.name), hit.cost, hit.evaluated, hit.genome,
+                            key)
+    eligible = [u for u in hw.compute if unit_can_run(u, op) and (units is None or u.name in units)]
+    if not eligible:   # no unit declares this op kind: let general-purpose units take it
+        eligible = [u for u in hw.compute if unit_can_run(u, op, strict_ops=False)
+                    and (units is None or u.name in units)]
+    if not eligible:   # no general-purpose unit either: the array emulates it (assumption)
+        eligible = [u for u in hw.compute if unit_can_run(u, op, any_type=True)
+                    and (units is None or u.name in units)]
+    if not eligible:
+        raise MappingError(f"{op.name}: no compute unit of {hw.name} can run a {op.kind.value} op "
+                           f"(units: {', '.join(u.name for u in hw.compute) or 'none'})")
+    best: OpResult | None = None
+    best_score = np.inf
+    total = 0
+    failure: DoesNotFit | None = None
+    for unit in eligible:
+        space = build_space(op, hw, unit, placement)
+        result, arrays = search_space(space, strategy, objective, budget, seed, progress)
+        total += result.evaluated
+        genome = result.best_genome
+        if genome is None or not np.isfinite(result.best_score):
+            # nothing legal was sampled: the smallest tiles are the last resort
+            genome = _minimal_genome(space)
+            _, lvl, need = cost_of_genome(space, arrays, genome)
+            if lvl >= 0:
+                reason = does_not_fit_for(space, lvl, need)
+                if failure is None or reason.shortfall_bytes < failure.shortfall_bytes:
+                    failure = reason
+                continue
+        cost, _, _ = cost_of_genome(space, arrays, genome)
+        key_score = {"latency": cost.latency_s, "energy": cost.energy_pj,
+                     "edp": cost.latency_s * cost.energy_pj}[objective]
+        if key_score < best_score:
+            best_score = key_score
+            best = OpResult(space.decode(genome), cost, 0, tuple(genome))
+    if best is None:
+        err = MappingNotFound(failure, op.name)
+        if use_cache:
+            C.cache_put(key, err)
+        raise err
+    best = replace(best, evaluated=total, key=key)
+    if use_cache:
+        C.cache_put(key, best)
+    return best

@@ -1,0 +1,327 @@
+"""The mapspace of one op on one compute unit: legal tilings per memory level, loop orders, and the
+spatial options of the unit (systolic dataflows, SIMD lane dim, DSP rows×cols, PIM banks×lanes).
+
+A candidate is a *genome* of small integers — [spatial option, tile index per (on-chip level, dim),
+loop-order index per level] — so search strategies can work on it without knowing any of this.
+`Space.decode` turns a genome into an `OpMapping`; tiles are clipped to their parent so every genome
+decodes to a legal nest, and `Space.prune` drops genomes whose clipping would duplicate another.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import permutations
+from math import prod
+
+import numpy as np
+
+from archsim.hardware import ComputeUnit, Hardware
+from archsim.ir import Op, OpKind, Role
+from archsim.mapping import LevelTiling, OpMapping
+
+__all__ = ["Space", "build_space", "op_dtype", "roles_of", "unit_can_run", "path_levels",
+           "default_homes", "MAX_VALUES", "PIPELINE", "unit_rate", "GENERAL_UNITS"]
+
+MAX_VALUES = 12      # tile sizes considered per dim
+PIPELINE = "@pipeline"   # placement of a tensor that stays inside a fused op group
+MAX_PERMS = 24
+
+_UNIT_CODES = {"systolic": 0, "vector": 1, "pim_bank": 2, "dsp_array": 3, "scalar_core": 4, "sm": 5}
+_DF_CODES = {"none": 0, "os": 1, "ws": 2, "is": 3, "rs": 1}
+_PIM_KINDS = {OpKind.MATMUL, OpKind.ATTN_QK, OpKind.ATTN_AV, OpKind.LM_HEAD, OpKind.MOE_ROUTER}
+
+
+def op_dtype(op: Op, unit: ComputeUnit | None = None) -> str:
+    """The dtype name the op computes in: weights' width if it has weights, else its widest input."""
+    ins = op.inputs or op.operands
+    weights = [o for o in ins if o.tensor.role is Role.WEIGHT]
+    bits = max(o.tensor.dtype_bits for o in (weights or ins))
+    names = {32: ("fp32",), 16: ("bf16", "fp16", "int16"), 8: ("int8", "fp8"), 4: ("int4",),
+             2: ("int2", "ternary")}.get(bits, ("int8",))
+    if unit is not None:
+        for n in names:
+            if dict(unit.macs_per_cycle).get(n):
+                return n
+    return names[0]
+
+
+def unit_rate(unit: ComputeUnit, dtype: str) -> float:
+    """MACs per cycle per instance for `dtype`; a dtype the unit lacks runs at its slowest listed
+    rate (assumption: emulated through a supported wider type)."""
+    rate = unit.macs_per_cycle_for(dtype)
+    if rate > 0:
+        return rate
+    rates = [r for _, r in unit.macs_per_cycle if r > 0]
+    return min(rates) if rates else 0.0
+
+
+GENERAL_UNITS = ("vector", "scalar_core", "sm", "dsp_array")
+
+
+def unit_can_run(unit: ComputeUnit, op: Op, strict_ops: bool = True, any_type: bool = False) -> bool:
+    """Whether `unit` can run `op`. With strict_ops=False a general-purpose unit ignores its
+    declared `ops` list (the fallback when no unit lists the op kind); with any_type=True any unit
+    with a MAC rate takes it (last resort on chips without a vector unit, e.g. Eyeriss)."""
+    if any_type:
+        return unit_rate(unit, op_dtype(op, unit)) > 0
+    if unit.ops and op.kind.value not in unit.ops and (strict_ops or unit.type not in GENERAL_UNITS):
+        return False
+    if unit_rate(unit, op_dtype(op, unit)) <= 0:
+        return False
+    if unit.type == "systolic":
+        return op.kind.is_contraction and op.kind is not OpKind.DWCONV2D
+    if unit.type == "pim_bank":
+        return op.kind in _PIM_KINDS or (bool(unit.ops) and op.kind.value in unit.ops)
+    return True
+
+
+def path_levels(hw: Hardware, unit: ComputeUnit) -> tuple[int, ...]:
+    """Indices of the memory levels an op on `unit` moves data through, outermost first."""
+    return tuple(range(hw.level_index(unit.attached_to) + 1))
+
+
+def default_homes(hw: Hardware, op: Op, path: tuple[int, ...],
+                  placement: dict[str, str] | None = None) -> tuple[int, ...]:
+    """Per operand: the path position where the whole tensor lives (placement first, then the
+    outermost level allowed to hold its role)."""
+    placement = placement or {}
+    homes = []
+    for o in op.operands:
+        role = "output" if o.is_output else o.tensor.role.value
+        key_role = "activation" if role == "output" else role
+        where = placement.get(o.tensor.name) or placement.get(key_role)
+        pos = None
+        if where == PIPELINE:
+            homes.append(len(path))   # streamed inside a fused group: never materialised
+            continue
+        if where is not None:
+            idx = hw.level_index(where)
+            if idx in path:
+                pos = path.index(idx)
+        if pos is None:
+            pos = len(path) - 1
+            for j, li in enumerate(path):
+                holds = hw.levels[li].holds
+                if not holds or key_role in holds:
+                    pos = j
+                    break
+        homes.append(pos)
+    return tuple(homes)
+
+
+def roles_of(op: Op) -> dict[str, int]:
+    """GEMM roles (m, n, k, batch) → the largest op dim playing it (index), -1 when absent.
+    Operand A is the activation ("ifmap"), B the weight/second input ("filter")."""
+    names = [d for d, _ in op.dims]
+    sizes = dict(op.dims)
+    ins = list(op.inputs)
+    ins.sort(key=lambda o: o.tensor.role is Role.WEIGHT)
+    a = set(ins[0].dims) if ins else set()
+    b = set(ins[1].dims) if len(ins) > 1 else set()
+    out = set().union(*(o.dims for o in op.outputs)) if op.outputs else set()
+    groups = {
+        "m": [d for d in names if d in out and d in a and d not in b],
+        "n": [d for d in names if d in out and d in b and d not in a],
+        "k": [d for d in names if d not in out],
+        "batch": [d for d in names if d in out and d in a and d in b],
+    }
+    if not b:  # unary ops: treat every output dim as m
+        groups["m"] = [d for d in names if d in out]
+    roles = {}
+    for r, ds in groups.items():
+        roles[r] = names.index(max(ds, key=lambda d: (sizes[d], -names.index(d)))) if ds else -1
+    return roles
+
+
+def _tile_values(n: int) -> list[int]:
+    vals = {1, n}
+    vals.update(d for d in range(1, int(n ** 0.5) + 1) if n % d == 0)
+    vals.update(n // d for d in list(vals) if n % d == 0)
+    p = 2
+    while p < n:
+        vals.add(p)
+        p *= 2
+    vals = sorted(vals)
+    if len(vals) > MAX_VALUES:   # keep a log-spaced subset, always 1 and n
+        idx = np.unique(np.round(np.geomspace(1, len(vals), MAX_VALUES)).astype(int) - 1)
+        vals = [vals[i] for i in idx]
+        if vals[-1] != n:
+            vals[-1] = n
+    return vals
+
+
+def _perms(nd: int, inc: np.ndarray) -> list[tuple[int, ...]]:
+    if nd <= 4:
+        return list(permutations(range(nd)))
+    out = [tuple(range(nd))]
+    for o in range(inc.shape[0]):  # operand-stationary orders: its dims outer, the others inner
+        idx = [d for d in range(nd) if inc[o, d]] + [d for d in range(nd) if not inc[o, d]]
+        out.append(tuple(idx))
+    for d in range(nd):             # each dim innermost
+        out.append(tuple([x for x in range(nd) if x != d] + [d]))
+    return list(dict.fromkeys(out))[:MAX_PERMS]
+
+
+@dataclass(frozen=True, slots=True)
+class SpatialOption:
+    dataflow: str
+    tile: tuple[int, ...]          # array tile per dim
+    t_dim: int                     # systolic temporal dim (-1 when none)
+    inner_order: tuple[int, ...]   # loop order at the innermost level
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    """Everything needed to decode genomes for one (op, hardware, unit, placement)."""
+    op: Op
+    hw: Hardware
+    unit: ComputeUnit
+    path: tuple[int, ...]            # hardware level indices, outermost first
+    homes: tuple[int, ...]           # per operand, position on path
+    dim_names: tuple[str, ...]
+    sizes: tuple[int, ...]
+    values: tuple[tuple[int, ...], ...]
+    perms: tuple[tuple[int, ...], ...]
+    options: tuple[SpatialOption, ...]
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.path)
+
+    @property
+    def cardinalities(self) -> tuple[int, ...]:
+        nl = self.n_levels
+        return ((len(self.options),) + tuple(len(v) for v in self.values) * (nl - 1)
+                + (len(self.perms),) * (nl - 1))
+
+    @property
+    def size(self) -> int:
+        return prod(self.cardinalities)
+
+    def prune(self, genomes: np.ndarray) -> np.ndarray:
+        """Mask of genomes kept: inner tile indices never exceed the outer ones (nesting)."""
+        nl, nd = self.n_levels, len(self.sizes)
+        keep = np.ones(genomes.shape[0], dtype=bool)
+        for i in range(2, nl):
+            a = genomes[:, 1 + (i - 1) * nd: 1 + i * nd]
+            b = genomes[:, 1 + (i - 2) * nd: 1 + (i - 1) * nd]
+            keep &= np.all(a <= b, axis=1)
+        return keep
+
+    def decode(self, genome) -> OpMapping:
+        g = [int(x) for x in genome]
+        nl, nd = self.n_levels, len(self.sizes)
+        opt = self.options[g[0]]
+        tiles = [list(self.sizes)]
+        pos = 1
+        for _ in range(1, nl):
+            tiles.append([min(self.values[d][g[pos + d]], tiles[-1][d]) for d in range(nd)])
+            pos += nd
+        orders = [self.perms[g[pos + p]] for p in range(nl - 1)] + [opt.inner_order]
+        names = self.dim_names
+        tiling = tuple(
+            LevelTiling(level=self.hw.levels[self.path[i]].name,
+                        tile=tuple((names[d], int(tiles[i][d])) for d in range(nd)),
+                        loop_order=tuple(names[d] for d in orders[i]),
+                        double_buffer=i > 0)
+            for i in range(nl))
+        spatial = tuple((names[d], int(opt.tile[d])) for d in range(nd) if opt.tile[d] > 1)
+        return OpMapping(op=self.op.name, unit=self.unit.name, spatial=spatial,
+                         dataflow=opt.dataflow, tiling=tiling)
+
+
+def _inner_orders(perms, nd: int) -> list[tuple[int, ...]]:
+    """A few innermost-level loop orders: one ending in each dim (that dim varies fastest)."""
+    out = [tuple(range(nd))]
+    for d in range(nd):
+        out.append(next((tuple(p) for p in perms if p[-1] == d), tuple(range(nd))))
+    return list(dict.fromkeys(out))
+
+
+def _options(op: Op, unit: ComputeUnit, nd: int, perms) -> list[SpatialOption]:
+    roles = roles_of(op)
+    inner_orders = _inner_orders(perms, nd)
+    t = unit.type
+    shape = tuple(unit.shape) + (1, 1)
+    opts: list[SpatialOption] = []
+
+    def inner(*last: int) -> tuple[int, ...]:
+        last = tuple(d for d in last if d >= 0)
+        return tuple(d for d in range(nd) if d not in last) + last
+
+    if t == "systolic":
+        rows, cols = shape[0], shape[1]
+        m, n, k = roles["m"], roles["n"], roles["k"]
+        # SCALE-Sim's spatio-temporal mapping; row-stationary (Eyeriss) is taken as WS-shaped
+        # (reduction along rows, outputs along columns) with no separate preload (assumption)
+        table = {"os": (m, n, k), "ws": (k, n, m), "is": (k, m, n), "rs": (k, n, m)}
+        dfs = [d for d in (unit.dataflows or ()) if d in table] or ["os", "ws", "is"]
+        for df in dfs:
+            sr, sc, tdim = table[df]
+            tile = [1] * nd
+            if sr >= 0:
+                tile[sr] = rows
+            if sc >= 0:
+                tile[sc] = cols
+            opts.append(SpatialOption(df, tuple(tile), tdim, inner(sr, sc, tdim)))
+    elif t == "pim_bank":
+        lanes, banks = shape[0], unit.count
+        k = roles["k"]
+        for bank_dim in dict.fromkeys(d for d in (roles["n"], roles["batch"], roles["m"]) if d >= 0):
+            tile = [1] * nd
+            tile[bank_dim] = banks
+            if k >= 0:
+                tile[k] = lanes
+            opts.append(SpatialOption("none", tuple(tile), -1, inner(bank_dim, k)))
+    elif t in ("vector", "dsp_array") and nd:
+        lanes_a = shape[0]
+        lanes_b = shape[1] if t == "dsp_array" and len(unit.shape) > 1 else 1
+        sizes = [s for _, s in op.dims]
+        cand = sorted(range(nd), key=lambda d: -sizes[d])[:3]
+        for da in cand:
+            for db in ([x for x in cand if x != da] if lanes_b > 1 else [-1]):
+                tile = [1] * nd
+                tile[da] = lanes_a
+                if db >= 0:
+                    tile[db] = lanes_b
+                for p in inner_orders:
+                    opts.append(SpatialOption("none", tuple(tile), -1, p))
+    if not opts:  # scalar_core, sm (and anything left without a spatial option)
+        for p in inner_orders:
+            opts.append(SpatialOption("none", (1,) * nd, -1, p))
+    return list(dict.fromkeys(opts))
+
+
+def gather_normalised(op: Op) -> Op:
+    """A non-contraction op iterates its output only: dims that index no output (an embedding's
+    vocabulary, a KV read's unused positions) are gathered, not looped; an operand indexed by such
+    a dim is read at the output's points instead."""
+    if op.kind.is_contraction or not op.outputs:
+        return op
+    out_dims = set().union(*(o.dims for o in op.outputs))
+    dropped = [d for d, _ in op.dims if d not in out_dims]
+    if not dropped:
+        return op
+    keep = tuple((d, s) for d, s in op.dims if d in out_dims)
+    order = tuple(d for d, _ in keep)
+    operands = tuple(
+        o if not (set(o.dims) & set(dropped)) else replace(o, dims=order)
+        for o in op.operands)
+    return replace(op, dims=keep, operands=operands)
+
+
+def build_space(op: Op, hw: Hardware, unit: ComputeUnit,
+                placement: dict[str, str] | None = None) -> Space:
+    op = gather_normalised(op)
+    names = tuple(d for d, _ in op.dims)
+    sizes = tuple(int(s) for _, s in op.dims)
+    nd = len(names)
+    inc = np.array([[d in o.dims for d in names] for o in op.operands], dtype=np.uint8)
+    perms = _perms(nd, inc)
+    path = path_levels(hw, unit)
+    return Space(op=op, hw=hw, unit=unit, path=path, homes=default_homes(hw, op, path, placement),
+                 dim_names=names, sizes=sizes, values=tuple(tuple(_tile_values(s)) for s in sizes),
+                 perms=tuple(perms), options=tuple(_options(op, unit, nd, perms)))
+
+
+UNIT_CODES = _UNIT_CODES
+DF_CODES = _DF_CODES

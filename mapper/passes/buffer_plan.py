@@ -1,0 +1,107 @@
+"""Buffer planning over the schedule: tensor liveness, peak bytes per level, and a TFLite-Micro-style
+greedy arena planner (tensorflow/tflite-micro memory_planner/greedy_memory_planner.h): buffers sorted
+by size (descending), each placed at the lowest offset that does not overlap, in address and in
+lifetime, any buffer already placed; the arena is the highest end. Exact for the plan it makes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archsim.ir import OpGraph, Role, ops_in_order
+
+__all__ = ["Buffer", "ArenaPlan", "BufferPlan", "arena_plan", "liveness", "plan_buffers"]
+
+
+@dataclass(frozen=True, slots=True)
+class Buffer:
+    """A tensor alive from op index `first` to op index `last` (inclusive) in the schedule."""
+    name: str
+    size_bytes: int
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArenaPlan:
+    arena_bytes: int
+    offsets: tuple[tuple[str, int], ...]
+
+    def offset(self, name: str) -> int:
+        return dict(self.offsets)[name]
+
+
+@dataclass(frozen=True, slots=True)
+class BufferPlan:
+    peak_bytes: tuple[tuple[str, int], ...]          # level → peak planned bytes
+    persistent_bytes: tuple[tuple[str, int], ...]    # level → weights / KV resident all along
+    arena: ArenaPlan | None = None                    # for the level holding activations on-chip
+
+
+def arena_plan(buffers) -> ArenaPlan:
+    order = sorted(buffers, key=lambda b: (-b.size_bytes, b.first, b.name))
+    placed: list[tuple[int, Buffer]] = []
+    for b in order:
+        live = sorted(((off, p) for off, p in placed if not (p.last < b.first or b.last < p.first)),
+                      key=lambda x: x[0])
+        offset = 0
+        for off, p in live:
+            if off - offset >= b.size_bytes:
+                break
+            offset = max(offset, off + p.size_bytes)
+        placed.append((offset, b))
+    arena = max((off + b.size_bytes for off, b in placed), default=0)
+    return ArenaPlan(arena, tuple(sorted(((b.name, off) for off, b in placed))))
+
+
+def liveness(graph: OpGraph, skip: frozenset[str] = frozenset(),
+             sizes: dict[str, int] | None = None) -> list[Buffer]:
+    """Activation buffers (not weights, not KV cache) with first/last use over `ops_in_order`.
+    Tensors in `skip` are never materialised; `sizes` overrides a tensor's bytes."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    size: dict[str, int] = {}
+    for i, op in enumerate(ops_in_order(graph)):
+        for o in op.operands:
+            t = o.tensor
+            if t.role in (Role.WEIGHT, Role.KV_CACHE) or t.name in skip:
+                continue
+            size[t.name] = max(size.get(t.name, 0), t.size_bytes)
+            first.setdefault(t.name, i)
+            last[t.name] = i
+    sizes = sizes or {}
+    return [Buffer(n, int(sizes.get(n, size[n])), first[n], last[n]) for n in first]
+
+
+def persistent_tensors(graph: OpGraph) -> dict[str, tuple[str, int]]:
+    """Weights and KV-cache tensors, counted once by name: name → (role, bytes)."""
+    out: dict[str, tuple[str, int]] = {}
+    for op in ops_in_order(graph):
+        for o in op.operands:
+            if o.tensor.role in (Role.WEIGHT, Role.KV_CACHE):
+                out[o.tensor.name] = (o.tensor.role.value, o.tensor.size_bytes)
+    return out
+
+
+def plan_buffers(graph: OpGraph, hw, placement: dict[str, str],
+                 skip: frozenset[str] = frozenset(), sizes: dict[str, int] | None = None
+                 ) -> BufferPlan:
+    """Peak bytes per level: persistent tensors where placed + the activation arena (or, for
+    activations placed per tensor, the peak of live bytes over the schedule)."""
+    persistent: dict[str, int] = {}
+    for name, (role, b) in persistent_tensors(graph).items():
+        lv = placement.get(name) or placement.get(role) or hw.levels[0].name
+        persistent[lv] = persistent.get(lv, 0) + b
+    buffers = liveness(graph, skip, sizes)
+    by_level: dict[str, list[Buffer]] = {}
+    for b in buffers:
+        lv = placement.get(b.name) or placement.get("activation") or hw.levels[0].name
+        by_level.setdefault(lv, []).append(b)
+    peaks = dict(persistent)
+    arena = None
+    for lv, bufs in by_level.items():
+        plan = arena_plan(bufs)
+        if placement.get("activation") == lv:
+            arena = plan
+        peaks[lv] = peaks.get(lv, 0) + plan.arena_bytes
+    names = [lv.name for lv in hw.levels]
+    ordered = tuple((n, int(peaks[n])) for n in names if n in peaks)
+    return BufferPlan(ordered, tuple((n, int(persistent[n])) for n in names if n in persistent), arena)

@@ -1,0 +1,91 @@
+"""Placement: which memory level holds the weights, the KV cache and the activations.
+
+Greedy, innermost first: each tensor class goes to the innermost level allowed to hold it (the
+level's `holds`) that still has room, weights first, then KV cache, then activations (their peak
+live bytes). Conventions: on an MCU weights stay in flash (executed in place) and activations in
+SRAM; on a PIM chip weights and KV cache live in the DRAM banks that compute on them. Activations
+that do not fit on chip as a whole are placed per tensor: the smallest first, as long as the
+on-chip level's free space stay there while the live total fits (layer fusion through that
+level), the rest go off chip.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archsim.errors import DoesNotFit
+from archsim.hardware import Hardware
+from archsim.ir import OpGraph
+
+from .buffer_plan import arena_plan, liveness, persistent_tensors
+
+__all__ = ["PlacementPlan", "place"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementPlan:
+    placement: tuple[tuple[str, str], ...]           # role or tensor name → level
+    does_not_fit: DoesNotFit | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.placement)
+
+
+def _allowed(hw: Hardware, role: str) -> list[int]:
+    return [i for i, lv in enumerate(hw.levels) if not lv.holds or role in lv.holds]
+
+
+def place(graph: OpGraph, hw: Hardware, streamed: frozenset[str] = frozenset()) -> PlacementPlan:
+    free = {lv.name: lv.size_bytes for lv in hw.levels}
+    persistent = persistent_tensors(graph)
+    need = {"weight": 0, "kv_cache": 0}
+    largest: dict[str, tuple[str, int]] = {}
+    for name, (role, b) in persistent.items():
+        need[role] += b
+        if b > largest.get(role, ("", -1))[1]:
+            largest[role] = (name, b)
+    buffers = liveness(graph, streamed)
+    need["activation"] = arena_plan(buffers).arena_bytes if buffers else 0
+    out: dict[str, str] = {}
+    problem: DoesNotFit | None = None
+    pim_level = next((u.attached_to for u in hw.compute if u.type == "pim_bank"), None)
+    main = max(hw.compute, key=lambda u: u.count * max((r for _, r in u.macs_per_cycle), default=0)
+               * u.freq_hz) if hw.compute else None
+    main_depth = hw.level_index(main.attached_to) if main else len(hw.levels) - 1
+    for role in ("weight", "kv_cache", "activation"):
+        allowed = _allowed(hw, role)
+        if not allowed:
+            allowed = [0]
+        if hw.kind == "mcu" and role == "weight":
+            order = allowed                       # flash first (execute in place)
+        elif pim_level is not None and role in ("weight", "kv_cache"):
+            order = [hw.level_index(pim_level)] + [i for i in allowed if hw.levels[i].name != pim_level]
+        else:   # innermost first, among the levels the main compute unit reads through
+            order = [i for i in reversed(allowed) if i <= main_depth] or list(reversed(allowed))
+        chosen = next((i for i in order if free[hw.levels[i].name] >= need[role]), None)
+        if chosen is None:
+            chosen = max(allowed, key=lambda i: hw.levels[i].size_bytes)
+            lv = hw.levels[chosen]
+            if need[role] > 0 and problem is None:
+                label = {"weight": "weights", "kv_cache": "KV cache", "activation": "activations"}[role]
+                if role in largest:
+                    label += f" (all; largest {largest[role][0]})"
+                tensor = label
+                problem = DoesNotFit(lv.name, tensor, int(need[role]), int(free[lv.name]))
+        lv = hw.levels[chosen]
+        out[role] = lv.name
+        free[lv.name] -= need[role]
+    # activations off chip as a whole: keep the small ones on chip (layer fusion)
+    act = hw.levels[hw.level_index(out["activation"])]
+    if act.off_chip:
+        inner = [lv for lv in hw.levels if not lv.off_chip and (not lv.holds or "activation" in lv.holds)]
+        if inner:
+            lv = max(inner, key=lambda x: x.size_bytes)
+            budget = 0.9 * free[lv.name]
+            steps = max((b.last for b in buffers), default=0) + 1
+            live = [0] * steps
+            for b in sorted(buffers, key=lambda b: (b.size_bytes, b.name)):
+                if max(live[b.first: b.last + 1]) + b.size_bytes <= budget:
+                    for i in range(b.first, b.last + 1):
+                        live[i] += b.size_bytes
+                    out[b.name] = lv.name
+    return PlacementPlan(tuple(sorted(out.items())), problem)

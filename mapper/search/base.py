@@ -1,0 +1,62 @@
+"""Ask/tell search over genomes (vectors of small integers with known cardinalities).
+
+Strategies know nothing of the cost model: `ask()` returns a batch of genomes (or None when done),
+`tell(genomes, scores)` reports their scores (lower is better, +inf = illegal). `run_search` drives
+a strategy against any scoring function with a budget in evaluations and/or seconds, keeps the
+anytime best, and reports progress.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+__all__ = ["Strategy", "SearchResult", "run_search", "Progress"]
+
+
+class Strategy(Protocol):
+    def ask(self) -> np.ndarray | None: ...
+    def tell(self, genomes: np.ndarray, scores: np.ndarray) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    evaluated: int
+    best_score: float
+    elapsed_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    best_genome: tuple[int, ...] | None
+    best_score: float
+    evaluated: int
+    elapsed_s: float
+
+
+def run_search(strategy: Strategy, score: Callable[[np.ndarray], np.ndarray],
+               budget_evals: int | None = None, budget_s: float | None = None,
+               progress: Callable[[Progress], None] | None = None) -> SearchResult:
+    t0 = time.perf_counter()
+    best, best_score, evaluated = None, np.inf, 0
+    while True:
+        if budget_evals is not None and evaluated >= budget_evals:
+            break
+        if budget_s is not None and time.perf_counter() - t0 >= budget_s:
+            break
+        batch = strategy.ask()
+        if batch is None or len(batch) == 0:
+            break
+        if budget_evals is not None and evaluated + len(batch) > budget_evals:
+            batch = batch[: budget_evals - evaluated]
+        s = score(batch)
+        evaluated += len(batch)
+        i = int(np.argmin(s))
+        if s[i] < best_score:
+            best_score, best = float(s[i]), tuple(int(x) for x in batch[i])
+        strategy.tell(batch, s)
+        if progress is not None:
+            progress(Progress(evaluated, best_score, time.perf_counter() - t0))
+    return SearchResult(best, best_score, evaluated, time.perf_counter() - t0)

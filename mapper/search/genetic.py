@@ -1,0 +1,66 @@
+"""A genetic algorithm over genomes: tournament selection, uniform crossover, per-gene mutation
+(a ±1 step or a fresh value), elitism. Deterministic for a given seed."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Genetic"]
+
+
+class Genetic:
+    def __init__(self, cardinalities, prune: Callable[[np.ndarray], np.ndarray] | None = None,
+                 population: int = 128, mutation: float = 0.15, elite: int = 8, seed: int = 0):
+        self.card = np.asarray(cardinalities, dtype=np.int64)
+        self.prune = prune
+        self.n = population
+        self.mutation = mutation
+        self.elite = elite
+        self.rng = np.random.default_rng(seed)
+        self.pop: np.ndarray | None = None
+        self.fit: np.ndarray | None = None
+
+    def _legal(self, g: np.ndarray) -> np.ndarray:
+        if self.prune is None:
+            return g
+        bad = ~self.prune(g)
+        for _ in range(10):
+            if not bad.any():
+                break
+            g[bad] = self.rng.integers(0, self.card, size=(int(bad.sum()), len(self.card)))
+            bad = ~self.prune(g)
+        return g
+
+    def ask(self) -> np.ndarray:
+        if self.pop is None:
+            g = self.rng.integers(0, self.card, size=(self.n, len(self.card)), dtype=np.int64)
+            return self._legal(g)
+        order = np.argsort(self.fit, kind="stable")
+        elite = self.pop[order[: self.elite]]
+        k = self.n - self.elite
+        a = self.rng.integers(0, len(self.pop), size=(k, 2))
+        b = self.rng.integers(0, len(self.pop), size=(k, 2))
+        pa = np.where(self.fit[a[:, 0]] <= self.fit[a[:, 1]], a[:, 0], a[:, 1])
+        pb = np.where(self.fit[b[:, 0]] <= self.fit[b[:, 1]], b[:, 0], b[:, 1])
+        mask = self.rng.random((k, len(self.card))) < 0.5
+        child = np.where(mask, self.pop[pa], self.pop[pb])
+        mut = self.rng.random(child.shape) < self.mutation
+        step = self.rng.choice(np.array([-1, 1]), size=child.shape)
+        fresh = self.rng.integers(0, self.card, size=child.shape)
+        use_step = self.rng.random(child.shape) < 0.6
+        child = np.where(mut, np.where(use_step, np.clip(child + step, 0, self.card - 1), fresh),
+                         child)
+        return np.concatenate([elite, self._legal(child.astype(np.int64))])
+
+    def tell(self, genomes, scores) -> None:
+        if self.pop is None:
+            self.pop, self.fit = genomes.copy(), np.asarray(scores, dtype=float).copy()
+            return
+        allg = np.concatenate([self.pop, genomes])
+        alls = np.concatenate([self.fit, scores])
+        _, first = np.unique(allg, axis=0, return_index=True)
+        first = np.sort(first)
+        allg, alls = allg[first], alls[first]
+        keep = np.argsort(alls, kind="stable")[: self.n]
+        self.pop, self.fit = allg[keep], alls[keep]

@@ -1,0 +1,67 @@
+"""Local-search refinement: from a start genome (or random ones), evaluate every one-gene neighbour
+(±1 and ±2 steps, plus every value of small genes), move to the best, restart at random when stuck."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["LocalSearch"]
+
+
+class LocalSearch:
+    def __init__(self, cardinalities, prune: Callable[[np.ndarray], np.ndarray] | None = None,
+                 start=None, seed: int = 0):
+        self.card = np.asarray(cardinalities, dtype=np.int64)
+        self.prune = prune
+        self.rng = np.random.default_rng(seed)
+        self.current = None if start is None else np.asarray(start, dtype=np.int64)
+        self.current_score = np.inf
+        self.pending_start = self.current is not None
+        self.seen: set[bytes] = set()
+
+    def _random(self) -> np.ndarray:
+        for _ in range(100):
+            g = self.rng.integers(0, self.card, size=(1, len(self.card)), dtype=np.int64)
+            if self.prune is None or self.prune(g)[0]:
+                return g[0]
+        return np.zeros(len(self.card), dtype=np.int64)
+
+    def _neighbours(self, g: np.ndarray) -> np.ndarray:
+        out = []
+        for j, c in enumerate(self.card):
+            values = range(c) if c <= 8 else (g[j] - 2, g[j] - 1, g[j] + 1, g[j] + 2)
+            for v in values:
+                if 0 <= v < c and v != g[j]:
+                    n = g.copy()
+                    n[j] = v
+                    out.append(n)
+        if not out:
+            return np.empty((0, len(self.card)), dtype=np.int64)
+        arr = np.array(out, dtype=np.int64)
+        if self.prune is not None:
+            arr = arr[self.prune(arr)]
+        keep = [i for i, row in enumerate(arr) if row.tobytes() not in self.seen]
+        return arr[keep]
+
+    def ask(self) -> np.ndarray:
+        if self.current is None or self.pending_start:
+            if self.current is None:
+                self.current = self._random()
+            self.pending_start = False
+            return self.current[None, :].copy()
+        nb = self._neighbours(self.current)
+        if len(nb) == 0:      # local optimum: restart
+            self.current, self.current_score = self._random(), np.inf
+            return self.current[None, :].copy()
+        return nb
+
+    def tell(self, genomes, scores) -> None:
+        for row in genomes:
+            self.seen.add(row.tobytes())
+        i = int(np.argmin(scores))
+        if scores[i] < self.current_score or (len(genomes) == 1 and self.current_score == np.inf):
+            self.current, self.current_score = genomes[i].copy(), float(scores[i])
+        elif len(genomes) > 1:   # no better neighbour → stuck; restart next time
+            self.current, self.current_score = self._random(), np.inf
+            self.pending_start = True

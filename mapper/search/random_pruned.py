@@ -1,0 +1,37 @@
+"""Random search over the pruned space: uniform genomes, pruned ones redrawn, no repeats."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["RandomPruned"]
+
+
+class RandomPruned:
+    def __init__(self, cardinalities, prune: Callable[[np.ndarray], np.ndarray] | None = None,
+                 batch: int = 1024, seed: int = 0):
+        self.card = np.asarray(cardinalities, dtype=np.int64)
+        self.prune = prune
+        self.batch = batch
+        self.rng = np.random.default_rng(seed)
+        self.seen: set[bytes] = set()
+        self.total = int(np.prod(self.card))
+
+    def ask(self) -> np.ndarray | None:
+        out = []
+        for _ in range(20):
+            g = self.rng.integers(0, self.card, size=(self.batch, len(self.card)), dtype=np.int64)
+            if self.prune is not None:
+                g = g[self.prune(g)]
+            for row in g:
+                key = row.tobytes()
+                if key not in self.seen:
+                    self.seen.add(key)
+                    out.append(row)
+            if len(out) >= self.batch // 4 or len(self.seen) >= self.total:
+                break
+        return np.array(out, dtype=np.int64) if out else None
+
+    def tell(self, genomes, scores) -> None:
+        pass
