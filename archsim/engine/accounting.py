@@ -1,0 +1,121 @@
+"""From counts and task times to the result's energy breakdown, buffer occupancy, timelines and
+utilisation. The engine only counts actions; prices come from `archsim.energy` (Accelergy style)
+when present, else directly from the MemoryLevel/ComputeUnit per-access energies."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from archsim.hardware import Hardware
+from archsim.result import Timeline
+
+__all__ = ["prices", "energy_breakdown_j", "occupancy", "downsample", "component_of"]
+
+
+def prices(hw: Hardware) -> dict[str, float]:
+    """pJ per action, by action name (`LEVEL.read|write|activate|refresh|pim_read`,
+    `UNIT.mac.DTYPE`, `LINK.transfer`)."""
+    try:
+        from archsim.energy import table_for
+        table = dict(table_for(hw).entries)
+    except ImportError:
+        table = {}
+        for lv in hw.levels:
+            table[f"{lv.name}.read"] = lv.read_energy_pj_per_byte
+            table[f"{lv.name}.write"] = lv.write_energy_pj_per_byte
+            if lv.dram is not None:
+                table[f"{lv.name}.activate"] = lv.dram.act_energy_pj
+                table[f"{lv.name}.refresh"] = lv.dram.refresh_energy_pj
+        for cu in hw.compute:
+            for d, e in cu.energy_pj_per_mac:
+                table[f"{cu.name}.mac.{d}"] = e
+        for link in hw.interconnect:
+            table[f"{link.name}.transfer"] = link.energy_pj_per_bit * 8
+    for cu in hw.compute:
+        if cu.type == "pim_bank":
+            key = f"{cu.attached_to}.pim_read"
+            try:
+                from archsim.energy import pim_access_pj_per_byte
+                table.setdefault(key, pim_access_pj_per_byte(getattr(cu, "placement", "") or "bank"))
+            except (ImportError, KeyError):
+                table.setdefault(key, table.get(f"{cu.attached_to}.read", 0.0))
+    return table
+
+
+def _price(table: dict[str, float], hw: Hardware, action: str) -> float:
+    if action in table:
+        return table[action]
+    if ".mac." in action:   # a dtype the unit has no energy for: its closest listed dtype
+        unit = action.split(".mac.")[0]
+        same = [v for k, v in table.items() if k.startswith(unit + ".mac.")]
+        return min(same) if same else 0.0
+    return 0.0
+
+
+def component_of(action: str, hw: Hardware) -> str:
+    name, _, verb = action.partition(".")
+    if verb.startswith("mac"):
+        return "compute"
+    if verb == "activate":
+        return "dram_act_pre"
+    if verb == "refresh":
+        return "dram_refresh"
+    if verb == "transfer":
+        return "interconnect"
+    return name
+
+
+def energy_breakdown_j(counts: dict[str, float], hw: Hardware, latency_s: float
+                       ) -> tuple[tuple[str, float], ...]:
+    """Σ count × price per component, plus static power (chip static + level leakage) × time.
+    Components: compute, each level, dram_act_pre, dram_refresh, interconnect, static."""
+    table = prices(hw)
+    comps: dict[str, float] = {"compute": 0.0}
+    for lv in hw.levels:
+        comps[lv.name] = 0.0
+    if any(lv.dram is not None for lv in hw.levels):
+        comps["dram_act_pre"] = 0.0
+        comps["dram_refresh"] = 0.0
+    for action, n in sorted(counts.items()):
+        c = component_of(action, hw)
+        comps[c] = comps.get(c, 0.0) + n * _price(table, hw, action) * 1e-12
+    leak = sum(lv.leakage_w * max(1, getattr(lv, "instances", 1)) for lv in hw.levels)
+    comps["static"] = (hw.static_power_w + leak) * latency_s
+    return tuple((k, float(v)) for k, v in comps.items())
+
+
+def op_energy_j(counts: dict[str, float], hw: Hardware, table: dict[str, float]) -> float:
+    return math.fsum(n * _price(table, hw, a) * 1e-12 for a, n in counts.items())
+
+
+def occupancy(trace, start: np.ndarray, finish: np.ndarray, level: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(times, occupancy bytes after each event) of one level: a task's `occ_bytes` are held from its
+    start to the finish of its `occ_release` task. Frees sort before allocations at equal times."""
+    sel = np.nonzero((trace.occ_level == level) & (trace.occ_bytes > 0))[0]
+    if sel.size == 0:
+        return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    t_alloc = start[sel]
+    t_free = finish[trace.occ_release[sel]]
+    b = trace.occ_bytes[sel]
+    times = np.concatenate([t_free, t_alloc])
+    deltas = np.concatenate([-b, b])
+    kind = np.concatenate([np.zeros(sel.size, np.int8), np.ones(sel.size, np.int8)])
+    order = np.lexsort((kind, times))
+    return times[order], np.cumsum(deltas[order])
+
+
+def downsample(name: str, times: np.ndarray, occ: np.ndarray, tick_s: float,
+               points: int = 256) -> Timeline:
+    """At most `points` samples; each keeps the peak of its time bin so no peak is lost."""
+    if times.size <= points:
+        return Timeline(level=name, time_s=tuple(float(t) * tick_s for t in times),
+                        occupancy_bytes=tuple(int(v) for v in occ))
+    edges = np.linspace(times[0], times[-1], points + 1)
+    idx = np.clip(np.searchsorted(edges, times, side="right") - 1, 0, points - 1)
+    peak = np.full(points, -1, dtype=np.int64)
+    np.maximum.at(peak, idx, occ)
+    keep = peak >= 0
+    return Timeline(level=name, time_s=tuple(float(t) * tick_s for t in edges[:-1][keep]),
+                    occupancy_bytes=tuple(int(v) for v in peak[keep]))

@@ -1,0 +1,84 @@
+"""Closed-form time per op (the analytic fidelity) and its roofline bound, in engine ticks
+(1 / hw.freq_hz). Uses the same timing functions and DRAM closed forms as the cycle engine."""
+from __future__ import annotations
+
+from math import ceil
+
+from archsim.hardware import Hardware, MemoryLevel
+
+from .dram import dram_params, PARAM_NAMES, refresh_fraction, streaming_bandwidth_bytes_per_s
+from .plan import OpPlan
+from .timing.sm import sm_op_seconds
+from .timing.units import unit_cycles, work_units
+
+__all__ = ["analytic_ticks", "roofline_ticks", "offchip_bandwidth_bytes_per_s", "link_bandwidth"]
+
+
+def offchip_bandwidth_bytes_per_s(lv: MemoryLevel) -> float:
+    """The physical ceiling across the pins: DRAM pin bandwidth, else the level's bandwidth."""
+    if lv.dram is not None:
+        return lv.dram.peak_bandwidth_bytes_per_s
+    return max(lv.bandwidth_bytes_per_s, 1.0)
+
+
+def link_bandwidth(hw: Hardware) -> float:
+    return hw.interconnect[0].bandwidth_bytes_per_s if hw.interconnect else offchip_bandwidth_bytes_per_s(hw.levels[0])
+
+
+def _stream_s(lv: MemoryLevel, nbytes: int) -> float:
+    if not nbytes:
+        return 0.0
+    if lv.dram is None:
+        return nbytes / max(lv.bandwidth_bytes_per_s, 1.0) + lv.latency_s
+    t = lv.dram
+    bw = streaming_bandwidth_bytes_per_s(t) * t.channels * (1.0 - refresh_fraction(t))
+    return nbytes / bw + (t.trcd + t.cl) * t.tck_s
+
+
+def roofline_ticks(p: OpPlan, hw: Hardware) -> int:
+    """max(compute at the unit's peak, off-chip bytes at pin bandwidth): no engine may beat it."""
+    tick = 1.0 / hw.freq_hz
+    rate = p.unit.count * max(p.unit.macs_per_cycle_for(p.dtype), 1e-9) * p.unit.freq_hz
+    comp = work_units(p.op) / rate
+    if p.unit.type == "pim_bank" and p.pim_bytes:
+        mem = (p.offchip_read_bytes + p.offchip_write_bytes) / link_bandwidth(hw)
+    else:
+        mem = (p.offchip_read_bytes + p.offchip_write_bytes) / offchip_bandwidth_bytes_per_s(p.offchip)
+    return int(max(comp, mem) / tick * (1 - 1e-9))
+
+
+def _pim_s(p: OpPlan, hw: Hardware) -> float:
+    t = p.buffer.dram
+    d = dict(zip(PARAM_NAMES, dram_params(t)))
+    from .lower import pim_span
+    nb = pim_span(p.unit, t)
+    lanes = max(1.0, p.unit.macs_per_cycle_for(p.dtype))
+    macs = p.op.macs or p.op.flops // 2 or 1
+    cols = ceil(macs / t.channels / (nb * lanes))
+    rows = max(1, ceil(p.pim_bytes / (t.channels * nb * t.row_size_bytes)))
+    act_spread = max((nb - 1) * d["trrd_s"], (nb // 4 - 1) * d["tfaw"] if nb >= 4 else 0)
+    per_row = d["trtp"] + d["trp"] + act_spread + d["trcd"]
+    cyc = (cols * d["tccd_ab"] + rows * per_row) / (1.0 - refresh_fraction(t))
+    link = link_bandwidth(hw)
+    return cyc * t.tck_s + (p.offchip_read_bytes + p.offchip_write_bytes) / link
+
+
+def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
+    tick = 1.0 / hw.freq_hz
+    if p.unit.type == "sm":
+        s = sm_op_seconds(p.op, p.unit, hw)
+    elif p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes:
+        s = _pim_s(p, hw)
+    else:
+        off = p.offchip
+        wstream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role.value == "weight")
+        comp = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=wstream,
+                           wait_states=off.wait_states if off.kind == "flash" else 0,
+                          streamed=p.streamed) / p.unit.freq_hz
+        rd = p.offchip_read_bytes
+        if p.unit.type == "scalar_core" and off.dram is None:
+            rd = 0
+        load = _stream_s(off, rd)
+        store = _stream_s(off, p.offchip_write_bytes)
+        s = max(comp, load) + min(comp, load) / 8 + store
+    return max(int(ceil(s / tick)), roofline_ticks(p, hw))

@@ -1,0 +1,189 @@
+"""DRAM timing helpers: the parameter vector the kernels use, closed-form rates the tests check the
+cycle model against, and a plain-Python channel state used by the SimPy reference engine.
+
+All parameters are converted to integer engine ticks (`tick_s`) by rounding up, so the engine never
+runs a DRAM faster than its datasheet. Write latency (CWL) is not in `DramTiming`; we take CWL = CL
+(assumption: JEDEC CWL is a few cycles shorter, so writes are modelled slightly pessimistically).
+All-bank PIM MAC commands (`tccd_ab`) issue once per burst period: each bank's MAC unit consumes one
+column (e.g. 16 BF16 values) per burst, the rate behind GDDR6-AiM's 1 TFLOPS per chip (assumption;
+AttAcc's HBM3-PIM uses 4-6 tCK, hardware-facts §1.4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import ceil
+
+import numpy as np
+
+from archsim.hardware import DramTiming
+
+__all__ = ["PARAM_NAMES", "dram_params", "streaming_bandwidth_bytes_per_s",
+           "random_row_rate_per_s", "refresh_fraction", "faw_act_rate_per_s", "ChannelState",
+           "column_bytes"]
+
+PARAM_NAMES = ("nbanks", "banks_per_group", "n_bank_groups", "cl", "cwl", "trcd", "trp", "tras",
+               "tccd_s", "tccd_l", "trrd_s", "trrd_l", "tfaw", "twr", "trtp", "trefi", "trfc",
+               "burst_cycles", "tccd_ab")
+NEG = -(1 << 40)
+
+
+def _ticks(cycles: float, t: DramTiming, tick_s: float) -> int:
+    return int(ceil(cycles * t.tck_s / tick_s - 1e-9)) if cycles > 0 else 0
+
+
+def column_bytes(t: DramTiming) -> int:
+    """Bytes moved by one column command (one burst) on one channel."""
+    return t.burst_bytes
+
+
+def dram_params(t: DramTiming, tick_s: float | None = None) -> np.ndarray:
+    """The int64 parameter vector of `archsim.kernels.dram` for timing `t` in ticks of `tick_s`
+    (default: the DRAM clock itself, so values are the datasheet cycle counts)."""
+    tick_s = t.tck_s if tick_s is None else tick_s
+    burst_cycles = max(1, t.burst_length // max(1, t.data_rate))
+    tccd_s = max(t.tccd_s, burst_cycles)
+    tccd_l = max(t.tccd_l, tccd_s)
+    raw = {
+        "cl": t.cl, "cwl": t.cl, "trcd": t.trcd, "trp": t.trp, "tras": t.tras, "tccd_s": tccd_s,
+        "tccd_l": tccd_l, "trrd_s": max(1, t.trrd_s), "trrd_l": max(1, t.trrd_l, t.trrd_s),
+        "tfaw": t.tfaw, "twr": t.twr, "trtp": t.trtp, "trefi": t.trefi, "trfc": t.trfc,
+        "burst_cycles": burst_cycles, "tccd_ab": burst_cycles,
+    }
+    vals = {k: _ticks(v, t, tick_s) for k, v in raw.items()}
+    for k in ("tccd_s", "tccd_l", "trrd_s", "trrd_l", "burst_cycles", "tccd_ab"):
+        vals[k] = max(1, vals[k])
+    vals["nbanks"] = t.banks_per_channel
+    vals["banks_per_group"] = t.banks_per_group
+    vals["n_bank_groups"] = t.ranks * t.bank_groups
+    return np.array([vals[k] for k in PARAM_NAMES], dtype=np.int64)
+
+
+# ---------------------------------------------------------------- closed forms (per channel)
+def streaming_bandwidth_bytes_per_s(t: DramTiming, span: int | None = None) -> float:
+    """Timing-limited read bandwidth of one channel streaming whole rows, `span` banks (distinct bank
+    groups) per row burst, activations hidden behind data, refresh excluded.
+
+    Inside a burst, k columns take P = max(tCCD_L, k·tCCD_S) (P = tCCD_L when k = 1); the next burst
+    starts tCCD_S after the last column when it moves to fresh bank groups, or P after the same
+    group's previous column when k spans every group. Per burst of n = k·cols_per_row columns:
+    period = (n/k − 1)·P + tail."""
+    p = dict(zip(PARAM_NAMES, dram_params(t)))
+    nbg = p["n_bank_groups"]
+    k = span or min(nbg, 4)
+    S, L = p["tccd_s"], p["tccd_l"]
+    P = max(L, k * S) if k > 1 else L
+    tail = P if k >= nbg else (k * S if k > 1 else S)
+    n_per_bank = max(1, t.row_size_bytes // t.burst_bytes)
+    period = (n_per_bank - 1) * P + tail
+    return k * n_per_bank * column_bytes(t) / (period * t.tck_s)
+
+
+def random_row_rate_per_s(t: DramTiming) -> float:
+    """Row activations per second when every access opens a new row in the same bank:
+    one per max(tRAS, tRCD + tRTP) + tRP, i.e. tRC when tRAS covers the read."""
+    p = dict(zip(PARAM_NAMES, dram_params(t)))
+    return 1.0 / ((max(p["tras"], p["trcd"] + p["trtp"]) + p["trp"]) * t.tck_s)
+
+
+def faw_act_rate_per_s(t: DramTiming) -> float:
+    """Activation ceiling of one channel from tFAW and tRRD_S: 4 per tFAW."""
+    p = dict(zip(PARAM_NAMES, dram_params(t)))
+    per_act = max(p["tfaw"] / 4.0, p["trrd_s"])
+    return 1.0 / (per_act * t.tck_s)
+
+
+def refresh_fraction(t: DramTiming) -> float:
+    """Fraction of time an all-bank-refreshed channel is unavailable: tRFC / tREFI."""
+    return t.trfc / t.trefi if t.trefi else 0.0
+
+
+# ---------------------------------------------------------------- plain-Python channel state
+@dataclass
+class ChannelState:
+    """The same bank/channel state machine as the Numba kernel, written plainly; the SimPy
+    reference engine issues its column commands one by one."""
+    p: dict
+    open_row: list = field(default_factory=list)
+    act_t: list = field(default_factory=list)
+    last_rd: list = field(default_factory=list)
+    last_wr: list = field(default_factory=list)
+    rdy_act: list = field(default_factory=list)
+    bg_last: list = field(default_factory=list)
+    last_col: int = NEG
+    last_col_bg: int = -1
+    last_act: int = NEG
+    last_act_bg: int = -1
+    next_ref: int = 0
+    floor: int = 0
+    ring: list = field(default_factory=lambda: [NEG] * 4)
+    counts: dict = field(default_factory=lambda: dict(refs=0, acts=0, pres=0, hits=0, misses=0,
+                                                      rd_cols=0, wr_cols=0, mac_cols=0))
+
+    @classmethod
+    def new(cls, params: np.ndarray) -> "ChannelState":
+        p = {k: int(v) for k, v in zip(PARAM_NAMES, params)}
+        nb = p["nbanks"]
+        return cls(p=p, open_row=[-1] * nb, act_t=[NEG] * nb, last_rd=[NEG] * nb,
+                   last_wr=[NEG] * nb, rdy_act=[0] * nb, bg_last=[NEG] * p["n_bank_groups"],
+                   next_ref=p["trefi"] if p["trefi"] > 0 else 1 << 62)
+
+    def bank_of_slot(self, slot: int) -> int:
+        p = self.p
+        s = slot % p["nbanks"]
+        return (s % p["n_bank_groups"]) * p["banks_per_group"] + (s // p["n_bank_groups"]) % p["banks_per_group"]
+
+    def bank_group(self, b: int) -> int:
+        return b // self.p["banks_per_group"]
+
+    def precharge_time(self, b: int, floor: int) -> int:
+        p = self.p
+        return max(floor, self.act_t[b] + p["tras"], self.last_rd[b] + p["trtp"],
+                   self.last_wr[b] + p["cwl"] + p["burst_cycles"] + p["twr"])
+
+    def refresh_due(self, t: int) -> bool:
+        return t >= self.next_ref
+
+    def refresh(self, t: int) -> int:
+        """One all-bank refresh triggered at time t; returns when the channel is usable again."""
+        p = self.p
+        ref_t = max(t, self.next_ref)
+        for b in range(p["nbanks"]):
+            if self.open_row[b] >= 0:
+                ref_t = max(ref_t, self.precharge_time(b, t) + p["trp"])
+                self.counts["pres"] += 1
+            ref_t = max(ref_t, self.rdy_act[b])
+        end = ref_t + p["trfc"]
+        for b in range(p["nbanks"]):
+            self.open_row[b] = -1
+            self.rdy_act[b] = end
+        self.counts["refs"] += 1
+        self.next_ref += p["trefi"]
+        return end
+
+    def needs_precharge(self, b: int, row: int) -> bool:
+        return self.open_row[b] >= 0 and self.open_row[b] != row
+
+    def precharge(self, b: int, floor: int) -> None:
+        """Close bank b (its conflicting row) ahead of the burst's activations, at the earliest
+        time the bank allows after `floor` (the burst's ready time): look-ahead precharge."""
+        p = self.p
+        self.rdy_act[b] = self.precharge_time(b, floor) + p["trp"]
+        self.open_row[b] = -1
+        self.counts["pres"] += 1
+
+    def open(self, b: int, row: int, ready: int) -> tuple[int, int | None]:
+        """Open `row` in bank b. Returns (time columns may start, ACT time or None on a hit)."""
+        p = self.p
+        if self.open_row[b] == row:
+            self.counts["hits"] += 1
+            return self.act_t[b] + p["trcd"], None
+        self.counts["misses"] += 1
+        floor = max(ready, self.last_act)
+        bg = self.bank_group(b)
+        gap = p["trrd_l"] if bg == self.last_act_bg else p["trrd_s"]
+        act = max(floor, self.rdy_act[b], self.last_act + gap, min(self.ring) + p["tfaw"])
+        self.ring[self.ring.index(min(self.ring))] = act
+        self.last_act, self.last_act_bg = act, bg
+        self.counts["acts"] += 1
+        self.act_t[b], self.open_row[b] = act, row
+        return act + p["trcd"], act

@@ -1,0 +1,266 @@
+"""Mapped graph → task trace.
+
+Per op (see `plan.OpPlan`):
+- GPU (`sm`): one kernel task, timed by the calibrated kernel model (memory time is inside it).
+- PIM (`pim_bank` on a DRAM level): input broadcast over the host link, then all-bank MAC row bursts
+  (one task per ≤ `PIM_ROWS_PER_TASK` rows), then the partial-sum readout.
+- Everything else: a tile stream. Off-chip bytes arrive in chunks (DMA tasks on the DRAM channel or
+  memory resource), each followed by a compute task; a chunk's buffer slot is reused two chunks later
+  (double buffering, global across ops so prefetch never overfills the buffer).
+
+Compactness (stated, and what makes an LLM token simulable in seconds):
+- One representative DRAM channel is simulated; the address interleaving spreads every stream
+  evenly over channels and channels share no timing state, so the other channels are identical
+  copies. Bytes and DRAM command counts are scaled by the channel count.
+- A chunk stands for a run of identical tiles (at most `MAX_CHUNKS` per op). The overlap of load and
+  compute is then resolved at chunk granularity: an op's pipeline fill is one chunk's load instead of
+  one tile's, an over-estimate bounded by 1/`MAX_CHUNKS` of the op's load time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import ceil
+
+import numpy as np
+
+from archsim.hardware import Hardware, MemoryLevel
+from archsim.ir import OpGraph, Role
+from archsim.mapping import Mapping
+
+from .dram import dram_params
+from .plan import OpPlan, plan_ops
+from .timing.sm import sm_op_seconds
+from .timing.units import unit_cycles, work_units
+from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
+
+__all__ = ["Lowered", "lower", "MAX_CHUNKS", "PIM_ROWS_PER_TASK", "pim_span", "op_action_counts"]
+
+MAX_CHUNKS = 8
+PIM_ROWS_PER_TASK = 64
+
+
+@dataclass
+class Lowered:
+    trace: Trace
+    plans: list[OpPlan]
+    tick_s: float
+    level_names: tuple[str, ...]
+    counts: dict[str, float] = field(default_factory=dict)          # timing-independent actions
+    op_counts: list[dict[str, float]] = field(default_factory=list)  # per op
+    dram_scale: dict[int, int] = field(default_factory=dict)         # dram slot → channel copies
+    dram_level: dict[int, str] = field(default_factory=dict)         # dram slot → level name
+    compute_res: set = field(default_factory=set)
+
+
+class _Lowerer:
+    def __init__(self, hw: Hardware):
+        self.hw = hw
+        self.tick_s = 1.0 / hw.freq_hz
+        self.b = TraceBuilder()
+        self.res: dict[str, int] = {}
+        self.level_idx = {lv.name: i for i, lv in enumerate(hw.levels)}
+        self.slots: dict[str, int] = {}
+        self.next_slot = 0
+        self.ring: list[int] = []          # compute tasks in buffer-slot order (double buffering)
+        self.out = Lowered(trace=None, plans=[], tick_s=self.tick_s,
+                           level_names=tuple(lv.name for lv in hw.levels))
+
+    # ---------------------------------------------------------------- resources
+    def mem_res(self, lv: MemoryLevel) -> int:
+        key = "mem:" + lv.name
+        if key not in self.res:
+            if lv.dram is not None:
+                r = self.b.resource(key, dram_params(lv.dram, self.tick_s))
+                slot = len(self.out.dram_scale)
+                self.out.dram_scale[slot] = lv.dram.channels
+                self.out.dram_level[slot] = lv.name
+            else:
+                r = self.b.resource(key)
+            self.res[key] = r
+        return self.res[key]
+
+    def unit_res(self, name: str) -> int:
+        key = "unit:" + name
+        if key not in self.res:
+            self.res[key] = self.b.resource(key)
+            self.out.compute_res.add(self.res[key])
+        return self.res[key]
+
+    def link_res(self) -> tuple[int, float]:
+        link = self.hw.interconnect[0] if self.hw.interconnect else None
+        bw = link.bandwidth_bytes_per_s if link else self.hw.levels[0].bandwidth_bytes_per_s
+        key = "link:" + (link.name if link else "host")
+        if key not in self.res:
+            self.res[key] = self.b.resource(key)
+        return self.res[key], bw
+
+    def ticks(self, seconds: float) -> int:
+        return int(ceil(seconds / self.tick_s - 1e-9))
+
+    def slot_for(self, key: str, nslots: int, align: int = 1) -> int:
+        """Address (in bank slots) of a tensor's stream; the same tensor keeps its address."""
+        if key not in self.slots:
+            base = -(-self.next_slot // align) * align
+            self.slots[key] = base
+            self.next_slot = base + nslots
+        return self.slots[key]
+
+    # ---------------------------------------------------------------- transfers
+    def transfer(self, lv: MemoryLevel, nbytes: int, deps, op: int, key: str, write: bool = False,
+                 occ: tuple[int, int] = (-1, 0)) -> int:
+        r = self.mem_res(lv)
+        li = self.level_idx[lv.name]
+        act = f"{lv.name}.{'write' if write else 'read'}"
+        if lv.dram is None:
+            dur = self.ticks(nbytes / max(lv.bandwidth_bytes_per_s, 1.0) + lv.latency_s)
+            return self.b.task(r, dur, deps, op, level=li, nbytes=nbytes, occ_level=occ[0],
+                               occ_bytes=occ[1], actions=((act, nbytes),))
+        t = lv.dram
+        per_ch = ceil(nbytes / t.channels)
+        cols = max(1, ceil(per_ch / t.burst_bytes))
+        k = min(4, t.ranks * t.bank_groups)
+        per_row = max(1, t.row_size_bytes // t.burst_bytes) * k
+        nrows = ceil(cols / per_row)
+        ncols = ceil(cols / nrows)
+        span = min(k, ncols)
+        slot = self.slot_for(key, nrows * span)
+        return self.b.task(r, 0, deps, op, slot=slot, ncols=ncols, span=span, nrows=nrows,
+                           mode=MODE_WRITE if write else MODE_READ, level=li, nbytes=nbytes,
+                           occ_level=occ[0], occ_bytes=occ[1], actions=((act, nbytes),))
+
+    # ---------------------------------------------------------------- per op
+    def lower_op(self, p: OpPlan, last: list[int]) -> int:
+        deps = [last[q] for q in p.producers if last[q] >= 0]
+        if p.unit.type == "sm":
+            return self.lower_gpu(p, deps)
+        if p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes > 0:
+            return self.lower_pim(p, deps)
+        return self.lower_stream(p, deps)
+
+    def lower_gpu(self, p: OpPlan, deps) -> int:
+        from .analytic import roofline_ticks   # no kernel beats compulsory traffic at pin bandwidth
+        dur = max(self.ticks(sm_op_seconds(p.op, p.unit, self.hw)), roofline_ticks(p, self.hw))
+        return self.b.task(self.unit_res(p.unit.name), dur, deps, p.index,
+                           actions=((f"{p.unit.name}.mac.{p.dtype}", work_units(p.op)),))
+
+    def lower_pim(self, p: OpPlan, deps) -> int:
+        t = p.buffer.dram
+        link, bw = self.link_res()
+        li = self.level_idx[p.buffer.name]
+        first = self.b.task(link, self.ticks(p.offchip_read_bytes / bw), deps, p.index,
+                            level=li, nbytes=p.offchip_read_bytes,
+                            actions=((f"{p.buffer.name}.read", p.offchip_read_bytes),))
+        nb = pim_span(p.unit, t)
+        lanes = max(1.0, p.unit.macs_per_cycle_for(p.dtype))
+        macs = p.op.macs or p.op.flops // 2 or 1
+        cols = ceil(macs / t.channels / (nb * lanes))
+        rows = max(1, ceil(p.pim_bytes / (t.channels * nb * t.row_size_bytes)))
+        ncols = max(1, ceil(cols / rows))
+        r = self.mem_res(p.buffer)
+        key = "pim:" + ",".join(sorted(o.tensor.name for o in p.op.operands
+                                       if o.tensor.role in (Role.WEIGHT, Role.KV_CACHE)))
+        base = self.slot_for(key, rows * nb, align=t.banks_per_channel)
+        prev = first
+        for start in range(0, rows, PIM_ROWS_PER_TASK):
+            n = min(PIM_ROWS_PER_TASK, rows - start)
+            prev = self.b.task(r, 0, [first], p.index, slot=base + start * nb, ncols=ncols, span=nb,
+                               mode=MODE_PIM_MAC, nrows=n, level=li, nbytes=0,
+                               actions=((f"{p.buffer.name}.pim_read", p.pim_bytes * n / rows),
+                                        (f"{p.unit.name}.mac.{p.dtype}", work_units(p.op) * n / rows)))
+        out = p.offchip_write_bytes
+        return self.b.task(link, self.ticks(out / bw), [prev], p.index, level=li, nbytes=out,
+                           actions=((f"{p.buffer.name}.write", out),))
+
+    def lower_stream(self, p: OpPlan, deps) -> int:
+        b = self.b
+        unit = self.unit_res(p.unit.name)
+        off = p.offchip
+        bi = self.level_idx[p.buffer.name]
+        cap = p.buffer.size_bytes * max(1, getattr(p.buffer, "instances", 1))
+        quarter = max(1, cap // 4)
+        stream = p.offchip_read_bytes
+        if p.unit.type == "scalar_core" and off.dram is None:
+            stream = 0     # an MCU core reads flash in place; its wait states are in the core timing
+        n = 1 if stream == 0 else min(MAX_CHUNKS, max(1, ceil(stream / quarter)), max(1, p.tiles or MAX_CHUNKS))
+        weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)
+        unit_clk = p.unit.freq_hz
+        cyc = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=weight_stream,
+                          wait_states=off.wait_states if off.kind == "flash" else 0,
+                          streamed=p.streamed)
+        total = self.ticks(cyc / unit_clk)
+        work = work_units(p.op)
+        if stream == 0 and p.offchip_read_bytes:     # read in place: no faster than the level allows
+            total = max(total, self.ticks(p.offchip_read_bytes / max(off.bandwidth_bytes_per_s, 1.0)))
+        per = int(ceil(total / n))
+        comp0 = -1
+        comp = -1
+        key = "in:" + p.op.name
+        for j in range(n):
+            dma_deps = [self.ring[-2]] if len(self.ring) >= 2 else []
+            if p.offchip_read_bytes > weight_stream:      # activations spilled: wait for producers
+                dma_deps += deps
+            if stream:
+                part = stream * (j + 1) // n - stream * j // n
+                dma = self.transfer(off, part, dma_deps, p.index, f"{key}:{j}",
+                                    occ=(bi, min(part, quarter)))
+                cdeps = [dma] + (deps if j == 0 else [])
+            else:
+                dma = -1
+                cdeps = list(deps) if j == 0 else []
+            occ = (bi, p.resident_bytes) if j == 0 and p.resident_bytes else (-1, 0)
+            comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
+                          actions=((f"{p.unit.name}.mac.{p.dtype}", work / n),))
+            if dma >= 0:
+                b.release(dma, comp)
+                self.ring.append(comp)
+            if j == 0:
+                comp0 = comp
+        if p.resident_bytes:
+            b.release(comp0, comp)
+        if p.offchip_write_bytes:
+            return self.transfer(off, p.offchip_write_bytes, [comp], p.index, "out:" + p.op.name,
+                                 write=True)
+        return comp
+
+
+def pim_span(unit, t) -> int:
+    """Banks one PIM command works on per channel: the PIM units per channel (one per bank for
+    bank-level PIM, fewer for bank-group or buffer-die placement)."""
+    return max(1, min(t.banks_per_channel, unit.count // max(1, t.channels)))
+
+
+def _count(d: dict, key: str, v: float) -> None:
+    if v:
+        d[key] = d.get(key, 0.0) + float(v)
+
+
+def op_action_counts(p: OpPlan) -> dict[str, float]:
+    """Timing-independent actions of one op: MACs on its unit, bytes at each level."""
+    c: dict[str, float] = {}
+    _count(c, f"{p.unit.name}.mac.{p.dtype}", work_units(p.op))
+    _count(c, f"{p.offchip.name}.read", p.offchip_read_bytes)
+    _count(c, f"{p.offchip.name}.pim_read", p.pim_bytes)     # in-bank operand reads, no I/O
+    _count(c, f"{p.offchip.name}.write", p.offchip_write_bytes)
+    if not p.buffer.off_chip:
+        inputs = sum(o.tensor.size_bytes for o in p.op.operands if not o.is_output)
+        outputs = sum(o.tensor.size_bytes for o in p.op.operands if o.is_output)
+        _count(c, f"{p.buffer.name}.write", p.offchip_read_bytes + outputs)
+        _count(c, f"{p.buffer.name}.read", inputs + p.offchip_write_bytes)
+    return c
+
+
+def lower(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
+          plans: list[OpPlan] | None = None) -> Lowered:
+    plans = plans if plans is not None else plan_ops(graph, hw, mapping)
+    lw = _Lowerer(hw)
+    last = [-1] * len(plans)
+    for p in plans:
+        last[p.index] = lw.lower_op(p, last)
+        oc = op_action_counts(p)
+        lw.out.op_counts.append(oc)
+        for k, v in oc.items():
+            _count(lw.out.counts, k, v)
+    out = lw.out
+    out.trace = lw.b.build()
+    out.plans = plans
+    return out

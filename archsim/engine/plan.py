@@ -1,0 +1,167 @@
+"""Per-op decisions the engine needs, from the `Mapping` or, for ops it lacks, a default it derives:
+which unit runs the op, its dataflow, which level its operands stream from, how many bytes cross the
+off-chip boundary. Shared by the analytic closed form and the lowering, so both fidelities agree on
+the work and differ only in timing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil, prod
+
+from archsim.errors import MappingError, did_you_mean
+from archsim.hardware import ComputeUnit, Hardware, MemoryLevel
+from archsim.ir import Op, OpGraph, OpKind, Role, ops_in_order
+from archsim.mapping import Mapping, OpMapping
+
+from .timing.shapes import op_dtype
+
+__all__ = ["OpPlan", "plan_ops", "default_unit", "buffer_level", "refetch_factor"]
+
+_CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
+
+
+@dataclass(frozen=True, slots=True)
+class OpPlan:
+    index: int
+    op: Op
+    unit: ComputeUnit
+    dtype: str
+    dataflow: str
+    buffer: MemoryLevel              # on-chip level the unit reads (or the off-chip level for PIM)
+    offchip: MemoryLevel
+    offchip_read_bytes: int          # bytes read across the off-chip boundary
+    offchip_write_bytes: int
+    pim_bytes: int                   # bytes streamed inside the DRAM by in-bank MACs
+    resident_bytes: int              # activations held in `buffer` while the op runs
+    tiles: int                       # tile count from the mapping (0 = none given)
+    producers: tuple[int, ...]
+    streamed: bool = False           # dsp_array fed directly by a producer on the same array
+
+
+def _supports(unit: ComputeUnit, op: Op) -> bool:
+    if unit.ops:
+        return op.kind.value in unit.ops
+    if unit.type in _CONTRACTION_TYPES:
+        return op.kind.is_contraction
+    return True
+
+
+def default_unit(op: Op, hw: Hardware) -> ComputeUnit:
+    """The unit that supports the op; contractions prefer the highest MAC rate, other ops prefer a
+    non-contraction unit (vector, core, SM)."""
+    cands = [u for u in hw.compute if _supports(u, op)]
+    if not cands:   # nothing lists the op: a general-purpose unit runs it (host fallback)
+        cands = [u for u in hw.compute if u.type in ("vector", "scalar_core", "sm")] or list(hw.compute)
+    if not cands:
+        raise MappingError(f"{hw.name}: no compute unit runs op {op.name!r} of kind {op.kind.value}")
+    if op.kind.is_contraction:
+        return max(cands, key=lambda u: u.peak_macs_per_s(op_dtype(op, u)))
+    plain = [u for u in cands if u.type not in _CONTRACTION_TYPES]
+    return max(plain or cands, key=lambda u: u.peak_macs_per_s(op_dtype(op, u)))
+
+
+def buffer_level(unit: ComputeUnit, hw: Hardware) -> MemoryLevel:
+    try:
+        return hw.level(unit.attached_to)
+    except KeyError:
+        on_chip = [lv for lv in hw.levels if not lv.off_chip]
+        return on_chip[0] if on_chip else hw.levels[0]
+
+
+def _unit_for(om: OpMapping | None, op: Op, hw: Hardware) -> ComputeUnit:
+    if om is None:
+        return default_unit(op, hw)
+    try:
+        return hw.unit(om.unit)
+    except KeyError:
+        names = [u.name for u in hw.compute]
+        raise MappingError(f"mapping for op {op.name!r}: unit {om.unit!r} is not in {hw.name}; "
+                           f"{did_you_mean(om.unit, names) or 'units: ' + ', '.join(names)}") from None
+
+
+def _capacity(lv: MemoryLevel) -> int:
+    return lv.size_bytes * max(1, getattr(lv, "instances", 1))
+
+
+def refetch_factor(op: Op, om: OpMapping | None, operand, offchip: str) -> float:
+    """How many times an operand crosses the off-chip boundary relative to once, under the
+    mapping's tiling: the buffer holds one tile (the next level's tile sizes); an operand's tile is
+    fetched again on every iteration of the loops at or outside the innermost loop that indexes it
+    (Timeloop-style reuse: loops inside it that do not index the operand reuse the tile)."""
+    if om is None or len(om.tiling) < 2 or om.tiling[0].level != offchip:
+        return 1.0
+    sizes = op.dim_sizes
+    inner = om.tiling[1].tile_sizes
+    trips = {d: ceil(n / max(1, inner.get(d, n))) for d, n in sizes.items()}
+    order = [d for d in om.tiling[0].loop_order if d in trips]
+    order += [d for d in sizes if d not in order]
+    mine = [d for d in operand.dims if d in trips]
+    last = max((i for i, d in enumerate(order) if d in mine and trips[d] > 1), default=-1)
+    fetches = prod(trips[d] for d in order[:last + 1])
+    compulsory = prod(trips[d] for d in mine)
+    return max(1.0, fetches / max(1, compulsory))
+
+
+def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> list[OpPlan]:
+    by_name = {m.op: m for m in (mapping.ops if mapping is not None else ())}
+    off = hw.levels[0]
+    index: dict[str, int] = {}
+    plans: list[OpPlan] = []
+    for op in ops_in_order(graph):
+        om = by_name.get(op.name)
+        unit = _unit_for(om, op, hw)
+        dtype = op_dtype(op, unit)
+        buf = buffer_level(unit, hw)
+        weights = sum(o.tensor.size_bytes for o in op.operands if o.tensor.role is Role.WEIGHT)
+        kv_read = sum(o.tensor.size_bytes for o in op.operands
+                      if o.tensor.role is Role.KV_CACHE and not o.is_output)
+        kv_write = sum(o.tensor.size_bytes for o in op.operands
+                       if o.tensor.role is Role.KV_CACHE and o.is_output)
+        acts = sum(o.tensor.size_bytes for o in op.operands if o.tensor.role in (Role.ACTIVATION, Role.OUTPUT))
+        outs = sum(o.tensor.size_bytes for o in op.operands
+                   if o.is_output and o.tensor.role is not Role.KV_CACHE)
+        if mapping is not None:
+            # a tensor the mapper placed on chip does not stream from off-chip
+            def placed_off(t):
+                lv = mapping.placed(t.name) or mapping.placed(t.role.value)
+                return lv is None or lv == off.name
+            weights = sum(o.tensor.size_bytes for o in op.operands
+                          if o.tensor.role is Role.WEIGHT and placed_off(o.tensor))
+        ins_act = sum(o.tensor.size_bytes for o in op.operands
+                      if not o.is_output and o.tensor.role is Role.ACTIVATION)
+        if op.kind is OpKind.EMBEDDING:      # a gather reads only the rows it outputs
+            weights = min(weights, outs)
+        if op.kind is OpKind.KV_APPEND:      # appends the new entries, not the whole cache
+            kv_write = min(kv_write, ins_act or kv_write)
+            kv_read = 0
+        pim = unit.type == "pim_bank" and buf is off
+        cap = _capacity(buf) if not buf.off_chip else 0
+        fits = buf.off_chip or acts <= cap // 2
+        resident = acts if (fits and not buf.off_chip) else 0
+        if pim:
+            read, write, pim_bytes = (acts - outs), outs + kv_write, weights + kv_read
+        else:
+            spill_in = 0 if fits else acts - outs
+            spill_out = 0 if fits else outs
+            extra = 0.0      # re-fetches the mapping's tiling and loop order cause
+            if om is not None and op.kind not in (OpKind.EMBEDDING, OpKind.KV_APPEND):
+                for o in op.operands:
+                    streamed = (o.tensor.role in (Role.WEIGHT, Role.KV_CACHE) or not fits)
+                    if not o.is_output and streamed:
+                        f = refetch_factor(op, om, o, off.name)
+                        extra += (f - 1.0) * o.tensor.size_bytes
+            read = weights + kv_read + spill_in + int(extra)
+            write, pim_bytes = kv_write + spill_out, 0
+        tiles = 0
+        if om is not None and om.tiling:
+            inner = om.tiling[-1].tile_sizes
+            sizes = op.dim_sizes
+            tiles = prod(ceil(sizes[d] / max(1, inner.get(d, sizes[d]))) for d in sizes)
+        df = om.dataflow if om is not None else (unit.dataflows[0] if unit.dataflows else "none")
+        producers = tuple(sorted(index[p] for p in graph.predecessors(op.name) if p in index))
+        streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
+        plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=dtype, dataflow=df,
+                            streamed=streamed, buffer=buf, offchip=off, offchip_read_bytes=int(read),
+                            offchip_write_bytes=int(write), pim_bytes=int(pim_bytes),
+                            resident_bytes=int(resident), tiles=tiles, producers=producers))
+        index[op.name] = plans[-1].index
+    return plans

@@ -1,0 +1,175 @@
+"""The SimPy reference engine: executes the same `Trace` as the Numba loop with plain SimPy processes.
+
+Plain resources: one process per resource takes its tasks in trace order, waits for their
+dependencies' completion events, then holds the resource for `dur` cycles.
+DRAM channels: a row process issues PRE/ACT commands burst by burst (waiting for the column stream
+of an earlier burst on a bank before precharging it), and a column process issues every column
+command one at a time at the earliest cycle its constraints allow. No closed forms: this is the
+command-by-command path the Numba kernel's burst formula must reproduce exactly. Slow by design.
+"""
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from .dram import ChannelState
+from .execute import DRAM_COUNT_NAMES, TraceRun
+from .trace import MODE_PIM_MAC, MODE_WRITE, Trace
+
+__all__ = ["run_simpy"]
+
+
+def _at(env: simpy.Environment, t: int):
+    if t < env.now:
+        raise AssertionError(f"command at {t} is before now={env.now}")
+    return env.timeout(t - env.now)
+
+
+def run_simpy(trace: Trace) -> TraceRun:
+    env = simpy.Environment()
+    n = trace.n_tasks
+    done = [env.event() for _ in range(n)]
+    start = np.zeros(n, dtype=np.int64)
+    finish = np.zeros(n, dtype=np.int64)
+    queues: list[list[int]] = [[] for _ in trace.resources]
+    for i in range(n):
+        queues[int(trace.res[i])].append(i)
+    channels = [ChannelState.new(p) for p in trace.dram_params]
+
+    def wait_deps(i):
+        deps = [done[int(d)] for d in trace.deps(i)]
+        if deps:
+            yield env.all_of(deps)
+        return max((int(finish[int(d)]) for d in trace.deps(i)), default=0)
+
+    def plain(tasks):
+        for i in tasks:
+            yield from wait_deps(i)
+            start[i] = env.now
+            yield env.timeout(int(trace.dur[i]))
+            finish[i] = env.now
+            done[i].succeed()
+
+    def finish_at(i, t):
+        yield _at(env, t)
+        finish[i] = env.now
+        done[i].succeed()
+
+    def dram(tasks, ch: ChannelState):
+        p = ch.p
+        nb = p["nbanks"]
+        bursts = simpy.Store(env)               # row process → column process
+        pending: dict[int, simpy.Event] = {}    # bank → column-done event of its latest burst
+
+        def precharge(b, floor, column_stream):
+            if column_stream is not None:   # the bank's last columns must be issued first
+                yield column_stream
+            ch.precharge(b, floor)
+
+        def rows():
+            for i in tasks:
+                ready = yield from wait_deps(i)
+                ready = ch.floor = max(ready, ch.floor)
+                span, mode = int(trace.span[i]), int(trace.mode[i])
+                ncols = int(trace.ncols[i])
+                for r in range(int(trace.nrows[i])):
+                    slot0 = int(trace.slot[i]) + r * span
+                    row = int(trace.row[i])
+                    t0 = max(ready, ch.last_act)
+                    if ch.refresh_due(t0):
+                        if pending:
+                            yield env.all_of(list(pending.values()))
+                        while ch.refresh_due(t0):
+                            end = ch.refresh(t0)
+                            t0 = max(t0, end)
+                    k = span if mode == MODE_PIM_MAC else min(span, ncols)
+                    rdy = []
+                    banks = []
+                    floor0 = ready              # look-ahead precharge (as the kernel)
+                    closing = {}
+                    for j in range(k):
+                        b = ch.bank_of_slot(slot0 + j)
+                        if ch.needs_precharge(b, row + (slot0 + j) // nb):
+                            closing[b] = env.process(precharge(b, floor0, pending.get(b)))
+                    for j in range(k):
+                        b = ch.bank_of_slot(slot0 + j)
+                        rw = row + (slot0 + j) // nb
+                        if b in closing:
+                            yield closing[b]
+                        t_ready, act = ch.open(b, rw, ready)
+                        if act is not None:
+                            yield _at(env, act)
+                        rdy.append(t_ready)
+                        banks.append(b)
+                    col_done = {b: env.event() for b in banks}
+                    pending.update(col_done)
+                    last = r == int(trace.nrows[i]) - 1
+                    yield bursts.put((i, ready, mode, ncols, banks, rdy, col_done, r == 0, last, ch.last_act))
+
+        def columns():
+            end_of_task = 0
+            while True:
+                i, ready, mode, ncols, banks, rdy, col_done, first, last, act_floor = yield bursts.get()
+                if first:
+                    end_of_task = ready
+                k = len(banks)
+                bg = [ch.bank_group(b) for b in banks]
+                if mode == MODE_PIM_MAC:
+                    t = max([ready, ch.last_col + p["tccd_ab"]] + rdy)
+                    for j in range(ncols):
+                        if j:
+                            t = ch.last_col + p["tccd_ab"]
+                        yield _at(env, t)
+                        if first and j == 0:
+                            start[i] = t
+                        ch.last_col = t
+                    for b in banks:
+                        ch.last_rd[b] = ch.last_col
+                        ch.bg_last[ch.bank_group(b)] = ch.last_col
+                    ch.last_col_bg = bg[-1]
+                    ch.counts["mac_cols"] += ncols
+                    for ev in col_done.values():
+                        ev.succeed()
+                    end = ch.last_col + p["burst_cycles"]
+                else:
+                    for j in range(ncols):
+                        b, g = banks[j % k], bg[j % k]
+                        gap = p["tccd_l"] if g == ch.last_col_bg else p["tccd_s"]
+                        t = max(ready, rdy[j % k], ch.last_col + gap, ch.bg_last[g] + p["tccd_l"],
+                                act_floor if j == 0 else 0)
+                        yield _at(env, t)
+                        if first and j == 0:
+                            start[i] = t
+                        ch.last_col, ch.last_col_bg, ch.bg_last[g] = t, g, t
+                        if mode == MODE_WRITE:
+                            ch.last_wr[b] = t
+                        else:
+                            ch.last_rd[b] = t
+                        if j + k >= ncols:          # this bank's last column in the burst
+                            col_done[b].succeed()
+                    if mode == MODE_WRITE:
+                        ch.counts["wr_cols"] += ncols
+                        end = ch.last_col + p["cwl"] + p["burst_cycles"]
+                    else:
+                        ch.counts["rd_cols"] += ncols
+                        end = ch.last_col + p["cl"] + p["burst_cycles"]
+                end_of_task = max(end_of_task, end)
+                if last:
+                    env.process(finish_at(i, end_of_task + int(trace.dur[i])))
+
+        env.process(rows())
+        env.process(columns())
+
+    for r, tasks in enumerate(queues):
+        d = int(trace.res_dram[r])
+        if d < 0:
+            env.process(plain(tasks))
+        else:
+            dram(tasks, channels[d])
+    env.run()
+    if not all(e.triggered for e in done):
+        raise AssertionError("reference engine deadlocked")
+    counts = np.array([[ch.counts[k] for k in DRAM_COUNT_NAMES] for ch in channels],
+                      dtype=np.int64).reshape(len(channels), len(DRAM_COUNT_NAMES))
+    return TraceRun(start=start, finish=finish, makespan=int(finish.max(initial=0)),
+                    dram_counts=counts)

@@ -1,0 +1,193 @@
+"""`simulate(graph, hw, mapping, fidelity)`: the engine's one public entry point.
+
+fidelity="analytic": per-op closed forms (`analytic.py`), ops back to back.
+fidelity="cycle": lower to a task trace, run the Numba loop (or the SimPy reference with
+engine="simpy"), read per-op spans, DRAM counts and buffer occupancy off the task times. The result
+also carries the analytic estimate so the gap between the two fidelities is always reported.
+"""
+from __future__ import annotations
+
+import time
+from math import ceil
+
+import numpy as np
+
+from archsim.errors import ArchsimError
+from archsim.hardware import Hardware
+from archsim.ir import OpGraph, Role, ops_in_order
+from archsim.mapping import Mapping
+from archsim.result import LevelUse, OpResult, SimResult
+
+from .accounting import downsample, energy_breakdown_j, occupancy, op_energy_j, prices
+from .analytic import analytic_ticks, roofline_ticks
+from .dram import PARAM_NAMES
+from .execute import run_numba
+from .lower import lower
+from .plan import plan_ops
+
+__all__ = ["simulate", "FIDELITIES"]
+
+FIDELITIES = ("analytic", "cycle")
+
+
+def _resident_offchip(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> int:
+    """Bytes of weights and KV cache that live in the off-chip level (each tensor once)."""
+    off = hw.levels[0].name
+    seen: dict[str, int] = {}
+    for op in ops_in_order(graph):
+        for o in op.operands:
+            t = o.tensor
+            if t.role in (Role.WEIGHT, Role.KV_CACHE):
+                lv = mapping.placed(t.name) or mapping.placed(t.role.value) if mapping else None
+                if lv in (None, off):
+                    seen[t.name] = t.size_bytes
+    return sum(seen.values())
+
+
+def _bytes_by_level(op_counts: dict[str, float]) -> tuple[tuple[str, int], ...]:
+    out: dict[str, int] = {}
+    for action, n in op_counts.items():
+        level, _, verb = action.rpartition(".")
+        if verb in ("read", "write", "pim_read"):
+            out[level] = out.get(level, 0) + int(n)
+    return tuple(sorted(out.items()))
+
+
+def _bound(p, hw: Hardware, ticks: int) -> str:
+    tick = 1.0 / hw.freq_hz
+    rate = p.unit.count * max(p.unit.macs_per_cycle_for(p.dtype), 1e-9) * p.unit.freq_hz
+    from .timing.units import work_units
+    comp = work_units(p.op) / rate / tick
+    roof = roofline_ticks(p, hw)
+    if roof and ticks > 4 * roof and ticks - roof > 1e-6 / tick:
+        return "latency"
+    return "compute" if comp >= roof * 0.999 else f"memory:{p.offchip.name}"
+
+
+def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
+             fidelity: str = "analytic", progress=None, engine: str = "numba") -> SimResult:
+    if fidelity not in FIDELITIES:
+        raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
+    wall0 = time.perf_counter()
+    say = progress or (lambda frac, msg: None)
+    tick_s = 1.0 / hw.freq_hz
+    plans = plan_ops(graph, hw, mapping)
+    say(0.1, f"planned {len(plans)} ops")
+    ana = [analytic_ticks(p, hw) for p in plans]
+    analytic_total = int(sum(ana))
+    counts: dict[str, float] = {}
+    table = prices(hw)
+    notes: list[str] = []
+    timelines = []
+    utilization: list[tuple[str, float]] = []
+    peaks: dict[str, int] = {}
+    hit_rate = None
+    if fidelity == "analytic":
+        starts = np.cumsum([0] + ana[:-1]) if ana else np.zeros(0)
+        spans = list(ana)
+        total = analytic_total
+        from .lower import op_action_counts
+        op_counts = [op_action_counts(p) for p in plans]
+        for oc in op_counts:
+            for k, v in oc.items():
+                counts[k] = counts.get(k, 0.0) + v
+        for lv in hw.levels:
+            if lv.dram is not None:
+                t = lv.dram
+                rd = counts.get(f"{lv.name}.read", 0.0) + counts.get(f"{lv.name}.write", 0.0)
+                counts[f"{lv.name}.activate"] = ceil(rd / t.row_size_bytes)
+                if t.trefi:
+                    counts[f"{lv.name}.refresh"] = int(total * tick_s / (t.trefi * t.tck_s)) * t.channels * t.ranks
+        gap = None
+    else:
+        lw = lower(graph, hw, mapping, plans)
+        tr = lw.trace
+        say(0.3, f"lowered to {tr.n_tasks} tasks")
+        if engine == "simpy":
+            from .reference import run_simpy
+            run = run_simpy(tr)
+        else:
+            run = run_numba(tr)
+        say(0.8, "event loop done")
+        total = int(run.makespan)
+        counts = dict(lw.counts)
+        op_counts = lw.op_counts
+        starts = np.zeros(len(plans), dtype=np.int64)
+        spans = [0] * len(plans)
+        if tr.n_tasks:
+            order = np.argsort(tr.op, kind="stable")
+            ops_sorted = tr.op[order]
+            bounds = np.searchsorted(ops_sorted, np.arange(len(plans) + 1))
+            for i in range(len(plans)):
+                idx = order[bounds[i]:bounds[i + 1]]
+                if idx.size:
+                    starts[i] = run.start[idx].min()
+                    spans[i] = int(run.finish[idx].max() - starts[i])
+        hits = misses = 0
+        for slot, scale in lw.dram_scale.items():
+            c = run.counts(slot)
+            lvn = lw.dram_level[slot]
+            ranks = hw.level(lvn).dram.ranks
+            counts[f"{lvn}.activate"] = counts.get(f"{lvn}.activate", 0.0) + c["acts"] * scale
+            counts[f"{lvn}.refresh"] = counts.get(f"{lvn}.refresh", 0.0) + c["refs"] * scale * ranks
+            p = dict(zip(PARAM_NAMES, tr.dram_params[slot]))
+            misses += c["acts"]
+            hits += c["rd_cols"] + c["wr_cols"] + c["mac_cols"] * p["nbanks"]
+            busy = (c["rd_cols"] + c["wr_cols"]) * p["burst_cycles"] + c["mac_cols"] * p["tccd_ab"]
+            utilization.append((f"mem:{lvn}", float(busy / total) if total else 0.0))
+        # row-buffer hit rate per bank column access: 1 - activations / column accesses
+        hit_rate = max(0.0, 1.0 - misses / hits) if hits else None
+        for r, name in enumerate(tr.resources):
+            if tr.res_dram[r] >= 0:
+                continue
+            busy = int(tr.dur[tr.res == r].sum())
+            utilization.append((name, float(busy / total) if total else 0.0))
+        for li, lv in enumerate(hw.levels):
+            times, occ = occupancy(tr, run.start, run.finish, li)
+            peaks[lv.name] = int(occ.max(initial=0))
+            if times.size > 1:
+                timelines.append(downsample(lv.name, times, occ, tick_s))
+        gap = (total - analytic_total) / analytic_total if analytic_total else None
+        notes.append(f"cycle engine: {tr.n_tasks} tasks; one representative DRAM channel per level "
+                     f"(others identical by interleaving), at most 8 chunks per op")
+    latency_s = total * tick_s
+    breakdown = energy_breakdown_j(counts, hw, latency_s)
+    resident = _resident_offchip(graph, hw, mapping)
+    off = hw.levels[0]
+    peaks[off.name] = max(peaks.get(off.name, 0), resident)
+    fits = resident <= off.size_bytes
+    reason = "" if fits else (f"weights and KV cache need {resident} B in {off.name}, "
+                              f"which holds {off.size_bytes} B")
+    mapped_reason = dict(mapping.attrs).get("does_not_fit") if mapping is not None else None
+    if mapped_reason is not None:       # the mapper's verdict (level, tensor, shortfall) wins
+        fits, reason = False, str(mapped_reason)
+    levels = tuple(LevelUse(level=lv.name, capacity_bytes=lv.size_bytes * max(1, getattr(lv, "instances", 1)),
+                            peak_buffer_bytes=int(peaks.get(lv.name, 0)),
+                            reads_bytes=int(counts.get(f"{lv.name}.read", 0)),
+                            writes_bytes=int(counts.get(f"{lv.name}.write", 0)))
+                   for lv in hw.levels)
+    rows = []
+    for p in plans:
+        i = p.index
+        oc = op_counts[i]
+        rows.append(OpResult(
+            name=p.op.name, kind=p.op.kind.value, unit=p.unit.name, cycles=int(spans[i]),
+            latency_s=spans[i] * tick_s, start_s=float(starts[i]) * tick_s,
+            energy_j=op_energy_j(oc, hw, table), macs=p.op.macs, flops=p.op.flops,
+            bytes_by_level=_bytes_by_level(oc),
+            bound=_bound(p, hw, int(spans[i])), analytic_cycles=int(ana[i]), layer=p.op.layer))
+    meta = graph.graph
+    phase = str(meta.get("phase", ""))
+    batch = int(meta.get("batch", 1) or 1)
+    seq = int(meta.get("seq", 0) or 0)
+    tokens = batch * seq if phase == "prefill" and seq else batch
+    say(1.0, "done")
+    return SimResult(
+        model=str(meta.get("model", "")), hw=hw.name, hw_kind=hw.kind, phase=phase, batch=batch,
+        seq=seq, context=int(meta.get("context", 0) or 0), fidelity=fidelity, cycles=total,
+        freq_hz=hw.freq_hz, latency_s=latency_s, energy_breakdown_j=breakdown, levels=levels,
+        ops=tuple(rows), fits=fits, does_not_fit=reason,
+        tokens=tokens, analytic_vs_cycle_gap=gap, dram_row_hit_rate=hit_rate,
+        utilization=tuple(utilization), timelines=tuple(timelines),
+        sim_wall_s=time.perf_counter() - wall0, dtype=plans[0].dtype if plans else "",
+        notes=tuple(notes))

@@ -1,0 +1,333 @@
+"""DRAM channel timing kernel (Numba): one call issues one burst task, i.e. `nrows` row bursts, each
+opening a row in `span` banks (distinct bank groups) and issuing `ncols` column commands round-robin
+over them, or, in PIM mode, `ncols` all-bank MAC column commands.
+
+Commands are issued in order per channel: ACT/PRE in burst order, column commands in burst order.
+Per bank: open-row policy (a row stays open until a conflicting row or a refresh closes it); a
+burst first precharges every bank it needs, then activates them in order.
+Constraints: tRCD, tRP, tRAS, tRTP, tWR, tCCD_S/L, tRRD_S/L, tFAW, tREFI/tRFC (all-bank refresh,
+issued when a burst finds the refresh due; postponed while a burst streams, as JEDEC permits).
+
+The first `span` column commands of a row burst are resolved command by command; the rest use the
+closed form t_j = max_i c_i + (j-i)·tCCD_S + ⌊(j-i)/k⌋·max(0, tCCD_L - k·tCCD_S) (a max-plus
+recurrence solved exactly; tests/engine/test_dram_burst.py proves it equal to the command loop).
+
+State layout (int64): params P[19] (see `archsim.engine.dram.PARAM_NAMES`), bank_st[nbanks, 5]
+(open_row, act_t, last_rd_t, last_wr_t, rdy_act_t), bg_last[n_bg] (last column per bank group),
+chan[20] (see CHAN_* below). Nothing compiles at import time; `cache=True`.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+NEG = -(1 << 40)
+
+# params
+P_NBANKS, P_BPG, P_NBG, P_CL, P_CWL, P_RCD, P_RP, P_RAS, P_CCDS, P_CCDL, P_RRDS, P_RRDL, P_FAW, \
+    P_WR, P_RTP, P_REFI, P_RFC, P_BL, P_CCDAB = range(19)
+N_PARAMS = 19
+# bank state columns
+B_ROW, B_ACT, B_RD, B_WR, B_RDY = range(5)
+# channel state
+C_LASTCOL, C_LASTCOL_BG, C_LASTACT, C_LASTACT_BG, C_NEXTREF, C_RING, C_R0, C_R1, C_R2, C_R3, \
+    C_REFS, C_ACTS, C_PRES, C_HITS, C_MISSES, C_RDCOLS, C_WRCOLS, C_MACCOLS, C_FLOOR = range(19)
+N_CHAN = 20
+MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
+
+
+def work_size(params: np.ndarray) -> int:
+    """Length of the int64 scratch array `burst` needs for a channel with `params`."""
+    nb = int(params[P_NBANKS])
+    return 2 * (4 * nb + int(params[P_NBG]) + 7) + 3 * nb + N_CHAN + 4
+
+
+def new_state(params: np.ndarray):
+    """Fresh (bank_st, bg_last, chan) for one channel with `params`."""
+    nb = int(params[P_NBANKS])
+    bank_st = np.empty((nb, 5), dtype=np.int64)
+    bank_st[:, B_ROW] = -1
+    bank_st[:, B_ACT] = NEG
+    bank_st[:, B_RD] = NEG
+    bank_st[:, B_WR] = NEG
+    bank_st[:, B_RDY] = 0
+    bg_last = np.full(int(params[P_NBG]), NEG, dtype=np.int64)
+    chan = np.zeros(N_CHAN, dtype=np.int64)
+    chan[C_LASTCOL] = NEG
+    chan[C_LASTCOL_BG] = -1
+    chan[C_LASTACT] = NEG
+    chan[C_LASTACT_BG] = -1
+    chan[C_NEXTREF] = params[P_REFI] if params[P_REFI] > 0 else (1 << 62)
+    chan[C_R0:C_R3 + 1] = NEG
+    return bank_st, bg_last, chan
+
+
+@njit(cache=True)
+def _precharge_time(P, bank_st, b, floor):
+    t = max(floor, bank_st[b, B_ACT] + P[P_RAS])
+    t = max(t, bank_st[b, B_RD] + P[P_RTP])
+    t = max(t, bank_st[b, B_WR] + P[P_CWL] + P[P_BL] + P[P_WR])
+    return t
+
+
+@njit(cache=True)
+def refresh_if_due(P, bank_st, chan, t):
+    """Issue every all-bank refresh due by time `t`; returns nothing, updates state."""
+    nb = P[P_NBANKS]
+    while t >= chan[C_NEXTREF]:
+        ref_t = max(t, chan[C_NEXTREF])
+        for b in range(nb):
+            if bank_st[b, B_ROW] >= 0:
+                pre = _precharge_time(P, bank_st, b, t)
+                ref_t = max(ref_t, pre + P[P_RP])
+                chan[C_PRES] += 1
+            ref_t = max(ref_t, bank_st[b, B_RDY])
+        end = ref_t + P[P_RFC]
+        for b in range(nb):
+            bank_st[b, B_ROW] = -1
+            bank_st[b, B_RDY] = end
+        chan[C_REFS] += 1
+        chan[C_NEXTREF] += P[P_REFI]
+        t = max(t, end)
+
+
+@njit(cache=True)
+def _precharge_if_conflict(P, bank_st, chan, b, row, ready):
+    """Close bank b if another row is open (all PREs of a burst precede its ACTs)."""
+    if bank_st[b, B_ROW] >= 0 and bank_st[b, B_ROW] != row:
+        # look-ahead precharge: issued as soon as the bank allows once the burst is ready
+        bank_st[b, B_RDY] = _precharge_time(P, bank_st, b, ready) + P[P_RP]
+        bank_st[b, B_ROW] = -1
+        chan[C_PRES] += 1
+
+
+@njit(cache=True)
+def _open_row(P, bank_st, chan, b, row, ready):
+    """Make `row` open in bank b; returns the time its columns may start (ACT + tRCD)."""
+    if bank_st[b, B_ROW] == row:
+        chan[C_HITS] += 1
+        return bank_st[b, B_ACT] + P[P_RCD]
+    chan[C_MISSES] += 1
+    floor = max(ready, chan[C_LASTACT])
+    rdy = bank_st[b, B_RDY]
+    bg = b // P[P_BPG]
+    gap = P[P_RRDL] if bg == chan[C_LASTACT_BG] else P[P_RRDS]
+    oldest = chan[C_R0 + chan[C_RING]]
+    act = max(floor, rdy)
+    act = max(act, chan[C_LASTACT] + gap)
+    act = max(act, oldest + P[P_FAW])
+    chan[C_R0 + chan[C_RING]] = act
+    chan[C_RING] = (chan[C_RING] + 1) % 4
+    chan[C_LASTACT] = act
+    chan[C_LASTACT_BG] = bg
+    chan[C_ACTS] += 1
+    bank_st[b, B_ACT] = act
+    bank_st[b, B_ROW] = row
+    return act + P[P_RCD]
+
+
+@njit(cache=True)
+def column_time(c, k, j, S, L):
+    """Closed form: time of column j ≥ k given the first k column times c[0..k-1]."""
+    extra = L - k * S
+    if extra < 0:
+        extra = 0
+    best = NEG
+    for i in range(k):
+        d = j - i
+        v = c[i] + d * S + (d // k) * extra
+        if v > best:
+            best = v
+    return best
+
+
+@njit(cache=True)
+def slot_bank(P, slot):
+    """Address interleaving: consecutive slots go to different bank groups first."""
+    nb = P[P_NBANKS]
+    s = slot % nb
+    return (s % P[P_NBG]) * P[P_BPG] + (s // P[P_NBG]) % P[P_BPG]
+
+
+@njit(cache=True)
+def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c, banks):
+    """One row burst over slots slot0..slot0+span-1; returns (first command time, data end).
+    `c` and `banks` are scratch arrays of at least `span` entries."""
+    nb = P[P_NBANKS]
+    t0 = max(ready, chan[C_LASTACT])
+    refresh_if_due(P, bank_st, chan, t0)
+    bpg = P[P_BPG]
+    if mode == MODE_PIM_MAC:
+        start = max(ready, chan[C_LASTCOL] + P[P_CCDAB])
+        for i in range(span):
+            _precharge_if_conflict(P, bank_st, chan, slot_bank(P, slot0 + i),
+                                   row + (slot0 + i) // nb, ready)
+        for i in range(span):
+            b = slot_bank(P, slot0 + i)
+            rdy = _open_row(P, bank_st, chan, b, row + (slot0 + i) // nb, ready)
+            start = max(start, rdy)
+        last = start + (ncols - 1) * P[P_CCDAB]
+        for i in range(span):
+            b = slot_bank(P, slot0 + i)
+            bank_st[b, B_RD] = last
+            bg_last[b // bpg] = last
+        chan[C_LASTCOL] = last
+        chan[C_LASTCOL_BG] = slot_bank(P, slot0 + span - 1) // bpg
+        chan[C_MACCOLS] += ncols
+        return start, last + P[P_BL]
+    k = min(span, ncols)
+    for i in range(k):
+        _precharge_if_conflict(P, bank_st, chan, slot_bank(P, slot0 + i), row + (slot0 + i) // nb,
+                               ready)
+    for i in range(k):
+        banks[i] = slot_bank(P, slot0 + i)
+        rdy = _open_row(P, bank_st, chan, banks[i], row + (slot0 + i) // nb, ready)
+        bg = banks[i] // bpg
+        if i == 0:
+            prev = chan[C_LASTCOL]
+            prev_bg = chan[C_LASTCOL_BG]
+        else:
+            prev = c[i - 1]
+            prev_bg = banks[i - 1] // bpg
+        gap = P[P_CCDL] if bg == prev_bg else P[P_CCDS]
+        t = max(max(ready, rdy), prev + gap)
+        c[i] = max(t, bg_last[bg] + P[P_CCDL])
+    for i in range(k):  # in-order issue: the burst's columns follow its activations
+        c[i] = max(c[i], chan[C_LASTACT]) if i == 0 else max(c[i], c[i - 1] + (
+            P[P_CCDL] if banks[i] // bpg == banks[i - 1] // bpg else P[P_CCDS]))
+    S = P[P_CCDS] if k > 1 else P[P_CCDL]
+    L = P[P_CCDL]
+    for i in range(k):
+        jl = i + ((ncols - 1 - i) // k) * k
+        tl = c[i] if jl < k else column_time(c, k, jl, S, L)
+        b = banks[i]
+        if mode == MODE_WRITE:
+            bank_st[b, B_WR] = tl
+        else:
+            bank_st[b, B_RD] = tl
+        bg_last[b // bpg] = tl
+    jlast = ncols - 1
+    tlast = c[jlast] if jlast < k else column_time(c, k, jlast, S, L)
+    chan[C_LASTCOL] = tlast
+    chan[C_LASTCOL_BG] = banks[jlast % k] // bpg
+    if mode == MODE_WRITE:
+        chan[C_WRCOLS] += ncols
+        return c[0], tlast + P[P_CWL] + P[P_BL]
+    chan[C_RDCOLS] += ncols
+    return c[0], tlast + P[P_CL] + P[P_BL]
+
+
+@njit(cache=True)
+def _times(P, bank_st, bg_last, chan, end, out):
+    """Every time-valued field of the channel state, ring in insertion order, into `out`."""
+    nb = P[P_NBANKS]
+    k = 0
+    for b in range(nb):
+        for f in (B_ACT, B_RD, B_WR, B_RDY):
+            out[k] = bank_st[b, f]
+            k += 1
+    for g in range(bg_last.shape[0]):
+        out[k] = bg_last[g]
+        k += 1
+    out[k] = chan[C_LASTCOL]
+    out[k + 1] = chan[C_LASTACT]
+    for j in range(4):
+        out[k + 2 + j] = chan[C_R0 + (chan[C_RING] + j) % 4]
+    out[k + 6] = end
+
+
+@njit(cache=True)
+def _shifted(a, b, delta):
+    """True when every entry of b is a's entry + delta (NEG sentinels stay NEG)."""
+    for i in range(a.shape[0]):
+        if a[i] <= NEG // 2 or b[i] <= NEG // 2:
+            if a[i] != b[i]:
+                return False
+        elif b[i] - a[i] != delta:
+            return False
+    return True
+
+
+@njit(cache=True)
+def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready, periodic, work):
+    """`nrows` consecutive row bursts over consecutive slots. Returns (first command, last data end).
+
+    Steady-state skip (exact): a stream visits every bank once per cycle of nb/span row bursts.
+    When a whole cycle leaves the channel state equal to the previous cycle's state shifted by Δ
+    cycles (rows one higher, same counts), the timing recurrences, being max-plus and
+    time-invariant, repeat it; whole cycles are then advanced by Δ each, up to the next refresh.
+    tests/engine/test_steady_state.py checks this equals the row-by-row path."""
+    if chan[C_FLOOR] > ready:   # in-order issue: no burst starts before an earlier one was ready
+        ready = chan[C_FLOOR]
+    chan[C_FLOOR] = ready
+    nb = P[P_NBANKS]
+    m = nb // span if nb % span == 0 else 0
+    use = periodic and m > 0 and nrows >= 4 * m
+    nt = nb * 4 + bg_last.shape[0] + 7
+    prev = work[0:nt]
+    cur = work[nt:2 * nt]
+    prev_rows = work[2 * nt:2 * nt + nb]
+    prev_counts = work[2 * nt + nb:2 * nt + nb + N_CHAN]
+    c = work[2 * nt + nb + N_CHAN:2 * nt + 2 * nb + N_CHAN]
+    banks = work[2 * nt + 2 * nb + N_CHAN:2 * nt + 3 * nb + N_CHAN]
+    ring = work[2 * nt + 3 * nb + N_CHAN:2 * nt + 3 * nb + N_CHAN + 4]
+    have_prev = False
+    first = NEG
+    end = ready
+    r = 0
+    while r < nrows:
+        s, e = row_burst(P, bank_st, bg_last, chan, slot0 + r * span, row, ncols, span, mode, ready,
+                         c, banks)
+        if r == 0:
+            first = s
+        if e > end:
+            end = e
+        r += 1
+        if use and r % m == 0:
+            _times(P, bank_st, bg_last, chan, end, cur)
+            if have_prev:
+                delta = cur[nt - 7] - prev[nt - 7]          # last column moved by Δ
+                ok = delta > 0 and chan[C_REFS] == prev_counts[C_REFS] and _shifted(prev, cur, delta)
+                if ok:
+                    for b in range(nb):
+                        if bank_st[b, B_ROW] != prev_rows[b] + 1:
+                            ok = False
+                if ok and chan[C_LASTCOL_BG] == prev_counts[C_LASTCOL_BG] and \
+                        chan[C_LASTACT_BG] == prev_counts[C_LASTACT_BG]:
+                    q = (nrows - r) // m
+                    room = (chan[C_NEXTREF] - 1 - chan[C_LASTACT]) // delta
+                    if room < q:
+                        q = room
+                    if q > 0:
+                        shift = q * delta
+                        acts = chan[C_ACTS] - prev_counts[C_ACTS]
+                        for b in range(nb):
+                            for f in (B_ACT, B_RD, B_WR, B_RDY):
+                                if bank_st[b, f] > NEG // 2:
+                                    bank_st[b, f] += shift
+                            bank_st[b, B_ROW] += q
+                        for g in range(bg_last.shape[0]):
+                            if bg_last[g] > NEG // 2:
+                                bg_last[g] += shift
+                        chan[C_LASTCOL] += shift
+                        chan[C_LASTACT] += shift
+                        rot = (q * acts) % 4          # ring slots advance with the ACTs skipped
+                        for j in range(4):
+                            v = chan[C_R0 + j]
+                            ring[(j + rot) % 4] = v + shift if v > NEG // 2 else v
+                        for j in range(4):
+                            chan[C_R0 + j] = ring[j]
+                        chan[C_RING] = (chan[C_RING] + rot) % 4
+                        for ci in range(C_ACTS, C_MACCOLS + 1):
+                            chan[ci] += q * (chan[ci] - prev_counts[ci])
+                        end += shift
+                        r += q * m                    # slot → (bank, row) of later rows follows
+                        _times(P, bank_st, bg_last, chan, end, cur)
+            for i in range(nt):
+                prev[i] = cur[i]
+            for b in range(nb):
+                prev_rows[b] = bank_st[b, B_ROW]
+            for ci in range(N_CHAN):
+                prev_counts[ci] = chan[ci]
+            have_prev = True
+    return first, end

@@ -1,0 +1,53 @@
+"""The cycle-accurate task loop (Numba). Arrays in, arrays out; nothing compiles at import time.
+
+Each resource executes its tasks in trace order (in-order queues, as command queues and DMA engines
+do). The trace is topologically ordered (every dependency has a lower index), so visiting tasks in
+index order settles each task's start when it is visited: start = max(finish of its dependencies,
+the resource's state). Plain resources are busy for `dur` cycles per task; DRAM-channel resources
+time each burst with `archsim.kernels.dram.burst` (bank state machines, refresh, tFAW, ...).
+
+Numba's on-disk cache keys a function on its own file only: after editing kernels/dram.py, delete
+archsim/kernels/__pycache__/eventloop.* (or touch this file) so `run_trace` recompiles.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .dram import burst
+
+
+@njit(cache=True)
+def run_trace(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, res_dram,
+              params, bank_st, bg_last, chan, work, start, finish, periodic=True):
+    """Fill start/finish (int64 cycles) for every task; DRAM state arrays are updated in place.
+
+    res_dram[r] is the DRAM slot of resource r, or -1 for a plain resource; params/bank_st/bg_last/
+    chan/work are stacked per DRAM slot (`work`: scratch of `dram.work_size`). Returns the makespan."""
+    n = res.shape[0]
+    nres = res_dram.shape[0]
+    free = np.zeros(nres, dtype=np.int64)
+    makespan = 0
+    for i in range(n):
+        ready = 0
+        for k in range(dep_ptr[i], dep_ptr[i + 1]):
+            f = finish[dep_idx[k]]
+            if f > ready:
+                ready = f
+        r = res[i]
+        d = res_dram[r]
+        if d < 0:
+            s = free[r]
+            if ready > s:
+                s = ready
+            e = s + dur[i]
+            free[r] = e
+        else:
+            s, e = burst(params[d], bank_st[d], bg_last[d], chan[d], slot[i], row[i], ncols[i],
+                         span[i], mode[i], nrows[i], ready, periodic, work[d])
+            e += dur[i]
+        start[i] = s
+        finish[i] = e
+        if e > makespan:
+            makespan = e
+    return makespan

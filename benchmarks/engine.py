@@ -1,0 +1,135 @@
+"""Engine benchmark: prints ONE JSON line.
+
+- numba_events_per_s: tasks per second through the Numba event loop on a 1M-task random trace
+  (plain tasks and single-row DRAM bursts; one task = one event) — target ≥ 2,000,000
+- speedup_vs_simpy: Numba vs the SimPy reference on the same 20k-task trace — target ≥ 100×
+- llama2_7b_decode_pim_gpt_wall_s: one LLaMA-2-7B decode token (context 2048) at cycle fidelity on
+  pim-gpt, warm JIT — target ≤ 10 s
+- llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
+  2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
+- gpu_calibration: median / max |error| of the h200 model over the 183 measured kernels
+Run: python benchmarks/engine.py
+"""
+from __future__ import annotations
+
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def _trace(n: int, seed: int = 0):
+    from archsim.engine.dram import dram_params
+    from archsim.engine.trace import TraceBuilder
+    from archsim.hardware import DramTiming
+    t = DramTiming(channels=1, ranks=1, bank_groups=4, banks_per_group=4, rows=65536,
+                   row_size_bytes=8192, bus_width_bits=64, burst_length=8, tck_s=0.625e-9, cl=22,
+                   trcd=22, trp=22, tras=52, tccd_s=4, tccd_l=8, trrd_s=4, trrd_l=8, tfaw=34,
+                   twr=24, trtp=12, trefi=12480, trfc=560)
+    rng = random.Random(seed)
+    b = TraceBuilder()
+    units = [b.resource(f"u{i}") for i in range(4)]
+    d = b.resource("dram", dram_params(t))
+    for i in range(n):
+        deps = (i - 1 - rng.randrange(min(i, 8)),) if i and rng.random() < 0.7 else ()
+        if rng.random() < 0.5:
+            b.task(units[i % 4], rng.randint(1, 200), deps)
+        else:
+            b.task(d, 0, deps, slot=rng.randrange(64), row=rng.randrange(4), ncols=rng.randint(1, 32),
+                   span=rng.choice((1, 2, 4)), mode=rng.choice((0, 0, 1)))
+    return b.build()
+
+
+def events_per_s() -> tuple[float, int]:
+    from archsim.engine.execute import run_numba
+    run_numba(_trace(100))                      # warm the JIT cache
+    tr = _trace(1_000_000)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        run_numba(tr)
+        best = min(best, time.perf_counter() - t0)
+    return tr.n_tasks / best, tr.n_tasks
+
+
+def speedup_vs_simpy() -> float:
+    from archsim.engine.execute import run_numba
+    from archsim.engine.reference import run_simpy
+    tr = _trace(20_000, seed=1)
+    t0 = time.perf_counter()
+    ref = run_simpy(tr)
+    t_simpy = time.perf_counter() - t0
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        out = run_numba(tr)
+        best = min(best, time.perf_counter() - t0)
+    assert np.array_equal(out.finish, ref.finish), "engines disagree"
+    return t_simpy / best
+
+
+def llama7b_decode_wall_s() -> float:
+    from archsim.config import load_hardware
+    from archsim.engine import simulate
+    from workloads import build_graph
+    g = build_graph("llama2-7b", "decode", context=2048)
+    hw = load_hardware("pim-gpt")
+    simulate(g, hw, fidelity="cycle")           # warm
+    t0 = time.perf_counter()
+    simulate(g, hw, fidelity="cycle")
+    return time.perf_counter() - t0
+
+
+_RSS_CHILD = """
+import resource
+from archsim.config import load_hardware
+from archsim.engine import simulate
+from workloads import build_graph
+r = simulate(build_graph('llama2-70b', 'prefill', seq=2048), load_hardware('pim-gpt'), fidelity='cycle')
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.sim_wall_s)
+"""
+
+
+def llama70b_prefill_rss_gb() -> tuple[float, float]:
+    out = subprocess.run([sys.executable, "-c", _RSS_CHILD], capture_output=True, text=True, check=True)
+    kb, wall = out.stdout.split()[-2:]
+    return int(kb) / 1e6, float(wall)       # ru_maxrss is in KiB on Linux
+
+
+def gpu_calibration() -> dict:
+    from archsim.engine.calibration import DEFAULT_KERNELS_JSON, calibration_points, summary
+    if not DEFAULT_KERNELS_JSON.exists():
+        return {"skipped": "h200-kernels.json not found"}
+    pts = calibration_points()
+    s = summary(pts)
+    s["errors"] = {p.label: round(p.error, 4) for p in pts}
+    return s
+
+
+def main() -> None:
+    eps, n = events_per_s()
+    rss, wall70 = llama70b_prefill_rss_gb()
+    cal = gpu_calibration()
+    row = {
+        "numba_events_per_s": round(eps), "numba_trace_tasks": n,
+        "speedup_vs_simpy": round(speedup_vs_simpy(), 1),
+        "llama2_7b_decode_pim_gpt_wall_s": round(llama7b_decode_wall_s(), 3),
+        "llama2_70b_prefill_2048_peak_rss_gb": round(rss, 3),
+        "llama2_70b_prefill_2048_wall_s": round(wall70, 2),
+        "gpu_calibration_median_abs_error": round(cal.get("median_abs_error", float("nan")), 4),
+        "gpu_calibration_max_ratio": round(cal.get("max_ratio", float("nan")), 3),
+        "gpu_calibration_by_family": {k: round(v, 4) for k, v in cal.get("by_family", {}).items()},
+        "gpu_calibration_errors": cal.get("errors", {}),
+        "targets": {"numba_events_per_s": 2_000_000, "speedup_vs_simpy": 100,
+                    "llama2_7b_decode_pim_gpt_wall_s": 10, "llama2_70b_prefill_2048_peak_rss_gb": 2,
+                    "gpu_calibration_median_abs_error": 0.10, "gpu_calibration_max_ratio": 2.0},
+    }
+    print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+"""Small real graphs (gpt2-small cut to a few layers) on named hardware, cached per process."""
+import functools
+
+
+@functools.lru_cache(maxsize=None)
+def tiny_graph(hw_name: str, phase: str, layers: int):
+    from archsim.config import load_hardware
+    from workloads import build_graph
+    hw = load_hardware(hw_name)
+    kw = dict(context=64) if phase == "decode" else dict(seq=32)
+    g = build_graph("gpt2-small", phase, overrides={"layers": layers}, **kw)
+    return hw, g
