@@ -1,0 +1,51 @@
+"""`archsim compare`: the same workload on several chips of any kinds, normalised to a baseline
+(speedup, energy efficiency, perf/W, perf/mm² where area is known), with the assumptions listed."""
+from __future__ import annotations
+
+import sys
+
+from .outputs import add_output_flags, check_output_flags, stem, write_outputs
+from .simulate import add_workload_flags, workload_args
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "compare", help="compare one workload across chips",
+        description="Run the same workload on several chips and normalise to a baseline. A chip "
+                    "the model does not fit is a row saying so, with the shortfall.")
+    add_workload_flags(p)
+    p.add_argument("--hw", required=True, nargs="+", metavar="H",
+                   help="hardware library names or YAML paths")
+    p.add_argument("--baseline", help="the chip to normalise to (default: the first --hw)")
+    add_output_flags(p)
+    return p
+
+
+def run(args) -> int:
+    from archsim import api
+    from reports.progress import ProgressBar
+    from reports.table import render_text
+
+    kw = workload_args(args)
+    check_output_flags(args)
+    for flag in ("batch", "seq", "context"):
+        values = kw[flag]
+        if values is not None and len(values) > 1:
+            raise api.ArgumentError(f"--{flag}: compare takes one value (got {len(values)}); "
+                                    "use `archsim simulate` for a sweep")
+        kw[flag] = values[0] if values else None
+    with ProgressBar(quiet=args.quiet) as bar:
+        comparison = api.compare(args.model, args.hw, baseline=args.baseline, progress=bar, **kw)
+    summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout
+    if not args.quiet:
+        summary_stream.write(render_text(comparison))
+    first = comparison.rows[0].result
+    name = f"{stem(comparison.model or args.model)}_{first.phase}_compare"
+    written = write_outputs(comparison, args, name)
+    if not args.quiet:
+        for path in written:
+            if path != "-":
+                print(f"wrote {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,90 @@
+"""Shared by `archsim simulate` and `archsim compare`: list flags, output flags and writing the
+requested files. Imports `reports` only inside functions (the CLI must start fast)."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+__all__ = ["DEFAULT_DIR", "add_output_flags", "check_output_flags", "int_list", "write_outputs", "stem"]
+
+DEFAULT_DIR = Path("archsim-out")
+
+
+def add_output_flags(p, csv: bool = True) -> None:
+    out = p.add_argument_group("output (without any of these, files go to ./archsim-out/)")
+    out.add_argument("--json", metavar="PATH", help="write JSON to PATH ('-' = stdout)")
+    out.add_argument("--html", metavar="PATH", help="write a self-contained HTML report to PATH")
+    if csv:
+        out.add_argument("--csv", metavar="PATH", help="write CSV to PATH")
+    out.add_argument("--quiet", action="store_true",
+                     help="no progress bar and no summary (errors still go to stderr)")
+    out.add_argument("--timing", action="store_true",
+                     help="record sim_wall_s in the JSON (makes the JSON differ run to run)")
+
+
+def int_list(text: str | None, flag: str) -> list[int] | None:
+    """'128,1024,4096' → [128, 1024, 4096]; None stays None."""
+    from archsim.api import ArgumentError
+    if text is None:
+        return None
+    values = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) <= 0:
+            raise ArgumentError(f"{flag}: expected positive integers separated by commas "
+                                f"(got {text!r})")
+        values.append(int(part))
+    return values
+
+
+def stem(text: str) -> str:
+    """A file-name-safe form of a model or hardware name (a path keeps only its stem)."""
+    name = Path(str(text)).stem if ("/" in str(text) or "\\" in str(text)) else str(text)
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "result"
+
+
+def _write(path: Path, text: str) -> None:
+    from archsim.api import ArgumentError
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ArgumentError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def check_output_flags(args) -> None:
+    """Reject output flags that cannot all be honoured, before any work is done."""
+    from archsim.api import ArgumentError
+    flags = {"json": args.json, "html": args.html, "csv": getattr(args, "csv", None)}
+    to_stdout = [f"--{kind}" for kind, target in flags.items() if target == "-"]
+    if len(to_stdout) > 1:
+        raise ArgumentError(f"only one output can go to stdout (got {' and '.join(to_stdout)} -)")
+
+
+def write_outputs(obj, args, default_stem: str, roof=None) -> list[str]:
+    """Write what the flags ask for; with no output flag, JSON + HTML + CSV into ./archsim-out/.
+    Returns the paths written ('-' for stdout)."""
+    from reports import csv_report, html, json_report
+    targets = {"json": args.json, "html": args.html, "csv": getattr(args, "csv", None)}
+    if not any(targets.values()):
+        targets = {kind: str(DEFAULT_DIR / f"{default_stem}.{kind}") for kind in targets
+                   if kind != "csv" or hasattr(args, "csv")}
+    check_output_flags(args)
+    written = []
+    for kind, target in targets.items():
+        if not target:
+            continue
+        if kind == "json":
+            text = json_report.dumps(obj, timing=args.timing)
+        elif kind == "html":
+            text = html.render_html(obj, roof)
+        else:
+            text = csv_report.render_csv(obj)
+        if target == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            _write(Path(target), text)
+        written.append(target)
+    return written

@@ -1,0 +1,85 @@
+"""`archsim simulate`: one model on one chip → a terminal summary and JSON / HTML / CSV files.
+Lists in --batch, --seq or --context (e.g. `--context 128,1024,4096`) produce a series."""
+from __future__ import annotations
+
+import sys
+
+from .outputs import add_output_flags, check_output_flags, int_list, stem, write_outputs
+
+__all__ = ["add_parser", "run"]
+
+
+def add_workload_flags(p) -> None:
+    p.add_argument("--model", required=True,
+                   help="zoo name (see `archsim models`), a Hugging Face config.json or an .onnx file")
+    p.add_argument("--phase", help="prefill | decode | encode (default: decode when --context is "
+                                   "given, else prefill; encode for encoder-only models)")
+    p.add_argument("--batch", default="1", help="batch size, or a list like 1,8,32 (default 1)")
+    p.add_argument("--seq", help="prompt / input length for prefill or encode (list allowed)")
+    p.add_argument("--context", help="positions attended to in decode, or a list like 128,1024,4096")
+    p.add_argument("--dtype", help="dtype of weights, activations and KV cache (e.g. int8), or "
+                                   "per class: weights=int4,activations=int8,kv=fp16")
+    p.add_argument("--fidelity", default="analytic", help="analytic (default) | cycle")
+    p.add_argument("--strategy", default="auto", help="mapping search strategy (default auto)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the mapping search (default 0)")
+    p.add_argument("--budget", type=int, default=None, metavar="N",
+                   help="mapping search budget: evaluations per op (default: the mapper's)")
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "simulate", help="simulate one model on one chip",
+        description="Simulate a Transformer on a chip: latency, throughput, energy, power and "
+                    "buffer use per memory level. Lists in --batch/--seq/--context make a sweep.")
+    add_workload_flags(p)
+    p.add_argument("--hw", required=True, help="hardware library name (see `archsim hw`) or a YAML path")
+    add_output_flags(p)
+    return p
+
+
+def workload_args(args) -> dict:
+    """The keyword arguments shared by api.simulate / sweep / compare, validated."""
+    from archsim.api import FIDELITIES, _choice, resolve_phase
+    batch = int_list(args.batch, "--batch")
+    seq = int_list(args.seq, "--seq")
+    context = int_list(args.context, "--context")
+    _choice(args.fidelity, FIDELITIES, "fidelity")
+    phase = resolve_phase(args.model, args.phase, seq and seq[0], context and context[0])
+    return dict(phase=phase, batch=batch, seq=seq, context=context, dtype=args.dtype,
+                fidelity=args.fidelity, strategy=args.strategy, seed=args.seed, budget=args.budget)
+
+
+def _single(values):
+    return values[0] if values is not None and len(values) == 1 else values
+
+
+def run(args) -> int:
+    from archsim import api
+    from reports.figures import roof_from_hardware
+    from reports.progress import ProgressBar
+    from reports.table import render_text
+
+    kw = workload_args(args)
+    check_output_flags(args)
+    is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
+    hw = api._hardware(args.hw)
+    with ProgressBar(quiet=args.quiet) as bar:
+        if is_sweep:
+            obj = api.sweep(args.model, hw, progress=bar, **kw)
+            first = obj.results[0]
+        else:
+            kw.update(batch=_single(kw["batch"]), seq=_single(kw["seq"]), context=_single(kw["context"]))
+            obj = first = api.simulate(args.model, hw, progress=bar, **kw)
+    summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout
+    if not args.quiet:
+        summary_stream.write(render_text(obj))
+    name = f"{stem(first.model or args.model)}_{stem(hw.name)}_{first.phase}"
+    if is_sweep:
+        name += "_sweep"
+    written = write_outputs(obj, args, name, roof=roof_from_hardware(hw, first.dtype))
+    if not args.quiet:
+        for path in written:
+            if path != "-":
+                print(f"wrote {path}", file=sys.stderr)
+    return 0
+

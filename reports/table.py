@@ -1,0 +1,188 @@
+"""Terminal tables: a concise summary of one simulation, a sweep, or a comparison. Plain text, fixed
+column widths, SI prefixes with the unit written out; nothing here prints — callers do."""
+from __future__ import annotations
+
+from archsim.comparison import Comparison, Sweep
+from archsim.result import SimResult
+
+__all__ = ["si", "format_bytes", "grid", "misfit_reason", "used_share", "render_summary",
+           "render_sweep", "render_comparison", "render_text"]
+
+_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"),
+             (1e-9, "n"), (1e-12, "p"))
+
+
+def si(value: float | None, unit: str, digits: int = 3) -> str:
+    """`si(0.0123, "s")` → '12.3 ms'. None → '–'."""
+    if value is None:
+        return "–"
+    if value == 0:
+        return f"0 {unit}"
+    mag = abs(value)
+    for scale, prefix in _PREFIXES:
+        if mag >= scale * 0.9995:
+            return f"{value / scale:.{digits}g} {prefix}{unit}"
+    scale, prefix = _PREFIXES[-1]
+    return f"{value / scale:.{digits}g} {prefix}{unit}"
+
+
+def format_bytes(n: int | None) -> str:
+    """Binary prefixes: 1536 → '1.5 KiB'."""
+    if n is None:
+        return "–"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.4g} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    return f"{n} B"
+
+
+def used_share(peak_bytes: int, capacity_bytes: int) -> str:
+    """'42.0 %' of capacity; far over capacity as a multiple ('1.3e+05× capacity')."""
+    if not capacity_bytes:
+        return "–"
+    share = peak_bytes / capacity_bytes
+    return f"{100 * share:.1f} %" if share < 10 else f"{share:.3g}× capacity"
+
+
+def misfit_reason(r: SimResult) -> str:
+    """Why a result does not fit, without a leading 'does not fit:' (callers add their own)."""
+    text = (r.does_not_fit or "the workload exceeds a memory level").strip()
+    return text[len("does not fit:"):].strip() if text.lower().startswith("does not fit:") else text
+
+
+def _ratio(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3g}×"
+
+
+def grid(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+    """Columns padded to their widest cell; columns in `right` are right-aligned."""
+    right = right or set()
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+
+    def line(cells):
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths)):
+            out.append(str(c).rjust(w) if i in right else str(c).ljust(w))
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _unit_word(r: SimResult) -> str:
+    return "token" if r.phase in ("prefill", "decode") else "inference"
+
+
+def _workload(r: SimResult) -> str:
+    parts = [r.phase, f"batch {r.batch}"]
+    if r.seq:
+        parts.append(f"seq {r.seq}")
+    if r.phase == "decode" and r.context:
+        parts.append(f"context {r.context}")
+    if r.dtype:
+        parts.append(r.dtype)
+    parts.append(f"{r.fidelity} fidelity")
+    return " · ".join(parts)
+
+
+def _levels(r: SimResult) -> str:
+    rows = []
+    for lv in r.levels:
+        share = used_share(lv.peak_buffer_bytes, lv.capacity_bytes)
+        flag = "" if lv.peak_buffer_bytes <= lv.capacity_bytes else "OVER CAPACITY"
+        rows.append([lv.level, format_bytes(lv.peak_buffer_bytes), format_bytes(lv.capacity_bytes),
+                     share, flag])
+    return grid(["level", "peak", "capacity", "used", ""], rows, right={1, 2, 3})
+
+
+def render_summary(r: SimResult, top: int = 8) -> str:
+    unit = _unit_word(r)
+    lines = [f"{r.model} on {r.hw} ({r.hw_kind}) · {_workload(r)}"]
+    if not r.fits:
+        lines.append(f"  DOES NOT FIT: {misfit_reason(r)}")
+        if r.levels:
+            lines += ["", _levels(r)]
+        return "\n".join(lines) + "\n"
+    per_token = r.energy_j / r.tokens if r.tokens else None
+    lines += [
+        f"  latency        {si(r.latency_s, 's'):>12}   ({r.cycles:,} cycles)",
+        f"  throughput     {si(r.throughput_per_s, unit + 's/s'):>12}",
+        f"  energy         {si(r.energy_j, 'J'):>12}   ({si(per_token, 'J')} per {unit})",
+        f"  average power  {si(r.avg_power_w, 'W'):>12}",
+    ]
+    if r.analytic_vs_cycle_gap is not None:
+        lines.append(f"  cycle vs analytic gap {100 * r.analytic_vs_cycle_gap:+.1f} %")
+    if r.energy_breakdown_j and r.energy_j > 0:
+        parts = sorted(r.energy_breakdown_j, key=lambda kv: -kv[1])
+        lines.append("  energy by component: " + ", ".join(
+            f"{k} {100 * v / r.energy_j:.1f} %" for k, v in parts if v > 0))
+    if r.levels:
+        lines += ["", _levels(r)]
+    if r.ops:
+        ranked = sorted(r.ops, key=lambda op: (-op.latency_s, op.name))[:top]
+        total = sum(op.latency_s for op in r.ops) or 1.0
+        rows = [[op.name, op.kind, op.unit, si(op.latency_s, "s"), f"{100 * op.latency_s / total:.1f} %",
+                 op.bound] for op in ranked]
+        lines += ["", f"top {len(ranked)} of {len(r.ops)} ops by time",
+                  grid(["op", "kind", "unit", "latency", "share", "bound"], rows, right={3, 4})]
+    for note in r.notes:
+        lines.append(f"note: {note}")
+    if r.sim_wall_s > 0:
+        lines.append(f"simulated in {r.sim_wall_s:.2f} s wall time")
+    return "\n".join(lines) + "\n"
+
+
+def render_sweep(s: Sweep) -> str:
+    rows = []
+    for r in s.results:
+        unit = _unit_word(r)
+        if r.fits:
+            rows.append([str(r.batch), str(r.context or r.seq), si(r.latency_s, "s"),
+                         si(r.throughput_per_s, unit + "s/s"), si(r.energy_j / r.tokens, "J"),
+                         si(r.avg_power_w, "W"), "yes"])
+        else:
+            rows.append([str(r.batch), str(r.context or r.seq), "–", "–", "–", "–",
+                         f"no: {misfit_reason(r)}"])
+    first = s.results[0] if s.results else None
+    head = f"{s.model} on {s.hw} · sweep over {', '.join(s.parameters)}"
+    if first is not None:
+        head += f" · {first.phase} · {first.fidelity} fidelity"
+    per = _unit_word(first) if first is not None else "token"
+    length = "context" if first is not None and first.phase == "decode" else "seq"
+    return head + "\n" + grid(["batch", length, "latency", "throughput", f"energy/{per}", "power",
+                               "fits"], rows, right={0, 1, 2, 3, 4, 5}) + "\n"
+
+
+def render_comparison(c: Comparison) -> str:
+    rows, misfits = [], []
+    for row in c.rows:
+        r = row.result
+        name = r.hw + (" (baseline)" if r.hw == c.baseline else "")
+        if not r.fits:
+            rows.append([name, r.hw_kind, "does not fit", "–", "–", "–", "–", "–", "–", "–"])
+            misfits.append(f"  {r.hw}: {misfit_reason(r)}")
+            continue
+        unit = _unit_word(r)
+        rows.append([name, r.hw_kind, si(r.latency_s, "s"), si(r.throughput_per_s, unit + "s/s"),
+                     si(r.energy_j / r.tokens if r.tokens else None, "J"), si(r.avg_power_w, "W"),
+                     _ratio(row.speedup), _ratio(row.energy_efficiency),
+                     _ratio(row.perf_per_w_vs_baseline), _ratio(row.perf_per_mm2_vs_baseline)])
+    lines = [f"{c.model}: comparison normalised to {c.baseline}",
+             grid(["hw", "kind", "latency", "throughput", "energy/unit", "power", "speedup",
+                   "energy eff.", "perf/W", "perf/mm²"], rows, right=set(range(2, 10)))]
+    if misfits:
+        lines += ["", "does not fit:"] + misfits
+    lines += ["", "assumptions: " + "; ".join(f"{k} {v}" for k, v in c.assumptions)]
+    lines += [f"note: {n}" for n in c.notes]
+    return "\n".join(lines) + "\n"
+
+
+def render_text(obj) -> str:
+    if isinstance(obj, SimResult):
+        return render_summary(obj)
+    if isinstance(obj, Sweep):
+        return render_sweep(obj)
+    if isinstance(obj, Comparison):
+        return render_comparison(obj)
+    raise TypeError(f"cannot render {type(obj).__name__} as a table")

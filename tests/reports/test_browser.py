@@ -1,0 +1,93 @@
+"""Open generated reports in a real headless Chromium (Debian's `chromium`): no console errors, no
+network requests, every figure rendered; saves screenshots under the pytest tmp dir."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reports import html
+from reports.figures import Roof
+
+from .conftest import make_result
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+    pytest.skip("chromium is not installed (Debian package `chromium`; .ci/run installs it)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright python package is missing")
+
+EVIL = '<script>alert("x")</script>'
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
+                              else shutil.which("chromium"), args=ARGS)
+        yield b
+        b.close()
+
+
+def open_report(browser, path: Path, screenshot: Path):
+    """Load `path`; return (console errors and dialogs, non-file requests, per-figure svg counts)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems, requests = [], []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.on("request", lambda r: requests.append(r.url)
+            if not r.url.startswith(("file:", "data:", "blob:")) else None)
+    page.goto(path.as_uri())
+    page.wait_for_function(
+        "() => { const d = [...document.querySelectorAll('.plotly-graph-div')];"
+        " return d.length > 0 && d.every(x => x.querySelector('.main-svg')); }", timeout=60_000)
+    svgs = page.evaluate(
+        "() => [...document.querySelectorAll('.plotly-graph-div')].map(d =>"
+        " [d.id, d.querySelectorAll('.main-svg').length, d.querySelectorAll('.trace').length])")
+    page.screenshot(path=str(screenshot), full_page=True)
+    page.close()
+    return problems, requests, svgs
+
+
+def test_simulation_report_renders(browser, tmp_path):
+    roof = Roof(peak_flops_per_s=1.98e15, bandwidths_bytes_per_s=(("hbm", 4.8e12),))
+    path = html.write_html(make_result(model=EVIL), tmp_path / "sim.html", roof=roof)
+    problems, requests, svgs = open_report(browser, path, tmp_path / "sim.png")
+    assert problems == [] and requests == []
+    assert [s[0] for s in svgs] == ["fig-latency", "fig-energy", "fig-buffers", "fig-roofline",
+                                    "fig-timeline"]
+    assert all(n_svg >= 1 and n_traces >= 1 for _, n_svg, n_traces in svgs), svgs
+    assert (tmp_path / "sim.png").stat().st_size > 10_000
+
+
+def test_comparison_and_sweep_reports_render(browser, tmp_path, comparison, sweep):
+    for name, obj in (("compare", comparison), ("sweep", sweep)):
+        path = html.write_html(obj, tmp_path / f"{name}.html")
+        problems, requests, svgs = open_report(browser, path, tmp_path / f"{name}.png")
+        assert problems == [] and requests == [], name
+        assert svgs and all(n_svg >= 1 and n_traces >= 1 for _, n_svg, n_traces in svgs), svgs
+
+
+def test_real_pipeline_report_renders(browser, tmp_path):
+    """A report of a real cycle-accurate simulation (not hand-built values) renders every plot."""
+    from .pipeline import require_pipeline
+    require_pipeline("pim-gpt")
+    import archsim
+    from archsim.config import load_hardware
+    from reports.figures import roof_from_hardware
+    hw = load_hardware("pim-gpt")
+    r = archsim.simulate("gpt2-small", hw, phase="decode", context=128, fidelity="cycle", budget=200)
+    path = html.write_html(r, tmp_path / "real.html", roof=roof_from_hardware(hw, r.dtype))
+    problems, requests, svgs = open_report(browser, path, tmp_path / "real.png")
+    assert problems == [] and requests == []
+    expected = ["fig-latency", "fig-energy", "fig-buffers", "fig-roofline", "fig-timeline"]
+    assert [s[0] for s in svgs] == (expected if r.fits else ["fig-buffers"])
+    assert all(n_svg >= 1 and n_traces >= 1 for _, n_svg, n_traces in svgs), svgs
