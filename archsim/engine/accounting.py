@@ -81,7 +81,9 @@ def energy_breakdown_j(counts: dict[str, float], hw: Hardware, latency_s: float
         c = component_of(action, hw)
         comps[c] = comps.get(c, 0.0) + n * _price(table, hw, action) * 1e-12
     leak = sum(lv.leakage_w * max(1, getattr(lv, "instances", 1)) for lv in hw.levels)
-    comps["static"] = (hw.static_power_w + leak) * latency_s
+    # A powered chip draws at least its idle power for the whole run (GPU/CPU boards state idle,
+    # not static, power); static power × time never falls below that floor.
+    comps["static"] = max(hw.static_power_w + leak, hw.idle_power_w) * latency_s
     return tuple((k, float(v)) for k, v in comps.items())
 
 
