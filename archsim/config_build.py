@@ -27,7 +27,8 @@ LEVEL_KEYS = ("name", "kind", "size", "bandwidth", "bytes_per_cycle", "read_ener
 DRAM_TIMINGS = ("CL", "tRCD", "tRP", "tRAS", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "tFAW", "tWR", "tRTP",
                 "tREFI", "tRFC")
 DRAM_KEYS = ("channels", "ranks", "bank_groups", "banks", "rows", "row_size", "bus_width", "burst_length",
-             "tCK", "data_rate") + DRAM_TIMINGS + ("act_energy", "refresh_energy", "source", "notes")
+             "tCK", "data_rate") + DRAM_TIMINGS + ("act_energy", "refresh_energy", "all_bank_activate",
+                                                "source", "notes")
 COMPUTE_KEYS = ("name", "type", "count", "clock", "shape", "lanes", "macs_per_cycle", "dataflows", "ops",
                 "attached_to", "placement", "pipeline_depth", "initiation_interval", "launch_overhead",
                 "energy_per_mac", "area", "source", "notes")
@@ -87,7 +88,9 @@ def _dram(ck: Checker, m: LocMap, path: str, kind: str):
     timings = {k: take(k, cycles, default=0) for k in DRAM_TIMINGS}
     act = take("act_energy", quantity("energy", positive=False), default=None)
     ref = take("refresh_energy", quantity("energy", positive=False), default=None)
-    if BAD in v.values() or tck is BAD or BAD in timings.values() or act is BAD or ref is BAD:
+    all_bank = take("all_bank_activate", boolean, default=False)
+    if BAD in v.values() or tck is BAD or BAD in timings.values() or act is BAD or ref is BAD \
+            or all_bank is BAD:
         return BAD
     t = {k: _cycles(x, tck) for k, x in timings.items()}
     return DramTiming(
@@ -98,6 +101,7 @@ def _dram(ck: Checker, m: LocMap, path: str, kind: str):
         trrd_l=t["tRRD_L"], tfaw=t["tFAW"], twr=t["tWR"], trtp=t["tRTP"], trefi=t["tREFI"], trfc=t["tRFC"],
         act_energy_pj=energy.act_pre_energy_pj(kind) if act is None else act,
         refresh_energy_pj=energy.refresh_energy_pj(kind) if ref is None else ref,
+        all_bank_activate=all_bank,
     )
 
 

@@ -48,7 +48,7 @@ def _bytes(n: int) -> str:
 
 
 def _dram(d: DramTiming) -> dict:
-    return {
+    out = {
         "channels": d.channels, "ranks": d.ranks, "bank_groups": d.bank_groups, "banks": d.banks_per_group,
         "rows": d.rows, "row_size": _bytes(d.row_size_bytes), "bus_width": d.bus_width_bits,
         "burst_length": d.burst_length, "tCK": _q(d.tck_s, "time"), "data_rate": d.data_rate,
@@ -57,6 +57,9 @@ def _dram(d: DramTiming) -> dict:
         "tREFI": d.trefi, "tRFC": d.trfc, "act_energy": _q(d.act_energy_pj, "energy"),
         "refresh_energy": _q(d.refresh_energy_pj, "energy"),
     }
+    if d.all_bank_activate:
+        out["all_bank_activate"] = True
+    return out
 
 
 def _level(lv: MemoryLevel) -> dict:

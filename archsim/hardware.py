@@ -48,6 +48,9 @@ class DramTiming:
     trfc: int = 0
     act_energy_pj: float = 0.0       # one ACT+PRE pair, per bank
     refresh_energy_pj: float = 0.0   # one REF command, per rank
+    # PIM all-bank activate: a PIM MAC row burst opens its row in all its banks with ONE command
+    # (GDDR6-AiM ACT4/ACT16), spaced tRRD_L from other ACTs and outside the tFAW window
+    all_bank_activate: bool = False
 
     @property
     def banks_per_channel(self) -> int:

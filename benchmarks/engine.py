@@ -4,7 +4,8 @@
   (plain tasks and single-row DRAM bursts; one task = one event) — target ≥ 2,000,000
 - speedup_vs_simpy: Numba vs the SimPy reference on the same 20k-task trace — target ≥ 100×
 - llama2_7b_decode_pim_gpt_wall_s: one LLaMA-2-7B decode token (context 2048) at cycle fidelity on
-  pim-gpt, warm JIT — target ≤ 10 s
+  pim-gpt, warm JIT — target ≤ 10 s; with its simulated latency and the share of the PIM MAC peak
+  (128 banks × 16 BF16 MACs × 1 GHz) reached over the PIM ops and over the whole token
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
   2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
 - gpu_calibration: median / max |error| of the h200 model over the 183 measured kernels
@@ -72,7 +73,7 @@ def speedup_vs_simpy() -> float:
     return t_simpy / best
 
 
-def llama7b_decode_wall_s() -> float:
+def llama7b_decode() -> dict:
     from archsim.config import load_hardware
     from archsim.engine import simulate
     from workloads import build_graph
@@ -80,8 +81,16 @@ def llama7b_decode_wall_s() -> float:
     hw = load_hardware("pim-gpt")
     simulate(g, hw, fidelity="cycle")           # warm
     t0 = time.perf_counter()
-    simulate(g, hw, fidelity="cycle")
-    return time.perf_counter() - t0
+    r = simulate(g, hw, fidelity="cycle")
+    wall = time.perf_counter() - t0
+    pim = [u for u in hw.compute if u.type == "pim_bank"][0]
+    peak = pim.count * pim.macs_per_cycle_for("bf16") * pim.freq_hz
+    ops = [o for o in r.ops if o.unit == pim.name]
+    macs = sum(o.macs for o in ops)
+    return {"wall_s": wall, "latency_s": r.latency_s,
+            "mac_peak_fraction_pim_ops": macs / (sum(o.latency_s for o in ops) * peak),
+            "mac_peak_fraction_token": macs / (r.latency_s * peak),
+            "all_bank_activate": hw.levels[0].dram.all_bank_activate}
 
 
 _RSS_CHILD = """
@@ -114,10 +123,15 @@ def main() -> None:
     eps, n = events_per_s()
     rss, wall70 = llama70b_prefill_rss_gb()
     cal = gpu_calibration()
+    dec = llama7b_decode()
     row = {
         "numba_events_per_s": round(eps), "numba_trace_tasks": n,
         "speedup_vs_simpy": round(speedup_vs_simpy(), 1),
-        "llama2_7b_decode_pim_gpt_wall_s": round(llama7b_decode_wall_s(), 3),
+        "llama2_7b_decode_pim_gpt_wall_s": round(dec["wall_s"], 3),
+        "llama2_7b_decode_pim_gpt_latency_ms": round(dec["latency_s"] * 1e3, 3),
+        "llama2_7b_decode_pim_gpt_mac_peak_fraction_pim_ops": round(dec["mac_peak_fraction_pim_ops"], 3),
+        "llama2_7b_decode_pim_gpt_mac_peak_fraction_token": round(dec["mac_peak_fraction_token"], 3),
+        "pim_gpt_all_bank_activate": dec["all_bank_activate"],
         "llama2_70b_prefill_2048_peak_rss_gb": round(rss, 3),
         "llama2_70b_prefill_2048_wall_s": round(wall70, 2),
         "gpu_calibration_median_abs_error": round(cal.get("median_abs_error", float("nan")), 4),

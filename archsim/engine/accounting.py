@@ -10,7 +10,7 @@ import numpy as np
 from archsim.hardware import Hardware
 from archsim.result import Timeline
 
-__all__ = ["prices", "energy_breakdown_j", "occupancy", "downsample", "component_of"]
+__all__ = ["prices", "energy_breakdown_j", "occupancy", "with_plan", "downsample", "component_of"]
 
 
 def prices(hw: Hardware) -> dict[str, float]:
@@ -106,6 +106,18 @@ def occupancy(trace, start: np.ndarray, finish: np.ndarray, level: int
     kind = np.concatenate([np.zeros(sel.size, np.int8), np.ones(sel.size, np.int8)])
     order = np.lexsort((kind, times))
     return times[order], np.cumsum(deltas[order])
+
+
+def with_plan(times: np.ndarray, occ: np.ndarray, planned_bytes: int, end: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The occupancy timeline with the mapper's planned peak as a floor from time 0 to `end`: the
+    plan (persistent tensors + a TFLite-Micro-style arena) is one static reservation for the run,
+    so a level holds max(what the engine's tasks hold, the planned bytes) at every instant."""
+    t = np.concatenate([np.zeros(1, np.int64), np.asarray(times, np.int64),
+                        np.full(1, max(int(end), int(times[-1]) if times.size else 0), np.int64)])
+    o = np.concatenate([np.zeros(1, np.int64), np.asarray(occ, np.int64),
+                        np.asarray(occ[-1:] if occ.size else np.zeros(1), np.int64)])
+    return t, np.maximum(o, int(planned_bytes))
 
 
 def downsample(name: str, times: np.ndarray, occ: np.ndarray, tick_s: float,

@@ -57,6 +57,8 @@ def _pim_s(p: OpPlan, hw: Hardware) -> float:
     cols = ceil(macs / t.channels / (nb * lanes))
     rows = max(1, ceil(p.pim_bytes / (t.channels * nb * t.row_size_bytes)))
     act_spread = max((nb - 1) * d["trrd_s"], (nb // 4 - 1) * d["tfaw"] if nb >= 4 else 0)
+    if d["act_ab"] and nb > 1:          # one all-bank ACT opens every bank of the row burst
+        act_spread = 0
     per_row = d["trtp"] + d["trp"] + act_spread + d["trcd"]
     cyc = (cols * d["tccd_ab"] + rows * per_row) / (1.0 - refresh_fraction(t))
     link = link_bandwidth(hw)
@@ -74,7 +76,7 @@ def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
         wstream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role.value == "weight")
         comp = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=wstream,
                            wait_states=off.wait_states if off.kind == "flash" else 0,
-                          streamed=p.streamed) / p.unit.freq_hz
+                          streamed=p.streamed, mapping=p.mapping) / p.unit.freq_hz
         rd = p.offchip_read_bytes
         if p.unit.type == "scalar_core" and off.dram is None:
             rd = 0

@@ -7,6 +7,8 @@ runs a DRAM faster than its datasheet. Write latency (CWL) is not in `DramTiming
 All-bank PIM MAC commands (`tccd_ab`) issue once per burst period: each bank's MAC unit consumes one
 column (e.g. 16 BF16 values) per burst, the rate behind GDDR6-AiM's 1 TFLOPS per chip (assumption;
 AttAcc's HBM3-PIM uses 4-6 tCK, hardware-facts §1.4).
+With `DramTiming.all_bank_activate`, a PIM MAC row burst opens its row in all its banks with one
+all-bank ACT (GDDR6-AiM ACT16; see `archsim.kernels.dram`).
 """
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ __all__ = ["PARAM_NAMES", "dram_params", "streaming_bandwidth_bytes_per_s",
 
 PARAM_NAMES = ("nbanks", "banks_per_group", "n_bank_groups", "cl", "cwl", "trcd", "trp", "tras",
                "tccd_s", "tccd_l", "trrd_s", "trrd_l", "tfaw", "twr", "trtp", "trefi", "trfc",
-               "burst_cycles", "tccd_ab")
+               "burst_cycles", "tccd_ab", "act_ab")
 NEG = -(1 << 40)
+ALL_BANKS = -2          # last_act_bg after an all-bank ACT
 
 
 def _ticks(cycles: float, t: DramTiming, tick_s: float) -> int:
@@ -55,6 +58,7 @@ def dram_params(t: DramTiming, tick_s: float | None = None) -> np.ndarray:
     vals["nbanks"] = t.banks_per_channel
     vals["banks_per_group"] = t.banks_per_group
     vals["n_bank_groups"] = t.ranks * t.bank_groups
+    vals["act_ab"] = int(bool(t.all_bank_activate))
     return np.array([vals[k] for k in PARAM_NAMES], dtype=np.int64)
 
 
@@ -117,7 +121,7 @@ class ChannelState:
     floor: int = 0
     ring: list = field(default_factory=lambda: [NEG] * 4)
     counts: dict = field(default_factory=lambda: dict(refs=0, acts=0, pres=0, hits=0, misses=0,
-                                                      rd_cols=0, wr_cols=0, mac_cols=0))
+                                                      rd_cols=0, wr_cols=0, mac_cols=0, ab_acts=0))
 
     @classmethod
     def new(cls, params: np.ndarray) -> "ChannelState":
@@ -180,10 +184,35 @@ class ChannelState:
         self.counts["misses"] += 1
         floor = max(ready, self.last_act)
         bg = self.bank_group(b)
-        gap = p["trrd_l"] if bg == self.last_act_bg else p["trrd_s"]
+        gap = p["trrd_l"] if bg == self.last_act_bg or self.last_act_bg == ALL_BANKS else p["trrd_s"]
         act = max(floor, self.rdy_act[b], self.last_act + gap, min(self.ring) + p["tfaw"])
         self.ring[self.ring.index(min(self.ring))] = act
         self.last_act, self.last_act_bg = act, bg
         self.counts["acts"] += 1
         self.act_t[b], self.open_row[b] = act, row
         return act + p["trcd"], act
+
+    def all_bank(self, slot0: int, span: int) -> bool:
+        """An all-bank ACT applies: enabled, several banks, all on one row."""
+        p = self.p
+        return bool(p["act_ab"]) and span > 1 and slot0 % p["nbanks"] + span <= p["nbanks"]
+
+    def open_all(self, banks: list, row: int, ready: int) -> tuple[list, int | None]:
+        """One all-bank ACT opening `row` in every bank of `banks` that does not hold it: one
+        command, tRRD_L after the previous ACT (either kind), no tFAW window. Returns (per-bank
+        time MACs may start, ACT time or None when every bank already holds the row)."""
+        p = self.p
+        closed = [b for b in banks if self.open_row[b] != row]
+        self.counts["hits"] += len(banks) - len(closed)
+        if closed:
+            self.counts["misses"] += len(closed)
+            act = max(ready, self.last_act, max(self.rdy_act[b] for b in closed),
+                      self.last_act + p["trrd_l"])
+            self.last_act, self.last_act_bg = act, ALL_BANKS
+            self.counts["acts"] += len(closed)
+            self.counts["ab_acts"] += 1
+            for b in closed:
+                self.act_t[b], self.open_row[b] = act, row
+        else:
+            act = None
+        return [self.act_t[b] + p["trcd"] for b in banks], act

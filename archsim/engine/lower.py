@@ -62,6 +62,7 @@ class _Lowerer:
         self.slots: dict[str, int] = {}
         self.next_slot = 0
         self.ring: list[int] = []          # compute tasks in buffer-slot order (double buffering)
+        self.held: dict[int, list[tuple[int, int]]] = {}   # level → (release task, bytes) resident
         self.out = Lowered(trace=None, plans=[], tick_s=self.tick_s,
                            level_names=tuple(lv.name for lv in hw.levels))
 
@@ -104,6 +105,19 @@ class _Lowerer:
             self.slots[key] = base
             self.next_slot = base + nslots
         return self.slots[key]
+
+    def make_room(self, level: int, nbytes: int, cap: int) -> list[int]:
+        """Resident activations share half a buffer (the other half holds two streamed chunks):
+        an op whose residents would not fit waits for the release of the oldest ones (ops on
+        other units may still hold theirs). Returns the release tasks to wait for."""
+        held = self.held.setdefault(level, [])
+        total = sum(n for _, n in held)
+        waits = []
+        while held and total + nbytes > cap // 2:
+            task, n = held.pop(0)
+            waits.append(task)
+            total -= n
+        return waits
 
     # ---------------------------------------------------------------- transfers
     def transfer(self, lv: MemoryLevel, nbytes: int, deps, op: int, key: str, write: bool = False,
@@ -186,7 +200,7 @@ class _Lowerer:
         unit_clk = p.unit.freq_hz
         cyc = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=weight_stream,
                           wait_states=off.wait_states if off.kind == "flash" else 0,
-                          streamed=p.streamed)
+                          streamed=p.streamed, mapping=p.mapping)
         total = self.ticks(cyc / unit_clk)
         work = work_units(p.op)
         if stream == 0 and p.offchip_read_bytes:     # read in place: no faster than the level allows
@@ -208,6 +222,8 @@ class _Lowerer:
                 dma = -1
                 cdeps = list(deps) if j == 0 else []
             occ = (bi, p.resident_bytes) if j == 0 and p.resident_bytes else (-1, 0)
+            if occ[1]:
+                cdeps += self.make_room(bi, p.resident_bytes, cap)
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
                           actions=((f"{p.unit.name}.mac.{p.dtype}", work / n),))
             if dma >= 0:
@@ -217,6 +233,7 @@ class _Lowerer:
                 comp0 = comp
         if p.resident_bytes:
             b.release(comp0, comp)
+            self.held.setdefault(bi, []).append((comp, p.resident_bytes))
         if p.offchip_write_bytes:
             return self.transfer(off, p.offchip_write_bytes, [comp], p.index, "out:" + p.op.name,
                                  write=True)

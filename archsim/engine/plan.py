@@ -35,6 +35,7 @@ class OpPlan:
     tiles: int                       # tile count from the mapping (0 = none given)
     producers: tuple[int, ...]
     streamed: bool = False           # dsp_array fed directly by a producer on the same array
+    mapping: OpMapping | None = None  # the op's mapping (spatial unroll, tiles), when given
 
 
 def _supports(unit: ComputeUnit, op: Op) -> bool:
@@ -160,7 +161,7 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> list[OpPl
         producers = tuple(sorted(index[p] for p in graph.predecessors(op.name) if p in index))
         streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
         plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=dtype, dataflow=df,
-                            streamed=streamed, buffer=buf, offchip=off, offchip_read_bytes=int(read),
+                            streamed=streamed, mapping=om if om is not None and om.unit == unit.name else None, buffer=buf, offchip=off, offchip_read_bytes=int(read),
                             offchip_write_bytes=int(write), pim_bytes=int(pim_bytes),
                             resident_bytes=int(resident), tiles=tiles, producers=producers))
         index[op.name] = plans[-1].index

@@ -91,16 +91,24 @@ def run_simpy(trace: Trace) -> TraceRun:
                         b = ch.bank_of_slot(slot0 + j)
                         if ch.needs_precharge(b, row + (slot0 + j) // nb):
                             closing[b] = env.process(precharge(b, floor0, pending.get(b)))
-                    for j in range(k):
-                        b = ch.bank_of_slot(slot0 + j)
-                        rw = row + (slot0 + j) // nb
-                        if b in closing:
-                            yield closing[b]
-                        t_ready, act = ch.open(b, rw, ready)
+                    if mode == MODE_PIM_MAC and ch.all_bank(slot0, k):   # one all-bank ACT
+                        for ev in closing.values():
+                            yield ev
+                        banks = [ch.bank_of_slot(slot0 + j) for j in range(k)]
+                        rdy, act = ch.open_all(banks, row + slot0 // nb, ready)
                         if act is not None:
                             yield _at(env, act)
-                        rdy.append(t_ready)
-                        banks.append(b)
+                    else:
+                        for j in range(k):
+                            b = ch.bank_of_slot(slot0 + j)
+                            rw = row + (slot0 + j) // nb
+                            if b in closing:
+                                yield closing[b]
+                            t_ready, act = ch.open(b, rw, ready)
+                            if act is not None:
+                                yield _at(env, act)
+                            rdy.append(t_ready)
+                            banks.append(b)
                     col_done = {b: env.event() for b in banks}
                     pending.update(col_done)
                     last = r == int(trace.nrows[i]) - 1

@@ -18,7 +18,7 @@ from archsim.ir import OpGraph, Role, ops_in_order
 from archsim.mapping import Mapping
 from archsim.result import LevelUse, OpResult, SimResult
 
-from .accounting import downsample, energy_breakdown_j, occupancy, op_energy_j, prices
+from .accounting import downsample, energy_breakdown_j, occupancy, op_energy_j, prices, with_plan
 from .analytic import analytic_ticks, roofline_ticks
 from .dram import PARAM_NAMES
 from .execute import run_numba
@@ -81,6 +81,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     timelines = []
     utilization: list[tuple[str, float]] = []
     peaks: dict[str, int] = {}
+    planned = {k: int(v) for k, v in (mapping.peak_buffer_bytes if mapping is not None else ())}
     hit_rate = None
     if fidelity == "analytic":
         starts = np.cumsum([0] + ana[:-1]) if ana else np.zeros(0)
@@ -144,12 +145,21 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
             utilization.append((name, float(busy / total) if total else 0.0))
         for li, lv in enumerate(hw.levels):
             times, occ = occupancy(tr, run.start, run.finish, li)
+            if not lv.off_chip and planned.get(lv.name, 0) > 0:
+                times, occ = with_plan(times, occ, planned[lv.name], total)
             peaks[lv.name] = int(occ.max(initial=0))
             if times.size > 1:
                 timelines.append(downsample(lv.name, times, occ, tick_s))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
         notes.append(f"cycle engine: {tr.n_tasks} tasks; one representative DRAM channel per level "
                      f"(others identical by interleaving), at most 8 chunks per op")
+    if fidelity == "analytic":     # no engine timeline: the mapper's static plan, start to end
+        for lv in hw.levels:
+            if not lv.off_chip and planned.get(lv.name, 0) > 0:
+                times, occ = with_plan(np.zeros(1, np.int64), np.zeros(1, np.int64), planned[lv.name], total)
+                timelines.append(downsample(lv.name, times, occ, tick_s))
+    for name, b in planned.items():   # the mapper's planned peak counts even where the engine's is lower
+        peaks[name] = max(peaks.get(name, 0), b)
     latency_s = total * tick_s
     breakdown = energy_breakdown_j(counts, hw, latency_s)
     resident = _resident_offchip(graph, hw, mapping)
@@ -158,6 +168,10 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     fits = resident <= off.size_bytes
     reason = "" if fits else (f"weights and KV cache need {resident} B in {off.name}, "
                               f"which holds {off.size_bytes} B")
+    for lv in hw.levels[1:]:
+        cap = lv.size_bytes * max(1, getattr(lv, "instances", 1))
+        if fits and planned.get(lv.name, 0) > cap:
+            fits, reason = False, f"planned buffers need {planned[lv.name]} B in {lv.name}, which holds {cap} B"
     mapped_reason = dict(mapping.attrs).get("does_not_fit") if mapping is not None else None
     if mapped_reason is not None:       # the mapper's verdict (level, tensor, shortfall) wins
         fits, reason = False, str(mapped_reason)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .dram import PARAM_NAMES
+
 __all__ = ["Trace", "TraceBuilder", "MODE_READ", "MODE_WRITE", "MODE_PIM_MAC"]
 
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
@@ -48,7 +50,7 @@ class Trace:
     action_names: tuple[str, ...]
     resources: tuple[str, ...]
     res_dram: np.ndarray          # per resource: DRAM slot or -1
-    dram_params: np.ndarray       # [n_dram, 19] int64
+    dram_params: np.ndarray       # [n_dram, len(dram.PARAM_NAMES)] int64
 
     @property
     def n_tasks(self) -> int:
@@ -139,7 +141,7 @@ class TraceBuilder:
               "op": np.int32, "span": np.int32, "ncols": np.int32}
         arrays = {f: np.asarray(v, dtype=dt.get(f, np.int64)) for f, v in self._cols.items()}
         params = (np.stack(self._dram_params) if self._dram_params
-                  else np.zeros((0, 19), dtype=np.int64))
+                  else np.zeros((0, len(PARAM_NAMES)), dtype=np.int64))
         return Trace(dep_ptr=np.asarray(self._dep_ptr, dtype=np.int64),
                      dep_idx=np.asarray(self._dep_idx, dtype=np.int64),
                      resources=tuple(self._resources),

@@ -2,6 +2,12 @@
 opening a row in `span` banks (distinct bank groups) and issuing `ncols` column commands round-robin
 over them, or, in PIM mode, `ncols` all-bank MAC column commands.
 
+All-bank activate (P[P_ACTAB] = 1, GDDR6-AiM's ACT4/ACT16): a PIM MAC row burst whose banks share one
+row opens it in all of them with ONE command, spaced tRRD_L from any other ACT (both directions) and
+outside the tFAW window (aim_simulator GDDR6.cpp comments the tFAW rule out); MAC after it waits
+tRCD; PREs keep tRAS/tRTP per bank (PREA has the same timing as per-bank PREs here). Energy still
+counts one activation per bank opened (C_ACTS); C_ABACTS counts the all-bank commands.
+
 Commands are issued in order per channel: ACT/PRE in burst order, column commands in burst order.
 Per bank: open-row policy (a row stays open until a conflicting row or a refresh closes it); a
 burst first precharges every bank it needs, then activates them in order.
@@ -12,9 +18,9 @@ The first `span` column commands of a row burst are resolved command by command;
 closed form t_j = max_i c_i + (j-i)·tCCD_S + ⌊(j-i)/k⌋·max(0, tCCD_L - k·tCCD_S) (a max-plus
 recurrence solved exactly; tests/engine/test_dram_burst.py proves it equal to the command loop).
 
-State layout (int64): params P[19] (see `archsim.engine.dram.PARAM_NAMES`), bank_st[nbanks, 5]
+State layout (int64): params P[20] (see `archsim.engine.dram.PARAM_NAMES`), bank_st[nbanks, 5]
 (open_row, act_t, last_rd_t, last_wr_t, rdy_act_t), bg_last[n_bg] (last column per bank group),
-chan[20] (see CHAN_* below). Nothing compiles at import time; `cache=True`.
+chan[22] (see C_* below). Nothing compiles at import time; `cache=True`.
 """
 from __future__ import annotations
 
@@ -25,14 +31,16 @@ NEG = -(1 << 40)
 
 # params
 P_NBANKS, P_BPG, P_NBG, P_CL, P_CWL, P_RCD, P_RP, P_RAS, P_CCDS, P_CCDL, P_RRDS, P_RRDL, P_FAW, \
-    P_WR, P_RTP, P_REFI, P_RFC, P_BL, P_CCDAB = range(19)
-N_PARAMS = 19
+    P_WR, P_RTP, P_REFI, P_RFC, P_BL, P_CCDAB, P_ACTAB = range(20)
+N_PARAMS = 20
 # bank state columns
 B_ROW, B_ACT, B_RD, B_WR, B_RDY = range(5)
 # channel state
 C_LASTCOL, C_LASTCOL_BG, C_LASTACT, C_LASTACT_BG, C_NEXTREF, C_RING, C_R0, C_R1, C_R2, C_R3, \
-    C_REFS, C_ACTS, C_PRES, C_HITS, C_MISSES, C_RDCOLS, C_WRCOLS, C_MACCOLS, C_FLOOR = range(19)
-N_CHAN = 20
+    C_REFS, C_ACTS, C_PRES, C_HITS, C_MISSES, C_RDCOLS, C_WRCOLS, C_MACCOLS, C_FLOOR, C_ABACTS, \
+    C_RINGN = range(21)
+N_CHAN = 22
+ALL_BANKS_BG = -2          # C_LASTACT_BG after an all-bank ACT
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
 
 
@@ -111,19 +119,61 @@ def _open_row(P, bank_st, chan, b, row, ready):
     floor = max(ready, chan[C_LASTACT])
     rdy = bank_st[b, B_RDY]
     bg = b // P[P_BPG]
-    gap = P[P_RRDL] if bg == chan[C_LASTACT_BG] else P[P_RRDS]
+    last_bg = chan[C_LASTACT_BG]
+    gap = P[P_RRDL] if (bg == last_bg or last_bg == ALL_BANKS_BG) else P[P_RRDS]
     oldest = chan[C_R0 + chan[C_RING]]
     act = max(floor, rdy)
     act = max(act, chan[C_LASTACT] + gap)
     act = max(act, oldest + P[P_FAW])
     chan[C_R0 + chan[C_RING]] = act
     chan[C_RING] = (chan[C_RING] + 1) % 4
+    chan[C_RINGN] += 1
     chan[C_LASTACT] = act
     chan[C_LASTACT_BG] = bg
     chan[C_ACTS] += 1
     bank_st[b, B_ACT] = act
     bank_st[b, B_ROW] = row
     return act + P[P_RCD]
+
+
+@njit(cache=True)
+def all_bank_ok(P, slot0, span):
+    """An all-bank ACT applies: enabled, several banks, and all of them on one row."""
+    return P[P_ACTAB] != 0 and span > 1 and (slot0 % P[P_NBANKS]) + span <= P[P_NBANKS]
+
+
+@njit(cache=True)
+def _open_all(P, bank_st, chan, slot0, span, row, ready):
+    """Open `row` in the banks of slots slot0..slot0+span-1 with one all-bank ACT (banks already
+    holding the row keep it). Returns the time MAC columns may start in all of them."""
+    t = NEG
+    n_open = 0
+    rdy = 0
+    for i in range(span):
+        b = slot_bank(P, slot0 + i)
+        if bank_st[b, B_ROW] == row:
+            chan[C_HITS] += 1
+            if bank_st[b, B_ACT] + P[P_RCD] > t:
+                t = bank_st[b, B_ACT] + P[P_RCD]
+        else:
+            n_open += 1
+            if bank_st[b, B_RDY] > rdy:
+                rdy = bank_st[b, B_RDY]
+    if n_open == 0:
+        return t
+    chan[C_MISSES] += n_open
+    act = max(max(ready, chan[C_LASTACT]), rdy)
+    act = max(act, chan[C_LASTACT] + P[P_RRDL])
+    chan[C_LASTACT] = act
+    chan[C_LASTACT_BG] = ALL_BANKS_BG
+    chan[C_ACTS] += n_open
+    chan[C_ABACTS] += 1
+    for i in range(span):
+        b = slot_bank(P, slot0 + i)
+        if bank_st[b, B_ROW] != row:
+            bank_st[b, B_ACT] = act
+            bank_st[b, B_ROW] = row
+    return max(t, act + P[P_RCD])
 
 
 @njit(cache=True)
@@ -162,10 +212,13 @@ def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c
         for i in range(span):
             _precharge_if_conflict(P, bank_st, chan, slot_bank(P, slot0 + i),
                                    row + (slot0 + i) // nb, ready)
-        for i in range(span):
-            b = slot_bank(P, slot0 + i)
-            rdy = _open_row(P, bank_st, chan, b, row + (slot0 + i) // nb, ready)
-            start = max(start, rdy)
+        if all_bank_ok(P, slot0, span):
+            start = max(start, _open_all(P, bank_st, chan, slot0, span, row + slot0 // nb, ready))
+        else:
+            for i in range(span):
+                b = slot_bank(P, slot0 + i)
+                rdy = _open_row(P, bank_st, chan, b, row + (slot0 + i) // nb, ready)
+                start = max(start, rdy)
         last = start + (ncols - 1) * P[P_CCDAB]
         for i in range(span):
             b = slot_bank(P, slot0 + i)
@@ -300,7 +353,7 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
                         q = room
                     if q > 0:
                         shift = q * delta
-                        acts = chan[C_ACTS] - prev_counts[C_ACTS]
+                        ring_n = chan[C_RINGN] - prev_counts[C_RINGN]
                         for b in range(nb):
                             for f in (B_ACT, B_RD, B_WR, B_RDY):
                                 if bank_st[b, f] > NEG // 2:
@@ -311,7 +364,7 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
                                 bg_last[g] += shift
                         chan[C_LASTCOL] += shift
                         chan[C_LASTACT] += shift
-                        rot = (q * acts) % 4          # ring slots advance with the ACTs skipped
+                        rot = (q * ring_n) % 4        # ring slots advance with the tFAW ACTs skipped
                         for j in range(4):
                             v = chan[C_R0 + j]
                             ring[(j + rot) % 4] = v + shift if v > NEG // 2 else v
@@ -319,6 +372,8 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
                             chan[C_R0 + j] = ring[j]
                         chan[C_RING] = (chan[C_RING] + rot) % 4
                         for ci in range(C_ACTS, C_MACCOLS + 1):
+                            chan[ci] += q * (chan[ci] - prev_counts[ci])
+                        for ci in range(C_ABACTS, C_RINGN + 1):
                             chan[ci] += q * (chan[ci] - prev_counts[ci])
                         end += shift
                         r += q * m                    # slot → (bank, row) of later rows follows

@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import math
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from archsim.engine import simulate
 from archsim.engine.analytic import roofline_ticks
@@ -33,6 +33,7 @@ cases = st.tuples(st.sampled_from(HWS), st.sampled_from(["gpt2-small", "llama2-7
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases)
+@example(case=("edge-npu", "llama2-7b", "prefill", 1, 64, "cycle"))   # parallel Q/K/V residents
 def test_invariants(case):
     hw_name, model, phase, layers, length, fidelity = case
     hw, g = _case(hw_name, model, phase, layers, length)

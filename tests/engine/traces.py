@@ -13,9 +13,11 @@ from .dram_types import FACTS
 
 
 def random_trace(seed: int, n: int = 50, dram: str = "ddr4-3200", trefi: int | None = 700,
-                 n_plain: int = 2):
+                 n_plain: int = 2, all_bank: bool = False, pim_share: float = 0.25):
+    """`all_bank` turns on the all-bank activate for PIM MAC bursts; `pim_share` is the share of
+    DRAM tasks in PIM MAC mode (the rest are reads and writes)."""
     rng = random.Random(seed)
-    t = FACTS[dram]
+    t = dataclasses.replace(FACTS[dram], all_bank_activate=all_bank)
     if trefi is not None:
         t = dataclasses.replace(t, trefi=trefi, trfc=min(t.trfc, trefi // 4))
     b = TraceBuilder()
@@ -28,7 +30,7 @@ def random_trace(seed: int, n: int = 50, dram: str = "ddr4-3200", trefi: int | N
         if rng.random() < 0.45:
             b.task(rng.choice(plain), rng.randint(0, 300), deps)
         else:
-            mode = rng.choice([0, 0, 1, 2])
+            mode = 2 if rng.random() < pim_share else rng.choice([0, 0, 1])
             span = rng.randint(1, nb) if mode == 2 else rng.choice([s for s in (1, 2, 4) if s <= nbg])
             b.task(d, rng.randint(0, 3), deps, slot=rng.randint(0, 3 * nb), row=rng.randint(0, 3),
                    ncols=rng.randint(1, 24), span=span, mode=mode, nrows=rng.randint(1, 4))

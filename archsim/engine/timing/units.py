@@ -7,6 +7,7 @@ from math import ceil
 
 from archsim.hardware import ComputeUnit
 from archsim.ir import Op
+from archsim.mapping import OpMapping
 
 from .shapes import OPS_PER_ELEM, gemm_shape, op_dtype, op_elems
 
@@ -75,10 +76,21 @@ def scalar_core_cycles(unit: ComputeUnit, op: Op, dtype: str | None = None,
 
 
 def unit_cycles(unit: ComputeUnit, op: Op, dataflow: str = "none", *, weight_bytes: int = 0,
-                wait_states: int = 0, streamed: bool = False) -> int:
+                wait_states: int = 0, streamed: bool = False, mapping: OpMapping | None = None) -> int:
     """Cycles of `unit` (its own clock) for the compute of `op`, by unit type. `sm` and
-    `pim_bank` are timed elsewhere (timing.gpu, the DRAM command path) but get a peak-rate value here."""
+    `pim_bank` are timed elsewhere (timing.gpu, the DRAM command path) but get a peak-rate value here.
+    With the op's `mapping`, systolic and vector units follow its spatial unroll and tiles
+    (`timing.spatial`: lanes an edge tile leaves idle cost time), never beating the peak rate."""
     t = unit.type
+    if mapping is not None and t in ("systolic", "vector"):
+        from .spatial import mapped_systolic_cycles, mapped_vector_cycles
+        if t == "systolic":
+            mapped = mapped_systolic_cycles(unit, op, mapping)
+        else:
+            mapped = mapped_vector_cycles(unit, op, mapping, work_units(op),
+                                          max(unit.macs_per_cycle_for(op_dtype(op, unit)), 1e-9))
+        if mapped is not None:
+            return max(mapped, peak_cycles(unit, op))
     if t == "systolic":
         return systolic_cycles(unit, op, dataflow if dataflow in ("ws", "os", "is") else
                                (unit.dataflows[0] if unit.dataflows else "ws"))

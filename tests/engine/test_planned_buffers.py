@@ -1,0 +1,61 @@
+"""The mapper's buffer plan (`Mapping.peak_buffer_bytes`) shows in the result: each level's peak is
+max(the engine's own occupancy peak, the planned peak), the timeline carries it, occupancy stays
+within capacity when the plan fits, and a plan over capacity makes the result not fit."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import pytest
+
+from archsim.engine import simulate
+from archsim.errors import DoesNotFit
+
+
+@functools.lru_cache(maxsize=None)
+def _mapped():
+    import mapper
+    import workloads
+    from archsim.config import load_hardware
+    hw = load_hardware("tpu-v1")
+    g = workloads.build_graph("bert-base", "encode", seq=128)
+    return hw, g, mapper.map_graph(g, hw)
+
+
+@pytest.mark.parametrize("fidelity", ["analytic", "cycle"])
+def test_peak_is_max_of_engine_and_plan(fidelity):
+    hw, g, m = _mapped()
+    planned = dict(m.peak_buffer_bytes)
+    on_chip = [lv.name for lv in hw.levels if not lv.off_chip and planned.get(lv.name, 0) > 0]
+    assert on_chip, "the mapper plans an on-chip buffer on tpu-v1"
+    r = simulate(g, hw, m, fidelity=fidelity)
+    bare = simulate(g, hw, dataclasses.replace(m, peak_buffer_bytes=()), fidelity=fidelity)
+    assert r.fits and r.cycles == bare.cycles
+    for lu, lb in zip(r.levels, bare.levels):
+        assert lu.peak_buffer_bytes == max(lb.peak_buffer_bytes, planned.get(lu.level, 0)), lu
+        assert lu.peak_buffer_bytes <= lu.capacity_bytes
+    tl = {t.level: t for t in r.timelines}
+    for name in on_chip:
+        peak = next(lu.peak_buffer_bytes for lu in r.levels if lu.level == name)
+        assert peak >= planned[name] > 0
+        assert max(tl[name].occupancy_bytes) == peak            # the timeline shows the peak
+        assert min(tl[name].occupancy_bytes) >= planned[name]   # the plan is reserved all along
+        assert tl[name].time_s[0] == 0.0 and tl[name].time_s[-1] <= r.latency_s * (1 + 1e-12)
+    if fidelity == "analytic":      # no engine occupancy: the plan alone is the peak
+        assert all(lb.peak_buffer_bytes == 0 for lb, lv in zip(bare.levels, hw.levels) if not lv.off_chip)
+
+
+@pytest.mark.parametrize("fidelity", ["analytic", "cycle"])
+def test_plan_over_capacity_does_not_fit(fidelity):
+    hw, g, m = _mapped()
+    lv = next(lv for lv in hw.levels if not lv.off_chip and dict(m.peak_buffer_bytes).get(lv.name))
+    cap = lv.size_bytes * max(1, lv.instances)
+    over = tuple((k, cap + 4096 if k == lv.name else v) for k, v in m.peak_buffer_bytes)
+    dnf = DoesNotFit(level=lv.name, tensor="planned buffers", needed_bytes=cap + 4096, capacity_bytes=cap)
+    with_attr = dataclasses.replace(m, peak_buffer_bytes=over, attrs=(("does_not_fit", dnf),) + m.attrs)
+    r = simulate(g, hw, with_attr, fidelity=fidelity)
+    assert not r.fits and r.does_not_fit == str(dnf)
+    assert next(lu for lu in r.levels if lu.level == lv.name).peak_buffer_bytes == cap + 4096
+    # a hand-made plan over capacity without the mapper's verdict is caught by the engine too
+    r = simulate(g, hw, dataclasses.replace(m, peak_buffer_bytes=over), fidelity=fidelity)
+    assert not r.fits and lv.name in r.does_not_fit and str(cap + 4096) in r.does_not_fit
