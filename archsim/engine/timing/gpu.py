@@ -1,22 +1,28 @@
 """GPU kernel timing (unit type `sm`): SM waves with wave quantisation (and split-K when a GEMM has
 fewer output tiles than SMs), tensor-core rate, HBM streaming at an achievable fraction of peak,
-per-kernel launch latency. L2: every kernel starts cold (as between layers of a real model) and
+a fixed per-kernel latency. L2: every kernel starts cold (as between layers of a real model) and
 tile reuse inside a kernel is assumed to hit L2 (swizzled rasterisation), so HBM traffic is the
 compulsory traffic.
 
-The efficiencies below are calibrated against measured H200 kernels
-(/work/shared/reference/h200-kernels.json: 105 GEMMs, 36 attention calls, 42 elementwise ops;
-cold L2, CUDA-graph replay) and expressed as fractions of a chip's datasheet peaks, so the same
-functions serve other GPUs. They are fits, not datasheet numbers: `tests/engine/test_gpu_calibration.py`
-and `benchmarks/engine.py` report the error on every point.
+A chip enters through two values: `GpuSpec` (its datasheet peaks, from the hardware description)
+and `GpuCalibration` (a few efficiencies and latencies, dimensionless or in seconds, from the table
+`archsim/engine/data/gpu-calibration.yaml`). The table's `h200-sxm` entry is produced by
+`archsim.engine.calibration_fit.fit_calibration` from measured H200 kernels; every other GPU uses its
+`transferred` entry (the same numbers, marked as an assumption) with its own datasheet peaks.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from math import ceil
+from pathlib import Path
 
-__all__ = ["GpuSpec", "gemm_seconds", "attention_prefill_seconds", "attention_decode_seconds",
-           "elementwise_seconds", "ELEMENTWISE_PASSES", "CAL", "DEFAULT_LAUNCH_S", "Calibration"]
+__all__ = ["GpuSpec", "GpuCalibration", "ElementwiseCost", "gemm_seconds", "attention_prefill_seconds",
+           "attention_work_seconds", "attention_decode_seconds", "decode_work_seconds",
+           "elementwise_seconds", "load_gpu_calibration", "CALIBRATION_TABLE"]
+
+#: The calibration table (data, not code): one entry per calibrated GPU plus `transferred`.
+CALIBRATION_TABLE = Path(__file__).resolve().parents[1] / "data" / "gpu-calibration.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,44 +30,81 @@ class GpuSpec:
     sms: int
     tensor_flops_per_s: float       # dense, the op's dtype
     mem_bytes_per_s: float          # HBM/GDDR pin bandwidth
-    launch_s: float                 # per-kernel fixed latency (launch + ramp), CUDA-graph replay
+    launch_s: float                 # per-kernel launch latency under CUDA-graph replay
 
 
 @dataclass(frozen=True, slots=True)
-class Calibration:
-    tc_eff: float = 0.80            # achieved share of dense tensor peak in a full wave
-    bw_eff: float = 0.83            # achieved share of pin bandwidth when streaming
-    tile_m: int = 128
-    tile_n: int = 128
-    small_tile_m: int = 64
-    overlap_p: float = 3.6          # smooth max of compute and memory time
-    unaligned_slowdown: float = 6.4  # a GEMM dim not a multiple of 8 loses the TMA/tensor-core path
-    unaligned_mem_slowdown: float = 2.4
-    min_k_slice: int = 256
-    gemm_fixed_s: float = 2.74e-6
-    attn_tile_q: int = 128
-    attn_eff: float = 0.29
-    attn_eff_efficient: float = 0.14
-    attn_fixed_s: float = 15.1e-6
-    decode_bw_eff: float = 0.62
-    decode_fixed_s: float = 9.1e-6
-    cta_bytes_per_s: float = 13.9e9   # per-CTA stream rate when a kernel launches only B·H CTAs
-    elem_bw_eff: float = 0.84
-    elem_fixed_s: float = 0.0
+class ElementwiseCost:
+    """One PyTorch-eager elementwise op: effective kernel launches and HBM bytes per element
+    (both include the unfused intermediates of ops such as rmsnorm)."""
+    op: str
+    launches: float
+    bytes_per_elem: float
 
 
-CAL = Calibration()
-#: Per-kernel launch latency under CUDA-graph replay when the hardware description gives none (fit).
-DEFAULT_LAUNCH_S = 1.2e-6
+@dataclass(frozen=True, slots=True)
+class GpuCalibration:
+    """Fitted (F) and structural (S) constants of the kernel model; the YAML table says where each
+    value came from. Defaults are the fit's starting point (a generic prior), not a fit."""
+    launch_s: float = 2.0e-6                 # F per-kernel launch, CUDA-graph replay
+    stream_eff: float = 0.8                  # F share of pin bandwidth a GEMM streams at
+    tensor_eff: float = 0.7                  # F share of dense tensor peak in a full wave
+    overlap_p: float = 4.0                   # F smooth-max exponent of compute vs memory time
+    gemm_ramp_s: float = 2.0e-6              # F per-GEMM fixed time beyond launch
+    splitk_reduce_s: float = 1e-6            # F fixed time of the split-K reduction kernel
+    unaligned_compute_slowdown: float = 1.0  # F N or K not a multiple of 8 (no TMA path)
+    unaligned_memory_slowdown: float = 1.0   # F same, on the streaming rate
+    flash_score_rate: float = 5e9            # F prefill softmax score elements / s per SM, flash
+    efficient_score_rate: float = 2.5e9      # F same, memory-efficient backend
+    prefill_ramp_s: float = 10e-6            # F per-call fixed time of fused prefill attention
+    decode_stream_eff: float = 0.6           # F share of pin bandwidth in decode attention
+    decode_ramp_s: float = 10e-6             # F per-call fixed time of decode attention
+    kv_block_s: float = 1e-6                 # F one KV block of a mem-efficient decode CTA
+    elementwise_stream_eff: float = 0.8      # F share of pin bandwidth for elementwise ops
+    elementwise: tuple[ElementwiseCost, ...] = (ElementwiseCost("add", 1.0, 4.0),)
+    aliases: tuple[tuple[str, str], ...] = ()  # S unmeasured op -> measured op of the same shape
+    tile_m: int = 128                        # S CTA output tile (cuBLAS/CUTLASS Hopper default)
+    tile_n: int = 128                        # S
+    small_tile_m: int = 64                   # S tile height for M <= 64
+    min_k_slice: int = 256                   # S shortest K slice split-K uses
+    parallel_splitk_min: int = 4             # S from this many K slices partials go through a reduction kernel
+    attn_tile_q: int = 128                   # S query rows per attention CTA (and kv rows per tile)
+    kv_block: int = 64                       # S KV rows per step of the mem-efficient decode kernel
 
-#: PyTorch eager elementwise ops: (launch latencies, bytes moved per element relative to one bf16
-#: read + one bf16 write), fitted per op to the H200 measurements. rmsnorm runs unfused in fp32 (pow, mean, rsqrt,
-#: two muls and casts); silu_mul and softmax are fused but heavier per byte.
-ELEMENTWISE_PASSES = {
-    "add": (1.16, 0.99), "gelu": (1.36, 1.32), "layernorm": (3.68, 1.57), "softmax": (2.74, 2.79),
-    "silu_mul": (2.45, 2.22), "rmsnorm": (11.6, 11.1), "mul": (1.16, 0.99), "silu": (1.36, 1.32),
-    "relu": (1.16, 0.99), "rope": (2.45, 2.22), "swiglu": (2.45, 2.22),
-}
+    def cost(self, op: str) -> ElementwiseCost:
+        name = dict(self.aliases).get(op, op)
+        for c in self.elementwise:
+            if c.op == name:
+                return c
+        return self.elementwise[0]           # unknown op: one read + one write, one launch
+
+
+_STRUCTURAL_INTS = {"tile_m", "tile_n", "small_tile_m", "min_k_slice", "parallel_splitk_min", "attn_tile_q",
+                    "kv_block"}
+
+
+def _from_mapping(entry: dict, where: str) -> GpuCalibration:
+    from archsim.errors import ConfigError, Problem, did_you_mean
+    names = [f.name for f in fields(GpuCalibration)]
+    bad = [Problem(file=where, line=None, key=k, problem="unknown constant", hint=did_you_mean(k, names) or None)
+           for k in entry if k not in names]
+    if bad:
+        raise ConfigError(bad)
+    vals = {k: int(v) if k in _STRUCTURAL_INTS else float(v) for k, v in entry.items()
+            if k not in ("elementwise", "aliases")}
+    elem = tuple(ElementwiseCost(op, float(v["launches"]), float(v["bytes_per_elem"]))
+                 for op, v in entry.get("elementwise", {}).items())
+    return GpuCalibration(**vals, elementwise=elem or GpuCalibration().elementwise,
+                          aliases=tuple(sorted(entry.get("aliases", {}).items())))
+
+
+@lru_cache(maxsize=None)
+def load_gpu_calibration(hw_name: str = "h200-sxm", path: Path = CALIBRATION_TABLE) -> GpuCalibration:
+    """The table entry for `hw_name`, or the `transferred` entry for a GPU nobody measured."""
+    import yaml
+    table = yaml.safe_load(Path(path).read_text())
+    key = hw_name if hw_name in table else "transferred"
+    return _from_mapping(table[key], f"{path}: {key}")
 
 
 def _smooth_max(a: float, b: float, p: float) -> float:
@@ -69,64 +112,81 @@ def _smooth_max(a: float, b: float, p: float) -> float:
 
 
 def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: int = 2,
-                 batch: int = 1, cal: Calibration = CAL) -> float:
+                 batch: int = 1, cal: GpuCalibration | None = None) -> float:
     """Y[M,N] = X[M,K]·W[K,N] as one kernel (cold L2: operands come from HBM once). Output tiles
     run in waves over the SMs; when there are fewer tiles than SMs the K loop is split (split-K)
     to fill them, in slices of at least `min_k_slice`."""
+    cal = cal or load_gpu_calibration()
     tm = cal.small_tile_m if M <= cal.small_tile_m else cal.tile_m
     tiles = ceil(M / tm) * ceil(N / cal.tile_n) * batch
     split = max(1, min(spec.sms // max(1, tiles), K // cal.min_k_slice))
     waves = ceil(tiles * split / spec.sms)
-    per_sm = spec.tensor_flops_per_s * cal.tc_eff / spec.sms
+    per_sm = spec.tensor_flops_per_s * cal.tensor_eff / spec.sms
     t_comp = waves * 2.0 * tm * cal.tile_n * ceil(K / split) / per_sm
-    t_comp = max(t_comp, 2.0 * M * N * K * batch / (spec.tensor_flops_per_s * cal.tc_eff))
+    t_comp = max(t_comp, 2.0 * M * N * K * batch / (spec.tensor_flops_per_s * cal.tensor_eff))
     nbytes = (M * K + K * N + M * N) * bytes_per_elem * batch
-    t_mem = nbytes / (spec.mem_bytes_per_s * cal.bw_eff)
+    t_mem = nbytes / (spec.mem_bytes_per_s * cal.stream_eff)
     if N % 8 or K % 8:
-        t_comp *= cal.unaligned_slowdown
-        t_mem *= cal.unaligned_mem_slowdown
-    return spec.launch_s + cal.gemm_fixed_s + _smooth_max(t_comp, t_mem, cal.overlap_p)
+        t_comp *= cal.unaligned_compute_slowdown
+        t_mem *= cal.unaligned_memory_slowdown
+    t = spec.launch_s + cal.gemm_ramp_s + _smooth_max(t_comp, t_mem, cal.overlap_p)
+    if split >= cal.parallel_splitk_min:
+        # partials reduced by a second kernel; they stay in L2 (at most sms*tile fp32 partials,
+        # ~9 MB on 132 SMs), so only its fixed time counts
+        t += spec.launch_s + cal.splitk_reduce_s
+    return t
 
 
-def attention_prefill_seconds(B: int, H: int, Sq: int, Skv: int, D: int, causal: bool,
-                              spec: GpuSpec, backend: str = "flash", cal: Calibration = CAL) -> float:
-    """Fused attention: work in q-tiles of `attn_tile_q` rows, one per CTA, in waves."""
-    frac = 0.5 if causal and Sq == Skv else 1.0
-    flops = 4.0 * B * H * Sq * Skv * D * frac
-    tiles = B * H * ceil(Sq / cal.attn_tile_q)
+def attention_prefill_seconds(B: int, H: int, Sq: int, Skv: int, D: int, causal: bool, spec: GpuSpec,
+                              backend: str = "flash", cal: GpuCalibration | None = None) -> float:
+    """Fused attention in (attn_tile_q x attn_tile_q) score tiles, one q-tile per CTA, in waves.
+    A causal square call computes only the tiles on and below the diagonal (diagonal ones whole)."""
+    cal = cal or load_gpu_calibration()
+    nq, nkv = ceil(Sq / cal.attn_tile_q), ceil(Skv / cal.attn_tile_q)
+    pairs = nq * (nq + 1) // 2 if causal and Sq == Skv else nq * nkv
+    scores = B * H * pairs * min(Sq, cal.attn_tile_q) * min(Skv, cal.attn_tile_q)
     nbytes = (2 * B * H * Sq * D + 2 * B * H * Skv * D) * 2
-    return attention_work_seconds(flops, nbytes, tiles, spec, backend, cal)
+    return attention_work_seconds(4.0 * scores * D, nbytes, B * H * nq, spec, backend, cal, scores)
 
 
 def attention_work_seconds(flops: float, nbytes: float, tiles: int, spec: GpuSpec,
-                           backend: str = "flash", cal: Calibration = CAL) -> float:
-    eff = cal.attn_eff if backend == "flash" else cal.attn_eff_efficient
+                           backend: str = "flash", cal: GpuCalibration | None = None,
+                           scores: float = 0.0) -> float:
+    """Both matmuls at the GEMM tensor efficiency plus the softmax of every score element at the
+    backend's per-SM score rate (what separates head sizes 64 and 128 in the measurements).
+    `scores` unknown (0): a head size of 128 is assumed (flops = 4·scores·D)."""
+    cal = cal or load_gpu_calibration()
+    rate = cal.flash_score_rate if backend == "flash" else cal.efficient_score_rate
+    scores = scores or flops / (4.0 * 128)
     waves = ceil(max(1, tiles) / spec.sms)
     q = waves * spec.sms / max(1, tiles)
-    t_comp = flops / (spec.tensor_flops_per_s * eff) * q
-    t_mem = nbytes / (spec.mem_bytes_per_s * cal.bw_eff)
-    return spec.launch_s + cal.attn_fixed_s + max(t_comp, t_mem)
+    t_comp = (flops / (spec.tensor_flops_per_s * cal.tensor_eff) + scores / (spec.sms * rate)) * q
+    t_mem = nbytes / (spec.mem_bytes_per_s * cal.stream_eff)
+    return spec.launch_s + cal.prefill_ramp_s + max(t_comp, t_mem)
 
 
-def attention_decode_seconds(B: int, H: int, Skv: int, D: int, spec: GpuSpec,
-                             backend: str = "flash", bytes_per_elem: int = 2,
-                             cal: Calibration = CAL) -> float:
+def attention_decode_seconds(B: int, H: int, Skv: int, D: int, spec: GpuSpec, backend: str = "flash",
+                             bytes_per_elem: int = 2, cal: GpuCalibration | None = None) -> float:
     """q_len = 1: stream K and V. Flash-decoding splits the KV length over CTAs and reaches the
-    streaming rate; a kernel with only B·H CTAs is capped at `cta_bytes_per_s` per CTA."""
-    return decode_work_seconds(2.0 * B * H * Skv * D * bytes_per_elem, B * H, spec, backend, cal)
+    streaming rate; the memory-efficient kernel walks each head's KV in `kv_block` rows serially,
+    one CTA per (batch, head), at `kv_block_s` per block."""
+    return decode_work_seconds(2.0 * B * H * Skv * D * bytes_per_elem, B * H, spec, backend, cal, Skv)
 
 
 def decode_work_seconds(nbytes: float, ctas: int, spec: GpuSpec, backend: str = "flash",
-                        cal: Calibration = CAL) -> float:
-    bw = spec.mem_bytes_per_s * cal.decode_bw_eff
-    if backend != "flash":
-        bw = min(bw, ctas * cal.cta_bytes_per_s)
-    return spec.launch_s + cal.decode_fixed_s + nbytes / bw
+                        cal: GpuCalibration | None = None, kv_len: int = 0) -> float:
+    cal = cal or load_gpu_calibration()
+    t = nbytes / (spec.mem_bytes_per_s * cal.decode_stream_eff)
+    if backend != "flash" and kv_len:
+        t = max(t, ceil(kv_len / cal.kv_block) * cal.kv_block_s)
+    return spec.launch_s + cal.decode_ramp_s + t
 
 
 def elementwise_seconds(op: str, elems: int, spec: GpuSpec, bytes_per_elem: int = 2,
-                        cal: Calibration = CAL) -> float:
-    """One PyTorch-eager elementwise op over `elems` elements (read + write)."""
-    kernels, passes = ELEMENTWISE_PASSES.get(op, (1, 1.0))
-    nbytes = 2.0 * elems * bytes_per_elem * passes
-    return kernels * (spec.launch_s + cal.elem_fixed_s) + nbytes / (spec.mem_bytes_per_s * cal.elem_bw_eff)
+                        cal: GpuCalibration | None = None) -> float:
+    """One PyTorch-eager elementwise op over `elems` elements; the table's bytes per element are
+    for bf16 and scale with the element width."""
+    cal = cal or load_gpu_calibration()
+    c = cal.cost(op)
+    nbytes = elems * c.bytes_per_elem * bytes_per_elem / 2.0
+    return c.launches * spec.launch_s + nbytes / (spec.mem_bytes_per_s * cal.elementwise_stream_eff)
