@@ -3,7 +3,9 @@
   (target ≥ 1,000,000/s);
 - wall time to map BERT-base encode(128) and GPT-2-XL decode on tpu-v1 (target ≤ 5 s each), with
   the kernel already compiled (Numba's on-disk cache) and the mapper's result cache cleared;
-- the EDP the budgeted heuristic search reaches vs the exhaustive optimum on enumerable op spaces.
+- the EDP the budgeted heuristic search reaches vs the exhaustive optimum on enumerable op spaces;
+- small budgets (as the co-search uses): total latency with budget=1 and budget=12 ÷ the default
+  budget's (every search starts from heuristic seeds, so these stay close to 1), and map time.
 
     python benchmarks/mapper.py
 """
@@ -23,7 +25,7 @@ import numpy as np  # noqa: E402
 import workloads  # noqa: E402
 from archsim.config import load_hardware  # noqa: E402
 from archsim.ir import ops_in_order  # noqa: E402
-from mapper import cache_clear, map_graph  # noqa: E402
+from mapper import cache_clear, map_graph, total_cost  # noqa: E402
 from mapper.costmodel import arrays_for, score  # noqa: E402
 from mapper.export import gemm_op  # noqa: E402
 from mapper.graph import _op_placement  # noqa: E402
@@ -85,6 +87,21 @@ def edp_vs_exhaustive(hw, graph) -> dict:
             "mean_ratio": round(float(np.mean(ratios)), 6) if ratios else None}
 
 
+def small_budgets(hw, graph, budgets=(1, 12)) -> dict:
+    """Latency at small budgets ÷ latency at the default budget, with map wall time."""
+    cache_clear()
+    ref = total_cost(map_graph(graph, hw)).latency_s
+    out = {}
+    for b in budgets:
+        cache_clear()
+        t0 = time.perf_counter()
+        for strategy in ("auto", "hybrid"):
+            lat = total_cost(map_graph(graph, hw, strategy=strategy, budget=b)).latency_s
+            out[f"{strategy}_budget_{b}_latency_ratio"] = round(lat / ref, 4)
+        out[f"budget_{b}_map_s"] = round((time.perf_counter() - t0) / 2, 3)
+    return out
+
+
 def main() -> dict:
     hw = load_hardware("tpu-v1")
     result: dict[str, object] = {"target_evals_per_s": TARGET_EVALS_PER_S,
@@ -103,7 +120,13 @@ def main() -> dict:
         result[name] = {"map_s": round(seconds, 3), "ops": graph.number_of_nodes(),
                         "candidates_evaluated": mapping.candidates_evaluated,
                         "ok": seconds <= TARGET_MAP_S,
-                        "edp_vs_exhaustive": edp_vs_exhaustive(hw, graph)}
+                        "edp_vs_exhaustive": edp_vs_exhaustive(hw, graph),
+                        "small_budgets": small_budgets(hw, graph)}
+    big = load_hardware("tpu-v1", overrides={"compute.mxu.shape": [256, 256],
+                                             "compute.mxu.macs_per_cycle.int8": 65536,
+                                             "compute.mxu.macs_per_cycle.int16": 16384})
+    graph = workloads.build_graph("bert-base", "encode", seq=128, dtypes="int8")
+    result["bert-base_encode_128_tpu-v1-256x256_small_budgets"] = small_budgets(big, graph)
     print(json.dumps(result, sort_keys=True))
     return result
 

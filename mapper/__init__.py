@@ -3,6 +3,13 @@
 Public API: `map_graph`, `map_op`, `analytic_cost`, `Cost`, `plan_buffers`, `arena_plan`.
 Imports only the `archsim` core (never `workloads` or `reports`).
 
+Search budgets: "auto" enumerates every (op, unit) space of up to 20,000 candidates in full; larger
+spaces get `budget` evaluations (default 6,000). Every search that does not enumerate its space
+first scores a few heuristic seed mappings (`mapper.seeds`: largest tiles that fit with double
+buffering, the unit filled, natural loop orders), so even budget=1 gives a sane mapping.
+`map_graph(..., mcu_techniques=("operator_integration", "patch_decomposition",
+"token_overwriting"))` picks the MCUFormer memory techniques applied on an MCU (default all).
+
 What a `Mapping` produced here means (for the engine that lowers it):
 - `OpMapping.tiling[i]` is one level of the path from the outermost level to the level the unit is
   attached to; `tiling[0].tile` is the whole iteration space. `tiling[i].loop_order` (outer →
@@ -14,7 +21,8 @@ What a `Mapping` produced here means (for the engine that lowers it):
 - `OpMapping.attrs["placement"]`: role or tensor name → level for this op ("@pipeline" = streamed
   inside a fused group, never materialised); `analytic_cost` uses it by default.
 - `Mapping.attrs`: "op_costs" (name → Cost), "streamed" (tensor names), "does_not_fit" when the
-  model cannot fit, "mcu" (peak SRAM with/without MCUFormer techniques, flash) on MCUs; per-op
+  model cannot fit, "mcu" (techniques applied / requested, peak SRAM with and without them, flash)
+  on MCUs; per-op
   "pim" (PIM-GPT partition) on in-bank ops.
 """
 from __future__ import annotations

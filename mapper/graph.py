@@ -36,9 +36,15 @@ def _op_placement(op, roles: dict[str, str], streamed: frozenset[str]) -> dict[s
 def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: str = "edp",
               budget: int | None = None, seed: int = 0,
               progress: Callable[[int, int, str], None] | None = None,
-              only: str | None = None) -> Mapping:
+              only: str | None = None,
+              mcu_techniques: tuple[str, ...] | list[str] | str = MCU_TECHNIQUES) -> Mapping:
     """Map every op of `graph` onto `hw`. `progress(done, total, op_name)` is called per op;
-    `only` maps a single named op (and the passes still see the whole graph)."""
+    `only` maps a single named op (and the passes still see the whole graph).
+    `mcu_techniques`: the MCUFormer memory techniques applied on an MCU (any subset of
+    `mapper.MCU_TECHNIQUES`: "operator_integration", "patch_decomposition",
+    "token_overwriting"; default all, `()` none); they decide the SRAM arena and so whether the
+    model fits. Validated everywhere, used only when `hw.kind == "mcu"`."""
+    techniques = _techniques(mcu_techniques)
     ops = list(ops_in_order(graph))
     if only is not None and only not in graph:
         from archsim.errors import did_you_mean
@@ -96,15 +102,16 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
     attrs: list[tuple[str, object]] = [("op_costs", tuple(costs)),
                                        ("streamed", tuple(sorted(fplan.streamed)))]
     if hw.kind == "mcu":
-        # an MCU runs with MCUFormer's memory techniques and one SRAM arena; that plan, not the
-        # generic per-level one, decides whether the model fits
+        # an MCU runs with the chosen MCUFormer memory techniques and one SRAM arena; that plan,
+        # not the generic per-level one, decides whether the model fits
         plain = mcu_report(graph, hw, ())
-        rep = mcu_report(graph, hw, MCU_TECHNIQUES)
+        rep = mcu_report(graph, hw, techniques)
         if pplan.does_not_fit is not None and pplan.does_not_fit.tensor == "activations":
             problem = None if problem is pplan.does_not_fit else problem
         problem = problem or rep.does_not_fit
         peaks = _mcu_peaks(hw, peaks, roles, rep)
         attrs.append(("mcu", (("techniques", rep.techniques),
+                              ("techniques_requested", techniques),
                               ("peak_sram_bytes", rep.peak_sram_bytes),
                               ("peak_sram_bytes_without_techniques", plain.peak_sram_bytes),
                               ("sram_bytes", rep.sram_bytes), ("flash_bytes", rep.flash_bytes),
@@ -121,6 +128,20 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
     return Mapping(hw=hw.name, ops=tuple(mapped), placement=tuple(sorted(roles.items())),
                    peak_buffer_bytes=tuple((n, int(peaks[n])) for n in names if n in peaks),
                    candidates_evaluated=evaluated, attrs=tuple(attrs))
+
+
+def _techniques(value) -> tuple[str, ...]:
+    """The MCU technique names asked for, validated (MappingError with a did-you-mean)."""
+    if value is None:
+        return ()
+    names = (value,) if isinstance(value, str) else tuple(value)
+    for name in names:
+        if name not in MCU_TECHNIQUES:
+            from archsim.errors import did_you_mean
+            hint = did_you_mean(str(name), MCU_TECHNIQUES) or \
+                "choose from " + ", ".join(MCU_TECHNIQUES)
+            raise MappingError(f"map_graph: mcu_techniques: unknown technique {name!r}; {hint}")
+    return tuple(t for t in MCU_TECHNIQUES if t in names)     # canonical order, no repeats
 
 
 def _mcu_peaks(hw: Hardware, peaks: dict[str, int], roles: dict[str, str], rep) -> dict[str, int]:

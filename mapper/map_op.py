@@ -20,6 +20,7 @@ from . import cache as C
 from .cost import Cost
 from .costmodel import OBJECTIVES, arrays_for, cost_of_genome, score
 from .mapspace import Space, build_space, unit_can_run
+from .seeds import heuristic_genomes
 from .search import STRATEGIES, Exhaustive, Genetic, LocalSearch, RandomPruned, run_search
 
 __all__ = ["map_op", "search_space", "OpResult", "DEFAULT_BUDGET", "does_not_fit_for"]
@@ -61,7 +62,12 @@ def search_space(space: Space, strategy: str = "auto", objective: str = "edp",
                  budget: int | None = None, seed: int = 0, progress=None,
                  budget_s: float | None = None):
     """Run one strategy on one space. Returns (SearchResult, arrays). `budget` is evaluations
-    (int) or seconds (float; then results depend on machine speed, not only on the seed)."""
+    (int) or seconds (float; then results depend on machine speed, not only on the seed).
+
+    Every search that does not enumerate the whole space starts from the heuristic seed mappings
+    (`mapper.seeds`), scored first whatever the budget: budget=1 yields the best seed, a larger
+    budget only improves on it. "auto" enumerates every space of up to EXHAUSTIVE_LIMIT
+    candidates (or the budget, if larger) in full; the budget caps the search of larger ones."""
     if objective not in OBJECTIVES:
         raise MappingError(f"unknown objective {objective!r}; "
                            f"{did_you_mean(objective, OBJECTIVES) or 'choose latency, energy or edp'}")
@@ -76,23 +82,29 @@ def search_space(space: Space, strategy: str = "auto", objective: str = "edp",
     if budget_s is not None and budget is None:
         budget_evals = 10 ** 12
     if strategy == "auto":
-        strategy = "exhaustive" if space.size <= max(EXHAUSTIVE_LIMIT, budget_evals) else "hybrid"
+        if space.size <= max(EXHAUSTIVE_LIMIT, budget_evals):
+            strategy, budget = "exhaustive", None     # small: enumerate it all, whatever the budget
+        else:
+            strategy = "hybrid"
+    if strategy == "hybrid" and space.size <= budget_evals:
+        strategy, budget = "exhaustive", None   # the whole space is within budget: enumerate it
+    whole = strategy == "exhaustive" and budget_s is None and (budget is None
+                                                               or budget >= space.size)
+    seeds = None if whole else heuristic_genomes(space, arrays)
     if strategy == "exhaustive":
         return run_search(Exhaustive(space.cardinalities, space.prune), scorer,
-                          budget, budget_s, progress), arrays
-    if strategy == "hybrid" and space.size <= budget_evals:
-        strategy = "exhaustive"     # the whole space is within budget: enumerate it
+                          budget, budget_s, progress, seeds), arrays
     if strategy == "hybrid":   # genetic for most of the budget, then local refinement of its best
         first = run_search(Genetic(space.cardinalities, space.prune, seed=seed), scorer,
-                           int(budget_evals * 0.6), budget_s, progress)
-        rest = budget_evals - first.evaluated
+                           int(budget_evals * 0.6), budget_s, progress, seeds)
+        rest = max(budget_evals - first.evaluated, 0)
         second = run_search(LocalSearch(space.cardinalities, space.prune, start=first.best_genome,
                                         seed=seed + 1), scorer, rest, budget_s, progress)
         best = second if second.best_score < first.best_score else first
         return replace(best, evaluated=first.evaluated + second.evaluated,
                        elapsed_s=first.elapsed_s + second.elapsed_s), arrays
     strat = _strategy(strategy, space, seed)
-    return run_search(strat, scorer, budget_evals, budget_s, progress), arrays
+    return run_search(strat, scorer, budget_evals, budget_s, progress, seeds), arrays
 
 
 def does_not_fit_for(space: Space, level_pos: int, need: float) -> DoesNotFit:

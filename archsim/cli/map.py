@@ -2,6 +2,7 @@
 
     archsim map --model bert-base --hw tpu-v1 --seq 128 [--op L0.attn.q] [--strategy genetic]
                 [--objective latency|energy|edp] [--budget N] [--seed S] [--json]
+                [--mcu-techniques operator_integration,patch_decomposition,token_overwriting|none]
     archsim map --gemm 512,768,768 --hw tpu-v1 [--dataflow os|ws|is] [--dtype int8] [--json]
 """
 from __future__ import annotations
@@ -37,6 +38,9 @@ def add_parser(subparsers):
     p.add_argument("--budget", type=int, default=None, metavar="N",
                    help="evaluations per op and unit (default: the mapper's)")
     p.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
+    p.add_argument("--mcu-techniques", metavar="LIST", default=None,
+                   help="MCUFormer memory techniques on an MCU, comma-separated, or 'none' "
+                        "(default: operator_integration,patch_decomposition,token_overwriting)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return p
 
@@ -110,8 +114,14 @@ def run(args) -> int:
         phase = resolve_phase(args.model, args.phase, args.seq, args.context)
         graph = workloads.build_graph(args.model, phase, batch=args.batch, seq=args.seq,
                                       context=args.context, dtypes=args.dtype)
+        techniques = mapper.MCU_TECHNIQUES
+        if args.mcu_techniques is not None:
+            text = args.mcu_techniques.strip()
+            techniques = () if text.lower() in ("", "none") else \
+                tuple(t.strip() for t in text.split(",") if t.strip())
         mapping = mapper.map_graph(graph, hw, strategy=args.strategy, objective=args.objective,
-                                   budget=args.budget, seed=args.seed, only=args.op)
+                                   budget=args.budget, seed=args.seed, only=args.op,
+                                   mcu_techniques=techniques)
         kinds = {name: graph.nodes[name]["op"].kind.value for name in graph.nodes}
         data = {"model": graph.graph.get("model", args.model), "phase": phase,
                 **mapping_json(mapping, kinds)}

@@ -3,7 +3,8 @@
 Strategies know nothing of the cost model: `ask()` returns a batch of genomes (or None when done),
 `tell(genomes, scores)` reports their scores (lower is better, +inf = illegal). `run_search` drives
 a strategy against any scoring function with a budget in evaluations and/or seconds, keeps the
-anytime best, and reports progress.
+anytime best, and reports progress. `seeds` (known-good genomes, e.g. `mapper.seeds`) are scored
+first, whatever the budget, and told to the strategy before it is asked for anything.
 """
 from __future__ import annotations
 
@@ -38,9 +39,22 @@ class SearchResult:
 
 def run_search(strategy: Strategy, score: Callable[[np.ndarray], np.ndarray],
                budget_evals: int | None = None, budget_s: float | None = None,
-               progress: Callable[[Progress], None] | None = None) -> SearchResult:
+               progress: Callable[[Progress], None] | None = None,
+               seeds: np.ndarray | None = None) -> SearchResult:
+    """Evaluations counted include the seeds; they are scored even when they exceed the budget
+    (so budget=1 still yields the best seed)."""
     t0 = time.perf_counter()
     best, best_score, evaluated = None, np.inf, 0
+    if seeds is not None and len(seeds):
+        seeds = np.asarray(seeds, dtype=np.int64)
+        s = score(seeds)
+        evaluated = len(seeds)
+        i = int(np.argmin(s))
+        if s[i] < best_score:
+            best_score, best = float(s[i]), tuple(int(x) for x in seeds[i])
+        strategy.tell(seeds, s)
+        if progress is not None:
+            progress(Progress(evaluated, best_score, time.perf_counter() - t0))
     while True:
         if budget_evals is not None and evaluated >= budget_evals:
             break

@@ -1,5 +1,6 @@
 """A genetic algorithm over genomes: tournament selection, uniform crossover, per-gene mutation
-(a ±1 step or a fresh value), elitism. Deterministic for a given seed."""
+(a ±1 step or a fresh value), elitism. Deterministic for a given seed. Genomes told before the
+first `ask` (seed mappings) join the first, random, population."""
 from __future__ import annotations
 
 from typing import Callable
@@ -20,6 +21,7 @@ class Genetic:
         self.rng = np.random.default_rng(seed)
         self.pop: np.ndarray | None = None
         self.fit: np.ndarray | None = None
+        self.started = False
 
     def _legal(self, g: np.ndarray) -> np.ndarray:
         if self.prune is None:
@@ -33,7 +35,8 @@ class Genetic:
         return g
 
     def ask(self) -> np.ndarray:
-        if self.pop is None:
+        if not self.started:
+            self.started = True
             g = self.rng.integers(0, self.card, size=(self.n, len(self.card)), dtype=np.int64)
             return self._legal(g)
         order = np.argsort(self.fit, kind="stable")

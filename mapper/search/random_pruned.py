@@ -34,4 +34,5 @@ class RandomPruned:
         return np.array(out, dtype=np.int64) if out else None
 
     def tell(self, genomes, scores) -> None:
-        pass
+        for row in genomes:          # seeds told up front are not drawn again
+            self.seen.add(np.asarray(row, dtype=np.int64).tobytes())

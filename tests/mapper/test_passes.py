@@ -142,3 +142,27 @@ def test_pim_gemv_runs_in_banks_and_softmax_on_asic():
     assert m.unit == "banks" and cost.utilization > 0.3
     m2, _ = map_op(softmax(1, 2048), hw, use_cache=False)
     assert m2.unit == "asic"
+
+
+def test_attention_scores_stay_on_chip_when_they_fit():
+    """BERT-base encode(512) on tpu-v1: the 12×512×512 int8 scores (3 MiB) fit the 24 MiB unified
+    buffer, so the softmax moves no DDR3 byte — whether attention is fused (scores streamed in the
+    group) or not (scores placed with the activations in the unified buffer)."""
+    workloads = pytest.importorskip("workloads")
+    from archsim.config import load_hardware
+    from archsim.ir import ops_in_order
+    from mapper import op_costs
+    from mapper.graph import _op_placement
+    from mapper.passes.placement import place
+    hw = load_hardware("tpu-v1")
+    g = workloads.build_graph("bert-base", "encode", seq=512, dtypes="int8")
+    sm = next(op for op in ops_in_order(g) if op.kind is OpKind.SOFTMAX)
+    assert sm.inputs[0].tensor.size_bytes == 12 * 512 * 512
+    m = map_graph(g, hw, only=sm.name)
+    cost = op_costs(m)[sm.name]
+    assert cost.reads("ddr3") == 0 and cost.writes("ddr3") == 0 and cost.bound == "compute"
+    unfused = place(g, hw).as_dict()              # no fusion: nothing streamed
+    assert unfused["activation"] == "unified_buffer"
+    _, cost = map_op(sm, hw, placement=_op_placement(sm, unfused, frozenset()), use_cache=False)
+    assert cost.reads("ddr3") == 0 and cost.writes("ddr3") == 0
+    assert cost.reads("unified_buffer") >= sm.inputs[0].tensor.size_bytes
