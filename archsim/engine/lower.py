@@ -6,7 +6,9 @@ Per op (see `plan.OpPlan`):
   (one task per ≤ `PIM_ROWS_PER_TASK` rows), then the partial-sum readout.
 - Everything else: a tile stream. Off-chip bytes arrive in chunks (DMA tasks on the DRAM channel or
   memory resource), each followed by a compute task; a chunk's buffer slot is reused two chunks later
-  (double buffering, global across ops so prefetch never overfills the buffer).
+  (double buffering, global across ops so prefetch never overfills the buffer). The op's resident
+  activations are held in the level the mapping placed them in (`OpPlan.residents`) from its first
+  compute task to its last.
 
 Compactness (stated, and what makes an LLM token simulable in seconds):
 - One representative DRAM channel is simulated; the address interleaving spreads every stream
@@ -24,11 +26,11 @@ from math import ceil
 import numpy as np
 
 from archsim.hardware import Hardware, MemoryLevel
-from archsim.ir import OpGraph, Role
+from archsim.ir import OpGraph, OpKind, Role
 from archsim.mapping import Mapping
 
 from .dram import dram_params
-from .plan import OpPlan, plan_ops
+from .plan import PIPELINE, OpPlan, plan_ops
 from .timing.sm import sm_op_seconds
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
@@ -118,6 +120,10 @@ class _Lowerer:
             waits.append(task)
             total -= n
         return waits
+
+    def capacity(self, level: int) -> int:
+        lv = self.hw.levels[level]
+        return lv.size_bytes * max(1, getattr(lv, "instances", 1))
 
     # ---------------------------------------------------------------- transfers
     def transfer(self, lv: MemoryLevel, nbytes: int, deps, op: int, key: str, write: bool = False,
@@ -209,21 +215,39 @@ class _Lowerer:
         comp0 = -1
         comp = -1
         key = "in:" + p.op.name
+        residents = [(self.level_idx[name], nb) for name, nb in p.residents if nb > 0]
+        holds: list[tuple[int, int, int]] = []      # (hold task, level, bytes)
+        # A placement may hold more than half a level for one op (the mapper's arena allows it):
+        # the op then starts only once the chunks in flight are consumed, its own chunks get the
+        # space left beside its residents, and the next op prefetches only after it finishes.
+        big = any(nb > self.capacity(li) // 2 for li, nb in residents)
+        here = sum(nb for li, nb in residents if li == bi)
+        slot_bytes = max(1, (cap - min(here, cap)) // 2) if here > cap // 2 else quarter
         for j in range(n):
             dma_deps = [self.ring[-2]] if len(self.ring) >= 2 else []
-            if p.offchip_read_bytes > weight_stream:      # activations spilled: wait for producers
+            if p.offchip_act_read_bytes or p.offchip_read_bytes > weight_stream:
+                # activations read from off chip: wait for the producers that write them
                 dma_deps += deps
             if stream:
                 part = stream * (j + 1) // n - stream * j // n
                 dma = self.transfer(off, part, dma_deps, p.index, f"{key}:{j}",
-                                    occ=(bi, min(part, quarter)))
+                                    occ=(bi, min(part, slot_bytes)))
                 cdeps = [dma] + (deps if j == 0 else [])
             else:
                 dma = -1
                 cdeps = list(deps) if j == 0 else []
-            occ = (bi, p.resident_bytes) if j == 0 and p.resident_bytes else (-1, 0)
-            if occ[1]:
-                cdeps += self.make_room(bi, p.resident_bytes, cap)
+            occ = (-1, 0)
+            if j == 0 and residents:
+                # activations held while the op runs, in the level the mapping placed them (else
+                # the unit's buffer): the first compute task holds the first level's bytes,
+                # zero-time hold tasks on the unit any further level's
+                if big:
+                    cdeps += self.ring[-2:]
+                for li, nb in residents[1:]:
+                    w = self.make_room(li, nb, self.capacity(li))
+                    holds.append((b.task(unit, 0, cdeps + w, p.index, occ_level=li, occ_bytes=nb), li, nb))
+                occ = residents[0]
+                cdeps += self.make_room(occ[0], occ[1], self.capacity(occ[0])) + [h for h, _, _ in holds]
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
                           actions=((f"{p.unit.name}.mac.{p.dtype}", work / n),))
             if dma >= 0:
@@ -231,9 +255,14 @@ class _Lowerer:
                 self.ring.append(comp)
             if j == 0:
                 comp0 = comp
-        if p.resident_bytes:
+        if big:
+            self.ring += [comp] * (1 if stream else 2)
+        if residents:
             b.release(comp0, comp)
-            self.held.setdefault(bi, []).append((comp, p.resident_bytes))
+            self.held.setdefault(residents[0][0], []).append((comp, residents[0][1]))
+        for h, li, nb in holds:
+            b.release(h, comp)
+            self.held.setdefault(li, []).append((comp, nb))
         if p.offchip_write_bytes:
             return self.transfer(off, p.offchip_write_bytes, [comp], p.index, "out:" + p.op.name,
                                  write=True)
@@ -252,17 +281,35 @@ def _count(d: dict, key: str, v: float) -> None:
 
 
 def op_action_counts(p: OpPlan) -> dict[str, float]:
-    """Timing-independent actions of one op: MACs on its unit, bytes at each level."""
+    """Timing-independent actions of one op: MACs on its unit, bytes at each level. Off-chip bytes
+    are staged through the unit's buffer; a tensor at home in another on-chip level is read from
+    (or written to) that level and staged through the unit's buffer too; a tensor streamed inside
+    a fused group ("@pipeline") touches no memory level."""
     c: dict[str, float] = {}
     _count(c, f"{p.unit.name}.mac.{p.dtype}", work_units(p.op))
     _count(c, f"{p.offchip.name}.read", p.offchip_read_bytes)
     _count(c, f"{p.offchip.name}.pim_read", p.pim_bytes)     # in-bank operand reads, no I/O
     _count(c, f"{p.offchip.name}.write", p.offchip_write_bytes)
-    if not p.buffer.off_chip:
-        inputs = sum(o.tensor.size_bytes for o in p.op.operands if not o.is_output)
-        outputs = sum(o.tensor.size_bytes for o in p.op.operands if o.is_output)
-        _count(c, f"{p.buffer.name}.write", p.offchip_read_bytes + outputs)
-        _count(c, f"{p.buffer.name}.read", inputs + p.offchip_write_bytes)
+    homes = p.homes or (None,) * len(p.op.operands)
+    buf = p.buffer
+    gathered = sum(o.tensor.size_bytes for o in p.op.operands if o.is_output)
+    for o, home in zip(p.op.operands, homes):
+        if home == PIPELINE:
+            continue
+        n = o.tensor.size_bytes
+        if p.op.kind is OpKind.EMBEDDING and o.tensor.role is Role.WEIGHT:
+            n = min(n, gathered)       # a gather reads only the rows it outputs
+        verb, back = ("write", "read") if o.is_output else ("read", "write")
+        placed_elsewhere = home is not None and home not in (buf.name, p.offchip.name)
+        if placed_elsewhere:
+            _count(c, f"{home}.{verb}", n)
+        if not buf.off_chip:
+            _count(c, f"{buf.name}.{verb}", n)
+            if placed_elsewhere:
+                _count(c, f"{buf.name}.{back}", n)
+    if not buf.off_chip:
+        _count(c, f"{buf.name}.write", p.offchip_read_bytes)
+        _count(c, f"{buf.name}.read", p.offchip_write_bytes)
     return c
 
 

@@ -1,7 +1,16 @@
 """Per-op decisions the engine needs, from the `Mapping` or, for ops it lacks, a default it derives:
 which unit runs the op, its dataflow, which level its operands stream from, how many bytes cross the
 off-chip boundary. Shared by the analytic closed form and the lowering, so both fidelities agree on
-the work and differ only in timing."""
+the work and differ only in timing.
+
+Where each tensor lives (its "home") is the mapper's placement when the mapping gives one: the op's
+`OpMapping.attrs["placement"]` (tensor name, then role → level; "@pipeline" = streamed inside a
+fused group, never materialised), else the graph's `Mapping.attrs["streamed"]` and
+`Mapping.placement`. A tensor at home in an on-chip level costs no off-chip traffic (it is read from
+or written to that level, and held there while the op runs); a "@pipeline" tensor costs no memory
+traffic at all; a tensor at home off chip streams across the off-chip boundary. Only activations of
+an op the mapping does not place fall back to a heuristic: held in the unit's buffer when they fit
+in half of it, else spilled off chip. Weights and KV cache without a placement live off chip."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,9 +23,11 @@ from archsim.mapping import Mapping, OpMapping
 
 from .timing.shapes import op_dtype
 
-__all__ = ["OpPlan", "plan_ops", "default_unit", "buffer_level", "refetch_factor"]
+__all__ = ["OpPlan", "plan_ops", "default_unit", "buffer_level", "refetch_factor", "operand_homes",
+           "PIPELINE"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
+PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +47,9 @@ class OpPlan:
     producers: tuple[int, ...]
     streamed: bool = False           # dsp_array fed directly by a producer on the same array
     mapping: OpMapping | None = None  # the op's mapping (spatial unroll, tiles), when given
+    homes: tuple[str | None, ...] = ()   # per operand: level name, PIPELINE, None = not placed
+    residents: tuple[tuple[str, int], ...] = ()  # on-chip level → activation bytes held there
+    offchip_act_read_bytes: int = 0  # of offchip_read_bytes: activations (placed or spilled off chip)
 
 
 def _supports(unit: ComputeUnit, op: Op) -> bool:
@@ -102,9 +116,38 @@ def refetch_factor(op: Op, om: OpMapping | None, operand, offchip: str) -> float
     return max(1.0, fetches / max(1, compulsory))
 
 
+def _role_key(t) -> str:
+    return "activation" if t.role in (Role.ACTIVATION, Role.OUTPUT) else t.role.value
+
+
+def operand_homes(op: Op, om: OpMapping | None, mapping: Mapping | None, hw: Hardware
+                  ) -> tuple[str | None, ...]:
+    """Per operand of `op`: the level the mapping places its tensor in, PIPELINE when it streams
+    inside a fused group, None when the mapping says nothing about it."""
+    if mapping is None and om is None:
+        return (None,) * len(op.operands)
+    own = dict(om.attr("placement") or ()) if om is not None else {}
+    streamed = set(dict(mapping.attrs).get("streamed", ()) or ()) if mapping is not None else set()
+    names = {lv.name for lv in hw.levels}
+    out: list[str | None] = []
+    for o in op.operands:
+        t = o.tensor
+        home = own.get(t.name) or own.get(_role_key(t))
+        if home is None and mapping is not None:
+            home = PIPELINE if t.name in streamed else (mapping.placed(t.name) or
+                                                       mapping.placed(_role_key(t)))
+        if home is not None and home != PIPELINE and home not in names:
+            hint = did_you_mean(str(home), sorted(names)) or "levels: " + ", ".join(sorted(names))
+            raise MappingError(f"mapping for op {op.name!r}: tensor {t.name!r} is placed in "
+                               f"{home!r}, which is not a level of {hw.name}; {hint}")
+        out.append(home)
+    return tuple(out)
+
+
 def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> list[OpPlan]:
     by_name = {m.op: m for m in (mapping.ops if mapping is not None else ())}
     off = hw.levels[0]
+    off_chip = {lv.name for lv in hw.levels if lv.off_chip}
     index: dict[str, int] = {}
     plans: list[OpPlan] = []
     for op in ops_in_order(graph):
@@ -112,21 +155,38 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> list[OpPl
         unit = _unit_for(om, op, hw)
         dtype = op_dtype(op, unit)
         buf = buffer_level(unit, hw)
-        weights = sum(o.tensor.size_bytes for o in op.operands if o.tensor.role is Role.WEIGHT)
-        kv_read = sum(o.tensor.size_bytes for o in op.operands
-                      if o.tensor.role is Role.KV_CACHE and not o.is_output)
-        kv_write = sum(o.tensor.size_bytes for o in op.operands
-                       if o.tensor.role is Role.KV_CACHE and o.is_output)
-        acts = sum(o.tensor.size_bytes for o in op.operands if o.tensor.role in (Role.ACTIVATION, Role.OUTPUT))
+        homes = operand_homes(op, om, mapping, hw)
+        pairs = list(zip(op.operands, homes))
+
+        def offsite(o, h):       # weights and KV cache without a placement live off chip
+            return h in off_chip or (h is None and o.tensor.role in (Role.WEIGHT, Role.KV_CACHE))
+
+        weights = sum(o.tensor.size_bytes for o, h in pairs
+                      if o.tensor.role is Role.WEIGHT and offsite(o, h))
+        kv_read = sum(o.tensor.size_bytes for o, h in pairs
+                      if o.tensor.role is Role.KV_CACHE and not o.is_output and offsite(o, h))
+        kv_write = sum(o.tensor.size_bytes for o, h in pairs
+                       if o.tensor.role is Role.KV_CACHE and o.is_output and offsite(o, h))
+        is_act = [o.tensor.role in (Role.ACTIVATION, Role.OUTPUT) for o in op.operands]
+        # activations the mapping does not place: the heuristic (held in the unit's buffer when
+        # in + out fit in half of it, else spilled off chip)
+        loose = [i for i, (h, a) in enumerate(zip(homes, is_act)) if a and h is None]
+        acts = sum(op.operands[i].tensor.size_bytes for i in loose)
+        cap = _capacity(buf) if not buf.off_chip else 0
+        fits = buf.off_chip or acts <= cap // 2
+        spilled = set() if fits else set(loose)
+        act_off = [i for i, (h, a) in enumerate(zip(homes, is_act))
+                   if a and (h in off_chip or i in spilled)]
+        act_in_off = sum(op.operands[i].tensor.size_bytes for i in act_off if not op.operands[i].is_output)
+        act_out_off = sum(op.operands[i].tensor.size_bytes for i in act_off if op.operands[i].is_output)
+        held: dict[str, int] = {}
+        if fits and not buf.off_chip and acts:
+            held[buf.name] = acts
+        for (o, h), a in zip(pairs, is_act):
+            if a and h is not None and h != PIPELINE and h not in off_chip:
+                held[h] = held.get(h, 0) + o.tensor.size_bytes
         outs = sum(o.tensor.size_bytes for o in op.operands
                    if o.is_output and o.tensor.role is not Role.KV_CACHE)
-        if mapping is not None:
-            # a tensor the mapper placed on chip does not stream from off-chip
-            def placed_off(t):
-                lv = mapping.placed(t.name) or mapping.placed(t.role.value)
-                return lv is None or lv == off.name
-            weights = sum(o.tensor.size_bytes for o in op.operands
-                          if o.tensor.role is Role.WEIGHT and placed_off(o.tensor))
         ins_act = sum(o.tensor.size_bytes for o in op.operands
                       if not o.is_output and o.tensor.role is Role.ACTIVATION)
         if op.kind is OpKind.EMBEDDING:      # a gather reads only the rows it outputs
@@ -135,23 +195,21 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> list[OpPl
             kv_write = min(kv_write, ins_act or kv_write)
             kv_read = 0
         pim = unit.type == "pim_bank" and buf is off
-        cap = _capacity(buf) if not buf.off_chip else 0
-        fits = buf.off_chip or acts <= cap // 2
-        resident = acts if (fits and not buf.off_chip) else 0
         if pim:
-            read, write, pim_bytes = (acts - outs), outs + kv_write, weights + kv_read
+            # in-bank MACs: the inputs are broadcast to the banks and the results read back over
+            # the host link, wherever the activations live on the host side
+            act_all = sum(o.tensor.size_bytes for o, a in zip(op.operands, is_act) if a)
+            read, write, pim_bytes = (act_all - outs), outs + kv_write, weights + kv_read
+            held = {}
         else:
-            spill_in = 0 if fits else acts - outs
-            spill_out = 0 if fits else outs
             extra = 0.0      # re-fetches the mapping's tiling and loop order cause
             if om is not None and op.kind not in (OpKind.EMBEDDING, OpKind.KV_APPEND):
-                for o in op.operands:
-                    streamed = (o.tensor.role in (Role.WEIGHT, Role.KV_CACHE) or not fits)
-                    if not o.is_output and streamed:
+                for i, (o, h) in enumerate(pairs):
+                    if not o.is_output and (offsite(o, h) or i in spilled):
                         f = refetch_factor(op, om, o, off.name)
                         extra += (f - 1.0) * o.tensor.size_bytes
-            read = weights + kv_read + spill_in + int(extra)
-            write, pim_bytes = kv_write + spill_out, 0
+            read = weights + kv_read + act_in_off + int(extra)
+            write, pim_bytes = kv_write + act_out_off, 0
         tiles = 0
         if om is not None and om.tiling:
             inner = om.tiling[-1].tile_sizes
@@ -161,8 +219,12 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> list[OpPl
         producers = tuple(sorted(index[p] for p in graph.predecessors(op.name) if p in index))
         streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
         plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=dtype, dataflow=df,
-                            streamed=streamed, mapping=om if om is not None and om.unit == unit.name else None, buffer=buf, offchip=off, offchip_read_bytes=int(read),
+                            streamed=streamed,
+                            mapping=om if om is not None and om.unit == unit.name else None,
+                            buffer=buf, offchip=off, offchip_read_bytes=int(read),
                             offchip_write_bytes=int(write), pim_bytes=int(pim_bytes),
-                            resident_bytes=int(resident), tiles=tiles, producers=producers))
+                            resident_bytes=int(sum(held.values())), tiles=tiles, producers=producers,
+                            homes=homes, offchip_act_read_bytes=int(0 if pim else act_in_off),
+                            residents=tuple(sorted((k, int(v)) for k, v in held.items() if v))))
         index[op.name] = plans[-1].index
     return plans
