@@ -235,15 +235,32 @@ def check_space(space: SearchSpace) -> None:
     import workloads
     params = _first_params(space)
     design = design_for(space, params)
+
+    def where(hardware: bool) -> str:     # the first design's values that the failing stage used
+        shown = [f"{k}={_format_value(v)}" for k, v in sorted(params.items()) if k.startswith("hw.") == hardware]
+        return f"space {space.name!r}" + (f" (first design: {', '.join(shown)})" if shown else "")
+
+    failures: list[tuple[str, ArchsimError]] = []     # the model and the hardware are both checked
     try:
         workloads.build_graph(design.model, phase=space.phase, batch=space.batch, seq=space.seq,
                               context=space.context, dtypes=dict(design.dtypes) or None,
                               overrides=dict(design.overrides) or None)
-        _hardware(space.hardware, design.hw_overrides)
-    except ConfigError as exc:
-        raise ConfigError([Problem(space.file, None, "", f"space {space.name!r}: {p}") for p in exc.problems]) from None
     except ArchsimError as exc:
-        raise type(exc)(f"{space.file}: space {space.name!r}: {exc}") from None
+        failures.append((where(False), exc))
+    try:
+        _hardware(space.hardware, design.hw_overrides)
+    except ArchsimError as exc:
+        failures.append((where(True), exc))
+    if not failures:
+        return
+    if len(failures) == 1 and not isinstance(failures[0][1], ConfigError):
+        context, exc = failures[0]
+        raise type(exc)(f"{space.file}: {context}: {exc}") from None
+    problems = []
+    for context, exc in failures:
+        found = exc.problems if isinstance(exc, ConfigError) else (str(exc),)
+        problems += [Problem(space.file, None, "", f"{context}: {p}") for p in found]
+    raise ConfigError(problems) from None
 
 
 def resimulate_pareto(space: SearchSpace, result: CoSearchResult, limit: int | None = None,
@@ -269,6 +286,10 @@ def run_cosearch(space: SearchSpace | str, trials: int = 50, seed: int = 0, stor
                  batch: int = 4, cycle_check: int | None = None, progress=None) -> CoSearchReport:
     """The whole co-search as the CLI runs it. `cycle_check`: how many Pareto designs to re-simulate at
     cycle fidelity (None = all, 0 = none)."""
+    if cycle_check is not None and (isinstance(cycle_check, bool) or not isinstance(cycle_check, int)
+                                    or cycle_check < 0):
+        raise ConfigError([Problem("cosearch", None, "cycle_check", "must be a whole number ≥ 0 "
+                                   "(0 = skip, None = every Pareto design)", repr(cycle_check))])
     if not isinstance(space, SearchSpace):
         space = load_space(space)
     check_space(space)

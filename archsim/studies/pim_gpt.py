@@ -1,0 +1,184 @@
+"""PIM-GPT (Wu, Wang, Lu; arXiv 2310.09385 v2 / npj Unconventional Computing 2024): decode-token
+latency and energy of eight GPT models on the `pim-gpt` config against `t4` (GPU) and
+`xeon-gold-6154` (CPU), through the real pipeline (zoo graph → mapper → engine).
+
+Checked: the speedup and energy-efficiency ranges over the eight models (each end within ×1.5 of the
+published end), the DRAM row-hit rate, the cost of slowing the ASIC clock 10×, and the scaling with
+channel count. The published per-model table is not available (hardware-facts.md §1.1 [NF]), so the
+per-model ordering cannot be checked against the paper; what is checked per model is the ordering the published bands imply
+(the gap to the CPU exceeds the gap to the GPU, in speed and in energy), and archsim's ordering of
+the models is reported.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import pipeline
+from .study import FACTOR_1_5, compare, finish, info, match
+
+__all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "MODELS", "run", "with_asic_clock", "with_channels"]
+
+TITLE = "PIM-GPT: GPT decode on a hybrid DRAM-PIM + ASIC accelerator vs T4 GPU and Xeon CPU"
+SOURCE = ("Wu, Wang, Lu, PIM-GPT, arXiv 2310.09385 v2 / npj Unconv. Comput. 2024 — revised energy "
+          "numbers; baselines and setup per hardware-facts.md §1.1")
+MODELS = ("gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl",
+          "gpt3-125m", "gpt3-350m", "gpt3-760m", "gpt3-1.3b")
+PIM, GPU, CPU = "pim-gpt", "t4", "xeon-gold-6154"
+CONTEXT = 512
+
+#: metric → (low, high) published range
+PUBLISHED = {
+    "speedup vs GPU": (41.0, 137.0),
+    "speedup vs CPU": (631.0, 1074.0),
+    "energy efficiency vs GPU": (123.0, 383.0),
+    "energy efficiency vs CPU": (320.0, 602.0),
+}
+ROW_HIT = 0.98
+CLOCK_COST = 0.20
+
+ASSUMPTIONS = (
+    "The eight models are GPT2-{small, medium, large, XL} and GPT3-{125M, 350M, 760M, 1.3B} "
+    "(hardware-facts.md: most likely set; the paper's list is not stored).",
+    f"One decode token at context {CONTEXT}, batch 1 (the paper's generation length is not "
+    "stored); the same context on every chip.",
+    "Speedup = baseline latency ÷ PIM-GPT latency; energy efficiency = baseline energy ÷ PIM-GPT "
+    "energy, per token; bf16 everywhere (PIM-GPT's format).",
+    "Row-hit rate and the clock / channel sweeps use the cycle fidelity on gpt2-small.",
+    "ASIC clock sweep: every non-PIM compute unit's clock is set to 100 MHz with "
+    "dataclasses.replace; the DRAM/PIM side is unchanged.",
+    "Channel sweep: DRAM channels, PIM bank units, DRAM capacity and bandwidth scale together.",
+    "Bands: range ends within ×1.5; row-hit rate within 0.95–1.05 of 98%; clock cost ≤ 20% × 1.5; "
+    "scaling 8 → 16 channels gives ≥ 0.8 × the linear 2× speedup.",
+)
+
+
+def with_asic_clock(hw, freq_hz: float):
+    """`hw` with every non-PIM compute unit (the ASIC side) clocked at `freq_hz`."""
+    return replace(hw, compute=tuple(cu if cu.type == "pim_bank" else replace(cu, freq_hz=freq_hz)
+                                     for cu in hw.compute))
+
+
+def with_channels(hw, channels: int):
+    """`hw` with `channels` DRAM channels: PIM units, capacity and bandwidth scale alike."""
+    dram_level = next(lv for lv in hw.levels if lv.dram is not None)
+    factor = channels / dram_level.dram.channels
+    level = replace(dram_level, dram=replace(dram_level.dram, channels=channels),
+                    size_bytes=int(dram_level.size_bytes * factor),
+                    bandwidth_bytes_per_s=dram_level.bandwidth_bytes_per_s * factor)
+    compute = tuple(replace(cu, count=max(1, round(cu.count * factor))) if cu.type == "pim_bank"
+                    else cu for cu in hw.compute)
+    return replace(hw, levels=tuple(level if lv is dram_level else lv for lv in hw.levels),
+                   compute=compute)
+
+
+def _decode(model: str, hw, fidelity: str = "analytic"):
+    return pipeline.simulate_model(model, hw, phase="decode", context=CONTEXT, fidelity=fidelity,
+                                   dtypes=(("weights", "bf16"), ("activations", "bf16"),
+                                           ("kv", "bf16")))
+
+
+def run():
+    pim_hw, gpu_hw, cpu_hw = (pipeline.hardware(n) for n in (PIM, GPU, CPU))
+    ratios: dict[str, dict[str, float]] = {k: {} for k in PUBLISHED}
+    rows = []
+    power_w: dict[str, list[float]] = {GPU: [], CPU: []}
+    for model in MODELS:
+        pim, gpu, cpu = (_decode(model, hw) for hw in (pim_hw, gpu_hw, cpu_hw))
+        for r in (pim, gpu, cpu):
+            if not r.fits:
+                rows.append(match(f"{model} on {r.hw}", True, False, note=r.does_not_fit))
+        if not (pim.fits and gpu.fits and cpu.fits):
+            continue
+        power_w[GPU].append(gpu.avg_power_w)
+        power_w[CPU].append(cpu.avg_power_w)
+        ratios["speedup vs GPU"][model] = gpu.latency_s / pim.latency_s
+        ratios["speedup vs CPU"][model] = cpu.latency_s / pim.latency_s
+        ratios["energy efficiency vs GPU"][model] = gpu.energy_j / pim.energy_j
+        ratios["energy efficiency vs CPU"][model] = cpu.energy_j / pim.energy_j
+        rows.append(info(f"{model} PIM-GPT token latency", pim.latency_s * 1e3, unit="ms",
+                         note=f"T4 {gpu.latency_s * 1e3:.3g} ms, Xeon {cpu.latency_s * 1e3:.3g} ms"))
+        # The published bands order every model the same way: the CPU gap exceeds the GPU gap.
+        cpu_first = (ratios["speedup vs CPU"][model] > ratios["speedup vs GPU"][model]
+                     and ratios["energy efficiency vs CPU"][model]
+                     > ratios["energy efficiency vs GPU"][model])
+        rows.append(match(f"{model}: CPU ratios > GPU ratios (speedup and efficiency)", "yes",
+                          "yes" if cpu_first else "no"))
+    for metric, (lo, hi) in PUBLISHED.items():
+        values = ratios[metric]
+        if not values:
+            continue
+        rows.append(compare(f"{metric}, lowest of {len(values)} models", lo, min(values.values()),
+                            FACTOR_1_5, unit="×", note=min(values, key=values.get)))
+        rows.append(compare(f"{metric}, highest of {len(values)} models", hi, max(values.values()),
+                            FACTOR_1_5, unit="×", note=max(values, key=values.get)))
+        order = sorted(values, key=values.get)
+        rows.append(info(f"{metric}: models low → high", " < ".join(order),
+                         note="published per-model order not stored"))
+
+    base = _decode("gpt2-small", pim_hw, fidelity="cycle")
+    if base.dram_row_hit_rate is not None:
+        rows.append(compare("DRAM row-hit rate (gpt2-small)", ROW_HIT, base.dram_row_hit_rate,
+                            (0.95, 1.05)))
+    slow = _decode("gpt2-small", with_asic_clock(pim_hw, 100e6), fidelity="cycle")
+    cost = slow.latency_s / base.latency_s - 1
+    rows.append(info("ASIC 1 GHz → 100 MHz latency cost", cost * 100, unit="%", published=20.0))
+    rows.append(match("ASIC clock ÷10 costs ≤ ~20% (tolerance ×1.5)", "yes",
+                      "yes" if cost <= CLOCK_COST * 1.5 else "no"))
+    dram = next(lv for lv in pim_hw.levels if lv.dram is not None)
+    channels = dram.dram.channels
+    double = _decode("gpt2-small", with_channels(pim_hw, 2 * channels), fidelity="cycle")
+    gain = base.latency_s / double.latency_s
+    rows.append(compare(f"speedup {channels} → {2 * channels} channels (near-linear)", 2.0, gain,
+                        (0.8, 1.05), unit="×"))
+    return finish("pim-gpt", TITLE, SOURCE, rows, ASSUMPTIONS,
+                  _gaps(rows, ratios, power_w, gpu_hw, cpu_hw))
+
+
+def _gaps(rows, ratios, power_w, gpu_hw, cpu_hw) -> list[str]:
+    """Reasons for every out-of-band row, written from this run's numbers."""
+    failed = {r.metric for r in rows if r.within_band is False}
+    gaps = []
+    if any(m.startswith("speedup vs") for m in failed):
+        gaps.append(
+            "Speedups fall far below the published ranges: archsim's T4 and Xeon baselines are "
+            "analytic — every kernel bound by its roofline plus the config's launch overhead — "
+            "i.e. close to what the chips can do at batch 1, whereas the paper's baselines are "
+            "measured framework runs whose per-kernel overheads dominate a batch-1 decode token. "
+            "No baseline efficiency factor is fitted to close this.")
+    if any(m.startswith("energy efficiency vs") for m in failed):
+        gaps.append(
+            f"Energy-efficiency ratios inherit the speed gap: a baseline's energy per token is its "
+            f"average power × its idealised latency; archsim's T4 averages "
+            f"{min(power_w[GPU]):.0f}–{max(power_w[GPU]):.0f} W and its Xeon "
+            f"{min(power_w[CPU]):.0f}–{max(power_w[CPU]):.0f} W on these tokens (idle floors in the "
+            f"configs: {gpu_hw.idle_power_w:g} W and {cpu_hw.idle_power_w:g} W, assumptions).")
+    inverted = [m.split(":")[0] for m in failed if ": CPU ratios > GPU ratios" in m]
+    if inverted:
+        speed = [m for m in inverted
+                 if ratios["speedup vs CPU"][m] <= ratios["speedup vs GPU"][m]]
+        energy = [m for m in inverted
+                  if ratios["energy efficiency vs CPU"][m] <= ratios["energy efficiency vs GPU"][m]]
+        gaps.append(
+            "The per-model ordering the published bands imply (CPU gap > GPU gap) fails for "
+            + ", ".join(inverted) + f" (speed: {', '.join(speed) or 'none'}; energy: "
+            f"{', '.join(energy) or 'none'}): on the smallest models archsim's Xeon is nearly as "
+            "fast as its T4, a consequence of the idealised baselines above.")
+    clock = next((r for r in rows if r.metric.startswith("ASIC 1 GHz")), None)
+    if any(m.startswith("ASIC clock") for m in failed) and clock is not None:
+        share = clock.archsim / 100 / 9
+        gaps.append(
+            f"The 10× slower ASIC costs {clock.archsim:.0f}%, not ≤ ~20%: the ASIC side of the "
+            f"config (every non-PIM compute unit) runs the non-VMM ops, which therefore take about "
+            f"{share:.0%} of a gpt2-small token at 1 GHz in archsim; the paper reports non-VMM work "
+            "as 1.16% of GPT3-XL latency, so its ASIC is relatively faster or better overlapped "
+            "than this config models.")
+    scaling = next((r for r in rows if r.metric.startswith("speedup ") and "channels" in r.metric),
+                   None)
+    if scaling is not None and scaling.within_band is False:
+        fixed = 2 / scaling.archsim - 1          # Amdahl: 1/g = f + (1 − f)/2
+        gaps.append(
+            f"Doubling the channels gives {scaling.archsim:.2f}×, below 0.8 × linear: by Amdahl's "
+            f"law about {fixed:.0%} of the token does not scale with the PIM banks (ASIC-side "
+            "work and the per-token fixed costs), the same excess the clock sweep shows; the "
+            "paper's near-linear scaling implies that share is small there.")
+    return gaps

@@ -1,0 +1,97 @@
+"""Each study's agreement band, asserted on the real pipeline. A study whose stage has not landed is
+skipped with what it waits for; an archsim error fails. A row outside its band fails unless it is a
+KNOWN gap below (matched by substring of the metric) — and then the study must explain it in its
+`gaps`, which docs/validation.md shows. A known gap that closes raises a warning so this list and
+the docs are updated."""
+from __future__ import annotations
+
+from functools import lru_cache
+import warnings
+
+import pytest
+
+from archsim.studies import scale_sim
+from archsim.studies.registry import run_study
+from archsim.studies.study import NotReady
+
+#: study → metric substrings known to be outside their band (reasons: the study's `gaps`)
+KNOWN_OUT_OF_BAND: dict[str, tuple[str, ...]] = {
+    "long-context": ("prefill 50K, peak bound", "prefill time 50K ÷ 4K, peak bound",
+                     "prefill 50K fits one A100-80GB (engine)"),
+    "lean-attention": ("speedup at 512k, batch 1 (a100-80gb)",),
+    "pim-gpt": ("speedup vs GPU, ", "speedup vs CPU, ", "energy efficiency vs GPU, ",
+                "energy efficiency vs CPU, ", ": CPU ratios > GPU ratios", "ASIC clock ÷10",
+                "speedup 8 → 16 channels"),
+}
+
+
+def _known(name: str, metric: str) -> bool:
+    return any(k in metric for k in KNOWN_OUT_OF_BAND.get(name, ()))
+
+
+@lru_cache(maxsize=None)
+def _result(name: str):
+    return run_study(name)
+
+
+def _check(name: str, res=None):
+    res = res or _result(name)
+    if res.status == "not-run":
+        pytest.skip(f"{name} not run: {res.reason}")
+    assert res.status != "error", res.reason
+    failed = {r.metric for r in res.failed}
+    unexpected = {m for m in failed if not _known(name, m)}
+    assert not unexpected, [(r.metric, r.published, r.archsim, r.ratio, r.band)
+                            for r in res.failed if r.metric in unexpected]
+    closed = {r.metric for r in res.checked if r.within_band and _known(name, r.metric)
+              and any(r.metric == k for k in KNOWN_OUT_OF_BAND[name])}
+    if closed:
+        warnings.warn(f"{name}: known gap now inside its band, update KNOWN_OUT_OF_BAND: {closed}")
+    if failed:
+        assert res.gaps, "out-of-band rows must be explained in the study's gaps"
+    assert res.checked, "a study must check at least one row"
+    return res
+
+
+def test_flashattention_counts_exact():
+    res = _check("flashattention")
+    exact = [r for r in res.rows if r.band == (1.0, 1.0)]
+    assert len(exact) >= 18 and all(r.archsim == r.published for r in exact)
+
+
+def test_long_context():
+    res = _check("long-context")
+    kv = {r.metric: r.archsim for r in res.rows if r.metric.startswith("KV cache")}
+    assert kv["KV cache at 50K"] / kv["KV cache at 4K"] == pytest.approx(50_000 / 4096, rel=1e-3)
+
+
+def test_lean_attention():
+    _check("lean-attention")
+
+
+def test_pim_gpt():
+    res = _check("pim-gpt")
+    ranges = [r for r in res.rows if ", lowest of " in r.metric or ", highest of " in r.metric]
+    assert len(ranges) == 8, "speedup and energy-efficiency ranges vs GPU and CPU"
+    inside = {r.metric.split(" (")[0] for r in res.checked if r.within_band}
+    assert "DRAM row-hit rate" in inside
+
+
+def test_edge_moe():
+    res = _check("edge-moe")
+    assert sum(r.metric.startswith("energy efficiency vs") for r in res.checked) == 2
+
+
+def test_mcuformer():
+    _check("mcuformer")
+
+
+def test_scale_sim():
+    # a subset of the study's suite (the full one runs in `archsim reproduce scale-sim`)
+    try:
+        res = scale_sim.run(suite=((64, 64, 64), (100, 30, 50), (1, 512, 256)), arrays=((32, 32),))
+    except NotReady as exc:
+        pytest.skip(f"scale-sim not run: {exc}")
+    res = _check("scale-sim", res)
+    cycles = [r for r in res.checked if r.metric.endswith("cycles")]
+    assert {r.metric.split()[0] for r in cycles} == {"OS", "WS", "IS"}

@@ -1,0 +1,61 @@
+"""The HTML validation report: self-contained, escapes text, and renders in a headless Chromium
+(Debian's /usr/bin/chromium through the playwright package) with its plotly chart drawn."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from archsim.studies.flashattention import run as run_flashattention
+from archsim.studies.study import FACTOR_1_5, as_dict, compare, finish, info, not_run
+from reports.validation_html import render_validation_html, write_validation_html
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _studies() -> list[dict]:
+    bad = finish("toy", "a <b>toy</b> study", "nowhere",
+                 [compare("speedup", 8.33, 3.4, FACTOR_1_5, unit="×"), info("note only", "fits")],
+                 assumptions=["an assumption"], gaps=["why it is out of band"])
+    wait = not_run("waiting", "t", "s", "not-run", "waiting for mapper.map_graph")
+    return [as_dict(run_flashattention()), as_dict(bad), as_dict(wait)]
+
+
+def test_html_is_self_contained_and_escaped():
+    page = render_validation_html(_studies())
+    assert "<b>toy</b>" not in page and "a &lt;b&gt;toy&lt;/b&gt; study" in page
+    assert not re.search(r"<script[^>]+src=", page)         # plotly.js embedded, nothing fetched
+    assert not re.search(r"<link[^>]+href=", page)
+    assert page.count('<section id="study-') == 3
+    assert "out-of-band" in page and "waiting for mapper.map_graph" in page
+
+
+@pytest.mark.browser
+def test_validation_html_renders_in_chromium(tmp_path: Path):
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian chromium not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    studies = _studies()
+    banded = sum(1 for s in studies for r in s["rows"] if r["band"] and r["ratio"] not in (None, "inf"))
+    path = write_validation_html(studies, tmp_path / "validation.html")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.goto(path.resolve().as_uri())
+            page.wait_for_selector("#ratio-chart .main-svg", timeout=20_000)
+            points = page.locator("#ratio-chart .scatterlayer .point").count()
+            summary_rows = page.locator("#summary tbody tr").count()
+            title = page.title()
+        finally:
+            browser.close()
+    assert not errors, errors
+    assert title == "archsim validation report"
+    assert summary_rows == 3
+    assert points == banded == 19     # every banded numeric row: 18 flashattention + 1 toy
