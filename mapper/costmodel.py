@@ -131,7 +131,9 @@ def arrays_for(space: Space) -> Arrays:
 
 
 def score(arrays: Arrays, genomes: np.ndarray, objective: str = "edp") -> np.ndarray:
-    """One score per genome (lower is better); +inf when the candidate does not fit."""
+    """Scores[n, 2] per genome: the objective, then its tie-break (see
+    `archsim.kernels.costmodel.score_genomes`); lower is better, compared lexicographically by
+    `mapper.search.order`; +inf when the candidate does not fit."""
     return K.score_genomes(np.ascontiguousarray(genomes, dtype=np.int64), OBJECTIVES[objective],
                            *arrays.decoding, *arrays.problem)
 

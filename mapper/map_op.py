@@ -22,8 +22,10 @@ from .costmodel import OBJECTIVES, arrays_for, cost_of_genome, score
 from .mapspace import Space, build_space, unit_can_run
 from .seeds import heuristic_genomes
 from .search import STRATEGIES, Exhaustive, Genetic, LocalSearch, RandomPruned, run_search
+from .search.order import key_less
 
-__all__ = ["map_op", "search_space", "OpResult", "DEFAULT_BUDGET", "does_not_fit_for"]
+__all__ = ["map_op", "search_space", "OpResult", "DEFAULT_BUDGET", "does_not_fit_for",
+           "objective_key"]
 
 DEFAULT_BUDGET = 6000          # evaluations per (op, unit) for heuristic strategies
 EXHAUSTIVE_LIMIT = 20000       # "auto" enumerates spaces up to this size
@@ -100,7 +102,7 @@ def search_space(space: Space, strategy: str = "auto", objective: str = "edp",
         rest = max(budget_evals - first.evaluated, 0)
         second = run_search(LocalSearch(space.cardinalities, space.prune, start=first.best_genome,
                                         seed=seed + 1), scorer, rest, budget_s, progress)
-        best = second if second.best_score < first.best_score else first
+        best = second if key_less(second.best_key, first.best_key) else first
         return replace(best, evaluated=first.evaluated + second.evaluated,
                        elapsed_s=first.elapsed_s + second.elapsed_s), arrays
     strat = _strategy(strategy, space, seed)
@@ -123,6 +125,17 @@ def does_not_fit_for(space: Space, level_pos: int, need: float) -> DoesNotFit:
             worst, worst_b = o.tensor.name, b
     return DoesNotFit(level=level.name, tensor=worst, needed_bytes=int(np.ceil(need)),
                       capacity_bytes=int(level.size_bytes))
+
+
+def objective_key(cost: Cost, objective: str) -> tuple[float, float]:
+    """The order of `score_genomes` in seconds (units may differ in clock): the objective, then
+    its tie-break (energy for latency; latency for energy and EDP). Ties left are broken by the
+    caller's stable index."""
+    if objective == "latency":
+        return (cost.latency_s, cost.energy_pj)
+    if objective == "energy":
+        return (cost.energy_pj, cost.latency_s)
+    return (cost.latency_s * cost.energy_pj, cost.latency_s)
 
 
 def _minimal_genome(space: Space) -> tuple[int, ...]:
@@ -166,10 +179,10 @@ def map_op_result(op: Op, hw: Hardware, strategy: str = "auto", objective: str =
         raise MappingError(f"{op.name}: no compute unit of {hw.name} can run a {op.kind.value} op "
                            f"(units: {', '.join(u.name for u in hw.compute) or 'none'})")
     best: OpResult | None = None
-    best_score = np.inf
+    best_key: tuple | None = None
     total = 0
     failure: DoesNotFit | None = None
-    for unit in eligible:
+    for unit_index, unit in enumerate(eligible):
         space = build_space(op, hw, unit, placement)
         result, arrays = search_space(space, strategy, objective, budget, seed, progress)
         total += result.evaluated
@@ -184,10 +197,9 @@ def map_op_result(op: Op, hw: Hardware, strategy: str = "auto", objective: str =
                     failure = reason
                 continue
         cost, _, _ = cost_of_genome(space, arrays, genome)
-        key_score = {"latency": cost.latency_s, "energy": cost.energy_pj,
-                     "edp": cost.latency_s * cost.energy_pj}[objective]
-        if key_score < best_score:
-            best_score = key_score
+        unit_key = objective_key(cost, objective) + (unit_index,)
+        if key_less(unit_key, best_key):
+            best_key = unit_key
             best = OpResult(space.decode(genome), cost, 0, tuple(genome))
     if best is None:
         err = MappingNotFound(failure, op.name)

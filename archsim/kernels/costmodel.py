@@ -254,11 +254,14 @@ def evaluate_genomes(genomes, sizes, vals, perms, opt_df, opt_tdim, opt_tile, op
 @njit(cache=True)
 def score_genomes(genomes, objective, sizes, vals, perms, opt_df, opt_tdim, opt_tile, opt_order,
                   inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up):
-    """Batch of genomes → one score each (0 latency, 1 energy, 2 EDP); +inf when it does not fit."""
+    """Batch of genomes → scores[C, 2] (lower is better, compared lexicographically): column 0 is
+    the objective (0 latency = cycles, 1 energy, 2 EDP = cycles × energy), column 1 its tie-break
+    (energy for latency; cycles for energy and EDP, so equal — e.g. all-zero — energies fall back
+    to the fastest candidate). Both +inf when the candidate does not fit."""
     c_n = genomes.shape[0]
     nl = cap.shape[0]
     nd = sizes.shape[0]
-    scores = np.empty(c_n)
+    scores = np.empty((c_n, 2))
     reads = np.zeros(nl)
     writes = np.zeros(nl)
     out = np.zeros(N_OUT)
@@ -270,11 +273,15 @@ def score_genomes(genomes, objective, sizes, vals, perms, opt_df, opt_tdim, opt_
         _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, df,
                   td, reads, writes, out)
         if out[O_FIT_LEVEL] >= 0:
-            scores[c] = np.inf
+            scores[c, 0] = np.inf
+            scores[c, 1] = np.inf
         elif objective == 0:
-            scores[c] = out[O_CYCLES]
+            scores[c, 0] = out[O_CYCLES]
+            scores[c, 1] = out[O_ENERGY]
         elif objective == 1:
-            scores[c] = out[O_ENERGY]
+            scores[c, 0] = out[O_ENERGY]
+            scores[c, 1] = out[O_CYCLES]
         else:
-            scores[c] = out[O_CYCLES] * out[O_ENERGY]
+            scores[c, 0] = out[O_CYCLES] * out[O_ENERGY]
+            scores[c, 1] = out[O_CYCLES]
     return scores

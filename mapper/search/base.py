@@ -1,7 +1,8 @@
 """Ask/tell search over genomes (vectors of small integers with known cardinalities).
 
 Strategies know nothing of the cost model: `ask()` returns a batch of genomes (or None when done),
-`tell(genomes, scores)` reports their scores (lower is better, +inf = illegal). `run_search` drives
+`tell(genomes, scores)` reports their scores (lower is better, +inf = illegal; one score or a row
+of objective and tie-break scores per genome, compared in the total order of `search.order`). `run_search` drives
 a strategy against any scoring function with a budget in evaluations and/or seconds, keeps the
 anytime best, and reports progress. `seeds` (known-good genomes, e.g. `mapper.seeds`) are scored
 first, whatever the budget, and told to the strategy before it is asked for anything.
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
+
+from .order import key_less, keys_of, lex_argmin
 
 __all__ = ["Strategy", "SearchResult", "run_search", "Progress"]
 
@@ -35,6 +38,7 @@ class SearchResult:
     best_score: float
     evaluated: int
     elapsed_s: float
+    best_key: tuple = ()      # full order key of the best (scores, then genome); () = none legal
 
 
 def run_search(strategy: Strategy, score: Callable[[np.ndarray], np.ndarray],
@@ -44,14 +48,22 @@ def run_search(strategy: Strategy, score: Callable[[np.ndarray], np.ndarray],
     """Evaluations counted include the seeds; they are scored even when they exceed the budget
     (so budget=1 still yields the best seed)."""
     t0 = time.perf_counter()
-    best, best_score, evaluated = None, np.inf, 0
+    best, best_score, best_key, evaluated = None, np.inf, (), 0
+
+    def consider(genomes, s):
+        nonlocal best, best_score, best_key
+        keys = keys_of(s, genomes)
+        i = lex_argmin(keys)
+        key = tuple(float(x) for x in keys[i])
+        if np.isfinite(key[0]) and key_less(key, best_key):
+            best_score, best_key = key[0], key
+            best = tuple(int(x) for x in genomes[i])
+
     if seeds is not None and len(seeds):
         seeds = np.asarray(seeds, dtype=np.int64)
         s = score(seeds)
         evaluated = len(seeds)
-        i = int(np.argmin(s))
-        if s[i] < best_score:
-            best_score, best = float(s[i]), tuple(int(x) for x in seeds[i])
+        consider(seeds, s)
         strategy.tell(seeds, s)
         if progress is not None:
             progress(Progress(evaluated, best_score, time.perf_counter() - t0))
@@ -67,10 +79,8 @@ def run_search(strategy: Strategy, score: Callable[[np.ndarray], np.ndarray],
             batch = batch[: budget_evals - evaluated]
         s = score(batch)
         evaluated += len(batch)
-        i = int(np.argmin(s))
-        if s[i] < best_score:
-            best_score, best = float(s[i]), tuple(int(x) for x in batch[i])
+        consider(batch, s)
         strategy.tell(batch, s)
         if progress is not None:
             progress(Progress(evaluated, best_score, time.perf_counter() - t0))
-    return SearchResult(best, best_score, evaluated, time.perf_counter() - t0)
+    return SearchResult(best, best_score, evaluated, time.perf_counter() - t0, best_key)

@@ -7,6 +7,8 @@ from typing import Callable
 
 import numpy as np
 
+from .order import keys_of, lex_order
+
 __all__ = ["Genetic"]
 
 
@@ -20,7 +22,8 @@ class Genetic:
         self.elite = elite
         self.rng = np.random.default_rng(seed)
         self.pop: np.ndarray | None = None
-        self.fit: np.ndarray | None = None
+        self.fit: np.ndarray | None = None        # rank in the total order (0 = best)
+        self.keys: np.ndarray | None = None
         self.started = False
 
     def _legal(self, g: np.ndarray) -> np.ndarray:
@@ -57,13 +60,14 @@ class Genetic:
         return np.concatenate([elite, self._legal(child.astype(np.int64))])
 
     def tell(self, genomes, scores) -> None:
+        keys = keys_of(scores, genomes)
         if self.pop is None:
-            self.pop, self.fit = genomes.copy(), np.asarray(scores, dtype=float).copy()
-            return
-        allg = np.concatenate([self.pop, genomes])
-        alls = np.concatenate([self.fit, scores])
+            allg, allk = np.asarray(genomes, dtype=np.int64), keys
+        else:
+            allg, allk = np.concatenate([self.pop, genomes]), np.concatenate([self.keys, keys])
         _, first = np.unique(allg, axis=0, return_index=True)
         first = np.sort(first)
-        allg, alls = allg[first], alls[first]
-        keep = np.argsort(alls, kind="stable")[: self.n]
-        self.pop, self.fit = allg[keep], alls[keep]
+        allg, allk = allg[first], allk[first]
+        keep = lex_order(allk)[: self.n]
+        self.pop, self.keys = allg[keep], allk[keep]
+        self.fit = np.arange(len(keep), dtype=float)

@@ -1,10 +1,14 @@
 """Local-search refinement: from a start genome (or random ones), evaluate every one-gene neighbour
-(±1 and ±2 steps, plus every value of small genes), move to the best, restart at random when stuck."""
+(±1 and ±2 steps, plus every value of small genes), move to the best, restart at random when stuck.
+"Best" and "better" follow the total order of `search.order` (objective, tie-breaks, genome), so
+a plateau of equal objective is walked to its canonical (lowest-key) member."""
 from __future__ import annotations
 
 from typing import Callable
 
 import numpy as np
+
+from .order import key_less, keys_of, lex_argmin
 
 __all__ = ["LocalSearch"]
 
@@ -16,7 +20,7 @@ class LocalSearch:
         self.prune = prune
         self.rng = np.random.default_rng(seed)
         self.current = None if start is None else np.asarray(start, dtype=np.int64)
-        self.current_score = np.inf
+        self.current_key: tuple | None = None      # None: current is unscored or illegal
         self.pending_start = self.current is not None
         self.seen: set[bytes] = set()
 
@@ -52,16 +56,20 @@ class LocalSearch:
             return self.current[None, :].copy()
         nb = self._neighbours(self.current)
         if len(nb) == 0:      # local optimum: restart
-            self.current, self.current_score = self._random(), np.inf
+            self.current, self.current_key = self._random(), None
             return self.current[None, :].copy()
         return nb
 
     def tell(self, genomes, scores) -> None:
         for row in genomes:
             self.seen.add(row.tobytes())
-        i = int(np.argmin(scores))
-        if scores[i] < self.current_score or (len(genomes) == 1 and self.current_score == np.inf):
-            self.current, self.current_score = genomes[i].copy(), float(scores[i])
+        keys = keys_of(scores, genomes)
+        i = lex_argmin(keys)
+        key = tuple(float(x) for x in keys[i])
+        legal = bool(np.isfinite(key[0]))
+        if key_less(key if legal else None, self.current_key) or (
+                len(genomes) == 1 and self.current_key is None):
+            self.current, self.current_key = genomes[i].copy(), key if legal else None
         elif len(genomes) > 1:   # no better neighbour → stuck; restart next time
-            self.current, self.current_score = self._random(), np.inf
+            self.current, self.current_key = self._random(), None
             self.pending_start = True

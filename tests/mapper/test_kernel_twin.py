@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from archsim.kernels import costmodel as K
-from mapper.costmodel import arrays_for, evaluate
+from mapper.costmodel import arrays_for, evaluate, score
 from mapper.mapspace import build_space
 from tests.mapper.hw_fixtures import conv, gemm, mcu, npu, npu_three_level, pim, softmax
-from tests.mapper.twin_costmodel import eval_one
+from tests.mapper.twin_costmodel import eval_one, score_row
 
 CASES = [
     (npu(), 0, gemm(48, 96, 72)),
@@ -28,6 +28,7 @@ def test_kernel_matches_twin(hw, unit_index, op):
     rng = np.random.default_rng(7)
     genomes = rng.integers(0, space.cardinalities, size=(60, len(space.cardinalities)))
     out, reads, writes = evaluate(arrays, genomes)
+    rows = {obj: score(arrays, genomes, obj) for obj in ("latency", "energy", "edp")}
     for c, g in enumerate(genomes):
         m = space.decode(g)
         tiles = [[s for _, s in lt.tile] for lt in m.tiling]
@@ -46,3 +47,5 @@ def test_kernel_matches_twin(hw, unit_index, op):
         assert out[c, K.O_ENERGY] == pytest.approx(ref["energy"], rel=1e-9)
         assert out[c, K.O_FIT_LEVEL] == ref["fit_level"]
         assert np.allclose(reads[c], ref["reads"]) and np.allclose(writes[c], ref["writes"])
+        for obj, got in rows.items():
+            assert tuple(got[c]) == pytest.approx(score_row(ref, obj), rel=1e-9), obj

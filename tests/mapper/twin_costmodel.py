@@ -87,3 +87,13 @@ def eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, 
         energy += acts * visits * up[13] * count
     return {"cycles": cycles, "energy": energy, "compute": compute, "fit_level": fit_level,
             "need": need_bytes, "reads": reads, "writes": writes}
+
+
+def score_row(res, objective):
+    """Twin of the kernel's score row: the objective, then its tie-break (energy for latency;
+    cycles for energy and EDP); (inf, inf) when the candidate does not fit."""
+    if res["fit_level"] >= 0:
+        return (math.inf, math.inf)
+    cycles, energy = res["cycles"], res["energy"]
+    return {"latency": (cycles, energy), "energy": (energy, cycles),
+            "edp": (cycles * energy, cycles)}[objective]
