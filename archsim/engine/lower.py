@@ -293,12 +293,16 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
     homes = p.homes or (None,) * len(p.op.operands)
     buf = p.buffer
     gathered = sum(o.tensor.size_bytes for o in p.op.operands if o.is_output)
+    appended = sum(o.tensor.size_bytes for o in p.op.operands
+                   if not o.is_output and o.tensor.role is Role.ACTIVATION)
     for o, home in zip(p.op.operands, homes):
         if home == PIPELINE:
             continue
         n = o.tensor.size_bytes
         if p.op.kind is OpKind.EMBEDDING and o.tensor.role is Role.WEIGHT:
             n = min(n, gathered)       # a gather reads only the rows it outputs
+        if p.op.kind is OpKind.KV_APPEND and o.tensor.role is Role.KV_CACHE and appended:
+            n = min(n, appended)       # an append writes only the new entries (as `plan_ops`)
         verb, back = ("write", "read") if o.is_output else ("read", "write")
         placed_elsewhere = home is not None and home not in (buf.name, p.offchip.name)
         if placed_elsewhere:
