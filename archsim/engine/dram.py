@@ -150,10 +150,12 @@ class ChannelState:
     def refresh(self, t: int) -> int:
         """One all-bank refresh triggered at time t; returns when the channel is usable again."""
         p = self.p
-        ref_t = max(t, self.next_ref)
+        # Issued when due (after the banks allow it), even if the channel idled past it.
+        due = self.next_ref
+        ref_t = due
         for b in range(p["nbanks"]):
             if self.open_row[b] >= 0:
-                ref_t = max(ref_t, self.precharge_time(b, t) + p["trp"])
+                ref_t = max(ref_t, self.precharge_time(b, due) + p["trp"])
                 self.counts["pres"] += 1
             ref_t = max(ref_t, self.rdy_act[b])
         end = ref_t + p["trfc"]

@@ -83,10 +83,13 @@ def refresh_if_due(P, bank_st, chan, t):
     """Issue every all-bank refresh due by time `t`; returns nothing, updates state."""
     nb = P[P_NBANKS]
     while t >= chan[C_NEXTREF]:
-        ref_t = max(t, chan[C_NEXTREF])
+        # A controller issues a refresh when it falls due (after the banks allow it), also while
+        # the channel idles: refreshes that came due before `t` are not deferred to `t`.
+        due = chan[C_NEXTREF]
+        ref_t = due
         for b in range(nb):
             if bank_st[b, B_ROW] >= 0:
-                pre = _precharge_time(P, bank_st, b, t)
+                pre = _precharge_time(P, bank_st, b, due)
                 ref_t = max(ref_t, pre + P[P_RP])
                 chan[C_PRES] += 1
             ref_t = max(ref_t, bank_st[b, B_RDY])
