@@ -21,7 +21,8 @@ from .comparison import Comparison, Sweep, compare_results
 from .errors import ArchsimError, DoesNotFit, MappingError, did_you_mean
 from .result import LevelUse, SimResult
 
-__all__ = ["simulate", "sweep", "compare", "build_graph", "ArgumentError", "PHASES", "FIDELITIES"]
+__all__ = ["simulate", "sweep", "compare", "build_graph", "ArgumentError", "PHASES", "FIDELITIES",
+           "dtype_label", "resolve_phase"]
 
 PHASES = ("prefill", "decode", "encode")
 FIDELITIES = ("analytic", "cycle")
@@ -76,10 +77,61 @@ def resolve_phase(model, phase: str | None, seq, context) -> str:
 
 
 def _hardware(hw):
-    if isinstance(hw, str):
+    """A `Hardware` from a library name, a YAML path or a `Hardware` (returned as is)."""
+    import os
+    from .hardware import Hardware
+    if isinstance(hw, Hardware):
+        return hw
+    if isinstance(hw, (str, os.PathLike)):
         from .config import load_hardware
         return load_hardware(hw)
-    return hw
+    raise ArgumentError(f"hw must be a hardware library name, a YAML path or a Hardware (got {hw!r}); "
+                        f"see `archsim hw list`")
+
+
+def _search_options(strategy, seed, budget, progress=None) -> None:
+    """Reject mapping-search options the mapper would misread: an unknown strategy (which would
+    otherwise surface as a 'does not fit' result), a negative or non-integer seed, a budget that
+    is not a positive number (evaluations; a float is seconds, as in `mapper`), a progress that
+    cannot be called."""
+    from mapper.search import STRATEGIES
+    if not isinstance(strategy, str) or strategy not in STRATEGIES:
+        hint = did_you_mean(strategy, STRATEGIES) or "choose one of " + ", ".join(STRATEGIES)
+        raise ArgumentError(f"unknown strategy {strategy!r}; {hint}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ArgumentError(f"seed must be a whole number ≥ 0 (got {seed!r})")
+    if progress is not None and not callable(progress):
+        raise ArgumentError(f"progress must be a callable progress(done, total, label) or None (got {progress!r})")
+    if budget is None:
+        return
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget < float("inf"):
+        raise ArgumentError(f"budget must be a positive number of evaluations per op (got {budget!r})")
+
+
+def _distinct_names(hardware: list, given: list) -> list:
+    """Chips as compared, each under its own name. The same description twice is an error; two
+    different descriptions that share a `name:` (a variant of a library chip saved under another
+    file name) are told apart by the file name each was given as (its full path if that clashes)."""
+    import os
+    from pathlib import Path
+    out = list(hardware)
+    for i, hw in enumerate(hardware):
+        twins = [j for j, other in enumerate(hardware) if j != i and other.name == hw.name]
+        if not twins:
+            continue
+        if any(replace(hardware[j], file="") == replace(hw, file="") for j in twins):
+            raise ArgumentError(f"hardware listed more than once: {hw.name}")
+        label = os.fspath(given[i]) if isinstance(given[i], (str, os.PathLike)) else hw.name
+        stem = Path(label).stem                  # 'variants/edge-npu-1mib.yaml' → 'edge-npu-1mib'
+        if label != hw.name:
+            taken = {h.name for h in hardware}
+            out[i] = replace(hw, name=stem if stem and stem not in taken else label)
+    names = [h.name for h in out]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ArgumentError(f"hardware listed more than once: {', '.join(dup)}; give each description "
+                            "its own `name:`")
+    return out
 
 
 def _does_not_fit(graph, hw, mapping, fidelity: str, reason: DoesNotFit | str) -> SimResult:
@@ -95,11 +147,12 @@ def _does_not_fit(graph, hw, mapping, fidelity: str, reason: DoesNotFit | str) -
         fidelity=fidelity, cycles=0, freq_hz=hw.freq_hz, latency_s=0.0, energy_breakdown_j=(),
         levels=tuple(LevelUse(lv.name, lv.size_bytes, int(planned.get(lv.name, 0)), 0, 0)
                      for lv in hw.levels),
-        ops=(), fits=False, does_not_fit=str(reason), dtype=_dtype_label(meta),
+        ops=(), fits=False, does_not_fit=str(reason), dtype=dtype_label(meta),
         tokens=batch * seq if phase == "prefill" and seq else batch)
 
 
-def _dtype_label(meta) -> str:
+def dtype_label(meta) -> str:
+    """One label for a graph's dtypes: 'bf16', or 'activations=bf16,kv=bf16,weights=int4' when they differ."""
     d = meta.get("dtypes")
     if isinstance(d, dict):
         values = list(dict.fromkeys(str(v) for v in d.values()))
@@ -114,6 +167,8 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
     import mapper
     from . import engine
     _choice(fidelity, FIDELITIES, "fidelity")
+    _search_options(strategy, seed, budget, progress)
+    hw = _hardware(hw)
     start = time.perf_counter()
     try:
         mapping = mapper.map_graph(graph, hw, strategy=strategy, budget=budget, seed=seed,
@@ -127,8 +182,9 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
     else:
         result = engine.simulate(graph, hw, mapping, fidelity=fidelity, progress=progress)
     changes = {"sim_wall_s": time.perf_counter() - start}
-    if not result.dtype:
-        changes["dtype"] = _dtype_label(graph.graph)
+    # the workload's dtypes as asked for, not the compute dtype of its first op (an embedding on a
+    # PIM chip's fp32 host unit made a bf16 run read 'fp32' in every summary and roofline)
+    changes["dtype"] = dtype_label(graph.graph) or result.dtype
     if not result.model:
         changes["model"] = str(graph.graph.get("model", ""))
     return replace(result, **changes)
@@ -143,6 +199,7 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     `phase=None` picks decode when `context` is given, else prefill (encode for encoder-only
     models). `dtype` is a dtype name or 'weights=int4,activations=int8'."""
     _choice(fidelity, FIDELITIES, "fidelity")
+    _search_options(strategy, seed, budget, progress)
     built = hasattr(model, "nodes") and hasattr(model, "graph")    # an OpGraph built by the caller
     if not built:
         phase = resolve_phase(model, phase, seq, context)
@@ -168,6 +225,7 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
     a point that does not fit is a result with `fits=False`, not an error."""
     batches, seqs, contexts = _as_tuple(batch), _as_tuple(seq), _as_tuple(context)
     _choice(fidelity, FIDELITIES, "fidelity")
+    _search_options(strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seqs[0], contexts[0])
     hardware = _hardware(hw)
     names = [n for n, v in (("batch", batches), ("seq", seqs), ("context", contexts)) if len(v) > 1]
@@ -192,16 +250,22 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
             overrides=None, budget: int | None = None) -> Comparison:
     """The same workload on each chip in `hws`, normalised to `baseline` (default: the first).
     Chips that cannot hold the workload are rows with `fits=False` and the shortfall."""
+    import os
+    from .hardware import Hardware
+    if isinstance(hws, (str, os.PathLike, Hardware)):
+        hws = [hws]                    # one chip, not a string to iterate letter by letter
+    if hws is None or not hasattr(hws, "__iter__"):
+        raise ArgumentError(f"hws must be a list of hardware names, YAML paths or Hardware (got {hws!r})")
     hws = list(hws)
     if not hws:
         raise ArgumentError("compare needs at least one hardware name")
+    if baseline is not None and not isinstance(baseline, (str, Hardware)):
+        raise ArgumentError(f"baseline must be a hardware name or a Hardware (got {baseline!r})")
     _choice(fidelity, FIDELITIES, "fidelity")
+    _search_options(strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seq, context)
-    hardware = [_hardware(h) for h in hws]
+    hardware = _distinct_names([_hardware(h) for h in hws], hws)
     names = [h.name for h in hardware]
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        raise ArgumentError(f"hardware listed more than once: {', '.join(dup)}")
     if baseline is None:
         baseline = names[0]
     elif not isinstance(baseline, str):

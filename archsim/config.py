@@ -14,7 +14,9 @@ values) is collected and raised as one `ConfigError` whose lines read
 entries appended. `overrides` are dotted paths applied after merging and before validation; a list
 entry is addressed by its name (`memory.gbuf.size`) and `dram.X` means the first DRAM timing block.
 Overriding a DRAM geometry key (channels, banks, rows, row_size, bus_width, tCK, …) re-derives that
-level's size and bandwidth from the timing block unless the same overrides set them.
+level's size and bandwidth from the timing block unless the same overrides set them. Overriding a
+compute unit's `shape` (or `lanes`) scales its `macs_per_cycle` with the number of PEs unless the
+same overrides set them.
 """
 from __future__ import annotations
 
@@ -47,8 +49,22 @@ def list_hardware() -> list[str]:
 
 def hardware_path(name: str | os.PathLike) -> Path:
     """Path of a library name or an existing file; ConfigError with did-you-mean otherwise."""
+    if isinstance(name, Hardware):
+        raise ConfigError([Problem("<hardware>", None, "", "already a loaded Hardware, not a name or path",
+                                   hint="pass it on as it is")])
+    if not isinstance(name, (str, os.PathLike)):
+        raise ConfigError([Problem("<hardware>", None, "", "expected a library name or a YAML path",
+                                   got=repr(name), hint="see `archsim hw list`")])
     text = os.fspath(name)
+    if not text.strip():
+        raise ConfigError([Problem("<hardware>", None, "", "empty hardware name", hint="see `archsim hw list`")])
     path = Path(text)
+    library = "/" not in text and os.sep not in text and (library_dir() / f"{text}.yaml").is_file()
+    if path.is_dir() and not library:
+        raise ConfigError([Problem(text, None, "", "is a directory, expected a hardware YAML file",
+                                   hint=_yaml_hint(path))])
+    if path.is_file() and not library:
+        return path                    # an existing file, whatever its suffix
     if path.suffix in (".yaml", ".yml") or os.sep in text or "/" in text:
         if path.is_file():
             return path
@@ -61,6 +77,11 @@ def hardware_path(name: str | os.PathLike) -> Path:
     names = list_hardware()
     hint = did_you_mean(text, names) or f"known: {', '.join(names)}"
     raise ConfigError([Problem("<hardware>", None, "", f"unknown hardware {text!r}", hint=hint)])
+
+
+def _yaml_hint(folder: Path) -> str | None:
+    found = sorted(p.name for p in folder.glob("*.y*ml"))[:3]
+    return f"did you mean {' or '.join(repr(str(folder / f)) for f in found)}?" if found else None
 
 
 def _display(path: Path) -> str:
@@ -100,7 +121,21 @@ def _merge_named(base: LocList, over: LocList, id_key: str) -> LocList:
 
 
 def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem]) -> LocMap | None:
-    return _read_text(path.read_text(encoding="utf-8"), _display(path), path.parent, chain, problems)
+    shown = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(shown, None, "", f"not a text (UTF-8) file: undecodable byte at offset {exc.start}",
+                                hint="a hardware description is a YAML text file"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(shown, None, "", f"cannot read ({(exc.strerror or str(exc)).lower()})"))
+        return None
+    if "\x00" in text:
+        problems.append(Problem(shown, None, "", "not a text file (it contains NUL bytes)",
+                                hint="a hardware description is a YAML text file"))
+        return None
+    return _read_text(text, shown, path.parent, chain, problems)
 
 
 def _read_text(text: str, shown: str, folder: Path, chain: tuple[Path, ...], problems: list[Problem]):
@@ -172,10 +207,13 @@ def _apply_overrides(data: LocMap, overrides: dict, problems: list[Problem]) -> 
             if not isinstance(node, LocMap):
                 problems.append(Problem(_OVERRIDES, None, dotted, "cannot set a list entry by position"))
                 continue
+            before = node.get(parts[-1])
             node[parts[-1]] = _located(value)
             node.lines[parts[-1]] = (_OVERRIDES, None)
             if parts[-1] in _GEOMETRY:
                 _rederive(data, node, overrides)
+            if parts[0] == "compute" and len(parts) == 3 and parts[-1] in ("shape", "lanes"):
+                _rescale_macs(node, before, value, overrides, ".".join(parts[:-1]))
 
 
 #: DRAM keys that change capacity or pin bandwidth; overriding one re-derives the level's size and
@@ -194,7 +232,39 @@ def _rederive(data: LocMap, block: LocMap, overrides: dict) -> None:
             del level[key]
 
 
+def _pes(shape) -> int | None:
+    """Processing elements of a `shape` ([rows, cols]) or `lanes` (N) value; None if malformed."""
+    values = shape if isinstance(shape, (list, tuple)) else [shape]
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+        return None
+    count = 1
+    for v in values:
+        count *= v
+    return count
+
+
+def _rescale_macs(unit: LocMap, before, after, overrides: dict, prefix: str) -> None:
+    """An override of a unit's `shape`/`lanes` alone scales its `macs_per_cycle` with the number of
+    PEs (a 64x64 array does 4x the MACs of a 32x32 one), unless the overrides set the rates too or the
+    unit is an `sm` (whose shape is descriptive only)."""
+    if any(str(k).startswith(f"{prefix}.macs_per_cycle") for k in overrides):
+        return
+    if unit.get("type") == "sm":                 # an SM's shape is descriptive only
+        return
+    old, new = _pes(before), _pes(after)
+    rates = unit.get("macs_per_cycle")
+    if old is None or new is None or old == new or not isinstance(rates, LocMap):
+        return
+    for dtype, rate in list(rates.items()):
+        if isinstance(rate, (int, float)) and not isinstance(rate, bool):
+            scaled = rate * new / old
+            rates[dtype] = int(scaled) if float(scaled).is_integer() else scaled
+
+
 def _finish(data: LocMap | None, problems: list[Problem], overrides: dict | None, file: str) -> Hardware:
+    if overrides is not None and not isinstance(overrides, dict):
+        raise ConfigError([Problem(_OVERRIDES, None, "", "overrides must be a mapping of dotted keys to values",
+                                   got=type(overrides).__name__, hint="e.g. {'memory.gbuf.size': '2 MiB'}")])
     if data is not None and overrides:
         _apply_overrides(data, overrides, problems)
     if problems:

@@ -29,6 +29,10 @@ DRAM_TIMINGS = ("CL", "tRCD", "tRP", "tRAS", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD
 DRAM_KEYS = ("channels", "ranks", "bank_groups", "banks", "rows", "row_size", "bus_width", "burst_length",
              "tCK", "data_rate") + DRAM_TIMINGS + ("act_energy", "refresh_energy", "all_bank_activate",
                                                 "source", "notes")
+#: MACs per cycle a unit may claim per PE of its shape: packed narrow dtypes (int4 on a T4 tensor core
+#: runs at 4x its fp16 shape); more than this is a shape that was changed without its rates.
+MAX_MACS_PER_PE = 8
+
 COMPUTE_KEYS = ("name", "type", "count", "clock", "shape", "lanes", "macs_per_cycle", "dataflows", "ops",
                 "attached_to", "placement", "pipeline_depth", "initiation_interval", "launch_overhead",
                 "energy_per_mac", "area", "source", "notes")
@@ -253,6 +257,16 @@ def _compute(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
         return None
     if type_ in ("systolic", "dsp_array") and len(shape) != 2:
         ck.add(m, "shape", f"{path}.shape", f"a {type_} unit needs shape [rows, cols]", got=list(shape))
+        return None
+    pes = 1
+    for n in shape or ():
+        pes *= n
+    too_fast = [(d, v) for d, v in macs if shape and v > MAX_MACS_PER_PE * pes]
+    if too_fast:
+        d, v = too_fast[0]
+        ck.add(m, "macs_per_cycle", f"{path}.macs_per_cycle.{d}",
+               f"more than {MAX_MACS_PER_PE}x the {pes} PEs of shape {list(shape)}", got=f"{v:g}",
+               hint="change macs_per_cycle together with shape (or lanes)")
         return None
     given = dict(energy_map)
     unpriced = [d for d, _ in macs if d not in given and d not in MAC_45NM_PJ]

@@ -37,7 +37,9 @@ def _show(value) -> str:
     if isinstance(value, LocMap):
         return "a mapping"
     if isinstance(value, LocList):
-        return "a list"
+        shown = repr(list(value))          # a short list of plain values is shown as written
+        scalar = all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in value)
+        return shown if scalar and len(shown) <= 60 else "a list"
     return repr(value)
 
 

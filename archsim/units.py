@@ -30,6 +30,7 @@ in the base unit (used for counts and DRAM cycle numbers). Everything else needs
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+import math
 import re
 
 __all__ = ["DIMENSIONS", "UnitError", "parse_quantity", "format_quantity", "units_for"]
@@ -154,6 +155,8 @@ def parse_quantity(value, dimension: str, allow_bare: bool = False):
             hint = guess or f"accepted units: {units_for(dimension)}"
             raise UnitError(f"unknown {dimension} unit {unit!r}", hint)
         amount = amount * table[unit]
+    if not math.isfinite(float(amount)):    # e.g. '1e400 GB/s': finite as a Decimal, inf as a float
+        raise UnitError("too large to be a real quantity", f"write it like '{example}'")
     if integral:
         if amount != amount.to_integral_value():
             raise UnitError(f"not a whole number of {base}", f"got {amount} {base}")

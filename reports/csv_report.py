@@ -49,9 +49,11 @@ def _level_names(results) -> list[str]:
 
 def _summary(r: SimResult, levels: list[str]) -> list:
     per_token = r.energy_j / r.tokens if r.fits and r.tokens > 0 else None
+    measured = [r.latency_s, r.cycles, r.throughput_per_s, r.energy_j, per_token, r.avg_power_w]
+    if not r.fits:                      # nothing ran: empty cells, not a 0 s latency to plot
+        measured = [None] * len(measured)
     row = [r.model, r.hw, r.hw_kind, r.phase, r.batch, r.seq, r.context, r.dtype, r.fidelity,
-           r.fits, r.does_not_fit, r.latency_s, r.cycles, r.throughput_per_s, r.energy_j, per_token,
-           r.avg_power_w, r.analytic_vs_cycle_gap]
+           r.fits, r.does_not_fit, *measured, r.analytic_vs_cycle_gap]
     use = {lv.level: lv for lv in r.levels}
     for name in levels:
         lv = use.get(name)

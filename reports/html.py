@@ -174,11 +174,12 @@ def _comparison_table(c: Comparison) -> str:
             rows.append([r.hw, r.hw_kind, "does not fit: " + misfit_reason(r)] + ["–"] * 7)
             continue
         rows.append([r.hw + (" (baseline)" if r.hw == c.baseline else ""), r.hw_kind,
-                     si(r.latency_s, "s"), si(r.throughput_per_s, "/s"),
+                     si(r.latency_s, "s"), si(r.throughput_per_s, _per(r) + "s/s"),
                      si(r.energy_j / max(r.tokens, 1), "J"), si(r.avg_power_w, "W"),
                      ratio(row.speedup), ratio(row.energy_efficiency),
                      ratio(row.perf_per_w_vs_baseline), ratio(row.perf_per_mm2_vs_baseline)])
-    table = _table(["hw", "kind", "latency", "throughput", "energy/unit", "power", "speedup",
+    per = _per(c.rows[0].result) if c.rows else "token"
+    table = _table(["hw", "kind", "latency", "throughput", f"energy/{per}", "power", "speedup",
                     "energy eff.", "perf/W", "perf/mm²"], rows, numeric=set(range(3, 10)))
     assumptions = _table(["assumption", "value"], [list(kv) for kv in c.assumptions])
     notes = "".join(f"<p>note: {esc(n)}</p>" for n in c.notes)
@@ -187,11 +188,17 @@ def _comparison_table(c: Comparison) -> str:
 
 def _sweep_table(s: Sweep) -> str:
     rows = [[r.batch, r.context or r.seq, si(r.latency_s, "s") if r.fits else "does not fit",
-             si(r.throughput_per_s, "/s") if r.fits else "–",
+             si(r.throughput_per_s, _per(r) + "s/s") if r.fits else "–",
              si(r.energy_j / max(r.tokens, 1), "J") if r.fits else "–",
              si(r.avg_power_w, "W") if r.fits else "–"] for r in s.results]
+    per = _per(s.results[0]) if s.results else "token"
     return "<h2>Points</h2>" + _table(["batch", "context / seq", "latency", "throughput",
-                                       "energy/unit", "power"], rows, numeric={0, 1, 2, 3, 4, 5})
+                                       f"energy/{per}", "power"], rows, numeric={0, 1, 2, 3, 4, 5})
+
+
+def _per(r: SimResult) -> str:
+    """What throughput and energy are counted per: a token (prefill, decode) or an inference."""
+    return "token" if r.phase in ("prefill", "decode") else "inference"
 
 
 def render_html(obj, roof: Roof | None = None) -> str:

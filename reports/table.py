@@ -2,6 +2,8 @@
 column widths, SI prefixes with the unit written out; nothing here prints — callers do."""
 from __future__ import annotations
 
+import re
+
 from archsim.comparison import Comparison, Sweep
 from archsim.result import SimResult
 
@@ -46,10 +48,15 @@ def used_share(peak_bytes: int, capacity_bytes: int) -> str:
     return f"{100 * share:.1f} %" if share < 10 else f"{share:.3g}× capacity"
 
 
+_RAW_BYTES = re.compile(r"\b(\d{5,}) B\b")
+
+
 def misfit_reason(r: SimResult) -> str:
-    """Why a result does not fit, without a leading 'does not fit:' (callers add their own)."""
+    """Why a result does not fit, without a leading 'does not fit:' (callers add their own). Byte
+    counts of 10,000 and more are shown with binary prefixes ('13476831232 B' → '12.55 GiB')."""
     text = (r.does_not_fit or "the workload exceeds a memory level").strip()
-    return text[len("does not fit:"):].strip() if text.lower().startswith("does not fit:") else text
+    text = text[len("does not fit:"):].strip() if text.lower().startswith("does not fit:") else text
+    return _RAW_BYTES.sub(lambda m: format_bytes(int(m.group(1))), text)
 
 
 def _ratio(x: float | None) -> str:
@@ -168,8 +175,9 @@ def render_comparison(c: Comparison) -> str:
                      si(r.energy_j / r.tokens if r.tokens else None, "J"), si(r.avg_power_w, "W"),
                      _ratio(row.speedup), _ratio(row.energy_efficiency),
                      _ratio(row.perf_per_w_vs_baseline), _ratio(row.perf_per_mm2_vs_baseline)])
+    per = _unit_word(c.rows[0].result) if c.rows else "token"
     lines = [f"{c.model}: comparison normalised to {c.baseline}",
-             grid(["hw", "kind", "latency", "throughput", "energy/unit", "power", "speedup",
+             grid(["hw", "kind", "latency", "throughput", f"energy/{per}", "power", "speedup",
                    "energy eff.", "perf/W", "perf/mm²"], rows, right=set(range(2, 10)))]
     if misfits:
         lines += ["", "does not fit:"] + misfits

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+import os
 
 from archsim.errors import ModelError
 from archsim.ir import OpGraph, new_graph
@@ -47,6 +48,9 @@ def model_config(model: str) -> ModelConfig:
     path = Path(model)
     if path.is_dir() and (path / "config.json").is_file():
         path = path / "config.json"
+    elif path.is_dir():
+        raise ModelError(f"{model}: is a directory without a config.json; give a Hugging Face "
+                         "config.json, an .onnx file or a zoo name (see `archsim models`)")
     if path.suffix == ".json":
         from .hf_config import load_hf_config
         return load_hf_config(path)
@@ -56,6 +60,11 @@ def model_config(model: str) -> ModelConfig:
 
 
 def _phase_for(cfg: ModelConfig, phase: str, batch, seq, context) -> Phase:
+    if phase == "decode" and cfg.family != "t5" and seq is not None and context is not None \
+            and seq != context:    # only an encoder-decoder's decode reads a source of seq tokens
+        raise ModelError(f"{cfg.name}: decode makes one token per sequence that attends to context "
+                         f"{context} positions; seq {seq} does not apply (give context only, or "
+                         "prefill for a prompt of seq tokens)")
     if cfg.family in ("vit", "swin", "efficientformer") and phase == "encode":
         tokens = vit_tokens(cfg) if cfg.family == "vit" else 0
         if seq is not None and tokens and seq != tokens:
@@ -94,6 +103,8 @@ def build_graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | N
     `encode`. Graph meta: model, family, phase, batch, seq, context, params, active_params, dtypes,
     params_by_usage, weight_bytes_total (all weights incl. idle experts) and idle_weight_bytes.
     """
+    if isinstance(model, os.PathLike):
+        model = os.fspath(model)
     if not isinstance(model, str) or not model:
         raise ModelError(f"model must be a zoo name or a file path (got {model!r})")
     kinds = resolve_dtypes(dtypes)

@@ -106,6 +106,9 @@ class ModelConfig:
 
 
 _POSITIVE = ("layers", "hidden")
+#: archsim lowers every layer's ops one by one (~16 ops a layer, ~1 ms each to lower and more to map);
+#: published Transformers have at most ~128 layers, so a number past this is a typo, not a model.
+MAX_LAYERS = 1024
 _NON_NEGATIVE = ("heads", "kv_heads", "head_dim", "ffn", "vocab", "max_positions", "experts",
                  "top_k", "expert_ffn", "patch", "num_classes", "window", "decoder_layers",
                  "d_state", "d_conv", "expand", "dt_rank", "sliding_window", "type_vocab",
@@ -135,6 +138,13 @@ def validate_config(cfg: ModelConfig, source: str = "<model>") -> ModelConfig:
         if value not in choices:
             hint = did_you_mean(value, choices) or "choose one of " + ", ".join(choices)
             problems.append(f"{key} {value!r} is not known; {hint}")
+    for key in ("layers", "decoder_layers"):
+        value = getattr(cfg, key)
+        if isinstance(value, int) and value > MAX_LAYERS:
+            problems.append(f"{key} {value} is more than the {MAX_LAYERS} archsim lowers (each layer "
+                            "op by op); simulate fewer layers and scale, per layer the costs repeat")
+    if sum(v for v in cfg.depths if isinstance(v, int)) > MAX_LAYERS:
+        problems.append(f"depths {list(cfg.depths)} add up to more than the {MAX_LAYERS} layers archsim lowers")
     for key in ("depths", "dims", "stage_heads", "image"):
         if any((not isinstance(v, int)) or v < 0 for v in getattr(cfg, key)):
             problems.append(f"{key} entries must be non-negative integers (got {getattr(cfg, key)!r})")

@@ -61,6 +61,9 @@ def resolve_dtypes(dtypes: dict | str | Dtypes | None) -> Dtypes:
         parts = {}
         for item in dtypes.split(","):
             key, _, value = item.partition("=")
+            if key.strip() in parts:
+                raise ModelError(f"dtypes: {key.strip()} is given twice (got {dtypes!r}); give each "
+                                 "of weights, activations, kv at most once")
             parts[key.strip()] = value.strip()
         dtypes = parts
     if isinstance(dtypes, str):

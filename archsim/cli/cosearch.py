@@ -45,9 +45,15 @@ def run(args) -> int:
         for name in list_spaces():
             print(name)
         return 0
+    from archsim.api import ArgumentError
     if not args.space:
-        from archsim.errors import ConfigError
-        raise ConfigError("cosearch: give a SPACE: a search-space YAML or one of " + ", ".join(list_spaces()))
+        raise ArgumentError("cosearch: give a SPACE: a search-space YAML or one of " + ", ".join(list_spaces()))
+    from .outputs import unwritable
+    for flag in ("json", "html"):
+        target = getattr(args, flag)
+        problem = target and target != "-" and unwritable(target)
+        if problem:
+            raise ArgumentError(f"--{flag} {target}: {problem}")
     from archsim.studies.cosearch_eval import pareto_table, report_to_dict, run_cosearch
     from reports.progress import ProgressBar
     from reports.table import grid

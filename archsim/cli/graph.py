@@ -10,8 +10,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        description="MODEL is a zoo name (see `archsim models`), a path to a Hugging Face "
                                    "config.json, or a path to an .onnx file.")
     p.add_argument("model", metavar="MODEL")
-    p.add_argument("--phase", default="prefill", choices=("prefill", "decode", "encode"),
-                   help="inference phase (encoder-only models always encode)")
+    p.add_argument("--phase", default=None, choices=("prefill", "decode", "encode"),
+                   help="inference phase (default: decode when --context is given, else prefill; "
+                        "encoder-only models always encode)")
     p.add_argument("--batch", type=int, default=1, help="sequences (or images) per batch")
     p.add_argument("--seq", type=int, default=None, help="tokens per sequence (prefill / encode)")
     p.add_argument("--context", type=int, default=None, help="positions attended to in decode")
@@ -20,9 +21,16 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "weights=int4,activations=int8,kv=fp16")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a hyperparameter (layers, hidden, heads, ...); repeatable")
-    p.add_argument("--limit", type=int, default=None, help="print at most this many op rows")
+    p.add_argument("--limit", type=_count, default=None, help="print at most this many op rows")
     p.add_argument("--json", action="store_true", help="print JSON (totals and every op)")
     return p
+
+
+def _count(text: str) -> int:
+    """argparse type: a whole number ≥ 0."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0 (got {text!r})")
+    return int(text)
 
 
 def _overrides(items: list[str]) -> dict | None:
@@ -57,15 +65,18 @@ def graph_json(graph) -> dict:
 
 
 def run(args) -> int:
+    from archsim.api import resolve_phase
     from archsim.ir import summary_table
     from workloads import build_graph
-    graph = build_graph(args.model, phase=args.phase, batch=args.batch, seq=args.seq, context=args.context,
+    phase = resolve_phase(args.model, args.phase, args.seq, args.context)
+    graph = build_graph(args.model, phase=phase, batch=args.batch, seq=args.seq, context=args.context,
                         dtypes=args.dtype, overrides=_overrides(args.set))
     if args.json:
         print(json.dumps(graph_json(graph), indent=1, sort_keys=True))
     else:
         meta = graph.graph
+        from archsim.api import dtype_label
         print(f"{meta['model']}  phase={meta['phase']} batch={meta['batch']} seq={meta['seq']} "
-              f"context={meta['context']} dtypes={meta.get('dtypes')}")
+              f"context={meta['context']} dtype={dtype_label(meta)}")
         print(summary_table(graph, args.limit))
     return 0

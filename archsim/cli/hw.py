@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 __all__ = ["add_parser", "run", "summary_rows"]
 
@@ -20,7 +21,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     show.add_argument("name", metavar="NAME|FILE")
     show.add_argument("--yaml", action="store_true", help="print the fully resolved YAML")
     val = sub.add_parser("validate", help="check YAML files; exit 0 if all are valid, 2 otherwise")
-    val.add_argument("files", nargs="+", metavar="FILE")
+    val.add_argument("files", nargs="+", metavar="FILE",
+                     help="YAML files, or folders whose *.yaml files are all checked")
     return p
 
 
@@ -98,11 +100,20 @@ def _show(args) -> int:
     return 0
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _validate(args) -> int:
     from archsim.config import load_hardware
     from archsim.errors import ConfigError
     failed = False
-    for path in args.files:
+    files = []
+    for given in args.files:          # a folder stands for the YAML files in it
+        folder = Path(given)
+        found = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
+        files += [str(f) for f in found] or [given]
+    for path in files:
         try:
             hw = load_hardware(path)
         except ConfigError as exc:
@@ -110,7 +121,8 @@ def _validate(args) -> int:
             for problem in exc.problems:
                 print(f"archsim: error: {problem}", file=sys.stderr)
             continue
-        print(f"{path}: ok ({hw.name}, {hw.kind}, {len(hw.levels)} levels, {len(hw.compute)} compute units)")
+        levels, units = _count(len(hw.levels), "level"), _count(len(hw.compute), "compute unit")
+        print(f"{path}: ok ({hw.name}, {hw.kind}, {levels}, {units})")
     return 2 if failed else 0
 
 

@@ -6,7 +6,8 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["DEFAULT_DIR", "add_output_flags", "check_output_flags", "int_list", "write_outputs", "stem"]
+__all__ = ["DEFAULT_DIR", "add_output_flags", "check_output_flags", "int_list", "write_outputs", "stem",
+           "unwritable"]
 
 DEFAULT_DIR = Path("archsim-out")
 
@@ -60,6 +61,30 @@ def check_output_flags(args) -> None:
     to_stdout = [f"--{kind}" for kind, target in flags.items() if target == "-"]
     if len(to_stdout) > 1:
         raise ArgumentError(f"only one output can go to stdout (got {' and '.join(to_stdout)} -)")
+    for kind, target in flags.items():
+        if target and target != "-":
+            problem = unwritable(target)
+            if problem:
+                raise ArgumentError(f"--{kind} {target}: {problem}")
+
+
+def unwritable(target: str) -> str | None:
+    """Why a file cannot be written at `target` (checked before hours of work), or None. A missing
+    folder is fine: it is created; a file or a read-only folder in the way is not."""
+    import os
+    path = Path(target)
+    if target.endswith(("/", os.sep)) or path.is_dir():
+        return "is a directory; give a file path like out/result.json"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is a file, not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot create files in {parent} (permission denied)"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    return None
 
 
 def write_outputs(obj, args, default_stem: str, roof=None) -> list[str]:

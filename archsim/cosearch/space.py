@@ -190,6 +190,10 @@ def space_from_dict(data, file: str = "<dict>", lines: dict[str, int] | None = N
     if not isinstance(data, dict):
         raise ConfigError([Problem(file, 1, "", "a search space must be a mapping of keys",
                                    type(data).__name__)])
+    if {"version", "kind", "memory", "compute"} <= set(data):
+        raise ConfigError([Problem(file, 1, "", "this is a hardware description, not a search space",
+                                   hint="name it under `hardware:` in a search space (see `archsim "
+                                        "cosearch --list` and archsim/cosearch/spaces/)")])
     for key in data:
         if key not in _TOP_KEYS:
             bad(key, "unknown key", hint=did_you_mean(key, _TOP_KEYS) or f"allowed: {', '.join(_TOP_KEYS)}")

@@ -22,11 +22,11 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from archsim.errors import ArchsimError, ConfigError
+from archsim.errors import ArchsimError, ConfigError, Problem, did_you_mean
 
 from .pareto import pareto_indices
 from .space import SearchSpace
@@ -97,9 +97,14 @@ def run_study(space: SearchSpace, evaluate: Evaluator, trials: int = 50, seed: i
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if sampler not in SAMPLERS:
-        raise ConfigError(f"sampler {sampler!r} unknown; choose one of {', '.join(SAMPLERS)}")
-    if trials < 1 or batch < 1:
-        raise ConfigError(f"trials and batch must be >= 1 (got trials={trials}, batch={batch})")
+        raise _bad_argument("sampler", "unknown sampler", repr(sampler),
+                            did_you_mean(str(sampler), SAMPLERS) or f"choose one of {', '.join(SAMPLERS)}")
+    for key, value in (("trials", trials), ("batch", batch)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise _bad_argument(key, "must be a whole number ≥ 1", repr(value))
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise _bad_argument("jobs", "must be a whole number ≥ 1", repr(jobs),
+                            "leave it unset for min(batch, CPUs)")
     if not space.objectives:
         raise ConfigError(f"{space.file}: objectives: a co-search needs at least one objective")
     storage = storage or default_storage(space)
@@ -208,10 +213,33 @@ def _clean(params: dict, stepped: set[str]) -> dict:
     return {k: float(f"{v:.12g}") if k in stepped and isinstance(v, float) else v for k, v in params.items()}
 
 
+def _bad_argument(key: str, problem: str, got: str | None = None, hint: str | None = None) -> ConfigError:
+    """A ConfigError for a wrong co-search argument: 'cosearch: trials: must be ... (got 0)'."""
+    return ConfigError([Problem("cosearch", None, key, problem, got, hint)])
+
+
 def _storage(url: str):
+    """The Optuna storage for `url`; a URL that cannot be opened is a ConfigError naming it."""
     import optuna
-    if url == ":memory:":
-        return optuna.storages.InMemoryStorage()
+    if url in (":memory:", "sqlite://", "sqlite:///:memory:"):   # an in-memory SQLite database
+        return optuna.storages.InMemoryStorage()                  # lives per connection: use Optuna's
+    hint = "use sqlite:///PATH.db (a file), ':memory:' or a SQLAlchemy URL of a reachable database"
+    if url.startswith("sqlite:///"):
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            raise _bad_argument("storage", f"folder {folder} of the database does not exist", repr(url), hint)
+    try:
+        return _open_storage(url)
+    except Exception as exc:               # SQLAlchemy / driver errors: a wrong URL, not a bug
+        if isinstance(exc, ArchsimError):
+            raise
+        text = " ".join(str(exc).split("(Background on this error")[0].split())
+        raise _bad_argument("storage", f"cannot open the study database ({type(exc).__name__}: {text})",
+                            repr(url), hint) from None
+
+
+def _open_storage(url: str):
+    import optuna
     if not url.startswith("sqlite"):
         return optuna.storages.RDBStorage(url)
     storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
@@ -297,11 +325,17 @@ class _Dispatcher:
         self._pool = None
         self._client = None
         if scheduler:
+            import re
+            if not re.fullmatch(r"((tcp|tls|ucx|ws|wss)://)?(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+):\d+/?", scheduler):
+                # checked before Client(): a half-made Client hangs 40 s in __del__ at exit
+                raise _bad_argument("scheduler", "not a Dask scheduler address", repr(scheduler),
+                                    "give tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")
             from dask.distributed import Client
             try:
                 self._client = Client(scheduler, timeout="20s", set_as_default=False)
-            except (OSError, TimeoutError) as exc:
-                raise ConfigError(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise _bad_argument("scheduler", f"cannot reach the Dask scheduler: {exc}", repr(scheduler),
+                                    "start one with `dask scheduler` and pass its tcp://HOST:PORT") from None
 
     def run(self, evaluate: Evaluator, todo: list[tuple[int, dict]]):
         if self._client is not None:

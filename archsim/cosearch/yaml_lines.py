@@ -55,7 +55,19 @@ def load_yaml_with_lines(path: str | Path) -> tuple[object, dict[str, int]]:
     """Parse `path`; return (data, {dotted key path: 1-based line}). Raises ConfigError for syntax
     errors and duplicate keys."""
     path = Path(path)
-    text = path.read_text()
+    if path.is_dir():
+        raise ConfigError([Problem(str(path), None, "", "is a directory, expected a search-space YAML file")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(str(path), None, "", f"not a text (UTF-8) file: undecodable byte at offset "
+                                   f"{exc.start}", hint="a search space is a YAML text file")]) from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise ConfigError([Problem(str(path), None, "", f"cannot read ({reason})")]) from None
+    if "\x00" in text:
+        raise ConfigError([Problem(str(path), None, "", "not a text file (it contains NUL bytes)",
+                                   hint="a search space is a YAML text file")])
     loader = _LineLoader(text)
     loader._archsim_file = str(path)
     loader._archsim_lines = {}
