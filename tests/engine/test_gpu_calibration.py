@@ -19,7 +19,6 @@ from archsim.engine.calibration import (DEFAULT_KERNELS_JSON, calibration_points
                                         load_measurements, summary)
 from archsim.engine.timing import gpu
 
-needs_data = pytest.mark.skipif(not DEFAULT_KERNELS_JSON.exists(), reason="h200-kernels.json not present")
 UNALIGNED_FAMILY = "gpt2-s lm_head"      # the only GEMM with N (50257) not a multiple of 8
 
 
@@ -28,7 +27,6 @@ def _spec():
     return h200_spec(load_hardware("h200-sxm"))
 
 
-@needs_data
 def test_h200_in_sample_meets_issue_target():
     pts = calibration_points(spec=_spec())
     for p in pts:
@@ -41,7 +39,6 @@ def test_h200_in_sample_meets_issue_target():
     assert s["max_ratio"] <= 2.0
 
 
-@needs_data
 def test_shipped_table_is_the_documented_fit():
     from archsim.engine.calibration_fit import fit_calibration
     shipped = gpu.load_gpu_calibration("h200-sxm")
@@ -55,7 +52,6 @@ def test_shipped_table_is_the_documented_fit():
         assert (c.launches, c.bytes_per_elem) == pytest.approx((s.launches, s.bytes_per_elem), rel=2e-3), c.op
 
 
-@needs_data
 def test_out_of_sample_leave_one_family_out():
     pts = cross_validate(load_measurements(), _spec())
     s = summary(pts)
