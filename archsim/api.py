@@ -76,15 +76,19 @@ def resolve_phase(model, phase: str | None, seq, context) -> str:
     return phase
 
 
-def _hardware(hw):
-    """A `Hardware` from a library name, a YAML path or a `Hardware` (returned as is)."""
+def _hardware(hw, overrides=None):
+    """A `Hardware` from a library name, a YAML path or a `Hardware` (returned as is), with
+    `overrides` ({'memory.gbuf.size': '4 MiB', ...}: dotted keys, as `config.load_hardware`) applied."""
     import os
     from .hardware import Hardware
-    if isinstance(hw, Hardware):
+    if overrides is not None and not isinstance(overrides, dict):
+        raise ArgumentError(f"hw_overrides must be a dict of dotted keys to values, e.g. "
+                            f"{{'memory.gbuf.size': '4 MiB'}} (got {overrides!r})")
+    if isinstance(hw, Hardware) and not overrides:
         return hw
-    if isinstance(hw, (str, os.PathLike)):
+    if isinstance(hw, (str, os.PathLike, Hardware)):
         from .config import load_hardware
-        return load_hardware(hw)
+        return load_hardware(hw, overrides=overrides or None)
     raise ArgumentError(f"hw must be a hardware library name, a YAML path or a Hardware (got {hw!r}); "
                         f"see `archsim hw list`")
 
@@ -193,17 +197,19 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
 def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | None = None,
              context: int | None = None, dtype=None, fidelity: str = "analytic",
              strategy: str = "auto", seed: int = 0, progress=None, overrides=None,
-             budget: int | None = None) -> SimResult:
+             budget: int | None = None, hw_overrides: dict | None = None) -> SimResult:
     """Simulate `model` (zoo name, config.json or .onnx path, or an `OpGraph` already built, whose
     own phase and sizes then apply) on `hw` (library name, YAML path or a `Hardware`).
     `phase=None` picks decode when `context` is given, else prefill (encode for encoder-only
-    models). `dtype` is a dtype name or 'weights=int4,activations=int8'."""
+    models). `dtype` is a dtype name or 'weights=int4,activations=int8'. `overrides` change the
+    model's config; `hw_overrides` the chip's description (dotted keys as in `config.load_hardware`:
+    {'memory.gbuf.size': '4 MiB', 'compute.pe_array.shape': [64, 64], 'dram.channels': 16})."""
     _choice(fidelity, FIDELITIES, "fidelity")
     _search_options(strategy, seed, budget, progress)
     built = hasattr(model, "nodes") and hasattr(model, "graph")    # an OpGraph built by the caller
     if not built:
         phase = resolve_phase(model, phase, seq, context)
-    hardware = _hardware(hw)
+    hardware = _hardware(hw, hw_overrides)
     graph = model if built else build_graph(model, phase=phase, batch=batch, seq=seq,
                                             context=context, dtypes=dtype, overrides=overrides)
     return simulate_graph(graph, hardware, fidelity=fidelity, strategy=strategy, seed=seed,
@@ -220,14 +226,14 @@ def _as_tuple(values) -> tuple:
 
 def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, dtype=None,
           fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
-          overrides=None, budget: int | None = None) -> Sweep:
+          overrides=None, budget: int | None = None, hw_overrides: dict | None = None) -> Sweep:
     """`simulate` over every combination of `batch`, `seq` and `context` (each an int or a list);
     a point that does not fit is a result with `fits=False`, not an error."""
     batches, seqs, contexts = _as_tuple(batch), _as_tuple(seq), _as_tuple(context)
     _choice(fidelity, FIDELITIES, "fidelity")
     _search_options(strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seqs[0], contexts[0])
-    hardware = _hardware(hw)
+    hardware = _hardware(hw, hw_overrides)
     names = [n for n, v in (("batch", batches), ("seq", seqs), ("context", contexts)) if len(v) > 1]
     points = list(product(batches, seqs, contexts))
     results = []
@@ -247,9 +253,10 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
 def compare(model, hws, baseline: str | None = None, phase: str | None = None, batch: int = 1,
             seq: int | None = None, context: int | None = None, dtype=None,
             fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
-            overrides=None, budget: int | None = None) -> Comparison:
+            overrides=None, budget: int | None = None, hw_overrides: dict | None = None) -> Comparison:
     """The same workload on each chip in `hws`, normalised to `baseline` (default: the first).
-    Chips that cannot hold the workload are rows with `fits=False` and the shortfall."""
+    Chips that cannot hold the workload are rows with `fits=False` and the shortfall.
+    `hw_overrides` (dotted keys, as in `simulate`) apply to every chip."""
     import os
     from .hardware import Hardware
     if isinstance(hws, (str, os.PathLike, Hardware)):
@@ -264,7 +271,7 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     _choice(fidelity, FIDELITIES, "fidelity")
     _search_options(strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seq, context)
-    hardware = _distinct_names([_hardware(h) for h in hws], hws)
+    hardware = _distinct_names([_hardware(h, hw_overrides) for h in hws], hws)
     names = [h.name for h in hardware]
     if baseline is None:
         baseline = names[0]

@@ -66,8 +66,20 @@ class DoesNotFit:
         return self.needed_bytes - self.capacity_bytes
 
     def __str__(self) -> str:
-        return (f"does not fit: {self.tensor} needs {self.needed_bytes} B in {self.level}, "
-                f"has {self.capacity_bytes} B (short by {self.shortfall_bytes} B)")
+        return (f"does not fit: {self.tensor} needs {_readable_bytes(self.needed_bytes)} in "
+                f"{self.level}, has {_readable_bytes(self.capacity_bytes)}; "
+                f"short by {_readable_bytes(self.shortfall_bytes)}")
+
+
+def _readable_bytes(n: int) -> str:
+    """'12.55 GiB (13,476,831,232 B)'; under 1 KiB just '1000 B'. The exact count keeps digit
+    grouping so it still reads as exact (and is not re-abbreviated by report formatters)."""
+    value, unit = float(n), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if abs(value) < 1024 or unit == "EiB":
+            break
+        value /= 1024
+    return f"{int(n)} B" if unit == "B" else f"{value:.4g} {unit} ({int(n):,} B)"
 
 
 def did_you_mean(word: str, choices, n: int = 3) -> str:

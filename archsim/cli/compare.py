@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .outputs import add_output_flags, check_output_flags, stem, write_outputs
+from .outputs import add_hw_set_flag, add_output_flags, check_output_flags, hw_overrides, stem, write_outputs
 from .simulate import add_workload_flags, workload_args
 
 __all__ = ["add_parser", "run"]
@@ -19,6 +19,7 @@ def add_parser(subparsers):
     p.add_argument("--hw", required=True, nargs="+", metavar="H",
                    help="hardware library names or YAML paths")
     p.add_argument("--baseline", help="the chip to normalise to (default: the first --hw)")
+    add_hw_set_flag(p)
     add_output_flags(p)
     return p
 
@@ -29,6 +30,7 @@ def run(args) -> int:
     from reports.table import render_text
 
     kw = workload_args(args)
+    overrides = hw_overrides(args.hw_set)
     check_output_flags(args)
     for flag in ("batch", "seq", "context"):
         values = kw[flag]
@@ -37,7 +39,8 @@ def run(args) -> int:
                                     "use `archsim simulate` for a sweep")
         kw[flag] = values[0] if values else None
     with ProgressBar(quiet=args.quiet) as bar:
-        comparison = api.compare(args.model, args.hw, baseline=args.baseline, progress=bar, **kw)
+        comparison = api.compare(args.model, args.hw, baseline=args.baseline, progress=bar,
+                                 hw_overrides=overrides, **kw)
     summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout
     if not args.quiet:
         summary_stream.write(render_text(comparison))

@@ -75,14 +75,36 @@ def _table(data: dict) -> str:
                      f"{o['utilization']:.2f}" if "utilization" in o else "-",
                      o.get("bound", o.get("does_not_fit", "-")), o["fused_into"] or ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
-    lines.append("")
-    lines.append(f"total: {data['cycles']} cycles, {data['latency_s']:.4g} s, "
-                 f"{data['energy_j']:.4g} J, utilization {data['utilization']:.2f}; "
-                 f"{data['candidates_evaluated']} candidates evaluated")
-    if data.get("does_not_fit"):
-        lines.append(data["does_not_fit"])
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows] if data["ops"] else []
+    if lines:
+        lines.append("")
+    if data.get("does_not_fit"):     # no total: the numbers of a mapping that cannot run mislead
+        lines.append(f"{data['does_not_fit']}; "
+                     f"{data['candidates_evaluated']} candidates evaluated")
+    else:
+        lines.append(f"total: {data['cycles']} cycles, {data['latency_s']:.4g} s, "
+                     f"{data['energy_j']:.4g} J, utilization {data['utilization']:.2f}; "
+                     f"{data['candidates_evaluated']} candidates evaluated")
     return "\n".join(lines)
+
+
+_COST_KEYS = ("cycles", "latency_s", "energy_j", "compute_cycles", "utilization", "bound")
+
+
+def _misfit(data: dict) -> dict:
+    """A result that does not fit: the totals are null (as in `archsim simulate`'s JSON), never
+    numbers that read as a latency and energy of a run that cannot happen."""
+    if not data.get("does_not_fit"):
+        return data
+    return {**data, "fits": False, **{k: None for k in _COST_KEYS if k in data}}
+
+
+def _gemm_misfit(op, hw, reason, dtype: str) -> dict:
+    """`--gemm` too big for the chip: a result saying so (like a model that does not fit)."""
+    m, n, k = (dict(op.dims)[d] for d in ("m", "n", "k"))
+    return {"hw": hw.name, "gemm": [m, n, k], "dtype": dtype, "candidates_evaluated": 0,
+            **{key: None for key in _COST_KEYS}, "reads": {}, "writes": {},
+            "fits": False, "does_not_fit": str(reason), "ops": []}
 
 
 def run(args) -> int:
@@ -95,17 +117,23 @@ def run(args) -> int:
         from archsim.errors import did_you_mean
         raise MappingError(f"--objective: unknown objective {args.objective!r}; "
                            f"{did_you_mean(args.objective, OBJECTIVES) or 'choose latency, energy or edp'}")
+    from archsim.api import _search_options
+    _search_options(args.strategy, args.seed, args.budget)   # as the API: before any work
     hw = load_hardware(args.hw)
     if args.gemm:
         m, n, k = _gemm_dims(args.gemm)
         if args.dataflow:
             hw = _restrict_dataflow(hw, args.dataflow)
         op = gemm_op(m, n, k, args.dtype or "int8")
-        from mapper.map_op import map_op_result
-        res = map_op_result(op, hw, args.strategy, args.objective, args.budget, args.seed)
-        data = {"hw": hw.name, "gemm": [m, n, k], "dtype": args.dtype or "int8",
-                "candidates_evaluated": res.evaluated, **res.cost.to_json(),
-                "ops": [op_mapping_json(res.mapping, res.cost, op.kind.value)]}
+        from mapper.map_op import MappingNotFound, map_op_result
+        try:
+            res = map_op_result(op, hw, args.strategy, args.objective, args.budget, args.seed)
+        except MappingNotFound as exc:     # too big for the chip: a result, not an input error
+            data = _gemm_misfit(op, hw, exc.does_not_fit, args.dtype or "int8")
+        else:
+            data = {"hw": hw.name, "gemm": [m, n, k], "dtype": args.dtype or "int8",
+                    "candidates_evaluated": res.evaluated, **res.cost.to_json(), "fits": True,
+                    "ops": [op_mapping_json(res.mapping, res.cost, op.kind.value)]}
     else:
         import workloads
         from archsim.api import resolve_phase
@@ -125,6 +153,7 @@ def run(args) -> int:
         kinds = {name: graph.nodes[name]["op"].kind.value for name in graph.nodes}
         data = {"model": graph.graph.get("model", args.model), "phase": phase,
                 **mapping_json(mapping, kinds)}
+    data = _misfit(data)
     if args.json:
         json.dump(data, sys.stdout, indent=1, sort_keys=False, default=str)
         sys.stdout.write("\n")

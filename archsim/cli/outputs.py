@@ -6,8 +6,8 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["DEFAULT_DIR", "add_output_flags", "check_output_flags", "int_list", "write_outputs", "stem",
-           "unwritable"]
+__all__ = ["DEFAULT_DIR", "add_output_flags", "add_hw_set_flag", "check_output_flags", "hw_overrides",
+           "int_list", "write_outputs", "stem", "unwritable"]
 
 DEFAULT_DIR = Path("archsim-out")
 
@@ -37,6 +37,39 @@ def int_list(text: str | None, flag: str) -> list[int] | None:
                                 f"(got {text!r})")
         values.append(int(part))
     return values
+
+
+def add_hw_set_flag(p) -> None:
+    p.add_argument("--hw-set", action="append", metavar="KEY=VALUE", default=None,
+                   help="override one field of the hardware description (repeatable), e.g. "
+                        "--hw-set memory.gbuf.size=4MiB --hw-set compute.pe_array.shape=[64,64] "
+                        "--hw-set dram.channels=16 (see docs/hardware-schema.md)")
+
+
+def hw_overrides(items: list[str] | None) -> dict | None:
+    """['memory.gbuf.size=4MiB', 'compute.pe.shape=[64,64]'] → {'memory.gbuf.size': '4MiB', ...}.
+    Values are YAML (numbers and lists parse; unit strings stay strings for the hardware loader)."""
+    import yaml
+    from archsim.api import ArgumentError
+    if not items:
+        return None
+    out: dict = {}
+    for item in items:
+        key, sep, text = str(item).partition("=")
+        key, text = key.strip(), text.strip()
+        if not sep or not key or not text:
+            raise ArgumentError(f"--hw-set {item}: expected KEY=VALUE, e.g. memory.gbuf.size=4MiB")
+        if key in out:
+            raise ArgumentError(f"--hw-set {item}: {key} is set more than once")
+        try:
+            out[key] = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            problem = str(getattr(exc, "problem", "") or "not valid YAML")
+            raise ArgumentError(f"--hw-set {item}: cannot read the value ({problem}); "
+                                "e.g. 16, 4MiB, [64,64]") from None
+        if out[key] is None:
+            raise ArgumentError(f"--hw-set {item}: the value is empty (YAML null)")
+    return out
 
 
 def stem(text: str) -> str:

@@ -26,6 +26,31 @@ def add_parser(subparsers):
     return p
 
 
+def _check_names(names, studies) -> None:
+    """An unknown study name, said the way argparse says a bad choice."""
+    from archsim.api import ArgumentError
+    from archsim.errors import did_you_mean
+    for name in names:
+        if name != "all" and name not in studies:
+            hint = did_you_mean(name, studies)
+            raise ArgumentError(f"unknown study {name!r}{'; ' + hint if hint else ''} "
+                                f"(choose from {', '.join(list(studies) + ['all'])})")
+
+
+def _check_outputs(args) -> None:
+    """Every output path writable, before the studies run (they take minutes)."""
+    from archsim.api import ArgumentError
+    from .outputs import unwritable
+    for flag in ("json", "html", "markdown"):
+        target = getattr(args, flag)
+        if target and target != "-":
+            problem = unwritable(target)
+            if problem:
+                raise ArgumentError(f"--{flag} {target}: {problem}")
+    if args.html == "-" or args.markdown == "-":
+        raise ArgumentError("only --json can go to stdout ('-'); give --html and --markdown a file path")
+
+
 def run(args) -> int:
     import json
     import sys
@@ -39,7 +64,9 @@ def run(args) -> int:
         for name in STUDIES:
             print(name)
         return 0
+    _check_names(args.study, STUDIES)
     names = resolve(args.study)
+    _check_outputs(args)
     to_stdout = args.json == "-"
     log = sys.stderr
 
@@ -57,12 +84,15 @@ def run(args) -> int:
         if to_stdout:
             print(text)
         else:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             Path(args.json).write_text(text + "\n")
     if args.markdown:
         cmd = "archsim reproduce " + " ".join(args.study) + f" --markdown {args.markdown}"
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
         Path(args.markdown).write_text(render_markdown(results, command=cmd))
     if args.html:
         from reports.validation_html import write_validation_html
+        Path(args.html).parent.mkdir(parents=True, exist_ok=True)
         write_validation_html([as_dict(r) for r in results], args.html)
     if args.strict and any(r.status in ("out-of-band", "error") for r in results):
         return 1

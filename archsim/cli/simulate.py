@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .outputs import add_output_flags, check_output_flags, int_list, stem, write_outputs
+from .outputs import (add_hw_set_flag, add_output_flags, check_output_flags, hw_overrides, int_list,
+                      stem, write_outputs)
 
 __all__ = ["add_parser", "run"]
 
@@ -33,6 +34,7 @@ def add_parser(subparsers):
                     "buffer use per memory level. Lists in --batch/--seq/--context make a sweep.")
     add_workload_flags(p)
     p.add_argument("--hw", required=True, help="hardware library name (see `archsim hw`) or a YAML path")
+    add_hw_set_flag(p)
     add_output_flags(p)
     return p
 
@@ -62,7 +64,7 @@ def run(args) -> int:
     kw = workload_args(args)
     check_output_flags(args)
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
-    hw = api._hardware(args.hw)
+    hw = api._hardware(args.hw, hw_overrides(args.hw_set))
     with ProgressBar(quiet=args.quiet) as bar:
         if is_sweep:
             obj = api.sweep(args.model, hw, progress=bar, **kw)

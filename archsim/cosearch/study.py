@@ -79,7 +79,10 @@ def default_storage(space: SearchSpace, directory: str | Path = ".") -> str:
 
 
 def study_name_for(space: SearchSpace, seed: int, sampler: str) -> str:
-    return f"{space.name}-{space.digest}-seed{seed}-{sampler}"
+    """Space, simulator and search: `sim<digest>` changes with archsim's version or evaluation code,
+    so a changed simulator starts a new study instead of reusing the old one's results."""
+    from .fingerprint import simulator_fingerprint
+    return f"{space.name}-{space.digest}-sim{simulator_fingerprint()}-seed{seed}-{sampler}"
 
 
 def run_study(space: SearchSpace, evaluate: Evaluator, trials: int = 50, seed: int = 0,

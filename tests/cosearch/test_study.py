@@ -16,6 +16,7 @@ import pytest
 
 from archsim.cosearch import run_study
 from archsim.cosearch.pareto import dominates
+from archsim.cosearch.study import study_name_for
 from archsim.errors import ConfigError
 from tests.cosearch.toy_eval import toy_evaluate, toy_space
 
@@ -65,7 +66,7 @@ def test_kill_and_resume_no_trial_evaluated_twice(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "tests.cosearch.run_toy", storage, "20", "7", "2"],
                             cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    name = f"toy-{toy_space().digest}-seed7-nsga2"
+    name = study_name_for(toy_space(), 7, "nsga2")
     deadline = time.time() + 40
     complete, last_error = 0, None
     while time.time() < deadline and proc.poll() is None:
@@ -151,7 +152,7 @@ def test_an_evaluator_bug_stops_the_run_and_resume_samples_afresh(tmp_path):
     storage = f"sqlite:///{tmp_path}/bug.db"
     with pytest.raises(RuntimeError, match="evaluator bug"):
         run_study(toy_space(), _buggy, trials=30, seed=2, storage=storage, jobs=1)
-    study = optuna.load_study(study_name=f"toy-{toy_space().digest}-seed2-nsga2", storage=storage)
+    study = optuna.load_study(study_name=study_name_for(toy_space(), 2, "nsga2"), storage=storage)
     failed = study.get_trials(states=(optuna.trial.TrialState.FAIL,))
     assert failed and all(t.params["model.n"] == 3 or "outcome" not in t.user_attrs for t in failed)
     assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))

@@ -39,7 +39,7 @@ def test_misfit_bytes_are_readable(encode_comparison):
     misfit = next(row.result for row in encode_comparison.rows if not row.result.fits)
     raw = misfit.does_not_fit
     shown = table.misfit_reason(misfit)
-    assert " B in " in raw and "iB" in shown            # e.g. '13476831232 B' → '12.55 GiB'
+    assert "iB (" in raw and "iB" in shown   # DoesNotFit: '12.55 GiB (13,476,831,232 B)'; table: '12.55 GiB'
     r = replace(misfit, does_not_fit="does not fit: w needs 13476831232 B in dram, has 1024 B "
                                      "(short by 13476830208 B)")
     assert table.misfit_reason(r) == "w needs 12.55 GiB in dram, has 1024 B (short by 12.55 GiB)"
