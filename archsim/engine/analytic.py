@@ -50,8 +50,9 @@ def roofline_ticks(p: OpPlan, hw: Hardware) -> int:
 def _pim_s(p: OpPlan, hw: Hardware) -> float:
     t = p.buffer.dram
     d = dict(zip(PARAM_NAMES, dram_params(t)))
-    from .lower import pim_span
+    from .lower import pim_issue_cycles, pim_span
     nb = pim_span(p.unit, t)
+    tccd_ab = max(d["tccd_ab"], pim_issue_cycles(hw, p.buffer))
     lanes = max(1.0, p.unit.macs_per_cycle_for(p.dtype))
     macs = p.op.macs or p.op.flops // 2 or 1
     cols = ceil(macs / t.channels / (nb * lanes))
@@ -60,7 +61,7 @@ def _pim_s(p: OpPlan, hw: Hardware) -> float:
     if d["act_ab"] and nb > 1:          # one all-bank ACT opens every bank of the row burst
         act_spread = 0
     per_row = d["trtp"] + d["trp"] + act_spread + d["trcd"]
-    cyc = (cols * d["tccd_ab"] + rows * per_row) / (1.0 - refresh_fraction(t))
+    cyc = (cols * tccd_ab + rows * per_row) / (1.0 - refresh_fraction(t))
     link = link_bandwidth(hw)
     return cyc * t.tck_s + (p.offchip_read_bytes + p.offchip_write_bytes) / link
 

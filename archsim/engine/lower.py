@@ -17,6 +17,8 @@ Compactness (stated, and what makes an LLM token simulable in seconds):
 - A chunk stands for a run of identical tiles (at most `MAX_CHUNKS` per op). The overlap of load and
   compute is then resolved at chunk granularity: an op's pipeline fill is one chunk's load instead of
   one tile's, an over-estimate bounded by 1/`MAX_CHUNKS` of the op's load time.
+- Trace times are in ticks of 1/`ticks_per_cycle` hw cycle (no longer than the DRAM clock), so DRAM
+  timings keep their datasheet rates; `simulate` converts spans back to hw cycles.
 """
 from __future__ import annotations
 
@@ -29,13 +31,14 @@ from archsim.hardware import Hardware, MemoryLevel
 from archsim.ir import OpGraph, OpKind, Role
 from archsim.mapping import Mapping
 
-from .dram import dram_params
+from .dram import PARAM_NAMES, dram_params
 from .plan import PIPELINE, OpPlan, plan_ops
 from .timing.sm import sm_op_seconds
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
-__all__ = ["Lowered", "lower", "MAX_CHUNKS", "PIM_ROWS_PER_TASK", "pim_span", "op_action_counts"]
+__all__ = ["Lowered", "lower", "ticks_per_cycle", "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK",
+           "pim_span", "op_action_counts"]
 
 MAX_CHUNKS = 8
 PIM_ROWS_PER_TASK = 64
@@ -47,6 +50,7 @@ class Lowered:
     plans: list[OpPlan]
     tick_s: float
     level_names: tuple[str, ...]
+    ticks_per_cycle: int = 1           # trace ticks per hw clock cycle (see `ticks_per_cycle`)
     counts: dict[str, float] = field(default_factory=dict)          # timing-independent actions
     op_counts: list[dict[str, float]] = field(default_factory=list)  # per op
     dram_scale: dict[int, int] = field(default_factory=dict)         # dram slot → channel copies
@@ -57,7 +61,8 @@ class Lowered:
 class _Lowerer:
     def __init__(self, hw: Hardware):
         self.hw = hw
-        self.tick_s = 1.0 / hw.freq_hz
+        self.sub = ticks_per_cycle(hw)
+        self.tick_s = 1.0 / hw.freq_hz / self.sub
         self.b = TraceBuilder()
         self.res: dict[str, int] = {}
         self.level_idx = {lv.name: i for i, lv in enumerate(hw.levels)}
@@ -66,14 +71,18 @@ class _Lowerer:
         self.ring: list[int] = []          # compute tasks in buffer-slot order (double buffering)
         self.held: dict[int, list[tuple[int, int]]] = {}   # level → (release task, bytes) resident
         self.out = Lowered(trace=None, plans=[], tick_s=self.tick_s,
-                           level_names=tuple(lv.name for lv in hw.levels))
+                           level_names=tuple(lv.name for lv in hw.levels), ticks_per_cycle=self.sub)
 
     # ---------------------------------------------------------------- resources
     def mem_res(self, lv: MemoryLevel) -> int:
         key = "mem:" + lv.name
         if key not in self.res:
             if lv.dram is not None:
-                r = self.b.resource(key, dram_params(lv.dram, self.tick_s))
+                params = dram_params(lv.dram, self.tick_s)
+                ab = PARAM_NAMES.index("tccd_ab")
+                floor = self.ticks(pim_issue_cycles(self.hw, lv) * lv.dram.tck_s)
+                params[ab] = max(params[ab], floor)
+                r = self.b.resource(key, params)
                 slot = len(self.out.dram_scale)
                 self.out.dram_scale[slot] = lv.dram.channels
                 self.out.dram_level[slot] = lv.name
@@ -159,7 +168,7 @@ class _Lowerer:
 
     def lower_gpu(self, p: OpPlan, deps) -> int:
         from .analytic import roofline_ticks   # no kernel beats compulsory traffic at pin bandwidth
-        dur = max(self.ticks(sm_op_seconds(p.op, p.unit, self.hw)), roofline_ticks(p, self.hw))
+        dur = max(self.ticks(sm_op_seconds(p.op, p.unit, self.hw)), roofline_ticks(p, self.hw) * self.sub)
         return self.b.task(self.unit_res(p.unit.name), dur, deps, p.index,
                            actions=((f"{p.unit.name}.mac.{p.dtype}", work_units(p.op)),))
 
@@ -267,6 +276,32 @@ class _Lowerer:
             return self.transfer(off, p.offchip_write_bytes, [comp], p.index, "out:" + p.op.name,
                                  write=True)
         return comp
+
+
+def ticks_per_cycle(hw: Hardware) -> int:
+    """Trace ticks per hw clock cycle: fine enough that one tick is no longer than the fastest DRAM
+    command clock, so DRAM timings (converted to ticks by rounding up) keep their datasheet rates.
+    At one tick per hw cycle a 300 MHz FPGA kernel clock rounded every 2-tCK HBM2 burst (2.2 ns)
+    up to 3.3 ns, running HBM at 2/3 of its pin rate. The 1 % slack absorbs datasheet rounding of
+    tCK (1.1111 ns for 1/0.9 GHz), which would otherwise add a tick."""
+    period_s = 1.0 / hw.freq_hz
+    tcks = [lv.dram.tck_s for lv in hw.levels if lv.dram is not None and lv.dram.tck_s > 0]
+    if not tcks:
+        return 1
+    return int(min(64, max(1, ceil(period_s / min(tcks) - 0.01))))
+
+
+def pim_issue_cycles(hw: Hardware, lv: MemoryLevel) -> int:
+    """Least DRAM clock cycles between all-bank PIM MAC commands on `lv`: each PIM unit takes one
+    column per unit clock, so commands issue no faster than the slowest attached PIM unit's clock
+    (HBM-PIM's 300 MHz PCU against a 1.2 GHz HBM2 command clock: 4 tCK, more than a 2-tCK burst).
+    0 without PIM units; 1 % slack for datasheet rounding of tCK, as `ticks_per_cycle`."""
+    t = lv.dram
+    if t is None or t.tck_s <= 0:
+        return 0
+    clocks = [u.freq_hz for u in hw.compute
+              if u.type == "pim_bank" and u.attached_to == lv.name and u.freq_hz > 0]
+    return int(ceil(1.0 / (min(clocks) * t.tck_s) - 0.01)) if clocks else 0
 
 
 def pim_span(unit, t) -> int:

@@ -110,7 +110,9 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         else:
             run = run_numba(tr)
         say(0.8, "event loop done")
-        total = int(run.makespan)
+        sub = lw.ticks_per_cycle            # the trace runs in ticks of 1/sub hw cycle
+        fine_total = int(run.makespan)
+        total = -(-fine_total // sub)
         counts = dict(lw.counts)
         op_counts = lw.op_counts
         starts = np.zeros(len(plans), dtype=np.int64)
@@ -122,8 +124,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
             for i in range(len(plans)):
                 idx = order[bounds[i]:bounds[i + 1]]
                 if idx.size:
-                    starts[i] = run.start[idx].min()
-                    spans[i] = int(run.finish[idx].max() - starts[i])
+                    starts[i] = int(run.start[idx].min()) // sub
+                    spans[i] = -(-int(run.finish[idx].max()) // sub) - int(starts[i])
         hits = misses = 0
         for slot, scale in lw.dram_scale.items():
             c = run.counts(slot)
@@ -135,21 +137,21 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
             misses += c["acts"]
             hits += c["rd_cols"] + c["wr_cols"] + c["mac_cols"] * p["nbanks"]
             busy = (c["rd_cols"] + c["wr_cols"]) * p["burst_cycles"] + c["mac_cols"] * p["tccd_ab"]
-            utilization.append((f"mem:{lvn}", float(busy / total) if total else 0.0))
+            utilization.append((f"mem:{lvn}", float(busy / fine_total) if fine_total else 0.0))
         # row-buffer hit rate per bank column access: 1 - activations / column accesses
         hit_rate = max(0.0, 1.0 - misses / hits) if hits else None
         for r, name in enumerate(tr.resources):
             if tr.res_dram[r] >= 0:
                 continue
             busy = int(tr.dur[tr.res == r].sum())
-            utilization.append((name, float(busy / total) if total else 0.0))
+            utilization.append((name, float(busy / fine_total) if fine_total else 0.0))
         for li, lv in enumerate(hw.levels):
             times, occ = occupancy(tr, run.start, run.finish, li)
             if not lv.off_chip and planned.get(lv.name, 0) > 0:
-                times, occ = with_plan(times, occ, planned[lv.name], total)
+                times, occ = with_plan(times, occ, planned[lv.name], fine_total)
             peaks[lv.name] = int(occ.max(initial=0))
             if times.size > 1:
-                timelines.append(downsample(lv.name, times, occ, tick_s))
+                timelines.append(downsample(lv.name, times, occ, lw.tick_s))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
         notes.append(f"cycle engine: {tr.n_tasks} tasks; one representative DRAM channel per level "
                      f"(others identical by interleaving), at most 8 chunks per op")
