@@ -71,8 +71,6 @@ def test_dask_cluster_gives_the_local_front(dask_cluster, tmp_path_factory):
 
 def test_dask_cluster_runs_the_real_pipeline(dask_cluster):
     from archsim.studies.cosearch_eval import run_cosearch
-    if importlib.util.find_spec("workloads") is None:
-        pytest.skip("waiting for workloads")
     local = run_cosearch("fpga-vit", trials=4, seed=3, storage=":memory:", jobs=1, cycle_check=0).result
     remote = run_cosearch("fpga-vit", trials=4, seed=3, storage=":memory:", scheduler=dask_cluster,
                           cycle_check=0).result

@@ -61,8 +61,7 @@ def test_ten_pairs_at_cycle_fidelity():
     models = [(m, p) for m, p in CYCLE_PAIRS if m in known]
     chips = [load_hardware(n) for n in one_hardware_per_kind().values()]
     pairs = [(m, p, hw) for m, p in models for hw in chips]
-    if len(pairs) < 10:
-        pytest.skip(f"waiting for more zoo models / chips: only {len(pairs)} cycle pairs available")
+    assert len(pairs) >= 10, f"only {len(pairs)} cycle pairs available"
     ran = fitted = 0
     for model, phase, hw in pairs:
         graph = api.build_graph(model, phase=phase, context=64 if phase == "decode" else None)
