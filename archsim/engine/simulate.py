@@ -12,7 +12,7 @@ from math import ceil
 
 import numpy as np
 
-from archsim.errors import ArchsimError
+from archsim.errors import ArchsimError, DoesNotFit
 from archsim.hardware import Hardware
 from archsim.ir import OpGraph, Role, ops_in_order
 from archsim.mapping import Mapping
@@ -168,12 +168,11 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     off = hw.levels[0]
     peaks[off.name] = max(peaks.get(off.name, 0), resident)
     fits = resident <= off.size_bytes
-    reason = "" if fits else (f"weights and KV cache need {resident} B in {off.name}, "
-                              f"which holds {off.size_bytes} B")
+    reason = "" if fits else str(DoesNotFit(off.name, "weights and KV cache", resident, off.size_bytes))
     for lv in hw.levels[1:]:
         cap = lv.size_bytes * max(1, getattr(lv, "instances", 1))
         if fits and planned.get(lv.name, 0) > cap:
-            fits, reason = False, f"planned buffers need {planned[lv.name]} B in {lv.name}, which holds {cap} B"
+            fits, reason = False, str(DoesNotFit(lv.name, "planned buffers", planned[lv.name], cap))
     mapped_reason = dict(mapping.attrs).get("does_not_fit") if mapping is not None else None
     if mapped_reason is not None:       # the mapper's verdict (level, tensor, shortfall) wins
         fits, reason = False, str(mapped_reason)

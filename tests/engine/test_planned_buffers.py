@@ -58,4 +58,22 @@ def test_plan_over_capacity_does_not_fit(fidelity):
     assert next(lu for lu in r.levels if lu.level == lv.name).peak_buffer_bytes == cap + 4096
     # a hand-made plan over capacity without the mapper's verdict is caught by the engine too
     r = simulate(g, hw, dataclasses.replace(m, peak_buffer_bytes=over), fidelity=fidelity)
-    assert not r.fits and lv.name in r.does_not_fit and str(cap + 4096) in r.does_not_fit
+    assert not r.fits and lv.name in r.does_not_fit and f"{cap + 4096:,} B" in r.does_not_fit
+
+
+def test_engine_does_not_fit_reason_reads_like_the_mappers():
+    """The engine's own verdict uses DoesNotFit's wording: level, what, readable sizes, shortfall."""
+    import dataclasses
+
+    from archsim.config import load_hardware
+    from archsim.engine import simulate
+    from archsim.mapping import Mapping
+    from workloads import build_graph
+
+    hw = load_hardware("t4")
+    small = dataclasses.replace(hw, levels=(dataclasses.replace(hw.levels[0], size_bytes=1 << 20),)
+                                + hw.levels[1:])
+    res = simulate(build_graph("gpt2-small", "decode", context=64), small, Mapping(hw=small.name, ops=()))
+    assert not res.fits
+    assert res.does_not_fit.startswith("does not fit: weights and KV cache needs ")
+    assert "MiB" in res.does_not_fit and "short by" in res.does_not_fit
