@@ -9,9 +9,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from tests.browser import CHROMIUM_ARGS as ARGS, chromium_path
+
 ROOT = Path(__file__).resolve().parents[2]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 
 def main(argv=None) -> int:
@@ -37,7 +37,7 @@ def main(argv=None) -> int:
         page_path = write_html(result, Path(tmp) / "report.html",
                                roof=roof_from_hardware(hw, result.dtype or "bf16"))
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = pw.chromium.launch(executable_path=chromium_path(), args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1500})
             page.goto(page_path.as_uri())
             page.wait_for_function(

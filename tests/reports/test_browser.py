@@ -2,59 +2,31 @@
 network requests, every figure rendered; saves screenshots under the pytest tmp dir."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from reports import html
 from reports.figures import Roof
+from tests.browser import launched, open_report as check_page
 
 from .conftest import make_result
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.browser
-
-if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-    pytest.skip("chromium is not installed (Debian package `chromium`; .ci/run installs it)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright python package is missing")
 
 EVIL = '<script>alert("x")</script>'
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists()
-                              else shutil.which("chromium"), args=ARGS)
+    with launched() as b:
         yield b
-        b.close()
 
 
 def open_report(browser, path: Path, screenshot: Path):
-    """Load `path`; return (console errors and dialogs, non-file requests, per-figure svg counts)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems, requests = [], []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    page.on("request", lambda r: requests.append(r.url)
-            if not r.url.startswith(("file:", "data:", "blob:")) else None)
-    page.goto(path.as_uri())
-    page.wait_for_function(
-        "() => { const d = [...document.querySelectorAll('.plotly-graph-div')];"
-        " return d.length > 0 && d.every(x => x.querySelector('.main-svg')); }", timeout=60_000)
-    svgs = page.evaluate(
-        "() => [...document.querySelectorAll('.plotly-graph-div')].map(d =>"
-        " [d.id, d.querySelectorAll('.main-svg').length, d.querySelectorAll('.trace').length])")
-    page.screenshot(path=str(screenshot), full_page=True)
-    page.close()
-    return problems, requests, svgs
+    """(problems, off-file requests, per-figure [id, svg count, trace count]) of a loaded report."""
+    check = check_page(browser, path, screenshot)
+    return list(check.problems), list(check.requests), [list(f) for f in check.figures]
 
 
 def test_simulation_report_renders(browser, tmp_path):

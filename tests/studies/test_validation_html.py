@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,8 @@ import pytest
 from archsim.studies.flashattention import run as run_flashattention
 from archsim.studies.study import FACTOR_1_5, as_dict, compare, finish, info, not_run
 from reports.validation_html import render_validation_html, write_validation_html
+from tests.browser import launched, open_report
 
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _studies() -> list[dict]:
@@ -34,27 +33,16 @@ def test_html_is_self_contained_and_escaped():
 
 @pytest.mark.browser
 def test_validation_html_renders_in_chromium(tmp_path: Path):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian chromium not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
     studies = _studies()
     banded = sum(1 for s in studies for r in s["rows"] if r["band"] and r["ratio"] not in (None, "inf"))
     path = write_validation_html(studies, tmp_path / "validation.html")
-    errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-            page.goto(path.resolve().as_uri())
-            page.wait_for_selector("#ratio-chart .main-svg", timeout=20_000)
-            points = page.locator("#ratio-chart .scatterlayer .point").count()
-            summary_rows = page.locator("#summary tbody tr").count()
-            title = page.title()
-        finally:
-            browser.close()
+    with launched() as browser:
+        check = open_report(browser, path, tmp_path / "validation.png", probe_js=(
+            "() => [document.querySelectorAll('#ratio-chart .scatterlayer .point').length,"
+            " document.querySelectorAll('#summary tbody tr').length, document.title]"))
+    points, summary_rows, title = check.probe
+    errors = check.problems
+    assert check.requests == ()
     assert not errors, errors
     assert title == "archsim validation report"
     assert summary_rows == 3
