@@ -3,7 +3,6 @@ the built-in spaces, the CLI and its JSON / HTML outputs."""
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import math
 
@@ -12,21 +11,6 @@ import pytest
 from archsim.cosearch import load_space, space_from_dict
 from archsim.errors import ConfigError, ModelError
 
-
-def _missing() -> str | None:
-    for module, attr in (("workloads", "build_graph"), ("archsim.config", "load_hardware"),
-                         ("mapper", "map_graph"), ("archsim.engine", "simulate")):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            return module
-        if not hasattr(mod, attr):
-            return f"{module}.{attr}"
-    return None
-
-
-def test_every_pipeline_stage_is_present():
-    assert _missing() is None
 
 SRAM_BYTES, FLASH_BYTES = 320 * 1024, 1024 * 1024
 
