@@ -47,18 +47,15 @@ def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
 
 
 def _model_phases(model) -> tuple[str, ...]:
+    """The phases a zoo model or config.json supports; () for an ONNX graph, a built graph or a
+    name that does not resolve (build_graph then says what is wrong)."""
     if not isinstance(model, str):
         return ()
+    import workloads
     try:
-        import workloads
-        for row in workloads.list_models():
-            name = row["name"] if isinstance(row, dict) else getattr(row, "name", None)
-            if name == model:
-                phases = row["phases"] if isinstance(row, dict) else getattr(row, "phases", ())
-                return tuple(phases)
-    except (ImportError, AttributeError, KeyError, TypeError):
-        pass
-    return ()
+        return tuple(workloads.model_config(model).phases)
+    except ArchsimError:
+        return ()
 
 
 def resolve_phase(model, phase: str | None, seq, context) -> str:
