@@ -32,11 +32,45 @@ class ArgumentError(ValueError, ArchsimError):
     """Arguments that contradict each other or are out of range (e.g. a context for prefill)."""
 
 
-def build_graph(model, phase="prefill", batch=1, seq=None, context=None, dtypes=None, overrides=None):
-    """The model's `OpGraph` for one phase (re-export of `workloads.build_graph`)."""
+def build_graph(model, phase="prefill", batch=1, seq=None, context=None, dtypes=None, overrides=None,
+                past=0):
+    """The model's `OpGraph` for one phase (re-export of `workloads.build_graph`); `past` > 0 builds
+    one chunk of a chunked prefill (`seq` new tokens after `past` cached positions)."""
     import workloads
     return workloads.build_graph(model, phase=phase, batch=batch, seq=seq, context=context,
-                                 dtypes=dtypes, overrides=overrides)
+                                 dtypes=dtypes, overrides=overrides, past=past)
+
+
+def _check_chunk(prefill_chunk, phase: str, seq) -> int:
+    """`prefill_chunk` validated (a positive token count, for prefill with a given seq); 0 = none."""
+    if prefill_chunk is None:
+        return 0
+    if isinstance(prefill_chunk, bool) or not isinstance(prefill_chunk, int) or prefill_chunk <= 0:
+        raise ArgumentError(f"prefill chunk must be a positive number of tokens (got {prefill_chunk!r})")
+    if phase != "prefill":
+        raise ArgumentError(f"a prefill chunk applies to phase prefill only (got phase {phase!r})")
+    if seq is None:
+        raise ArgumentError("a prefill chunk needs seq, the prompt length to split into chunks")
+    return prefill_chunk
+
+
+def _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk: int,
+                  fidelity, strategy, seed, progress, budget) -> SimResult:
+    """Build and simulate one workload point; a prompt longer than `chunk` (> 0) runs as a
+    chunked prefill (see `archsim.chunked`)."""
+    if not chunk or seq <= chunk:
+        graph = build_graph(model, phase=phase, batch=batch, seq=seq, context=context, dtypes=dtype,
+                            overrides=overrides)
+        return simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget)
+    from .chunked import chunk_plan, combine_chunks
+    results = []
+    for past, tokens in chunk_plan(seq, chunk):
+        graph = build_graph(model, phase=phase, batch=batch, seq=tokens, dtypes=dtype,
+                            overrides=overrides, past=past)
+        results.append(simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget))
+        if not results[-1].fits:
+            break
+    return combine_chunks(results, seq, chunk)
 
 
 def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -194,23 +228,28 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
 def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | None = None,
              context: int | None = None, dtype=None, fidelity: str = "analytic",
              strategy: str = "auto", seed: int = 0, progress=None, overrides=None,
-             budget: int | None = None, hw_overrides: dict | None = None) -> SimResult:
+             budget: int | None = None, hw_overrides: dict | None = None,
+             prefill_chunk: int | None = None) -> SimResult:
     """Simulate `model` (zoo name, config.json or .onnx path, or an `OpGraph` already built, whose
     own phase and sizes then apply) on `hw` (library name, YAML path or a `Hardware`).
     `phase=None` picks decode when `context` is given, else prefill (encode for encoder-only
     models). `dtype` is a dtype name or 'weights=int4,activations=int8'. `overrides` change the
     model's config; `hw_overrides` the chip's description (dotted keys as in `config.load_hardware`:
-    {'memory.gbuf.size': '4 MiB', 'compute.pe_array.shape': [64, 64], 'dram.channels': 16})."""
+    {'memory.gbuf.size': '4 MiB', 'compute.pe_array.shape': [64, 64], 'dram.channels': 16}).
+    `prefill_chunk` runs a prompt of more than that many tokens as a chunked prefill."""
     _choice(fidelity, FIDELITIES, "fidelity")
     _search_options(strategy, seed, budget, progress)
-    built = hasattr(model, "nodes") and hasattr(model, "graph")    # an OpGraph built by the caller
-    if not built:
-        phase = resolve_phase(model, phase, seq, context)
     hardware = _hardware(hw, hw_overrides)
-    graph = model if built else build_graph(model, phase=phase, batch=batch, seq=seq,
-                                            context=context, dtypes=dtype, overrides=overrides)
-    return simulate_graph(graph, hardware, fidelity=fidelity, strategy=strategy, seed=seed,
-                          progress=progress, budget=budget)
+    if hasattr(model, "nodes") and hasattr(model, "graph"):    # an OpGraph built by the caller
+        if prefill_chunk is not None:
+            raise ArgumentError("prefill_chunk needs a model name or config, not a built graph "
+                                "(its sizes are fixed)")
+        return simulate_graph(model, hardware, fidelity=fidelity, strategy=strategy, seed=seed,
+                              progress=progress, budget=budget)
+    phase = resolve_phase(model, phase, seq, context)
+    chunk = _check_chunk(prefill_chunk, phase, seq)
+    return _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk,
+                         fidelity, strategy, seed, progress, budget)
 
 
 def _as_tuple(values) -> tuple:
@@ -223,13 +262,15 @@ def _as_tuple(values) -> tuple:
 
 def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, dtype=None,
           fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
-          overrides=None, budget: int | None = None, hw_overrides: dict | None = None) -> Sweep:
+          overrides=None, budget: int | None = None, hw_overrides: dict | None = None,
+          prefill_chunk: int | None = None) -> Sweep:
     """`simulate` over every combination of `batch`, `seq` and `context` (each an int or a list);
     a point that does not fit is a result with `fits=False`, not an error."""
     batches, seqs, contexts = _as_tuple(batch), _as_tuple(seq), _as_tuple(context)
     _choice(fidelity, FIDELITIES, "fidelity")
     _search_options(strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seqs[0], contexts[0])
+    chunk = _check_chunk(prefill_chunk, phase, seqs[0])
     hardware = _hardware(hw, hw_overrides)
     names = [n for n, v in (("batch", batches), ("seq", seqs), ("context", contexts)) if len(v) > 1]
     points = list(product(batches, seqs, contexts))
@@ -237,9 +278,8 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
     for i, (b, s, c) in enumerate(points):
         if progress is not None:
             progress(i, len(points), f"sweep {b=} {s=} {c=}".replace("=None", "=default"))
-        graph = build_graph(model, phase=phase, batch=b, seq=s, context=c, dtypes=dtype,
-                            overrides=overrides)
-        results.append(simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget))
+        results.append(_run_workload(model, hardware, phase, b, s, c, dtype, overrides, chunk,
+                                     fidelity, strategy, seed, progress, budget))
     if progress is not None:
         progress(len(points), len(points), "sweep done")
     first = results[0]
@@ -250,10 +290,12 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
 def compare(model, hws, baseline: str | None = None, phase: str | None = None, batch: int = 1,
             seq: int | None = None, context: int | None = None, dtype=None,
             fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
-            overrides=None, budget: int | None = None, hw_overrides: dict | None = None) -> Comparison:
+            overrides=None, budget: int | None = None, hw_overrides: dict | None = None,
+            prefill_chunk: int | None = None) -> Comparison:
     """The same workload on each chip in `hws`, normalised to `baseline` (default: the first).
     Chips that cannot hold the workload are rows with `fits=False` and the shortfall.
-    `hw_overrides` (dotted keys, as in `simulate`) apply to every chip."""
+    `hw_overrides` (dotted keys, as in `simulate`) apply to every chip; `prefill_chunk` as in
+    `simulate`."""
     import os
     from .hardware import Hardware
     if isinstance(hws, (str, os.PathLike, Hardware)):
@@ -268,6 +310,7 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     _choice(fidelity, FIDELITIES, "fidelity")
     _search_options(strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seq, context)
+    chunk = _check_chunk(prefill_chunk, phase, seq)
     hardware = _distinct_names([_hardware(h, hw_overrides) for h in hws], hws)
     names = [h.name for h in hardware]
     if baseline is None:
@@ -279,13 +322,17 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     if baseline not in names:
         hint = did_you_mean(baseline, names) or "it must be one of " + ", ".join(names)
         raise ArgumentError(f"baseline {baseline!r} is not among the compared hardware; {hint}")
+    one_pass = not chunk or seq <= chunk
     graph = build_graph(model, phase=phase, batch=batch, seq=seq, context=context, dtypes=dtype,
-                        overrides=overrides)
+                        overrides=overrides) if one_pass else None
     results = []
     for i, h in enumerate(hardware):
         if progress is not None:
             progress(i, len(hardware), f"simulating on {h.name}")
-        results.append(simulate_graph(graph, h, fidelity, strategy, seed, progress, budget))
+        results.append(simulate_graph(graph, h, fidelity, strategy, seed, progress, budget)
+                       if one_pass else
+                       _run_workload(model, h, phase, batch, seq, context, dtype, overrides, chunk,
+                                     fidelity, strategy, seed, progress, budget))
     if progress is not None:
         progress(len(hardware), len(hardware), "compare done")
     return compare_results(results, baseline,

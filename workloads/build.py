@@ -59,7 +59,12 @@ def model_config(model: str) -> ModelConfig:
     return zoo_config(model)
 
 
-def _phase_for(cfg: ModelConfig, phase: str, batch, seq, context) -> Phase:
+def _phase_for(cfg: ModelConfig, phase: str, batch, seq, context, past: int = 0) -> Phase:
+    if past and (cfg.family != "decoder" or cfg.attention != "softmax"):
+        kind = cfg.family if cfg.family != "decoder" else f"{cfg.attention}-attention decoder"
+        raise ModelError(f"{cfg.name}: a prefill chunk after cached positions (past {past}) is "
+                         f"modelled for softmax-attention decoders; this model is a {kind} — "
+                         "prefill it in one pass (no chunk)")
     if phase == "decode" and cfg.family != "t5" and seq is not None and context is not None \
             and seq != context:    # only an encoder-decoder's decode reads a source of seq tokens
         raise ModelError(f"{cfg.name}: decode makes one token per sequence that attends to context "
@@ -72,13 +77,13 @@ def _phase_for(cfg: ModelConfig, phase: str, batch, seq, context) -> Phase:
                              f"{cfg.image[0]}×{cfg.image[1]} image with {cfg.patch}-pixel patches; "
                              "leave seq unset or change image/patch")
         seq = tokens or 1
-    return resolve_phase(cfg.name, cfg.phases, phase, batch, seq, context, cfg.max_positions)
+    return resolve_phase(cfg.name, cfg.phases, phase, batch, seq, context, cfg.max_positions, past)
 
 
 def lower_config(cfg: ModelConfig, ph: Phase, dtypes: Dtypes) -> tuple[OpGraph, Lowering]:
     """Trace `cfg` at phase `ph` into a fresh graph (no meta beyond the basics)."""
     graph = new_graph(model=cfg.name, family=cfg.family, phase=ph.name, batch=ph.batch, seq=ph.seq,
-                      context=ph.context)
+                      context=ph.context, **({"past": ph.past} if ph.past else {}))
     lw = Lowering(graph, dtypes, cfg.matmul_weight_dtype)
     _LOWER[cfg.family](lw, cfg, ph)
     return graph, lw
@@ -96,12 +101,14 @@ def _param_counts(cfg: ModelConfig) -> tuple[int, int, tuple[tuple[str, int], ..
 
 def build_graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | None = None,
                 context: int | None = None, dtypes: dict | str | None = None,
-                overrides: dict | None = None) -> OpGraph:
+                overrides: dict | None = None, past: int = 0) -> OpGraph:
     """Lower `model` (zoo name, config.json path or .onnx path) at one inference phase.
 
     Encoder-only models (BERT, ViT, Swin, ...) run `encode`; asking them for `prefill` is taken as
     `encode`. Graph meta: model, family, phase, batch, seq, context, params, active_params, dtypes,
     params_by_usage, weight_bytes_total (all weights incl. idle experts) and idle_weight_bytes.
+    `past` > 0 (prefill of a softmax-attention decoder only) builds one chunk of a chunked prefill:
+    `seq` new tokens after `past` cached positions (meta `past`; context = past + seq).
     """
     if isinstance(model, os.PathLike):
         model = os.fspath(model)
@@ -109,12 +116,15 @@ def build_graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | N
         raise ModelError(f"model must be a zoo name or a file path (got {model!r})")
     kinds = resolve_dtypes(dtypes)
     if model.endswith(".onnx"):
+        if past:
+            raise ModelError(f"{model}: an ONNX graph has fixed shapes; a prefill chunk after "
+                             f"cached positions (past {past}) needs a zoo model or a config.json")
         from .onnx_import import import_onnx
         return import_onnx(model, batch=batch, seq=seq, dtypes=kinds, overrides=overrides)
     cfg = apply_overrides(model_config(model), overrides, f"{model}: overrides")
     if phase == "prefill" and cfg.phases == ("encode",):
         phase = "encode"
-    ph = _phase_for(cfg, phase, batch, seq, context)
+    ph = _phase_for(cfg, phase, batch, seq, context, past)
     graph, lw = lower_config(cfg, ph, kinds)
     params, active, by_usage = _param_counts(cfg)
     full = _FULL_PHASE.get(cfg.family)

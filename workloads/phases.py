@@ -2,6 +2,9 @@
 
 - prefill(batch, seq): `seq` prompt tokens per sequence are processed at once; the KV cache of `seq`
   positions is written. Only the last position of each sequence goes through the LM head.
+- prefill(batch, seq, past): one chunk of a chunked prefill — `seq` new tokens after `past` positions
+  already in the KV cache; they attend (causally) to all `past + seq` positions and append their
+  K/V to the cache.
 - decode(batch, context): one new token per sequence; it attends to `context` positions (the cache
   holds `context` positions, the new token's K/V appended into it).
 - encode(batch, seq | image): a bidirectional encoder (BERT, ViT, T5 encoder); no cache.
@@ -29,6 +32,7 @@ class Phase:
     seq: int
     context: int
     source_len: int = 0
+    past: int = 0          # prefill chunk: positions already in the KV cache (context = past + seq)
 
     @property
     def tokens(self) -> int:
@@ -42,8 +46,9 @@ def _positive(value, key: str, model: str) -> int:
 
 
 def resolve_phase(model: str, phases: tuple[str, ...], phase: str, batch, seq, context,
-                  max_positions: int = 0) -> Phase:
-    """Check the phase is one the model supports and fill in default sizes."""
+                  max_positions: int = 0, past: int = 0) -> Phase:
+    """Check the phase is one the model supports and fill in default sizes. `past` > 0 makes a
+    prefill pass one chunk of a chunked prefill (`past` positions already cached)."""
     if phase not in PHASES:
         hint = did_you_mean(phase, PHASES) or "choose one of " + ", ".join(PHASES)
         raise ModelError(f"{model}: unknown phase {phase!r}; {hint}")
@@ -55,6 +60,11 @@ def resolve_phase(model: str, phases: tuple[str, ...], phase: str, batch, seq, c
         seq = _positive(seq, "seq", model)
     if context is not None:
         context = _positive(context, "context", model)
+    if past:
+        past = _positive(past, "past", model)
+        if phase != "prefill":
+            raise ModelError(f"{model}: past {past} applies to a prefill chunk only (got phase "
+                             f"{phase!r}); decode's cache length is its context")
     if phase == "decode":
         context = context or seq or DEFAULT_CONTEXT
         if max_positions and context > max_positions:
@@ -62,9 +72,12 @@ def resolve_phase(model: str, phases: tuple[str, ...], phase: str, batch, seq, c
                              "learned positions")
         return Phase("decode", batch, 1, context, seq or context)
     seq = seq or (min(DEFAULT_SEQ, max_positions) if max_positions else DEFAULT_SEQ)
-    if context is not None and context != seq:
-        raise ModelError(f"{model}: {phase} attends to its own {seq} tokens, so context {context} "
-                         "does not apply; context sets the cache length in decode")
-    if max_positions and seq > max_positions:
-        raise ModelError(f"{model}: seq {seq} exceeds the model's {max_positions} learned positions")
-    return Phase(phase, batch, seq, seq, seq)
+    if context is not None and context != seq + past:
+        raise ModelError(f"{model}: {phase} attends to its own {seq} tokens"
+                         + (f" after {past} cached ones" if past else "")
+                         + f", so context {context} does not apply; context sets the cache length "
+                         "in decode")
+    if max_positions and seq + past > max_positions:
+        raise ModelError(f"{model}: {'past + ' if past else ''}seq {past + seq} exceeds the model's "
+                         f"{max_positions} learned positions")
+    return Phase(phase, batch, seq, past + seq, seq, past)

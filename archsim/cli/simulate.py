@@ -25,6 +25,9 @@ def add_workload_flags(p) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the mapping search (default 0)")
     p.add_argument("--budget", type=int, default=None, metavar="N",
                    help="mapping search budget: evaluations per op (default: the mapper's)")
+    p.add_argument("--prefill-chunk", type=int, default=None, metavar="N",
+                   help="prefill a prompt longer than N tokens in chunks of N (chunked prefill: "
+                        "each chunk attends to the earlier ones through the KV cache)")
 
 
 def add_parser(subparsers):
@@ -48,7 +51,8 @@ def workload_args(args) -> dict:
     _choice(args.fidelity, FIDELITIES, "fidelity")
     phase = resolve_phase(args.model, args.phase, seq and seq[0], context and context[0])
     return dict(phase=phase, batch=batch, seq=seq, context=context, dtype=args.dtype,
-                fidelity=args.fidelity, strategy=args.strategy, seed=args.seed, budget=args.budget)
+                fidelity=args.fidelity, strategy=args.strategy, seed=args.seed, budget=args.budget,
+                prefill_chunk=args.prefill_chunk)
 
 
 def _single(values):

@@ -25,6 +25,7 @@ MODEL = "llama-34b-gqa"
 HW = "a100-80gb"
 CONTEXTS = (4096, 50_000)
 DECODE_TOKENS = 250
+PREFILL_CHUNK = 4096
 
 #: (quantity, context) → published value
 PUBLISHED = {
@@ -45,6 +46,9 @@ ASSUMPTIONS = (
     "consistency check; the 50K ÷ 4K decode ratio does not depend on this choice.",
     "Decode latency per token is simulated at the given context and held constant over the "
     "generated tokens (the context grows by < 7% at 4K, < 1% at 50K).",
+    f"A prompt whose one-pass prefill does not fit HBM is prefilled in chunks of "
+    f"{PREFILL_CHUNK:,} tokens (chunked prefill, as serving stacks do; the chunk size is not in the "
+    "summary), each chunk attending to the earlier ones through the KV cache.",
 )
 
 _ATTENTION = (OpKind.ATTN_QK, OpKind.ATTN_AV, OpKind.ATTENTION, OpKind.SOFTMAX)
@@ -58,10 +62,15 @@ _GAPS = {
     "prefill time 50K ÷ 4K": "the 50K ÷ 4K prefill ratio inherits the dense attention count above.",
     "prefill 50K fits": (
         "the engine's planner keeps a 50K-token layer's activations in HBM beside the weights and "
-        "the KV cache and finds HBM short (the row's note gives the bytes); the paper counts only "
-        "weights and KV, and real servers prefill long prompts in chunks, which archsim does not "
-        "model."),
+        "the KV cache and finds HBM short even in chunks (the row's note gives the bytes); the "
+        "paper counts only weights and KV."),
 }
+
+
+def _peak_hbm(result) -> str:
+    hbm = next(lv for lv in result.levels if lv.level == "hbm")
+    return (f"HBM peak {hbm.peak_buffer_bytes / 1e9:.1f} GB of {hbm.capacity_bytes / 1e9:.0f} GB "
+            "(weights, KV cache and the largest chunk's activations)")
 
 
 def _kv_and_weights(context: int) -> tuple[int, int, int]:
@@ -115,11 +124,18 @@ def run():
             label = "4K" if n == 4096 else "50K"
             pre = pipeline.simulate_model(MODEL, HW, phase="prefill", seq=n)
             dec = pipeline.simulate_model(MODEL, HW, phase="decode", context=n)
+            how = "one pass"
             if not pre.fits:
-                rows.append(match(f"prefill {label} fits one A100-80GB (engine)", True, False,
-                                  note=pre.does_not_fit))
-            else:
-                rows.append(info(f"prefill {label}, engine", pre.latency_s, unit="s",
+                rows.append(info(f"prefill {label} in one pass, engine", "does not fit",
+                                 note=pre.does_not_fit))
+                pre = pipeline.simulate_model(MODEL, HW, phase="prefill", seq=n,
+                                              prefill_chunk=PREFILL_CHUNK)
+                how = f"chunks of {PREFILL_CHUNK:,}"
+                rows.append(match(f"prefill {label} fits one A100-80GB in {how} (engine)", "fits",
+                                  "fits" if pre.fits else "does not fit",
+                                  note=pre.does_not_fit or _peak_hbm(pre)))
+            if pre.fits:
+                rows.append(info(f"prefill {label} ({how}), engine", pre.latency_s, unit="s",
                                  published=PUBLISHED[("prefill_s", n)],
                                  note=f"{pre.latency_s / roof[('prefill_s', n)]:.2f} × peak bound"))
             if dec.fits:

@@ -34,6 +34,12 @@ def _self_attention(lw: Lowering, cfg: ModelConfig, p: str, h: Tensor, ph: Phase
         kc = kv_append(lw, f"{p}.attn.k_append", k, lw.kv_cache(f"{p}.k_cache", (b, G, span, hd)), b, 1)
         vc = kv_append(lw, f"{p}.attn.v_append", v, lw.kv_cache(f"{p}.v_cache", (b, G, span, hd)), b, 1)
         o = attention(lw, f"{p}.attn", q, kc, vc, b, 1, span, H, G, hd, True, attrs=attrs)
+    elif ph.past:      # a prefill chunk: s new tokens after ph.past cached positions
+        span = min(ph.context, window + s - 1) if window else ph.context
+        kc = kv_append(lw, f"{p}.attn.k_append", k, lw.kv_cache(f"{p}.k_cache", (b, G, span, hd)), b, s)
+        vc = kv_append(lw, f"{p}.attn.v_append", v, lw.kv_cache(f"{p}.v_cache", (b, G, span, hd)), b, s)
+        o = attention(lw, f"{p}.attn", q, kc, vc, b, s, span, H, G, hd, True,
+                      attrs=attrs + (("past", ph.past),))
     else:
         kept = min(s, window) if window else s
         kv_append(lw, f"{p}.attn.k_append", k, lw.kv_cache(f"{p}.k_cache", (b, G, kept, hd)), b, kept)
@@ -59,7 +65,8 @@ def _layer(lw: Lowering, cfg: ModelConfig, i: int, x: Tensor, ph: Phase) -> Tens
 
 
 def lower_decoder(lw: Lowering, cfg: ModelConfig, ph: Phase) -> None:
-    """prefill: ph.seq tokens per sequence; decode: one token attending to ph.context positions.
+    """prefill: ph.seq tokens per sequence (after ph.past cached ones in a prefill chunk); decode:
+    one token attending to ph.context positions.
     Only the last position of each sequence is projected to the vocabulary."""
     lw.layer = -1
     x, table = embed_tokens(lw, cfg, ph.tokens)
