@@ -18,6 +18,7 @@ import networkx as nx
 __all__ = [
     "DTYPE_BITS", "Role", "OpKind", "Tensor", "Operand", "Op", "OpGraph", "new_graph", "add_op",
     "ops_in_order", "graph_totals", "GraphTotals", "dtype_bits", "summary_table",
+    "VECTOR_OPS_PER_ELEMENT", "vector_ops_per_element",
 ]
 
 #: Storage bits per element by dtype name. "int2"/"ternary" are 2-bit packed (MatMul-free weights).
@@ -74,6 +75,22 @@ class OpKind(str, Enum):
     @property
     def is_contraction(self) -> bool:
         return self in _CONTRACTIONS
+
+
+#: Vector-unit operations per output element of a non-contraction op, as the mapper's cost model
+#: and the engine both charge them (assumption: add/mul/exp-class operations of a straightforward
+#: implementation, exp/rsqrt as Taylor/Newton steps). Not the op's reported `flops` (softmax counts
+#: 5 FLOPs per element there: max, subtract, exp, sum, divide; the unit also rescales once more).
+VECTOR_OPS_PER_ELEMENT: dict[str, int] = {
+    "softmax": 6, "layernorm": 8, "rmsnorm": 5, "gelu": 8, "silu": 5, "relu": 1, "swiglu": 6,
+    "add": 1, "mul": 1, "rope": 4, "embedding": 1, "kv_append": 1, "kv_read": 1, "pool": 1,
+    "quantize": 2, "dequantize": 2, "moe_dispatch": 1, "moe_router": 4,
+}
+
+
+def vector_ops_per_element(kind: "OpKind") -> int:
+    """`VECTOR_OPS_PER_ELEMENT` of an op kind; 2 for a kind the table does not list."""
+    return VECTOR_OPS_PER_ELEMENT.get(kind.value, 2)
 
 
 _CONTRACTIONS = {OpKind.MATMUL, OpKind.ATTN_QK, OpKind.ATTN_AV, OpKind.ATTENTION, OpKind.CONV2D,

@@ -14,7 +14,7 @@ import numpy as np
 
 from archsim.errors import MappingError
 from archsim.hardware import Hardware
-from archsim.ir import Op
+from archsim.ir import Op, vector_ops_per_element
 from archsim.mapping import OpMapping
 from archsim.kernels import costmodel as K
 
@@ -80,7 +80,7 @@ def _unit_params(space: Space) -> np.ndarray:
         up[K.U_OPP] = 1.0
         up[K.U_MACS] = op.macs or points
     else:
-        up[K.U_OPP] = max(1.0, op.flops / points) if points else 1.0
+        up[K.U_OPP] = float(vector_ops_per_element(op.kind))   # as the engine charges it
         up[K.U_MACS] = points * up[K.U_OPP]
     if unit.type == "pim_bank":
         dram = inner.dram

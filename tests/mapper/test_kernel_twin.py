@@ -49,3 +49,16 @@ def test_kernel_matches_twin(hw, unit_index, op):
         assert np.allclose(reads[c], ref["reads"]) and np.allclose(writes[c], ref["writes"])
         for obj, got in rows.items():
             assert tuple(got[c]) == pytest.approx(score_row(ref, obj), rel=1e-9), obj
+
+
+@pytest.mark.parametrize("kind", ["softmax", "layernorm", "gelu", "rmsnorm", "add"])
+def test_vector_work_is_what_the_engine_charges(kind):
+    """The mapper's work for a non-contraction op (iteration points × vector ops per element) is
+    the engine's `work_units`, so a mapping ranked on vector-op time ranks the engine's time."""
+    from dataclasses import replace
+    from archsim.engine.timing.units import work_units
+    from archsim.ir import OpKind
+    op = replace(softmax(64, 200), kind=OpKind(kind))
+    space = build_space(op, npu(), npu().compute[1])
+    up = arrays_for(space).up
+    assert up[K.U_MACS] == work_units(op)

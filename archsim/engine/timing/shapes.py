@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from math import prod
 
-from archsim.ir import Op, Role
+from archsim.ir import VECTOR_OPS_PER_ELEMENT, Op, Role
 
 __all__ = ["gemm_shape", "op_elems", "op_dtype", "OPS_PER_ELEM"]
 
-#: Vector-unit operations per output element for non-contraction ops (assumption: counts of
-#: add/mul/exp-class operations in a straightforward implementation, exp/rsqrt as Taylor/Newton steps).
-OPS_PER_ELEM = {
-    "softmax": 6, "layernorm": 8, "rmsnorm": 5, "gelu": 8, "silu": 5, "relu": 1, "swiglu": 6,
-    "add": 1, "mul": 1, "rope": 4, "embedding": 1, "kv_append": 1, "kv_read": 1, "pool": 1,
-    "quantize": 2, "dequantize": 2, "moe_dispatch": 1, "moe_router": 4,
-}
+#: per-element vector work, shared with the mapper's cost model (see archsim.ir)
+OPS_PER_ELEM = VECTOR_OPS_PER_ELEMENT
 
 
 def gemm_shape(op: Op) -> tuple[int, int, int, int]:
