@@ -69,7 +69,7 @@ def _pim_s(p: OpPlan, hw: Hardware) -> float:
 def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
     tick = 1.0 / hw.freq_hz
     if p.unit.type == "sm":
-        s = sm_op_seconds(p.op, p.unit, hw)
+        s = p.kernel_s if p.kernel_s is not None else sm_op_seconds(p.op, p.unit, hw)
     elif p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes:
         s = _pim_s(p, hw)
     else:

@@ -168,7 +168,8 @@ class _Lowerer:
 
     def lower_gpu(self, p: OpPlan, deps) -> int:
         from .analytic import roofline_ticks   # no kernel beats compulsory traffic at pin bandwidth
-        dur = max(self.ticks(sm_op_seconds(p.op, p.unit, self.hw)), roofline_ticks(p, self.hw) * self.sub)
+        s = p.kernel_s if p.kernel_s is not None else sm_op_seconds(p.op, p.unit, self.hw)
+        dur = max(self.ticks(s), roofline_ticks(p, self.hw) * self.sub)
         return self.b.task(self.unit_res(p.unit.name), dur, deps, p.index,
                            actions=((f"{p.unit.name}.mac.{p.dtype}", work_units(p.op)),))
 

@@ -13,7 +13,7 @@ an op the mapping does not place fall back to a heuristic: held in the unit's bu
 in half of it, else spilled off chip. Weights and KV cache without a placement live off chip."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import ceil, prod
 
 from archsim.errors import MappingError, did_you_mean
@@ -50,6 +50,7 @@ class OpPlan:
     homes: tuple[str | None, ...] = ()   # per operand: level name, PIPELINE, None = not placed
     residents: tuple[tuple[str, int], ...] = ()  # on-chip level → activation bytes held there
     offchip_act_read_bytes: int = 0  # of offchip_read_bytes: activations (placed or spilled off chip)
+    kernel_s: float | None = None    # GPU: this op's share of a fused kernel's time (see timing.sm)
 
 
 def _supports(unit: ComputeUnit, op: Op) -> bool:
@@ -227,4 +228,8 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> list[OpPl
                             homes=homes, offchip_act_read_bytes=int(0 if pim else act_in_off),
                             residents=tuple(sorted((k, int(v)) for k, v in held.items() if v))))
         index[op.name] = plans[-1].index
+    if any(p.unit.type == "sm" for p in plans):
+        from .timing.sm import fused_attention_seconds
+        for i, seconds in fused_attention_seconds(plans, hw).items():
+            plans[i] = replace(plans[i], kernel_s=seconds)
     return plans

@@ -9,7 +9,7 @@ from archsim.ir import Op, OpKind, Role
 from . import gpu
 from .shapes import gemm_shape, op_dtype, op_elems
 
-__all__ = ["gpu_calibration", "gpu_spec", "sm_op_seconds"]
+__all__ = ["gpu_calibration", "gpu_spec", "sm_op_seconds", "fused_attention_seconds"]
 
 _GEMM = {OpKind.MATMUL, OpKind.LM_HEAD, OpKind.ATTN_QK, OpKind.ATTN_AV, OpKind.MOE_ROUTER,
          OpKind.CONV2D, OpKind.DWCONV2D, OpKind.SELECTIVE_SCAN, OpKind.GLA_RECURRENCE}
@@ -54,3 +54,50 @@ def sm_op_seconds(op: Op, unit: ComputeUnit, hw: Hardware) -> float:
                                           cal=cal)
     name = _ELEM_NAME.get(op.kind, "add")
     return gpu.elementwise_seconds(name, op_elems(op), spec, bytes_per_elem=bpe, cal=cal)
+
+
+_ATTN_GROUP = {OpKind.ATTN_QK, OpKind.SOFTMAX, OpKind.ATTN_AV}
+
+
+def fused_attention_seconds(plans, hw: Hardware) -> dict[int, float]:
+    """Plan index → seconds for every QKᵀ → softmax → PV group the mapper fused on a GPU unit: the
+    group is one FlashAttention kernel (`gpu.attention_work_seconds`; flash-decoding's
+    `gpu.decode_work_seconds` for one query), the model its calibration was measured on. Its time
+    is split over the two matmuls by MACs; the softmax runs inside it (the kernel's score rate),
+    not as an elementwise kernel of its own. Plans outside such groups are not in the result."""
+    groups: dict[str, list] = {}
+    for p in plans:
+        if p.unit.type == "sm" and p.op.kind in _ATTN_GROUP:
+            root = (p.mapping.fused_into if p.mapping is not None else None) or p.op.name
+            groups.setdefault(root, []).append(p)
+    out: dict[int, float] = {}
+    for root, members in groups.items():
+        by_kind = {p.op.kind: p for p in members}
+        if len(members) != 3 or len(by_kind) != 3 or by_kind[OpKind.ATTN_QK].op.name != root:
+            continue
+        qk, softmax, av = by_kind[OpKind.ATTN_QK], by_kind[OpKind.SOFTMAX], by_kind[OpKind.ATTN_AV]
+        t = _flash_kernel_seconds(qk, av, hw)
+        macs = max(1, qk.op.macs + av.op.macs)
+        out[qk.index] = t * qk.op.macs / macs
+        out[av.index] = t * av.op.macs / macs
+        out[softmax.index] = 0.0
+    return out
+
+
+def _flash_kernel_seconds(qk, av, hw: Hardware) -> float:
+    d = qk.op.dim_sizes
+    heads = d.get("b", 1) * d.get("g", 1) * d.get("r", 1)
+    q_len, kv_len = d.get("q", 1), d.get("s", 1)
+    spec = gpu_spec(qk.unit, hw, qk.dtype)
+    cal = gpu_calibration(hw)
+    ins = [o.tensor for o in qk.op.operands if not o.is_output]
+    v = [o.tensor for o in av.op.operands if not o.is_output and "s" in o.dims and "q" not in o.dims]
+    out = [o.tensor for o in av.op.operands if o.is_output]
+    kv_bytes = sum(t.size_bytes for t in ins if t.role is Role.KV_CACHE) + \
+        sum(t.size_bytes for t in v if t.role is Role.KV_CACHE)
+    nbytes = sum(t.size_bytes for t in ins + v + out)
+    if q_len == 1:
+        return gpu.decode_work_seconds(kv_bytes or nbytes, heads, spec, cal=cal, kv_len=kv_len)
+    return gpu.attention_work_seconds(2.0 * (qk.op.macs + av.op.macs), nbytes,
+                                      heads * ceil(q_len / cal.attn_tile_q), spec, cal=cal,
+                                      scores=float(heads * q_len * kv_len))
