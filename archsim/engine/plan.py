@@ -24,7 +24,7 @@ from archsim.mapping import Mapping, OpMapping
 from .timing.shapes import op_dtype
 
 __all__ = ["OpPlan", "plan_ops", "default_unit", "buffer_level", "refetch_factor", "operand_homes",
-           "PIPELINE"]
+           "PIPELINE", "ATTENTION_BLOCK", "causal_block_fraction", "causal_skips"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -228,8 +228,59 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> list[OpPl
                             homes=homes, offchip_act_read_bytes=int(0 if pim else act_in_off),
                             residents=tuple(sorted((k, int(v)) for k, v in held.items() if v))))
         index[op.name] = plans[-1].index
+    for i, fraction in causal_skips(plans, hw).items():
+        op = plans[i].op
+        plans[i] = replace(plans[i], op=replace(
+            op, macs=round(op.macs * fraction), flops=round(op.flops * fraction),
+            attrs=op.attrs + (("computed_fraction", fraction),)))
     if any(p.unit.type == "sm" for p in plans):
         from .timing.sm import fused_attention_seconds
         for i, seconds in fused_attention_seconds(plans, hw).items():
             plans[i] = replace(plans[i], kernel_s=seconds)
     return plans
+
+
+#: key/value rows per block of a fused (FlashAttention-style) attention group off the GPU; the
+#: mapper's fusion pass tiles with the same block (assumption; FlashAttention uses 64–128)
+ATTENTION_BLOCK = 64
+
+
+def causal_block_fraction(q_len: int, kv_len: int, block: int) -> float:
+    """Share of the q_len × kv_len score matrix a blocked causal kernel computes: the queries are
+    the last q_len of kv_len positions (a prefill, or a chunk after cached ones); a query block
+    stops after the key block holding its last row's position, so blocks wholly above the
+    diagonal are skipped and diagonal blocks are computed whole."""
+    if q_len <= 1 or kv_len <= 0:
+        return 1.0
+    past = max(0, kv_len - q_len)
+    computed = 0
+    for start in range(0, q_len, block):
+        rows = min(block, q_len - start)
+        last = past + start + rows            # positions 0 … last-1 are seen by this block
+        computed += rows * min(kv_len, -(-last // block) * block)
+    return computed / (q_len * kv_len)
+
+
+def causal_skips(plans: list[OpPlan], hw: Hardware) -> dict[int, float]:
+    """Plan index → share of its work done, for causal QKᵀ → softmax → PV groups the mapper fused:
+    a fused kernel walks key blocks and skips those the mask removes whole (FlashAttention-2's
+    causal mode), while unfused attention computes the full score matrix and masks it."""
+    groups: dict[str, list[OpPlan]] = {}
+    for p in plans:
+        if p.op.kind in (OpKind.ATTN_QK, OpKind.SOFTMAX, OpKind.ATTN_AV):
+            root = (p.mapping.fused_into if p.mapping is not None else None) or p.op.name
+            groups.setdefault(root, []).append(p)
+    out: dict[int, float] = {}
+    for root, members in groups.items():
+        qk = next((p for p in members if p.op.name == root and p.op.kind is OpKind.ATTN_QK), None)
+        if qk is None or len(members) != 3 or not qk.op.attr("causal"):
+            continue
+        sizes = qk.op.dim_sizes
+        block = ATTENTION_BLOCK
+        if qk.unit.type == "sm":
+            from .timing.sm import gpu_calibration
+            block = gpu_calibration(hw).attn_tile_q
+        fraction = causal_block_fraction(sizes.get("q", 1), sizes.get("s", 1), block)
+        if fraction < 1.0:
+            out.update((p.index, fraction) for p in members)
+    return out

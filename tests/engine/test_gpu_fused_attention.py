@@ -9,7 +9,7 @@ import pytest
 
 import archsim
 from archsim.config import load_hardware
-from archsim.engine.plan import plan_ops
+from archsim.engine.plan import causal_block_fraction, plan_ops
 from archsim.engine.timing import gpu
 from archsim.engine.timing.sm import gpu_calibration, gpu_spec, sm_op_seconds
 from archsim.ir import Role
@@ -32,9 +32,11 @@ def test_prefill_group_is_one_flash_kernel(a100):
     spec, cal = gpu_spec(a100.compute[0], a100, "bf16"), gpu_calibration(a100)
     heads, n, d = 12, 1024, 64
     nbytes = 4 * heads * n * d * 2                         # Q, K, V in and O out, bf16
+    causal = causal_block_fraction(n, n, cal.attn_tile_q)  # masked key blocks are skipped
+    assert qk.macs == round(heads * n * n * d * causal)
     kernel = gpu.attention_work_seconds(2.0 * (qk.macs + av.macs), nbytes,
                                         heads * ceil(n / cal.attn_tile_q), spec, cal=cal,
-                                        scores=float(heads * n * n))
+                                        scores=heads * n * n * causal)
     assert qk.latency_s + av.latency_s == pytest.approx(kernel, rel=1e-3)
     assert sm.latency_s < 0.02 * kernel                     # inside the kernel, not its own pass
     unfused = sum(sm_op_seconds(p.op, p.unit, a100) for p in plan_ops(

@@ -98,6 +98,7 @@ def _flash_kernel_seconds(qk, av, hw: Hardware) -> float:
     nbytes = sum(t.size_bytes for t in ins + v + out)
     if q_len == 1:
         return gpu.decode_work_seconds(kv_bytes or nbytes, heads, spec, cal=cal, kv_len=kv_len)
+    scores = heads * q_len * kv_len * qk.op.attr("computed_fraction", 1.0)   # causal: skipped blocks
     return gpu.attention_work_seconds(2.0 * (qk.op.macs + av.op.macs), nbytes,
                                       heads * ceil(q_len / cal.attn_tile_q), spec, cal=cal,
-                                      scores=float(heads * q_len * kv_len))
+                                      scores=float(scores))

@@ -24,10 +24,13 @@ FLASH_LINE_BYTES = 16
 
 
 def work_units(op: Op) -> int:
-    """MACs for contractions; for other ops, elements × operations per element."""
+    """MACs for contractions; for other ops, elements × operations per element (times the share
+    a fused causal kernel computes, the plan's `computed_fraction`)."""
     if op.macs:
         return op.macs
-    return op_elems(op) * OPS_PER_ELEM.get(op.kind.value, 2)
+    work = op_elems(op) * OPS_PER_ELEM.get(op.kind.value, 2)
+    fraction = op.attr("computed_fraction", 1.0)
+    return work if fraction == 1.0 else int(ceil(work * fraction))
 
 
 def peak_cycles(unit: ComputeUnit, op: Op, dtype: str | None = None) -> int:
