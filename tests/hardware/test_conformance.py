@@ -141,3 +141,13 @@ def test_pim_gpt_organisation():
     assert d.channels == 8 and d.banks_per_channel == 16 and d.row_size_bytes == 2048
     assert any(s.assumption for s in hw.sources)
     assert any(cu.type == "vector" for cu in hw.compute)
+
+
+#: Die areas (mm²) with a source in the description, so `compare` can report perf/mm²
+DIE_AREAS_MM2 = {"a100-80gb": 826.0, "h100-sxm": 814.0, "h200-sxm": 814.0, "t4": 545.0,
+                 "tpu-v1": 331.0}
+
+
+@pytest.mark.parametrize("name, area", sorted(DIE_AREAS_MM2.items()))
+def test_die_areas(name, area):
+    assert load_hardware(name).area_mm2 == area            # h100-sxm inherits h200's (base:)
