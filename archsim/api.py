@@ -183,7 +183,19 @@ def _does_not_fit(graph, hw, mapping, fidelity: str, reason: DoesNotFit | str) -
         levels=tuple(LevelUse(lv.name, lv.size_bytes, int(planned.get(lv.name, 0)), 0, 0)
                      for lv in hw.levels),
         ops=(), fits=False, does_not_fit=str(reason), dtype=dtype_label(meta),
-        tokens=batch * seq if phase == "prefill" and seq else batch)
+        tokens=batch * seq if phase == "prefill" and seq else batch,
+        notes=_chunk_hint(meta, reason))
+
+
+def _chunk_hint(meta, reason) -> tuple[str, ...]:
+    """A prefill short of room for its activations may fit as a chunked prefill: say so."""
+    if meta.get("phase") != "prefill" or meta.get("family") != "decoder" or \
+            "activation" not in str(getattr(reason, "tensor", reason)):
+        return ()
+    seq = int(meta.get("seq", 0) or 0)
+    chunk = max(1, seq // 8)
+    return (f"a prefill holds every token's activations at once; a chunked prefill keeps one "
+            f"chunk's (e.g. --prefill-chunk {chunk} / prefill_chunk={chunk})",)
 
 
 def dtype_label(meta) -> str:

@@ -110,6 +110,7 @@ def render_summary(r: SimResult, top: int = 8) -> str:
         lines.append(f"  DOES NOT FIT: {misfit_reason(r)}")
         if r.levels:
             lines += ["", _levels(r)]
+        lines += [f"note: {note}" for note in r.notes]
         return "\n".join(lines) + "\n"
     per_token = r.energy_j / r.tokens if r.tokens else None
     lines += [

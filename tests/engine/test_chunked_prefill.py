@@ -61,6 +61,7 @@ def test_a_prompt_too_big_for_one_pass_fits_in_chunks():
               hw_overrides={"memory.hbm.size": "3 GB"})
     one = archsim.simulate("llama2-7b", "a100-80gb", **kw)
     assert not one.fits and "hbm" in one.does_not_fit
+    assert any("--prefill-chunk 4096" in n for n in one.notes)      # the way out, suggested
     chunked = archsim.simulate("llama2-7b", "a100-80gb", prefill_chunk=4096, **kw)
     assert chunked.fits and chunked.latency_s > 0
     hbm = next(lv for lv in chunked.levels if lv.level == "hbm")
