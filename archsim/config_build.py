@@ -7,7 +7,7 @@ import math
 from archsim import energy
 from archsim.config_check import check_hardware
 from archsim.config_fields import (
-    BAD, Checker, boolean, choice, choices, cycles, int_list, integer, number, quantity, text, text_list,
+    BAD, Checker, address, boolean, choice, choices, cycles, int_list, integer, number, quantity, text, text_list,
 )
 from archsim.config_yaml import LocList, LocMap
 from archsim.energy_tables import DRAM_PJ_PER_BIT, MAC_45NM_PJ
@@ -23,7 +23,7 @@ TOP_KEYS = ("version", "name", "kind", "description", "base", "clock", "technolo
             "interconnect", "power", "area", "fpga", "sources", "source", "notes")
 LEVEL_KEYS = ("name", "kind", "size", "bandwidth", "bytes_per_cycle", "read_energy", "write_energy",
               "energy", "width", "ports", "banks", "instances", "latency", "leakage", "wait_states", "dram",
-              "holds", "area", "memory_type", "source", "notes")
+              "holds", "area", "memory_type", "address", "source", "notes")
 DRAM_TIMINGS = ("CL", "tRCD", "tRP", "tRAS", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "tFAW", "tWR", "tRTP",
                 "tREFI", "tRFC")
 DRAM_KEYS = ("channels", "ranks", "bank_groups", "banks", "rows", "row_size", "bus_width", "burst_length",
@@ -174,6 +174,7 @@ def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
         wait_states=take("wait_states", integer(0), default=0),
         holds=take("holds", choices(ROLES), default=()),
         area_mm2=take("area", quantity("area", positive=False), default=0.0),
+        address=take("address", address),
     )
     take("source", text_list)
     take("notes", text)

@@ -72,6 +72,8 @@ def _level(lv: MemoryLevel) -> dict:
            "wait_states": lv.wait_states, "area": _q(lv.area_mm2, "area")}
     if lv.holds:
         out["holds"] = list(lv.holds)
+    if lv.address is not None:
+        out["address"] = f"0x{lv.address:08X}"
     if lv.dram is not None:
         out["dram"] = _dram(lv.dram)
     return out

@@ -10,7 +10,7 @@ from archsim.config_yaml import LocList, LocMap, where
 from archsim.errors import Problem, did_you_mean
 from archsim.units import UnitError, parse_quantity
 
-__all__ = ["BAD", "Bad", "Checker", "text", "integer", "number", "boolean", "quantity", "cycles",
+__all__ = ["BAD", "Bad", "Checker", "address", "text", "integer", "number", "boolean", "quantity", "cycles",
            "choice", "choices", "int_list", "text_list"]
 
 
@@ -60,6 +60,18 @@ def integer(minimum: int | None = None):
             raise Bad(f"must be ≥ {minimum}" if minimum != 1 else "must be positive")
         return value
     return read
+
+
+def address(value):
+    """A base address: a whole number ≥ 0, written in hex (0x24000000) or decimal."""
+    if isinstance(value, str):
+        try:
+            value = int(value.strip().replace("_", ""), 0)
+        except ValueError:
+            raise Bad("must be an address such as 0x20000000") from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Bad("must be an address such as 0x20000000")
+    return value
 
 
 def number(positive: bool = True):

@@ -88,6 +88,8 @@ class MemoryLevel:
     area_mm2: float = 0.0
     instances: int = 1                      # identical copies (e.g. one shared memory per GPU SM); size_bytes is
                                             # per copy, bandwidth_bytes_per_s the total over all copies
+    address: int | None = None              # base address in the chip's address map; levels whose ranges
+                                            # adjoin form one contiguous region (one MCU arena pool)
 
     @property
     def off_chip(self) -> bool:

@@ -16,7 +16,7 @@ from .map_op import MappingNotFound, map_op_result
 from .mapspace import PIPELINE, unit_can_run
 from .passes.buffer_plan import plan_buffers
 from .passes.fusion import fuse
-from .passes.mcu import TECHNIQUES as MCU_TECHNIQUES, mcu_report
+from .passes.mcu import TECHNIQUES as MCU_TECHNIQUES, mcu_report, sram_pools
 from .passes.pim import pim_partition
 from .passes.placement import place
 
@@ -145,19 +145,19 @@ def _techniques(value) -> tuple[str, ...]:
 
 
 def _mcu_peaks(hw: Hardware, peaks: dict[str, int], roles: dict[str, str], rep) -> dict[str, int]:
-    """Weights in flash; the arena spread over the SRAM levels, largest first."""
+    """Weights in flash; each SRAM pool's arena spread over its levels (in address order within a
+    contiguous region, largest first when the description gives no addresses)."""
     out = {k: v for k, v in peaks.items() if hw.level(k).off_chip}
     flash = roles.get("weight")
     if flash:
         out[flash] = rep.flash_bytes
-    left = rep.peak_sram_bytes
-    srams = sorted((lv for lv in hw.levels if not lv.off_chip
-                    and (not lv.holds or "activation" in lv.holds)), key=lambda lv: -lv.size_bytes)
-    for i, lv in enumerate(srams):
-        take = left if i == len(srams) - 1 else min(left, lv.size_bytes)
-        if take > 0:
-            out[lv.name] = take
-        left -= take
+    for (levels, _), (_, _, peak) in zip(sram_pools(hw), rep.pools):
+        left = peak
+        for i, name in enumerate(levels):
+            take = left if i == len(levels) - 1 else min(left, hw.level(name).size_bytes)
+            if take > 0:
+                out[name] = take
+            left -= take
     return out
 
 

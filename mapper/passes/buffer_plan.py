@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from archsim.ir import OpGraph, Role, ops_in_order
 
-__all__ = ["Buffer", "ArenaPlan", "BufferPlan", "arena_plan", "liveness", "plan_buffers"]
+__all__ = ["Buffer", "ArenaPlan", "BufferPlan", "PoolPlan", "arena_plan", "pool_plan", "liveness",
+           "plan_buffers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +37,65 @@ class BufferPlan:
     arena: ArenaPlan | None = None                    # for the level holding activations on-chip
 
 
+def _lowest_offset(b: Buffer, placed: list[tuple[int, Buffer]]) -> int:
+    """The lowest offset where `b` overlaps no placed buffer alive at the same time."""
+    live = sorted(((off, p) for off, p in placed if not (p.last < b.first or b.last < p.first)),
+                  key=lambda x: x[0])
+    offset = 0
+    for off, p in live:
+        if off - offset >= b.size_bytes:
+            break
+        offset = max(offset, off + p.size_bytes)
+    return offset
+
+
 def arena_plan(buffers) -> ArenaPlan:
     order = sorted(buffers, key=lambda b: (-b.size_bytes, b.first, b.name))
     placed: list[tuple[int, Buffer]] = []
     for b in order:
-        live = sorted(((off, p) for off, p in placed if not (p.last < b.first or b.last < p.first)),
-                      key=lambda x: x[0])
-        offset = 0
-        for off, p in live:
-            if off - offset >= b.size_bytes:
-                break
-            offset = max(offset, off + p.size_bytes)
-        placed.append((offset, b))
+        placed.append((_lowest_offset(b, placed), b))
     arena = max((off + b.size_bytes for off, b in placed), default=0)
     return ArenaPlan(arena, tuple(sorted(((b.name, off) for off, b in placed))))
+
+
+@dataclass(frozen=True, slots=True)
+class PoolPlan:
+    """Buffers placed in several memory pools (separate contiguous regions), each planned like one
+    arena. `peaks[i]` is pool i's highest end; a buffer that fits no pool goes to pool 0 past its
+    capacity, so `fits` is False and the overflow shows in `peaks[0]`."""
+    capacities: tuple[int, ...]
+    peaks: tuple[int, ...]
+    offsets: tuple[tuple[str, int, int], ...]        # name → (pool, offset)
+
+    @property
+    def fits(self) -> bool:
+        return all(p <= c for p, c in zip(self.peaks, self.capacities))
+
+    @property
+    def used_bytes(self) -> int:
+        return sum(self.peaks)
+
+
+def pool_plan(buffers, capacities) -> PoolPlan:
+    """The greedy arena planner over several pools (TFLite-Micro plans one arena; a runtime with
+    more SRAM regions places each buffer in the first pool, in the given order, where its lowest
+    free offset still ends within the pool). With one pool it is exactly `arena_plan`."""
+    capacities = tuple(int(c) for c in capacities) or (0,)
+    placed: list[list[tuple[int, Buffer]]] = [[] for _ in capacities]
+    where: list[tuple[str, int, int]] = []
+    for b in sorted(buffers, key=lambda b: (-b.size_bytes, b.first, b.name)):
+        choice = None
+        for i, cap in enumerate(capacities):
+            off = _lowest_offset(b, placed[i])
+            if off + b.size_bytes <= cap:
+                choice = (i, off)
+                break
+        if choice is None:
+            choice = (0, _lowest_offset(b, placed[0]))
+        placed[choice[0]].append((choice[1], b))
+        where.append((b.name, choice[0], choice[1]))
+    peaks = tuple(max((off + b.size_bytes for off, b in pool), default=0) for pool in placed)
+    return PoolPlan(capacities, peaks, tuple(sorted(where)))
 
 
 def liveness(graph: OpGraph, skip: frozenset[str] = frozenset(),

@@ -18,9 +18,9 @@ from archsim.errors import DoesNotFit
 from archsim.hardware import Hardware
 from archsim.ir import OpGraph, OpKind, Role, ops_in_order
 
-from .buffer_plan import Buffer, arena_plan, liveness, persistent_tensors
+from .buffer_plan import Buffer, liveness, persistent_tensors, pool_plan
 
-__all__ = ["TECHNIQUES", "McuReport", "mcu_buffers", "mcu_report", "ROW_BLOCK"]
+__all__ = ["TECHNIQUES", "McuReport", "mcu_buffers", "mcu_report", "sram_pools", "ROW_BLOCK"]
 
 TECHNIQUES = ("operator_integration", "patch_decomposition", "token_overwriting")
 ROW_BLOCK = 8   # query rows / tokens per integrated block (assumption)
@@ -29,13 +29,16 @@ ROW_BLOCK = 8   # query rows / tokens per integrated block (assumption)
 @dataclass(frozen=True, slots=True)
 class McuReport:
     techniques: tuple[str, ...]     # the techniques applied (those that lowered the arena)
-    peak_sram_bytes: int        # the activation arena (TFLite-Micro greedy plan)
+    peak_sram_bytes: int        # the activation arenas (greedy plan), summed over the SRAM pools
     flash_bytes: int            # weights, executed in place
-    sram_bytes: int             # capacity of the SRAM the arena may use
+    sram_bytes: int             # capacity of the SRAM the arenas may use
     flash_capacity_bytes: int
+    pools: tuple[tuple[str, int, int], ...] = ()   # per SRAM pool: (levels, capacity, planned peak)
 
     @property
     def sram_fits(self) -> bool:
+        if self.pools:
+            return all(peak <= cap for _, cap, peak in self.pools)
         return self.peak_sram_bytes <= self.sram_bytes
 
     @property
@@ -49,7 +52,9 @@ class McuReport:
     @property
     def does_not_fit(self) -> DoesNotFit | None:
         if not self.sram_fits:
-            return DoesNotFit("sram", "activation arena", self.peak_sram_bytes, self.sram_bytes)
+            over = next(((name, cap, peak) for name, cap, peak in self.pools if peak > cap),
+                        ("sram", self.sram_bytes, self.peak_sram_bytes))
+            return DoesNotFit(over[0], "activation arena", over[2], over[1])
         if not self.flash_fits:
             return DoesNotFit("flash", "weights", self.flash_bytes, self.flash_capacity_bytes)
         return None
@@ -130,23 +135,48 @@ def mcu_buffers(graph: OpGraph, techniques=()) -> list[Buffer]:
     return buffers
 
 
+def sram_pools(hw: Hardware) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """The separate SRAM regions an activation arena may use, largest first: on-chip levels that
+    may hold activations, joined where their address ranges adjoin (`MemoryLevel.address`). A
+    description without addresses is taken as one contiguous region (the earlier assumption)."""
+    srams = [lv for lv in hw.levels if not lv.off_chip and (not lv.holds or "activation" in lv.holds)]
+    if not srams:
+        return ()
+    if all(lv.address is None for lv in srams):
+        srams.sort(key=lambda lv: -lv.size_bytes)
+        return ((tuple(lv.name for lv in srams), sum(lv.size_bytes for lv in srams)),)
+    placed = sorted((lv for lv in srams if lv.address is not None), key=lambda lv: lv.address)
+    regions: list[list] = []
+    for lv in placed:
+        if regions and regions[-1][-1].address + regions[-1][-1].size_bytes == lv.address:
+            regions[-1].append(lv)
+        else:
+            regions.append([lv])
+    regions += [[lv] for lv in srams if lv.address is None]
+    pools = [(tuple(lv.name for lv in r), sum(lv.size_bytes for lv in r)) for r in regions]
+    return tuple(sorted(pools, key=lambda p: -p[1]))
+
+
 def mcu_report(graph: OpGraph, hw: Hardware, techniques=TECHNIQUES) -> McuReport:
-    """Peak SRAM (arena) and flash (weights) of `graph` on an MCU. The arena may span every on-chip
-    SRAM level allowed to hold activations (assumption: they are contiguous in the address map, as
-    DTCM + SRAM1 + SRAM2 are on the STM32F7, RM0385 memory map)."""
+    """Peak SRAM (activation arenas) and flash (weights) of `graph` on an MCU. The buffers are
+    planned over the SRAM pools (`sram_pools`: contiguous regions; one arena per pool, a buffer never
+    straddles two), e.g. the STM32F7's DTCM + SRAM1 + SRAM2 are one 320 KB region, the STM32H7's
+    DTCM and AXI SRAM two."""
     techniques = tuple(techniques)
-    arena = arena_plan(mcu_buffers(graph, techniques)).arena_bytes
+    pools = sram_pools(hw)
+    capacities = tuple(cap for _, cap in pools)
+    plan = pool_plan(mcu_buffers(graph, techniques), capacities)
     if "token_overwriting" in techniques:
         # overwriting merges lifetimes; the greedy planner may pack the merged buffer worse, so
-        # the technique is applied only where it lowers the planned arena
+        # the technique is applied only where it lowers the planned arenas
         without = tuple(t for t in techniques if t != "token_overwriting")
-        other = arena_plan(mcu_buffers(graph, without)).arena_bytes
-        if other < arena:
-            arena, techniques = other, without
+        other = pool_plan(mcu_buffers(graph, without), capacities)
+        if (not other.fits, other.used_bytes) < (not plan.fits, plan.used_bytes):
+            plan, techniques = other, without
     flash_bytes = sum(b for role, b in persistent_tensors(graph).values() if role == Role.WEIGHT.value)
     flash = [lv for lv in hw.levels if lv.holds and "weight" in lv.holds and lv.off_chip] or \
         [lv for lv in hw.levels if lv.kind == "flash"] or [hw.levels[0]]
-    sram = [lv for lv in hw.levels if not lv.off_chip and (not lv.holds or "activation" in lv.holds)]
-    return McuReport(techniques, int(arena), int(flash_bytes),
-                     int(sum(lv.size_bytes for lv in sram)),
-                     int(sum(lv.size_bytes for lv in flash)))
+    names = ["sram" if len(pools) == 1 else "+".join(levels) for levels, _ in pools]
+    return McuReport(techniques, int(plan.used_bytes), int(flash_bytes), int(sum(capacities)),
+                     int(sum(lv.size_bytes for lv in flash)),
+                     tuple(zip(names, capacities, plan.peaks)) if pools else ())
