@@ -17,6 +17,7 @@ from dataclasses import replace
 from archsim.ir import OpKind, Role, graph_totals, ops_in_order
 
 from . import pipeline
+from .pim_gpt_asic import asic_what_if
 from .study import FACTOR_1_5, compare, finish, info, match
 
 __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "MODELS", "run", "with_asic_clock", "with_channels",
@@ -181,6 +182,12 @@ def run():
     gain = base.latency_s / double.latency_s
     rows.append(compare(f"speedup {channels} → {2 * channels} channels (near-linear)", 2.0, gain,
                         (0.8, 1.05), unit="×"))
+    what_if = asic_what_if(pim_hw, lambda m, hw, fidelity: _decode(m, hw, fidelity), non_vmm_share,
+                           NON_VMM_PCT, XL_PROXY, "gpt2-small",
+                           lambda hw: with_asic_clock(hw, 100e6),
+                           lambda hw: with_channels(hw, 2 * channels))
+    rows += what_if
+    diag["what_if"] = what_if
     return finish("pim-gpt", TITLE, SOURCE, rows, ASSUMPTIONS,
                   _gaps(rows, ratios, power_w, gpu_hw, cpu_hw, diag))
 
@@ -267,4 +274,18 @@ def _gaps(rows, ratios, power_w, gpu_hw, cpu_hw, diag) -> list[str]:
             f"law about {fixed:.0%} of the token does not scale with the PIM banks (ASIC-side "
             "work and the per-token fixed costs), the same excess the clock sweep shows; the "
             "paper's near-linear scaling implies that share is small there.")
+    what_if = diag.get("what_if") or []
+    if len(what_if) == 3 and (clock is not None or scaling is not None):
+        width, cost, gain = what_if
+        reached = not str(width.archsim).startswith(">")
+        gaps.append(
+            f"What-if on the ASIC's width (not published; the shipped config keeps its assumed "
+            f"one): {'at' if reached else 'even at'} {str(width.archsim).lstrip('> ')}"
+            + (f", where {XL_PROXY}'s non-VMM share falls to the paper's {NON_VMM_PCT:g}%,"
+               if reached else f" {XL_PROXY}'s non-VMM share stays above the paper's "
+               f"{NON_VMM_PCT:g}% ({width.note.split(':')[0].removeprefix('still ')}),")
+            + f" the clock ÷10 would cost {cost.archsim:.0f}% and doubling the channels would "
+            f"give {gain.archsim:.2f}×"
+            + ("." if reached else "; the paper's ASIC must also overlap its non-VMM work with "
+               "the PIM banks' or keep it off the DRAM, which this config does not model."))
     return gaps

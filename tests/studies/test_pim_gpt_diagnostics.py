@@ -59,3 +59,16 @@ def test_roofline_bound_scales_with_off_chip_bandwidth():
                    + hw.levels[1:])
     base = pim_gpt.roofline_bound_s("gpt3-1.3b", hw)     # decode at batch 1: memory-bound
     assert pim_gpt.roofline_bound_s("gpt3-1.3b", fast) == pytest.approx(base / 2)
+
+
+def test_wider_asic_scales_only_the_asic():
+    from archsim.studies.pim_gpt_asic import with_asic_width
+    hw = pipeline.hardware("pim-gpt")
+    wide = with_asic_width(hw, 8)
+    for old, new in zip(hw.compute, wide.compute):
+        if old.type == "pim_bank":
+            assert new == old
+        else:
+            assert new.shape[0] == 8 * old.shape[0]
+            assert dict(new.macs_per_cycle) == {d: 8 * v for d, v in old.macs_per_cycle}
+    assert wide.levels == hw.levels

@@ -99,6 +99,12 @@ def test_pim_gpt():
     assert bool(clock_gap) == any(m.startswith("ASIC clock") for m in failed)
     if clock_gap:
         assert f"{share.archsim:.1f}% on gpt3-1.3b" in clock_gap and "1.16%" in clock_gap
+    # the what-if on the unpublished ASIC width: a wider ASIC makes the clock cost smaller
+    what_if = {r.metric.split(" with a ")[0]: r for r in res.rows if " wider ASIC " in r.metric}
+    base_cost = next(r.archsim for r in res.rows if r.metric == "ASIC 1 GHz → 100 MHz latency cost")
+    assert 0 <= what_if["ASIC 1 GHz → 100 MHz latency cost"].archsim < base_cost
+    assert any(r.metric.startswith("ASIC width for a ≤ 1.16% non-VMM share") for r in res.rows)
+    assert any(g.startswith("What-if on the ASIC's width") for g in res.gaps)
 
 
 def test_edge_moe():
