@@ -20,7 +20,7 @@ from archsim.ir import DTYPE_BITS, OpKind
 __all__ = ["build_hardware", "TOP_KEYS", "LEVEL_KEYS", "DRAM_KEYS", "COMPUTE_KEYS"]
 
 TOP_KEYS = ("version", "name", "kind", "description", "base", "clock", "technology", "memory", "compute",
-            "interconnect", "power", "area", "fpga", "sources", "source", "notes")
+            "interconnect", "power", "area", "host_overhead", "fpga", "sources", "source", "notes")
 LEVEL_KEYS = ("name", "kind", "size", "bandwidth", "bytes_per_cycle", "read_energy", "write_energy",
               "energy", "width", "ports", "banks", "instances", "latency", "leakage", "wait_states", "dram",
               "holds", "area", "memory_type", "address", "source", "notes")
@@ -336,6 +336,11 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
     pw = {k: ck.take(power, k, "power", quantity("power", positive=False), default=0.0) if power else 0.0
           for k in ("static", "idle", "tdp")}
     area = take("area", quantity("area", positive=False), default=0.0)
+    host = take("host_overhead", quantity("time", positive=False), default=0.0)
+    if host not in (BAD, 0.0) and not any(u is not None and u.type == "sm" for u in units):
+        ck.add(data, "host_overhead", "host_overhead", "only a GPU (a description with sm units) "
+               "issues kernels from a host", hint="other units charge per-op time as a compute "
+               "unit's launch_overhead")
     fpga_block = _block(ck, data, "fpga", FPGA_KEYS)
     fpga = None
     if fpga_block is not None:
@@ -343,13 +348,13 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
         fpga = None if BAD in r.values() else FpgaResources(**r)
     if kind == "fpga" and "fpga" not in data:
         ck.add(data, None, "fpga", "missing required field", hint="an FPGA description lists its resources (dsp, bram36, uram, lut, ff)")
-    scalars = (version, name, kind, clock, node, description, area) + tuple(pw.values())
+    scalars = (version, name, kind, clock, node, description, area, host) + tuple(pw.values())
     if ck.problems or BAD in scalars or None in levels or None in units or None in links or None in sources:
         check_hardware(ck, data, levels, units, sources)
         return None, ck.problems
     hw = Hardware(name=name, kind=kind, freq_hz=clock, tech_node_nm=node, levels=tuple(levels),
                   compute=tuple(units), interconnect=tuple(links), static_power_w=pw["static"],
                   idle_power_w=pw["idle"], tdp_w=pw["tdp"], area_mm2=area, fpga=fpga, sources=tuple(sources),
-                  description=description, version=version)
+                  description=description, version=version, host_overhead_s=host)
     check_hardware(ck, data, levels, units, sources)
     return (None if ck.problems else hw), ck.problems

@@ -110,6 +110,8 @@ def dump_hardware(hw: Hardware) -> str:
     doc["power"] = {"static": _q(hw.static_power_w, "power"), "idle": _q(hw.idle_power_w, "power"),
                     "tdp": _q(hw.tdp_w, "power")}
     doc["area"] = _q(hw.area_mm2, "area")
+    if hw.host_overhead_s:
+        doc["host_overhead"] = _q(hw.host_overhead_s, "time")
     if hw.fpga is not None:
         f = hw.fpga
         doc["fpga"] = {"dsp": f.dsp, "bram36": f.bram36, "uram": f.uram, "lut": f.lut, "ff": f.ff}

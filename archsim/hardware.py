@@ -182,6 +182,7 @@ class Hardware:
     file: str = ""
     version: int = 1
     tdp_w: float = 0.0                      # thermal design power (GPU/CPU baselines)
+    host_overhead_s: float = 0.0            # GPU: host time to issue one kernel (eager framework)
 
     def level(self, name: str) -> MemoryLevel:
         for lv in self.levels:

@@ -8,7 +8,7 @@ from archsim.hardware import Hardware, MemoryLevel
 
 from .dram import dram_params, PARAM_NAMES, refresh_fraction, streaming_bandwidth_bytes_per_s
 from .plan import OpPlan
-from .timing.sm import sm_op_seconds
+from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 
 __all__ = ["analytic_ticks", "roofline_ticks", "offchip_bandwidth_bytes_per_s", "link_bandwidth"]
@@ -69,7 +69,7 @@ def _pim_s(p: OpPlan, hw: Hardware) -> float:
 def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
     tick = 1.0 / hw.freq_hz
     if p.unit.type == "sm":
-        s = p.kernel_s if p.kernel_s is not None else sm_op_seconds(p.op, p.unit, hw)
+        s = sm_plan_seconds(p, hw)
     elif p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes:
         s = _pim_s(p, hw)
     else:

@@ -33,7 +33,7 @@ from archsim.mapping import Mapping
 
 from .dram import PARAM_NAMES, dram_params
 from .plan import PIPELINE, OpPlan, plan_ops
-from .timing.sm import sm_op_seconds
+from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
@@ -168,8 +168,7 @@ class _Lowerer:
 
     def lower_gpu(self, p: OpPlan, deps) -> int:
         from .analytic import roofline_ticks   # no kernel beats compulsory traffic at pin bandwidth
-        s = p.kernel_s if p.kernel_s is not None else sm_op_seconds(p.op, p.unit, self.hw)
-        dur = max(self.ticks(s), roofline_ticks(p, self.hw) * self.sub)
+        dur = max(self.ticks(sm_plan_seconds(p, self.hw)), roofline_ticks(p, self.hw) * self.sub)
         return self.b.task(self.unit_res(p.unit.name), dur, deps, p.index,
                            actions=((f"{p.unit.name}.mac.{p.dtype}", work_units(p.op)),))
 

@@ -9,7 +9,7 @@ from archsim.ir import Op, OpKind, Role
 from . import gpu
 from .shapes import gemm_shape, op_dtype, op_elems
 
-__all__ = ["gpu_calibration", "gpu_spec", "sm_op_seconds", "fused_attention_seconds"]
+__all__ = ["gpu_calibration", "gpu_spec", "sm_op_seconds", "sm_plan_seconds", "fused_attention_seconds"]
 
 _GEMM = {OpKind.MATMUL, OpKind.LM_HEAD, OpKind.ATTN_QK, OpKind.ATTN_AV, OpKind.MOE_ROUTER,
          OpKind.CONV2D, OpKind.DWCONV2D, OpKind.SELECTIVE_SCAN, OpKind.GLA_RECURRENCE}
@@ -56,6 +56,15 @@ def sm_op_seconds(op: Op, unit: ComputeUnit, hw: Hardware) -> float:
     return gpu.elementwise_seconds(name, op_elems(op), spec, bytes_per_elem=bpe, cal=cal)
 
 
+def sm_plan_seconds(p, hw: Hardware) -> float:
+    """A planned op's time on a GPU: its share of a fused kernel (`OpPlan.kernel_s`) or its own
+    kernel, never less than the host's time to issue a kernel (`Hardware.host_overhead_s`:
+    0 for kernels replayed from a CUDA graph, the framework's per-op time when run eagerly)."""
+    if p.kernel_s is not None:
+        return p.kernel_s
+    return max(sm_op_seconds(p.op, p.unit, hw), hw.host_overhead_s)
+
+
 _ATTN_GROUP = {OpKind.ATTN_QK, OpKind.SOFTMAX, OpKind.ATTN_AV}
 
 
@@ -76,7 +85,7 @@ def fused_attention_seconds(plans, hw: Hardware) -> dict[int, float]:
         if len(members) != 3 or len(by_kind) != 3 or by_kind[OpKind.ATTN_QK].op.name != root:
             continue
         qk, softmax, av = by_kind[OpKind.ATTN_QK], by_kind[OpKind.SOFTMAX], by_kind[OpKind.ATTN_AV]
-        t = _flash_kernel_seconds(qk, av, hw)
+        t = max(_flash_kernel_seconds(qk, av, hw), hw.host_overhead_s)   # one kernel issued
         macs = max(1, qk.op.macs + av.op.macs)
         out[qk.index] = t * qk.op.macs / macs
         out[av.index] = t * av.op.macs / macs
