@@ -99,6 +99,11 @@ def test_pim_gpt():
     assert bool(clock_gap) == any(m.startswith("ASIC clock") for m in failed)
     if clock_gap:
         assert f"{share.archsim:.1f}% on gpt3-1.3b" in clock_gap and "1.16%" in clock_gap
+    # eager-framework sensitivity of the GPU baseline: more host time per kernel, higher speedups
+    eager = [r for r in res.rows if "ran eagerly" in r.metric]
+    assert len(eager) == 2
+    lows = [float(r.archsim.split("–")[0]) for r in eager]
+    assert lows[0] <= lows[1] and "ran eagerly" not in " ".join(r.metric for r in res.failed)
     # the what-if on the unpublished ASIC width: a wider ASIC makes the clock cost smaller
     what_if = {r.metric.split(" with a ")[0]: r for r in res.rows if " wider ASIC " in r.metric}
     base_cost = next(r.archsim for r in res.rows if r.metric == "ASIC 1 GHz → 100 MHz latency cost")
