@@ -82,7 +82,8 @@ def _show(args) -> int:
     for lv in hw.levels:
         copies = f" x{lv.instances}" if lv.instances > 1 else ""
         dram = f"; DRAM {lv.dram.channels} ch x {lv.dram.banks_per_channel} banks" if lv.dram else ""
-        print(f"    {lv.name:<16} {lv.kind:<8} {format_quantity(lv.size_bytes, 'bytes')}{copies}, "
+        at = f" at 0x{lv.address:08X}" if lv.address is not None else ""
+        print(f"    {lv.name:<16} {lv.kind:<8} {format_quantity(lv.size_bytes, 'bytes')}{copies}{at}, "
               f"{format_quantity(lv.bandwidth_bytes_per_s, 'bandwidth')}, {lv.read_energy_pj_per_byte:.3g} pJ/B{dram}")
     print("  compute:")
     for cu in hw.compute:
@@ -92,6 +93,10 @@ def _show(args) -> int:
     if hw.fpga is not None:
         f = hw.fpga
         print(f"  fpga resources: {f.dsp} DSP, {f.bram36} BRAM36, {f.uram} URAM, {f.lut} LUT, {f.ff} FF")
+    if hw.host_overhead_s:
+        print(f"  host: {format_quantity(hw.host_overhead_s, 'time')} to issue each kernel (eager)")
+    if hw.area_mm2:
+        print(f"  area: {hw.area_mm2:g} mm²")
     if hw.tdp_w or hw.idle_power_w or hw.static_power_w:
         print(f"  power: tdp {hw.tdp_w:g} W, idle {hw.idle_power_w:g} W, static {hw.static_power_w:g} W")
     print("  sources:")
