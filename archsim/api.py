@@ -54,23 +54,65 @@ def _check_chunk(prefill_chunk, phase: str, seq) -> int:
     return prefill_chunk
 
 
+def _check_devices(devices, hardware) -> int:
+    """`devices` validated: a positive whole number; more than one needs the chip's link."""
+    if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
+        raise ArgumentError(f"devices must be a positive number of chips (got {devices!r})")
+    if devices > 1 and not hardware.interconnect:
+        raise ArgumentError(f"{hardware.name} has no interconnect: tensor parallelism over "
+                            f"{devices} devices needs a link between them (add one under "
+                            "`interconnect:` in the description)")
+    return devices
+
+
 def _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk: int,
-                  fidelity, strategy, seed, progress, budget) -> SimResult:
+                  fidelity, strategy, seed, progress, budget, devices: int = 1) -> SimResult:
     """Build and simulate one workload point; a prompt longer than `chunk` (> 0) runs as a
-    chunked prefill (see `archsim.chunked`)."""
+    chunked prefill (see `archsim.chunked`); `devices` > 1 runs it tensor-parallel (see
+    `archsim.parallel`)."""
+    shard, step = (_tensor_parallel(model, hardware, overrides, devices) if devices > 1
+                   else (overrides, None))
+
+    def one(graph):
+        result = simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget)
+        return step(graph, result) if step else result
+
     if not chunk or seq <= chunk:
-        graph = build_graph(model, phase=phase, batch=batch, seq=seq, context=context, dtypes=dtype,
-                            overrides=overrides)
-        return simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget)
+        return one(build_graph(model, phase=phase, batch=batch, seq=seq, context=context,
+                               dtypes=dtype, overrides=shard))
     from .chunked import chunk_plan, combine_chunks
     results = []
     for past, tokens in chunk_plan(seq, chunk):
-        graph = build_graph(model, phase=phase, batch=batch, seq=tokens, dtypes=dtype,
-                            overrides=overrides, past=past)
-        results.append(simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget))
+        results.append(one(build_graph(model, phase=phase, batch=batch, seq=tokens, dtypes=dtype,
+                                       overrides=shard, past=past)))
         if not results[-1].fits:
             break
     return combine_chunks(results, seq, chunk)
+
+
+def _tensor_parallel(model, hardware, overrides, devices: int):
+    """(the per-device model overrides, the step that turns one device's result into the
+    tensor-parallel one: all-reduces on the chip's first link, every device's energy)."""
+    import workloads
+    from workloads.config import apply_overrides
+    from .ir import DTYPE_BITS
+    from .parallel import add_allreduces, shard_overrides
+    if not isinstance(model, str) or model.endswith(".onnx"):
+        raise ArgumentError("tensor parallelism needs a zoo model or a config.json (an ONNX "
+                            "graph's sizes are fixed)")
+    cfg = apply_overrides(workloads.model_config(model), overrides, f"{model}: overrides")
+    shard = {**(overrides or {}), **shard_overrides(cfg, devices)}
+    link = hardware.interconnect[0]
+
+    def step(graph, result: SimResult) -> SimResult:
+        meta = graph.graph
+        rows = int(meta.get("batch", 1)) * (int(meta.get("seq", 1) or 1)
+                                            if meta.get("phase") == "prefill" else 1)
+        act = dict(meta.get("dtypes") or {}).get("activations", "bf16")
+        out = add_allreduces(result, devices, link, rows, cfg.hidden,
+                             max(1, DTYPE_BITS.get(act, 16) // 8))
+        return replace(out, devices=devices)
+    return shard, step
 
 
 def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -241,27 +283,29 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
              context: int | None = None, dtype=None, fidelity: str = "analytic",
              strategy: str = "auto", seed: int = 0, progress=None, overrides=None,
              budget: int | None = None, hw_overrides: dict | None = None,
-             prefill_chunk: int | None = None) -> SimResult:
+             prefill_chunk: int | None = None, devices: int = 1) -> SimResult:
     """Simulate `model` (zoo name, config.json or .onnx path, or an `OpGraph` already built, whose
     own phase and sizes then apply) on `hw` (library name, YAML path or a `Hardware`).
     `phase=None` picks decode when `context` is given, else prefill (encode for encoder-only
     models). `dtype` is a dtype name or 'weights=int4,activations=int8'. `overrides` change the
     model's config; `hw_overrides` the chip's description (dotted keys as in `config.load_hardware`:
     {'memory.gbuf.size': '4 MiB', 'compute.pe_array.shape': [64, 64], 'dram.channels': 16}).
-    `prefill_chunk` runs a prompt of more than that many tokens as a chunked prefill."""
+    `prefill_chunk` runs a prompt of more than that many tokens as a chunked prefill; `devices` > 1
+    runs the model tensor-parallel over that many chips joined by the description's link."""
     _choice(fidelity, FIDELITIES, "fidelity")
     _search_options(strategy, seed, budget, progress)
     hardware = _hardware(hw, hw_overrides)
+    devices = _check_devices(devices, hardware)
     if hasattr(model, "nodes") and hasattr(model, "graph"):    # an OpGraph built by the caller
-        if prefill_chunk is not None:
-            raise ArgumentError("prefill_chunk needs a model name or config, not a built graph "
-                                "(its sizes are fixed)")
+        if prefill_chunk is not None or devices > 1:
+            raise ArgumentError("prefill_chunk and devices need a model name or config, not a "
+                                "built graph (its sizes are fixed)")
         return simulate_graph(model, hardware, fidelity=fidelity, strategy=strategy, seed=seed,
                               progress=progress, budget=budget)
     phase = resolve_phase(model, phase, seq, context)
     chunk = _check_chunk(prefill_chunk, phase, seq)
     return _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk,
-                         fidelity, strategy, seed, progress, budget)
+                         fidelity, strategy, seed, progress, budget, devices)
 
 
 def _as_tuple(values) -> tuple:
@@ -275,7 +319,7 @@ def _as_tuple(values) -> tuple:
 def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, dtype=None,
           fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
           overrides=None, budget: int | None = None, hw_overrides: dict | None = None,
-          prefill_chunk: int | None = None) -> Sweep:
+          prefill_chunk: int | None = None, devices: int = 1) -> Sweep:
     """`simulate` over every combination of `batch`, `seq` and `context` (each an int or a list);
     a point that does not fit is a result with `fits=False`, not an error."""
     batches, seqs, contexts = _as_tuple(batch), _as_tuple(seq), _as_tuple(context)
@@ -284,6 +328,7 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
     phase = resolve_phase(model, phase, seqs[0], contexts[0])
     chunk = _check_chunk(prefill_chunk, phase, seqs[0])
     hardware = _hardware(hw, hw_overrides)
+    devices = _check_devices(devices, hardware)
     names = [n for n, v in (("batch", batches), ("seq", seqs), ("context", contexts)) if len(v) > 1]
     points = list(product(batches, seqs, contexts))
     results = []
@@ -291,7 +336,7 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
         if progress is not None:
             progress(i, len(points), f"sweep {b=} {s=} {c=}".replace("=None", "=default"))
         results.append(_run_workload(model, hardware, phase, b, s, c, dtype, overrides, chunk,
-                                     fidelity, strategy, seed, progress, budget))
+                                     fidelity, strategy, seed, progress, budget, devices))
     if progress is not None:
         progress(len(points), len(points), "sweep done")
     first = results[0]
@@ -303,11 +348,11 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
             seq: int | None = None, context: int | None = None, dtype=None,
             fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
             overrides=None, budget: int | None = None, hw_overrides: dict | None = None,
-            prefill_chunk: int | None = None) -> Comparison:
+            prefill_chunk: int | None = None, devices: int = 1) -> Comparison:
     """The same workload on each chip in `hws`, normalised to `baseline` (default: the first).
     Chips that cannot hold the workload are rows with `fits=False` and the shortfall.
-    `hw_overrides` (dotted keys, as in `simulate`) apply to every chip; `prefill_chunk` as in
-    `simulate`."""
+    `hw_overrides` (dotted keys, as in `simulate`) apply to every chip; `prefill_chunk` and
+    `devices` as in `simulate` (the same device count on every chip)."""
     import os
     from .hardware import Hardware
     if isinstance(hws, (str, os.PathLike, Hardware)):
@@ -334,7 +379,9 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     if baseline not in names:
         hint = did_you_mean(baseline, names) or "it must be one of " + ", ".join(names)
         raise ArgumentError(f"baseline {baseline!r} is not among the compared hardware; {hint}")
-    one_pass = not chunk or seq <= chunk
+    for h in hardware:
+        _check_devices(devices, h)
+    one_pass = (not chunk or seq <= chunk) and devices == 1
     graph = build_graph(model, phase=phase, batch=batch, seq=seq, context=context, dtypes=dtype,
                         overrides=overrides) if one_pass else None
     results = []
@@ -344,7 +391,7 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
         results.append(simulate_graph(graph, h, fidelity, strategy, seed, progress, budget)
                        if one_pass else
                        _run_workload(model, h, phase, batch, seq, context, dtype, overrides, chunk,
-                                     fidelity, strategy, seed, progress, budget))
+                                     fidelity, strategy, seed, progress, budget, devices))
     if progress is not None:
         progress(len(hardware), len(hardware), "compare done")
     return compare_results(results, baseline,

@@ -68,6 +68,7 @@ class SimResult:
     sim_wall_s: float = 0.0
     dtype: str = ""
     notes: tuple[str, ...] = ()
+    devices: int = 1                                  # chips the workload runs on (tensor parallel)
 
     @property
     def energy_j(self) -> float:

@@ -72,6 +72,7 @@ def result_to_dict(r: SimResult, timing: bool = False) -> dict:
         "model": r.model,
         "hw": r.hw,
         "hw_kind": r.hw_kind,
+        "devices": r.devices,
         "phase": r.phase,
         "batch": r.batch,
         "seq": r.seq,

@@ -83,6 +83,8 @@ def _unit_word(r: SimResult) -> str:
 
 def _workload(r: SimResult) -> str:
     parts = [r.phase, f"batch {r.batch}"]
+    if r.devices > 1:
+        parts.insert(0, f"{r.devices} devices, tensor parallel")
     if r.seq:
         parts.append(f"seq {r.seq}")
     if r.phase == "decode" and r.context:

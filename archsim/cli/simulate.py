@@ -28,6 +28,9 @@ def add_workload_flags(p) -> None:
     p.add_argument("--prefill-chunk", type=int, default=None, metavar="N",
                    help="prefill a prompt longer than N tokens in chunks of N (chunked prefill: "
                         "each chunk attends to the earlier ones through the KV cache)")
+    p.add_argument("--devices", type=int, default=1, metavar="N",
+                   help="run the model tensor-parallel over N chips joined by the description's "
+                        "link (heads and MLP split, an all-reduce after each block; default 1)")
 
 
 def add_parser(subparsers):
@@ -52,7 +55,7 @@ def workload_args(args) -> dict:
     phase = resolve_phase(args.model, args.phase, seq and seq[0], context and context[0])
     return dict(phase=phase, batch=batch, seq=seq, context=context, dtype=args.dtype,
                 fidelity=args.fidelity, strategy=args.strategy, seed=args.seed, budget=args.budget,
-                prefill_chunk=args.prefill_chunk)
+                prefill_chunk=args.prefill_chunk, devices=args.devices)
 
 
 def _single(values):

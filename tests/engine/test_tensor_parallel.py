@@ -1,0 +1,81 @@
+"""Tensor parallelism: each device runs a shard (heads, KV heads and MLP width ÷ devices) and the
+blocks' partial outputs are summed by ring all-reduces on the chip's link, on the critical path."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import archsim
+from archsim.api import ArgumentError
+from archsim.cli import main
+from archsim.config import load_hardware
+from archsim.errors import ModelError
+from archsim.parallel import allreduce_seconds, shard_overrides
+from workloads import model_config
+
+
+def test_shards_divide_heads_and_mlp_and_replicate_scarce_kv_heads():
+    cfg = model_config("llama2-70b")                     # 64 heads, 8 KV heads, FFN 28672
+    assert shard_overrides(cfg, 4) == {"heads": 16, "ffn": 7168, "kv_heads": 2, "head_dim": 128}
+    assert shard_overrides(cfg, 16)["kv_heads"] == 1     # fewer KV heads than devices: replicated
+    with pytest.raises(ModelError, match="heads 64, ffn 28672, kv_heads 8 not divisible by 3 devices"):
+        shard_overrides(cfg, 3)
+    with pytest.raises(ModelError, match="softmax-attention decoders"):
+        shard_overrides(model_config("bert-base"), 2)
+
+
+def test_ring_allreduce_cost():
+    link = load_hardware("a100-80gb").interconnect[0]
+    seconds, moved = allreduce_seconds(1e6, 4, link)
+    assert moved == pytest.approx(2 * 2 * 3 / 4 * 1e6)
+    assert seconds == pytest.approx(moved / link.bandwidth_bytes_per_s + 6 * link.latency_s)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    kw = dict(phase="decode", context=512)
+    one = archsim.simulate("llama2-7b", "a100-80gb", **kw)
+    two = archsim.simulate("llama2-7b", "a100-80gb", devices=2, **kw)
+    shard = archsim.simulate("llama2-7b", "a100-80gb", overrides=shard_overrides(
+        model_config("llama2-7b"), 2), **kw)
+    return one, two, shard
+
+
+def test_result_is_the_shard_plus_its_allreduces(pair):
+    one, two, shard = pair
+    reduces = [o for o in two.ops if o.kind == "allreduce"]
+    assert two.devices == 2 and len(reduces) == 2 * 32            # after attention and MLP
+    assert two.latency_s == pytest.approx(shard.latency_s + sum(o.latency_s for o in reduces))
+    energy = dict(two.energy_breakdown_j)
+    assert math.isclose(two.energy_j, sum(energy.values()), rel_tol=1e-12)
+    assert energy["link:nvlink"] > 0
+    assert two.energy_j == pytest.approx(2 * shard.energy_j + energy["link:nvlink"])
+    starts = [o.start_s for o in two.ops]
+    assert starts == sorted(starts)                                  # later ops start later
+
+
+def test_each_device_holds_half_the_layers_weights(pair):
+    one, two, _ = pair
+    hbm = lambda r: next(lv.peak_buffer_bytes for lv in r.levels if lv.level == "hbm")
+    assert 0.5 < hbm(two) / hbm(one) < 0.6        # embeddings and LM head stay whole
+
+
+def test_a_model_too_big_for_one_chip_fits_on_two():
+    kw = dict(phase="decode", context=1024)
+    assert not archsim.simulate("llama2-70b", "a100-80gb", **kw).fits
+    assert archsim.simulate("llama2-70b", "a100-80gb", devices=2, **kw).fits
+
+
+def test_bad_device_arguments():
+    with pytest.raises(ArgumentError, match="positive number of chips"):
+        archsim.simulate("gpt2-small", "a100-80gb", devices=0)
+    with pytest.raises(ArgumentError, match="stm32f746 has no interconnect"):
+        archsim.simulate("gpt2-small", "stm32f746", devices=2)
+
+
+def test_cli_flag(capsys):
+    assert main(["simulate", "--model", "llama2-7b", "--hw", "a100-80gb", "--context", "256",
+                 "--devices", "2", "--json", "-", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert '"devices": 2' in out and '"kind": "allreduce"' in out
