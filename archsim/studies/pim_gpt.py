@@ -253,7 +253,8 @@ def _gaps(rows, ratios, power_w, gpu_hw, cpu_hw, diag) -> list[str]:
             f"{min(power_w[GPU]):.0f}–{max(power_w[GPU]):.0f} W and its Xeon "
             f"{min(power_w[CPU]):.0f}–{max(power_w[CPU]):.0f} W on these tokens (idle floors in the "
             f"configs: {gpu_hw.idle_power_w:g} W and {cpu_hw.idle_power_w:g} W, assumptions).")
-    inverted = [m.split(":")[0] for m in failed if ": CPU ratios > GPU ratios" in m]
+    inverted = [m for m in MODELS                      # in model order: the docs stay stable
+                if any(f.startswith(f"{m}: CPU ratios > GPU ratios") for f in failed)]
     if inverted:
         speed = [m for m in inverted
                  if ratios["speedup vs CPU"][m] <= ratios["speedup vs GPU"][m]]
