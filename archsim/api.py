@@ -395,6 +395,6 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     if progress is not None:
         progress(len(hardware), len(hardware), "compare done")
     return compare_results(results, baseline,
-                           areas_mm2={h.name: h.area_mm2 for h in hardware if h.area_mm2 > 0},
+                           areas_mm2={h.name: h.area_mm2 * devices for h in hardware if h.area_mm2 > 0},
                            tech_nodes_nm={h.name: h.tech_node_nm for h in hardware
                                           if h.tech_node_nm > 0})

@@ -79,3 +79,12 @@ def test_cli_flag(capsys):
                  "--devices", "2", "--json", "-", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert '"devices": 2' in out and '"kind": "allreduce"' in out
+
+
+def test_compare_counts_every_devices_area():
+    c = archsim.compare("llama2-7b", ["a100-80gb", "h100-sxm"], phase="decode", context=256,
+                        devices=2)
+    for row in c.rows:
+        assert row.result.devices == 2
+        area = load_hardware(row.result.hw).area_mm2
+        assert row.perf_per_mm2 == pytest.approx(row.result.throughput_per_s / (2 * area))
