@@ -114,6 +114,7 @@ def compare_results(results: tuple[SimResult, ...] | list[SimResult], baseline: 
         ("context", str(first.context)), ("dtype", ", ".join(dtypes) or "model default"),
         ("fidelity", first.fidelity), ("technology", techs or "not stated"),
         ("throughput unit", "tokens/s" if first.phase in ("prefill", "decode") else "inferences/s"),
-    )
+    ) + ((("devices", f"{first.devices} per chip kind, tensor parallel (area and energy of all)"),)
+         if first.devices > 1 else ())
     return Comparison(model=first.model, baseline=baseline, rows=tuple(rows),
                       assumptions=assumptions, notes=tuple(notes))
