@@ -7,7 +7,8 @@ import math
 from archsim import energy
 from archsim.config_check import check_hardware
 from archsim.config_fields import (
-    BAD, Checker, address, boolean, choice, choices, cycles, int_list, integer, number, quantity, text, text_list,
+    BAD, Checker, address, boolean, choice, choices, cycles, int_list, integer, number, quantity, text,
+    text_list,
 )
 from archsim.config_yaml import LocList, LocMap
 from archsim.energy_tables import DRAM_PJ_PER_BIT, MAC_45NM_PJ
