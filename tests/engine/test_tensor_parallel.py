@@ -88,3 +88,11 @@ def test_compare_counts_every_devices_area():
         assert row.result.devices == 2
         area = load_hardware(row.result.hw).area_mm2
         assert row.perf_per_mm2 == pytest.approx(row.result.throughput_per_s / (2 * area))
+
+
+def test_chunked_prefill_runs_tensor_parallel_too():
+    r = archsim.simulate("llama2-7b", "a100-80gb", phase="prefill", seq=1024, prefill_chunk=512,
+                         devices=2, overrides={"layers": 2})
+    reduces = [o for o in r.ops if o.kind == "allreduce"]
+    assert r.fits and r.devices == 2 and len(reduces) == 2 * 2 * 2     # chunks × layers × blocks
+    assert all(o.name.startswith(("c0.", "c1.")) for o in reduces)
