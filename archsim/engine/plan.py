@@ -24,7 +24,8 @@ from archsim.mapping import Mapping, OpMapping
 from .timing.shapes import op_dtype
 
 __all__ = ["OpPlan", "plan_ops", "default_unit", "buffer_level", "refetch_factor", "operand_homes",
-           "PIPELINE", "ATTENTION_BLOCK", "causal_block_fraction", "causal_skips"]
+           "PIPELINE", "ATTENTION_BLOCK", "causal_block_fraction", "causal_skips",
+           "fused_attention_groups"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -228,14 +229,15 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> list[OpPl
                             homes=homes, offchip_act_read_bytes=int(0 if pim else act_in_off),
                             residents=tuple(sorted((k, int(v)) for k, v in held.items() if v))))
         index[op.name] = plans[-1].index
-    for i, fraction in causal_skips(plans, hw).items():
+    for i, fraction in causal_skips(fused_attention_groups(plans), hw).items():
         op = plans[i].op
         plans[i] = replace(plans[i], op=replace(
             op, macs=round(op.macs * fraction), flops=round(op.flops * fraction),
             attrs=op.attrs + (("computed_fraction", fraction),)))
-    if any(p.unit.type == "sm" for p in plans):
+    on_gpu = [g for g in fused_attention_groups(plans) if all(p.unit.type == "sm" for p in g)]
+    if on_gpu:
         from .timing.sm import fused_attention_seconds
-        for i, seconds in fused_attention_seconds(plans, hw).items():
+        for i, seconds in fused_attention_seconds(on_gpu, hw).items():
             plans[i] = replace(plans[i], kernel_s=seconds)
     return plans
 
@@ -261,19 +263,31 @@ def causal_block_fraction(q_len: int, kv_len: int, block: int) -> float:
     return computed / (q_len * kv_len)
 
 
-def causal_skips(plans: list[OpPlan], hw: Hardware) -> dict[int, float]:
-    """Plan index → share of its work done, for causal QKᵀ → softmax → PV groups the mapper fused:
-    a fused kernel walks key blocks and skips those the mask removes whole (FlashAttention-2's
-    causal mode), while unfused attention computes the full score matrix and masks it."""
+def fused_attention_groups(plans: list[OpPlan]) -> list[tuple[OpPlan, OpPlan, OpPlan]]:
+    """(QKᵀ, softmax, PV) plans of every attention block the mapper fused into one group (rooted
+    at its QKᵀ, the softmax and PV `fused_into` it); unfused attention forms no group."""
     groups: dict[str, list[OpPlan]] = {}
     for p in plans:
         if p.op.kind in (OpKind.ATTN_QK, OpKind.SOFTMAX, OpKind.ATTN_AV):
             root = (p.mapping.fused_into if p.mapping is not None else None) or p.op.name
             groups.setdefault(root, []).append(p)
-    out: dict[int, float] = {}
+    out = []
     for root, members in groups.items():
-        qk = next((p for p in members if p.op.name == root and p.op.kind is OpKind.ATTN_QK), None)
-        if qk is None or len(members) != 3 or not qk.op.attr("causal"):
+        by_kind = {p.op.kind: p for p in members}
+        if len(members) == 3 and len(by_kind) == 3 and by_kind[OpKind.ATTN_QK].op.name == root:
+            out.append((by_kind[OpKind.ATTN_QK], by_kind[OpKind.SOFTMAX], by_kind[OpKind.ATTN_AV]))
+    return out
+
+
+def causal_skips(groups, hw: Hardware) -> dict[int, float]:
+    """Plan index → share of its work done, for the causal ones of fused attention `groups`
+    (`fused_attention_groups`): a fused kernel walks key blocks and skips those the mask removes
+    whole (FlashAttention-2's causal mode), while unfused attention computes the full score
+    matrix and masks it."""
+    out: dict[int, float] = {}
+    for group in groups:
+        qk = group[0]
+        if not qk.op.attr("causal"):
             continue
         sizes = qk.op.dim_sizes
         block = ATTENTION_BLOCK
@@ -282,5 +296,5 @@ def causal_skips(plans: list[OpPlan], hw: Hardware) -> dict[int, float]:
             block = gpu_calibration(hw).attn_tile_q
         fraction = causal_block_fraction(sizes.get("q", 1), sizes.get("s", 1), block)
         if fraction < 1.0:
-            out.update((p.index, fraction) for p in members)
+            out.update((p.index, fraction) for p in group)
     return out

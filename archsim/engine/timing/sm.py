@@ -65,26 +65,14 @@ def sm_plan_seconds(p, hw: Hardware) -> float:
     return max(sm_op_seconds(p.op, p.unit, hw), hw.host_overhead_s)
 
 
-_ATTN_GROUP = {OpKind.ATTN_QK, OpKind.SOFTMAX, OpKind.ATTN_AV}
-
-
-def fused_attention_seconds(plans, hw: Hardware) -> dict[int, float]:
-    """Plan index → seconds for every QKᵀ → softmax → PV group the mapper fused on a GPU unit: the
-    group is one FlashAttention kernel (`gpu.attention_work_seconds`; flash-decoding's
-    `gpu.decode_work_seconds` for one query), the model its calibration was measured on. Its time
-    is split over the two matmuls by MACs; the softmax runs inside it (the kernel's score rate),
-    not as an elementwise kernel of its own. Plans outside such groups are not in the result."""
-    groups: dict[str, list] = {}
-    for p in plans:
-        if p.unit.type == "sm" and p.op.kind in _ATTN_GROUP:
-            root = (p.mapping.fused_into if p.mapping is not None else None) or p.op.name
-            groups.setdefault(root, []).append(p)
+def fused_attention_seconds(groups, hw: Hardware) -> dict[int, float]:
+    """Plan index → seconds for fused (QKᵀ, softmax, PV) `groups` on a GPU
+    (`plan.fused_attention_groups`): each group is one FlashAttention kernel
+    (`gpu.attention_work_seconds`; flash-decoding's `gpu.decode_work_seconds` for one query), the
+    model its calibration was measured on. Its time is split over the two matmuls by MACs; the
+    softmax runs inside it (the kernel's score rate), not as an elementwise kernel of its own."""
     out: dict[int, float] = {}
-    for root, members in groups.items():
-        by_kind = {p.op.kind: p for p in members}
-        if len(members) != 3 or len(by_kind) != 3 or by_kind[OpKind.ATTN_QK].op.name != root:
-            continue
-        qk, softmax, av = by_kind[OpKind.ATTN_QK], by_kind[OpKind.SOFTMAX], by_kind[OpKind.ATTN_AV]
+    for qk, softmax, av in groups:
         t = max(_flash_kernel_seconds(qk, av, hw), hw.host_overhead_s)   # one kernel issued
         macs = max(1, qk.op.macs + av.op.macs)
         out[qk.index] = t * qk.op.macs / macs
