@@ -215,8 +215,6 @@ def dtype_fallback_notes(plans) -> list[str]:
     fallback: dict[tuple[str, str, str], int] = {}
     for p in plans:
         bits = max((o.tensor.dtype_bits for o in p.op.operands if not o.is_output), default=16)
-        if p.unit.macs_per_cycle_for(p.dtype) > 0 and DTYPE_BITS.get(p.dtype) == bits:
-            continue
         if any(DTYPE_BITS.get(d) == bits and v > 0 for d, v in p.unit.macs_per_cycle):
             continue
         stored = next((d for d, b in DTYPE_BITS.items() if b == bits), f"{bits}-bit")

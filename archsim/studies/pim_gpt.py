@@ -185,7 +185,7 @@ def run():
     gain = base.latency_s / double.latency_s
     rows.append(compare(f"speedup {channels} → {2 * channels} channels (near-linear)", 2.0, gain,
                         (0.8, 1.05), unit="×"))
-    what_if = asic_what_if(pim_hw, lambda m, hw, fidelity: _decode(m, hw, fidelity), non_vmm_share,
+    what_if = asic_what_if(pim_hw, _decode, non_vmm_share,
                            NON_VMM_PCT, XL_PROXY, "gpt2-small",
                            lambda hw: with_asic_clock(hw, 100e6),
                            lambda hw: with_channels(hw, 2 * channels))

@@ -67,9 +67,14 @@ def graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | None = 
           context: int | None = None, dtypes: tuple[tuple[str, str], ...] | None = None):
     """An OpGraph from the zoo; NotReady if the zoo lacks `model`."""
     build = need("workloads", "build_graph")
-    if model.partition(":")[0] not in model_names():        # "mcuformer:embed=…" specs too
-        raise NotReady(f"zoo model {model!r} (workloads)")
+    _need_model(model)
     return _build(build, model, phase, batch, seq, context, dtypes)
+
+
+def _need_model(model: str) -> None:
+    """NotReady if the zoo lacks `model` ("mcuformer:embed=…" specs count as mcuformer)."""
+    if model.partition(":")[0] not in model_names():
+        raise NotReady(f"zoo model {model!r} (workloads)")
 
 
 @lru_cache(maxsize=64)
@@ -91,7 +96,7 @@ def simulate_model(model: str, hw, phase: str = "prefill", batch: int = 1,
     need("mapper", "map_graph")
     need("archsim.engine", "simulate")
     if prefill_chunk is not None:
-        graph(model, phase=phase, batch=batch, seq=min(seq, prefill_chunk), dtypes=dtypes)  # zoo check
+        _need_model(model)
         return need("archsim.api", "simulate")(model, hw, phase=phase, batch=batch, seq=seq,
                                                dtype=dict(dtypes) if dtypes else None,
                                                prefill_chunk=prefill_chunk)
