@@ -8,7 +8,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _LAZY = {
-    "load_hardware": ("archsim.config", "load_hardware"),
+    "load_hardware": ("archsim.hardware", "load_hardware"),
     "Hardware": ("archsim.hardware", "Hardware"),
     "Op": ("archsim.ir", "Op"),
     "OpGraph": ("archsim.ir", "OpGraph"),

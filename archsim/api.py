@@ -1,6 +1,6 @@
 """The Python API, equal to the CLI: `simulate`, `sweep`, `compare`, `build_graph`.
 
-The composition root of the pipeline: workloads → (archsim.config) → mapper → archsim.engine. Every
+The composition root of the pipeline: workloads → (archsim.hardware) → mapper → archsim.engine. Every
 stage is imported inside the function that needs it, so `import archsim` stays cheap.
 
     >>> import archsim
@@ -160,7 +160,7 @@ def _hardware(hw, overrides=None):
     if isinstance(hw, Hardware) and not overrides:
         return hw
     if isinstance(hw, (str, os.PathLike, Hardware)):
-        from .config import load_hardware
+        from .hardware import load_hardware
         return load_hardware(hw, overrides=overrides or None)
     raise ArgumentError(f"hw must be a hardware library name, a YAML path or a Hardware (got {hw!r}); "
                         f"see `archsim hw list`")

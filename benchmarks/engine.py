@@ -77,7 +77,7 @@ def speedup_vs_simpy() -> float:
 
 
 def llama7b_decode() -> dict:
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from archsim.engine import simulate
     from workloads import build_graph
     g = build_graph("llama2-7b", "decode", context=2048)
@@ -98,7 +98,7 @@ def llama7b_decode() -> dict:
 
 _RSS_CHILD = """
 import resource
-from archsim.config import load_hardware
+from archsim.hardware import load_hardware
 from archsim.engine import simulate
 from workloads import build_graph
 r = simulate(build_graph('llama2-70b', 'prefill', seq=2048), load_hardware('pim-gpt'), fidelity='cycle')

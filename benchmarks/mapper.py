@@ -23,7 +23,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 import numpy as np  # noqa: E402
 
 import workloads  # noqa: E402
-from archsim.config import load_hardware  # noqa: E402
+from archsim.hardware import load_hardware  # noqa: E402
 from archsim.ir import ops_in_order  # noqa: E402
 from mapper import cache_clear, map_graph, total_cost  # noqa: E402
 from mapper.costmodel import arrays_for, score  # noqa: E402

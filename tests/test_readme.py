@@ -44,7 +44,7 @@ def models_table() -> str:
 
 
 def hardware_table() -> str:
-    from archsim.config import list_hardware, load_hardware
+    from archsim.hardware import list_hardware, load_hardware
     from reports.table import format_bytes, si
     rows = ["| hardware | kind | clock | technology | memory levels (outermost first) | description |",
             "|---|---|---|---|---|---|"]
@@ -125,7 +125,7 @@ def test_python_snippet_runs(capsys):
 
 
 def test_hardware_yaml_example(tmp_path, monkeypatch, capsys):
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     (yaml_text,) = _blocks("yaml")
     path = tmp_path / "my-npu.yaml"
     path.write_text(yaml_text)

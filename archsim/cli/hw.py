@@ -28,7 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def summary_rows(names=None) -> list[dict]:
     """One row per description: name, kind, peak ops/s by dtype, memory sizes, off-chip bandwidth."""
-    from archsim.config import list_hardware, load_hardware
+    from archsim.hardware import list_hardware, load_hardware
     rows = []
     for name in names or list_hardware():
         hw = load_hardware(name)
@@ -70,7 +70,7 @@ def _list(args) -> int:
 
 
 def _show(args) -> int:
-    from archsim.config import dump_hardware, load_hardware
+    from archsim.hardware import dump_hardware, load_hardware
     from archsim.units import format_quantity
     hw = load_hardware(args.name)
     if args.yaml:
@@ -110,7 +110,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _validate(args) -> int:
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from archsim.errors import ConfigError
     failed = False
     files = []

@@ -108,7 +108,7 @@ def _gemm_misfit(op, hw, reason, dtype: str) -> dict:
 
 
 def run(args) -> int:
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from archsim.errors import MappingError
     import mapper
     from mapper.export import gemm_op, mapping_json, op_mapping_json

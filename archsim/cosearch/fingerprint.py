@@ -19,7 +19,7 @@ _SUFFIXES = (".py", ".yaml", ".yml", ".json", ".csv")
 #: folders (every file under them) and file globs, relative to the project root
 EVALUATION_SOURCES = (
     "archsim/engine", "archsim/kernels", "mapper", "workloads", "hwconfigs",
-    "archsim/config*.py", "archsim/energy*.py", "archsim/hardware.py", "archsim/ir.py",
+    "archsim/hardware/*.py", "archsim/energy*.py", "archsim/ir.py",
     "archsim/units.py", "archsim/api.py", "archsim/studies/cosearch_eval.py",
 )
 

@@ -39,7 +39,7 @@ from archsim.errors import ConfigError, Problem, did_you_mean
 
 from .accuracy import accuracy_problems
 from .expressions import derived_pairs, evaluate_expression
-from .yaml_lines import load_yaml_with_lines
+from archsim.hardware.yaml_lines import plain, read_yaml
 
 __all__ = [
     "METRICS", "Param", "Constraint", "Objective", "SearchSpace", "load_space", "list_spaces",
@@ -174,8 +174,34 @@ def load_space(name_or_path: str | Path) -> SearchSpace:
                 f"built-in spaces: {', '.join(list_spaces())}"
             raise ConfigError([Problem("<cosearch>", None, "space",
                                        "not a file nor a built-in space", repr(str(name_or_path)), hint)])
-    data, lines = load_yaml_with_lines(path)
+    data, lines = _read_space_file(path)
     return space_from_dict(data, file=str(path), lines=lines)
+
+
+_SPACE_START = ("a search space starts with 'name:', 'model:' and 'hardware:' "
+                "(the built-in spaces are examples: archsim cosearch --list)")
+
+
+def _read_space_file(path: Path) -> tuple[dict, dict[str, int]]:
+    """Parse a space file with the hardware loader's YAML reader (duplicate keys, tags, alias bombs
+    and tabs refused, every key's line kept); return (plain data, {dotted.key: line})."""
+    if path.is_dir():
+        raise ConfigError([Problem(str(path), None, "", "is a directory, expected a search-space YAML file")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(str(path), None, "", f"not a text (UTF-8) file: undecodable byte at offset "
+                                   f"{exc.start}", hint="a search space is a YAML text file")]) from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise ConfigError([Problem(str(path), None, "", f"cannot read ({reason})")]) from None
+    if "\x00" in text:
+        raise ConfigError([Problem(str(path), None, "", "not a text file (it contains NUL bytes)",
+                                   hint="a search space is a YAML text file")])
+    data, problems = read_yaml(text, str(path), start_hint=_SPACE_START)
+    if problems:
+        raise ConfigError(problems)
+    return plain(data)
 
 
 def space_from_dict(data, file: str = "<dict>", lines: dict[str, int] | None = None) -> SearchSpace:

@@ -8,7 +8,7 @@ Trial parameters (see `archsim.cosearch.space`):
   `hidden`, `heads`, `mlp_ratio`, `patch`, `rank_ratio`, `attention`, ...). If the space's `model:`
   is a template such as `mcuformer:embed={embed},depth={depth}`, parameters named in it are
   substituted there instead. `model.dtypes.<class>` (weights | activations | kv) picks a dtype.
-- `hw.<dotted.path>`: an override for `archsim.config.load_hardware(overrides=...)`.
+- `hw.<dotted.path>`: an override for `archsim.hardware.load_hardware(overrides=...)`.
 """
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ _HW_CACHE: dict = {}
 
 def _hardware(base: str, overrides: tuple):
     """load_hardware, cached per (base, overrides): repeated designs reuse one frozen Hardware."""
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     key = (base, tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in overrides))
     if key not in _HW_CACHE:
         if len(_HW_CACHE) > 256:
@@ -231,7 +231,7 @@ def _first_params(space: SearchSpace) -> dict:
 
 def check_space(space: SearchSpace) -> None:
     """Fail fast, before any trial: the model template, override names, dtypes and hardware overrides
-    of the space's first design must be accepted by workloads and archsim.config."""
+    of the space's first design must be accepted by workloads and archsim.hardware."""
     import workloads
     params = _first_params(space)
     design = design_for(space, params)

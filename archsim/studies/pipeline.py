@@ -42,7 +42,7 @@ def _names(rows) -> set[str]:
 
 @lru_cache(maxsize=None)
 def hardware_names() -> frozenset[str]:
-    return frozenset(_names(need("archsim.config", "list_hardware")()))
+    return frozenset(_names(need("archsim.hardware", "list_hardware")()))
 
 
 @lru_cache(maxsize=None)
@@ -52,7 +52,7 @@ def model_names() -> frozenset[str]:
 
 def hardware(name: str):
     """A `Hardware` from the shipped configs; NotReady if that config is not shipped yet."""
-    load = need("archsim.config", "load_hardware")
+    load = need("archsim.hardware", "load_hardware")
     if name not in hardware_names():
         raise NotReady(f"hardware config {name!r} (hwconfigs/)")
     return _load_hardware(load, name)

@@ -1,4 +1,4 @@
-"""The real composition: workloads → archsim.config → mapper → archsim.engine inside the co-search,
+"""The real composition: workloads → archsim.hardware → mapper → archsim.engine inside the co-search,
 the built-in spaces, the CLI and its JSON / HTML outputs."""
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def test_good_space(tmp_path):
     (("hardware: stm32f746", "hardware: stm32f746\nhardwre: x"),
      r"space.yaml:4: hardwre: unknown key; did you mean 'hardware'"),
     (("  patch: [16, 32]", "  patch: [16, 32]\n  patch: [8]"),
-     r"space.yaml:6: model_params.patch: duplicate key; first given on line 5"),
+     r"space.yaml:6: model_params.patch: duplicate key; first given at line 5"),
     (("{low: 0.4, high: 0.9, step: 0.1}", "{low: 0.9, high: 0.4}"),
      r"space.yaml:6: model_params.rank_ratio: low must be below high"),
     (("{low: 0.4, high: 0.9, step: 0.1}", "{lo: 0.4, high: 0.9}"),
@@ -94,7 +94,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
 def test_unknown_builtin_and_yaml_syntax(tmp_path):
     with pytest.raises(ConfigError, match="did you mean 'npu-bert'"):
         load_space("npu-bret")
-    with pytest.raises(ConfigError, match=r"space.yaml:2: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"space.yaml:2: YAML syntax error"):
         load_space(_write(tmp_path, "name: s\n  model: x\n"))
 
 

@@ -36,7 +36,7 @@ FACTS = {
 def all_dram_types() -> dict[str, DramTiming]:
     out = dict(FACTS)
     try:
-        from archsim.config import list_hardware, load_hardware
+        from archsim.hardware import list_hardware, load_hardware
     except ImportError:
         return out
     for name in list_hardware():

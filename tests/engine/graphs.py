@@ -6,7 +6,7 @@ import functools
 
 @functools.lru_cache(maxsize=None)
 def tiny_graph(hw_name: str, phase: str, layers: int):
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from workloads import build_graph
     hw = load_hardware(hw_name)
     kw = dict(context=64) if phase == "decode" else dict(seq=32)

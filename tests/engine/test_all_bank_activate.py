@@ -67,7 +67,7 @@ def test_all_bank_acts_are_outside_the_tfaw_window(name):
 
 
 def test_all_bank_is_faster_than_per_bank_acts_on_pim_gpt():
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     t = load_hardware("pim-gpt").levels[0].dram
     assert t.all_bank_activate
     on = _pim_run(dataclasses.replace(t, trefi=0), 64, 64, 16)[1]

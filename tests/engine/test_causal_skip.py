@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 import archsim
-from archsim.config import load_hardware
+from archsim.hardware import load_hardware
 from archsim.engine.plan import ATTENTION_BLOCK, causal_block_fraction, plan_ops
 from mapper import map_graph
 

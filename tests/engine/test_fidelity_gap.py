@@ -17,7 +17,7 @@ import pytest
 from .graphs import tiny_graph
 
 import archsim.engine.lower as lower_mod
-from archsim.config import load_hardware
+from archsim.hardware import load_hardware
 from archsim.engine.analytic import roofline_ticks
 from archsim.engine.dram import PARAM_NAMES, dram_params
 from archsim.engine.plan import plan_ops

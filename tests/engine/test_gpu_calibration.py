@@ -23,7 +23,7 @@ UNALIGNED_FAMILY = "gpt2-s lm_head"      # the only GEMM with N (50257) not a mu
 
 
 def _spec():
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     return h200_spec(load_hardware("h200-sxm"))
 
 
@@ -79,7 +79,7 @@ def test_small_kernels_are_latency_bound_and_gemv_streams_below_peak():
 @pytest.mark.parametrize("name", ["a100-80gb", "t4", "h100-sxm"])
 @pytest.mark.parametrize("mnk", [(1, 4096, 4096), (128, 11008, 4096), (2048, 4096, 4096), (8192, 8192, 8192)])
 def test_other_gpus_sit_between_their_roofline_and_a_sane_multiple(name, mnk):
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from archsim.engine.timing.sm import gpu_calibration, gpu_spec, sm_op_seconds
     from .test_timing import gemm
     hw = load_hardware(name)

@@ -8,7 +8,7 @@ from math import ceil
 import pytest
 
 import archsim
-from archsim.config import load_hardware
+from archsim.hardware import load_hardware
 from archsim.engine.plan import causal_block_fraction, plan_ops
 from archsim.engine.timing import gpu
 from archsim.engine.timing.sm import gpu_calibration, gpu_spec, sm_op_seconds

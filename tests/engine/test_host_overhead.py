@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import archsim
-from archsim.config import load_hardware, parse_hardware
+from archsim.hardware import load_hardware, parse_hardware
 from archsim.errors import ConfigError
 
 HOST_S = 50e-6

@@ -27,7 +27,7 @@ D_MODEL, HEADS, D_FF = 768, 12, 3072      # gpt2-small
 
 @functools.lru_cache(maxsize=None)
 def _hw():
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     return load_hardware("pim-gpt")
 
 

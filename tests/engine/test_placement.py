@@ -30,7 +30,7 @@ PIPELINE = "@pipeline"
 def _mapped(hw_name: str, model: str, phase: str, length: int, layers: int | None = None):
     import mapper
     import workloads
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     hw = load_hardware(hw_name)
     kw = dict(context=length) if phase == "decode" else dict(seq=length)
     if layers is not None:

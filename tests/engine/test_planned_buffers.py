@@ -16,7 +16,7 @@ from archsim.errors import DoesNotFit
 def _mapped():
     import mapper
     import workloads
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     hw = load_hardware("tpu-v1")
     g = workloads.build_graph("bert-base", "encode", seq=128)
     return hw, g, mapper.map_graph(g, hw)
@@ -65,7 +65,7 @@ def test_engine_does_not_fit_reason_reads_like_the_mappers():
     """The engine's own verdict uses DoesNotFit's wording: level, what, readable sizes, shortfall."""
     import dataclasses
 
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from archsim.engine import simulate
     from archsim.mapping import Mapping
     from workloads import build_graph

@@ -24,7 +24,7 @@ CASES = [("tpu-v1", "bert-base", "encode", dict(seq=128)),
 def _mapped(hw_name, model, phase, kw):
     import mapper
     import workloads
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     hw = load_hardware(hw_name)
     g = workloads.build_graph(model, phase, overrides={"layers": 1}, **dict(kw))
     return hw, g, mapper.map_graph(g, hw)
@@ -61,7 +61,7 @@ def _first_matmul(seq):
 def test_edge_tiles_cost_idle_lanes_on_tpu():
     """A 768-wide reduction tiled by 300 on a 256×256 array: ⌈300/256⌉ = 2 folds per tile × 3
     tiles = 6 folds where the untiled op needs ⌈768/256⌉ = 3."""
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     hw = load_hardware("tpu-v1")
     g, op = _first_matmul(128)           # 128 × 768 × 768
     unit = next(u for u in hw.compute if u.type == "systolic")
@@ -93,7 +93,7 @@ def test_edge_tiles_cost_idle_lanes_on_tpu():
 
 
 def test_vector_lanes_left_idle_by_a_narrow_unroll_cost_time():
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from archsim.ir import OpKind
     import workloads
     hw = load_hardware("tpu-v1")

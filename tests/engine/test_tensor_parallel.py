@@ -9,7 +9,7 @@ import pytest
 import archsim
 from archsim.api import ArgumentError
 from archsim.cli import main
-from archsim.config import load_hardware
+from archsim.hardware import load_hardware
 from archsim.errors import ModelError
 from archsim.parallel import allreduce_seconds, shard_overrides
 from workloads import model_config

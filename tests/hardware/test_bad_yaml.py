@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archsim.config import load_hardware
+from archsim.hardware import load_hardware
 from archsim.errors import ConfigError
 
 BAD = Path(__file__).resolve().parents[1] / "bad_yaml"

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from archsim.cli import main
-from archsim.config import list_hardware, load_hardware, parse_hardware
+from archsim.hardware import list_hardware, load_hardware, parse_hardware
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"
 BAD = Path(__file__).resolve().parents[1] / "bad_yaml"

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from archsim.config import dump_hardware, list_hardware, load_hardware, parse_hardware
-from archsim.config_check import BANDWIDTH_TOLERANCE, CAPACITY_SLACK
+from archsim.hardware import dump_hardware, list_hardware, load_hardware, parse_hardware
+from archsim.hardware.check import BANDWIDTH_TOLERANCE, CAPACITY_SLACK
 
 REQUIRED = {
     "pim": ["pim-gpt", "aim-gddr6", "hbm-pim", "hbm3-pim"],

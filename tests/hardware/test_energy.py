@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from archsim import energy
-from archsim.config import load_hardware
+from archsim.hardware import load_hardware
 from archsim.energy import ActionCounts, EnergyTable, energy_from_counts
 from archsim.energy_tables import (
     DRAM_ACT_PRE_PJ, DRAM_PJ_PER_BIT, DRAM_REFRESH_PJ, HBM2_BREAKDOWN_PJ_PER_BIT, HOROWITZ_45NM_PJ,

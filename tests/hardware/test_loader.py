@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from archsim.config import dump_hardware, hardware_path, list_hardware, load_hardware, parse_hardware
+from archsim.hardware import dump_hardware, hardware_path, list_hardware, load_hardware, parse_hardware
 from archsim.errors import ConfigError
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from archsim.config import dump_hardware, list_hardware, load_hardware, parse_hardware
+from archsim.hardware import dump_hardware, list_hardware, load_hardware, parse_hardware
 from archsim.errors import ConfigError
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 workloads = pytest.importorskip("workloads")
-config = pytest.importorskip("archsim.config")
+config = pytest.importorskip("archsim.hardware")
 
 from archsim.errors import MappingError  # noqa: E402
 from mapper import MCU_TECHNIQUES, map_graph  # noqa: E402

@@ -7,7 +7,7 @@ import json
 import pytest
 
 workloads = pytest.importorskip("workloads")
-config = pytest.importorskip("archsim.config")
+config = pytest.importorskip("archsim.hardware")
 
 from archsim.cli import main  # noqa: E402
 from mapper import cache_clear, map_graph, mcu_report, MCU_TECHNIQUES, total_cost  # noqa: E402

@@ -149,7 +149,7 @@ def test_attention_scores_stay_on_chip_when_they_fit():
     buffer, so the softmax moves no DDR3 byte — whether attention is fused (scores streamed in the
     group) or not (scores placed with the activations in the unified buffer)."""
     workloads = pytest.importorskip("workloads")
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from archsim.ir import ops_in_order
     from mapper import op_costs
     from mapper.graph import _op_placement

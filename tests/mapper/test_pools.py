@@ -8,7 +8,7 @@ from dataclasses import replace
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from archsim.config import load_hardware
+from archsim.hardware import load_hardware
 from mapper.passes.buffer_plan import Buffer, arena_plan, pool_plan
 from mapper.passes.mcu import McuReport, sram_pools
 from tests.mapper.hw_fixtures import mcu

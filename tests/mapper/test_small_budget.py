@@ -16,7 +16,7 @@ from mapper.seeds import heuristic_genomes
 from tests.mapper.hw_fixtures import conv, gemm, mcu, npu, npu_three_level, pim, softmax
 
 workloads = pytest.importorskip("workloads")
-config = pytest.importorskip("archsim.config")
+config = pytest.importorskip("archsim.hardware")
 
 from mapper import cache_clear, map_graph, total_cost  # noqa: E402
 

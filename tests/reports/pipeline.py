@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 STAGES = (("workloads", "build_graph"), ("workloads", "list_models"),
-          ("archsim.config", "load_hardware"), ("archsim.config", "list_hardware"),
+          ("archsim.hardware", "load_hardware"), ("archsim.hardware", "list_hardware"),
           ("mapper", "map_graph"), ("archsim.engine", "simulate"))
 
 
@@ -25,7 +25,7 @@ def missing_stage() -> str | None:
 def require_pipeline(*hardware: str) -> None:
     missing = missing_stage()
     assert missing is None, f"pipeline stage missing: {missing}"
-    from archsim.config import list_hardware
+    from archsim.hardware import list_hardware
     known = set(list_hardware())
     absent = [name for name in hardware if name not in known]
     assert not absent, f"hwconfigs missing: {absent}"
@@ -46,7 +46,7 @@ PREFERRED = ("h200-sxm", "pim-gpt", "zcu102", "tpu-v1", "stm32f746", "xeon-gold-
 
 def one_hardware_per_kind() -> dict[str, str]:
     """kind → one library chip of that kind: a PREFERRED one if present, else the first by name."""
-    from archsim.config import list_hardware, load_hardware
+    from archsim.hardware import list_hardware, load_hardware
     names = list_hardware()
     chosen: dict[str, str] = {}
     for name in [n for n in PREFERRED if n in names] + names:

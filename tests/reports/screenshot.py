@@ -26,7 +26,7 @@ def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
     import archsim
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from reports.figures import roof_from_hardware
     from reports.html import write_html
 

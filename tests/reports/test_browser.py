@@ -53,7 +53,7 @@ def test_real_pipeline_report_renders(browser, tmp_path):
     from .pipeline import require_pipeline
     require_pipeline("pim-gpt")
     import archsim
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     from reports.figures import roof_from_hardware
     hw = load_hardware("pim-gpt")
     r = archsim.simulate("gpt2-small", hw, phase="decode", context=128, fidelity="cycle", budget=200)

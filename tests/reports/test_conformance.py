@@ -36,7 +36,7 @@ def _phase(row) -> str:
 def test_every_zoo_model_on_every_kind_analytic():
     require_pipeline()
     from archsim import api
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     chips = {kind: load_hardware(name) for kind, name in one_hardware_per_kind().items()}
     assert chips, "the hardware library is empty"
     failures, simulated = [], 0
@@ -56,7 +56,7 @@ def test_every_zoo_model_on_every_kind_analytic():
 def test_ten_pairs_at_cycle_fidelity():
     require_pipeline()
     from archsim import api
-    from archsim.config import load_hardware
+    from archsim.hardware import load_hardware
     known = {field(r, "name") for r in zoo_models()}
     models = [(m, p) for m, p in CYCLE_PAIRS if m in known]
     chips = [load_hardware(n) for n in one_hardware_per_kind().values()]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from archsim.config import dump_hardware, load_hardware
+from archsim.hardware import dump_hardware, load_hardware
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 import archsim
 from archsim.api import ArgumentError
-from archsim.config import load_hardware
+from archsim.hardware import load_hardware
 from archsim.errors import ArchsimError
 
 SMALL = dict(seq=16, overrides={"layers": 1})        # one GPT-2 block: fast

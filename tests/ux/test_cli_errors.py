@@ -106,7 +106,7 @@ def test_subprocess_binary_hardware_no_traceback(junk):
 
 
 def test_hw_validate_checks_every_yaml_in_a_folder(capsys, tmp_path, junk):
-    from archsim.config import hardware_path
+    from archsim.hardware import hardware_path
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "good.yaml").write_text(hardware_path("zcu102").read_text())
     (tmp_path / "lib" / "bad.yaml").write_bytes(junk["bin.yaml"].read_bytes())

@@ -59,7 +59,7 @@ def test_unreadable_space_files(junk, name, expected):
 
 
 def test_a_hardware_yaml_given_as_the_space():
-    from archsim.config import hardware_path
+    from archsim.hardware import hardware_path
     with pytest.raises(ConfigError) as exc:
         load_space(hardware_path("edge-npu"))
     assert len(exc.value.problems) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archsim.config import hardware_path, load_hardware, parse_hardware
+from archsim.hardware import hardware_path, load_hardware, parse_hardware
 from archsim.errors import ConfigError
 from archsim.units import UnitError, parse_quantity
 

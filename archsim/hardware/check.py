@@ -1,8 +1,8 @@
-"""Cross-field checks of a hardware description (private helper of `archsim.config`): names unique,
+"""Cross-field checks of a hardware description (private helper of `archsim.hardware`): names unique,
 references resolve, sizes nest, DRAM geometry matches capacity and bandwidth, timings are sane."""
 from __future__ import annotations
 
-from archsim.config_yaml import LocList, LocMap
+from archsim.hardware.yaml_lines import LocList, LocMap
 from archsim.errors import did_you_mean
 
 __all__ = ["check_hardware", "CAPACITY_SLACK", "BANDWIDTH_TOLERANCE"]

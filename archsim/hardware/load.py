@@ -23,11 +23,11 @@ from __future__ import annotations
 from pathlib import Path
 import os
 
-from archsim.config_build import build_hardware
-from archsim.config_dump import dump_hardware
-from archsim.config_yaml import LocList, LocMap, read_yaml, where
+from archsim.hardware.build import build_hardware
+from archsim.hardware.dump import dump_hardware
+from archsim.hardware.yaml_lines import LocList, LocMap, read_yaml, where
 from archsim.errors import ConfigError, Problem, did_you_mean
-from archsim.hardware import Hardware
+from archsim.hardware.types import Hardware
 
 __all__ = ["load_hardware", "parse_hardware", "list_hardware", "dump_hardware", "hardware_path",
            "library_dir"]

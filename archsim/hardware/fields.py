@@ -1,4 +1,4 @@
-"""Small field readers for the hardware loader (private helper of `archsim.config`).
+"""Small field readers for the hardware loader (private helper of `archsim.hardware`).
 
 Each reader takes one raw YAML value and returns the parsed value or raises `Bad(problem, hint)`.
 `Checker.take` looks a key up in a `LocMap`, runs a reader, and on failure records a `Problem` with
@@ -6,7 +6,7 @@ the key's file and line and returns `BAD`, so the loader keeps going and reports
 """
 from __future__ import annotations
 
-from archsim.config_yaml import LocList, LocMap, where
+from archsim.hardware.yaml_lines import LocList, LocMap, where
 from archsim.errors import Problem, did_you_mean
 from archsim.units import UnitError, parse_quantity
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import yaml
 
-from archsim.hardware import ComputeUnit, DramTiming, Hardware, MemoryLevel
+from archsim.hardware.types import ComputeUnit, DramTiming, Hardware, MemoryLevel
 
 __all__ = ["dump_hardware"]
 

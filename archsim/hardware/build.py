@@ -1,18 +1,18 @@
 """Turn a merged hardware description (LocMap) into a `Hardware`, collecting every problem
-(private helper of `archsim.config`; the schema is documented in docs/hardware-schema.md)."""
+(private helper of `archsim.hardware`; the schema is documented in docs/hardware-schema.md)."""
 from __future__ import annotations
 
 import math
 
 from archsim import energy
-from archsim.config_check import check_hardware
-from archsim.config_fields import (
+from archsim.hardware.check import check_hardware
+from archsim.hardware.fields import (
     BAD, Checker, address, boolean, choice, choices, cycles, int_list, integer, number, quantity, text,
     text_list,
 )
-from archsim.config_yaml import LocList, LocMap
+from archsim.hardware.yaml_lines import LocList, LocMap
 from archsim.energy_tables import DRAM_PJ_PER_BIT, MAC_45NM_PJ
-from archsim.hardware import (
+from archsim.hardware.types import (
     KINDS, MEMORY_KINDS, UNIT_TYPES, ComputeUnit, DramTiming, FpgaResources, Hardware, Interconnect,
     MemoryLevel, Source,
 )

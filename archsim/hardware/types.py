@@ -1,4 +1,4 @@
-"""Frozen descriptions of a chip. Built only by `archsim.config.load_hardware` (the YAML boundary).
+"""Frozen descriptions of a chip. Built only by `archsim.hardware.load_hardware` (the YAML boundary).
 
 A `Hardware` is an ordered tuple of memory levels, outermost first (DRAM/HBM/flash → global buffer →
 local buffers/registers), plus compute units attached to levels. The accelerator kind is a field;

@@ -1,4 +1,4 @@
-"""Reading YAML while keeping where every key came from (private helper of `archsim.config`).
+"""Reading YAML while keeping where every key came from (private helper of `archsim.hardware`).
 
 PyYAML silently keeps the last of two equal keys and forgets line numbers once it builds dicts, so
 we compose the node tree ourselves: every mapping becomes a `LocMap` (a dict that remembers the
@@ -11,7 +11,7 @@ import yaml
 
 from archsim.errors import Problem
 
-__all__ = ["LocMap", "LocList", "read_yaml", "where"]
+__all__ = ["LocMap", "LocList", "read_yaml", "where", "plain"]
 
 Where = tuple[str, "int | None"]
 
@@ -107,9 +107,13 @@ def _convert(node, file: str, loader: yaml.SafeLoader, problems: list[Problem], 
     return _scalar(loader, node, file, problems)
 
 
-def read_yaml(text: str, file: str) -> tuple[LocMap | None, list[Problem]]:
+HARDWARE_START = "a hardware description starts with 'version: 1', 'name:' and 'kind:'"
+
+
+def read_yaml(text: str, file: str, start_hint: str = HARDWARE_START) -> tuple[LocMap | None, list[Problem]]:
     """Parse one YAML document into LocMap/LocList values. Returns (data, problems); data is None
-    when the text is not a usable mapping."""
+    when the text is not a usable mapping. `start_hint` tells what an empty or non-mapping file
+    should have started with (the hardware loader and the co-search space loader share this reader)."""
     problems: list[Problem] = []
     if "\t" in text:
         for number, line in enumerate(text.splitlines(), start=1):
@@ -141,14 +145,34 @@ def read_yaml(text: str, file: str) -> tuple[LocMap | None, list[Problem]]:
     finally:
         loader.dispose()
     if node is None:
-        problems.append(Problem(file, 1, "", "empty file",
-                                hint="a hardware description starts with 'version: 1', 'name:' and 'kind:'"))
+        problems.append(Problem(file, 1, "", "empty file", hint=start_hint))
         return None, problems
     if not isinstance(node, yaml.MappingNode):
         got = "a list" if isinstance(node, yaml.SequenceNode) else repr(node.value)[:40]
         problems.append(Problem(file, _line(node), "", "the top level must be a mapping of keys", got=got,
-                                hint="start with 'version: 1'"))
+                                hint=start_hint))
         return None, problems
     loader = yaml.SafeLoader("")
     data = _convert(node, file, loader, problems, "")
     return data, problems
+
+
+def plain(data, path: str = "", lines: dict | None = None):
+    """`data` (LocMap/LocList values) as plain dicts and lists, plus `{dotted.path: line}` for every
+    key and list item (`a.b`, `a.b[0]`), the form the co-search space validator reports with."""
+    lines = {} if lines is None else lines
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            sub = f"{path}.{key}" if path else str(key)
+            lines[sub] = where(data, key)[1]
+            out[key] = plain(value, sub, lines)[0]
+        return out, lines
+    if isinstance(data, list):
+        out = []
+        for i, value in enumerate(data):
+            sub = f"{path}[{i}]"
+            lines[sub] = where(data, i)[1]
+            out.append(plain(value, sub, lines)[0])
+        return out, lines
+    return data, lines
