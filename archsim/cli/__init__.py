@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # subcommand not built yet
         p = mod.add_parser(sub)
-        p.set_defaults(_run=mod.run)
+        p.set_defaults(_run=mod.run, _parser=p)
     return parser
 
 

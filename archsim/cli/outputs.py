@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["DEFAULT_DIR", "add_output_flags", "add_hw_set_flag", "check_output_flags", "hw_overrides",
-           "int_list", "write_outputs", "stem", "unwritable"]
+           "int_list", "write_outputs", "stem", "run_tag", "unwritable"]
 
 DEFAULT_DIR = Path("archsim-out")
 
@@ -22,6 +22,9 @@ def add_output_flags(p, csv: bool = True) -> None:
                      help="no progress bar and no summary (errors still go to stderr)")
     out.add_argument("--timing", action="store_true",
                      help="record sim_wall_s in the JSON (makes the JSON differ run to run)")
+    out.add_argument("--force", action="store_true",
+                     help="let default-named files in ./archsim-out/ overwrite an earlier run's "
+                          "(without it a new name is taken: NAME-2.json, ...)")
 
 
 def int_list(text: str | None, flag: str) -> list[int] | None:
@@ -72,10 +75,69 @@ def hw_overrides(items: list[str] | None) -> dict | None:
     return out
 
 
+_FILE_SUFFIXES = (".json", ".onnx", ".yaml", ".yml")
+
+
 def stem(text: str) -> str:
-    """A file-name-safe form of a model or hardware name (a path keeps only its stem)."""
-    name = Path(str(text)).stem if ("/" in str(text) or "\\" in str(text)) else str(text)
+    """A file-name-safe form of a model or hardware name (a path or file name keeps only its stem:
+    `configs/qwen2-0.5b.json` and `qwen2-0.5b.json` both give `qwen2-0.5b`)."""
+    name = str(text)
+    if "/" in name or "\\" in name or name.lower().endswith(_FILE_SUFFIXES):
+        name = Path(name.replace("\\", "/")).name
+        if name.lower().endswith(_FILE_SUFFIXES):
+            name = name[: name.rfind(".")]
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "result"
+
+
+#: flags that say where and how to write, or name the model/chips (already in the name)
+_NOT_IN_TAG = {"json", "html", "csv", "quiet", "timing", "force", "traceback", "model", "hw",
+               "command", "no_cache", "phase"}
+#: short, readable labels for the common workload flags; others appear as `flag-value`
+_LABELS = {"batch": "b", "seq": "s", "context": "ctx", "devices": "dev", "prefill_chunk": "chunk",
+           "seed": "seed", "budget": "budget", "baseline": "base"}
+_VALUE_ONLY = {"dtype", "fidelity", "strategy", "stack"}
+_MAX_TAG = 60
+
+
+def run_tag(args) -> str:
+    """`_b8_ctx1024_int8_cycle`: every run flag whose value differs from its default, so runs
+    that differ in any parameter get different default file names. Hardware overrides and
+    anything too long for a file name become a short hash of their values."""
+    import hashlib
+    import json
+    parser = getattr(args, "_parser", None)
+    parts, hashed = [], {}
+    for dest, value in sorted(vars(args).items()):
+        if dest.startswith("_") or dest in _NOT_IN_TAG or value is None:
+            continue
+        default = parser.get_default(dest) if parser is not None else None
+        if value == default or value is False:
+            continue
+        if dest == "hw_set":
+            hashed[dest] = value
+            continue
+        text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+        if dest in _VALUE_ONLY:
+            parts.append(text)
+        else:
+            parts.append(f"{_LABELS.get(dest, dest.replace('_', '-') + '-')}{text}")
+    tag = re.sub(r"[^A-Za-z0-9_.,=-]+", "-", "_".join(parts)).strip("-_")
+    tag = tag.replace(",", "-").replace("=", "-")
+    if len(tag) > _MAX_TAG:
+        hashed["flags"], tag = parts, ""
+    if hashed:
+        digest = hashlib.sha256(json.dumps(hashed, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        tag = f"{tag}_{'hw-' if set(hashed) == {'hw_set'} else ''}{digest}".lstrip("_")
+    return f"_{tag}" if tag else ""
+
+
+def _free_stem(base: str, kinds) -> str:
+    """`base`, or `base-2`, `base-3`, … : the first name none of whose files exists yet."""
+    candidate, n = base, 1
+    while any((DEFAULT_DIR / f"{candidate}.{kind}").exists() for kind in kinds):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 def _write(path: Path, text: str) -> None:
@@ -121,13 +183,18 @@ def unwritable(target: str) -> str | None:
 
 
 def write_outputs(obj, args, default_stem: str, roof=None) -> list[str]:
-    """Write what the flags ask for; with no output flag, JSON + HTML + CSV into ./archsim-out/.
-    Returns the paths written ('-' for stdout)."""
+    """Write what the flags ask for; with no output flag, JSON + HTML + CSV into ./archsim-out/,
+    named after the model, chip, phase and every flag that differs from its default (`run_tag`);
+    an earlier run's files are never overwritten without --force (a free name `-2`, `-3`, … is
+    taken). Returns the paths written ('-' for stdout)."""
     from reports import csv_report, html, json_report
     targets = {"json": args.json, "html": args.html, "csv": getattr(args, "csv", None)}
     if not any(targets.values()):
-        targets = {kind: str(DEFAULT_DIR / f"{default_stem}.{kind}") for kind in targets
-                   if kind != "csv" or hasattr(args, "csv")}
+        kinds = [kind for kind in targets if kind != "csv" or hasattr(args, "csv")]
+        name = default_stem + run_tag(args)
+        if not getattr(args, "force", False):
+            name = _free_stem(name, kinds)
+        targets = {kind: str(DEFAULT_DIR / f"{name}.{kind}") for kind in kinds}
     check_output_flags(args)
     written = []
     for kind, target in targets.items():

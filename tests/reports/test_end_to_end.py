@@ -45,8 +45,8 @@ def test_default_output_dir(tmp_path, monkeypatch, capsys):
     code, out, err = _run(DECODE, capsys)
     assert code == 0, err
     files = sorted(p.name for p in (tmp_path / "archsim-out").iterdir())
-    assert files == ["llama2-7b_h200-sxm_decode.csv", "llama2-7b_h200-sxm_decode.html",
-                     "llama2-7b_h200-sxm_decode.json"]
+    assert files == ["llama2-7b_h200-sxm_decode_ctx1024.csv", "llama2-7b_h200-sxm_decode_ctx1024.html",
+                     "llama2-7b_h200-sxm_decode_ctx1024.json"]
     assert "tokens/s" in out and "top" in out
 
 
