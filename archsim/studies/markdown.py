@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 from .study import StudyResult, format_value
 
@@ -27,23 +28,39 @@ def summary_counts(results) -> dict[str, int]:
     return counts
 
 
-def render_text(res: StudyResult, width: int = 120) -> str:
-    """One study as an aligned text table, published vs archsim vs ratio side by side."""
+def render_text(res: StudyResult, width: int | None = None) -> str:
+    """One study as a text table, published vs archsim vs ratio side by side. Cells wrap inside
+    `width` columns (default: the terminal's, at least 80) instead of being cut, so the archsim,
+    ratio and in-band columns always show (rich lays the table out)."""
+    import io
+    import shutil
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    width = width or max(80, shutil.get_terminal_size((120, 24)).columns)
     lines = [f"== {res.name}: {res.title} [{res.status}]", f"   {res.source}"]
     if res.reason:
         lines.append(f"   {res.status}: {res.reason}")
+    out = "\n".join(lines)
     if res.rows:
-        table = [HEADER] + [_cells(r) for r in res.rows]
-        widths = [max(len(row[i]) for row in table) for i in range(len(HEADER) - 1)]
-        for row in table:
-            text = "  ".join(c.ljust(w) if i in (0, 4, 5) else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(row[:-1], widths)))
-            lines.append(("   " + text + "  " + row[-1]).rstrip()[:width + 60])
-    for m in res.missing:
-        lines.append(f"   not run: {m}")
-    for g in res.gaps:
-        lines.append(f"   gap: {g}")
-    return "\n".join(lines)
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+        for i, name in enumerate(HEADER):
+            table.add_column(name, justify="left" if i in (0, 4, 5, 6) else "right",
+                             overflow="fold", ratio=3 if i in (0, 6) else None,
+                             no_wrap=i in (1, 2, 3, 5))
+        for r in res.rows:
+            table.add_row(*(Text(cell) for cell in _cells(r)))
+        buffer = io.StringIO()
+        Console(file=buffer, width=width - 3, color_system=None, highlight=False, markup=False,
+                emoji=False, soft_wrap=False).print(table)
+        body = "\n".join(("   " + line).rstrip() for line in buffer.getvalue().splitlines() if line.strip())
+        out += "\n" + body
+    tail = [f"not run: {m}" for m in res.missing] + [f"gap: {g}" for g in res.gaps]
+    wrapped = [textwrap.fill(t, width, initial_indent="   ", subsequent_indent="     ") for t in tail]
+    return "\n".join([out] + wrapped)
 
 
 def _md_escape(text: str) -> str:
