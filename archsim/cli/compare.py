@@ -38,7 +38,7 @@ def run(args) -> int:
             raise api.ArgumentError(f"--{flag}: compare takes one value (got {len(values)}); "
                                     "use `archsim simulate` for a sweep")
         kw[flag] = values[0] if values else None
-    with ProgressBar(quiet=args.quiet) as bar:
+    with ProgressBar(quiet=args.quiet, unit=" ops") as bar:
         comparison = api.compare(args.model, args.hw, baseline=args.baseline, progress=bar,
                                  hw_overrides=overrides, **kw)
     summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout

@@ -58,7 +58,7 @@ def run(args) -> int:
     from reports.progress import ProgressBar
     from reports.table import grid
 
-    with ProgressBar(quiet=args.quiet) as bar:
+    with ProgressBar(quiet=args.quiet, unit=" trials") as bar:
         report = run_cosearch(args.space, trials=args.trials, seed=args.seed, storage=args.storage,
                               scheduler=args.scheduler, jobs=args.jobs, sampler=args.sampler,
                               batch=args.batch, cycle_check=args.cycle_check,

@@ -72,7 +72,7 @@ def run(args) -> int:
     check_output_flags(args)
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
     hw = api._hardware(args.hw, hw_overrides(args.hw_set))
-    with ProgressBar(quiet=args.quiet) as bar:
+    with ProgressBar(quiet=args.quiet, unit=" ops") as bar:
         if is_sweep:
             obj = api.sweep(args.model, hw, progress=bar, **kw)
             first = obj.results[0]

@@ -27,7 +27,7 @@ def test_tty_redraws_and_ends_line():
     for i in range(5):
         bar(i, 4, "map")
     text = out.getvalue()
-    assert "\r" in text and "4/4 100%" in text and text.endswith("\n")
+    assert "\r" in text and "100%" in text and "4/4" in text and text.endswith("\n")
 
 
 def test_non_tty_writes_a_line_per_run_of_work():
@@ -38,9 +38,23 @@ def test_non_tty_writes_a_line_per_run_of_work():
     for i in range(1, 4):
         bar(i, 3, "second run")
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("op1: [") and lines[1].endswith("100/100 100%")
-    assert lines[2].startswith("second run: [") and lines[3].endswith("3/3 100%")
-    assert len(lines) == 4
+    assert lines[0].startswith("op1:") and "1/100" in lines[0]
+    assert lines[1].startswith("op100: 100%") and "100/100" in lines[1]
+    assert lines[2].startswith("second run:") and "3/3" in lines[3] and "100%" in lines[3]
+    assert len(lines) == 4 and "\r" not in out.getvalue()
+
+
+def test_non_tty_logs_a_line_with_rate_and_eta_every_interval():
+    out = io.StringIO()
+    now = [0.0]
+    bar = ProgressBar(stream=out, log_interval_s=10.0, unit=" ops", clock=lambda: now[0])
+    for i in range(1, 101):
+        now[0] = i * 1.0                                   # one op a second: a line every 10 s
+        bar(i, 100, "map")
+    lines = out.getvalue().splitlines()
+    assert 10 <= len(lines) <= 12, lines
+    middle = next(line for line in lines if "51/100" in line)   # 51 ops in 50 s
+    assert "1.02 ops/s" in middle and "00:50<00:48" in middle    # rate, elapsed and remaining
 
 
 def test_default_stream_is_stderr(capsys):
@@ -57,5 +71,5 @@ def test_fraction_and_message_form():
     bar(0.5, "lowered")
     bar(1.0, "done")
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("planned 611 ops: [") and lines[0].endswith(" 10%")
-    assert lines[-1].startswith("done: [####") and lines[-1].endswith("100%")
+    assert lines[0].startswith("planned 611 ops:  10%|")
+    assert lines[-1].startswith("done: 100%|####")
