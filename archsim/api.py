@@ -134,13 +134,17 @@ def _model_phases(model) -> tuple[str, ...]:
         return ()
 
 
-def resolve_phase(model, phase: str | None, seq, context) -> str:
-    """The phase to run: as given; else decode when a context is given; else the model's first
-    phase among prefill/encode. A context with prefill or encode contradicts itself."""
+def resolve_phase(model, phase: str | None, seq, context, preferred: str = "") -> str:
+    """The phase to run: as given; else decode when a context is given; else the chip's
+    `preferred` phase (its description's `defaults.phase`) when the model has it and no prompt
+    length asks for another; else the model's first phase among prefill/encode. A context with
+    prefill or encode contradicts itself."""
     if phase is None:
         if context is not None:
             return "decode"
         phases = _model_phases(model)
+        if preferred and preferred in phases and (seq is None or preferred != "decode"):
+            return preferred
         return "prefill" if not phases or "prefill" in phases else phases[0]
     _choice(phase, PHASES, "phase")
     if context is not None and phase != "decode":
@@ -286,8 +290,9 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
              prefill_chunk: int | None = None, devices: int = 1) -> SimResult:
     """Simulate `model` (zoo name, config.json or .onnx path, or an `OpGraph` already built, whose
     own phase and sizes then apply) on `hw` (library name, YAML path or a `Hardware`).
-    `phase=None` picks decode when `context` is given, else prefill (encode for encoder-only
-    models). `dtype` is a dtype name or 'weights=int4,activations=int8'. `overrides` change the
+    `phase=None` picks decode when `context` is given, else the chip's `defaults.phase` when the
+    model has it, else prefill (encode for encoder-only models); `dtype=None` takes the chip's
+    `defaults.dtype` (else bf16). `dtype` is a dtype name or 'weights=int4,activations=int8'. `overrides` change the
     model's config; `hw_overrides` the chip's description (dotted keys as in `config.load_hardware`:
     {'memory.gbuf.size': '4 MiB', 'compute.pe_array.shape': [64, 64], 'dram.channels': 16}).
     `prefill_chunk` runs a prompt of more than that many tokens as a chunked prefill; `devices` > 1
@@ -302,8 +307,9 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
                                 "built graph (its sizes are fixed)")
         return simulate_graph(model, hardware, fidelity=fidelity, strategy=strategy, seed=seed,
                               progress=progress, budget=budget)
-    phase = resolve_phase(model, phase, seq, context)
+    phase = resolve_phase(model, phase, seq, context, hardware.default_phase)
     chunk = _check_chunk(prefill_chunk, phase, seq)
+    dtype = hardware.default_dtype or None if dtype is None else dtype
     return _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk,
                          fidelity, strategy, seed, progress, budget, devices)
 
@@ -325,10 +331,11 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
     batches, seqs, contexts = _as_tuple(batch), _as_tuple(seq), _as_tuple(context)
     _choice(fidelity, FIDELITIES, "fidelity")
     _search_options(strategy, seed, budget, progress)
-    phase = resolve_phase(model, phase, seqs[0], contexts[0])
-    chunk = _check_chunk(prefill_chunk, phase, seqs[0])
     hardware = _hardware(hw, hw_overrides)
+    phase = resolve_phase(model, phase, seqs[0], contexts[0], hardware.default_phase)
+    chunk = _check_chunk(prefill_chunk, phase, seqs[0])
     devices = _check_devices(devices, hardware)
+    dtype = hardware.default_dtype or None if dtype is None else dtype
     names = [n for n, v in (("batch", batches), ("seq", seqs), ("context", contexts)) if len(v) > 1]
     points = list(product(batches, seqs, contexts))
     results = []

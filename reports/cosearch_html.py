@@ -13,9 +13,11 @@ from typing import Sequence
 import plotly.graph_objects as go
 
 from archsim.cosearch import CoSearchResult
+from archsim.cosearch.space import METRICS
 
-from .figures import esc
+from .figures import _layout, esc
 from .html import _figure_div, _page, _table
+from .table import format_bytes
 
 __all__ = ["cosearch_figures", "render_cosearch_html", "write_cosearch_html"]
 
@@ -23,6 +25,51 @@ __all__ = ["cosearch_figures", "render_cosearch_html", "write_cosearch_html"]
 def _value(t, metric):
     v = t.metric(metric)
     return None if v is None or not math.isfinite(v) else v
+
+
+def metric_title(metric: str) -> str:
+    """'latency_s' → 'latency (s)'; 'peak_sram_bytes' → 'peak sram (B)': an axis label with its unit."""
+    if metric.startswith("tokens_per_"):
+        return f"tokens/{metric.removeprefix('tokens_per_').upper().replace('S', 's')}"
+    unit = METRICS.get(metric, ("", ""))[0]
+    words = metric
+    for suffix in ("_bytes", "_mm2", "_s", "_j", "_w"):
+        if words.endswith(suffix) and unit:
+            words = words[: -len(suffix)]
+            break
+    words = words.replace("_", " ")
+    return f"{words} ({unit.replace('^2', '²')})" if unit else words
+
+
+def bound_text(metric: str, value: float) -> str:
+    """A constraint bound as a reader writes it: bytes with binary prefixes, else 4 significant digits."""
+    if metric.endswith("_bytes"):
+        return f"{format_bytes(int(value))} ({int(value):,} B)"
+    unit = METRICS.get(metric, ("", ""))[0]
+    return f"{value:.4g}" + (f" {unit}" if unit else "")
+
+
+def constraint_text(c) -> str:
+    parts = []
+    if c.min_value is not None:
+        parts.append(f"{c.metric} ≥ {bound_text(c.metric, c.min_value)}")
+    if c.max_value is not None:
+        parts.append(f"{c.metric} ≤ {bound_text(c.metric, c.max_value)}")
+    return " and ".join(parts)
+
+
+def model_text(space) -> str:
+    """The space's model; a template such as `{model}` names the values it takes."""
+    import re
+    names = re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", space.model)
+    if not names:
+        return space.model
+    takes = []
+    for name in names:
+        param = next((p for p in space.params if p.key.split(".", 1)[1] == name), None)
+        values = ", ".join(map(str, param.choices)) if param is not None and param.choices else "searched"
+        takes.append(f"{name}: {values}")
+    return f"{space.model} ({'; '.join(takes)})"
 
 
 def _label(t) -> str:
@@ -47,8 +94,8 @@ def pareto_figures(result: CoSearchResult) -> list[tuple[str, go.Figure]]:
                 x=[p[1] for p in pts], y=[p[2] for p in pts], name=name, text=[_label(p[0]) for p in pts],
                 hoverinfo="text+x+y", mode="markers+lines" if name == "Pareto front" and len(objectives) == 2 else "markers",
                 marker={"color": color, "size": size}))
-        fig.update_layout(title=f"{y} vs {x}", xaxis_title=x, yaxis_title=y, height=420,
-                          margin={"l": 60, "r": 20, "t": 50, "b": 50})
+        _layout(fig, f"{metric_title(y)} vs {metric_title(x)}", height=420,
+                xaxis_title=metric_title(x), yaxis_title=metric_title(y))
         figs.append((f"pareto-{x}-{y}", fig))
     return figs
 
@@ -63,19 +110,19 @@ def parallel_figure(result: CoSearchResult) -> go.Figure | None:
             continue
         values = [dict(t.params)[p.key] for t in feasible]
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            dims.append({"label": p.key, "values": values})
+            dims.append({"label": p.key.split(".", 1)[1], "values": values})
         else:
             cats = sorted({str(v) for v in values})
-            dims.append({"label": p.key, "values": [cats.index(str(v)) for v in values],
+            dims.append({"label": p.key.split(".", 1)[1], "values": [cats.index(str(v)) for v in values],
                          "tickvals": list(range(len(cats))), "ticktext": cats})
     for o in result.space.objectives:
-        dims.append({"label": o.metric, "values": [_value(t, o.metric) or 0.0 for t in feasible]})
+        dims.append({"label": metric_title(o.metric), "values": [_value(t, o.metric) or 0.0 for t in feasible]})
     front = set(result.pareto)
     fig = go.Figure(go.Parcoords(
         line={"color": [1 if t.number in front else 0 for t in feasible],
               "colorscale": [[0, "#9ecae1"], [1, "#e45756"]]},
         dimensions=dims))
-    fig.update_layout(title="Feasible trials (red: Pareto front)", height=460)
+    _layout(fig, "Feasible trials: parameters and objectives (red: Pareto front)", height=460)
     return fig
 
 
@@ -89,25 +136,30 @@ def cosearch_figures(result: CoSearchResult) -> list[tuple[str, go.Figure]]:
 
 def render_cosearch_html(result: CoSearchResult, table_header: Sequence[str], table_rows: Sequence[Sequence[str]],
                          links: dict[int, str] | None = None, accuracy_label: str = "",
-                         gap_rows: Sequence[Sequence[str]] = ()) -> str:
+                         gap_rows: Sequence[Sequence[str]] = (), plotly_src: str | None = None,
+                         reruns: dict[int, str] | None = None) -> str:
     """The page. `table_rows[i][0]` is a trial number; `links` maps trial numbers to the relative
-    path of that design's simulate report."""
+    path of that design's simulate report, `reruns` to the command that runs it on its own;
+    `plotly_src` loads plotly.js from a shared file."""
+    reruns = reruns or {}
     links = links or {}
     space = result.space
     feasible = sum(t.feasible for t in result.trials)
     intro = (f"<p>{len(result.trials)} trials, {feasible} feasible, {len(result.pareto)} on the Pareto "
-             f"front. Model <b>{esc(space.model)}</b> ({esc(space.phase)}) on <b>{esc(space.hardware)}</b>. "
-             f"Objectives: {esc(', '.join(f'{o.direction} {o.metric}' for o in space.objectives))}. "
-             f"Constraints: {esc('; '.join(str(c) for c in space.constraints) or 'none')}.</p>")
+             f"front. Model <b>{esc(model_text(space))}</b> ({esc(space.phase)}) on <b>{esc(space.hardware)}</b>. "
+             f"Objectives: {esc(', '.join(f'{o.direction} {metric_title(o.metric)}' for o in space.objectives))}. "
+             f"Constraints: {esc('; '.join(constraint_text(c) for c in space.constraints) or 'none')}.</p>")
     if accuracy_label:
         intro += f"<p>Accuracy column: {esc(accuracy_label)}.</p>"
     rows_html = []
-    head = "".join(f"<th>{esc(h)}</th>" for h in list(table_header) + ["report"])
+    head = "".join(f"<th>{esc(h)}</th>" for h in list(table_header) + ["report", "run it on its own"])
     for row in table_rows:
         number = int(row[0])
         link = links.get(number)
         cell = f'<a href="{esc(link)}">simulate report</a>' if link else "–"
-        rows_html.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + f"<td>{cell}</td></tr>")
+        rerun = f"<code>{esc(reruns[number])}</code>" if number in reruns else "–"
+        rows_html.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) +
+                         f"<td>{cell}</td><td>{rerun}</td></tr>")
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows_html)}</tbody></table>"
     sections = [("summary", "<h2>Study</h2>" + intro),
                 ("pareto", "<h2>Pareto front</h2>" + table)]
@@ -118,13 +170,14 @@ def render_cosearch_html(result: CoSearchResult, table_header: Sequence[str], ta
     for sid, fig in cosearch_figures(result):
         sections.append((sid, _figure_div(fig, f"fig-{sid}")))
     return _page(f"Co-search: {space.name}", f"study {result.study_name} · seed {result.seed} · "
-                 f"{result.sampler}", sections)
+                 f"{result.sampler}", sections, plotly_src)
 
 
 def write_cosearch_html(path: str | Path, result: CoSearchResult, table_header, table_rows,
-                        links=None, accuracy_label: str = "", gap_rows=()) -> Path:
+                        links=None, accuracy_label: str = "", gap_rows=(), plotly_src: str | None = None,
+                        reruns: dict[int, str] | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_cosearch_html(result, table_header, table_rows, links, accuracy_label, gap_rows),
-                    encoding="utf-8")
+    path.write_text(render_cosearch_html(result, table_header, table_rows, links, accuracy_label, gap_rows,
+                                         plotly_src, reruns), encoding="utf-8")
     return path

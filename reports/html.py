@@ -17,7 +17,8 @@ from archsim.result import SimResult
 from .figures import PALETTE, Roof, esc, result_figures
 from .table import format_bytes, misfit_reason, si, used_share
 
-__all__ = ["render_html", "write_html", "comparison_figures", "sweep_figures"]
+__all__ = ["render_html", "write_html", "write_plotly_js", "comparison_figures", "sweep_figures",
+           "PLOTLY_JS"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1200px;
@@ -46,14 +47,34 @@ def _figure_div(fig: go.Figure, div_id: str) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_CONFIG)
 
 
-def _page(title: str, subtitle: str, sections: list[tuple[str, str]]) -> str:
+PLOTLY_JS = "plotly.min.js"
+
+
+def write_plotly_js(folder: str | Path) -> Path:
+    """plotly.js as one file in `folder`, for pages rendered with `plotly_src` (a study's many
+    pages share it instead of embedding 3.5 MB each). Written only when missing or different."""
+    path = Path(folder) / PLOTLY_JS
+    text = get_plotlyjs()
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _page(title: str, subtitle: str, sections: list[tuple[str, str]], plotly_src: str | None = None) -> str:
+    """A whole page; plotly.js embedded in the head, or loaded from the relative path `plotly_src`
+    (a file `write_plotly_js` wrote next to the pages)."""
     body = "\n".join(f'<section id="{esc(sid)}">{content}</section>' for sid, content in sections)
+    if plotly_src is None:
+        script, footer = f"<script type=\"text/javascript\">{get_plotlyjs()}</script>", "self-contained report"
+    else:
+        script, footer = f'<script type="text/javascript" src="{esc(plotly_src)}"></script>', \
+            f"plotly.js from {plotly_src}"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n"
-        f"<script type=\"text/javascript\">{get_plotlyjs()}</script>\n</head>\n<body>\n"
+        f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n{script}\n</head>\n<body>\n"
         f"<h1>{esc(title)}</h1>\n<p class=\"sub\">{esc(subtitle)}</p>\n{body}\n"
-        f"<footer>archsim {esc(__version__)} · self-contained report, works offline</footer>\n"
+        f"<footer>archsim {esc(__version__)} · {esc(footer)}, works offline</footer>\n"
         "</body>\n</html>\n")
 
 
@@ -201,25 +222,30 @@ def _per(r: SimResult) -> str:
     return "token" if r.phase in ("prefill", "decode") else "inference"
 
 
-def render_html(obj, roof: Roof | None = None) -> str:
+def render_html(obj, roof: Roof | None = None, plotly_src: str | None = None,
+                title: str | None = None) -> str:
     """The page for a SimResult, Sweep or Comparison. `roof` (from `figures.roof_from_hardware`)
-    draws the chip's roofs on a single simulation's roofline."""
+    draws the chip's roofs on a single simulation's roofline; `plotly_src` loads plotly.js from a
+    shared file instead of embedding it; `title` replaces the default heading."""
     if isinstance(obj, SimResult):
         sections = [("summary", _summary_section(obj))] + _figure_sections(result_figures(obj, roof))
-        return _page(f"{obj.model} on {obj.hw}", f"{obj.hw_kind} · {_workload(obj)}", sections)
+        return _page(title or f"{obj.model} on {obj.hw}", f"{obj.hw_kind} · {_workload(obj)}", sections,
+                     plotly_src)
     if isinstance(obj, Comparison):
         figs = comparison_figures(obj)
         sections = [("comparison", _comparison_table(obj))] + _figure_sections(figs)
-        return _page(f"{obj.model}: comparison", f"normalised to {obj.baseline}", sections)
+        return _page(title or f"{obj.model}: comparison", f"normalised to {obj.baseline}", sections,
+                     plotly_src)
     if isinstance(obj, Sweep):
         sections = [("points", _sweep_table(obj))] + _figure_sections(sweep_figures(obj))
-        return _page(f"{obj.model} on {obj.hw}: sweep", "over " + ", ".join(obj.parameters),
-                     sections)
+        return _page(title or f"{obj.model} on {obj.hw}: sweep", "over " + ", ".join(obj.parameters),
+                     sections, plotly_src)
     raise TypeError(f"cannot render {type(obj).__name__} as HTML")
 
 
-def write_html(obj, path: str | Path, roof: Roof | None = None) -> Path:
+def write_html(obj, path: str | Path, roof: Roof | None = None, plotly_src: str | None = None,
+               title: str | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(obj, roof), encoding="utf-8")
+    path.write_text(render_html(obj, roof, plotly_src, title), encoding="utf-8")
     return path

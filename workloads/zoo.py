@@ -91,9 +91,13 @@ _MODELS = [
 
 ZOO: dict[str, ModelConfig] = {m.name: validate_config(m, m.name) for m in _MODELS}
 
-#: MCUFormer search space (Liang et al. 2023): DeiT-tiny supernet at 240×240 input
+#: MCUFormer search space (Liang et al. 2023): DeiT-tiny supernet at 240×240 input. Depth is
+#: 12–14 in MCUFormer's supernets; it is accepted from 4, as the built-in co-search space
+#: `mcuformer-stm32f746` searches it (shallower designs fit 1 MB of flash), so that every design
+#: that space prints can be run again by name.
+MCUFORMER_DEPTHS = tuple(range(4, 15))
 MCUFORMER_SPACE: dict[str, tuple] = {
-    "embed": (168, 192, 216), "depth": (12, 13, 14), "heads": (3, 4), "mlp": (3.5, 4.0),
+    "embed": (168, 192, 216), "depth": MCUFORMER_DEPTHS, "heads": (3, 4), "mlp": (3.5, 4.0),
     "rank": (0.40, 0.95), "patch": (16, 20, 24, 28, 32),
 }
 MCUFORMER_DEFAULT = {"embed": 192, "depth": 12, "heads": 3, "mlp": 4.0, "rank": 1.0, "patch": 16}
@@ -118,7 +122,9 @@ def parse_mcuformer(spec: str) -> ModelConfig:
             if not (allowed[0] <= number <= allowed[1] or number == 1.0):
                 raise ModelError(f"{spec}: rank must be in {allowed[0]}..{allowed[1]} or 1 (got {raw})")
         elif number not in allowed:
-            raise ModelError(f"{spec}: {key} must be one of {', '.join(str(a) for a in allowed)} (got {raw})")
+            shown = (f"a whole number {allowed[0]}..{allowed[-1]}" if allowed is MCUFORMER_DEPTHS
+                     else "one of " + ", ".join(str(a) for a in allowed))
+            raise ModelError(f"{spec}: {key} must be {shown} (got {raw})")
         values[key] = number
     d, heads = int(values["embed"]), int(values["heads"])
     # assumption: as in AutoFormer (MCUFormer's supernet), every head is 64 wide

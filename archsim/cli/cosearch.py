@@ -54,7 +54,7 @@ def run(args) -> int:
         problem = target and target != "-" and unwritable(target)
         if problem:
             raise ArgumentError(f"--{flag} {target}: {problem}")
-    from archsim.studies.cosearch_eval import pareto_table, report_to_dict, run_cosearch
+    from archsim.studies.cosearch_eval import pareto_table, report_to_dict, rerun_command, run_cosearch
     from reports.progress import ProgressBar
     from reports.table import grid
 
@@ -75,6 +75,9 @@ def run(args) -> int:
             header, rows = pareto_table(report)
             out.write(f"Pareto front ({len(rows)} designs):\n")
             out.write(grid(header, rows, right=set(range(1, len(header)))) + "\n")
+            out.write("re-run a design on its own:\n")
+            for t in res.pareto_trials:
+                out.write(f"  {t.number}: {rerun_command(res.space, dict(t.params))}\n")
         else:
             reasons = sorted({t.reason or "violates " + ", ".join(k for k, v in t.violations if v > 0)
                               for t in res.trials if not t.feasible})

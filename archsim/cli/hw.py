@@ -78,6 +78,9 @@ def _show(args) -> int:
         return 0
     print(f"{hw.name} ({hw.kind}) — {hw.description}" if hw.description else f"{hw.name} ({hw.kind})")
     print(f"  file: {hw.file}; clock {format_quantity(hw.freq_hz, 'frequency')}; {hw.tech_node_nm:g} nm")
+    if hw.default_dtype or hw.default_phase:
+        said = [f"{k} {v}" for k, v in (("phase", hw.default_phase), ("dtype", hw.default_dtype)) if v]
+        print(f"  defaults (when a run does not say): {', '.join(said)}")
     print("  memory (outermost first):")
     for lv in hw.levels:
         copies = f" x{lv.instances}" if lv.instances > 1 else ""

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 __all__ = ["DEFAULT_DIR", "add_output_flags", "add_hw_set_flag", "check_output_flags", "hw_overrides",
-           "int_list", "write_outputs", "stem", "run_tag", "unwritable"]
+           "int_list", "write_outputs", "stem", "run_tag", "unwritable", "add_model_set_flag",
+           "model_overrides"]
 
 DEFAULT_DIR = Path("archsim-out")
 
@@ -49,9 +50,28 @@ def add_hw_set_flag(p) -> None:
                         "--hw-set dram.channels=16 (see docs/hardware-schema.md)")
 
 
+def add_model_set_flag(p) -> None:
+    p.add_argument("--model-set", action="append", metavar="KEY=VALUE", default=None,
+                   help="override one hyperparameter of the model (repeatable), e.g. "
+                        "--model-set layers=6 --model-set hidden=192 --model-set attention=linear "
+                        "(keys: layers, hidden, heads, kv_heads, head_dim, ffn, mlp_ratio, patch, "
+                        "image, rank_ratio, experts, top_k, attention, ...; a co-search design "
+                        "prints its own)")
+
+
 def hw_overrides(items: list[str] | None) -> dict | None:
     """['memory.gbuf.size=4MiB', 'compute.pe.shape=[64,64]'] → {'memory.gbuf.size': '4MiB', ...}.
     Values are YAML (numbers and lists parse; unit strings stay strings for the hardware loader)."""
+    return _key_values(items, "--hw-set", "memory.gbuf.size=4MiB", "e.g. 16, 4MiB, [64,64]")
+
+
+def model_overrides(items: list[str] | None) -> dict | None:
+    """['layers=6', 'mlp_ratio=3.5'] → {'layers': 6, 'mlp_ratio': 3.5} (values are YAML); the
+    model's own checks (`workloads`) say which keys exist."""
+    return _key_values(items, "--model-set", "layers=6", "e.g. 6, 3.5, linear")
+
+
+def _key_values(items, flag: str, example: str, values: str) -> dict | None:
     import yaml
     from archsim.api import ArgumentError
     if not items:
@@ -61,17 +81,16 @@ def hw_overrides(items: list[str] | None) -> dict | None:
         key, sep, text = str(item).partition("=")
         key, text = key.strip(), text.strip()
         if not sep or not key or not text:
-            raise ArgumentError(f"--hw-set {item}: expected KEY=VALUE, e.g. memory.gbuf.size=4MiB")
+            raise ArgumentError(f"{flag} {item}: expected KEY=VALUE, e.g. {example}")
         if key in out:
-            raise ArgumentError(f"--hw-set {item}: {key} is set more than once")
+            raise ArgumentError(f"{flag} {item}: {key} is set more than once")
         try:
             out[key] = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             problem = str(getattr(exc, "problem", "") or "not valid YAML")
-            raise ArgumentError(f"--hw-set {item}: cannot read the value ({problem}); "
-                                "e.g. 16, 4MiB, [64,64]") from None
+            raise ArgumentError(f"{flag} {item}: cannot read the value ({problem}); {values}") from None
         if out[key] is None:
-            raise ArgumentError(f"--hw-set {item}: the value is empty (YAML null)")
+            raise ArgumentError(f"{flag} {item}: the value is empty (YAML null)")
     return out
 
 
@@ -113,7 +132,7 @@ def run_tag(args) -> str:
         default = parser.get_default(dest) if parser is not None else None
         if value == default or value is False:
             continue
-        if dest == "hw_set":
+        if dest in ("hw_set", "model_set"):
             hashed[dest] = value
             continue
         text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
@@ -127,7 +146,8 @@ def run_tag(args) -> str:
         hashed["flags"], tag = parts, ""
     if hashed:
         digest = hashlib.sha256(json.dumps(hashed, sort_keys=True, default=str).encode()).hexdigest()[:8]
-        tag = f"{tag}_{'hw-' if set(hashed) == {'hw_set'} else ''}{digest}".lstrip("_")
+        label = {frozenset({"hw_set"}): "hw-", frozenset({"model_set"}): "model-"}.get(frozenset(hashed), "")
+        tag = f"{tag}_{label}{digest}".lstrip("_")
     return f"_{tag}" if tag else ""
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .outputs import (add_hw_set_flag, add_output_flags, check_output_flags, hw_overrides, int_list,
-                      stem, write_outputs)
+from .outputs import (add_hw_set_flag, add_model_set_flag, add_output_flags, check_output_flags,
+                      hw_overrides, int_list, model_overrides, stem, write_outputs)
 
 __all__ = ["add_parser", "run"]
 
@@ -14,12 +14,14 @@ def add_workload_flags(p) -> None:
     p.add_argument("--model", required=True,
                    help="zoo name (see `archsim models`), a Hugging Face config.json or an .onnx file")
     p.add_argument("--phase", help="prefill | decode | encode (default: decode when --context is "
-                                   "given, else prefill; encode for encoder-only models)")
+                                   "given, else the chip's default phase (`archsim hw show`), else "
+                                   "prefill; encode for encoder-only models)")
     p.add_argument("--batch", default="1", help="batch size, or a list like 1,8,32 (default 1)")
     p.add_argument("--seq", help="prompt / input length for prefill or encode (list allowed)")
     p.add_argument("--context", help="positions attended to in decode, or a list like 128,1024,4096")
     p.add_argument("--dtype", help="dtype of weights, activations and KV cache (e.g. int8), or "
-                                   "per class: weights=int4,activations=int8,kv=fp16")
+                                   "per class: weights=int4,activations=int8,kv=fp16 (default: the "
+                                   "chip's default dtype, else bf16)")
     p.add_argument("--fidelity", default="analytic", help="analytic (default) | cycle")
     p.add_argument("--strategy", default="auto", help="mapping search strategy (default auto)")
     p.add_argument("--seed", type=int, default=0, help="seed of the mapping search (default 0)")
@@ -31,6 +33,7 @@ def add_workload_flags(p) -> None:
     p.add_argument("--devices", type=int, default=1, metavar="N",
                    help="run the model tensor-parallel over N chips joined by the description's "
                         "link (heads and MLP split, an all-reduce after each block; default 1)")
+    add_model_set_flag(p)
 
 
 def add_parser(subparsers):
@@ -52,10 +55,12 @@ def workload_args(args) -> dict:
     seq = int_list(args.seq, "--seq")
     context = int_list(args.context, "--context")
     _choice(args.fidelity, FIDELITIES, "fidelity")
-    phase = resolve_phase(args.model, args.phase, seq and seq[0], context and context[0])
+    # an unset phase stays None: the API then takes the chip's `defaults.phase` where it has one
+    phase = args.phase and resolve_phase(args.model, args.phase, seq and seq[0], context and context[0])
     return dict(phase=phase, batch=batch, seq=seq, context=context, dtype=args.dtype,
                 fidelity=args.fidelity, strategy=args.strategy, seed=args.seed, budget=args.budget,
-                prefill_chunk=args.prefill_chunk, devices=args.devices)
+                prefill_chunk=args.prefill_chunk, devices=args.devices,
+                overrides=model_overrides(args.model_set))
 
 
 def _single(values):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -121,6 +122,9 @@ def run_study(space: SearchSpace, evaluate: Evaluator, trials: int = 50, seed: i
                           f"this space wants {directions}; use another --storage or study name")
     for key, value in (("space", space.name), ("digest", space.digest), ("seed", seed), ("sampler", sampler)):
         study.set_user_attr(key, value)
+    with warnings.catch_warnings():                  # experimental in Optuna 3.x, stable in 4
+        warnings.simplefilter("ignore")
+        study.set_metric_names([o.metric for o in space.objectives])   # optuna-dashboard shows them
     distributions = {p.key: _distribution(p) for p in space.params}
     stepped = _stepped(space)
     dispatch = _Dispatcher(scheduler, jobs if jobs is not None else min(batch, os.cpu_count() or 1))

@@ -21,7 +21,10 @@ from archsim.ir import DTYPE_BITS, OpKind
 __all__ = ["build_hardware", "TOP_KEYS", "LEVEL_KEYS", "DRAM_KEYS", "COMPUTE_KEYS"]
 
 TOP_KEYS = ("version", "name", "kind", "description", "base", "clock", "technology", "memory", "compute",
-            "interconnect", "power", "area", "host_overhead", "fpga", "sources", "source", "notes")
+            "interconnect", "power", "area", "host_overhead", "fpga", "sources", "source", "notes",
+            "defaults")
+DEFAULTS_KEYS = ("dtype", "phase", "source", "notes")
+PHASES = ("prefill", "decode", "encode")
 LEVEL_KEYS = ("name", "kind", "size", "bandwidth", "bytes_per_cycle", "read_energy", "write_energy",
               "energy", "width", "ports", "banks", "instances", "latency", "leakage", "wait_states", "dram",
               "holds", "area", "memory_type", "address", "source", "notes")
@@ -342,6 +345,11 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
         ck.add(data, "host_overhead", "host_overhead", "only a GPU (a description with sm units) "
                "issues kernels from a host", hint="other units charge per-op time as a compute "
                "unit's launch_overhead")
+    defaults = _block(ck, data, "defaults", DEFAULTS_KEYS)
+    default_dtype = default_phase = ""
+    if defaults is not None:
+        default_dtype = ck.take(defaults, "dtype", "defaults", choice(tuple(DTYPE_BITS)), default="")
+        default_phase = ck.take(defaults, "phase", "defaults", choice(PHASES), default="")
     fpga_block = _block(ck, data, "fpga", FPGA_KEYS)
     fpga = None
     if fpga_block is not None:
@@ -349,13 +357,15 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
         fpga = None if BAD in r.values() else FpgaResources(**r)
     if kind == "fpga" and "fpga" not in data:
         ck.add(data, None, "fpga", "missing required field", hint="an FPGA description lists its resources (dsp, bram36, uram, lut, ff)")
-    scalars = (version, name, kind, clock, node, description, area, host) + tuple(pw.values())
+    scalars = (version, name, kind, clock, node, description, area, host, default_dtype,
+               default_phase) + tuple(pw.values())
     if ck.problems or BAD in scalars or None in levels or None in units or None in links or None in sources:
         check_hardware(ck, data, levels, units, sources)
         return None, ck.problems
     hw = Hardware(name=name, kind=kind, freq_hz=clock, tech_node_nm=node, levels=tuple(levels),
                   compute=tuple(units), interconnect=tuple(links), static_power_w=pw["static"],
                   idle_power_w=pw["idle"], tdp_w=pw["tdp"], area_mm2=area, fpga=fpga, sources=tuple(sources),
-                  description=description, version=version, host_overhead_s=host)
+                  description=description, version=version, host_overhead_s=host,
+                  default_dtype=default_dtype, default_phase=default_phase)
     check_hardware(ck, data, levels, units, sources)
     return (None if ck.problems else hw), ck.problems

@@ -112,6 +112,9 @@ def dump_hardware(hw: Hardware) -> str:
     doc["area"] = _q(hw.area_mm2, "area")
     if hw.host_overhead_s:
         doc["host_overhead"] = _q(hw.host_overhead_s, "time")
+    defaults = {k: v for k, v in (("dtype", hw.default_dtype), ("phase", hw.default_phase)) if v}
+    if defaults:
+        doc["defaults"] = defaults
     if hw.fpga is not None:
         f = hw.fpga
         doc["fpga"] = {"dsp": f.dsp, "bram36": f.bram36, "uram": f.uram, "lut": f.lut, "ff": f.ff}

@@ -183,6 +183,8 @@ class Hardware:
     version: int = 1
     tdp_w: float = 0.0                      # thermal design power (GPU/CPU baselines)
     host_overhead_s: float = 0.0            # GPU: host time to issue one kernel (eager framework)
+    default_dtype: str = ""                 # `defaults.dtype`: what a run uses when none is asked for
+    default_phase: str = ""                 # `defaults.phase`: e.g. decode on a decode accelerator
 
     def level(self, name: str) -> MemoryLevel:
         for lv in self.levels:

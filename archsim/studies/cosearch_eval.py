@@ -23,7 +23,7 @@ from archsim.errors import ArchsimError, ConfigError, Problem
 
 __all__ = ["TrialDesign", "FidelityGap", "CoSearchReport", "design_for", "build_trial",
            "evaluate_trial", "make_evaluator", "check_space", "resimulate_pareto", "run_cosearch",
-           "trial_metrics", "report_to_dict", "pareto_table"]
+           "trial_metrics", "report_to_dict", "pareto_table", "rerun_command"]
 
 _TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -301,10 +301,43 @@ def run_cosearch(space: SearchSpace | str, trials: int = 50, seed: int = 0, stor
     return CoSearchReport(result=result, gaps=gaps, accuracy_label=label)
 
 
+def rerun_command(space: SearchSpace, params: dict) -> str:
+    """The `archsim simulate` command that runs one design of `space` again on its own: the
+    trial's model (a filled template such as `mcuformer:embed=…`), `--model-set` for its model
+    overrides, `--dtype`, `--hw-set` for its hardware overrides, and the space's fixed workload."""
+    import shlex
+    design = design_for(space, params)
+
+    def yaml_value(value) -> str:
+        if isinstance(value, (list, tuple)):
+            return "[" + ",".join(yaml_value(v) for v in value) + "]"
+        return _format_value(value) if isinstance(value, float) else str(value)
+
+    argv = ["archsim", "simulate", "--model", design.model, "--hw", space.hardware]
+    for flag, value in (("--phase", space.phase), ("--batch", space.batch), ("--seq", space.seq),
+                        ("--context", space.context)):
+        if value is not None and not (flag == "--batch" and value == 1):
+            argv += [flag, str(value)]
+    dtypes = dict(design.dtypes)
+    if dtypes:
+        kinds = set(dtypes.values())
+        argv += ["--dtype", next(iter(kinds)) if len(kinds) == 1 and len(dtypes) == 3 else
+                 ",".join(f"{k}={v}" for k, v in sorted(dtypes.items()))]
+    options = dict(space.mapper)
+    for key in ("strategy", "seed", "budget"):
+        if options.get(key) is not None:
+            argv += [f"--{key}", str(options[key])]
+    argv += [a for k, v in design.overrides for a in ("--model-set", f"{k}={yaml_value(v)}")]
+    argv += [a for k, v in design.hw_overrides for a in ("--hw-set", f"{k}={yaml_value(v)}")]
+    return " ".join(shlex.quote(a) for a in argv)
+
+
 def report_to_dict(report: CoSearchReport, timing: bool = False) -> dict:
     """Deterministic JSON-ready dict (wall-clock times only with `timing=True`)."""
     res = report.result
     space = res.space
+
+    pareto = set(res.pareto)
 
     def finite(v):
         return v if v is None or isinstance(v, str) or math.isfinite(v) else None
@@ -313,6 +346,8 @@ def report_to_dict(report: CoSearchReport, timing: bool = False) -> dict:
         row = {"number": t.number, "params": dict(t.params),
                "metrics": {k: finite(v) for k, v in t.metrics}, "feasible": t.feasible,
                "violations": dict(t.violations), "reason": t.reason}
+        if t.number in pareto:
+            row["rerun"] = rerun_command(space, dict(t.params))
         if timing:
             row["eval_wall_s"] = t.eval_wall_s
         return row

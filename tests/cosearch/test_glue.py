@@ -105,3 +105,39 @@ def test_cli_errors_are_one_line(capsys):
     assert main(["cosearch", "npu-bret", "--trials", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("archsim: error:") and "did you mean 'npu-bert'" in err
+
+
+@pytest.mark.parametrize("space_name, params", [
+    ("mcuformer-stm32f746", {"model.hidden": 168, "model.layers": 4, "model.heads": 3, "model.head_dim": 64,
+                             "model.mlp_ratio": 3.5, "model.rank_ratio": 0.5, "model.patch": 24}),
+    ("npu-bert", {"var.rows": 64, "var.cols": 32, "hw.memory.unified_buffer.size": "4 MiB"}),
+])
+def test_every_design_reruns_from_its_printed_command(space_name, params):
+    """The command a co-search prints for a design, run through the CLI, gives the trial's own
+    latency and energy (the design is reproducible by hand, outside the study)."""
+    import shlex
+    from archsim.cli import main
+    from archsim.studies.cosearch_eval import evaluate_trial, rerun_command
+    space = load_space(space_name)
+    command = rerun_command(space, params)
+    argv = shlex.split(command)
+    assert argv[:2] == ["archsim", "simulate"]
+    metrics = evaluate_trial(space, params)
+    import io
+    import contextlib
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(argv[1:] + ["--json", "-", "--quiet"]) == 0, command
+    result = json.loads(out.getvalue())
+    assert result["latency_s"] == pytest.approx(metrics["latency_s"], rel=1e-9), command
+    assert result["energy_j"] == pytest.approx(metrics["energy_j"], rel=1e-9), command
+
+
+def test_mcuformer_names_accept_the_depths_the_builtin_space_searches():
+    import workloads
+    space = load_space("mcuformer-stm32f746")
+    (layers,) = [p for p in space.params if p.key == "model.layers"]
+    for depth in range(int(layers.low), int(layers.high) + 1):
+        assert workloads.model_config(f"mcuformer:depth={depth}").layers == depth
+    with pytest.raises(ModelError, match=r"depth must be a whole number 4\.\.14"):
+        workloads.model_config("mcuformer:depth=3")
