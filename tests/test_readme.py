@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from tests.reports.pipeline import field, require_pipeline  # noqa: E402
 
 INSTALL_AND_RUN = "pip install . && archsim simulate --model gpt2-xl --hw pim-gpt"
-INSTALL_AND_TEST = "pip install '.[test]' && pytest"
+INSTALL_AND_TEST = "pip install '.[test]' && pytest -n auto"
 
 
 def _blocks(lang: str) -> list[str]:
@@ -92,6 +92,18 @@ def test_screenshot_is_committed():
     shot = ROOT / "docs" / "screenshot.png"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     assert "](docs/screenshot.png)" in README.read_text(encoding="utf-8")
+
+
+def test_screenshot_shows_what_the_quickstart_gives_today():
+    """docs/screenshot.json holds the numbers the README's picture shows; a fresh run of the
+    Quickstart command must give the same, else the picture is stale."""
+    import json
+    import archsim
+    from tests.reports.screenshot import QUICKSTART, shown_numbers
+    shown = json.loads((ROOT / "docs" / "screenshot.json").read_text())
+    assert shown["command"] in README.read_text(encoding="utf-8")
+    fresh = shown_numbers(archsim.simulate(QUICKSTART["model"], QUICKSTART["hw"]))
+    assert fresh == shown, "docs/screenshot.png is stale: run python -m tests.reports.screenshot"
 
 
 def _cli_lines() -> list[str]:
