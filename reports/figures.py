@@ -35,13 +35,19 @@ class Roof:
 
 def roof_from_hardware(hw, dtype: str = "bf16") -> Roof:
     """2 FLOPs per MAC at the chip's peak MAC rate for `dtype` (for a per-class label such as
-    'activations=int8,weights=int4', the weights' dtype); every level's stated bandwidth."""
+    'activations=int8,weights=int4', the weights' dtype); every level's stated bandwidth, and for
+    processing-in-memory the banks' internal bandwidth: the rate at which the in-bank MAC units take
+    operands (units × MACs per cycle × operand bytes × clock), far above the pins' — a PIM GEMV sits
+    under that roof, not above every roof."""
+    from archsim.ir import dtype_bits
     dtype = dtype or "bf16"
     if "=" in dtype:
         dtype = dict(item.split("=", 1) for item in dtype.split(",")).get("weights", "bf16")
-    return Roof(peak_flops_per_s=2.0 * hw.peak_macs_per_s(dtype),
-                bandwidths_bytes_per_s=tuple((lv.name, lv.bandwidth_bytes_per_s) for lv in hw.levels
-                                             if lv.bandwidth_bytes_per_s > 0))
+    roofs = [(lv.name, lv.bandwidth_bytes_per_s) for lv in hw.levels if lv.bandwidth_bytes_per_s > 0]
+    for cu in hw.compute:
+        if cu.type == "pim_bank" and cu.peak_macs_per_s(dtype) > 0:
+            roofs.append((f"{cu.name} (in-bank, internal)", cu.peak_macs_per_s(dtype) * dtype_bits(dtype) / 8))
+    return Roof(peak_flops_per_s=2.0 * hw.peak_macs_per_s(dtype), bandwidths_bytes_per_s=tuple(roofs))
 
 
 def _layout(fig: go.Figure, title: str, **kw) -> go.Figure:
@@ -77,7 +83,7 @@ def energy_figure(r: SimResult) -> go.Figure:
     fig = go.Figure(go.Bar(x=[v for _, v in parts], y=[esc(k) for k, _ in parts], orientation="h",
                            marker_color=PALETTE[0], name="energy"))
     return _layout(fig, f"Energy breakdown (total {r.energy_j:.4g} J)", xaxis_title="energy (J)",
-                   yaxis=dict(autorange="reversed"))
+                   yaxis=dict(autorange="reversed", title="component"))
 
 
 def buffer_figure(r: SimResult) -> go.Figure:
@@ -90,7 +96,7 @@ def buffer_figure(r: SimResult) -> go.Figure:
             go.Bar(x=names, y=[lv.capacity_bytes for lv in r.levels], name="capacity"),
         ])
         return _layout(fig, "Peak buffer use against capacity (no occupancy timeline recorded)",
-                       barmode="group", yaxis_type="log", yaxis_title="bytes")
+                       barmode="group", yaxis_type="log", yaxis_title="bytes", xaxis_title="memory level")
     capacity = {lv.level: lv.capacity_bytes for lv in r.levels}
     n = len(r.timelines)
     fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.12 / max(n, 1),
@@ -161,16 +167,20 @@ def roofline_figure(r: SimResult, roof: Roof | None = None) -> go.Figure:
 
 
 def timeline_figure(r: SimResult, max_ops: int = 4000) -> go.Figure:
-    """Gantt chart: each op as a bar on the compute unit that ran it, from start to end."""
+    """Gantt chart: each op as a bar on the compute unit that ran it, from start to end. On a chip
+    that ran everything on one unit (an MCU core, one array) that would be one solid bar, so there a
+    row per op kind shows what the unit was doing when."""
     ops = sorted(r.ops, key=lambda op: (op.start_s, op.name))[:max_ops]
-    units = sorted({op.unit for op in ops})
     kinds = sorted({op.kind for op in ops})
+    one_unit = len({op.unit for op in ops}) == 1
+    lane = (lambda op: f"{op.unit}: {op.kind}") if one_unit else (lambda op: op.unit)
+    lanes = sorted({lane(op) for op in ops})
     colors = _kind_colors(kinds)
     fig = go.Figure()
     for kind in kinds:
         sel = [op for op in ops if op.kind == kind]
         fig.add_bar(base=[op.start_s for op in sel], x=[op.latency_s for op in sel],
-                    y=[esc(op.unit) for op in sel], orientation="h", name=esc(kind),
+                    y=[esc(lane(op)) for op in sel], orientation="h", name=esc(kind),
                     marker_color=colors[kind], text=[esc(op.name) for op in sel],
                     textposition="none", customdata=[op.start_s for op in sel],
                     hovertemplate="%{text}<br>start %{customdata:.3g} s, %{x:.3g} s<extra></extra>")
@@ -179,8 +189,9 @@ def timeline_figure(r: SimResult, max_ops: int = 4000) -> go.Figure:
     if util:
         title += " (busy: " + ", ".join(f"{esc(k)} {100 * v:.0f} %" for k, v in sorted(util.items())) + ")"
     return _layout(fig, title, barmode="overlay", xaxis_title="time (s)",
-                   yaxis=dict(categoryorder="array", categoryarray=[esc(u) for u in units]),
-                   height=max(_HEIGHT, 60 * len(units) + 160))
+                   yaxis=dict(categoryorder="array", categoryarray=[esc(u) for u in lanes],
+                              title="compute unit: op kind" if one_unit else "compute unit"),
+                   height=max(_HEIGHT, 40 * len(lanes) + 160))
 
 
 def result_figures(r: SimResult, roof: Roof | None = None) -> list[tuple[str, go.Figure]]:

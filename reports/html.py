@@ -140,14 +140,20 @@ def comparison_figures(c: Comparison) -> list[tuple[str, go.Figure]]:
         if any(v is not None for v in values):
             norm.add_bar(x=names, y=values, name=label)
     norm.update_layout(title=f"Normalised to {esc(c.baseline)} (higher is better)", barmode="group",
-                       yaxis=dict(type="log", title="× baseline"), template="plotly_white", height=440)
-    absolute = go.Figure([
-        go.Bar(x=names, y=[row.result.latency_s for row in fitting], name="latency (s)"),
-        go.Bar(x=names, y=[row.result.energy_j / max(row.result.tokens, 1) for row in fitting],
-               name="energy per token or inference (J)"),
-    ])
-    absolute.update_layout(title="Absolute latency and energy (log scale)", barmode="group",
-                           yaxis_type="log", template="plotly_white", height=440)
+                       yaxis=dict(type="log", title="× baseline"), xaxis=dict(title="chip"),
+                       template="plotly_white", height=440)
+    from plotly.subplots import make_subplots
+    per = _per(fitting[0].result) if fitting else "token"
+    absolute = make_subplots(rows=1, cols=2, subplot_titles=["latency", f"energy per {per}"])
+    absolute.add_bar(x=names, y=[row.result.latency_s for row in fitting], name="latency (s)",
+                     row=1, col=1)
+    absolute.add_bar(x=names, y=[row.result.energy_j / max(row.result.tokens, 1) for row in fitting],
+                     name=f"energy per {per} (J)", row=1, col=2)
+    absolute.update_yaxes(type="log", title_text="latency (s)", row=1, col=1)
+    absolute.update_yaxes(type="log", title_text=f"energy per {per} (J)", row=1, col=2)
+    absolute.update_xaxes(title_text="chip")
+    absolute.update_layout(title="Absolute latency and energy (log scales, one axis each)",
+                           template="plotly_white", height=440, showlegend=False)
     energy = go.Figure()
     components = sorted({k for row in fitting for k, _ in row.result.energy_breakdown_j})
     for comp in components:
@@ -156,7 +162,8 @@ def comparison_figures(c: Comparison) -> list[tuple[str, go.Figure]]:
                        name=esc(comp), orientation="h")
     energy.update_layout(title="Energy per token or inference by component (J)", barmode="stack",
                          template="plotly_white", height=max(360, 60 * len(names) + 160),
-                         yaxis=dict(autorange="reversed"))
+                         yaxis=dict(autorange="reversed", title="chip"),
+                         xaxis=dict(title=f"energy per {per} (J)"))
     return [("normalised", norm), ("absolute", absolute), ("energy", energy)]
 
 
@@ -180,6 +187,9 @@ def sweep_figures(s: Sweep) -> list[tuple[str, go.Figure]]:
                             showlegend=col == 1, row=1, col=col,
                             line=dict(color=PALETTE[i % len(PALETTE)]))
     fig.update_xaxes(type="log", title_text=x_name)
+    per = _per(s.results[0]) if s.results else "token"
+    for col, title in enumerate(("latency (s)", f"throughput ({per}s/s)", f"energy per {per} (J)"), start=1):
+        fig.update_yaxes(title_text=title, row=1, col=col)
     fig.update_layout(title=f"Sweep over {esc(', '.join(s.parameters))}", template="plotly_white",
                       height=440)
     return [("series", fig)]
