@@ -15,7 +15,8 @@ from math import prod
 import numpy as np
 
 from archsim.hardware import ComputeUnit, Hardware
-from archsim.ir import Op, OpKind, Role
+from archsim.hardware.ops import GENERAL_UNITS, unit_runs_kind
+from archsim.ir import Op, Role
 from archsim.mapping import LevelTiling, OpMapping
 
 __all__ = ["Space", "build_space", "op_dtype", "roles_of", "unit_can_run", "path_levels",
@@ -27,7 +28,6 @@ MAX_PERMS = 24
 
 _UNIT_CODES = {"systolic": 0, "vector": 1, "pim_bank": 2, "dsp_array": 3, "scalar_core": 4, "sm": 5}
 _DF_CODES = {"none": 0, "os": 1, "ws": 2, "is": 3, "rs": 1}
-_PIM_KINDS = {OpKind.MATMUL, OpKind.ATTN_QK, OpKind.ATTN_AV, OpKind.LM_HEAD, OpKind.MOE_ROUTER}
 
 
 def op_dtype(op: Op, unit: ComputeUnit | None = None) -> str:
@@ -54,24 +54,16 @@ def unit_rate(unit: ComputeUnit, dtype: str) -> float:
     return min(rates) if rates else 0.0
 
 
-GENERAL_UNITS = ("vector", "scalar_core", "sm", "dsp_array")
-
-
 def unit_can_run(unit: ComputeUnit, op: Op, strict_ops: bool = True, any_type: bool = False) -> bool:
-    """Whether `unit` can run `op`. With strict_ops=False a general-purpose unit ignores its
-    declared `ops` list (the fallback when no unit lists the op kind); with any_type=True any unit
-    with a MAC rate takes it (last resort on chips without a vector unit, e.g. Eyeriss)."""
-    if any_type:
-        return unit_rate(unit, op_dtype(op, unit)) > 0
-    if unit.ops and op.kind.value not in unit.ops and (strict_ops or unit.type not in GENERAL_UNITS):
-        return False
+    """Whether `unit` can run `op` (`archsim.hardware.ops.unit_runs_kind`, and a MAC rate for it).
+    With strict_ops=False a general-purpose unit ignores its declared `ops` list (the fallback when
+    no unit lists the op kind); with any_type=True any unit with a MAC rate takes it (last resort on
+    chips without a vector unit, e.g. Eyeriss)."""
     if unit_rate(unit, op_dtype(op, unit)) <= 0:
         return False
-    if unit.type == "systolic":
-        return op.kind.is_contraction and op.kind is not OpKind.DWCONV2D
-    if unit.type == "pim_bank":
-        return op.kind in _PIM_KINDS or (bool(unit.ops) and op.kind.value in unit.ops)
-    return True
+    if any_type or (not strict_ops and unit.type in GENERAL_UNITS):
+        return True                  # a general-purpose unit's type runs every kind
+    return unit_runs_kind(unit, op.kind)
 
 
 def path_levels(hw: Hardware, unit: ComputeUnit) -> tuple[int, ...]:

@@ -75,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from archsim.errors import ArchsimError
+    import warnings
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args._run(args) or 0)
     except ArchsimError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"archsim: error: {line}", file=sys.stderr)
@@ -96,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"archsim: internal error: {type(exc).__name__}: {text[:300]} (a bug in archsim; "
               f"rerun with `archsim --traceback {args.command} ...` and report it)", file=sys.stderr)
         return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one `archsim: warning: ...` line (a lint problem of a loaded description)."""
+    print(f"archsim: warning: {message}", file=sys.stderr)
 
 
 def _os_error(exc: OSError) -> str:

@@ -1,4 +1,5 @@
-"""`archsim hw list | show NAME|FILE | validate FILE...` — the hardware library and its checker."""
+"""`archsim hw list | show NAME|FILE | validate FILE... | lint [NAME|FILE...]` — the hardware library,
+its checker and its linter (`archsim.hardware.lint`)."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check YAML files; exit 0 if all are valid, 2 otherwise")
     val.add_argument("files", nargs="+", metavar="FILE",
                      help="YAML files, or folders whose *.yaml files are all checked")
+    lint = sub.add_parser("lint", help="check descriptions can be trusted: DRAM timing, sustained bandwidth, "
+                                        "op kinds, power, sources; exit 0 if all pass, 2 otherwise")
+    lint.add_argument("names", nargs="*", metavar="NAME|FILE",
+                      help="library names, YAML files or folders (default: every shipped description)")
+    lint.add_argument("--quiet", action="store_true", help="print only the problems")
     return p
 
 
@@ -102,6 +108,12 @@ def _show(args) -> int:
         print(f"  area: {hw.area_mm2:g} mm²")
     if hw.tdp_w or hw.idle_power_w or hw.static_power_w:
         print(f"  power: tdp {hw.tdp_w:g} W, idle {hw.idle_power_w:g} W, static {hw.static_power_w:g} W")
+    from archsim.hardware.ops import ZOO_OP_KINDS, route_kind
+    print("  op kinds → units (fastest first; the mapper picks by cost):")
+    for kind in ZOO_OP_KINDS:
+        route = route_kind(hw, kind)
+        how = "" if route.how == "declared" else f"  ({route.how or 'no unit'}: no unit lists it)"
+        print(f"    {kind:<16} {', '.join(route.units) or '-'}{how}")
     print("  sources:")
     for s in hw.sources:
         print(f"    [{s.id}]{' (assumption)' if s.assumption else ''} {s.text}")
@@ -116,12 +128,7 @@ def _validate(args) -> int:
     from archsim.hardware import load_hardware
     from archsim.errors import ConfigError
     failed = False
-    files = []
-    for given in args.files:          # a folder stands for the YAML files in it
-        folder = Path(given)
-        found = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
-        files += [str(f) for f in found] or [given]
-    for path in files:
+    for path in _files(args.files):
         try:
             hw = load_hardware(path)
         except ConfigError as exc:
@@ -134,6 +141,46 @@ def _validate(args) -> int:
     return 2 if failed else 0
 
 
+def _files(given: list[str]) -> list[str]:
+    """Names and files as given; a folder stands for the YAML files in it."""
+    files = []
+    for item in given:
+        folder = Path(item)
+        found = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
+        files += [str(f) for f in found] or [item]
+    return files
+
+
+def _lint(args) -> int:
+    import warnings
+    from archsim.errors import ConfigError
+    from archsim.hardware import list_hardware
+    from archsim.hardware.lint import lint
+    from archsim.hardware.load import read_hardware
+    failed = False
+    for name in _files(args.names) if args.names else list_hardware():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                hw, data = read_hardware(name)
+        except ConfigError as exc:
+            failed = True
+            for problem in exc.problems:
+                print(f"archsim: error: {problem}", file=sys.stderr)
+            continue
+        findings = lint(hw, data)
+        problems = [f for f in findings if not f.ok]
+        failed = failed or bool(problems)
+        print(f"{name}: {'ok' if not problems else _count(len(problems), 'problem')}")
+        for f in problems:
+            print(f"archsim: lint: {f}", file=sys.stderr)
+        if not args.quiet:
+            for f in findings:
+                if f.ok and f.check != "ops":
+                    print(f"  {f.path}: {f.message}")
+    return 2 if failed else 0
+
+
 def run(args) -> int:
     action = getattr(args, "hw_command", None)
     if action == "list":
@@ -142,5 +189,7 @@ def run(args) -> int:
         return _show(args)
     if action == "validate":
         return _validate(args)
-    print("usage: archsim hw {list,show,validate} ...", file=sys.stderr)
+    if action == "lint":
+        return _lint(args)
+    print("usage: archsim hw {list,show,validate,lint} ...", file=sys.stderr)
     return 2

@@ -18,6 +18,7 @@ from math import ceil, prod
 
 from archsim.errors import MappingError, did_you_mean
 from archsim.hardware import ComputeUnit, Hardware, MemoryLevel
+from archsim.hardware.ops import GENERAL_UNITS, unit_runs_kind
 from archsim.ir import Op, OpGraph, OpKind, Role, ops_in_order
 from archsim.mapping import Mapping, OpMapping
 
@@ -54,20 +55,12 @@ class OpPlan:
     kernel_s: float | None = None    # GPU: this op's share of a fused kernel's time (see timing.sm)
 
 
-def _supports(unit: ComputeUnit, op: Op) -> bool:
-    if unit.ops:
-        return op.kind.value in unit.ops
-    if unit.type in _CONTRACTION_TYPES:
-        return op.kind.is_contraction
-    return True
-
-
 def default_unit(op: Op, hw: Hardware) -> ComputeUnit:
     """The unit that supports the op; contractions prefer the highest MAC rate, other ops prefer a
     non-contraction unit (vector, core, SM)."""
-    cands = [u for u in hw.compute if _supports(u, op)]
+    cands = [u for u in hw.compute if unit_runs_kind(u, op.kind)]
     if not cands:   # nothing lists the op: a general-purpose unit runs it (host fallback)
-        cands = [u for u in hw.compute if u.type in ("vector", "scalar_core", "sm")] or list(hw.compute)
+        cands = [u for u in hw.compute if u.type in GENERAL_UNITS] or list(hw.compute)
     if not cands:
         raise MappingError(f"{hw.name}: no compute unit runs op {op.name!r} of kind {op.kind.value}")
     if op.kind.is_contraction:

@@ -29,8 +29,8 @@ from archsim.hardware.yaml_lines import LocList, LocMap, read_yaml, where
 from archsim.errors import ConfigError, Problem, did_you_mean
 from archsim.hardware.types import Hardware
 
-__all__ = ["load_hardware", "parse_hardware", "list_hardware", "dump_hardware", "hardware_path",
-           "library_dir"]
+__all__ = ["load_hardware", "parse_hardware", "read_hardware", "list_hardware", "dump_hardware",
+           "hardware_path", "library_dir"]
 
 _NAMED_LISTS = {"memory": "name", "compute": "name", "interconnect": "name", "sources": "id"}
 _OVERRIDES = "<overrides>"
@@ -279,18 +279,32 @@ def _finish(data: LocMap | None, problems: list[Problem], overrides: dict | None
     return dataclasses.replace(hw, file=file)
 
 
-def load_hardware(name_or_path: str | os.PathLike, overrides: dict | None = None) -> Hardware:
-    """Load a library name or a YAML file into a validated `Hardware`; raises ConfigError."""
-    if isinstance(name_or_path, Hardware):
-        return name_or_path if not overrides else parse_hardware(dump_hardware(name_or_path), name_or_path.file, overrides)
+def _checked(hw: Hardware, data: LocMap | None) -> Hardware:
+    """The `hw lint` checks at load time: each problem is a `HardwareLintWarning`, not an error."""
+    from archsim.hardware.lint import lint, warn_findings
+    warn_findings(lint(hw, data))
+    return hw
+
+
+def read_hardware(name_or_path: str | os.PathLike, overrides: dict | None = None) -> tuple[Hardware, LocMap | None]:
+    """(`Hardware`, the merged YAML with its line numbers) of a library name or file, unlinted:
+    what `archsim hw lint` checks."""
     path = hardware_path(name_or_path)
     problems: list[Problem] = []
     data = _read(path, (path.resolve(),), problems)
-    return _finish(data, problems, overrides, _display(path))
+    return _finish(data, problems, overrides, _display(path)), data
+
+
+def load_hardware(name_or_path: str | os.PathLike, overrides: dict | None = None) -> Hardware:
+    """Load a library name or a YAML file into a validated `Hardware`; raises ConfigError.
+    A description that loads but fails a `hw lint` check warns (`HardwareLintWarning`)."""
+    if isinstance(name_or_path, Hardware):
+        return name_or_path if not overrides else parse_hardware(dump_hardware(name_or_path), name_or_path.file, overrides)
+    return _checked(*read_hardware(name_or_path, overrides))
 
 
 def parse_hardware(text: str, file: str = "<text>", overrides: dict | None = None) -> Hardware:
     """Like `load_hardware` for YAML text; a `base:` path is resolved against the working directory."""
     problems: list[Problem] = []
     data = _read_text(text, file, Path.cwd(), (), problems)
-    return _finish(data, problems, overrides, file)
+    return _checked(_finish(data, problems, overrides, file), None)   # text (a dump, a what-if): no sources check
