@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from .result import SimResult
 
-__all__ = ["ComparisonRow", "Comparison", "Sweep", "compare_results"]
+__all__ = ["ComparisonRow", "Comparison", "Sweep", "compare_results", "FALLBACK_PREFIXES"]
+
+#: how `archsim.engine.notes` starts a fallback note
+FALLBACK_PREFIXES = ("fallback: ", "dtype fallback: ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,11 @@ class ComparisonRow:
     @property
     def hw(self) -> str:
         return self.result.hw
+
+    @property
+    def fallbacks(self) -> tuple[str, ...]:
+        """The result's notes of ops run on a fallback unit or at another dtype's rate."""
+        return tuple(n for n in self.result.notes if n.startswith(FALLBACK_PREFIXES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,8 @@ def compare_results(results: tuple[SimResult, ...] | list[SimResult], baseline: 
             perf_per_mm2=ppa,
             perf_per_mm2_vs_baseline=_ratio(ppa, perf_per_mm2(base)),
         ))
+    for row in rows:          # a row timed with fallbacks is flagged (*) and says which
+        notes += [f"{row.hw} (*): {n}" for n in row.fallbacks]
     first = results[0]
     dtypes = sorted({r.dtype for r in results if r.dtype})
     techs = ", ".join(f"{r.hw}: {tech_nodes_nm[r.hw]:g} nm" for r in results

@@ -27,7 +27,7 @@ h1{font-size:1.5em;margin-bottom:4px} h2{font-size:1.15em;margin-top:28px}
 .sub{color:#555;margin-top:0} table{border-collapse:collapse;margin:8px 0 16px;font-size:.92em}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left} td.num{text-align:right}
 th{background:#f4f6f8} .row{display:flex;flex-wrap:wrap;gap:0 32px;align-items:flex-start}
-.bad{color:#b00020;font-weight:600} footer{color:#777;font-size:.85em;margin-top:32px}
+.bad{color:#b00020;font-weight:600} .note{background:#fff8e1;padding:4px 8px;margin:4px 0} footer{color:#777;font-size:.85em;margin-top:32px}
 """
 _CONFIG = {"responsive": True, "displaylogo": False}
 
@@ -110,11 +110,11 @@ def _summary_section(r: SimResult) -> str:
     ops = _table(["op", "kind", "unit", "latency", "energy", "bound"], [
         [op.name, op.kind, op.unit, si(op.latency_s, "s"), si(op.energy_j, "J"), op.bound]
         for op in top], numeric={3, 4}) if top else ""
-    notes = "".join(f"<p>note: {esc(n)}</p>" for n in r.notes)
+    notes = "".join(f'<p class="note">note: {esc(n)}</p>' for n in r.notes)
     columns = [f"<div><h2>Summary</h2>{head}</div>", f"<div><h2>Memory levels</h2>{levels}</div>"]
     if ops:
         columns.append(f"<div><h2>Top ops by time</h2>{ops}</div>")
-    return f'<div class="row">{"".join(columns)}</div>{notes}'
+    return f'{notes}<div class="row">{"".join(columns)}</div>'
 
 
 
@@ -204,7 +204,7 @@ def _comparison_table(c: Comparison) -> str:
         if not r.fits:
             rows.append([r.hw, r.hw_kind, "does not fit: " + misfit_reason(r)] + ["–"] * 7)
             continue
-        rows.append([r.hw + (" (baseline)" if r.hw == c.baseline else ""), r.hw_kind,
+        rows.append([r.hw + (" (baseline)" if r.hw == c.baseline else "") + (" *" if row.fallbacks else ""), r.hw_kind,
                      si(r.latency_s, "s"), si(r.throughput_per_s, _per(r) + "s/s"),
                      si(r.energy_j / max(r.tokens, 1), "J"), si(r.avg_power_w, "W"),
                      ratio(row.speedup), ratio(row.energy_efficiency),
@@ -213,8 +213,10 @@ def _comparison_table(c: Comparison) -> str:
     table = _table(["hw", "kind", "latency", "throughput", f"energy/{per}", "power", "speedup",
                     "energy eff.", "perf/W", "perf/mm²"], rows, numeric=set(range(3, 10)))
     assumptions = _table(["assumption", "value"], [list(kv) for kv in c.assumptions])
-    notes = "".join(f"<p>note: {esc(n)}</p>" for n in c.notes)
-    return f"<h2>Comparison</h2>{table}<h2>Assumptions</h2>{assumptions}{notes}"
+    notes = "".join(f'<p class="note">note: {esc(n)}</p>' for n in c.notes)
+    flag = ("<p>* ran ops on a fallback unit or at another dtype's rate (see the notes)</p>"
+            if any(row.fallbacks for row in c.rows) else "")
+    return f"<h2>Comparison</h2>{notes}{table}{flag}<h2>Assumptions</h2>{assumptions}"
 
 
 def _sweep_table(s: Sweep) -> str:

@@ -114,6 +114,7 @@ def _row_to_dict(row: ComparisonRow, baseline: str, timing: bool) -> dict:
         "perf_per_w_vs_baseline": _num(row.perf_per_w_vs_baseline),
         "perf_per_mm2": _num(row.perf_per_mm2),
         "perf_per_mm2_vs_baseline": _num(row.perf_per_mm2_vs_baseline),
+        "fallbacks": list(row.fallbacks),
     }
     return d
 

@@ -168,7 +168,7 @@ def render_comparison(c: Comparison) -> str:
     rows, misfits = [], []
     for row in c.rows:
         r = row.result
-        name = r.hw + (" (baseline)" if r.hw == c.baseline else "")
+        name = r.hw + (" (baseline)" if r.hw == c.baseline else "") + (" *" if row.fallbacks else "")
         if not r.fits:
             rows.append([name, r.hw_kind, "does not fit", "–", "–", "–", "–", "–", "–", "–"])
             misfits.append(f"  {r.hw}: {misfit_reason(r)}")
@@ -185,6 +185,8 @@ def render_comparison(c: Comparison) -> str:
     if misfits:
         lines += ["", "does not fit:"] + misfits
     lines += ["", "assumptions: " + "; ".join(f"{k} {v}" for k, v in c.assumptions)]
+    if any(row.fallbacks for row in c.rows):
+        lines += ["* ran ops on a fallback unit or at another dtype's rate (see the notes)"]
     lines += [f"note: {n}" for n in c.notes]
     return "\n".join(lines) + "\n"
 

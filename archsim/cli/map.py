@@ -63,7 +63,13 @@ def _restrict_dataflow(hw, dataflow: str):
     systolic = [u for u in hw.compute if u.type == "systolic"]
     if not systolic:
         raise MappingError(f"--dataflow: {hw.name} has no systolic array")
-    units = tuple(replace(u, dataflows=(dataflow,)) if u.type == "systolic" else u for u in hw.compute)
+    able = [u for u in systolic if not u.dataflows or dataflow in u.dataflows]
+    if not able:          # the chip's declared dataflows win: no silent what-if hardware
+        declared = "; ".join(f"{u.name}: {', '.join(u.dataflows)}" for u in systolic)
+        raise MappingError(f"--dataflow: {hw.name} declares no {dataflow} dataflow ({declared}); "
+                           f"choose one it declares, or map onto a variant: a YAML with `base: {hw.name}` "
+                           f"listing {dataflow} in `compute.{systolic[0].name}.dataflows`")
+    units = tuple(replace(u, dataflows=(dataflow,)) if u in able else u for u in hw.compute)
     return replace(hw, compute=units)
 
 

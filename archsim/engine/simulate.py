@@ -14,7 +14,7 @@ import numpy as np
 
 from archsim.errors import ArchsimError, DoesNotFit
 from archsim.hardware import Hardware
-from archsim.ir import DTYPE_BITS, OpGraph, Role, ops_in_order
+from archsim.ir import OpGraph, Role, ops_in_order
 from archsim.mapping import Mapping
 from archsim.result import LevelUse, OpResult, SimResult
 
@@ -23,6 +23,7 @@ from .analytic import analytic_ticks, roofline_ticks
 from .dram import PARAM_NAMES
 from .execute import run_numba
 from .lower import lower
+from .notes import fallback_notes
 from .plan import plan_ops
 
 __all__ = ["simulate", "FIDELITIES"]
@@ -77,7 +78,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     analytic_total = int(sum(ana))
     counts: dict[str, float] = {}
     table = prices(hw)
-    notes: list[str] = list(dtype_fallback_notes(plans))
+    notes: list[str] = []
     timelines = []
     utilization: list[tuple[str, float]] = []
     peaks: dict[str, int] = {}
@@ -163,6 +164,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     for name, b in planned.items():   # the mapper's planned peak counts even where the engine's is lower
         peaks[name] = max(peaks.get(name, 0), b)
     latency_s = total * tick_s
+    notes[:0] = fallback_notes(plans, [spans[p.index] * tick_s for p in plans], hw,
+                               dict(graph.graph.get("dtypes") or {}))
     breakdown = energy_breakdown_j(counts, hw, latency_s)
     resident = _resident_offchip(graph, hw, mapping)
     off = hw.levels[0]
@@ -206,20 +209,3 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         utilization=tuple(utilization), timelines=tuple(timelines),
         sim_wall_s=time.perf_counter() - wall0, dtype=plans[0].dtype if plans else "",
         notes=tuple(notes))
-
-
-def dtype_fallback_notes(plans) -> list[str]:
-    """One note per unit that runs ops in a dtype it has no MAC rate for: they are timed at the
-    rate of the dtype the engine picked (`OpPlan.dtype`) while their operands keep their stored
-    width — an assumption (on-the-fly widening) the user should see, not a silent substitution."""
-    fallback: dict[tuple[str, str, str], int] = {}
-    for p in plans:
-        bits = max((o.tensor.dtype_bits for o in p.op.operands if not o.is_output), default=16)
-        if any(DTYPE_BITS.get(d) == bits and v > 0 for d, v in p.unit.macs_per_cycle):
-            continue
-        stored = next((d for d, b in DTYPE_BITS.items() if b == bits), f"{bits}-bit")
-        key = (p.unit.name, stored, p.dtype)
-        fallback[key] = fallback.get(key, 0) + 1
-    return [f"{unit} has no {stored} rate: {n} op(s) with {stored} operands timed at its {used} "
-            f"rate, operands read at their stored width (assumes widening on the fly)"
-            for (unit, stored, used), n in sorted(fallback.items())]

@@ -119,14 +119,15 @@ class ComputeUnit:
     area_mm2: float = 0.0
     placement: str = ""                     # pim_bank only: bank | bank_group | buffer_die
 
-    def macs_per_cycle_for(self, dtype: str) -> float:
+    def rate_dtype(self, dtype: str) -> str | None:
+        """The entry of `macs_per_cycle` that `dtype` runs at: itself, else its first alias listed
+        (bf16 ↔ fp16, int4 → int8, fp8 → int8/fp16/bf16, …); None without either."""
         table = dict(self.macs_per_cycle)
-        if dtype in table:
-            return table[dtype]
-        for alias in _DTYPE_FALLBACK.get(dtype, ()):
-            if alias in table:
-                return table[alias]
-        return 0.0
+        return next((d for d in (dtype, *_DTYPE_FALLBACK.get(dtype, ())) if d in table), None)
+
+    def macs_per_cycle_for(self, dtype: str) -> float:
+        used = self.rate_dtype(dtype)
+        return dict(self.macs_per_cycle)[used] if used is not None else 0.0
 
     def peak_macs_per_s(self, dtype: str) -> float:
         return self.count * self.macs_per_cycle_for(dtype) * self.freq_hz

@@ -97,6 +97,15 @@ def test_cli_map_gemm_json(capsys):
     assert 0 < data["utilization"] <= 1 and data["energy_j"] > 0
 
 
+def test_cli_map_dataflow_cannot_override_the_chip(capsys):
+    """tpu-v1 is weight-stationary only: --dataflow os is an error, not a silent what-if array."""
+    assert main(["map", "--gemm", "128,256,64", "--hw", "tpu-v1", "--dataflow", "os"]) == 2
+    err = capsys.readouterr().err
+    assert "archsim: error: --dataflow: tpu-v1 declares no os dataflow (mxu: ws); choose one it declares" in err
+    assert main(["map", "--gemm", "128,256,64", "--hw", "edge-npu", "--dataflow", "os", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ops"][0]["dataflow"] == "os"
+
+
 def test_cli_map_model_op_and_errors(capsys):
     assert main(["map", "--model", "bert-base", "--hw", "tpu-v1", "--seq", "64", "--dtype", "int8",
                  "--op", "L0.attn.q", "--json"]) == 0

@@ -1,0 +1,73 @@
+"""Result notes for what the engine did that the description did not ask for: no silent fallbacks.
+
+Two kinds, one note per (op kind or dtype, unit), each with the ops, the unit, their time and what to
+change:
+- an op ran on a unit that does not run its kind as described (`archsim.hardware.ops`): the mapper
+  fell back to a general-purpose unit, or a unit emulated it;
+- an op's dtype has no MAC rate on its unit: it was timed at the rate of another dtype the unit lists
+  (an alias such as bf16 ↔ fp16, a wider integer, or the unit's only rate), operands read at their
+  stored width (assumes widening on the fly).
+"""
+from __future__ import annotations
+
+from archsim.hardware import Hardware
+from archsim.hardware.ops import unit_runs_kind
+from archsim.ir import DTYPE_BITS
+
+__all__ = ["fallback_notes", "op_dtype_name"]
+
+
+def op_dtype_name(op, dtypes: dict) -> str:
+    """The dtype an op computes in, by name: its widest input's width named as the graph's dtypes
+    (weights, then activations, then KV cache) name it; the first dtype of that width otherwise."""
+    bits = max((o.tensor.dtype_bits for o in op.operands if not o.is_output), default=16)
+    for role in ("weights", "activations", "kv"):
+        name = dtypes.get(role)
+        if name and DTYPE_BITS.get(name) == bits:
+            return name
+    default = {32: "fp32", 16: "bf16", 8: "int8", 4: "int4", 2: "int2"}
+    return default.get(bits) or next((d for d, b in DTYPE_BITS.items() if b == bits), f"{bits}-bit")
+
+
+def _rate_key(unit, dtype: str) -> str:
+    """The entry of the unit's rate table an op planned in `dtype` is timed at."""
+    listed = [d for d, v in unit.macs_per_cycle if v > 0]
+    return unit.rate_dtype(dtype) or (listed[0] if listed else dtype)
+
+
+def _time(seconds: float, total_s: float) -> str:
+    share = f", {seconds / total_s:.1%} of the run" if total_s > 0 else ""
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms{share}"
+    return f"{seconds * 1e6:.3g} µs{share}"
+
+
+def fallback_notes(plans, seconds: list[float], hw: Hardware, dtypes: dict) -> list[str]:
+    """Notes for unit and dtype fallbacks; `seconds[i]` is plan i's time in the result."""
+    total = sum(seconds)
+    units: dict[tuple[str, str], list] = {}
+    rates: dict[tuple[str, str, str], list] = {}
+    for p, s in zip(plans, seconds):
+        kind = p.op.kind.value
+        if not unit_runs_kind(p.unit, kind):
+            units.setdefault((kind, p.unit.name), [0, 0.0])
+            units[(kind, p.unit.name)][0] += 1
+            units[(kind, p.unit.name)][1] += s
+        name = op_dtype_name(p.op, dtypes)
+        if not dict(p.unit.macs_per_cycle).get(name):
+            key = (p.unit.name, name, _rate_key(p.unit, p.dtype))
+            rates.setdefault(key, [0, 0.0])
+            rates[key][0] += 1
+            rates[key][1] += s
+    where = hw.file or hw.name
+    notes = [f"fallback: {n} {kind} op(s) ran on {unit}, which does not list {kind} ({_time(s, total)}); "
+             f"add {kind!r} to the 'ops' of the unit meant to run it in {where} (`archsim hw show "
+             f"{hw.name}` lists where each op kind goes)"
+             for (kind, unit), (n, s) in sorted(units.items())]
+    for (unit, name, used), (n, s) in sorted(rates.items()):
+        listed = ", ".join(d for d, v in hw.unit(unit).macs_per_cycle if v > 0) or "none"
+        notes.append(f"dtype fallback: {unit} has no {name} rate: {n} op(s) with {name} operands timed at "
+                     f"its {used} rate ({_time(s, total)}), operands read at their stored width (assumes "
+                     f"widening on the fly); run --dtype with a dtype it lists ({listed}) or give it a rate "
+                     f"for {name} in {where}")
+    return notes
