@@ -6,7 +6,8 @@ from math import ceil
 
 from archsim.hardware import Hardware, MemoryLevel
 
-from .dram import dram_params, PARAM_NAMES, refresh_fraction, streaming_bandwidth_bytes_per_s
+from .dram import (dram_params, PARAM_NAMES, refresh_fraction, stream_refresh_fraction,
+                   streaming_bandwidth_bytes_per_s)
 from .plan import OpPlan
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
@@ -31,7 +32,7 @@ def _stream_s(lv: MemoryLevel, nbytes: int) -> float:
     if lv.dram is None:
         return nbytes / max(lv.bandwidth_bytes_per_s, 1.0) + lv.latency_s
     t = lv.dram
-    bw = streaming_bandwidth_bytes_per_s(t) * t.channels * (1.0 - refresh_fraction(t))
+    bw = streaming_bandwidth_bytes_per_s(t) * t.channels * (1.0 - stream_refresh_fraction(t))
     return nbytes / bw + (t.trcd + t.cl) * t.tck_s
 
 

@@ -2,7 +2,9 @@
 cycle model against, and a plain-Python channel state used by the SimPy reference engine.
 
 All parameters are converted to integer engine ticks (`tick_s`) by rounding up, so the engine never
-runs a DRAM faster than its datasheet. Write latency (CWL) is not in `DramTiming`; we take CWL = CL
+runs a DRAM faster than its datasheet. With per-bank refresh the refresh interval parameter is the
+per-bank one, tREFI / banks (rounded down). The bus turnaround is tWTR_S/L (write → read, after the
+write data) and tRTW (read → write; default burst + 2 cycles). Write latency (CWL) is not in `DramTiming`; we take CWL = CL
 (assumption: JEDEC CWL is a few cycles shorter, so writes are modelled slightly pessimistically).
 All-bank PIM MAC commands (`tccd_ab`) issue once per burst period: each bank's MAC unit consumes one
 column (e.g. 16 BF16 values) per burst, the rate behind GDDR6-AiM's 1 TFLOPS per chip (assumption;
@@ -21,12 +23,12 @@ import numpy as np
 from archsim.hardware import DramTiming
 
 __all__ = ["PARAM_NAMES", "dram_params", "streaming_bandwidth_bytes_per_s",
-           "random_row_rate_per_s", "refresh_fraction", "faw_act_rate_per_s", "ChannelState",
-           "column_bytes"]
+           "random_row_rate_per_s", "refresh_fraction", "stream_refresh_fraction", "faw_act_rate_per_s",
+           "turnaround_cycles", "ChannelState", "column_bytes"]
 
 PARAM_NAMES = ("nbanks", "banks_per_group", "n_bank_groups", "cl", "cwl", "trcd", "trp", "tras",
                "tccd_s", "tccd_l", "trrd_s", "trrd_l", "tfaw", "twr", "trtp", "trefi", "trfc",
-               "burst_cycles", "tccd_ab", "act_ab")
+               "burst_cycles", "tccd_ab", "act_ab", "refpb", "trfc_pb", "twtr_s", "twtr_l", "trtw")
 NEG = -(1 << 40)
 ALL_BANKS = -2          # last_act_bg after an all-bank ACT
 
@@ -47,19 +49,26 @@ def dram_params(t: DramTiming, tick_s: float | None = None) -> np.ndarray:
     burst_cycles = max(1, t.burst_length // max(1, t.data_rate))
     tccd_s = max(t.tccd_s, burst_cycles)
     tccd_l = max(t.tccd_l, tccd_s)
+    per_bank = t.refresh_per_bank and t.trfc_pb > 0 and t.trefi > 0
     raw = {
         "cl": t.cl, "cwl": t.cl, "trcd": t.trcd, "trp": t.trp, "tras": t.tras, "tccd_s": tccd_s,
         "tccd_l": tccd_l, "trrd_s": max(1, t.trrd_s), "trrd_l": max(1, t.trrd_l, t.trrd_s),
-        "tfaw": t.tfaw, "twr": t.twr, "trtp": t.trtp, "trefi": t.trefi, "trfc": t.trfc,
-        "burst_cycles": burst_cycles, "tccd_ab": burst_cycles,
+        "tfaw": t.tfaw, "twr": t.twr, "trtp": t.trtp,
+        "trefi": t.trefi / t.banks_per_channel if per_bank else t.trefi, "trfc": t.trfc,
+        "burst_cycles": burst_cycles, "tccd_ab": burst_cycles, "trfc_pb": t.trfc_pb if per_bank else 0,
+        "twtr_s": t.twtr_s, "twtr_l": max(t.twtr_l, t.twtr_s),
+        "trtw": t.trtw or burst_cycles + 2,        # CL + burst + 2 − CWL with CWL = CL (see above)
     }
     vals = {k: _ticks(v, t, tick_s) for k, v in raw.items()}
+    if per_bank:              # refresh commands come every tREFI / banks: round down, never slower
+        vals["trefi"] = max(1, int(t.trefi * t.tck_s / t.banks_per_channel / tick_s + 1e-9))
     for k in ("tccd_s", "tccd_l", "trrd_s", "trrd_l", "burst_cycles", "tccd_ab"):
         vals[k] = max(1, vals[k])
     vals["nbanks"] = t.banks_per_channel
     vals["banks_per_group"] = t.banks_per_group
     vals["n_bank_groups"] = t.ranks * t.bank_groups
     vals["act_ab"] = int(bool(t.all_bank_activate))
+    vals["refpb"] = int(per_bank)
     return np.array([vals[k] for k in PARAM_NAMES], dtype=np.int64)
 
 
@@ -98,8 +107,30 @@ def faw_act_rate_per_s(t: DramTiming) -> float:
 
 
 def refresh_fraction(t: DramTiming) -> float:
-    """Fraction of time an all-bank-refreshed channel is unavailable: tRFC / tREFI."""
+    """Fraction of time an all-bank-refreshed channel is unavailable: tRFC / tREFI (also a per-bank
+    refreshed channel running PIM all-bank MACs, which refreshes all banks at once)."""
     return t.trfc / t.trefi if t.trefi else 0.0
+
+
+def stream_refresh_fraction(t: DramTiming, span: int | None = None) -> float:
+    """Share of a long read stream lost to refresh. All-bank: tRFC / tREFI. Per-bank: the refreshed
+    bank is the one the stream left last, back in use after the other banks' row bursts; the stream
+    waits only for what is left of tRP + tRFCpb by then, once per tREFI / banks."""
+    if not t.refresh_per_bank or not t.trfc_pb or not t.trefi:
+        return refresh_fraction(t)
+    p = dict(zip(PARAM_NAMES, dram_params(t)))
+    k = span or min(p["n_bank_groups"], 4)
+    period = k * max(1, t.row_size_bytes // t.burst_bytes) * column_bytes(t) / \
+        (streaming_bandwidth_bytes_per_s(t, k) * t.tck_s)          # cycles per row burst
+    revisit = (p["nbanks"] / k - 1) * period
+    return max(0.0, p["trp"] + p["trfc_pb"] - revisit) / p["trefi"]
+
+
+def turnaround_cycles(t: DramTiming) -> tuple[int, int]:
+    """(write → read, read → write) bus turnaround between the two column commands, in cycles:
+    CWL + burst + tWTR_S (other bank group), and tRTW."""
+    p = dict(zip(PARAM_NAMES, dram_params(t)))
+    return p["cwl"] + p["burst_cycles"] + p["twtr_s"], p["trtw"]
 
 
 # ---------------------------------------------------------------- plain-Python channel state
@@ -116,13 +147,18 @@ class ChannelState:
     bg_last: list = field(default_factory=list)
     last_col: int = NEG
     last_col_bg: int = -1
+    last_rd_t: int = NEG          # the channel's last read / write column (turnaround)
+    last_wr_t: int = NEG
+    last_wr_bg: int = -1
+    refreshed: set = field(default_factory=set)   # banks refreshed this per-bank round
     last_act: int = NEG
     last_act_bg: int = -1
     next_ref: int = 0
     floor: int = 0
     ring: list = field(default_factory=lambda: [NEG] * 4)
     counts: dict = field(default_factory=lambda: dict(refs=0, acts=0, pres=0, hits=0, misses=0,
-                                                      rd_cols=0, wr_cols=0, mac_cols=0, ab_acts=0))
+                                                      rd_cols=0, wr_cols=0, mac_cols=0, ab_acts=0,
+                                                      pb_refs=0))
 
     @classmethod
     def new(cls, params: np.ndarray) -> "ChannelState":
@@ -148,11 +184,36 @@ class ChannelState:
     def refresh_due(self, t: int) -> bool:
         return t >= self.next_ref
 
-    def refresh(self, t: int) -> int:
-        """One all-bank refresh triggered at time t; returns when the channel is usable again."""
+    def turnaround(self, g: int, mode_write: bool) -> int:
+        """Earliest column of this mode in bank group g after the other mode's last column."""
+        p = self.p
+        if mode_write:
+            return self.last_rd_t + p["trtw"]
+        wtr = p["twtr_l"] if g == self.last_wr_bg else p["twtr_s"]
+        return self.last_wr_t + p["cwl"] + p["burst_cycles"] + wtr
+
+    def refresh(self, t: int, pim: bool = False) -> int:
+        """One refresh triggered at time t; returns when the channel is usable again (per bank:
+        at once, only the refreshed bank waits)."""
         p = self.p
         # Issued when due (after the banks allow it), even if the channel idled past it.
         due = self.next_ref
+        if p["refpb"] and not pim:
+            nb = p["nbanks"]
+            if len(self.refreshed) == nb:
+                self.refreshed.clear()
+            free = [b for b in range(nb) if b not in self.refreshed]
+            b = max(free, key=lambda x: (max(self.act_t[x], self.last_rd[x], self.last_wr[x]), -x))
+            self.refreshed.add(b)
+            ref_t = max(due, self.rdy_act[b])
+            if self.open_row[b] >= 0:
+                ref_t = max(ref_t, self.precharge_time(b, due) + p["trp"])
+                self.counts["pres"] += 1
+            self.open_row[b] = -1
+            self.rdy_act[b] = ref_t + p["trfc_pb"]
+            self.counts["pb_refs"] += 1
+            self.next_ref += p["trefi"]
+            return t
         ref_t = due
         for b in range(p["nbanks"]):
             if self.open_row[b] >= 0:
@@ -164,7 +225,11 @@ class ChannelState:
             self.open_row[b] = -1
             self.rdy_act[b] = end
         self.counts["refs"] += 1
-        self.next_ref += p["trefi"]
+        if p["refpb"]:
+            self.next_ref += p["trefi"] * p["nbanks"]
+            self.refreshed.clear()
+        else:
+            self.next_ref += p["trefi"]
         return end
 
     def needs_precharge(self, b: int, row: int) -> bool:

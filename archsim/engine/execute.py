@@ -11,7 +11,8 @@ __all__ = ["TraceRun", "DRAM_COUNT_NAMES", "run_numba"]
 
 #: Timing-dependent DRAM action counts, per DRAM resource, in this order.
 DRAM_COUNT_NAMES = ("refs", "acts", "pres", "hits", "misses", "rd_cols", "wr_cols", "mac_cols",
-                    "ab_acts")   # acts: banks activated; ab_acts: all-bank ACT commands among them
+                    "ab_acts", "pb_refs")   # acts: banks activated; ab_acts: all-bank ACT commands among
+                                            # them; refs: all-bank refreshes; pb_refs: per-bank ones
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,6 @@ def run_numba(trace: Trace, periodic: bool = True) -> TraceRun:
     makespan = run_trace(trace.res, trace.dur, trace.dep_ptr, trace.dep_idx, trace.slot, trace.row,
                          trace.ncols, trace.span, trace.mode, trace.nrows, trace.res_dram, params,
                          bank_st, bg_last, chan, work, start, finish, periodic)
-    counts = np.concatenate([chan[:nd, kd.C_REFS:kd.C_MACCOLS + 1], chan[:nd, kd.C_ABACTS:kd.C_ABACTS + 1]],
-                            axis=1)
+    counts = np.concatenate([chan[:nd, kd.C_REFS:kd.C_MACCOLS + 1], chan[:nd, kd.C_ABACTS:kd.C_ABACTS + 1],
+                             chan[:nd, kd.C_PBREFS:kd.C_PBREFS + 1]], axis=1)
     return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=counts)

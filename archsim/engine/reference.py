@@ -80,7 +80,7 @@ def run_simpy(trace: Trace) -> TraceRun:
                         if pending:
                             yield env.all_of(list(pending.values()))
                         while ch.refresh_due(t0):
-                            end = ch.refresh(t0)
+                            end = ch.refresh(t0, mode == MODE_PIM_MAC)
                             t0 = max(t0, end)
                     k = span if mode == MODE_PIM_MAC else min(span, ncols)
                     rdy = []
@@ -144,7 +144,8 @@ def run_simpy(trace: Trace) -> TraceRun:
                         b, g = banks[j % k], bg[j % k]
                         gap = p["tccd_l"] if g == ch.last_col_bg else p["tccd_s"]
                         t = max(ready, rdy[j % k], ch.last_col + gap, ch.bg_last[g] + p["tccd_l"],
-                                act_floor if j == 0 else 0)
+                                act_floor if j == 0 else 0,
+                                ch.turnaround(g, mode == MODE_WRITE) if j < k else 0)
                         yield _at(env, t)
                         if first and j == 0:
                             start[i] = t
@@ -156,9 +157,11 @@ def run_simpy(trace: Trace) -> TraceRun:
                         if j + k >= ncols:          # this bank's last column in the burst
                             col_done[b].succeed()
                     if mode == MODE_WRITE:
+                        ch.last_wr_t, ch.last_wr_bg = ch.last_col, ch.last_col_bg
                         ch.counts["wr_cols"] += ncols
                         end = ch.last_col + p["cwl"] + p["burst_cycles"]
                     else:
+                        ch.last_rd_t = ch.last_col
                         ch.counts["rd_cols"] += ncols
                         end = ch.last_col + p["cl"] + p["burst_cycles"]
                 end_of_task = max(end_of_task, end)

@@ -29,10 +29,10 @@ LEVEL_KEYS = ("name", "kind", "size", "bandwidth", "bytes_per_cycle", "read_ener
               "energy", "width", "ports", "banks", "instances", "latency", "leakage", "wait_states", "dram",
               "holds", "area", "memory_type", "address", "source", "notes")
 DRAM_TIMINGS = ("CL", "tRCD", "tRP", "tRAS", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "tFAW", "tWR", "tRTP",
-                "tREFI", "tRFC")
+                "tREFI", "tRFC", "tRFCpb", "tWTR_S", "tWTR_L", "tRTW")
 DRAM_KEYS = ("channels", "ranks", "bank_groups", "banks", "rows", "row_size", "bus_width", "burst_length",
-             "tCK", "data_rate") + DRAM_TIMINGS + ("act_energy", "refresh_energy", "all_bank_activate",
-                                                "source", "notes")
+             "tCK", "data_rate") + DRAM_TIMINGS + ("refresh", "act_energy", "refresh_energy",
+                                                "all_bank_activate", "source", "notes")
 #: MACs per cycle a unit may claim per PE of its shape: packed narrow dtypes (int4 on a T4 tensor core
 #: runs at 4x its fp16 shape); more than this is a shape that was changed without its rates.
 MAX_MACS_PER_PE = 8
@@ -97,16 +97,23 @@ def _dram(ck: Checker, m: LocMap, path: str, kind: str):
     act = take("act_energy", quantity("energy", positive=False), default=None)
     ref = take("refresh_energy", quantity("energy", positive=False), default=None)
     all_bank = take("all_bank_activate", boolean, default=False)
+    refresh = take("refresh", choice(("all_bank", "per_bank")), default="all_bank")
     if BAD in v.values() or tck is BAD or BAD in timings.values() or act is BAD or ref is BAD \
-            or all_bank is BAD:
+            or all_bank is BAD or refresh is BAD:
         return BAD
     t = {k: _cycles(x, tck) for k, x in timings.items()}
+    if refresh == "per_bank" and not t["tRFCpb"]:
+        ck.add(m, "refresh", f"{path}.refresh", "per-bank refresh needs tRFCpb", got="no tRFCpb",
+               hint="give the per-bank refresh time, e.g. 'tRFCpb: 120 ns'")
+        return BAD
     return DramTiming(
         channels=v["channels"], ranks=v["ranks"], bank_groups=v["bank_groups"], banks_per_group=v["banks"],
         rows=v["rows"], row_size_bytes=v["row_size"], bus_width_bits=v["bus_width"],
         burst_length=v["burst_length"], tck_s=tck, data_rate=v["data_rate"], cl=t["CL"], trcd=t["tRCD"],
         trp=t["tRP"], tras=t["tRAS"], tccd_s=t["tCCD_S"], tccd_l=t["tCCD_L"], trrd_s=t["tRRD_S"],
         trrd_l=t["tRRD_L"], tfaw=t["tFAW"], twr=t["tWR"], trtp=t["tRTP"], trefi=t["tREFI"], trfc=t["tRFC"],
+        trfc_pb=t["tRFCpb"], refresh_per_bank=refresh == "per_bank", twtr_s=t["tWTR_S"],
+        twtr_l=t["tWTR_L"], trtw=t["tRTW"],
         act_energy_pj=energy.act_pre_energy_pj(kind) if act is None else act,
         refresh_energy_pj=energy.refresh_energy_pj(kind) if ref is None else ref,
         all_bank_activate=all_bank,

@@ -57,6 +57,11 @@ def _dram(d: DramTiming) -> dict:
         "tREFI": d.trefi, "tRFC": d.trfc, "act_energy": _q(d.act_energy_pj, "energy"),
         "refresh_energy": _q(d.refresh_energy_pj, "energy"),
     }
+    for key, value in (("tRFCpb", d.trfc_pb), ("tWTR_S", d.twtr_s), ("tWTR_L", d.twtr_l), ("tRTW", d.trtw)):
+        if value:
+            out[key] = value
+    if d.refresh_per_bank:
+        out["refresh"] = "per_bank"
     if d.all_bank_activate:
         out["all_bank_activate"] = True
     return out

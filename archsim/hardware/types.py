@@ -46,6 +46,11 @@ class DramTiming:
     trtp: int = 0
     trefi: int = 0
     trfc: int = 0
+    trfc_pb: int = 0                 # per-bank refresh time (REFpb / REFsb)
+    refresh_per_bank: bool = False   # refresh one bank every tREFI / banks (else all banks every tREFI)
+    twtr_s: int = 0                  # write data end → read command, other / same bank group
+    twtr_l: int = 0
+    trtw: int = 0                    # read command → write command; 0 = CL + burst + 2 − CWL
     act_energy_pj: float = 0.0       # one ACT+PRE pair, per bank
     refresh_energy_pj: float = 0.0   # one REF command, per rank
     # PIM all-bank activate: a PIM MAC row burst opens its row in all its banks with ONE command

@@ -12,15 +12,23 @@ Commands are issued in order per channel: ACT/PRE in burst order, column command
 Per bank: open-row policy (a row stays open until a conflicting row or a refresh closes it); a
 burst first precharges every bank it needs, then activates them in order.
 Constraints: tRCD, tRP, tRAS, tRTP, tWR, tCCD_S/L, tRRD_S/L, tFAW, tREFI/tRFC (all-bank refresh,
-issued when a burst finds the refresh due; postponed while a burst streams, as JEDEC permits).
+issued when a burst finds the refresh due; postponed while a burst streams, as JEDEC permits), and
+the read/write turnaround: a read column waits CWL + BL + tWTR_S/L (same bank group: _L) after the
+last write column, a write column tRTW after the last read column.
+
+Per-bank refresh (P[P_REFPB] = 1; HBM3 REFsb, LPDDR5/DDR5 REFpb): one bank is refreshed every
+tREFI / banks for tRFCpb while the others keep working; the controller picks, among the banks not yet
+refreshed this round, the one used most recently (a stream has just left it and returns to it last;
+assumption: a controller that sees its queue does at least this well). PIM all-bank MACs need every
+bank, so a channel running them refreshes all banks at once (tRFC, one tREFI's worth of rounds).
 
 The first `span` column commands of a row burst are resolved command by command; the rest use the
 closed form t_j = max_i c_i + (j-i)·tCCD_S + ⌊(j-i)/k⌋·max(0, tCCD_L - k·tCCD_S) (a max-plus
 recurrence solved exactly; tests/engine/test_dram_burst.py proves it equal to the command loop).
 
-State layout (int64): params P[20] (see `archsim.engine.dram.PARAM_NAMES`), bank_st[nbanks, 5]
+State layout (int64): params P[25] (see `archsim.engine.dram.PARAM_NAMES`), bank_st[nbanks, 5]
 (open_row, act_t, last_rd_t, last_wr_t, rdy_act_t), bg_last[n_bg] (last column per bank group),
-chan[22] (see C_* below). Nothing compiles at import time; `cache=True`.
+chan[26] (see C_* below). Nothing compiles at import time; `cache=True`.
 """
 from __future__ import annotations
 
@@ -31,15 +39,15 @@ NEG = -(1 << 40)
 
 # params
 P_NBANKS, P_BPG, P_NBG, P_CL, P_CWL, P_RCD, P_RP, P_RAS, P_CCDS, P_CCDL, P_RRDS, P_RRDL, P_FAW, \
-    P_WR, P_RTP, P_REFI, P_RFC, P_BL, P_CCDAB, P_ACTAB = range(20)
-N_PARAMS = 20
+    P_WR, P_RTP, P_REFI, P_RFC, P_BL, P_CCDAB, P_ACTAB, P_REFPB, P_RFCPB, P_WTRS, P_WTRL, P_RTW = range(25)
+N_PARAMS = 25
 # bank state columns
 B_ROW, B_ACT, B_RD, B_WR, B_RDY = range(5)
 # channel state
 C_LASTCOL, C_LASTCOL_BG, C_LASTACT, C_LASTACT_BG, C_NEXTREF, C_RING, C_R0, C_R1, C_R2, C_R3, \
     C_REFS, C_ACTS, C_PRES, C_HITS, C_MISSES, C_RDCOLS, C_WRCOLS, C_MACCOLS, C_FLOOR, C_ABACTS, \
-    C_RINGN = range(21)
-N_CHAN = 22
+    C_RINGN, C_REFMASK, C_LASTRD, C_LASTWR, C_LASTWR_BG, C_PBREFS = range(26)
+N_CHAN = 26
 ALL_BANKS_BG = -2          # C_LASTACT_BG after an all-bank ACT
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
 
@@ -47,7 +55,7 @@ MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
 def work_size(params: np.ndarray) -> int:
     """Length of the int64 scratch array `burst` needs for a channel with `params`."""
     nb = int(params[P_NBANKS])
-    return 2 * (4 * nb + int(params[P_NBG]) + 7) + 3 * nb + N_CHAN + 4
+    return 2 * (4 * nb + int(params[P_NBG]) + 9) + 3 * nb + N_CHAN + 4
 
 
 def new_state(params: np.ndarray):
@@ -67,6 +75,9 @@ def new_state(params: np.ndarray):
     chan[C_LASTACT_BG] = -1
     chan[C_NEXTREF] = params[P_REFI] if params[P_REFI] > 0 else (1 << 62)
     chan[C_R0:C_R3 + 1] = NEG
+    chan[C_LASTRD] = NEG
+    chan[C_LASTWR] = NEG
+    chan[C_LASTWR_BG] = -1
     return bank_st, bg_last, chan
 
 
@@ -79,13 +90,45 @@ def _precharge_time(P, bank_st, b, floor):
 
 
 @njit(cache=True)
-def refresh_if_due(P, bank_st, chan, t):
-    """Issue every all-bank refresh due by time `t`; returns nothing, updates state."""
+def _refresh_bank(P, bank_st, chan):
+    """The bank a per-bank refresh goes to: the most recently used of those not yet refreshed this
+    round (lowest index on ties); the round restarts when every bank has been refreshed."""
+    nb = P[P_NBANKS]
+    if chan[C_REFMASK] == (1 << nb) - 1:
+        chan[C_REFMASK] = 0
+    best = -1
+    best_t = NEG
+    for b in range(nb):
+        if (chan[C_REFMASK] >> b) & 1:
+            continue
+        used = max(bank_st[b, B_ACT], max(bank_st[b, B_RD], bank_st[b, B_WR]))
+        if best < 0 or used > best_t:
+            best = b
+            best_t = used
+    chan[C_REFMASK] |= 1 << best
+    return best
+
+
+@njit(cache=True)
+def refresh_if_due(P, bank_st, chan, t, pim):
+    """Issue every refresh due by time `t` (per bank, or all banks; see the module docstring);
+    returns nothing, updates state."""
     nb = P[P_NBANKS]
     while t >= chan[C_NEXTREF]:
         # A controller issues a refresh when it falls due (after the banks allow it), also while
         # the channel idles: refreshes that came due before `t` are not deferred to `t`.
         due = chan[C_NEXTREF]
+        if P[P_REFPB] != 0 and not pim:      # one bank; the channel keeps working
+            b = _refresh_bank(P, bank_st, chan)
+            ref_t = max(due, bank_st[b, B_RDY])
+            if bank_st[b, B_ROW] >= 0:
+                ref_t = max(ref_t, _precharge_time(P, bank_st, b, due) + P[P_RP])
+                chan[C_PRES] += 1
+            bank_st[b, B_ROW] = -1
+            bank_st[b, B_RDY] = ref_t + P[P_RFCPB]
+            chan[C_PBREFS] += 1
+            chan[C_NEXTREF] += P[P_REFI]
+            continue
         ref_t = due
         for b in range(nb):
             if bank_st[b, B_ROW] >= 0:
@@ -98,7 +141,11 @@ def refresh_if_due(P, bank_st, chan, t):
             bank_st[b, B_ROW] = -1
             bank_st[b, B_RDY] = end
         chan[C_REFS] += 1
-        chan[C_NEXTREF] += P[P_REFI]
+        if P[P_REFPB] != 0:                  # all banks at once stand for a round of per-bank ones
+            chan[C_NEXTREF] += P[P_REFI] * nb
+            chan[C_REFMASK] = 0
+        else:
+            chan[C_NEXTREF] += P[P_REFI]
         t = max(t, end)
 
 
@@ -208,7 +255,7 @@ def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c
     `c` and `banks` are scratch arrays of at least `span` entries."""
     nb = P[P_NBANKS]
     t0 = max(ready, chan[C_LASTACT])
-    refresh_if_due(P, bank_st, chan, t0)
+    refresh_if_due(P, bank_st, chan, t0, mode == MODE_PIM_MAC)
     bpg = P[P_BPG]
     if mode == MODE_PIM_MAC:
         start = max(ready, chan[C_LASTCOL] + P[P_CCDAB])
@@ -247,6 +294,11 @@ def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c
             prev_bg = banks[i - 1] // bpg
         gap = P[P_CCDL] if bg == prev_bg else P[P_CCDS]
         t = max(max(ready, rdy), prev + gap)
+        if mode == MODE_WRITE:               # read → write turnaround
+            t = max(t, chan[C_LASTRD] + P[P_RTW])
+        else:                                # write → read: data in, then tWTR
+            wtr = P[P_WTRL] if bg == chan[C_LASTWR_BG] else P[P_WTRS]
+            t = max(t, chan[C_LASTWR] + P[P_CWL] + P[P_BL] + wtr)
         c[i] = max(t, bg_last[bg] + P[P_CCDL])
     for i in range(k):  # in-order issue: the burst's columns follow its activations
         c[i] = max(c[i], chan[C_LASTACT]) if i == 0 else max(c[i], c[i - 1] + (
@@ -267,10 +319,23 @@ def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c
     chan[C_LASTCOL] = tlast
     chan[C_LASTCOL_BG] = banks[jlast % k] // bpg
     if mode == MODE_WRITE:
+        chan[C_LASTWR] = tlast
+        chan[C_LASTWR_BG] = banks[jlast % k] // bpg
         chan[C_WRCOLS] += ncols
         return c[0], tlast + P[P_CWL] + P[P_BL]
+    chan[C_LASTRD] = tlast
     chan[C_RDCOLS] += ncols
     return c[0], tlast + P[P_CL] + P[P_BL]
+
+
+@njit(cache=True)
+def _turnaround_live(P, chan, mode):
+    """Whether the last column of `mode` can still delay a column of the other mode: later columns
+    come after the channel's last column, so a turnaround that ends before it no longer binds."""
+    if mode == MODE_READ:
+        return chan[C_LASTRD] + P[P_RTW] > chan[C_LASTCOL]
+    wtr = P[P_WTRL] if P[P_WTRL] > P[P_WTRS] else P[P_WTRS]
+    return chan[C_LASTWR] + P[P_CWL] + P[P_BL] + wtr > chan[C_LASTCOL]
 
 
 @njit(cache=True)
@@ -289,7 +354,9 @@ def _times(P, bank_st, bg_last, chan, end, out):
     out[k + 1] = chan[C_LASTACT]
     for j in range(4):
         out[k + 2 + j] = chan[C_R0 + (chan[C_RING] + j) % 4]
-    out[k + 6] = end
+    out[k + 6] = chan[C_LASTRD] if _turnaround_live(P, chan, MODE_READ) else NEG
+    out[k + 7] = chan[C_LASTWR] if _turnaround_live(P, chan, MODE_WRITE) else NEG
+    out[k + 8] = end
 
 
 @njit(cache=True)
@@ -319,7 +386,8 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
     nb = P[P_NBANKS]
     m = nb // span if nb % span == 0 else 0
     use = periodic and m > 0 and nrows >= 4 * m
-    nt = nb * 4 + bg_last.shape[0] + 7
+    nt = nb * 4 + bg_last.shape[0] + 9
+    lc = nt - 9                                 # index of the last column time in `_times`
     prev = work[0:nt]
     cur = work[nt:2 * nt]
     prev_rows = work[2 * nt:2 * nt + nb]
@@ -342,8 +410,9 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
         if use and r % m == 0:
             _times(P, bank_st, bg_last, chan, end, cur)
             if have_prev:
-                delta = cur[nt - 7] - prev[nt - 7]          # last column moved by Δ
-                ok = delta > 0 and chan[C_REFS] == prev_counts[C_REFS] and _shifted(prev, cur, delta)
+                delta = cur[lc] - prev[lc]                  # last column moved by Δ
+                ok = delta > 0 and chan[C_REFS] == prev_counts[C_REFS] and \
+                    chan[C_PBREFS] == prev_counts[C_PBREFS] and _shifted(prev, cur, delta)
                 if ok:
                     for b in range(nb):
                         if bank_st[b, B_ROW] != prev_rows[b] + 1:
@@ -365,6 +434,10 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
                         for g in range(bg_last.shape[0]):
                             if bg_last[g] > NEG // 2:
                                 bg_last[g] += shift
+                        if _turnaround_live(P, chan, MODE_READ):
+                            chan[C_LASTRD] += shift
+                        if _turnaround_live(P, chan, MODE_WRITE):
+                            chan[C_LASTWR] += shift
                         chan[C_LASTCOL] += shift
                         chan[C_LASTACT] += shift
                         rot = (q * ring_n) % 4        # ring slots advance with the tFAW ACTs skipped

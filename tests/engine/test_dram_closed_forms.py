@@ -8,9 +8,10 @@ import dataclasses
 import pytest
 
 from archsim.engine.dram import (PARAM_NAMES, dram_params, faw_act_rate_per_s, random_row_rate_per_s,
-                                 refresh_fraction, streaming_bandwidth_bytes_per_s)
+                                 refresh_fraction, stream_refresh_fraction, streaming_bandwidth_bytes_per_s,
+                                 turnaround_cycles)
 from archsim.engine.execute import run_numba
-from archsim.engine.trace import MODE_READ, TraceBuilder
+from archsim.engine.trace import MODE_READ, MODE_WRITE, TraceBuilder
 
 from .dram_types import all_dram_types
 
@@ -68,11 +69,18 @@ def test_refresh_costs_trfc_over_trefi(name):
     _, on = _stream(t, span, nrows)
     _, off = _stream(dataclasses.replace(t, trefi=0), span, nrows)
     overhead = 1 - off.makespan / on.makespan
-    f = refresh_fraction(t)
     p = dict(zip(PARAM_NAMES, dram_params(t)))
+    c = on.counts(0)
+    if t.refresh_per_bank:        # one bank every tREFI / banks, hidden while the stream is elsewhere
+        assert c["refs"] == 0 and c["pb_refs"] == pytest.approx(on.makespan / p["trefi"], rel=0.02)
+        f = stream_refresh_fraction(t, span)
+        assert f < refresh_fraction(t)
+        assert f - 0.005 <= overhead <= f + 0.01, (overhead, f)
+        return
+    f = refresh_fraction(t)
     # each refresh also drains and reopens rows: at most tRAS + tRP + tRCD + CL + one row burst
     reopen = p["tras"] + p["trp"] + p["trcd"] + p["cl"] + cols_per_bank * max(p["tccd_l"], span * p["tccd_s"])
-    assert on.counts(0)["refs"] == pytest.approx(on.makespan / t.trefi, rel=0.02)
+    assert c["refs"] == pytest.approx(on.makespan / t.trefi, rel=0.02)
     assert f * 0.97 <= overhead <= (p["trfc"] + reopen) / p["trefi"] + 0.01, (overhead, f)
 
 
@@ -89,3 +97,33 @@ def test_tfaw_limits_activations(name):
     rate = (n - 1) / ((run.start[-1] - run.start[0]) * t.tck_s)
     assert rate == pytest.approx(faw_act_rate_per_s(t), rel=0.02)
     assert rate < 1.0 / (p["trrd_s"] * t.tck_s)       # slower than tRRD alone allows
+
+
+@pytest.mark.parametrize("name", sorted(TYPES))
+def test_mixed_reads_and_writes_pay_the_turnaround(name):
+    """Whole-row bursts alternating read and write: each switch waits for the bus turnaround
+    (write → read CWL + burst + tWTR, read → write tRTW) instead of the usual column spacing, on top
+    of the streaming time; the closed form adds exactly that per switch."""
+    t = dataclasses.replace(TYPES[name], trefi=0)
+    p = dict(zip(PARAM_NAMES, dram_params(t)))
+    nbg = t.ranks * t.bank_groups
+    span = min(4, nbg)
+    cols = span * max(1, t.row_size_bytes // t.burst_bytes)
+    n = 200
+    modes = [MODE_READ if i % 2 == 0 else MODE_WRITE for i in range(n)]
+    _, mixed = _run(t, [dict(slot=i * span, ncols=cols, span=span, mode=m) for i, m in enumerate(modes)])
+    _, reads = _run(t, [dict(slot=i * span, ncols=cols, span=span, mode=MODE_READ) for i in range(n)])
+    S, L = p["tccd_s"], p["tccd_l"]
+    P = max(L, span * S) if span > 1 else L
+    tail = P if span >= nbg else (span * S if span > 1 else S)
+    gap = tail - (span - 1) * S            # last column of a burst → first column of the next
+    w2r, r2w = turnaround_cycles(t)
+    # the next burst's i-th column (bank group (span + i) % nbg) waits tWTR_L when it shares the
+    # last write's bank group (span - 1) % nbg, tWTR_S otherwise; it comes i·tCCD_S after the first
+    w2r = max(w2r + (p["twtr_l"] - p["twtr_s"] if (span + i) % nbg == (span - 1) % nbg else 0) - i * S
+              for i in range(span))
+    extra = (n // 2) * max(0, r2w - gap) + (n // 2 - 1) * max(0, w2r - gap)
+    # same streaming time: reads and writes end their last data CL vs CWL (= CL here) after it
+    assert mixed.makespan - reads.makespan == pytest.approx(extra, abs=p["cl"] + p["burst_cycles"] + 2), \
+        (mixed.makespan, reads.makespan, extra)
+    assert mixed.makespan > reads.makespan

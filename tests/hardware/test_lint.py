@@ -42,7 +42,7 @@ def test_inconsistent_tccd_fails(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{path}:{_line_of(path, 'tCCD_S: 4')}: memory.lpddr5.dram.tCCD_S: tCCD_S is 4 tCK but one BL16 " \
            f"burst takes 2 tCK" in err
-    assert "memory.lpddr5: sustained sequential read" in err and "outside the 70%-98% band" in err
+    assert "memory.lpddr5: sustained sequential read" in err and "outside the 70%-100% band" in err
     with pytest.warns(HardwareLintWarning, match="tCCD_S is 4 tCK"):
         load_hardware(path)
 
