@@ -150,7 +150,6 @@ class ChannelState:
     last_rd_t: int = NEG          # the channel's last read / write column (turnaround)
     last_wr_t: int = NEG
     last_wr_bg: int = -1
-    refreshed: set = field(default_factory=set)   # banks refreshed this per-bank round
     last_act: int = NEG
     last_act_bg: int = -1
     next_ref: int = 0
@@ -192,28 +191,12 @@ class ChannelState:
         wtr = p["twtr_l"] if g == self.last_wr_bg else p["twtr_s"]
         return self.last_wr_t + p["cwl"] + p["burst_cycles"] + wtr
 
-    def refresh(self, t: int, pim: bool = False) -> int:
-        """One refresh triggered at time t; returns when the channel is usable again (per bank:
-        at once, only the refreshed bank waits)."""
+    def refresh(self, t: int) -> int:
+        """One all-bank refresh triggered at time t; returns when the channel is usable again
+        (per-bank refresh is modelled by the Numba kernel only)."""
         p = self.p
         # Issued when due (after the banks allow it), even if the channel idled past it.
         due = self.next_ref
-        if p["refpb"] and not pim:
-            nb = p["nbanks"]
-            if len(self.refreshed) == nb:
-                self.refreshed.clear()
-            free = [b for b in range(nb) if b not in self.refreshed]
-            b = max(free, key=lambda x: (max(self.act_t[x], self.last_rd[x], self.last_wr[x]), -x))
-            self.refreshed.add(b)
-            ref_t = max(due, self.rdy_act[b])
-            if self.open_row[b] >= 0:
-                ref_t = max(ref_t, self.precharge_time(b, due) + p["trp"])
-                self.counts["pres"] += 1
-            self.open_row[b] = -1
-            self.rdy_act[b] = ref_t + p["trfc_pb"]
-            self.counts["pb_refs"] += 1
-            self.next_ref += p["trefi"]
-            return t
         ref_t = due
         for b in range(p["nbanks"]):
             if self.open_row[b] >= 0:
@@ -225,11 +208,7 @@ class ChannelState:
             self.open_row[b] = -1
             self.rdy_act[b] = end
         self.counts["refs"] += 1
-        if p["refpb"]:
-            self.next_ref += p["trefi"] * p["nbanks"]
-            self.refreshed.clear()
-        else:
-            self.next_ref += p["trefi"]
+        self.next_ref += p["trefi"]
         return end
 
     def needs_precharge(self, b: int, row: int) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
+from archsim.errors import ArchsimError
+
 from .dram import ChannelState
 from .execute import DRAM_COUNT_NAMES, TraceRun
 from .trace import MODE_PIM_MAC, MODE_WRITE, Trace
@@ -35,6 +37,9 @@ def run_simpy(trace: Trace) -> TraceRun:
     for i in range(n):
         queues[int(trace.res[i])].append(i)
     channels = [ChannelState.new(p) for p in trace.dram_params]
+    if any(ch.p["refpb"] for ch in channels):
+        raise ArchsimError("the SimPy reference engine models all-bank refresh only; a DRAM with "
+                           "'refresh: per_bank' runs on the Numba engine (engine='numba')")
 
     def wait_deps(i):
         deps = [done[int(d)] for d in trace.deps(i)]
@@ -80,7 +85,7 @@ def run_simpy(trace: Trace) -> TraceRun:
                         if pending:
                             yield env.all_of(list(pending.values()))
                         while ch.refresh_due(t0):
-                            end = ch.refresh(t0, mode == MODE_PIM_MAC)
+                            end = ch.refresh(t0)
                             t0 = max(t0, end)
                     k = span if mode == MODE_PIM_MAC else min(span, ncols)
                     rdy = []

@@ -18,7 +18,8 @@ last write column, a write column tRTW after the last read column.
 
 Per-bank refresh (P[P_REFPB] = 1; HBM3 REFsb, LPDDR5/DDR5 REFpb): one bank is refreshed every
 tREFI / banks for tRFCpb while the others keep working; the controller picks, among the banks not yet
-refreshed this round, the one used most recently (a stream has just left it and returns to it last;
+refreshed this round, the one activated most recently (a stream is in it or has just left it and
+returns to it last;
 assumption: a controller that sees its queue does at least this well). PIM all-bank MACs need every
 bank, so a channel running them refreshes all banks at once (tRFC, one tREFI's worth of rounds).
 
@@ -91,8 +92,8 @@ def _precharge_time(P, bank_st, b, floor):
 
 @njit(cache=True)
 def _refresh_bank(P, bank_st, chan):
-    """The bank a per-bank refresh goes to: the most recently used of those not yet refreshed this
-    round (lowest index on ties); the round restarts when every bank has been refreshed."""
+    """The bank a per-bank refresh goes to: the most recently activated of those not yet refreshed
+    this round (lowest index on ties); the round restarts when every bank has been refreshed."""
     nb = P[P_NBANKS]
     if chan[C_REFMASK] == (1 << nb) - 1:
         chan[C_REFMASK] = 0
@@ -101,7 +102,7 @@ def _refresh_bank(P, bank_st, chan):
     for b in range(nb):
         if (chan[C_REFMASK] >> b) & 1:
             continue
-        used = max(bank_st[b, B_ACT], max(bank_st[b, B_RD], bank_st[b, B_WR]))
+        used = bank_st[b, B_ACT]
         if best < 0 or used > best_t:
             best = b
             best_t = used

@@ -60,8 +60,8 @@ def test_power_budget_exceeded_fails(tmp_path, capsys):
     path = _copy(tmp_path, "edge-npu", "  tdp: 2 W ", "  tdp: 0.5 W ")
     assert main(["hw", "lint", str(path)]) == 2
     err = capsys.readouterr().err
-    assert f"{path}:{_line_of(path, 'tdp: 0.5 W')}: power.tdp: peak 0.9593 W = compute 0.08415 W + " \
-           f"off-chip memory 0.7752 W + static 0.1 W exceeds the tdp 0.5 W by 92%" in err
+    assert f"{path}:{_line_of(path, 'tdp: 0.5 W')}: power.tdp: peak 1.003 W = compute 0.08415 W + " \
+           f"off-chip memory 0.8192 W + static 0.1 W exceeds the tdp 0.5 W by 101%" in err
 
 
 def test_unsourced_entry_fails(tmp_path, capsys):
