@@ -4,8 +4,9 @@ cycle model against, and a plain-Python channel state used by the SimPy referenc
 All parameters are converted to integer engine ticks (`tick_s`) by rounding up, so the engine never
 runs a DRAM faster than its datasheet. With per-bank refresh the refresh interval parameter is the
 per-bank one, tREFI / banks (rounded down). The bus turnaround is tWTR_S/L (write → read, after the
-write data) and tRTW (read → write; default burst + 2 cycles). Write latency (CWL) is not in `DramTiming`; we take CWL = CL
-(assumption: JEDEC CWL is a few cycles shorter, so writes are modelled slightly pessimistically).
+write data) and tRTW (read → write; default burst + 2 cycles). Write latency (CWL) is not in
+`DramTiming`; we take CWL = CL (assumption: JEDEC CWL is a few cycles shorter, so writes are
+modelled slightly pessimistically). The SimPy twin (`ChannelState`) models all-bank refresh only.
 All-bank PIM MAC commands (`tccd_ab`) issue once per burst period: each bank's MAC unit consumes one
 column (e.g. 16 BF16 values) per burst, the rate behind GDDR6-AiM's 1 TFLOPS per chip (assumption;
 AttAcc's HBM3-PIM uses 4-6 tCK, hardware-facts §1.4), and no faster than one clock of the slowest

@@ -9,6 +9,8 @@
 | `build` | one description's sections turned into the types, every problem collected |
 | `check` | cross-field checks (names unique, sources resolved, DRAM timing consistent) |
 | `dump` | a `Hardware` back to YAML (`archsim hw dump`) |
+| `ops` | which op kinds a unit runs and where each kind goes (one rule for mapper, engine and lint) |
+| `lint` | `archsim hw lint`: DRAM timing vs burst, sustained bandwidth, op kinds, power, sources |
 
 The types are imported first so that the loader's modules can import them from here.
 """
