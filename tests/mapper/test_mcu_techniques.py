@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-workloads = pytest.importorskip("workloads")
-config = pytest.importorskip("archsim.hardware")
+import workloads  # noqa: E402
+import archsim.hardware as config  # noqa: E402
 
 from archsim.errors import MappingError  # noqa: E402
 from mapper import MCU_TECHNIQUES, map_graph  # noqa: E402

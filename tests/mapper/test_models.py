@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-workloads = pytest.importorskip("workloads")
-config = pytest.importorskip("archsim.hardware")
+import workloads  # noqa: E402
+import archsim.hardware as config  # noqa: E402
 
 from archsim.cli import main  # noqa: E402
 from mapper import cache_clear, map_graph, mcu_report, MCU_TECHNIQUES, total_cost  # noqa: E402
