@@ -24,6 +24,25 @@ def test_fraction_lies_between_the_triangle_and_the_whole(q, past, block):
     assert f <= causal_block_fraction(q, kv, block * 2) + 1e-12   # coarser blocks skip less
 
 
+def test_a_chunk_after_cached_positions_by_hand():
+    """128 queries after 10 cached positions (138 keys), 64-row blocks: the first query block's last
+    row sees keys 0…73, so it computes key blocks 0–1 (128 keys); the second sees all 138."""
+    assert causal_block_fraction(128, 138, 64) == (64 * 128 + 64 * 138) / (128 * 138)
+    assert causal_block_fraction(100, 100, 64) == (64 * 64 + 36 * 100) / (100 * 100)
+
+
+def test_fused_softmax_work_follows_the_computed_fraction():
+    from math import ceil
+    from archsim.engine.timing import work_units
+    hw = load_hardware("edge-npu")
+    g = archsim.build_graph("gpt2-small", "prefill", seq=512)
+    dense = next(p for p in plan_ops(g, hw, None) if p.op.name == "L0.attn.softmax")
+    fused = next(p for p in plan_ops(g, hw, map_graph(g, hw)) if p.op.name == "L0.attn.softmax")
+    f = causal_block_fraction(512, 512, ATTENTION_BLOCK)
+    assert fused.op.attr("computed_fraction") == pytest.approx(f) and f < 1
+    assert work_units(fused.op) == ceil(work_units(dense.op) * f)
+
+
 def test_one_query_sees_everything():
     assert causal_block_fraction(1, 4096, 64) == 1.0
 

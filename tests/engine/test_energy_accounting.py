@@ -66,3 +66,23 @@ def test_decode_energy_per_level_is_reads_and_writes_at_their_own_prices():
         assert lv.reads_bytes > 0 and lv.writes_bytes > 0 and lv.reads_bytes != lv.writes_bytes
         want = (lv.reads_bytes * read + lv.writes_bytes * write) * 1e-12
         assert parts[lv.level] == pytest.approx(want, rel=1e-9), lv.level
+
+
+def test_static_energy_is_at_least_idle_power_times_time():
+    """A powered board draws at least its idle power: static + leakage below it is lifted to it."""
+    import dataclasses
+
+    from archsim.engine.accounting import energy_breakdown_j
+    hw = _hw()
+    low = dataclasses.replace(hw, static_power_w=1.0, idle_power_w=5.0)
+    high = dataclasses.replace(hw, static_power_w=7.0, idle_power_w=5.0)
+    assert dict(energy_breakdown_j({}, low, 2.0))["static"] == pytest.approx(10.0)    # 5 W × 2 s
+    assert dict(energy_breakdown_j({}, high, 2.0))["static"] == pytest.approx(14.0)   # 7 W × 2 s
+
+
+def test_each_action_lands_in_its_component():
+    from archsim.engine.accounting import component_of
+    hw = _hw()
+    assert [component_of(a, hw) for a in ("gbuf.read", "dram.write", "pe.mac.int8", "dram.activate",
+                                          "dram.refresh", "nvlink.transfer")] == \
+        ["gbuf", "dram", "compute", "dram_act_pre", "dram_refresh", "interconnect"]

@@ -99,3 +99,12 @@ def test_cli_mcu_techniques(capsys):
     assert data["mcu"]["techniques_requested"] == ["operator_integration", "token_overwriting"]
     assert main(base + ["token_overwrite"]) == 2
     assert "did you mean 'token_overwriting'" in capsys.readouterr().err
+
+
+def test_operator_integration_blocks_by_hand(graph):
+    """Integrated attention and MLP keep one block of 8 query rows / tokens (mcu.ROW_BLOCK, an
+    assumption): one head's 8 × T scores and probabilities, 8 × 588 of the MLP hidden."""
+    from mapper.passes.mcu import mcu_buffers
+    sizes = {b.name: b.size_bytes for b in mcu_buffers(graph, ("operator_integration",))}
+    assert sizes["L0.attn.qk"] == sizes["L0.attn.softmax"] == 8 * T
+    assert sizes["L0.mlp.act"] == 8 * 588

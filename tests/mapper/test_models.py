@@ -159,3 +159,13 @@ def test_map_graph_on_mcu_reports_sram_and_flash(stm32):
     assert peaks["flash"] == POINT_FLASH_INT2
     assert sum(v for k, v in peaks.items() if k != "flash") == POINT_TECH
     assert all(o.unit == "cortex_m7" for o in m2.ops)
+
+
+@pytest.mark.parametrize("rank", [0.4, 0.9])
+def test_low_rank_factorises_only_when_it_saves_weights(rank):
+    """At rank 0.9 a 168 → 192 projection factorised (151 × (168 + 192)) would hold more weights
+    than the plain 168 × 192: the hand count keeps it whole, and so must the graph."""
+    from archsim.ir import graph_totals
+    spec = f"mcuformer:embed=168,depth=12,heads=3,mlp=3.5,rank={rank},patch=32"
+    g = workloads.build_graph(spec, "encode", dtypes="int8")
+    assert graph_totals(g).params == vit_params(**dict(mcuformer(32), rank=rank))
