@@ -86,3 +86,16 @@ def test_each_action_lands_in_its_component():
     assert [component_of(a, hw) for a in ("gbuf.read", "dram.write", "pe.mac.int8", "dram.activate",
                                           "dram.refresh", "nvlink.transfer")] == \
         ["gbuf", "dram", "compute", "dram_act_pre", "dram_refresh", "interconnect"]
+
+
+@pytest.mark.parametrize("M, spills", [(32, False), (96, True)])
+def test_activations_over_half_the_buffer_spill_to_dram(M, spills):
+    """A GEMM's activations stay in the 256 KiB buffer when they fit twice (double buffering):
+    x and y of 32 × 1024 each (64 KiB) do; of 96 × 1024 each (192 KiB > 128 KiB) they spill, so x is
+    read from DRAM and y written to it, next to the 1 MiB weight read once."""
+    N = K = 1024
+    x_b, w_b, y_b = M * K, K * N, M * N
+    r = simulate(_one_gemm(M, N, K), _hw(), fidelity="analytic")
+    dram = next(lv for lv in r.levels if lv.level == "dram")
+    want = (w_b + x_b, y_b) if spills else (w_b, 0)
+    assert (dram.reads_bytes, dram.writes_bytes) == want

@@ -108,3 +108,28 @@ def test_operator_integration_blocks_by_hand(graph):
     sizes = {b.name: b.size_bytes for b in mcu_buffers(graph, ("operator_integration",))}
     assert sizes["L0.attn.qk"] == sizes["L0.attn.softmax"] == 8 * T
     assert sizes["L0.mlp.act"] == 8 * 588
+
+
+def test_token_overwriting_never_overwrites_a_tensor_still_needed():
+    """x and y (S bytes each, gathered from tables) → z = x + y → w = x · z. x is read again after
+    the add, so z may take only y's buffer: x, z and w are live together at the multiply (3 S).
+    Writing z over x would claim 2 S and lose x."""
+    from archsim.ir import Op, OpKind, Operand, Role, Tensor, add_op, new_graph
+    from mapper.passes.buffer_plan import arena_plan
+    from mapper.passes.mcu import mcu_buffers
+    T, n = 16, 64
+    S = T * n
+    g = new_graph(name="reuse")
+    mn = (("m", T), ("n", n))
+
+    def op(name, kind, inputs, after=()):
+        y = Tensor(name, (T, n), 8)
+        add_op(g, Op(name, kind, mn, tuple(Operand(t, ("m", "n")) for t in inputs)
+                     + (Operand(y, ("m", "n"), True),), macs=0, flops=S), after)
+        return y
+
+    x = op("x", OpKind.EMBEDDING, (Tensor("tx", (T, n), 8, Role.WEIGHT),))
+    y = op("y", OpKind.EMBEDDING, (Tensor("ty", (T, n), 8, Role.WEIGHT),))
+    z = op("z", OpKind.ADD, (x, y), (("x", x), ("y", y)))
+    op("w", OpKind.MUL, (x, z), (("x", x), ("z", z)))
+    assert arena_plan(mcu_buffers(g, ("token_overwriting",))).arena_bytes == 3 * S
