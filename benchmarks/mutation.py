@@ -199,7 +199,12 @@ MUTANTS = (
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "dram-hit-rcd": "a row hit only finds a row a previous burst opened, and that burst's columns "
+                    "already waited ACT + tRCD; every later column command is spaced after the "
+                    "channel's last column (tCCD, or tCCDab for PIM MACs), so the hit's own tRCD "
+                    "floor never binds (kernels/dram.py: row_burst)",
+}
 
 
 def _copy_tree(dest: Path) -> None:
