@@ -28,10 +28,17 @@ def chromium_path() -> str | None:
 
 
 def require_browser():
-    """The playwright sync API, or skip with the reason (Chromium or playwright missing)."""
+    """The playwright sync API; without Chromium or playwright a skip saying how to install it
+    (a failure under CI, `tests/requires.py`)."""
+    from tests.requires import missing
     if chromium_path() is None:
-        pytest.skip("chromium is not installed (Debian package `chromium`; .ci/run installs it)")
-    return pytest.importorskip("playwright.sync_api", reason="the playwright python package is missing")
+        missing("chromium", "install the Debian package `chromium` (apt-get install chromium; "
+                            ".ci/run does it)")
+    try:
+        import playwright.sync_api as sync_api
+    except ImportError:
+        missing("the playwright python package", "pip install playwright (in the `test` extra)")
+    return sync_api
 
 
 @contextmanager

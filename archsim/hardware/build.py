@@ -236,8 +236,8 @@ def _compute(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
     if shape is None and lanes is None:
         ck.add(m, None, f"{path}.shape", "missing required field", hint="give 'shape: [rows, cols]' or 'lanes: N'")
         shape = BAD
-    elif shape is None and lanes is not BAD:
-        shape = (lanes,)
+    elif shape is None:
+        shape = BAD if lanes is BAD else (lanes,)      # a bad `lanes` is reported already
     elif lanes is not None:
         ck.add(m, "lanes", f"{path}.lanes", "give either 'shape' or 'lanes'")
     macs = _dtype_map(ck, m, "macs_per_cycle", path, number())

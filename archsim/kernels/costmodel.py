@@ -23,7 +23,7 @@ from numba import njit
 __all__ = [
     "SYSTOLIC", "VECTOR", "PIM_BANK", "DSP_ARRAY", "SCALAR_CORE", "SM",
     "DF_NONE", "DF_OS", "DF_WS", "DF_IS", "N_UP", "N_OUT",
-    "evaluate_explicit", "evaluate_genomes", "score_genomes",
+    "evaluate_explicit", "evaluate_genomes", "score_genomes", "systolic_fold_cycles",
 ]
 
 SYSTOLIC, VECTOR, PIM_BANK, DSP_ARRAY, SCALAR_CORE, SM = 0, 1, 2, 3, 4, 5
@@ -42,6 +42,16 @@ N_OUT = 7
 @njit(cache=True, inline="always")
 def _cdiv(a, b):
     return (a + b - 1) // b
+
+
+@njit(cache=True)
+def systolic_fold_cycles(t_len, rows, cols, preload):
+    """Cycles of one fold on a rows × cols systolic array streaming `t_len` rows (SCALE-Sim 3's
+    analytical form, checked against it in tests/mapper/test_scalesim.py): the stream plus the
+    array's fill and drain, T + R + C − 2, and R more when the stationary operand is preloaded
+    (WS, IS). A layer of n folds takes n × this − 1 cycles. The mapper's cost model and the
+    engine's systolic timing both call this one function."""
+    return t_len + rows + cols - 2.0 + (rows if preload else 0.0)
 
 
 @njit(cache=True)
@@ -149,10 +159,8 @@ def _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj,
             if d != t_dim:
                 folds *= _cdiv(tiles[inner, d], tiles[nl, d])
         t_len = tiles[inner, t_dim] if t_dim >= 0 else 1
-        fill = up[U_ROWS] + up[U_COLS] - 2.0
-        if df == DF_WS or df == DF_IS:
-            fill += up[U_ROWS]
-        compute = np.ceil(visits / count) * folds * (t_len + fill) - 1.0
+        per_fold = systolic_fold_cycles(t_len, up[U_ROWS], up[U_COLS], df == DF_WS or df == DF_IS)
+        compute = np.ceil(visits / count) * folds * per_fold - 1.0
         lanes_total = up[U_ROWS] * up[U_COLS] * count
     elif utype == PIM_BANK:
         accesses = 1.0

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from archsim.engine.execute import run_numba
 from archsim.engine.reference import run_simpy
 
-from .graphs import all_bank_refresh, tiny_graph
+from .graphs import COVER, all_bank_refresh, cover_graph, tiny_graph
 from .traces import random_trace, trace_args
 
 
@@ -41,13 +41,37 @@ def test_refresh_is_exercised():
                                        "tpu-v1", "stm32f746", "t4"]),
                       st.sampled_from(["decode", "prefill"]), st.integers(1, 3)))
 def test_small_models_identical(pair):
-    from archsim.engine import simulate
     hw_name, phase, layers = pair
     hw, g = tiny_graph(hw_name, phase, layers)
+    _agree(g, hw, pair)
+
+
+def _agree(g, hw, label):
+    from archsim.engine import simulate
     hw = all_bank_refresh(hw)           # the SimPy twin models all-bank refresh only
     a = simulate(g, hw, fidelity="cycle")
     b = simulate(g, hw, fidelity="cycle", engine="simpy")
-    assert a.cycles == b.cycles
-    assert a.energy_breakdown_j == b.energy_breakdown_j
-    assert [o.cycles for o in a.ops] == [o.cycles for o in b.ops]
-    assert a.dram_row_hit_rate == b.dram_row_hit_rate
+    assert a.cycles == b.cycles, label
+    assert a.energy_breakdown_j == b.energy_breakdown_j, label
+    assert [o.cycles for o in a.ops] == [o.cycles for o in b.ops], label
+    assert a.dram_row_hit_rate == b.dram_row_hit_rate, label
+
+
+def _chips():
+    from archsim.hardware import list_hardware
+    return list_hardware()
+
+
+@pytest.mark.parametrize("hw_name", _chips())
+def test_every_chip_and_op_kind_identical(hw_name):
+    """Every chip in hwconfigs/ on the coverage graphs, which together hold every op kind."""
+    from archsim.hardware import load_hardware
+    hw = load_hardware(hw_name)
+    for key in COVER:
+        _agree(cover_graph(key), hw, (hw_name, key))
+
+
+def test_coverage_graphs_hold_every_op_kind():
+    from archsim.ir import OpKind, ops_in_order
+    seen = {op.kind for key in COVER for op in ops_in_order(cover_graph(key))}
+    assert seen == set(OpKind), set(OpKind) - seen

@@ -10,9 +10,14 @@ import math
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
+import pytest
+
 from archsim.engine import simulate
 from archsim.engine.analytic import roofline_ticks
 from archsim.engine.plan import plan_ops
+from archsim.hardware import list_hardware
+
+from .graphs import COVER, cover_graph
 
 HWS = ["pim-gpt", "aim-gddr6", "hbm3-pim-bg", "edge-npu", "tpu-v1", "tpu-v4", "eyeriss", "zcu102",
        "alveo-u280", "stm32f746", "t4", "h200-sxm", "xeon-gold-6154", "sa8295p-npu"]
@@ -37,6 +42,20 @@ cases = st.tuples(st.sampled_from(HWS), st.sampled_from(["gpt2-small", "llama2-7
 def test_invariants(case):
     hw_name, model, phase, layers, length, fidelity = case
     hw, g = _case(hw_name, model, phase, layers, length)
+    check_invariants(g, hw, fidelity)
+
+
+@pytest.mark.parametrize("hw_name", list_hardware())
+def test_invariants_on_every_chip_and_op_kind(hw_name):
+    """Every chip in hwconfigs/ on the coverage graphs (together every op kind), the fidelities
+    alternating over the graphs so both meet every chip."""
+    from archsim.hardware import load_hardware
+    hw = load_hardware(hw_name)
+    for i, key in enumerate(COVER):
+        check_invariants(cover_graph(key), hw, ("analytic", "cycle")[(i + len(hw_name)) % 2])
+
+
+def check_invariants(g, hw, fidelity):
     r = simulate(g, hw, fidelity=fidelity)
     plans = plan_ops(g, hw, None)
     # cycles >= roofline, every op

@@ -85,6 +85,11 @@ def test_edge_tiles_cost_idle_lanes_on_tpu():
     assert a == max(folds_n * ceil(sizes[k] / R) * per_fold - 1, 1)
     assert b == folds_n * ceil(300 / R) * ceil(sizes[k] / 300) * per_fold - 1
     assert b > a
+    # two arrays share the ⌈768 / 300⌉ = 3 visits: ⌈3 / 2⌉ = 2 rounds of the same folds
+    import dataclasses
+    pair = dataclasses.replace(unit, count=2)
+    assert unit_cycles(pair, op, "ws", mapping=edged) == \
+        max(folds_n * ceil(300 / R) * 2 * per_fold - 1, -(-op.macs // (2 * R * C)))
     ra = simulate(g, hw, Mapping(hw=hw.name, ops=(whole,)), fidelity="cycle")
     rb = simulate(g, hw, Mapping(hw=hw.name, ops=(edged,)), fidelity="cycle")
     ca = next(o.cycles for o in ra.ops if o.name == op.name)

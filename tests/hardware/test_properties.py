@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from archsim.hardware import dump_hardware, list_hardware, load_hardware, parse_hardware
 from archsim.errors import ConfigError
@@ -111,6 +111,7 @@ _VALUES = st.one_of(st.none(), st.integers(-5, 10 ** 12), st.floats(), st.text(m
 
 @settings(max_examples=150, deadline=None)
 @given(st.sampled_from([str(TINY), "edge-npu", "zcu102", "h100-sxm"]), st.dictionaries(_PATHS, _VALUES, min_size=1, max_size=3))
+@example(str(TINY), {"compute.pe.shape": None, "compute.pe.lanes": 0})   # was a TypeError in build
 def test_random_overrides_never_crash(name, over):
     try:
         hw = load_hardware(name, over)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from archsim.engine.timing import systolic_cycles, unit_cycles
 from archsim.studies.scalesim_runner import run_scalesim, scalesim_python
 from mapper.costmodel import analytic_cost
 from mapper.mapspace import build_space
@@ -25,7 +26,10 @@ def _full_tile_mapping(op, hw, dataflow):
 def python():
     py = scalesim_python()
     if py is None:
-        pytest.skip("scalesim venv not found (set ARCHSIM_SCALESIM_PYTHON; .ci/run creates it)")
+        from tests.requires import missing
+        missing("SCALE-Sim (its venv)", "run .ci/run, which creates /tmp/or-cache-dir/scalesim-venv "
+                "(python -m venv DIR && DIR/bin/pip install scalesim 'numpy<2.4'), or set "
+                "ARCHSIM_SCALESIM_PYTHON to an interpreter that imports scalesim")
     return py
 
 
@@ -40,6 +44,14 @@ def test_compute_cycles_match_scalesim(python, dataflow, rows, cols):
         op = gemm(ref.m, ref.n, ref.k)
         cost = analytic_cost(op, _full_tile_mapping(op, hw, dataflow), hw)
         assert abs(cost.compute_cycles - ref.cycles) <= 0.01 * ref.cycles, (ref, cost.compute_cycles)
+        # the engine times the same GEMM with the same formula: unmapped (the op's dims on the
+        # array) and under the mapping above (whole tiles) it gives SCALE-Sim's cycles exactly,
+        # unless the peak-rate floor is higher
+        unit = hw.compute[0]
+        floor = -(-ref.m * ref.n * ref.k // (rows * cols))
+        assert systolic_cycles(unit, op, dataflow) == max(ref.cycles, floor), ref
+        mapped = unit_cycles(unit, op, dataflow, mapping=_full_tile_mapping(op, hw, dataflow))
+        assert mapped == max(ref.cycles, floor), ref
         assert abs(cost.cycles - ref.cycles) <= 0.01 * ref.cycles, (ref, cost.cycles)
         # int8, one byte per element. Global-buffer reads = what the array reads of X and W
         # (SCALE-Sim's ifmap + filter SRAM reads) + every output byte leaving the buffer (drained

@@ -105,3 +105,15 @@ def test_budget_in_seconds():
     res, _ = search_space(space, "random", budget=0.002, seed=1)
     assert 0 < res.evaluated < space.size
     assert res.elapsed_s < 30.0  # generous: a loaded CI core
+
+
+def test_objectives_rank_by_their_own_measure():
+    """Two mappings: A 2 s at 10 pJ (EDP 20), B 1 s at 30 pJ (EDP 30)."""
+    from mapper.cost import Cost
+    from mapper.map_op import objective_key
+    a = Cost(cycles=2, energy_pj=10.0, latency_s=2.0)
+    b = Cost(cycles=1, energy_pj=30.0, latency_s=1.0)
+    assert objective_key(a, "edp") < objective_key(b, "edp")           # 20 < 30
+    assert objective_key(b, "latency") < objective_key(a, "latency")
+    assert objective_key(a, "energy") < objective_key(b, "energy")
+    assert objective_key(a, "edp") == (20.0, 2.0)

@@ -126,7 +126,8 @@ def test_scale_sim():
     try:
         res = scale_sim.run(suite=((64, 64, 64), (100, 30, 50), (1, 512, 256)), arrays=((32, 32),))
     except NotReady as exc:
-        pytest.skip(f"scale-sim not run: {exc}")
+        from tests.requires import missing
+        missing("SCALE-Sim (its venv)", f"{exc}; .ci/run creates it")
     res = _check("scale-sim", res)
     cycles = [r for r in res.checked if r.metric.endswith("cycles")]
     assert {r.metric.split()[0] for r in cycles} == {"OS", "WS", "IS"}

@@ -106,9 +106,11 @@ def test_missing_onnx_file(tmp_path):
         build_graph(str(tmp_path / "absent.onnx"))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                    reason="torch is not installed; the torch-exported ONNX test needs torch.onnx.export")
-def test_torch_exported_block(tmp_path):  # pragma: no cover - runs only where torch exists
+def test_torch_exported_block(tmp_path):
+    if importlib.util.find_spec("torch") is None:
+        from tests.requires import missing
+        missing("torch", "the torch-exported ONNX test needs torch.onnx.export: "
+                         "pip install torch==2.13.0 (CPU; .ci/run does it)")
     import torch
 
     class Block(torch.nn.Module):

@@ -5,8 +5,9 @@ A mapping fixes which dims unroll over the array rows/cols or SIMD lanes (`OpMap
 the tile the unit works on per visit (the innermost `LevelTiling`). Every visit pays its own
 pipeline fill and rounds its tile up to whole array folds / lane groups, so a tile that is not a
 multiple of the array wastes lanes — the SCALE-Sim 3 convention the mapper's cost model uses
-(`archsim/kernels/costmodel.py`): a fold costs T + R + C − 2 cycles (OS, RS) or T + 2R + C − 2
-(WS, IS, weights or inputs preloaded over R cycles); visits are shared by the `count` arrays.
+(`archsim/kernels/costmodel.py: systolic_fold_cycles`, shared with it): a fold costs T + R + C − 2
+cycles (OS, RS) or T + 2R + C − 2 (WS, IS, weights or inputs preloaded over R cycles); visits are
+shared by the `count` arrays.
 """
 from __future__ import annotations
 
@@ -76,9 +77,10 @@ def mapped_systolic_cycles(unit: ComputeUnit, op: Op, om: OpMapping | None) -> i
     R, C = (tuple(unit.shape) + (1, 1))[:2]
     folds = prod(ceil(tile[d] / spatial.get(d, 1)) for d in tile if d != t_dim)
     t_len = tile[t_dim] if t_dim is not None else 1
-    fill = R + C - 2 + (R if df in _PRELOAD else 0)
+    from archsim.kernels.costmodel import systolic_fold_cycles
+    per_fold = systolic_fold_cycles(t_len, R, C, df in _PRELOAD)
     launch = unit.launch_overhead_s * unit.freq_hz
-    return int(ceil(ceil(visits / max(1, unit.count)) * folds * (t_len + fill) - 1 + launch))
+    return int(ceil(ceil(visits / max(1, unit.count)) * folds * per_fold - 1 + launch))
 
 
 def mapped_vector_cycles(unit: ComputeUnit, op: Op, om: OpMapping | None, work: int,

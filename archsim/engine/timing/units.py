@@ -40,17 +40,19 @@ def peak_cycles(unit: ComputeUnit, op: Op, dtype: str | None = None) -> int:
 
 
 def systolic_cycles(unit: ComputeUnit, op: Op, dataflow: str = "ws", dtype: str | None = None) -> int:
-    """SCALE-Sim's analytical form: folds × (2·R + C + T − 2), where the stationary operand is
-    tiled R×C and T is the streamed dimension (ws: K×N stationary, T=M; os: M×N, T=K; is: K×M, T=N);
+    """SCALE-Sim's analytical form, the mapper's (`kernels.costmodel.systolic_fold_cycles`):
+    folds × (T + R + C − 2, + R for the WS/IS preload) − 1, where the stationary operand is tiled
+    R×C and T is the streamed dimension (ws: K×N stationary, T=M; os: M×N, T=K; is: K×M, T=N);
     folds (× batch) are shared by the `count` arrays."""
     if not op.macs:
         return peak_cycles(unit, op, dtype)
+    from archsim.kernels.costmodel import systolic_fold_cycles
     R, C = (unit.shape + (1, 1))[:2]
     B, M, N, K = gemm_shape(op)
     sr, sc, t = {"os": (M, N, K), "is": (K, M, N)}.get(dataflow, (K, N, M))
     folds = ceil(sr / R) * ceil(sc / C) * B
-    per_fold = 2 * R + C + t - 2
-    return max(ceil(folds / unit.count) * per_fold, peak_cycles(unit, op, dtype))
+    per_fold = systolic_fold_cycles(t, R, C, dataflow in ("ws", "is"))
+    return max(int(ceil(ceil(folds / unit.count) * per_fold - 1)), peak_cycles(unit, op, dtype))
 
 
 def vector_cycles(unit: ComputeUnit, op: Op, dtype: str | None = None) -> int:
