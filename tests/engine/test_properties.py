@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from archsim.engine import simulate
 from archsim.engine.analytic import roofline_ticks
 from archsim.engine.plan import plan_ops
+from archsim.result import ACTIVE_COMPONENTS, STATIC_COMPONENTS
 
 HWS = ["pim-gpt", "aim-gddr6", "hbm3-pim-bg", "edge-npu", "tpu-v1", "tpu-v4", "eyeriss", "zcu102",
        "alveo-u280", "stm32f746", "t4", "h200-sxm", "xeon-gold-6154", "sa8295p-npu"]
@@ -48,7 +49,8 @@ def test_invariants(case):
     assert all(v >= 0 for v in parts.values())
     assert math.isclose(r.energy_j, math.fsum(parts.values()), rel_tol=1e-12)
     rebuilt = (math.fsum(o.energy_j for o in r.ops) + parts.get("dram_act_pre", 0.0)
-               + parts.get("dram_refresh", 0.0) + parts["static"])
+               + parts.get("dram_refresh", 0.0)
+               + math.fsum(parts.get(c, 0.0) for c in STATIC_COMPONENTS + ACTIVE_COMPONENTS))
     assert math.isclose(r.energy_j, rebuilt, rel_tol=1e-9, abs_tol=1e-15)
     # occupancy never exceeds capacity (on-chip levels; off-chip fit is reported by `fits`)
     for lu, lv in zip(r.levels, hw.levels):
