@@ -59,8 +59,8 @@ def time_power_w(hw, counts: dict[str, float], latency_s: float) -> dict[str, fl
 
 
 def part_max_w(hw, prices: dict[str, float]) -> dict[str, float]:
-    """Each component's maximum power: units at their peak rate × their dearest MAC; a level moving
-    its bandwidth at its dearer of read/write (plus PIM units reading their operands in-bank at their
+    """Each component's maximum power: units at their peak rate × their dearest MAC; a level reading
+    and writing its bandwidth at once (bandwidth is per direction; plus PIM units reading their operands in-bank at their
     peak rate); one ACT per burst and refresh at its rate for DRAM; links at full bandwidth; the
     time components at their (fully active) power."""
     out: dict[str, float] = {"compute": 0.0}
@@ -69,7 +69,7 @@ def part_max_w(hw, prices: dict[str, float]) -> dict[str, float]:
         out["compute"] += cu.count * cu.freq_hz * max(per_mac, default=0.0) * 1e-12
     act = ref = 0.0
     for lv in hw.levels:
-        e = max(prices.get(f"{lv.name}.read", 0.0), prices.get(f"{lv.name}.write", 0.0))
+        e = prices.get(f"{lv.name}.read", 0.0) + prices.get(f"{lv.name}.write", 0.0)
         w = lv.bandwidth_bytes_per_s * e * 1e-12
         for cu in hw.compute:
             if cu.type == "pim_bank" and cu.attached_to == lv.name:

@@ -238,9 +238,14 @@ def _power(hw: Hardware, counts, breakdown, op_counts, table, starts, spans, tic
     from archsim.energy.power import part_max_w, power_profile, time_power_w
     comps = [k for k, _ in breakdown]
     per_op = op_component_energy_j(op_counts, hw, table, comps)
+    # time components, and energy no op carries (run-level DRAM ACT/REF), spread over the run
+    base = time_power_w(hw, counts, latency_s)
+    if latency_s > 0:
+        for j, (k, v) in enumerate(breakdown):
+            if k not in base:
+                base[k] = max(v - float(per_op[:, j].sum()), 0.0) / latency_s
     peaks, (t, w) = power_profile(comps, per_op, np.asarray(starts, dtype=float) * tick_s,
-                                  np.asarray(spans, dtype=float) * tick_s,
-                                  time_power_w(hw, counts, latency_s), latency_s)
+                                  np.asarray(spans, dtype=float) * tick_s, base, latency_s)
     limit = part_max_w(hw, table)
     power = tuple(PowerUse(component=k, avg_w=v / latency_s if latency_s > 0 else 0.0,
                            peak_w=peaks.get(k, 0.0), max_w=limit.get(k, 0.0)) for k, v in breakdown)
