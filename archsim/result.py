@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["OpResult", "LevelUse", "Timeline", "SimResult", "SCHEMA_VERSION"]
+__all__ = ["OpResult", "LevelUse", "Timeline", "PowerUse", "PowerTimeline", "SimResult", "SCHEMA_VERSION",
+           "STATIC_COMPONENTS", "ACTIVE_COMPONENTS"]
+
+#: Energy components drawn as power × time whether or not the chip computes (idle/static power and
+#: leakage, DRAM background); `ACTIVE_COMPONENTS` are drawn while it runs (GPU active floor, MCU
+#: run-mode power above static). Everything else is per-action (dynamic) energy.
+STATIC_COMPONENTS = ("static", "dram_background")
+ACTIVE_COMPONENTS = ("active",)
 
 SCHEMA_VERSION = 1
 
@@ -43,6 +50,23 @@ class Timeline:
 
 
 @dataclass(frozen=True, slots=True)
+class PowerUse:
+    """Power of one energy component: average over the run, peak over the run's power profile, and
+    the component's maximum (its part at full rate: `archsim.energy.power.part_max_w`)."""
+    component: str
+    avg_w: float
+    peak_w: float
+    max_w: float
+
+
+@dataclass(frozen=True, slots=True)
+class PowerTimeline:
+    """Chip power over time, downsampled keeping each bin's peak: parallel tuples."""
+    time_s: tuple[float, ...]
+    power_w: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SimResult:
     model: str
     hw: str
@@ -69,6 +93,11 @@ class SimResult:
     dtype: str = ""
     notes: tuple[str, ...] = ()
     devices: int = 1                                  # chips the workload runs on (tensor parallel)
+    power: tuple[PowerUse, ...] = ()                  # per component, in energy_breakdown_j's order
+    power_budget_w: float = 0.0                       # the chip's power limit, else its TDP (0: none given)
+    power_timeline: PowerTimeline | None = None
+    throttle: float = 1.0                             # latency growth from the power limit (1 = none)
+    actions: tuple[tuple[str, float], ...] = ()       # action → count (the Accelergy-style activity)
 
     @property
     def energy_j(self) -> float:
@@ -81,3 +110,21 @@ class SimResult:
     @property
     def avg_power_w(self) -> float:
         return self.energy_j / self.latency_s if self.latency_s > 0 else 0.0
+
+    @property
+    def peak_power_w(self) -> float:
+        """Peak of the chip's power profile (the average when no profile was recorded)."""
+        if self.power_timeline is not None and self.power_timeline.power_w:
+            return max(max(self.power_timeline.power_w), self.avg_power_w)
+        return self.avg_power_w
+
+    def energy_share(self) -> dict[str, float]:
+        """Fractions of the energy that are static (idle/leakage, DRAM background), active floor and
+        dynamic (per action); they sum to 1 (all 0 for a zero-energy result)."""
+        total = self.energy_j
+        if total <= 0:
+            return {"static": 0.0, "active": 0.0, "dynamic": 0.0}
+        b = dict(self.energy_breakdown_j)
+        st = sum(b.get(c, 0.0) for c in STATIC_COMPONENTS) / total
+        ac = sum(b.get(c, 0.0) for c in ACTIVE_COMPONENTS) / total
+        return {"static": st, "active": ac, "dynamic": 1.0 - st - ac}

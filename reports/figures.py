@@ -194,6 +194,22 @@ def timeline_figure(r: SimResult, max_ops: int = 4000) -> go.Figure:
                    height=max(_HEIGHT, 40 * len(lanes) + 160))
 
 
+def power_figure(r: SimResult) -> go.Figure:
+    """Chip power over the run (each window's energy ÷ its width) with the average and the chip's
+    power budget (its limit, else its TDP) as lines."""
+    t = r.power_timeline
+    fig = go.Figure()
+    fig.add_scatter(x=list(t.time_s) + [r.latency_s], y=list(t.power_w) + list(t.power_w[-1:]), mode="lines",
+                    line_shape="hv", name="chip power", line_color=PALETTE[0])
+    fig.add_scatter(x=[0, r.latency_s], y=[r.avg_power_w] * 2, mode="lines", name="average",
+                    line=dict(dash="dot", color="#555"))
+    if r.power_budget_w > 0:
+        fig.add_scatter(x=[0, r.latency_s], y=[r.power_budget_w] * 2, mode="lines", name="budget",
+                        line=dict(dash="dash", color="#d62728"))
+    parts = ", ".join(f"{esc(k)} {v:.0%}" for k, v in r.energy_share().items())
+    return _layout(fig, f"Power over time (energy: {parts})", xaxis_title="time (s)", yaxis_title="W")
+
+
 def result_figures(r: SimResult, roof: Roof | None = None) -> list[tuple[str, go.Figure]]:
     """(section id, figure) for every plot of one simulation that has data to show."""
     if not r.fits:
@@ -203,6 +219,8 @@ def result_figures(r: SimResult, roof: Roof | None = None) -> list[tuple[str, go
         figs.append(("latency", latency_figure(r)))
     if r.energy_breakdown_j:
         figs.append(("energy", energy_figure(r)))
+    if r.power_timeline is not None and r.power_timeline.power_w:
+        figs.append(("power", power_figure(r)))
     if r.levels or r.timelines:
         figs.append(("buffers", buffer_figure(r)))
     if r.ops:

@@ -96,7 +96,10 @@ def _summary_section(r: SimResult) -> str:
                 ["throughput", si(r.throughput_per_s, unit + "s/s")],
                 ["energy", si(r.energy_j, "J")],
                 [f"energy per {unit}", si(r.energy_j / r.tokens if r.tokens else None, "J")],
-                ["average power", si(r.avg_power_w, "W")]]
+                ["average power", si(r.avg_power_w, "W")], ["peak power", si(r.peak_power_w, "W")],
+                ["power budget", si(r.power_budget_w, "W") if r.power_budget_w > 0 else "–"],
+                ["static / active / dynamic energy",
+                 " / ".join(f"{v:.0%}" for v in r.energy_share().values())]]
         if r.analytic_vs_cycle_gap is not None:
             rows.append(["cycle vs analytic gap", f"{100 * r.analytic_vs_cycle_gap:+.1f} %"])
         head = _table(["quantity", "value"], rows, numeric={1})
@@ -118,7 +121,7 @@ def _summary_section(r: SimResult) -> str:
 
 
 
-_TITLES = {"latency": "Latency by layer / op", "energy": "Energy breakdown",
+_TITLES = {"latency": "Latency by layer / op", "energy": "Energy breakdown", "power": "Power over time",
            "buffers": "Buffer occupancy", "roofline": "Roofline", "timeline": "Resource timeline",
            "normalised": "Normalised to the baseline", "absolute": "Absolute latency and energy",
            "series": "Series"}

@@ -91,6 +91,15 @@ def result_to_dict(r: SimResult, timing: bool = False) -> dict:
         "latency_per_token_s": _per_token(r.latency_s, r) if ran else None,
         "energy_breakdown_j": {k: _num(v) for k, v in r.energy_breakdown_j},
         "avg_power_w": _num(r.avg_power_w) if ran else None,
+        "peak_power_w": _num(r.peak_power_w) if ran else None,
+        "power_budget_w": _num(r.power_budget_w) if r.power_budget_w > 0 else None,
+        "power_throttle": _num(r.throttle),
+        "power": {p.component: {"avg_w": _num(p.avg_w), "peak_w": _num(p.peak_w), "max_w": _num(p.max_w)}
+                  for p in r.power} if ran else {},
+        "power_timeline": ({"time_s": [_num(t) for t in r.power_timeline.time_s],
+                            "power_w": [_num(w) for w in r.power_timeline.power_w]}
+                           if ran and r.power_timeline is not None else None),
+        "energy_share": {k: _num(v) for k, v in r.energy_share().items()} if ran else None,
         "levels": levels,
         "ops": ops,
         "analytic_vs_cycle_gap": _num(r.analytic_vs_cycle_gap),

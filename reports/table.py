@@ -119,8 +119,14 @@ def render_summary(r: SimResult, top: int = 8) -> str:
         f"  latency        {si(r.latency_s, 's'):>12}   ({r.cycles:,} cycles)",
         f"  throughput     {si(r.throughput_per_s, unit + 's/s'):>12}",
         f"  energy         {si(r.energy_j, 'J'):>12}   ({si(per_token, 'J')} per {unit})",
-        f"  average power  {si(r.avg_power_w, 'W'):>12}",
+        f"  average power  {si(r.avg_power_w, 'W'):>12}   (peak {si(r.peak_power_w, 'W')}"
+        + (f", {r.avg_power_w / r.power_budget_w:.0%} of the {si(r.power_budget_w, 'W')} budget)"
+           if r.power_budget_w > 0 else ")"),
     ]
+    share = r.energy_share()
+    if r.energy_j > 0:
+        lines.append(f"  energy share   static {share['static']:.0%} · active floor {share['active']:.0%} · "
+                     f"dynamic {share['dynamic']:.0%}")
     if r.analytic_vs_cycle_gap is not None:
         lines.append(f"  cycle vs analytic gap {100 * r.analytic_vs_cycle_gap:+.1f} %")
     if r.energy_breakdown_j and r.energy_j > 0:
@@ -170,18 +176,20 @@ def render_comparison(c: Comparison) -> str:
         r = row.result
         name = r.hw + (" (baseline)" if r.hw == c.baseline else "") + (" *" if row.fallbacks else "")
         if not r.fits:
-            rows.append([name, r.hw_kind, "does not fit", "–", "–", "–", "–", "–", "–", "–"])
+            rows.append([name, r.hw_kind, "does not fit"] + ["–"] * 10)
             misfits.append(f"  {r.hw}: {misfit_reason(r)}")
             continue
         unit = _unit_word(r)
+        budget = f"{r.avg_power_w / r.power_budget_w:.0%}" if r.power_budget_w > 0 else "–"
         rows.append([name, r.hw_kind, si(r.latency_s, "s"), si(r.throughput_per_s, unit + "s/s"),
                      si(r.energy_j / r.tokens if r.tokens else None, "J"), si(r.avg_power_w, "W"),
+                     si(r.peak_power_w, "W"), budget, f"{r.energy_share()['static']:.0%}",
                      _ratio(row.speedup), _ratio(row.energy_efficiency),
                      _ratio(row.perf_per_w_vs_baseline), _ratio(row.perf_per_mm2_vs_baseline)])
     per = _unit_word(c.rows[0].result) if c.rows else "token"
     lines = [f"{c.model}: comparison normalised to {c.baseline}",
-             grid(["hw", "kind", "latency", "throughput", f"energy/{per}", "power", "speedup",
-                   "energy eff.", "perf/W", "perf/mm²"], rows, right=set(range(2, 10)))]
+             grid(["hw", "kind", "latency", "throughput", f"energy/{per}", "power", "peak", "of budget",
+                   "static", "speedup", "energy eff.", "perf/W", "perf/mm²"], rows, right=set(range(2, 13)))]
     if misfits:
         lines += ["", "does not fit:"] + misfits
     lines += ["", "assumptions: " + "; ".join(f"{k} {v}" for k, v in c.assumptions)]

@@ -10,7 +10,8 @@ import numpy as np
 from archsim.hardware import Hardware
 from archsim.result import Timeline
 
-__all__ = ["prices", "energy_breakdown_j", "occupancy", "with_plan", "downsample", "component_of"]
+__all__ = ["prices", "energy_breakdown_j", "occupancy", "with_plan", "downsample", "component_of",
+           "op_component_energy_j"]
 
 
 def prices(hw: Hardware) -> dict[str, float]:
@@ -68,8 +69,10 @@ def component_of(action: str, hw: Hardware) -> str:
 
 def energy_breakdown_j(counts: dict[str, float], hw: Hardware, latency_s: float
                        ) -> tuple[tuple[str, float], ...]:
-    """Σ count × price per component, plus static power (chip static + level leakage) × time.
-    Components: compute, each level, dram_act_pre, dram_refresh, interconnect, static."""
+    """Σ count × price per component, plus the time components (`archsim.energy.power`: static or
+    idle power, the active floor, DRAM background) × latency. Components: compute, each level,
+    dram_act_pre, dram_refresh, interconnect, static, active, dram_background."""
+    from archsim.energy.power import time_power_w
     table = prices(hw)
     comps: dict[str, float] = {"compute": 0.0}
     for lv in hw.levels:
@@ -80,11 +83,23 @@ def energy_breakdown_j(counts: dict[str, float], hw: Hardware, latency_s: float
     for action, n in sorted(counts.items()):
         c = component_of(action, hw)
         comps[c] = comps.get(c, 0.0) + n * _price(table, hw, action) * 1e-12
-    leak = sum(lv.leakage_w * max(1, getattr(lv, "instances", 1)) for lv in hw.levels)
-    # A powered chip draws at least its idle power for the whole run (GPU/CPU boards state idle,
-    # not static, power); static power × time never falls below that floor.
-    comps["static"] = max(hw.static_power_w + leak, hw.idle_power_w) * latency_s
+    for name, watts in time_power_w(hw, counts, latency_s).items():
+        if name == "static" or watts > 0:
+            comps[name] = watts * latency_s
     return tuple((k, float(v)) for k, v in comps.items())
+
+
+def op_component_energy_j(op_counts: list[dict[str, float]], hw: Hardware, table: dict[str, float],
+                          comps: list[str]) -> np.ndarray:
+    """Per-op energy by component (ops × components), per-action components only."""
+    col = {c: i for i, c in enumerate(comps)}
+    out = np.zeros((len(op_counts), len(comps)))
+    for i, oc in enumerate(op_counts):
+        for a, n in oc.items():
+            j = col.get(component_of(a, hw))
+            if j is not None:
+                out[i, j] += n * _price(table, hw, a) * 1e-12
+    return out
 
 
 def op_energy_j(counts: dict[str, float], hw: Hardware, table: dict[str, float]) -> float:

@@ -16,9 +16,11 @@ from archsim.errors import ArchsimError, DoesNotFit
 from archsim.hardware import Hardware
 from archsim.ir import OpGraph, Role, ops_in_order
 from archsim.mapping import Mapping
-from archsim.result import LevelUse, OpResult, SimResult
+from archsim.result import LevelUse, OpResult, PowerTimeline, PowerUse, SimResult
 
-from .accounting import downsample, energy_breakdown_j, occupancy, op_energy_j, prices, with_plan
+from .accounting import (
+    downsample, energy_breakdown_j, occupancy, op_component_energy_j, op_energy_j, prices, with_plan,
+)
 from .analytic import analytic_ticks, roofline_ticks
 from .dram import PARAM_NAMES
 from .execute import run_numba
@@ -168,6 +170,17 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     notes[:0] = fallback_notes(plans, [spans[p.index] * tick_s for p in plans], hw,
                                dict(graph.graph.get("dtypes") or {}))
     breakdown = energy_breakdown_j(counts, hw, latency_s)
+    throttle = _power_limit(hw, counts, breakdown, latency_s)
+    if throttle > 1.0:
+        notes.append(f"power limit {hw.power_limit_w:g} W: the run would average "
+                     f"{sum(v for _, v in breakdown) / latency_s:.0f} W; clock throttled, latency "
+                     f"×{throttle:.3f} ({latency_s * 1e3:.4g} → {latency_s * throttle * 1e3:.4g} ms)")
+        total = int(ceil(total * throttle))
+        latency_s = total * tick_s
+        starts = np.asarray(starts, dtype=float) * throttle
+        spans = [s * throttle for s in spans]
+        breakdown = energy_breakdown_j(counts, hw, latency_s)
+    power, timeline = _power(hw, counts, breakdown, op_counts, table, starts, spans, tick_s, latency_s)
     resident = _resident_offchip(graph, hw, mapping)
     off = hw.levels[0]
     peaks[off.name] = max(peaks.get(off.name, 0), resident)
@@ -190,7 +203,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         i = p.index
         oc = op_counts[i]
         rows.append(OpResult(
-            name=p.op.name, kind=p.op.kind.value, unit=p.unit.name, cycles=int(spans[i]),
+            name=p.op.name, kind=p.op.kind.value, unit=p.unit.name, cycles=int(round(spans[i])),
             latency_s=spans[i] * tick_s, start_s=float(starts[i]) * tick_s,
             energy_j=op_energy_j(oc, hw, table), macs=p.op.macs, flops=p.op.flops,
             bytes_by_level=_bytes_by_level(oc),
@@ -209,4 +222,36 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         tokens=tokens, analytic_vs_cycle_gap=gap, dram_row_hit_rate=hit_rate,
         utilization=tuple(utilization), timelines=tuple(timelines),
         sim_wall_s=time.perf_counter() - wall0, dtype=plans[0].dtype if plans else "",
-        notes=tuple(notes))
+        notes=tuple(notes), power=power, power_budget_w=hw.power_limit_w or hw.tdp_w,
+        power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())))
+
+
+def _power_limit(hw: Hardware, counts, breakdown, latency_s: float) -> float:
+    """Latency factor (≥ 1) of a run that would average above the board's power limit."""
+    from archsim.energy.power import TIME_COMPONENTS, throttled_latency, time_power_w
+    if hw.power_limit_w <= 0 or latency_s <= 0:
+        return 1.0
+    time_w = sum(time_power_w(hw, counts, latency_s).values())
+    dynamic = sum(v for k, v in breakdown if k not in TIME_COMPONENTS)
+    new = throttled_latency(hw.power_limit_w, time_w, dynamic, latency_s)
+    return new / latency_s if np.isfinite(new) else 1.0
+
+
+def _power(hw: Hardware, counts, breakdown, op_counts, table, starts, spans, tick_s: float, latency_s: float):
+    """Per-component average, peak and maximum power, and the chip's power over time."""
+    from archsim.energy.power import part_max_w, power_profile, time_power_w
+    comps = [k for k, _ in breakdown]
+    per_op = op_component_energy_j(op_counts, hw, table, comps)
+    # time components, and energy no op carries (run-level DRAM ACT/REF), spread over the run
+    base = time_power_w(hw, counts, latency_s)
+    if latency_s > 0:
+        for j, (k, v) in enumerate(breakdown):
+            if k not in base:
+                base[k] = max(v - float(per_op[:, j].sum()), 0.0) / latency_s
+    peaks, (t, w) = power_profile(comps, per_op, np.asarray(starts, dtype=float) * tick_s,
+                                  np.asarray(spans, dtype=float) * tick_s, base, latency_s)
+    limit = part_max_w(hw, table)
+    power = tuple(PowerUse(component=k, avg_w=v / latency_s if latency_s > 0 else 0.0,
+                           peak_w=peaks.get(k, 0.0), max_w=limit.get(k, 0.0)) for k, v in breakdown)
+    return power, PowerTimeline(time_s=t, power_w=w)
+

@@ -11,7 +11,7 @@ from archsim.hardware.fields import (
     text_list,
 )
 from archsim.hardware.yaml_lines import LocList, LocMap
-from archsim.energy_tables import DRAM_PJ_PER_BIT, MAC_45NM_PJ
+from archsim.energy.tables import DRAM_PJ_PER_BIT, MAC_45NM_PJ
 from archsim.hardware.types import (
     KINDS, MEMORY_KINDS, UNIT_TYPES, ComputeUnit, DramTiming, FpgaResources, Hardware, Interconnect,
     MemoryLevel, Source,
@@ -41,7 +41,7 @@ COMPUTE_KEYS = ("name", "type", "count", "clock", "shape", "lanes", "macs_per_cy
                 "attached_to", "placement", "pipeline_depth", "initiation_interval", "launch_overhead",
                 "energy_per_mac", "area", "source", "notes")
 LINK_KEYS = ("name", "bandwidth", "latency", "energy", "links", "source", "notes")
-POWER_KEYS = ("static", "idle", "tdp", "source", "notes")
+POWER_KEYS = ("static", "idle", "tdp", "active", "run_per_mhz", "limit", "idle_covers_dram", "source", "notes")
 FPGA_KEYS = ("dsp", "bram36", "uram", "lut", "ff", "source", "notes")
 SOURCE_KEYS = ("id", "text", "assumption", "covers")
 DATAFLOWS = ("ws", "os", "is", "rs")
@@ -83,7 +83,7 @@ def _cycles(value, tck_s: float):
     return value
 
 
-def _dram(ck: Checker, m: LocMap, path: str, kind: str):
+def _dram(ck: Checker, m: LocMap, path: str, kind: str, memory_type: str):
     ck.keys(m, DRAM_KEYS, path)
     take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
     v = {k: take(k, integer(1), required=True) for k in ("channels", "banks", "rows", "burst_length")}
@@ -114,8 +114,8 @@ def _dram(ck: Checker, m: LocMap, path: str, kind: str):
         trrd_l=t["tRRD_L"], tfaw=t["tFAW"], twr=t["tWR"], trtp=t["tRTP"], trefi=t["tREFI"], trfc=t["tRFC"],
         trfc_pb=t["tRFCpb"], refresh_per_bank=refresh == "per_bank", twtr_s=t["tWTR_S"],
         twtr_l=t["tWTR_L"], trtw=t["tRTW"],
-        act_energy_pj=energy.act_pre_energy_pj(kind) if act is None else act,
-        refresh_energy_pj=energy.refresh_energy_pj(kind) if ref is None else ref,
+        act_energy_pj=energy.act_pre_energy_pj(kind, memory_type, v["bus_width"]) if act is None else act,
+        refresh_energy_pj=energy.refresh_energy_pj(kind, memory_type, v["bus_width"]) if ref is None else ref,
         all_bank_activate=all_bank,
     )
 
@@ -140,6 +140,7 @@ def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
     take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
     name = take("name", text, required=True)
     kind = take("kind", choice(MEMORY_KINDS), required=True)
+    memory_type = take("memory_type", choice(MEMORY_TYPES))
     dram = None
     if m.get("dram") is not None:
         block = ck.mapping(m, "dram", f"{path}.dram", m["dram"])
@@ -149,7 +150,7 @@ def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
                        got=f"kind {kind}", hint="use kind dram, hbm, gddr or lpddr")
                 dram = BAD
             else:
-                dram = _dram(ck, block, f"{path}.dram", kind)
+                dram = _dram(ck, block, f"{path}.dram", kind, memory_type if memory_type is not BAD else "")
         elif block is None:
             dram = BAD
     size = take("size", quantity("bytes"), required=dram is None)
@@ -174,7 +175,6 @@ def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
     both = _energy_per_byte(ck, m, "energy", path, width) if "energy" in m else None
     read = _energy_per_byte(ck, m, "read_energy", path, width) if "read_energy" in m else both
     write = _energy_per_byte(ck, m, "write_energy", path, width) if "write_energy" in m else read
-    memory_type = take("memory_type", choice(MEMORY_TYPES))
     if memory_type and kind not in (BAD, "dram", "hbm", "gddr", "lpddr"):
         ck.add(m, "memory_type", f"{path}.memory_type", "only DRAM levels have a memory type", got=f"kind {kind}")
     fields = dict(
@@ -201,7 +201,8 @@ def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
             read = energy.level_energy_pj_per_byte(kind, max(1, size // fields["banks"]), node_nm)
             write = read if write is None else write
     return MemoryLevel(name=name, kind=kind, size_bytes=size, bandwidth_bytes_per_s=bandwidth,
-                       read_energy_pj_per_byte=read, write_energy_pj_per_byte=write, dram=dram, **fields)
+                       read_energy_pj_per_byte=read, write_energy_pj_per_byte=write, dram=dram,
+                       memory_type=memory_type or "", **fields)
 
 
 def _dtype_map(ck: Checker, m: LocMap, key: str, path: str, reader):
@@ -323,6 +324,16 @@ def _block(ck: Checker, data: LocMap, key: str, allowed):
     return block
 
 
+def _active_w(pw: dict, clock_hz: float) -> float:
+    """Power above static while running: `active` as given, or `run_per_mhz` (run-mode supply
+    current × voltage per MHz, MCU datasheet style) × clock in MHz minus the static power."""
+    if pw["active"]:
+        return pw["active"]
+    if pw["run_per_mhz"]:
+        return max(0.0, pw["run_per_mhz"] * clock_hz / 1e6 - pw["static"])
+    return 0.0
+
+
 def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
     """Validate a merged description; returns (Hardware or None, problems)."""
     ck = Checker()
@@ -345,7 +356,8 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
     sources = [_source(ck, p, m) for p, m in _items(ck, data, "sources", True)]
     power = _block(ck, data, "power", POWER_KEYS)
     pw = {k: ck.take(power, k, "power", quantity("power", positive=False), default=0.0) if power else 0.0
-          for k in ("static", "idle", "tdp")}
+          for k in ("static", "idle", "tdp", "active", "run_per_mhz", "limit")}
+    covers = ck.take(power, "idle_covers_dram", "power", boolean, default=False) if power else False
     area = take("area", quantity("area", positive=False), default=0.0)
     host = take("host_overhead", quantity("time", positive=False), default=0.0)
     if host not in (BAD, 0.0) and not any(u is not None and u.type == "sm" for u in units):
@@ -365,14 +377,15 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
     if kind == "fpga" and "fpga" not in data:
         ck.add(data, None, "fpga", "missing required field", hint="an FPGA description lists its resources (dsp, bram36, uram, lut, ff)")
     scalars = (version, name, kind, clock, node, description, area, host, default_dtype,
-               default_phase) + tuple(pw.values())
+               default_phase, covers) + tuple(pw.values())
     if ck.problems or BAD in scalars or None in levels or None in units or None in links or None in sources:
         check_hardware(ck, data, levels, units, sources)
         return None, ck.problems
     hw = Hardware(name=name, kind=kind, freq_hz=clock, tech_node_nm=node, levels=tuple(levels),
                   compute=tuple(units), interconnect=tuple(links), static_power_w=pw["static"],
-                  idle_power_w=pw["idle"], tdp_w=pw["tdp"], area_mm2=area, fpga=fpga, sources=tuple(sources),
-                  description=description, version=version, host_overhead_s=host,
-                  default_dtype=default_dtype, default_phase=default_phase)
+                  idle_power_w=pw["idle"], tdp_w=pw["tdp"], area_mm2=area,
+                  active_power_w=_active_w(pw, clock), power_limit_w=pw["limit"], idle_covers_dram=covers,
+                  fpga=fpga, sources=tuple(sources), description=description, version=version,
+                  host_overhead_s=host, default_dtype=default_dtype, default_phase=default_phase)
     check_hardware(ck, data, levels, units, sources)
     return (None if ck.problems else hw), ck.problems

@@ -79,6 +79,8 @@ def _level(lv: MemoryLevel) -> dict:
         out["holds"] = list(lv.holds)
     if lv.address is not None:
         out["address"] = f"0x{lv.address:08X}"
+    if lv.memory_type:
+        out["memory_type"] = lv.memory_type
     if lv.dram is not None:
         out["dram"] = _dram(lv.dram)
     return out
@@ -113,7 +115,10 @@ def dump_hardware(hw: Hardware) -> str:
                                 "energy": _q(ic.energy_pj_per_bit, "energy_per_bit"), "links": ic.links}
                                for ic in hw.interconnect]
     doc["power"] = {"static": _q(hw.static_power_w, "power"), "idle": _q(hw.idle_power_w, "power"),
-                    "tdp": _q(hw.tdp_w, "power")}
+                    "tdp": _q(hw.tdp_w, "power"), "active": _q(hw.active_power_w, "power"),
+                    "limit": _q(hw.power_limit_w, "power")}
+    if hw.idle_covers_dram:
+        doc["power"]["idle_covers_dram"] = True
     doc["area"] = _q(hw.area_mm2, "area")
     if hw.host_overhead_s:
         doc["host_overhead"] = _q(hw.host_overhead_s, "time")

@@ -95,6 +95,7 @@ class MemoryLevel:
                                             # per copy, bandwidth_bytes_per_s the total over all copies
     address: int | None = None              # base address in the chip's address map; levels whose ranges
                                             # adjoin form one contiguous region (one MCU arena pool)
+    memory_type: str = ""                   # DRAM technology (ddr4, hbm3e, …): prices background power
 
     @property
     def off_chip(self) -> bool:
@@ -188,6 +189,11 @@ class Hardware:
     file: str = ""
     version: int = 1
     tdp_w: float = 0.0                      # thermal design power (GPU/CPU baselines)
+    active_power_w: float = 0.0             # power above idle/static while the chip runs (GPU active
+                                            # floor; MCU run-mode power minus its static power)
+    power_limit_w: float = 0.0              # board power cap: a run above it is clock-throttled (0 = none)
+    idle_covers_dram: bool = False          # the idle power is a board measurement that includes the
+                                            # DRAM's background power (GPU/CPU boards)
     host_overhead_s: float = 0.0            # GPU: host time to issue one kernel (eager framework)
     default_dtype: str = ""                 # `defaults.dtype`: what a run uses when none is asked for
     default_phase: str = ""                 # `defaults.phase`: e.g. decode on a decode accelerator

@@ -4,7 +4,7 @@ real pipeline (zoo `m3vit` → mapper → engine)."""
 from __future__ import annotations
 
 from . import pipeline
-from .study import FACTOR_1_5, compare, finish, info, match
+from .study import FACTOR_1_5, compare, energy_share_row, finish, info, match
 
 __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "run"]
 
@@ -44,6 +44,7 @@ def run():
         rows.append(info(f"throughput on {r.hw}", r.throughput_per_s, unit="inf/s",
                          note=f"{r.avg_power_w:.3g} W average"))
         rows.append(info(f"energy per inference on {r.hw}", r.energy_j / r.tokens * 1e3, unit="mJ"))
+        rows.append(energy_share_row(r))
     for label, base in (("GPU", gpu), ("CPU", cpu)):
         ee = (base.energy_j / base.tokens) / (fpga.energy_j / fpga.tokens)
         rows.append(compare(f"energy efficiency vs {label} ({base.hw})", PUBLISHED_EE[label], ee,

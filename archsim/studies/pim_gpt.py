@@ -19,7 +19,7 @@ from archsim.ir import OpKind, Role, graph_totals, ops_in_order
 from . import pipeline
 from .pim_gpt_asic import asic_what_if
 from .pim_gpt_eager import HOST_OVERHEADS_S, eager_gpu_rows
-from .study import FACTOR_1_5, compare, finish, info, match
+from .study import FACTOR_1_5, compare, energy_share_row, finish, info, match
 
 __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "MODELS", "run", "with_asic_clock", "with_channels",
            "non_vmm_share", "roofline_bound_s"]
@@ -139,6 +139,7 @@ def run():
         if model == XL_PROXY:
             diag["share_xl"] = non_vmm_share(pim, pim_hw)
             rows.append(_share_row(pim, diag["share_xl"]))
+            rows += [energy_share_row(r) for r in (pim, gpu, cpu)]   # what drives the energy ratios
         ratios["speedup vs GPU"][model] = gpu.latency_s / pim.latency_s
         ratios["speedup vs CPU"][model] = cpu.latency_s / pim.latency_s
         ratios["energy efficiency vs GPU"][model] = gpu.energy_j / pim.energy_j

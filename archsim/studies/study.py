@@ -13,7 +13,7 @@ import math
 
 __all__ = [
     "Row", "StudyResult", "NotReady", "STATUSES", "compare", "match", "info", "finish",
-    "not_run", "as_dict", "format_value", "FACTOR_1_5", "EXACT", "ONE_PERCENT",
+    "not_run", "as_dict", "format_value", "FACTOR_1_5", "EXACT", "ONE_PERCENT", "energy_share_row",
 ]
 
 #: ok: every checked row is inside its band; partial: those that ran are, but part of the study
@@ -117,6 +117,17 @@ def info(metric: str, archsim: float | str | None, unit: str = "", note: str = "
         else archsim
     pub = float(published) if isinstance(published, (int, float)) else published
     return Row(metric, pub, value, _ratio(pub, value), None, None, note, unit)
+
+
+def energy_share_row(r) -> Row:
+    """How much of a platform's energy is static (idle/leakage power, DRAM background), active floor
+    and dynamic (per action), so a reader sees what drives an energy ratio."""
+    share = r.energy_share()
+    b = dict(r.energy_breakdown_j)
+    top = max(((k, v) for k, v in b.items()), key=lambda kv: kv[1], default=("", 0.0))[0]
+    return info(f"static share of energy on {r.hw}", share["static"] * 100, unit="%",
+                note=f"static {share['static']:.0%} · active floor {share['active']:.0%} · dynamic "
+                     f"{share['dynamic']:.0%}; largest component {top}")
 
 
 def _categorical(value) -> str:

@@ -22,6 +22,7 @@ from archsim.engine.reference import run_simpy
 from archsim.errors import MappingError
 from archsim.ir import OpKind, Role, ops_in_order
 from archsim.mapping import Mapping
+from archsim.result import ACTIVE_COMPONENTS, STATIC_COMPONENTS
 
 PIPELINE = "@pipeline"
 
@@ -199,5 +200,6 @@ def test_mapped_traces_numba_equals_simpy_and_invariants_hold(case):
         parts = dict(r.energy_breakdown_j)
         assert math.isclose(r.energy_j, math.fsum(parts.values()), rel_tol=1e-12)
         rebuilt = (math.fsum(o.energy_j for o in r.ops) + parts.get("dram_act_pre", 0.0)
-                   + parts.get("dram_refresh", 0.0) + parts["static"])
+                   + parts.get("dram_refresh", 0.0)
+                       + math.fsum(parts.get(c, 0.0) for c in STATIC_COMPONENTS + ACTIVE_COMPONENTS))
         assert math.isclose(r.energy_j, rebuilt, rel_tol=1e-9, abs_tol=1e-15)

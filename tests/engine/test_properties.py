@@ -16,6 +16,7 @@ from archsim.engine import simulate
 from archsim.engine.analytic import roofline_ticks
 from archsim.engine.plan import plan_ops
 from archsim.hardware import list_hardware
+from archsim.result import ACTIVE_COMPONENTS, STATIC_COMPONENTS
 
 from .graphs import COVER, cover_graph
 
@@ -67,7 +68,8 @@ def check_invariants(g, hw, fidelity):
     assert all(v >= 0 for v in parts.values())
     assert math.isclose(r.energy_j, math.fsum(parts.values()), rel_tol=1e-12)
     rebuilt = (math.fsum(o.energy_j for o in r.ops) + parts.get("dram_act_pre", 0.0)
-               + parts.get("dram_refresh", 0.0) + parts["static"])
+               + parts.get("dram_refresh", 0.0)
+               + math.fsum(parts.get(c, 0.0) for c in STATIC_COMPONENTS + ACTIVE_COMPONENTS))
     assert math.isclose(r.energy_j, rebuilt, rel_tol=1e-9, abs_tol=1e-15)
     # occupancy never exceeds capacity (on-chip levels; off-chip fit is reported by `fits`)
     for lu, lv in zip(r.levels, hw.levels):

@@ -9,9 +9,10 @@ from hypothesis import given, strategies as st
 from archsim import energy
 from archsim.hardware import load_hardware
 from archsim.energy import ActionCounts, EnergyTable, energy_from_counts
-from archsim.energy_tables import (
-    DRAM_ACT_PRE_PJ, DRAM_PJ_PER_BIT, DRAM_REFRESH_PJ, HBM2_BREAKDOWN_PJ_PER_BIT, HOROWITZ_45NM_PJ,
-    MAC_45NM_PJ, MAC_AREA_45NM_UM2, PIM_ACCESS_PJ_PER_BYTE, SRAM_MM2_PER_MIB,
+from archsim.energy import dram
+from archsim.energy.tables import (
+    DRAM_PJ_PER_BIT, HBM2_BREAKDOWN_PJ_PER_BIT, HOROWITZ_45NM_PJ, MAC_45NM_PJ, MAC_AREA_45NM_UM2,
+    PIM_ACCESS_PJ_PER_BYTE, SRAM_MM2_PER_MIB,
 )
 
 
@@ -22,9 +23,9 @@ def test_horowitz_45nm(op, pj):
 
 
 def test_mac_energy_is_mult_plus_add_at_45nm():
-    assert energy.mac_energy_pj("int8") == pytest.approx(0.2 + 0.1)
-    assert energy.mac_energy_pj("fp16") == pytest.approx(1.1 + 0.4)
-    assert energy.mac_energy_pj("fp32") == pytest.approx(3.7 + 0.9)
+    assert energy.mac_energy_pj("int8", delivery=False) == pytest.approx(0.2 + 0.1)
+    assert energy.mac_energy_pj("fp16", delivery=False) == pytest.approx(1.1 + 0.4)
+    assert energy.mac_energy_pj("fp32", delivery=False) == pytest.approx(3.7 + 0.9)
     assert MAC_45NM_PJ["bf16"].assumption and not MAC_45NM_PJ["fp16"].assumption
     with pytest.raises(KeyError, match="no MAC energy"):
         energy.mac_energy_pj("int7")
@@ -41,11 +42,25 @@ def test_sram_energy_grows_with_size():
     assert values == sorted(values)
 
 
-def test_technology_scaling_rule():
+def test_mac_energy_includes_operand_delivery():
+    # two int8 operands + a 32-bit partial sum = 6 bytes through the pipeline registers
+    delivery = 6 * energy.OPERAND_DELIVERY_PJ_PER_BYTE_45NM
+    assert energy.mac_energy_pj("int8") == pytest.approx(0.3 + delivery)
+    assert energy.mac_energy_pj("bf16", 7) == pytest.approx((1.5 + 8 * energy.OPERAND_DELIVERY_PJ_PER_BYTE_45NM)
+                                                            * energy.energy_factor(7))
+
+
+def test_technology_scaling_rule_is_stillmaker_baas():
+    from archsim.energy.scaling import SB17_ENERGY_POLY
     assert energy.scale_energy(1.0, 45) == pytest.approx(1.0)
-    assert energy.scale_energy(1.0, 28) == pytest.approx(28 / 45)               # same 0.9 V
-    assert energy.scale_energy(1.0, 65) == pytest.approx(65 / 45 * (1.1 / 0.9) ** 2)
-    nodes = [3, 5, 7, 12, 16, 28, 45, 65, 90, 130]
+    a7, b7, c7 = SB17_ENERGY_POLY[7]
+    a45, b45, c45 = SB17_ENERGY_POLY[45]
+    sb17_7 = (a7 * 0.49 + b7 * 0.7 + c7) / (a45 * 0.81 + b45 * 0.9 + c45)   # each node at its nominal Vdd
+    assert energy.energy_factor(7) == pytest.approx(sb17_7)
+    # not linear below 16 nm: C·V² ∝ node·V² would give (7/45)(0.7/0.9)² = 0.094
+    assert energy.energy_factor(7) == pytest.approx(0.0566, abs=5e-4)
+    assert energy.energy_factor(5) == pytest.approx(0.7 * energy.energy_factor(7))   # sub-7 nm assumption
+    nodes = [3, 4, 5, 7, 12, 16, 28, 45, 65, 90, 130, 180]
     scaled = [energy.scale_energy(1.0, n) for n in nodes]
     assert scaled == sorted(scaled)
 
@@ -60,17 +75,20 @@ def test_hbm2_breakdown_sums_to_total_and_matches_attacc():
 def test_dram_energy_per_bit_by_type():
     assert energy.dram_energy_pj_per_byte("gddr6") == pytest.approx(7.5 * 8)
     assert DRAM_PJ_PER_BIT["gddr6x"].value == 7.25 and DRAM_PJ_PER_BIT["hbm2e"].value == 6.0
-    assert DRAM_PJ_PER_BIT["ddr4"].value == pytest.approx(5.4, abs=0.05)          # "≈5.4 pJ/bit"
-    assert DRAM_PJ_PER_BIT["ddr4_write"].value == pytest.approx(4.6, abs=0.05)    # "≈4.6 pJ/bit"
+    io = dram.DRAM_DEVICES["ddr4"].io_pj_per_bit
+    assert DRAM_PJ_PER_BIT["ddr4"].value == pytest.approx(5.4 + io, abs=0.05)     # "≈5.4 pJ/bit" + I/O
+    assert DRAM_PJ_PER_BIT["ddr4_write"].value == pytest.approx(4.6 + io, abs=0.05)
     assert DRAM_PJ_PER_BIT["lpddr5"].assumption and DRAM_PJ_PER_BIT["lpddr4x"].assumption
     assert not DRAM_PJ_PER_BIT["gddr6"].assumption
 
 
 def test_ddr4_act_and_refresh_from_idd():
+    d = dram.DRAM_DEVICES["ddr4"]
     act = 1.2 * (57 * 46.25 - (52 * 32.5 + 37 * 13.75))      # mA × ns × V = pJ
-    assert DRAM_ACT_PRE_PJ["ddr4_x8_device"].value == pytest.approx(act)
-    assert DRAM_ACT_PRE_PJ["ddr4_x8_rank"].value == pytest.approx(4200, rel=0.01)
-    assert DRAM_REFRESH_PJ["ddr4_x8_device"].value == pytest.approx(1.2 * (250 - 52) * 350)
+    assert dram.act_pre_pj(d) == pytest.approx(act)
+    assert energy.act_pre_energy_pj("dram", "ddr4", 64) == pytest.approx(4200, rel=0.01)   # 8-device rank
+    assert dram.refresh_pj(d) == pytest.approx(1.2 * (250 - 52) * 350)
+    assert dram.burst_pj_per_bit(d) == pytest.approx((168 - 52) * 1.2 / 25.6)
 
 
 def test_pim_access_energy_attacc():

@@ -60,6 +60,6 @@ def test_real_pipeline_report_renders(browser, tmp_path):
     path = html.write_html(r, tmp_path / "real.html", roof=roof_from_hardware(hw, r.dtype))
     problems, requests, svgs = open_report(browser, path, tmp_path / "real.png")
     assert problems == [] and requests == []
-    expected = ["fig-latency", "fig-energy", "fig-buffers", "fig-roofline", "fig-timeline"]
+    expected = ["fig-latency", "fig-energy", "fig-power", "fig-buffers", "fig-roofline", "fig-timeline"]
     assert [s[0] for s in svgs] == (expected if r.fits else ["fig-buffers"])
     assert all(n_svg >= 1 and n_traces >= 1 for _, n_svg, n_traces in svgs), svgs

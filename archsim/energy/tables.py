@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["Entry", "HOROWITZ_45NM_PJ", "MAC_45NM_PJ", "SRAM_64BIT_ACCESS_45NM_PJ", "DRAM_PJ_PER_BIT",
-           "HBM2_BREAKDOWN_PJ_PER_BIT", "DRAM_ACT_PRE_PJ", "DRAM_REFRESH_PJ", "PIM_ACCESS_PJ_PER_BYTE",
-           "NOMINAL_VDD", "MAC_AREA_45NM_UM2", "SRAM_MM2_PER_MIB", "FLASH_READ_PJ_PER_BYTE"]
+           "HBM2_BREAKDOWN_PJ_PER_BIT", "PIM_ACCESS_PJ_PER_BYTE",
+           "MAC_AREA_45NM_UM2", "SRAM_MM2_PER_MIB", "FLASH_READ_PJ_PER_BYTE"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,30 +80,16 @@ DRAM_PJ_PER_BIT: dict[str, Entry] = {
     "hbm3e": Entry(3.59, "pJ/bit", "assumption: as hbm3", True),
     "gddr6": Entry(7.5, "pJ/bit", "MU (secondary): GDDR6 average device power"),
     "gddr6x": Entry(7.25, "pJ/bit", "MU (secondary)"),
-    "ddr4": Entry((168 - 52) * 1.2 / 25.6, "pJ/bit",
-                  "DS3: DDR4-3200 x8 read burst (IDD4R 168 − IDD3N 52 mA)·1.2 V/(8 pins·3.2 Gb/s) ≈ 5.4; excludes I/O"),
-    "ddr4_write": Entry((150 - 52) * 1.2 / 25.6, "pJ/bit", "DS3: DDR4-3200 x8 write burst ≈ 4.6; excludes I/O"),
-    "ddr3": Entry((168 - 52) * 1.2 / 25.6 * (1.5 / 1.2) ** 2, "pJ/bit",
-                  "assumption: DDR4 read energy × (1.5 V / 1.2 V)² ≈ 8.5", True),
+    "ddr4": Entry(round((168 - 52) * 1.2 / 25.6 + 2.744, 4), "pJ/bit",
+                  "DS3: DDR4-3200 x8 read burst (IDD4R 168 − IDD3N 52 mA)·1.2 V/(8 pins·3.2 Gb/s) ≈ 5.4 "
+                  "+ I/O 2.74 (POD12 termination estimate, archsim.energy.dram; assumption)"),
+    "ddr4_write": Entry(round((150 - 52) * 1.2 / 25.6 + 2.744, 4), "pJ/bit",
+                        "DS3: DDR4-3200 x8 write burst ≈ 4.6 + I/O 2.74 (assumption)"),
+    "ddr3": Entry(round((125 - 51) * 1.35 / 12.8 + 6.059, 4), "pJ/bit",
+                  "DS3 DDR3_8Gb_x8_1600: (IDD4R 125 − IDD3N 51 mA)·1.35 V/(8 pins·1.6 Gb/s) ≈ 7.8 + I/O 6.06 "
+                  "(SSTL135 termination estimate; assumption)"),
     "lpddr4x": Entry(4.0, "pJ/bit", "assumption: no reputable LPDDR4X number found (hardware-facts §5.2 NF)", True),
     "lpddr5": Entry(4.0, "pJ/bit", "assumption: no reputable LPDDR5 number found (hardware-facts §5.2 NF)", True),
-}
-
-#: One ACT+PRE pair.
-DRAM_ACT_PRE_PJ: dict[str, Entry] = {
-    "ddr4_x8_device": Entry(525.0, "pJ", "DS3: 1.2 V × [IDD0·tRC − (IDD3N·tRAS + IDD2N·tRP)] "
-                            "= 1.2 × (57·46.25 − (52·32.5 + 37·13.75))"),
-    "ddr4_x8_rank": Entry(4200.0, "pJ", "DS3: 8 devices × 525 pJ (8 KB page)"),
-    "hbm2_channel": Entry(576.0, "pJ", "assumption: DS3 HBM2 IDD0 65, IDD3N 55 mA, tRC 48 ns, "
-                          "IDD2N≈IDD3N: 1.2 × (65 − 55) × 48", True),
-    "gddr6_channel": Entry(576.0, "pJ", "assumption: GDDR6 ACT energy not found; HBM2 value used", True),
-    "lpddr_channel": Entry(576.0, "pJ", "assumption: LPDDR ACT energy not found; HBM2 value used", True),
-}
-
-#: One all-bank REF command.
-DRAM_REFRESH_PJ: dict[str, Entry] = {
-    "ddr4_x8_device": Entry(83160.0, "pJ", "DS3: 1.2 V × (IDD5AB 250 − IDD3N 52) mA × tRFC 350 ns"),
-    "ddr4_x8_rank": Entry(665280.0, "pJ", "DS3: 8 devices × 83.16 nJ"),
 }
 
 #: PIM operand access energy per byte at each placement (ATT).
@@ -116,13 +102,6 @@ PIM_ACCESS_PJ_PER_BYTE: dict[str, Entry] = {
 #: Embedded flash read energy (MCU).
 FLASH_READ_PJ_PER_BYTE = Entry(12.5, "pJ/B", "assumption: embedded NOR flash read ≈100 pJ per 64-bit "
                                "line (order of H14 1 MB SRAM), not found in the reference notes", True)
-
-#: Nominal core supply by node, for the C·V² scaling rule (assumption: typical nominal voltages).
-NOMINAL_VDD: tuple[tuple[float, float], ...] = (
-    (180, 1.8), (130, 1.3), (90, 1.2), (65, 1.1), (45, 0.9), (40, 0.9), (32, 0.9), (28, 0.9),
-    (22, 0.8), (20, 0.8), (16, 0.8), (14, 0.8), (12, 0.75), (10, 0.75), (7, 0.7), (5, 0.7), (4, 0.7),
-    (3, 0.65),
-)
 
 _AREA_NOTE = "Horowitz ISSCC 2014 area column as commonly transcribed; not verified in the reference store"
 

@@ -3,28 +3,35 @@
 `energy_from_counts(ActionCounts, EnergyTable) -> EnergyBreakdown` is the one pricing step.
 `table_for(hw)` builds the per-action table of a `Hardware` (action names below); the numbers come
 from each level's and unit's energy fields, which the loader fills from the sourced defaults here
-when a description leaves them out (`archsim.energy_tables` lists every value and its source).
+when a description leaves them out (`archsim.energy.tables` lists every value and its source).
 
 Action names: `LEVEL.read` and `LEVEL.write` (per byte), `LEVEL.activate` and `LEVEL.refresh` (per
 command, DRAM levels), `UNIT.mac.DTYPE` (per MAC), `UNIT.operand_read` (per byte a PIM unit reads
 inside the DRAM, priced by its placement: bank / bank_group / buffer_die), `LINK.transfer` (per byte).
 
-**Technology scaling rule** (assumption, documented): dynamic energy ∝ C·V², with capacitance ∝
-feature size. `scale_energy(e45, node) = e45 × (node / 45) × (Vdd(node) / 0.9)²`, Vdd from
-`NOMINAL_VDD` (interpolated). Area scales ∝ (node / 45)².
+**Technology scaling rule**: `archsim.energy.scaling` (Stillmaker & Baas 2017 polynomials, not
+linear below 16 nm). Area scales ∝ (node / 45)².
+
+**MAC energy includes operand delivery**: the arithmetic (H14 multiply + accumulate add) plus moving
+its operands and partial sum through the unit's pipeline registers / register file
+(`OPERAND_DELIVERY_PJ_PER_BYTE_45NM` per byte of operand + 32-bit accumulator; assumption). DRAM
+per-command energies, background power and I/O come from `archsim.energy.dram` (IDD tables).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 import math
 
-from archsim.energy_tables import (
-    DRAM_ACT_PRE_PJ, DRAM_PJ_PER_BIT, DRAM_REFRESH_PJ, FLASH_READ_PJ_PER_BYTE, MAC_45NM_PJ,
-    MAC_AREA_45NM_UM2, NOMINAL_VDD, PIM_ACCESS_PJ_PER_BYTE, SRAM_64BIT_ACCESS_45NM_PJ, SRAM_MM2_PER_MIB,
+from archsim.energy import dram as _dram
+from archsim.energy.scaling import energy_factor, scale_energy, vdd_at
+from archsim.energy.tables import (
+    DRAM_PJ_PER_BIT, FLASH_READ_PJ_PER_BYTE, MAC_45NM_PJ, MAC_AREA_45NM_UM2, PIM_ACCESS_PJ_PER_BYTE,
+    SRAM_64BIT_ACCESS_45NM_PJ, SRAM_MM2_PER_MIB,
 )
 
 __all__ = ["ActionCounts", "EnergyTable", "EnergyBreakdown", "energy_from_counts", "table_for",
-           "scale_energy", "vdd_at", "mac_energy_pj", "sram_energy_pj_per_byte",
+           "scale_energy", "energy_factor", "vdd_at", "mac_energy_pj", "operand_delivery_pj",
+           "OPERAND_DELIVERY_PJ_PER_BYTE_45NM", "sram_energy_pj_per_byte",
            "dram_energy_pj_per_byte", "level_energy_pj_per_byte", "pim_access_pj_per_byte",
            "act_pre_energy_pj", "refresh_energy_pj", "mac_area_mm2", "sram_area_mm2"]
 
@@ -91,29 +98,27 @@ def table_for(hw) -> EnergyTable:
     return EnergyTable(tuple(entries))
 
 
-def vdd_at(node_nm: float) -> float:
-    """Nominal supply voltage at a node, linearly interpolated in NOMINAL_VDD (clamped at the ends)."""
-    pts = sorted(NOMINAL_VDD)
-    if node_nm <= pts[0][0]:
-        return pts[0][1]
-    if node_nm >= pts[-1][0]:
-        return pts[-1][1]
-    for (n0, v0), (n1, v1) in zip(pts, pts[1:]):
-        if n0 <= node_nm <= n1:
-            return v0 + (v1 - v0) * (node_nm - n0) / (n1 - n0)
-    raise AssertionError  # pragma: no cover
+#: Energy to move one byte through a unit's pipeline registers / small register file at 45 nm
+#: (assumption): H14's 8 KB SRAM 64-bit access (10 pJ) scaled ∝ sqrt(size) down to a 64-byte register
+#: array, per byte: 10 × sqrt(64 / 8192) / 8 ≈ 0.11 pJ/B.
+OPERAND_DELIVERY_PJ_PER_BYTE_45NM = 10.0 * math.sqrt(64 / 8192) / 8
 
 
-def scale_energy(energy_45nm_pj: float, node_nm: float) -> float:
-    """Scale a 45 nm energy to another node: × (node/45) × (Vdd/0.9)²."""
-    return energy_45nm_pj * (node_nm / 45.0) * (vdd_at(node_nm) / 0.9) ** 2
+def operand_delivery_pj(dtype: str) -> float:
+    """Operand delivery of one MAC at 45 nm: two operands of `dtype` read + one 32-bit partial sum
+    passed on, each byte at OPERAND_DELIVERY_PJ_PER_BYTE_45NM. Widths from archsim.ir.DTYPE_BITS."""
+    from archsim.ir import DTYPE_BITS
+    operand_bytes = 2 * DTYPE_BITS.get(dtype, 16) / 8
+    return (operand_bytes + 4) * OPERAND_DELIVERY_PJ_PER_BYTE_45NM
 
 
-def mac_energy_pj(dtype: str, node_nm: float = 45.0) -> float:
-    """Energy of one MAC of `dtype` at `node_nm` (H14 at 45 nm, scaled)."""
+def mac_energy_pj(dtype: str, node_nm: float = 45.0, delivery: bool = True) -> float:
+    """Energy of one MAC of `dtype` at `node_nm`: H14 arithmetic at 45 nm (+ operand delivery),
+    scaled by the SB17 rule."""
     if dtype not in MAC_45NM_PJ:
         raise KeyError(f"no MAC energy for dtype {dtype!r}; known: {', '.join(MAC_45NM_PJ)}")
-    return scale_energy(MAC_45NM_PJ[dtype].value, node_nm)
+    e45 = MAC_45NM_PJ[dtype].value + (operand_delivery_pj(dtype) if delivery else 0.0)
+    return scale_energy(e45, node_nm)
 
 
 def sram_energy_pj_per_byte(size_bytes: int, node_nm: float = 45.0) -> float:
@@ -141,13 +146,10 @@ def dram_energy_pj_per_byte(memory_type: str) -> float:
     return DRAM_PJ_PER_BIT[memory_type].value * 8
 
 
-_KIND_DEFAULT = {"hbm": "hbm2", "gddr": "gddr6", "dram": "ddr4", "lpddr": "lpddr5"}
-
-
 def level_energy_pj_per_byte(kind: str, size_bytes: int, node_nm: float) -> float:
     """Default read energy per byte of a memory level when its description gives none."""
-    if kind in _KIND_DEFAULT:
-        return dram_energy_pj_per_byte(_KIND_DEFAULT[kind])
+    if kind in _dram.KIND_DEFAULT:
+        return dram_energy_pj_per_byte(_dram.KIND_DEFAULT[kind])
     if kind == "flash":
         return FLASH_READ_PJ_PER_BYTE.value
     return sram_energy_pj_per_byte(size_bytes, node_nm)
@@ -158,16 +160,17 @@ def pim_access_pj_per_byte(placement: str) -> float:
     return PIM_ACCESS_PJ_PER_BYTE[placement].value
 
 
-def act_pre_energy_pj(kind: str) -> float:
-    """Default ACT+PRE energy of one activation for a DRAM level kind."""
-    key = {"dram": "ddr4_x8_rank", "hbm": "hbm2_channel", "gddr": "gddr6_channel"}.get(kind, "lpddr_channel")
-    return DRAM_ACT_PRE_PJ[key].value
+def act_pre_energy_pj(kind: str, memory_type: str = "", bus_width_bits: int = 0) -> float:
+    """Default ACT+PRE energy of one activation on a channel/rank `bus_width_bits` wide (TN-41-01 on
+    the technology's IDD table; one device when the width is unknown)."""
+    d = _dram.device_for(memory_type, kind)
+    return _dram.act_pre_pj(d) * max(1.0, _dram.devices_in(d, bus_width_bits or d.width_bits))
 
 
-def refresh_energy_pj(kind: str) -> float:
-    """Default REF energy; only DDR4 is sourced, others reuse its per-device value (assumption)."""
-    key = "ddr4_x8_rank" if kind == "dram" else "ddr4_x8_device"
-    return DRAM_REFRESH_PJ[key].value
+def refresh_energy_pj(kind: str, memory_type: str = "", bus_width_bits: int = 0) -> float:
+    """Default all-bank REF energy of one rank `bus_width_bits` wide (TN-41-01 on the IDD table)."""
+    d = _dram.device_for(memory_type, kind)
+    return _dram.refresh_pj(d) * max(1.0, _dram.devices_in(d, bus_width_bits or d.width_bits))
 
 
 def mac_area_mm2(dtype: str, node_nm: float) -> float:
