@@ -31,6 +31,7 @@ class GpuSpec:
     tensor_flops_per_s: float       # dense, the op's dtype
     mem_bytes_per_s: float          # HBM/GDDR pin bandwidth
     launch_s: float                 # per-kernel launch latency under CUDA-graph replay
+    alu_ops_per_s: float = 0.0      # CUDA-core (fp32) operations/s: in-kernel dequantisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +112,24 @@ def _smooth_max(a: float, b: float, p: float) -> float:
     return (a ** p + b ** p) ** (1.0 / p)
 
 
-def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: int = 2,
-                 batch: int = 1, cal: GpuCalibration | None = None) -> float:
+#: CUDA-core operations to dequantise one packed weight element in a mixed-precision GEMM
+#: (unpack: shift + mask, int->float convert, scale multiply-add). ASSUMPTION, from the structure
+#: of Marlin's / AWQ's in-register dequantisation (Frantar et al., PPoPP 2025, arXiv 2408.11743).
+DEQUANT_OPS_PER_WEIGHT = 4.0
+
+
+def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: float = 2,
+                 batch: int = 1, cal: GpuCalibration | None = None,
+                 operand_bytes: tuple[float, float, float] | None = None) -> float:
     """Y[M,N] = X[M,K]·W[K,N] as one kernel (cold L2: operands come from HBM once). Output tiles
     run in waves over the SMs; when there are fewer tiles than SMs the K loop is split (split-K)
-    to fill them, in slices of at least `min_k_slice`."""
+    to fill them, in slices of at least `min_k_slice`. `operand_bytes` (X, W, Y bytes per element;
+    default all `bytes_per_elem`): each operand is read at its own width. W narrower than X is a
+    weight-only-quantised GEMM (W4A16, W8A16): the packed weights are streamed and dequantised in
+    registers (`DEQUANT_OPS_PER_WEIGHT` CUDA-core operations per weight element, once per
+    M-tile) before the tensor cores run at X's rate."""
     cal = cal or load_gpu_calibration()
+    xb, wb, yb = operand_bytes or (bytes_per_elem,) * 3
     tm = cal.small_tile_m if M <= cal.small_tile_m else cal.tile_m
     tiles = ceil(M / tm) * ceil(N / cal.tile_n) * batch
     split = max(1, min(spec.sms // max(1, tiles), K // cal.min_k_slice))
@@ -124,7 +137,9 @@ def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: int = 2,
     per_sm = spec.tensor_flops_per_s * cal.tensor_eff / spec.sms
     t_comp = waves * 2.0 * tm * cal.tile_n * ceil(K / split) / per_sm
     t_comp = max(t_comp, 2.0 * M * N * K * batch / (spec.tensor_flops_per_s * cal.tensor_eff))
-    nbytes = (M * K + K * N + M * N) * bytes_per_elem * batch
+    if wb < xb and spec.alu_ops_per_s:
+        t_comp += ceil(M / tm) * K * N * batch * DEQUANT_OPS_PER_WEIGHT / spec.alu_ops_per_s
+    nbytes = (M * K * xb + K * N * wb + M * N * yb) * batch
     t_mem = nbytes / (spec.mem_bytes_per_s * cal.stream_eff)
     if N % 8 or K % 8:
         t_comp *= cal.unaligned_compute_slowdown
