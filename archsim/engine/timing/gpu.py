@@ -17,7 +17,7 @@ from functools import lru_cache
 from math import ceil
 from pathlib import Path
 
-__all__ = ["GpuSpec", "GpuCalibration", "ElementwiseCost", "gemm_seconds", "attention_prefill_seconds",
+__all__ = ["GpuSpec", "GpuCalibration", "ElementwiseCost", "gemm_seconds", "mixed_gemm_seconds", "attention_prefill_seconds",
            "attention_work_seconds", "attention_decode_seconds", "decode_work_seconds",
            "elementwise_seconds", "load_gpu_calibration", "CALIBRATION_TABLE"]
 
@@ -114,8 +114,13 @@ def _smooth_max(a: float, b: float, p: float) -> float:
 
 #: CUDA-core operations to dequantise one packed weight element in a mixed-precision GEMM
 #: (unpack: shift + mask, int->float convert, scale multiply-add). ASSUMPTION, from the structure
-#: of Marlin's / AWQ's in-register dequantisation (Frantar et al., PPoPP 2025, arXiv 2408.11743).
+#: of Marlin's / AWQ's in-register dequantisation (Frantar et al., "MARLIN", PPoPP 2025,
+#: arXiv 2408.11743; Lin et al., "AWQ", MLSys 2024).
 DEQUANT_OPS_PER_WEIGHT = 4.0
+#: Rows of X per tile of a weight-only-quantised GEMM kernel (Marlin's 16-row m-blocks); its
+#: work is striped over all SMs (no wave quantisation, in-kernel reduction). STRUCTURAL, from
+#: the Marlin paper's design, not fitted: no mixed-precision kernel was measured on the H200.
+MIXED_TILE_M = 16
 
 
 def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: float = 2,
@@ -125,11 +130,11 @@ def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: float = 
     run in waves over the SMs; when there are fewer tiles than SMs the K loop is split (split-K)
     to fill them, in slices of at least `min_k_slice`. `operand_bytes` (X, W, Y bytes per element;
     default all `bytes_per_elem`): each operand is read at its own width. W narrower than X is a
-    weight-only-quantised GEMM (W4A16, W8A16): the packed weights are streamed and dequantised in
-    registers (`DEQUANT_OPS_PER_WEIGHT` CUDA-core operations per weight element, once per
-    M-tile) before the tensor cores run at X's rate."""
+    weight-only-quantised GEMM (W4A16, W8A16; `mixed_gemm_seconds`)."""
     cal = cal or load_gpu_calibration()
     xb, wb, yb = operand_bytes or (bytes_per_elem,) * 3
+    if wb < xb:
+        return mixed_gemm_seconds(M, N, K, spec, (xb, wb, yb), batch, cal)
     tm = cal.small_tile_m if M <= cal.small_tile_m else cal.tile_m
     tiles = ceil(M / tm) * ceil(N / cal.tile_n) * batch
     split = max(1, min(spec.sms // max(1, tiles), K // cal.min_k_slice))
@@ -137,8 +142,6 @@ def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: float = 
     per_sm = spec.tensor_flops_per_s * cal.tensor_eff / spec.sms
     t_comp = waves * 2.0 * tm * cal.tile_n * ceil(K / split) / per_sm
     t_comp = max(t_comp, 2.0 * M * N * K * batch / (spec.tensor_flops_per_s * cal.tensor_eff))
-    if wb < xb and spec.alu_ops_per_s:
-        t_comp += ceil(M / tm) * K * N * batch * DEQUANT_OPS_PER_WEIGHT / spec.alu_ops_per_s
     nbytes = (M * K * xb + K * N * wb + M * N * yb) * batch
     t_mem = nbytes / (spec.mem_bytes_per_s * cal.stream_eff)
     if N % 8 or K % 8:
@@ -150,6 +153,23 @@ def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: float = 
         # ~9 MB on 132 SMs), so only its fixed time counts
         t += spec.launch_s + cal.splitk_reduce_s
     return t
+
+
+def mixed_gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, operand_bytes: tuple[float, float, float],
+                       batch: int = 1, cal: GpuCalibration | None = None) -> float:
+    """A weight-only-quantised GEMM as Marlin-class kernels run it: the packed weights stream from
+    HBM at the calibrated GEMM streaming rate, each is dequantised in registers
+    (`DEQUANT_OPS_PER_WEIGHT` CUDA-core operations, once per 64 rows of X) and the tensor cores
+    run at X's dtype on `MIXED_TILE_M`-row tiles striped over all SMs; one launch, no separate
+    reduction kernel. The fixed times and efficiencies are the bf16 GEMM's (an assumption)."""
+    cal = cal or load_gpu_calibration()
+    xb, wb, yb = operand_bytes
+    rows = ceil(M / MIXED_TILE_M) * MIXED_TILE_M
+    t_comp = 2.0 * rows * N * K * batch / (spec.tensor_flops_per_s * cal.tensor_eff)
+    if spec.alu_ops_per_s:
+        t_comp += ceil(M / 64) * K * N * batch * DEQUANT_OPS_PER_WEIGHT / spec.alu_ops_per_s
+    t_mem = (M * K * xb + K * N * wb + M * N * yb) * batch / (spec.mem_bytes_per_s * cal.stream_eff)
+    return spec.launch_s + cal.gemm_ramp_s + _smooth_max(t_comp, t_mem, cal.overlap_p)
 
 
 def attention_prefill_seconds(B: int, H: int, Sq: int, Skv: int, D: int, causal: bool, spec: GpuSpec,
