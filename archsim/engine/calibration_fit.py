@@ -9,7 +9,8 @@ Stages, in order (a later stage holds the earlier stages' constants fixed):
    training data holds a GEMM with N or K not a multiple of 8 (else they stay at the prior 1.0).
 3. prefill attention: flash_score_rate, efficient_score_rate, prefill_ramp_s (matmuls at the
    GEMM's tensor_eff, memory at its stream_eff).
-4. decode attention: decode_stream_eff, decode_ramp_s, kv_block_s.
+4. decode attention: decode_ramp_s, decode_stream_eff (split-KV flash-decoding calls),
+   decode_batched_stream_eff (unsplit calls), kv_block_s.
 A constant with no training point that depends on it keeps its prior value.
 
 Needs scipy (extra `calibrate`; simulation itself does not). Run
@@ -23,6 +24,7 @@ from math import exp
 import numpy as np
 
 from .timing import gpu
+from .timing.gpu import kv_splits
 
 __all__ = ["fit_calibration", "table_entry", "BOUNDS"]
 
@@ -33,6 +35,7 @@ BOUNDS = {
     "tensor_eff": (0.05, 1.0), "overlap_p": (1.0, 20.0), "unaligned_compute_slowdown": (1.0, 20.0),
     "unaligned_memory_slowdown": (1.0, 20.0), "flash_score_rate": (1e7, 1e12), "efficient_score_rate": (1e7, 1e12),
     "prefill_ramp_s": (1e-9, 200e-6), "decode_stream_eff": (0.05, 1.0), "decode_ramp_s": (1e-9, 200e-6),
+    "decode_batched_stream_eff": (0.05, 1.0),
     "kv_block_s": (1e-9, 1e-4),
 }
 _CACHE: dict = {}
@@ -98,7 +101,12 @@ def fit_calibration(measurements, spec: gpu.GpuSpec) -> gpu.GpuCalibration:
                                                 ("efficient", "efficient_score_rate")) if b in backends]
     cal = _fit_fields(cal, names, prefill, spec, predict)
     decode = [m for m in att if dict(m.shape)["phase"] == "decode"]
-    names = ["decode_stream_eff", "decode_ramp_s"]
+    spec_cal = replace(spec, launch_s=cal.launch_s)
+    split = {kv_splits(s["B"] * s["H"], s["Skv"], spec_cal, cal) > 1 for s in (dict(m.shape) for m in decode)
+             if s["backend"] == "flash"}
+    names = ["decode_ramp_s"] + (["decode_stream_eff"] if True in split else []) + \
+        (["decode_batched_stream_eff"] if False in split or
+         any(dict(m.shape)["backend"] != "flash" for m in decode) else [])
     if any(dict(m.shape)["backend"] != "flash" for m in decode):
         names.append("kv_block_s")
     return _fit_fields(cal, names, decode, spec, predict)
@@ -108,7 +116,7 @@ def table_entry(cal: gpu.GpuCalibration) -> dict:
     """The fitted constants as the YAML table holds them (rounded to 4 significant digits)."""
     r = lambda v: float(f"{v:.4g}")                                      # noqa: E731
     skip = {"elementwise", "aliases", "tile_m", "tile_n", "small_tile_m", "min_k_slice", "attn_tile_q",
-            "kv_block", "parallel_splitk_min"}
+            "kv_block", "parallel_splitk_min", "split_kv_below", "max_kv_splits"}
     out = {f: r(getattr(cal, f)) for f in cal.__slots__ if f not in skip}
     out["elementwise"] = {c.op: {"launches": r(c.launches), "bytes_per_elem": r(c.bytes_per_elem)}
                           for c in cal.elementwise}

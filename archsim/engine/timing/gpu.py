@@ -18,7 +18,7 @@ from math import ceil
 from pathlib import Path
 
 __all__ = ["GpuSpec", "GpuCalibration", "ElementwiseCost", "gemm_seconds", "mixed_gemm_seconds", "attention_prefill_seconds",
-           "attention_work_seconds", "attention_decode_seconds", "decode_work_seconds",
+           "attention_work_seconds", "attention_decode_seconds", "decode_work_seconds", "kv_splits",
            "elementwise_seconds", "load_gpu_calibration", "CALIBRATION_TABLE"]
 
 #: The calibration table (data, not code): one entry per calibrated GPU plus `transferred`.
@@ -58,7 +58,8 @@ class GpuCalibration:
     flash_score_rate: float = 5e9            # F prefill softmax score elements / s per SM, flash
     efficient_score_rate: float = 2.5e9      # F same, memory-efficient backend
     prefill_ramp_s: float = 10e-6            # F per-call fixed time of fused prefill attention
-    decode_stream_eff: float = 0.6           # F share of pin bandwidth in decode attention
+    decode_stream_eff: float = 0.6           # F share of pin bandwidth, split-KV (flash-decoding) decode
+    decode_batched_stream_eff: float = 0.6   # F same, one CTA per (sequence, head), no KV split
     decode_ramp_s: float = 10e-6             # F per-call fixed time of decode attention
     kv_block_s: float = 1e-6                 # F one KV block of a mem-efficient decode CTA
     elementwise_stream_eff: float = 0.8      # F share of pin bandwidth for elementwise ops
@@ -71,6 +72,8 @@ class GpuCalibration:
     parallel_splitk_min: int = 4             # S from this many K slices partials go through a reduction kernel
     attn_tile_q: int = 128                   # S query rows per attention CTA (and kv rows per tile)
     kv_block: int = 64                       # S KV rows per step of the mem-efficient decode kernel
+    split_kv_below: float = 0.8              # S flash decode splits the KV length while B·H < this × SMs
+    max_kv_splits: int = 128                 # S at most this many KV splits (FlashAttention-2)
 
     def cost(self, op: str) -> ElementwiseCost:
         name = dict(self.aliases).get(op, op)
@@ -81,7 +84,7 @@ class GpuCalibration:
 
 
 _STRUCTURAL_INTS = {"tile_m", "tile_n", "small_tile_m", "min_k_slice", "parallel_splitk_min", "attn_tile_q",
-                    "kv_block"}
+                    "kv_block", "max_kv_splits"}
 
 
 def _from_mapping(entry: dict, where: str) -> GpuCalibration:
@@ -201,20 +204,37 @@ def attention_work_seconds(flops: float, nbytes: float, tiles: int, spec: GpuSpe
 
 
 def attention_decode_seconds(B: int, H: int, Skv: int, D: int, spec: GpuSpec, backend: str = "flash",
-                             bytes_per_elem: int = 2, cal: GpuCalibration | None = None) -> float:
-    """q_len = 1: stream K and V. Flash-decoding splits the KV length over CTAs and reaches the
-    streaming rate; the memory-efficient kernel walks each head's KV in `kv_block` rows serially,
-    one CTA per (batch, head), at `kv_block_s` per block."""
+                             bytes_per_elem: float = 2, cal: GpuCalibration | None = None) -> float:
+    """q_len = 1: stream K and V of B sequences × H heads (`decode_work_seconds`)."""
     return decode_work_seconds(2.0 * B * H * Skv * D * bytes_per_elem, B * H, spec, backend, cal, Skv)
+
+
+def kv_splits(ctas: int, kv_len: int, spec: GpuSpec, cal: GpuCalibration) -> int:
+    """How many pieces flash-decoding cuts each head's KV into (FlashAttention-2's heuristic):
+    none when the (sequence, head) CTAs already fill `split_kv_below` of the SMs; else enough to
+    fill the SMs, at most one per `attn_tile_q` KV rows and `max_kv_splits`."""
+    if ctas >= cal.split_kv_below * spec.sms or kv_len <= cal.attn_tile_q:
+        return 1
+    return max(1, min(ceil(spec.sms / max(1, ctas)), ceil(kv_len / cal.attn_tile_q), cal.max_kv_splits))
 
 
 def decode_work_seconds(nbytes: float, ctas: int, spec: GpuSpec, backend: str = "flash",
                         cal: GpuCalibration | None = None, kv_len: int = 0) -> float:
+    """One decode attention call streaming `nbytes` of K and V over `ctas` (sequence, head)
+    pairs. Flash: at small batch the KV length is split over CTAs (flash-decoding, `kv_splits`)
+    and streams at `decode_stream_eff`, plus a combine kernel; at large batch one CTA per pair
+    streams at `decode_batched_stream_eff`. Fewer CTAs than SMs stream at that share of the rate.
+    The memory-efficient kernel never splits: each CTA walks its KV in `kv_block` rows serially,
+    `kv_block_s` per block."""
     cal = cal or load_gpu_calibration()
-    t = nbytes / (spec.mem_bytes_per_s * cal.decode_stream_eff)
+    split = kv_splits(ctas, kv_len, spec, cal) if backend == "flash" and kv_len else 1
+    eff = cal.decode_stream_eff if split > 1 else cal.decode_batched_stream_eff
+    busy = min(1.0, ctas * split / spec.sms)
+    t = nbytes / (spec.mem_bytes_per_s * eff * busy)
     if backend != "flash" and kv_len:
         t = max(t, ceil(kv_len / cal.kv_block) * cal.kv_block_s)
-    return spec.launch_s + cal.decode_ramp_s + t
+    combine = spec.launch_s if split > 1 else 0.0
+    return spec.launch_s + cal.decode_ramp_s + combine + t
 
 
 def elementwise_seconds(op: str, elems: int, spec: GpuSpec, bytes_per_elem: int = 2,
