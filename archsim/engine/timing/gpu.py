@@ -37,10 +37,12 @@ class GpuSpec:
 @dataclass(frozen=True, slots=True)
 class ElementwiseCost:
     """One PyTorch-eager elementwise op: effective kernel launches and HBM bytes per element
-    (both include the unfused intermediates of ops such as rmsnorm)."""
+    (both include the unfused intermediates of ops such as rmsnorm), and for a row reduction
+    (layernorm) the time per element of one row that a CTA walks serially (0: none measured)."""
     op: str
     launches: float
     bytes_per_elem: float
+    row_elem_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,8 @@ def _from_mapping(entry: dict, where: str) -> GpuCalibration:
         raise ConfigError(bad)
     vals = {k: int(v) if k in _STRUCTURAL_INTS else float(v) for k, v in entry.items()
             if k not in ("elementwise", "aliases")}
-    elem = tuple(ElementwiseCost(op, float(v["launches"]), float(v["bytes_per_elem"]))
+    elem = tuple(ElementwiseCost(op, float(v["launches"]), float(v["bytes_per_elem"]),
+                                 float(v.get("row_elem_s", 0.0)))
                  for op, v in entry.get("elementwise", {}).items())
     return GpuCalibration(**vals, elementwise=elem or GpuCalibration().elementwise,
                           aliases=tuple(sorted(entry.get("aliases", {}).items())))
@@ -237,11 +240,13 @@ def decode_work_seconds(nbytes: float, ctas: int, spec: GpuSpec, backend: str = 
     return spec.launch_s + cal.decode_ramp_s + combine + t
 
 
-def elementwise_seconds(op: str, elems: int, spec: GpuSpec, bytes_per_elem: int = 2,
-                        cal: GpuCalibration | None = None) -> float:
-    """One PyTorch-eager elementwise op over `elems` elements; the table's bytes per element are
-    for bf16 and scale with the element width."""
+def elementwise_seconds(op: str, elems: int, spec: GpuSpec, bytes_per_elem: float = 2,
+                        cal: GpuCalibration | None = None, row_len: int = 0) -> float:
+    """One PyTorch-eager elementwise op over `elems` elements in rows of `row_len`; the table's
+    bytes per element are for bf16 and scale with the element width. Rows run in parallel, so a
+    reduction's serial walk along one row (`row_elem_s` per element) bounds it from below."""
     cal = cal or load_gpu_calibration()
     c = cal.cost(op)
     nbytes = elems * c.bytes_per_elem * bytes_per_elem / 2.0
-    return c.launches * spec.launch_s + nbytes / (spec.mem_bytes_per_s * cal.elementwise_stream_eff)
+    t = max(nbytes / (spec.mem_bytes_per_s * cal.elementwise_stream_eff), row_len * c.row_elem_s)
+    return c.launches * spec.launch_s + t

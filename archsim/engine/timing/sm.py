@@ -68,7 +68,8 @@ def sm_op_seconds(op: Op, unit: ComputeUnit, hw: Hardware) -> float:
         return gpu.attention_work_seconds(2.0 * op.macs, nbytes, B * ceil(M / cal.attn_tile_q), spec,
                                           cal=cal)
     name = _ELEM_NAME.get(op.kind, "add")
-    return gpu.elementwise_seconds(name, op_elems(op), spec, bytes_per_elem=bpe, cal=cal)
+    return gpu.elementwise_seconds(name, op_elems(op), spec, bytes_per_elem=bpe, cal=cal,
+                                   row_len=op.dim_sizes.get("n", 0))
 
 
 def sm_plan_seconds(p, hw: Hardware) -> float:
