@@ -15,6 +15,8 @@
   under CUDA-graph replay)
 - h200_whole_model_residuals_by_stack: predicted / measured - 1 of the four whole-model H200 runs
   per software stack (target |residual| <= 8% with `graph`, the stack they were measured with)
+- gpu_calibration_transfer_sensitivity: t4 latency of the PIM-GPT and Edge-MoE studies' GPU
+  workloads under a variant of the calibration-transfer assumptions / under the shipped rule
   Run only this part: python benchmarks/engine.py --gpu
 Run: python benchmarks/engine.py
 """
@@ -149,6 +151,53 @@ def whole_model_residuals() -> dict:
     return out
 
 
+def transfer_sensitivity() -> dict:
+    """How far the PIM-GPT and Edge-MoE studies' GPU baseline (t4, an unmeasured GPU) moves with the
+    calibration-transfer assumptions, as t4 latency under a variant / under the shipped rule, per
+    study workload (the studies' GPU speedups scale by the same factors):
+    - verbatim: the H200 constants without the rule's SM-clock scaling;
+    - shares_minus_15pct: every share of a peak (stream, tensor, decode, elementwise efficiencies)
+      15% lower, i.e. a T4 (GDDR6, Turing) reaching less of its datasheet than the H200 does."""
+    from contextlib import contextmanager
+    from dataclasses import replace
+
+    from archsim.engine.timing import gpu, sm
+    from archsim.studies import edge_moe, pim_gpt, pipeline
+
+    shipped = sm.gpu_calibration
+    shares = ("stream_eff", "tensor_eff", "decode_stream_eff", "decode_batched_stream_eff",
+              "elementwise_stream_eff")
+    variants = {
+        "verbatim": lambda hw: gpu.load_gpu_calibration(hw.name),
+        "shares_minus_15pct": lambda hw: replace(shipped(hw), **{n: getattr(shipped(hw), n) * 0.85 for n in shares}),
+    }
+
+    @contextmanager
+    def calibrated_by(fn):             # the study code unchanged, the GPU constants swapped
+        sm.gpu_calibration = fn
+        try:
+            yield
+        finally:
+            sm.gpu_calibration = shipped
+
+    def runs():
+        out = {m: pim_gpt._decode(m, pipeline.hardware(pim_gpt.GPU)).latency_s for m in pim_gpt.MODELS}
+        out["edge-moe " + edge_moe.MODEL] = pipeline.simulate_model(
+            edge_moe.MODEL, pipeline.hardware(edge_moe.GPU), phase="encode",
+            dtypes=edge_moe.BASELINE_DTYPES).latency_s
+        return out
+
+    base = runs()
+    out = {}
+    for name, fn in variants.items():
+        with calibrated_by(fn):
+            other = runs()
+        ratio = {k: round(other[k] / base[k], 4) for k in base}
+        out[name] = {"t4_latency_ratio": ratio,
+                     "range": [min(ratio.values()), max(ratio.values())]}
+    return out
+
+
 def gpu_calibration() -> dict:
     """h200-sxm kernel model: in-sample (the shipped table, fitted on all points) and out-of-sample
     (leave-one-family-out, every constant refitted without the held-out family), per kind. The
@@ -197,6 +246,7 @@ def main() -> None:
         "llama2_70b_prefill_2048_wall_s": round(wall70, 2),
         "gpu_calibration": cal,
         "h200_whole_model_residuals_by_stack": whole_model_residuals(),
+        "gpu_calibration_transfer_sensitivity": transfer_sensitivity(),
         "targets": {"numba_events_per_s": 2_000_000, "speedup_vs_simpy": 100,
                     "llama2_7b_decode_pim_gpt_wall_s": 10, "llama2_70b_prefill_2048_peak_rss_gb": 2,
                     "gpu_calibration_in_sample_median_abs_error": 0.06,
@@ -210,6 +260,7 @@ def main() -> None:
 if __name__ == "__main__":
     if "--gpu" in sys.argv[1:]:
         print(json.dumps({"gpu_calibration": gpu_calibration(),
-                          "h200_whole_model_residuals_by_stack": whole_model_residuals()}))
+                          "h200_whole_model_residuals_by_stack": whole_model_residuals(),
+                          "gpu_calibration_transfer_sensitivity": transfer_sensitivity()}))
     else:
         main()

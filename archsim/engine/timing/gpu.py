@@ -12,14 +12,14 @@ and `GpuCalibration` (a few efficiencies and latencies, dimensionless or in seco
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from math import ceil
 from pathlib import Path
 
 __all__ = ["GpuSpec", "GpuCalibration", "ElementwiseCost", "gemm_seconds", "mixed_gemm_seconds", "attention_prefill_seconds",
            "attention_work_seconds", "attention_decode_seconds", "decode_work_seconds", "kv_splits",
-           "elementwise_seconds", "load_gpu_calibration", "CALIBRATION_TABLE"]
+           "elementwise_seconds", "load_gpu_calibration", "transfer_calibration", "CALIBRATION_TABLE"]
 
 #: The calibration table (data, not code): one entry per calibrated GPU plus `transferred`.
 CALIBRATION_TABLE = Path(__file__).resolve().parents[1] / "data" / "gpu-calibration.yaml"
@@ -106,12 +106,34 @@ def _from_mapping(entry: dict, where: str) -> GpuCalibration:
 
 
 @lru_cache(maxsize=None)
-def load_gpu_calibration(hw_name: str = "h200-sxm", path: Path = CALIBRATION_TABLE) -> GpuCalibration:
-    """The table entry for `hw_name`, or the `transferred` entry for a GPU nobody measured."""
+def load_gpu_calibration(hw_name: str = "h200-sxm", path: Path = CALIBRATION_TABLE,
+                         sm_clock_hz: float = 0.0) -> GpuCalibration:
+    """The table entry for `hw_name`, or for a GPU nobody measured the `transferred` entry moved
+    to its SM clock `sm_clock_hz` by the table's `transfer` rule (`transfer_calibration`)."""
     import yaml
     table = yaml.safe_load(Path(path).read_text())
-    key = hw_name if hw_name in table else "transferred"
-    return _from_mapping(table[key], f"{path}: {key}")
+    if hw_name in table and hw_name not in ("transferred", "transfer"):
+        return _from_mapping(table[hw_name], f"{path}: {hw_name}")
+    cal = _from_mapping(table["transferred"], f"{path}: transferred")
+    rule = table.get("transfer") or {}
+    ref = float(rule.get("reference_sm_clock_hz", 0.0))
+    if not (sm_clock_hz and ref):
+        return cal
+    return transfer_calibration(cal, sm_clock_hz / ref, tuple(rule.get("times_scale_with_clock", ())),
+                                tuple(rule.get("rates_scale_with_clock", ())))
+
+
+def transfer_calibration(cal: GpuCalibration, clock_ratio: float, times: tuple[str, ...],
+                         rates: tuple[str, ...]) -> GpuCalibration:
+    """`cal` on a chip whose SM clock is `clock_ratio` × the calibrated one: the fixed times in
+    `times` (pipeline fill, per-block steps: a number of cycles) divide by the ratio, the per-SM
+    rates in `rates` multiply by it; `row_elem_s` stands for every elementwise op's row time.
+    Everything else is unchanged (shares of the chip's own peaks, kernel structure)."""
+    vals = {n: getattr(cal, n) / clock_ratio for n in times if n != "row_elem_s"}
+    vals |= {n: getattr(cal, n) * clock_ratio for n in rates}
+    if "row_elem_s" in times:
+        vals["elementwise"] = tuple(replace(c, row_elem_s=c.row_elem_s / clock_ratio) for c in cal.elementwise)
+    return replace(cal, **vals)
 
 
 def _smooth_max(a: float, b: float, p: float) -> float:

@@ -21,8 +21,11 @@ _ELEM_NAME = {OpKind.SWIGLU: "silu_mul", OpKind.SILU: "silu", OpKind.GELU: "gelu
 
 def gpu_calibration(hw: Hardware) -> gpu.GpuCalibration:
     """The constants measured for this GPU (table entry named like the description), else the
-    `transferred` entry (an assumption, see archsim/engine/data/gpu-calibration.yaml)."""
-    return gpu.load_gpu_calibration(hw.name)
+    `transferred` entry moved to this GPU's SM clock (assumptions, stated per constant in
+    archsim/engine/data/gpu-calibration.yaml)."""
+    sms = [u for u in hw.compute if u.type == "sm"]
+    tensor = max(sms, key=lambda u: max(u.peak_macs_per_s("bf16"), u.peak_macs_per_s("fp16")), default=None)
+    return gpu.load_gpu_calibration(hw.name, sm_clock_hz=tensor.freq_hz if tensor else 0.0)
 
 
 def gpu_spec(unit: ComputeUnit, hw: Hardware, dtype: str) -> gpu.GpuSpec:
