@@ -224,6 +224,8 @@ def gpu_calibration() -> dict:
             "points": len(pts), "in_sample": brief(summary(pts)),
             "out_of_sample_leave_one_family_out": brief(summary(oos)),
             "out_of_sample_without_unaligned_family": brief(summary(identifiable)),
+            "decode_attention_out_of_sample": brief(summary(
+                [p for p in oos if p.kind == "attention" and p.label.startswith("decode")])),
             "worst_point_note": UNALIGNED_NOTE,
             "errors_in_sample": {p.label: round(p.error, 4) for p in pts},
             "errors_out_of_sample": {p.label: round(p.error, 4) for p in oos}}
