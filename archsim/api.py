@@ -66,7 +66,8 @@ def _check_devices(devices, hardware) -> int:
 
 
 def _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk: int,
-                  fidelity, strategy, seed, progress, budget, devices: int = 1) -> SimResult:
+                  fidelity, strategy, seed, progress, budget, devices: int = 1,
+                  stack: str = "graph") -> SimResult:
     """Build and simulate one workload point; a prompt longer than `chunk` (> 0) runs as a
     chunked prefill (see `archsim.chunked`); `devices` > 1 runs it tensor-parallel (see
     `archsim.parallel`)."""
@@ -74,7 +75,7 @@ def _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides,
                    else (overrides, None))
 
     def one(graph):
-        result = simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget)
+        result = simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget, stack)
         return step(graph, result) if step else result
 
     if not chunk or seq <= chunk:
@@ -120,6 +121,14 @@ def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
         hint = did_you_mean(value, choices) or "choose one of " + ", ".join(choices)
         raise ArgumentError(f"unknown {what} {value!r}; {hint}")
     return value
+
+
+def _stack(stack) -> str:
+    """`stack` validated: the name of a software-stack preset (`archsim.engine.stack`)."""
+    from .engine.stack import STACK_NAMES
+    if not isinstance(stack, str):
+        raise ArgumentError(f"stack must be one of {', '.join(STACK_NAMES)} (got {stack!r})")
+    return _choice(stack, STACK_NAMES, "software stack")
 
 
 def _model_phases(model) -> tuple[str, ...]:
@@ -254,12 +263,13 @@ def dtype_label(meta) -> str:
 
 
 def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto", seed: int = 0,
-                   progress=None, budget: int | None = None) -> SimResult:
+                   progress=None, budget: int | None = None, stack: str = "graph") -> SimResult:
     """Map and simulate an already built graph on a loaded `Hardware`. `budget` caps the mapping
-    search (evaluations per op; None = the mapper's default)."""
+    search (evaluations per op; None = the mapper's default); `stack` is the GPU software stack."""
     import mapper
     from . import engine
     _choice(fidelity, FIDELITIES, "fidelity")
+    _stack(stack)
     _search_options(strategy, seed, budget, progress)
     hw = _hardware(hw)
     start = time.perf_counter()
@@ -273,7 +283,7 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
     if reason:
         result = _does_not_fit(graph, hw, mapping, fidelity, reason)
     else:
-        result = engine.simulate(graph, hw, mapping, fidelity=fidelity, progress=progress)
+        result = engine.simulate(graph, hw, mapping, fidelity=fidelity, progress=progress, stack=stack)
     changes = {"sim_wall_s": time.perf_counter() - start}
     # the workload's dtypes as asked for, not the compute dtype of its first op (an embedding on a
     # PIM chip's fp32 host unit made a bf16 run read 'fp32' in every summary and roofline)
@@ -287,7 +297,7 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
              context: int | None = None, dtype=None, fidelity: str = "analytic",
              strategy: str = "auto", seed: int = 0, progress=None, overrides=None,
              budget: int | None = None, hw_overrides: dict | None = None,
-             prefill_chunk: int | None = None, devices: int = 1) -> SimResult:
+             prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph") -> SimResult:
     """Simulate `model` (zoo name, config.json or .onnx path, or an `OpGraph` already built, whose
     own phase and sizes then apply) on `hw` (library name, YAML path or a `Hardware`).
     `phase=None` picks decode when `context` is given, else the chip's `defaults.phase` when the
@@ -296,8 +306,11 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     model's config; `hw_overrides` the chip's description (dotted keys as in `config.load_hardware`:
     {'memory.gbuf.size': '4 MiB', 'compute.pe_array.shape': [64, 64], 'dram.channels': 16}).
     `prefill_chunk` runs a prompt of more than that many tokens as a chunked prefill; `devices` > 1
-    runs the model tensor-parallel over that many chips joined by the description's link."""
+    runs the model tensor-parallel over that many chips joined by the description's link.
+    `stack` is the software stack a GPU runs the model with: `eager`, `graph` (default) or
+    `serving` (see `archsim.engine.stack`); other chips ignore it."""
     _choice(fidelity, FIDELITIES, "fidelity")
+    _stack(stack)
     _search_options(strategy, seed, budget, progress)
     hardware = _hardware(hw, hw_overrides)
     devices = _check_devices(devices, hardware)
@@ -306,12 +319,12 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
             raise ArgumentError("prefill_chunk and devices need a model name or config, not a "
                                 "built graph (its sizes are fixed)")
         return simulate_graph(model, hardware, fidelity=fidelity, strategy=strategy, seed=seed,
-                              progress=progress, budget=budget)
+                              progress=progress, budget=budget, stack=stack)
     phase = resolve_phase(model, phase, seq, context, hardware.default_phase)
     chunk = _check_chunk(prefill_chunk, phase, seq)
     dtype = hardware.default_dtype or None if dtype is None else dtype
     return _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk,
-                         fidelity, strategy, seed, progress, budget, devices)
+                         fidelity, strategy, seed, progress, budget, devices, stack)
 
 
 def _as_tuple(values) -> tuple:
@@ -325,11 +338,12 @@ def _as_tuple(values) -> tuple:
 def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, dtype=None,
           fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
           overrides=None, budget: int | None = None, hw_overrides: dict | None = None,
-          prefill_chunk: int | None = None, devices: int = 1) -> Sweep:
+          prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph") -> Sweep:
     """`simulate` over every combination of `batch`, `seq` and `context` (each an int or a list);
     a point that does not fit is a result with `fits=False`, not an error."""
     batches, seqs, contexts = _as_tuple(batch), _as_tuple(seq), _as_tuple(context)
     _choice(fidelity, FIDELITIES, "fidelity")
+    _stack(stack)
     _search_options(strategy, seed, budget, progress)
     hardware = _hardware(hw, hw_overrides)
     phase = resolve_phase(model, phase, seqs[0], contexts[0], hardware.default_phase)
@@ -343,7 +357,7 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
         if progress is not None:
             progress(i, len(points), f"sweep {b=} {s=} {c=}".replace("=None", "=default"))
         results.append(_run_workload(model, hardware, phase, b, s, c, dtype, overrides, chunk,
-                                     fidelity, strategy, seed, progress, budget, devices))
+                                     fidelity, strategy, seed, progress, budget, devices, stack))
     if progress is not None:
         progress(len(points), len(points), "sweep done")
     first = results[0]
@@ -355,11 +369,11 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
             seq: int | None = None, context: int | None = None, dtype=None,
             fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
             overrides=None, budget: int | None = None, hw_overrides: dict | None = None,
-            prefill_chunk: int | None = None, devices: int = 1) -> Comparison:
+            prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph") -> Comparison:
     """The same workload on each chip in `hws`, normalised to `baseline` (default: the first).
     Chips that cannot hold the workload are rows with `fits=False` and the shortfall.
     `hw_overrides` (dotted keys, as in `simulate`) apply to every chip; `prefill_chunk` and
-    `devices` as in `simulate` (the same device count on every chip)."""
+    `devices` and `stack` as in `simulate` (the same device count and GPU stack on every chip)."""
     import os
     from .hardware import Hardware
     if isinstance(hws, (str, os.PathLike, Hardware)):
@@ -372,6 +386,7 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     if baseline is not None and not isinstance(baseline, (str, Hardware)):
         raise ArgumentError(f"baseline must be a hardware name or a Hardware (got {baseline!r})")
     _choice(fidelity, FIDELITIES, "fidelity")
+    _stack(stack)
     _search_options(strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seq, context)
     chunk = _check_chunk(prefill_chunk, phase, seq)
@@ -395,10 +410,10 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     for i, h in enumerate(hardware):
         if progress is not None:
             progress(i, len(hardware), f"simulating on {h.name}")
-        results.append(simulate_graph(graph, h, fidelity, strategy, seed, progress, budget)
+        results.append(simulate_graph(graph, h, fidelity, strategy, seed, progress, budget, stack)
                        if one_pass else
                        _run_workload(model, h, phase, batch, seq, context, dtype, overrides, chunk,
-                                     fidelity, strategy, seed, progress, budget, devices))
+                                     fidelity, strategy, seed, progress, budget, devices, stack))
     if progress is not None:
         progress(len(hardware), len(hardware), "compare done")
     return compare_results(results, baseline,

@@ -5,11 +5,10 @@ every MLP (its hidden width; an MoE's experts' width), so each runs the same per
 model with heads, KV heads, FFN width divided (KV heads are replicated when fewer than devices;
 embeddings and the LM head stay whole on every device, a simplification). After each attention
 block and each MLP the partial outputs are summed by an all-reduce over the link, on the critical
-path: a ring all-reduce of S bytes moves 2·(devices−1)/devices·S out of and as much into every
-device, in 2·(devices−1) steps of the link's latency. The link's bandwidth is taken as a device's
-total over both directions (as NVLink is quoted) and its latency per step as the description gives
-it (e.g. LLMCompass's 8.92 µs for A100 NVLink); NCCL's low-latency protocols can beat the ring for
-small messages, so small all-reduces (decode) are an upper estimate.
+path, by the faster of a ring and a tree all-reduce (`allreduce_seconds`: per-call latency,
+per-step link latency, bytes over the link). The link's bandwidth is taken as a device's total
+over both directions (as NVLink is quoted) and its latency per step as the description gives it
+(e.g. LLMCompass's 8.92 µs for A100 NVLink, NCCL's 0.47 µs per NVLink hop for Hopper).
 
 `shard_overrides` gives the per-device model; `add_allreduces` turns the per-device `SimResult` into
 the parallel one (all-reduces inserted as ops on the link, every device's energy counted).
@@ -17,11 +16,13 @@ the parallel one (all-reduces inserted as ops on the link, every device's energy
 from __future__ import annotations
 
 from dataclasses import replace
+from math import ceil, log2
 
-from .errors import ModelError
+from .errors import ArchsimError, ModelError
 from .result import OpResult, SimResult
 
-__all__ = ["shard_overrides", "allreduce_seconds", "add_allreduces"]
+__all__ = ["shard_overrides", "allreduce_seconds", "add_allreduces", "NCCL_BASE_LATENCY_S",
+           "ALLREDUCE_ALGORITHMS"]
 
 
 def shard_overrides(cfg, devices: int) -> dict:
@@ -43,11 +44,36 @@ def shard_overrides(cfg, devices: int) -> dict:
     return out
 
 
-def allreduce_seconds(nbytes: float, devices: int, link) -> tuple[float, float]:
-    """(seconds, bytes each device sends and receives) of a ring all-reduce of `nbytes` over
-    `link` (an Interconnect; its bandwidth is taken as a device's total, both directions)."""
-    moved = 2.0 * 2.0 * (devices - 1) / devices * nbytes       # sent + received per device
-    return moved / link.bandwidth_bytes_per_s + 2 * (devices - 1) * link.latency_s, moved
+#: NCCL's fixed latency of one all-reduce call per algorithm, low-latency (LL) protocol, the one it
+#: picks for small messages: `baseLat` of NVIDIA/nccl src/graph/tuning.cc (commit 01afd20), where
+#: the per-hop NVLink latencies are Ring 0.47 µs and Tree 0.52 µs (the Hopper descriptions' link
+#: latency). A description's `latency` is the per-step (per-hop) latency.
+NCCL_BASE_LATENCY_S = {"ring": 3.6e-6, "tree": 4.4e-6}
+ALLREDUCE_ALGORITHMS = ("ring", "tree")
+
+
+def allreduce_seconds(nbytes: float, devices: int, link, algorithm: str = "auto") -> tuple[float, float]:
+    """(seconds, bytes each device sends and receives) of an all-reduce of `nbytes` over `link`
+    (an Interconnect; its bandwidth is taken as a device's total, both directions), by algorithm:
+    - ring: 2·(devices−1) steps, each device sends and receives 2·(devices−1)/devices·S;
+    - tree (NCCL's double binary tree): 2·⌈log2 devices⌉ steps (reduce up, broadcast down), each
+      device sends and receives about 2·S;
+    each plus NCCL's per-call latency (`NCCL_BASE_LATENCY_S`) and the link's latency per step.
+    `auto` takes the faster, as NCCL's tuner does: the tree for small messages over many
+    devices, the ring for large ones."""
+    if algorithm == "auto":
+        return min((allreduce_seconds(nbytes, devices, link, a) for a in ALLREDUCE_ALGORITHMS),
+                   key=lambda r: r[0])
+    if algorithm not in ALLREDUCE_ALGORITHMS:
+        raise ArchsimError(f"unknown all-reduce algorithm {algorithm!r}; choose ring, tree or auto")
+    if devices <= 1:
+        return 0.0, 0.0
+    if algorithm == "ring":
+        steps, moved = 2 * (devices - 1), 2.0 * 2.0 * (devices - 1) / devices * nbytes
+    else:
+        steps, moved = 2 * ceil(log2(devices)), 2.0 * 2.0 * nbytes
+    seconds = NCCL_BASE_LATENCY_S[algorithm] + steps * link.latency_s + moved / link.bandwidth_bytes_per_s
+    return seconds, moved
 
 
 def add_allreduces(result: SimResult, devices: int, link, rows: int, hidden: int,
@@ -93,4 +119,5 @@ def _block_ends(ops) -> set[str]:
 def _note(devices: int, link, count: int, seconds: float) -> str:
     return (f"tensor parallel over {devices} devices: per-device shard (heads, KV heads, MLP width "
             f"÷ {devices}; embeddings and LM head whole on each), {count} all-reduces on "
-            f"{link.name} ({seconds * 1e3:.3g} ms on the critical path); energy of all devices")
+            f"{link.name} (each the faster of ring and tree; {seconds * 1e3:.3g} ms on the critical "
+            f"path, link latency {link.latency_s * 1e6:.3g} µs per step); energy of all devices")

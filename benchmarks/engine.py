@@ -9,8 +9,14 @@
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
   2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
 - gpu_calibration: median |error| and worst ratio of the h200-sxm kernel model over the 183 measured
-  kernels, overall and per kind (gemm, attention, elementwise), in-sample (target median <= 10%,
-  worst <= 2x) and out-of-sample (leave-one-family-out refit), with every point's error
+  kernels, overall and per kind (gemm, attention, elementwise), in-sample (target median <= 6%,
+  worst <= 2x) and out-of-sample (leave-one-family-out refit, target median <= 8%), with every
+  point's error; kernel-level figures exist for the `graph` stack only (the kernels were measured
+  under CUDA-graph replay)
+- h200_whole_model_residuals_by_stack: predicted / measured - 1 of the four whole-model H200 runs
+  per software stack (target |residual| <= 8% with `graph`, the stack they were measured with)
+- gpu_calibration_transfer_sensitivity: t4 latency of the PIM-GPT and Edge-MoE studies' GPU
+  workloads under a variant of the calibration-transfer assumptions / under the shipped rule
   Run only this part: python benchmarks/engine.py --gpu
 Run: python benchmarks/engine.py
 """
@@ -22,8 +28,14 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+# benchmarks/mapper.py is named like the `mapper` package the simulations import: keep this
+# folder off the import path
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 
 def _trace(n: int, seed: int = 0):
@@ -112,9 +124,86 @@ def llama70b_prefill_rss_gb() -> tuple[float, float]:
     return int(kb) / 1e6, float(wall)       # ru_maxrss is in KiB on Linux
 
 
+#: why the out-of-sample worst point is what it is (printed with it)
+UNALIGNED_NOTE = ("gpt2-s lm_head (N=50257, not a multiple of 8) is the only GEMM family with an "
+                  "unaligned N: held out, nothing in the training data shows the unaligned kernel "
+                  "path (no TMA / 16-byte loads, ~6x slower tensor rate), so its slowdowns fall "
+                  "back to 1.0. In-sample it is fitted; the serving stack pads the vocabulary to a "
+                  "multiple of 64 (vLLM) and never runs it")
+
+
+def whole_model_residuals() -> dict:
+    """predicted / measured - 1 of the four whole-model H200 runs (h200-energy-calibration.json),
+    per software stack (measured as `graph`: fused QKV and gate/up, eager norms, graph replay)."""
+    from archsim import api
+    from archsim.engine.calibration import DEFAULT_KERNELS_JSON
+    from archsim.engine.stack import STACK_NAMES
+    points = json.loads((DEFAULT_KERNELS_JSON.parent / "h200-energy-calibration.json").read_text())["points"]
+    out = {}
+    for stack in STACK_NAMES:
+        row = {}
+        for p in points:
+            kw = dict(phase=p["phase"], batch=p["batch"], overrides={"position": "none"}, stack=stack)
+            kw.update(context=p["context"]) if p["phase"] == "decode" else kw.update(seq=p["seq"])
+            r = api.simulate(p["model"], "h200-sxm", **kw)
+            row[f"{p['model']} {p['phase']}"] = round(r.latency_s / p["seconds"] - 1.0, 4)
+        out[stack] = row
+    return out
+
+
+def transfer_sensitivity() -> dict:
+    """How far the PIM-GPT and Edge-MoE studies' GPU baseline (t4, an unmeasured GPU) moves with the
+    calibration-transfer assumptions, as t4 latency under a variant / under the shipped rule, per
+    study workload (the studies' GPU speedups scale by the same factors):
+    - verbatim: the H200 constants without the rule's SM-clock scaling;
+    - shares_minus_15pct: every share of a peak (stream, tensor, decode, elementwise efficiencies)
+      15% lower, i.e. a T4 (GDDR6, Turing) reaching less of its datasheet than the H200 does."""
+    from contextlib import contextmanager
+    from dataclasses import replace
+
+    from archsim.engine.timing import gpu, sm
+    from archsim.studies import edge_moe, pim_gpt, pipeline
+
+    shipped = sm.gpu_calibration
+    shares = ("stream_eff", "tensor_eff", "decode_stream_eff", "decode_batched_stream_eff",
+              "elementwise_stream_eff")
+    variants = {
+        "verbatim": lambda hw: gpu.load_gpu_calibration(hw.name),
+        "shares_minus_15pct": lambda hw: replace(shipped(hw), **{n: getattr(shipped(hw), n) * 0.85 for n in shares}),
+    }
+
+    @contextmanager
+    def calibrated_by(fn):             # the study code unchanged, the GPU constants swapped
+        sm.gpu_calibration = fn
+        try:
+            yield
+        finally:
+            sm.gpu_calibration = shipped
+
+    def runs():
+        out = {m: pim_gpt._decode(m, pipeline.hardware(pim_gpt.GPU)).latency_s for m in pim_gpt.MODELS}
+        out["edge-moe " + edge_moe.MODEL] = pipeline.simulate_model(
+            edge_moe.MODEL, pipeline.hardware(edge_moe.GPU), phase="encode",
+            dtypes=edge_moe.BASELINE_DTYPES).latency_s
+        return out
+
+    base = runs()
+    out = {}
+    for name, fn in variants.items():
+        with calibrated_by(fn):
+            other = runs()
+        ratio = {k: round(other[k] / base[k], 4) for k in base}
+        out[name] = {"t4_latency_ratio": ratio,
+                     "range": [min(ratio.values()), max(ratio.values())]}
+    return out
+
+
 def gpu_calibration() -> dict:
     """h200-sxm kernel model: in-sample (the shipped table, fitted on all points) and out-of-sample
-    (leave-one-family-out, every constant refitted without the held-out family), per kind."""
+    (leave-one-family-out, every constant refitted without the held-out family), per kind. The
+    kernels were measured under CUDA-graph replay, i.e. the `graph` stack; `eager` adds only the
+    host's per-kernel time and `serving`'s fused kernels were not measured, so kernel-level figures
+    exist for `graph` alone."""
     from archsim.engine.calibration import (DEFAULT_KERNELS_JSON, calibration_points, cross_validate,
                                             load_measurements, summary)
     if not DEFAULT_KERNELS_JSON.exists():
@@ -129,8 +218,15 @@ def gpu_calibration() -> dict:
 
     pts = calibration_points()
     oos = cross_validate(load_measurements())
-    return {"points": len(pts), "in_sample": brief(summary(pts)),
+    identifiable = [p for p in oos if p.group != "gpt2-s lm_head"]
+    return {"stack": "graph", "eager": "no eager kernel measurements (kernel time + host issue time)",
+            "serving": "no measurements of serving's fused kernels",
+            "points": len(pts), "in_sample": brief(summary(pts)),
             "out_of_sample_leave_one_family_out": brief(summary(oos)),
+            "out_of_sample_without_unaligned_family": brief(summary(identifiable)),
+            "decode_attention_out_of_sample": brief(summary(
+                [p for p in oos if p.kind == "attention" and p.label.startswith("decode")])),
+            "worst_point_note": UNALIGNED_NOTE,
             "errors_in_sample": {p.label: round(p.error, 4) for p in pts},
             "errors_out_of_sample": {p.label: round(p.error, 4) for p in oos}}
 
@@ -151,17 +247,22 @@ def main() -> None:
         "llama2_70b_prefill_2048_peak_rss_gb": round(rss, 3),
         "llama2_70b_prefill_2048_wall_s": round(wall70, 2),
         "gpu_calibration": cal,
+        "h200_whole_model_residuals_by_stack": whole_model_residuals(),
+        "gpu_calibration_transfer_sensitivity": transfer_sensitivity(),
         "targets": {"numba_events_per_s": 2_000_000, "speedup_vs_simpy": 100,
                     "llama2_7b_decode_pim_gpt_wall_s": 10, "llama2_70b_prefill_2048_peak_rss_gb": 2,
-                    "gpu_calibration_in_sample_median_abs_error": 0.10,
+                    "gpu_calibration_in_sample_median_abs_error": 0.06,
                     "gpu_calibration_in_sample_max_ratio": 2.0,
-                    "gpu_calibration_out_of_sample_median_abs_error": 0.15},
+                    "gpu_calibration_out_of_sample_median_abs_error": 0.08,
+                    "h200_whole_model_abs_residual_graph": 0.08},
     }
     print(json.dumps(row))
 
 
 if __name__ == "__main__":
     if "--gpu" in sys.argv[1:]:
-        print(json.dumps({"gpu_calibration": gpu_calibration()}))
+        print(json.dumps({"gpu_calibration": gpu_calibration(),
+                          "h200_whole_model_residuals_by_stack": whole_model_residuals(),
+                          "gpu_calibration_transfer_sensitivity": transfer_sensitivity()}))
     else:
         main()

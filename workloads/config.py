@@ -184,7 +184,7 @@ OVERRIDE_KEYS: dict[str, str] = {
     "rank": "rank_ratio", "experts": "experts", "top_k": "top_k", "vocab": "vocab",
     "attention": "attention", "expert_ffn": "expert_ffn", "window": "window",
     "sliding_window": "sliding_window", "d_state": "d_state", "expand": "expand",
-    "decoder_layers": "decoder_layers", "num_classes": "num_classes",
+    "decoder_layers": "decoder_layers", "num_classes": "num_classes", "position": "position",
 }
 _FLOAT_FIELDS = {"rank_ratio"}
 
@@ -209,7 +209,7 @@ def apply_overrides(cfg: ModelConfig, overrides: dict | None, source: str = "ove
             continue
         if target == "image":
             value = (value, value) if isinstance(value, int) else tuple(value)
-        elif target == "attention":
+        elif target in ("attention", "position"):     # validate_config checks the choice
             value = str(value)
         elif target in _FLOAT_FIELDS:
             value = _number(value, key, source)

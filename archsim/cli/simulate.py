@@ -30,6 +30,10 @@ def add_workload_flags(p) -> None:
     p.add_argument("--prefill-chunk", type=int, default=None, metavar="N",
                    help="prefill a prompt longer than N tokens in chunks of N (chunked prefill: "
                         "each chunk attends to the earlier ones through the KV cache)")
+    p.add_argument("--stack", default="graph",
+                   help="GPU software stack: eager (one kernel per framework op, host time per "
+                        "kernel) | graph (default: CUDA-graph replay, fused QKV and gate/up GEMMs) | "
+                        "serving (graph + fused residual/norm, rope, KV writes, activation epilogues)")
     p.add_argument("--devices", type=int, default=1, metavar="N",
                    help="run the model tensor-parallel over N chips joined by the description's "
                         "link (heads and MLP split, an all-reduce after each block; default 1)")
@@ -50,17 +54,18 @@ def add_parser(subparsers):
 
 def workload_args(args) -> dict:
     """The keyword arguments shared by api.simulate / sweep / compare, validated."""
-    from archsim.api import FIDELITIES, _choice, resolve_phase
+    from archsim.api import FIDELITIES, _choice, _stack, resolve_phase
     batch = int_list(args.batch, "--batch")
     seq = int_list(args.seq, "--seq")
     context = int_list(args.context, "--context")
     _choice(args.fidelity, FIDELITIES, "fidelity")
+    _stack(args.stack)
     # an unset phase stays None: the API then takes the chip's `defaults.phase` where it has one
     phase = args.phase and resolve_phase(args.model, args.phase, seq and seq[0], context and context[0])
     return dict(phase=phase, batch=batch, seq=seq, context=context, dtype=args.dtype,
                 fidelity=args.fidelity, strategy=args.strategy, seed=args.seed, budget=args.budget,
                 prefill_chunk=args.prefill_chunk, devices=args.devices,
-                overrides=model_overrides(args.model_set))
+                overrides=model_overrides(args.model_set), stack=args.stack)
 
 
 def _single(values):

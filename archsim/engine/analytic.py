@@ -69,6 +69,8 @@ def _pim_s(p: OpPlan, hw: Hardware) -> float:
 
 def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
     tick = 1.0 / hw.freq_hz
+    if p.unit.type == "sm" and p.kernel_s == 0.0:
+        return 0          # runs inside another op's kernel (an epilogue, a fused softmax): timed there
     if p.unit.type == "sm":
         s = sm_plan_seconds(p, hw)
     elif p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes:

@@ -89,7 +89,7 @@ def predict_seconds(m: Measurement, spec: gpu.GpuSpec, cal: gpu.GpuCalibration) 
             return gpu.attention_prefill_seconds(s["B"], s["H"], s["Sq"], s["Skv"], s["D"], s["causal"],
                                                  spec, s["backend"], cal)
         return gpu.attention_decode_seconds(s["B"], s["H"], s["Skv"], s["D"], spec, s["backend"], cal=cal)
-    return gpu.elementwise_seconds(s["op"], s["T"] * s["d"], spec, cal=cal)
+    return gpu.elementwise_seconds(s["op"], s["T"] * s["d"], spec, cal=cal, row_len=s["d"])
 
 
 def calibration_points(path: Path = DEFAULT_KERNELS_JSON, spec: gpu.GpuSpec | None = None,

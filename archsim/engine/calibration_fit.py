@@ -4,12 +4,14 @@ measured kernels, one stage per kernel kind, each starting from the generic prio
 
 Stages, in order (a later stage holds the earlier stages' constants fixed):
 1. elementwise `add` (one launch, 4 B/element: one bf16 read + one bf16 write, by construction):
-   launch_s, elementwise_stream_eff; then per other op: launches, bytes_per_elem.
+   launch_s, elementwise_stream_eff; then per other op: launches, bytes_per_elem, and for a row
+   reduction (`ROW_REDUCTIONS`) measured at two or more row lengths, row_elem_s.
 2. GEMM: gemm_ramp_s, stream_eff, tensor_eff, overlap_p; the two unaligned slowdowns only when the
    training data holds a GEMM with N or K not a multiple of 8 (else they stay at the prior 1.0).
 3. prefill attention: flash_score_rate, efficient_score_rate, prefill_ramp_s (matmuls at the
    GEMM's tensor_eff, memory at its stream_eff).
-4. decode attention: decode_stream_eff, decode_ramp_s, kv_block_s.
+4. decode attention: decode_ramp_s, decode_stream_eff (split-KV flash-decoding calls),
+   decode_batched_stream_eff (unsplit calls), kv_block_s.
 A constant with no training point that depends on it keeps its prior value.
 
 Needs scipy (extra `calibrate`; simulation itself does not). Run
@@ -23,19 +25,23 @@ from math import exp
 import numpy as np
 
 from .timing import gpu
+from .timing.gpu import kv_splits
 
 __all__ = ["fit_calibration", "table_entry", "BOUNDS"]
 
 #: (lower, upper) of each fitted constant: physical ranges, not tuning.
 BOUNDS = {
     "launch_s": (0.2e-6, 20e-6), "elementwise_stream_eff": (0.05, 1.0), "launches": (0.5, 50.0),
-    "bytes_per_elem": (1.0, 100.0), "gemm_ramp_s": (1e-9, 50e-6), "splitk_reduce_s": (1e-9, 50e-6), "stream_eff": (0.05, 1.0),
+    "bytes_per_elem": (1.0, 100.0), "row_elem_s": (1e-15, 1e-8), "gemm_ramp_s": (1e-9, 50e-6), "splitk_reduce_s": (1e-9, 50e-6), "stream_eff": (0.05, 1.0),
     "tensor_eff": (0.05, 1.0), "overlap_p": (1.0, 20.0), "unaligned_compute_slowdown": (1.0, 20.0),
     "unaligned_memory_slowdown": (1.0, 20.0), "flash_score_rate": (1e7, 1e12), "efficient_score_rate": (1e7, 1e12),
     "prefill_ramp_s": (1e-9, 200e-6), "decode_stream_eff": (0.05, 1.0), "decode_ramp_s": (1e-9, 200e-6),
+    "decode_batched_stream_eff": (0.05, 1.0),
     "kv_block_s": (1e-9, 1e-4),
 }
 _CACHE: dict = {}
+#: ops whose kernel reduces along a row (one CTA per row), so a row's length can bound their time
+ROW_REDUCTIONS = ("layernorm", "rmsnorm", "softmax")
 
 
 def _least_squares(make, names: list[str], prior: list[float], ms, spec, predict):
@@ -84,8 +90,11 @@ def fit_calibration(measurements, spec: gpu.GpuSpec) -> gpu.GpuCalibration:
     cal = _fit_fields(cal, ["launch_s", "elementwise_stream_eff"], add, spec, predict)
     for op in sorted({dict(m.shape)["op"] for m in elem} - {"add"}):
         pts = [m for m in elem if dict(m.shape)["op"] == op]
-        cal = _least_squares(lambda v, op=op, c0=cal: _with_cost(c0, gpu.ElementwiseCost(op, v[0], v[1])),
-                             [f"{op}:launches", f"{op}:bytes_per_elem"], [1.0, 4.0], pts, spec, predict)
+        names, prior = [f"{op}:launches", f"{op}:bytes_per_elem"], [1.0, 4.0]
+        if op in ROW_REDUCTIONS and len({dict(m.shape)["d"] for m in pts}) > 1:
+            names, prior = names + [f"{op}:row_elem_s"], prior + [1e-12]   # needs two row lengths
+        cal = _least_squares(lambda v, op=op, c0=cal: _with_cost(c0, gpu.ElementwiseCost(op, *v)),
+                             names, prior, pts, spec, predict)
     gemm = by_kind["gemm"]
     names = ["gemm_ramp_s", "stream_eff", "tensor_eff", "overlap_p", "splitk_reduce_s"]
     if any(dict(m.shape)["N"] % 8 or dict(m.shape)["K"] % 8 for m in gemm):
@@ -98,7 +107,12 @@ def fit_calibration(measurements, spec: gpu.GpuSpec) -> gpu.GpuCalibration:
                                                 ("efficient", "efficient_score_rate")) if b in backends]
     cal = _fit_fields(cal, names, prefill, spec, predict)
     decode = [m for m in att if dict(m.shape)["phase"] == "decode"]
-    names = ["decode_stream_eff", "decode_ramp_s"]
+    spec_cal = replace(spec, launch_s=cal.launch_s)
+    split = {kv_splits(s["B"] * s["H"], s["Skv"], spec_cal, cal) > 1 for s in (dict(m.shape) for m in decode)
+             if s["backend"] == "flash"}
+    names = ["decode_ramp_s"] + (["decode_stream_eff"] if True in split else []) + \
+        (["decode_batched_stream_eff"] if False in split or
+         any(dict(m.shape)["backend"] != "flash" for m in decode) else [])
     if any(dict(m.shape)["backend"] != "flash" for m in decode):
         names.append("kv_block_s")
     return _fit_fields(cal, names, decode, spec, predict)
@@ -108,9 +122,10 @@ def table_entry(cal: gpu.GpuCalibration) -> dict:
     """The fitted constants as the YAML table holds them (rounded to 4 significant digits)."""
     r = lambda v: float(f"{v:.4g}")                                      # noqa: E731
     skip = {"elementwise", "aliases", "tile_m", "tile_n", "small_tile_m", "min_k_slice", "attn_tile_q",
-            "kv_block", "parallel_splitk_min"}
+            "kv_block", "parallel_splitk_min", "split_kv_below", "max_kv_splits"}
     out = {f: r(getattr(cal, f)) for f in cal.__slots__ if f not in skip}
     out["elementwise"] = {c.op: {"launches": r(c.launches), "bytes_per_elem": r(c.bytes_per_elem)}
+                          | ({"row_elem_s": r(c.row_elem_s)} if c.row_elem_s else {})
                           for c in cal.elementwise}
     return out
 

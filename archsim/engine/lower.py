@@ -169,6 +169,8 @@ class _Lowerer:
     def lower_gpu(self, p: OpPlan, deps) -> int:
         from .analytic import roofline_ticks   # no kernel beats compulsory traffic at pin bandwidth
         dur = max(self.ticks(sm_plan_seconds(p, self.hw)), roofline_ticks(p, self.hw) * self.sub)
+        if p.kernel_s == 0.0:     # runs inside another op's kernel (an epilogue, a fused softmax)
+            dur = 0
         return self.b.task(self.unit_res(p.unit.name), dur, deps, p.index,
                            actions=((f"{p.unit.name}.mac.{p.dtype}", work_units(p.op)),))
 

@@ -26,9 +26,10 @@ from .dram import PARAM_NAMES
 from .execute import run_numba
 from .lower import lower
 from .notes import fallback_notes
-from .plan import plan_ops
+from .plan import gpu_kernels, plan_ops
+from .stack import software_stack
 
-__all__ = ["simulate", "FIDELITIES"]
+__all__ = ["simulate", "FIDELITIES", "stack_note"]
 
 FIDELITIES = ("analytic", "cycle")
 
@@ -68,19 +69,25 @@ def _bound(p, hw: Hardware, ticks: int) -> str:
 
 
 def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
-             fidelity: str = "analytic", progress=None, engine: str = "numba") -> SimResult:
+             fidelity: str = "analytic", progress=None, engine: str = "numba",
+             stack: str | None = None) -> SimResult:
+    """`stack`: the software-stack preset a GPU runs the graph with (`stack.STACKS`; default
+    `graph`); chips without `sm` units ignore it."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
+    st = software_stack(stack)
     wall0 = time.perf_counter()
     say = progress or (lambda frac, msg: None)
     tick_s = 1.0 / hw.freq_hz
-    plans = plan_ops(graph, hw, mapping)
+    plans = plan_ops(graph, hw, mapping, st)
     say(0.1, f"planned {len(plans)} ops")
     ana = [analytic_ticks(p, hw) for p in plans]
     analytic_total = int(sum(ana))
     counts: dict[str, float] = {}
     table = prices(hw)
     notes: list[str] = []
+    if any(p.unit.type == "sm" for p in plans):
+        notes.append(stack_note(plans, st, hw))
     timelines = []
     utilization: list[tuple[str, float]] = []
     peaks: dict[str, int] = {}
@@ -255,3 +262,12 @@ def _power(hw: Hardware, counts, breakdown, op_counts, table, starts, spans, tic
                            peak_w=peaks.get(k, 0.0), max_w=limit.get(k, 0.0)) for k, v in breakdown)
     return power, PowerTimeline(time_s=t, power_w=w)
 
+
+def stack_note(plans, stack, hw: Hardware) -> str:
+    """What the software stack did: its name, the kernels issued for the GPU ops, host time."""
+    from .timing.sm import host_issue_s
+    gpu = [p for p in plans if p.unit.type == "sm"]
+    n = len(gpu_kernels(plans, stack))
+    host = host_issue_s(hw, stack)
+    text = (f"software stack {stack.name}: {stack.summary}; {len(gpu)} GPU ops run as {n} kernels")
+    return text + (f", at least {host * 1e6:g} µs host time each" if host else "")

@@ -84,9 +84,9 @@ def with_channels(hw, channels: int):
                    compute=compute)
 
 
-def _decode(model: str, hw, fidelity: str = "analytic"):
+def _decode(model: str, hw, fidelity: str = "analytic", stack: str = "graph"):
     return pipeline.simulate_model(model, hw, phase="decode", context=CONTEXT, fidelity=fidelity,
-                                   dtypes=DTYPES)
+                                   dtypes=DTYPES, stack=stack)
 
 
 def non_vmm_share(result, hw) -> float:

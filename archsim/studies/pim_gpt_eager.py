@@ -23,7 +23,7 @@ def eager_gpu_rows(gpu_hw, pim_latency_s: dict[str, float], decode, published: t
     rows = []
     for host in HOST_OVERHEADS_S:
         eager = replace(gpu_hw, host_overhead_s=host)
-        speedup = {m: decode(m, eager).latency_s / pim for m, pim in pim_latency_s.items()}
+        speedup = {m: decode(m, eager, stack="eager").latency_s / pim for m, pim in pim_latency_s.items()}
         lo, hi = min(speedup, key=speedup.get), max(speedup, key=speedup.get)
         rows.append(info(
             f"speedup vs GPU if the T4 ran eagerly at {host * 1e6:g} µs per kernel",

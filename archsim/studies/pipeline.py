@@ -87,11 +87,12 @@ def simulate_model(model: str, hw, phase: str = "prefill", batch: int = 1,
                    seq: int | None = None, context: int | None = None,
                    fidelity: str = "analytic",
                    dtypes: tuple[tuple[str, str], ...] | None = None,
-                   prefill_chunk: int | None = None):
+                   prefill_chunk: int | None = None, stack: str = "graph"):
     """build_graph → map_graph → engine.simulate, each stage the real one (through
     `archsim.api.simulate_graph`, which turns a workload that cannot fit into `fits=False`).
     `hw` is a shipped config name or a `Hardware` (e.g. one changed with dataclasses.replace).
-    `prefill_chunk` runs a longer prompt as a chunked prefill (through `archsim.api.simulate`)."""
+    `prefill_chunk` runs a longer prompt as a chunked prefill (through `archsim.api.simulate`);
+    `stack` is the GPU software stack (`archsim.engine.stack`)."""
     hw = hardware(hw) if isinstance(hw, str) else hw
     need("mapper", "map_graph")
     need("archsim.engine", "simulate")
@@ -99,7 +100,7 @@ def simulate_model(model: str, hw, phase: str = "prefill", batch: int = 1,
         _need_model(model)
         return need("archsim.api", "simulate")(model, hw, phase=phase, batch=batch, seq=seq,
                                                dtype=dict(dtypes) if dtypes else None,
-                                               prefill_chunk=prefill_chunk)
+                                               prefill_chunk=prefill_chunk, stack=stack)
     g = graph(model, phase=phase, batch=batch, seq=seq, context=context, dtypes=dtypes)
     simulate_graph = need("archsim.api", "simulate_graph")
-    return simulate_graph(g, hw, fidelity=fidelity)
+    return simulate_graph(g, hw, fidelity=fidelity, stack=stack)

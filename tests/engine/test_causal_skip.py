@@ -70,8 +70,9 @@ def test_prefill_costs_less_with_the_skip_and_stays_above_the_roofline():
     g = archsim.build_graph("gpt2-small", "prefill", seq=1024)
     r = archsim.simulate(g, hw)
     plans = {p.op.name: p for p in plan_ops(g, hw, map_graph(g, hw))}
-    for op in r.ops:
-        assert op.cycles >= roofline_ticks(plans[op.name], hw)
+    for op in r.ops:          # an op run inside another's kernel (the fused softmax) is timed there
+        if plans[op.name].kernel_s != 0.0:
+            assert op.cycles >= roofline_ticks(plans[op.name], hw)
     qk = next(o for o in r.ops if o.name == "L0.attn.qk")
     assert qk.macs < 12 * 1024 * 1024 * 64
 

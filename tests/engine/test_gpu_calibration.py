@@ -49,7 +49,8 @@ def test_shipped_table_is_the_documented_fit():
     assert {c.op for c in refit.elementwise} == {c.op for c in shipped.elementwise}
     for c in refit.elementwise:
         s = shipped.cost(c.op)
-        assert (c.launches, c.bytes_per_elem) == pytest.approx((s.launches, s.bytes_per_elem), rel=2e-3), c.op
+        assert (c.launches, c.bytes_per_elem, c.row_elem_s) == pytest.approx(
+            (s.launches, s.bytes_per_elem, s.row_elem_s), rel=2e-3), c.op
 
 
 def test_out_of_sample_leave_one_family_out():
@@ -92,7 +93,13 @@ def test_other_gpus_sit_between_their_roofline_and_a_sane_multiple(name, mnk):
     roofline = max(2.0 * M * N * K / peak_flops, 2.0 * (M * K + K * N + M * N) / bw)
     spec, cal = gpu_spec(tensor, hw, "fp16"), gpu_calibration(hw)
     assert spec.sms == tensor.count and spec.mem_bytes_per_s == bw and spec.tensor_flops_per_s == peak_flops
-    assert cal == gpu.load_gpu_calibration("transferred")          # no H200-measured entry
+    # no H200-measured entry: the transferred one, moved to this chip's SM clock
+    assert cal == gpu.load_gpu_calibration("transferred", sm_clock_hz=tensor.freq_hz)
+    h200 = gpu.load_gpu_calibration("h200-sxm")
+    ratio = tensor.freq_hz / 1.83e9
+    assert cal.gemm_ramp_s == pytest.approx(h200.gemm_ramp_s / ratio)           # cycles: 1 / clock
+    assert cal.flash_score_rate == pytest.approx(h200.flash_score_rate * ratio)  # per-SM rate: clock
+    assert (cal.stream_eff, cal.tensor_eff, cal.launch_s) == (h200.stream_eff, h200.tensor_eff, h200.launch_s)
     assert t >= roofline                                            # never beats its own peaks
     fixed = spec.launch_s + cal.gemm_ramp_s
     assert t <= fixed + roofline / min(cal.tensor_eff, cal.stream_eff) * 1.6   # waves, overlap, split-K

@@ -11,7 +11,8 @@ from archsim.api import ArgumentError
 from archsim.cli import main
 from archsim.hardware import load_hardware
 from archsim.errors import ModelError
-from archsim.parallel import allreduce_seconds, shard_overrides
+from archsim.errors import ArchsimError
+from archsim.parallel import NCCL_BASE_LATENCY_S, allreduce_seconds, shard_overrides
 from workloads import model_config
 
 
@@ -27,9 +28,38 @@ def test_shards_divide_heads_and_mlp_and_replicate_scarce_kv_heads():
 
 def test_ring_allreduce_cost():
     link = load_hardware("a100-80gb").interconnect[0]
-    seconds, moved = allreduce_seconds(1e6, 4, link)
+    seconds, moved = allreduce_seconds(1e6, 4, link, "ring")
     assert moved == pytest.approx(2 * 2 * 3 / 4 * 1e6)
-    assert seconds == pytest.approx(moved / link.bandwidth_bytes_per_s + 6 * link.latency_s)
+    assert seconds == pytest.approx(NCCL_BASE_LATENCY_S["ring"] + moved / link.bandwidth_bytes_per_s
+                                    + 6 * link.latency_s)
+
+
+def test_tree_allreduce_cost_and_the_faster_algorithm_by_message_size():
+    link = load_hardware("h200-sxm").interconnect[0]
+    seconds, moved = allreduce_seconds(1e6, 8, link, "tree")
+    assert moved == pytest.approx(4e6)                                  # ~2·S each way
+    assert seconds == pytest.approx(NCCL_BASE_LATENCY_S["tree"] + 6 * link.latency_s + 4e6 / 900e9)
+    small, large = 8 * 1024, 256 * 2**20          # a decode token's activations vs a long prefill's
+    ring = {n: allreduce_seconds(n, 8, link, "ring")[0] for n in (small, large)}
+    tree = {n: allreduce_seconds(n, 8, link, "tree")[0] for n in (small, large)}
+    assert tree[small] < ring[small] and ring[large] < tree[large]
+    assert allreduce_seconds(small, 8, link)[0] == tree[small]
+    assert allreduce_seconds(large, 8, link)[0] == ring[large]
+    with pytest.raises(ArchsimError, match="unknown all-reduce algorithm 'mesh'"):
+        allreduce_seconds(small, 8, link, "mesh")
+
+
+@pytest.mark.parametrize("hw", ["a100-80gb", "h100-sxm", "h200-sxm"])
+def test_every_multi_device_gpu_run_pays_link_latency(hw):
+    link = load_hardware(hw).interconnect[0]
+    assert link.latency_s > 0                            # sourced per description (NVLink 3 / 4)
+    two = archsim.simulate("gpt2-small", hw, phase="decode", context=128, devices=2,
+                           overrides={"layers": 2})
+    reduces = [o for o in two.ops if o.kind == "allreduce"]
+    assert len(reduces) == 4
+    floor = min(NCCL_BASE_LATENCY_S.values()) + 2 * link.latency_s      # two steps between 2 devices
+    assert all(o.latency_s >= floor for o in reduces)
+    assert any("link latency" in n for n in two.notes)
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,14 @@ and `GpuCalibration` (a few efficiencies and latencies, dimensionless or in seco
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from math import ceil
 from pathlib import Path
 
-__all__ = ["GpuSpec", "GpuCalibration", "ElementwiseCost", "gemm_seconds", "attention_prefill_seconds",
-           "attention_work_seconds", "attention_decode_seconds", "decode_work_seconds",
-           "elementwise_seconds", "load_gpu_calibration", "CALIBRATION_TABLE"]
+__all__ = ["GpuSpec", "GpuCalibration", "ElementwiseCost", "gemm_seconds", "mixed_gemm_seconds", "attention_prefill_seconds",
+           "attention_work_seconds", "attention_decode_seconds", "decode_work_seconds", "kv_splits",
+           "elementwise_seconds", "load_gpu_calibration", "transfer_calibration", "CALIBRATION_TABLE"]
 
 #: The calibration table (data, not code): one entry per calibrated GPU plus `transferred`.
 CALIBRATION_TABLE = Path(__file__).resolve().parents[1] / "data" / "gpu-calibration.yaml"
@@ -31,15 +31,18 @@ class GpuSpec:
     tensor_flops_per_s: float       # dense, the op's dtype
     mem_bytes_per_s: float          # HBM/GDDR pin bandwidth
     launch_s: float                 # per-kernel launch latency under CUDA-graph replay
+    alu_ops_per_s: float = 0.0      # CUDA-core (fp32) operations/s: in-kernel dequantisation
 
 
 @dataclass(frozen=True, slots=True)
 class ElementwiseCost:
     """One PyTorch-eager elementwise op: effective kernel launches and HBM bytes per element
-    (both include the unfused intermediates of ops such as rmsnorm)."""
+    (both include the unfused intermediates of ops such as rmsnorm), and for a row reduction
+    (layernorm) the time per element of one row that a CTA walks serially (0: none measured)."""
     op: str
     launches: float
     bytes_per_elem: float
+    row_elem_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,8 @@ class GpuCalibration:
     flash_score_rate: float = 5e9            # F prefill softmax score elements / s per SM, flash
     efficient_score_rate: float = 2.5e9      # F same, memory-efficient backend
     prefill_ramp_s: float = 10e-6            # F per-call fixed time of fused prefill attention
-    decode_stream_eff: float = 0.6           # F share of pin bandwidth in decode attention
+    decode_stream_eff: float = 0.6           # F share of pin bandwidth, split-KV (flash-decoding) decode
+    decode_batched_stream_eff: float = 0.6   # F same, one CTA per (sequence, head), no KV split
     decode_ramp_s: float = 10e-6             # F per-call fixed time of decode attention
     kv_block_s: float = 1e-6                 # F one KV block of a mem-efficient decode CTA
     elementwise_stream_eff: float = 0.8      # F share of pin bandwidth for elementwise ops
@@ -70,6 +74,8 @@ class GpuCalibration:
     parallel_splitk_min: int = 4             # S from this many K slices partials go through a reduction kernel
     attn_tile_q: int = 128                   # S query rows per attention CTA (and kv rows per tile)
     kv_block: int = 64                       # S KV rows per step of the mem-efficient decode kernel
+    split_kv_below: float = 0.8              # S flash decode splits the KV length while B·H < this × SMs
+    max_kv_splits: int = 128                 # S at most this many KV splits (FlashAttention-2)
 
     def cost(self, op: str) -> ElementwiseCost:
         name = dict(self.aliases).get(op, op)
@@ -80,7 +86,7 @@ class GpuCalibration:
 
 
 _STRUCTURAL_INTS = {"tile_m", "tile_n", "small_tile_m", "min_k_slice", "parallel_splitk_min", "attn_tile_q",
-                    "kv_block"}
+                    "kv_block", "max_kv_splits"}
 
 
 def _from_mapping(entry: dict, where: str) -> GpuCalibration:
@@ -92,31 +98,71 @@ def _from_mapping(entry: dict, where: str) -> GpuCalibration:
         raise ConfigError(bad)
     vals = {k: int(v) if k in _STRUCTURAL_INTS else float(v) for k, v in entry.items()
             if k not in ("elementwise", "aliases")}
-    elem = tuple(ElementwiseCost(op, float(v["launches"]), float(v["bytes_per_elem"]))
+    elem = tuple(ElementwiseCost(op, float(v["launches"]), float(v["bytes_per_elem"]),
+                                 float(v.get("row_elem_s", 0.0)))
                  for op, v in entry.get("elementwise", {}).items())
     return GpuCalibration(**vals, elementwise=elem or GpuCalibration().elementwise,
                           aliases=tuple(sorted(entry.get("aliases", {}).items())))
 
 
 @lru_cache(maxsize=None)
-def load_gpu_calibration(hw_name: str = "h200-sxm", path: Path = CALIBRATION_TABLE) -> GpuCalibration:
-    """The table entry for `hw_name`, or the `transferred` entry for a GPU nobody measured."""
+def load_gpu_calibration(hw_name: str = "h200-sxm", path: Path = CALIBRATION_TABLE,
+                         sm_clock_hz: float = 0.0) -> GpuCalibration:
+    """The table entry for `hw_name`, or for a GPU nobody measured the `transferred` entry moved
+    to its SM clock `sm_clock_hz` by the table's `transfer` rule (`transfer_calibration`)."""
     import yaml
     table = yaml.safe_load(Path(path).read_text())
-    key = hw_name if hw_name in table else "transferred"
-    return _from_mapping(table[key], f"{path}: {key}")
+    if hw_name in table and hw_name not in ("transferred", "transfer"):
+        return _from_mapping(table[hw_name], f"{path}: {hw_name}")
+    cal = _from_mapping(table["transferred"], f"{path}: transferred")
+    rule = table.get("transfer") or {}
+    ref = float(rule.get("reference_sm_clock_hz", 0.0))
+    if not (sm_clock_hz and ref):
+        return cal
+    return transfer_calibration(cal, sm_clock_hz / ref, tuple(rule.get("times_scale_with_clock", ())),
+                                tuple(rule.get("rates_scale_with_clock", ())))
+
+
+def transfer_calibration(cal: GpuCalibration, clock_ratio: float, times: tuple[str, ...],
+                         rates: tuple[str, ...]) -> GpuCalibration:
+    """`cal` on a chip whose SM clock is `clock_ratio` × the calibrated one: the fixed times in
+    `times` (pipeline fill, per-block steps: a number of cycles) divide by the ratio, the per-SM
+    rates in `rates` multiply by it; `row_elem_s` stands for every elementwise op's row time.
+    Everything else is unchanged (shares of the chip's own peaks, kernel structure)."""
+    vals = {n: getattr(cal, n) / clock_ratio for n in times if n != "row_elem_s"}
+    vals |= {n: getattr(cal, n) * clock_ratio for n in rates}
+    if "row_elem_s" in times:
+        vals["elementwise"] = tuple(replace(c, row_elem_s=c.row_elem_s / clock_ratio) for c in cal.elementwise)
+    return replace(cal, **vals)
 
 
 def _smooth_max(a: float, b: float, p: float) -> float:
     return (a ** p + b ** p) ** (1.0 / p)
 
 
-def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: int = 2,
-                 batch: int = 1, cal: GpuCalibration | None = None) -> float:
+#: CUDA-core operations to dequantise one packed weight element in a mixed-precision GEMM
+#: (unpack: shift + mask, int->float convert, scale multiply-add). ASSUMPTION, from the structure
+#: of Marlin's / AWQ's in-register dequantisation (Frantar et al., "MARLIN", PPoPP 2025,
+#: arXiv 2408.11743; Lin et al., "AWQ", MLSys 2024).
+DEQUANT_OPS_PER_WEIGHT = 4.0
+#: Rows of X per tile of a weight-only-quantised GEMM kernel (Marlin's 16-row m-blocks); its
+#: work is striped over all SMs (no wave quantisation, in-kernel reduction). STRUCTURAL, from
+#: the Marlin paper's design, not fitted: no mixed-precision kernel was measured on the H200.
+MIXED_TILE_M = 16
+
+
+def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: float = 2,
+                 batch: int = 1, cal: GpuCalibration | None = None,
+                 operand_bytes: tuple[float, float, float] | None = None) -> float:
     """Y[M,N] = X[M,K]·W[K,N] as one kernel (cold L2: operands come from HBM once). Output tiles
     run in waves over the SMs; when there are fewer tiles than SMs the K loop is split (split-K)
-    to fill them, in slices of at least `min_k_slice`."""
+    to fill them, in slices of at least `min_k_slice`. `operand_bytes` (X, W, Y bytes per element;
+    default all `bytes_per_elem`): each operand is read at its own width. W narrower than X is a
+    weight-only-quantised GEMM (W4A16, W8A16; `mixed_gemm_seconds`)."""
     cal = cal or load_gpu_calibration()
+    xb, wb, yb = operand_bytes or (bytes_per_elem,) * 3
+    if wb < xb:
+        return mixed_gemm_seconds(M, N, K, spec, (xb, wb, yb), batch, cal)
     tm = cal.small_tile_m if M <= cal.small_tile_m else cal.tile_m
     tiles = ceil(M / tm) * ceil(N / cal.tile_n) * batch
     split = max(1, min(spec.sms // max(1, tiles), K // cal.min_k_slice))
@@ -124,7 +170,7 @@ def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: int = 2,
     per_sm = spec.tensor_flops_per_s * cal.tensor_eff / spec.sms
     t_comp = waves * 2.0 * tm * cal.tile_n * ceil(K / split) / per_sm
     t_comp = max(t_comp, 2.0 * M * N * K * batch / (spec.tensor_flops_per_s * cal.tensor_eff))
-    nbytes = (M * K + K * N + M * N) * bytes_per_elem * batch
+    nbytes = (M * K * xb + K * N * wb + M * N * yb) * batch
     t_mem = nbytes / (spec.mem_bytes_per_s * cal.stream_eff)
     if N % 8 or K % 8:
         t_comp *= cal.unaligned_compute_slowdown
@@ -135,6 +181,23 @@ def gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, bytes_per_elem: int = 2,
         # ~9 MB on 132 SMs), so only its fixed time counts
         t += spec.launch_s + cal.splitk_reduce_s
     return t
+
+
+def mixed_gemm_seconds(M: int, N: int, K: int, spec: GpuSpec, operand_bytes: tuple[float, float, float],
+                       batch: int = 1, cal: GpuCalibration | None = None) -> float:
+    """A weight-only-quantised GEMM as Marlin-class kernels run it: the packed weights stream from
+    HBM at the calibrated GEMM streaming rate, each is dequantised in registers
+    (`DEQUANT_OPS_PER_WEIGHT` CUDA-core operations, once per 64 rows of X) and the tensor cores
+    run at X's dtype on `MIXED_TILE_M`-row tiles striped over all SMs; one launch, no separate
+    reduction kernel. The fixed times and efficiencies are the bf16 GEMM's (an assumption)."""
+    cal = cal or load_gpu_calibration()
+    xb, wb, yb = operand_bytes
+    rows = ceil(M / MIXED_TILE_M) * MIXED_TILE_M
+    t_comp = 2.0 * rows * N * K * batch / (spec.tensor_flops_per_s * cal.tensor_eff)
+    if spec.alu_ops_per_s:
+        t_comp += ceil(M / 64) * K * N * batch * DEQUANT_OPS_PER_WEIGHT / spec.alu_ops_per_s
+    t_mem = (M * K * xb + K * N * wb + M * N * yb) * batch / (spec.mem_bytes_per_s * cal.stream_eff)
+    return spec.launch_s + cal.gemm_ramp_s + _smooth_max(t_comp, t_mem, cal.overlap_p)
 
 
 def attention_prefill_seconds(B: int, H: int, Sq: int, Skv: int, D: int, causal: bool, spec: GpuSpec,
@@ -166,27 +229,46 @@ def attention_work_seconds(flops: float, nbytes: float, tiles: int, spec: GpuSpe
 
 
 def attention_decode_seconds(B: int, H: int, Skv: int, D: int, spec: GpuSpec, backend: str = "flash",
-                             bytes_per_elem: int = 2, cal: GpuCalibration | None = None) -> float:
-    """q_len = 1: stream K and V. Flash-decoding splits the KV length over CTAs and reaches the
-    streaming rate; the memory-efficient kernel walks each head's KV in `kv_block` rows serially,
-    one CTA per (batch, head), at `kv_block_s` per block."""
+                             bytes_per_elem: float = 2, cal: GpuCalibration | None = None) -> float:
+    """q_len = 1: stream K and V of B sequences × H heads (`decode_work_seconds`)."""
     return decode_work_seconds(2.0 * B * H * Skv * D * bytes_per_elem, B * H, spec, backend, cal, Skv)
+
+
+def kv_splits(ctas: int, kv_len: int, spec: GpuSpec, cal: GpuCalibration) -> int:
+    """How many pieces flash-decoding cuts each head's KV into (FlashAttention-2's heuristic):
+    none when the (sequence, head) CTAs already fill `split_kv_below` of the SMs; else enough to
+    fill the SMs, at most one per `attn_tile_q` KV rows and `max_kv_splits`."""
+    if ctas >= cal.split_kv_below * spec.sms or kv_len <= cal.attn_tile_q:
+        return 1
+    return max(1, min(ceil(spec.sms / max(1, ctas)), ceil(kv_len / cal.attn_tile_q), cal.max_kv_splits))
 
 
 def decode_work_seconds(nbytes: float, ctas: int, spec: GpuSpec, backend: str = "flash",
                         cal: GpuCalibration | None = None, kv_len: int = 0) -> float:
+    """One decode attention call streaming `nbytes` of K and V over `ctas` (sequence, head)
+    pairs. Flash: at small batch the KV length is split over CTAs (flash-decoding, `kv_splits`)
+    and streams at `decode_stream_eff`, plus a combine kernel; at large batch one CTA per pair
+    streams at `decode_batched_stream_eff`. Fewer CTAs than SMs stream at that share of the rate.
+    The memory-efficient kernel never splits: each CTA walks its KV in `kv_block` rows serially,
+    `kv_block_s` per block."""
     cal = cal or load_gpu_calibration()
-    t = nbytes / (spec.mem_bytes_per_s * cal.decode_stream_eff)
+    split = kv_splits(ctas, kv_len, spec, cal) if backend == "flash" and kv_len else 1
+    eff = cal.decode_stream_eff if split > 1 else cal.decode_batched_stream_eff
+    busy = min(1.0, ctas * split / spec.sms)
+    t = nbytes / (spec.mem_bytes_per_s * eff * busy)
     if backend != "flash" and kv_len:
         t = max(t, ceil(kv_len / cal.kv_block) * cal.kv_block_s)
-    return spec.launch_s + cal.decode_ramp_s + t
+    combine = spec.launch_s if split > 1 else 0.0
+    return spec.launch_s + cal.decode_ramp_s + combine + t
 
 
-def elementwise_seconds(op: str, elems: int, spec: GpuSpec, bytes_per_elem: int = 2,
-                        cal: GpuCalibration | None = None) -> float:
-    """One PyTorch-eager elementwise op over `elems` elements; the table's bytes per element are
-    for bf16 and scale with the element width."""
+def elementwise_seconds(op: str, elems: int, spec: GpuSpec, bytes_per_elem: float = 2,
+                        cal: GpuCalibration | None = None, row_len: int = 0) -> float:
+    """One PyTorch-eager elementwise op over `elems` elements in rows of `row_len`; the table's
+    bytes per element are for bf16 and scale with the element width. Rows run in parallel, so a
+    reduction's serial walk along one row (`row_elem_s` per element) bounds it from below."""
     cal = cal or load_gpu_calibration()
     c = cal.cost(op)
     nbytes = elems * c.bytes_per_elem * bytes_per_elem / 2.0
-    return c.launches * spec.launch_s + nbytes / (spec.mem_bytes_per_s * cal.elementwise_stream_eff)
+    t = max(nbytes / (spec.mem_bytes_per_s * cal.elementwise_stream_eff), row_len * c.row_elem_s)
+    return c.launches * spec.launch_s + t
