@@ -69,7 +69,7 @@ def _single(values):
 
 def run(args) -> int:
     from archsim import api
-    from reports.figures import roof_from_hardware
+    from reports.roof import roof_from_hardware
     from reports.progress import ProgressBar
     from reports.table import render_text
 
