@@ -15,6 +15,7 @@ from math import prod
 import numpy as np
 
 from archsim.hardware import ComputeUnit, Hardware
+from archsim.kernels.search import nested_mask
 from archsim.ir import Op, OpKind, Role
 from archsim.mapping import LevelTiling, OpMapping
 
@@ -199,13 +200,8 @@ class Space:
 
     def prune(self, genomes: np.ndarray) -> np.ndarray:
         """Mask of genomes kept: inner tile indices never exceed the outer ones (nesting)."""
-        nl, nd = self.n_levels, len(self.sizes)
-        keep = np.ones(genomes.shape[0], dtype=bool)
-        for i in range(2, nl):
-            a = genomes[:, 1 + (i - 1) * nd: 1 + i * nd]
-            b = genomes[:, 1 + (i - 2) * nd: 1 + (i - 1) * nd]
-            keep &= np.all(a <= b, axis=1)
-        return keep
+        return nested_mask(np.ascontiguousarray(genomes, dtype=np.int64), self.n_levels,
+                           len(self.sizes))
 
     def decode(self, genome) -> OpMapping:
         g = [int(x) for x in genome]
