@@ -16,3 +16,18 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _mapping_cache_in_a_tmp_dir(tmp_path_factory):
+    """The persistent mapping cache of a test run lives in a fresh folder, never the user's."""
+    old = os.environ.get("ARCHSIM_CACHE_DIR")
+    os.environ["ARCHSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("archsim-cache"))
+    yield
+    if old is None:
+        os.environ.pop("ARCHSIM_CACHE_DIR", None)
+    else:
+        os.environ["ARCHSIM_CACHE_DIR"] = old

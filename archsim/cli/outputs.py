@@ -43,6 +43,13 @@ def int_list(text: str | None, flag: str) -> list[int] | None:
     return values
 
 
+def add_cache_flag(p) -> None:
+    p.add_argument("--no-cache", action="store_true",
+                   help="search every op's mapping afresh: neither read nor write the persistent "
+                        "mapping cache (same as ARCHSIM_NO_CACHE=1; its folder is "
+                        "$ARCHSIM_CACHE_DIR, default ~/.cache/archsim)")
+
+
 def add_hw_set_flag(p) -> None:
     p.add_argument("--hw-set", action="append", metavar="KEY=VALUE", default=None,
                    help="override one field of the hardware description (repeatable), e.g. "
