@@ -27,6 +27,7 @@ COMMANDS = {
     "compare": "compare",
     "cosearch": "cosearch",
     "reproduce": "reproduce",
+    "warmup": "warmup",
 }
 
 
