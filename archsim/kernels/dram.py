@@ -43,6 +43,11 @@ C_LASTCOL, C_LASTCOL_BG, C_LASTACT, C_LASTACT_BG, C_NEXTREF, C_RING, C_R0, C_R1,
 N_CHAN = 22
 ALL_BANKS_BG = -2          # C_LASTACT_BG after an all-bank ACT
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
+#: the refresh-period skip keeps a state per refresh, which costs more than it saves on a stream
+#: shorter than this many row bursts (its period is often tens of thousands of row bursts: the
+#: refresh drifts through every offset of the stream's row-burst grid before a state repeats)
+REFRESH_SKIP_MIN_ROWS = 16384
+ALWAYS = 2     # `periodic` = ALWAYS: both skips whatever the stream's length (tests)
 
 
 def work_size(params: np.ndarray) -> int:
@@ -308,6 +313,8 @@ def _shifted(a, b, delta):
 @njit(cache=True)
 def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready, periodic, work):
     """`nrows` consecutive row bursts over consecutive slots. Returns (first command, last data end).
+    `periodic`: False = row by row; True = the exact skips below (the refresh-period one on
+    streams of at least REFRESH_SKIP_MIN_ROWS row bursts); ALWAYS = both on any stream.
 
     Steady-state skip (exact): a stream visits every bank once per cycle of nb/span row bursts.
     When a whole cycle leaves the channel state equal to the previous cycle's state shifted by Δ
@@ -342,7 +349,8 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
     end = ready
     r = 0
     ps = nt + nb + N_CHAN + 2          # a kept snapshot: times, rows, channel, row index, horizon
-    refreshing = use and P[P_REFI] > 0 and nrows > 2 * m
+    refreshing = use and P[P_REFI] > 0 and nrows > 2 * m and (
+        periodic == ALWAYS or nrows >= REFRESH_SKIP_MIN_ROWS)
     store = np.empty((16 if refreshing else 1, ps), dtype=np.int64)
     nstore = 0
     index = Dict.empty(key_type=types.int64, value_type=types.int64)

@@ -92,7 +92,7 @@ def test_refresh_period_skip_equals_row_by_row_on_random_streams(name, seed, ref
         nrows = int(rng.integers(50, 4000))
         tasks.append((int(rng.integers(0, 64)) * nb, ncols, span, mode, nrows, ready))
         ready = int(rng.integers(0, 2)) * ready
-    fast, slow = _stream(t, True, tasks), _stream(t, False, tasks)
+    fast, slow = _stream(t, kd.ALWAYS, tasks), _stream(t, False, tasks)
     assert fast[0] == slow[0]
     for a, b in zip(fast[1:], slow[1:]):
         assert np.array_equal(a, b)
