@@ -9,6 +9,8 @@ from collections import OrderedDict
 from archsim.hardware import Hardware
 from archsim.ir import Op
 
+from . import persistent_cache as P
+
 __all__ = ["op_signature", "cache_get", "cache_put", "cache_clear", "cache_info", "hw_key"]
 
 _CACHE: "OrderedDict[tuple, object]" = OrderedDict()
@@ -43,7 +45,6 @@ def cache_get(key: tuple):
 
 def cache_put(key: tuple, value) -> None:
     _remember(key, value)
-    from . import persistent_cache as P
     if P.enabled():
         P.disk_put(P.disk_key(key), value)
 
@@ -55,7 +56,6 @@ def _remember(key: tuple, value) -> None:
 
 
 def _disk_get(key: tuple):
-    from . import persistent_cache as P
     return P.disk_get(P.disk_key(key)) if P.enabled() else None
 
 
