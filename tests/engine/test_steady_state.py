@@ -101,7 +101,7 @@ def test_refresh_period_skip_equals_row_by_row_on_random_streams(name, seed, ref
 def test_refresh_period_skip_fires_on_a_long_stream(monkeypatch):
     """A read stream of 4 banks × 256 columns per row burst, whose cycle of banks outlasts tREFI:
     once the state relative to the refresh schedule repeats, whole periods are skipped, so the
-    row bursts the kernel runs one by one do not grow with the stream's length."""
+    row bursts the kernel runs one by one do not grow with the stream's length (10x longer)."""
     P = dram_params(TYPES["gddr6"])
     calls = {"rows": 0}
     real = kd.row_burst
@@ -111,7 +111,7 @@ def test_refresh_period_skip_fires_on_a_long_stream(monkeypatch):
         return real(*args)
     monkeypatch.setattr(kd, "row_burst", counting)
     ran, ends = [], []
-    for nrows in (20_000, 200_000):
+    for nrows in (kd.REFRESH_SKIP_MIN_ROWS, 10 * kd.REFRESH_SKIP_MIN_ROWS):
         calls["rows"] = 0
         bank_st, bg_last, chan = kd.new_state(P)
         work = np.zeros(kd.work_size(P), dtype=np.int64)
@@ -123,5 +123,6 @@ def test_refresh_period_skip_fires_on_a_long_stream(monkeypatch):
     monkeypatch.setattr(kd, "row_burst", real)
     bank_st, bg_last, chan = kd.new_state(P)
     work = np.zeros(kd.work_size(P), dtype=np.int64)
-    assert kd.burst(P, bank_st, bg_last, chan, 0, 0, 256, 4, MODE_READ, 200_000, 0, False,
+    long = 10 * kd.REFRESH_SKIP_MIN_ROWS
+    assert kd.burst(P, bank_st, bg_last, chan, 0, 0, 256, 4, MODE_READ, long, 0, False,
                     work)[1] == ends[1]
