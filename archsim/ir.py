@@ -105,14 +105,13 @@ class Tensor:
     shape: tuple[int, ...]
     dtype_bits: int
     role: Role = Role.ACTIVATION
+    elems: int = field(init=False, repr=False, compare=False)        # prod(shape), kept
+    size_bytes: int = field(init=False, repr=False, compare=False)   # ceil(elems × bits / 8)
 
-    @property
-    def elems(self) -> int:
-        return prod(self.shape)
-
-    @property
-    def size_bytes(self) -> int:
-        return (self.elems * self.dtype_bits + 7) // 8
+    def __post_init__(self):      # computed once: the engine and mapper read them per op
+        elems = prod(self.shape)
+        object.__setattr__(self, "elems", elems)
+        object.__setattr__(self, "size_bytes", (elems * self.dtype_bits + 7) // 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,10 +196,19 @@ def add_op(graph: OpGraph, op: Op, after: Iterable[tuple[str, Tensor]] = ()) -> 
 
 
 def ops_in_order(graph: OpGraph) -> Iterator[Op]:
-    """Ops in a deterministic topological order (insertion order breaks ties)."""
-    order = {n: i for i, n in enumerate(graph.nodes)}
-    for name in nx.lexicographical_topological_sort(graph, key=lambda n: order[n]):
-        yield graph.nodes[name]["op"]
+    """Ops in a deterministic topological order (insertion order breaks ties). The order of names
+    is computed once per graph and kept on it; graphs only grow (ops and edges are added, never
+    removed), so it is recomputed when the node or edge count changes."""
+    size = (len(graph), sum(map(len, graph._succ.values())))   # number_of_edges(), without views
+    cached = graph.__dict__.get("_archsim_order")
+    if cached is None or cached[0] != size:
+        order = {n: i for i, n in enumerate(graph.nodes)}
+        names = tuple(nx.lexicographical_topological_sort(graph, key=lambda n: order[n]))
+        cached = (size, names)
+        graph.__dict__["_archsim_order"] = cached
+    nodes = graph.nodes
+    for name in cached[1]:
+        yield nodes[name]["op"]
 
 
 @dataclass(frozen=True, slots=True)

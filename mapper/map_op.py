@@ -43,7 +43,11 @@ class OpResult:
 class MappingNotFound(MappingError):
     def __init__(self, reason: DoesNotFit, op: str):
         self.does_not_fit = reason
+        self.op = op
         super().__init__(f"{op}: {reason}")
+
+    def __reduce__(self):       # kept in the persistent cache
+        return (MappingNotFound, (self.does_not_fit, self.op))
 
 
 def _strategy(name: str, space: Space, seed: int, start=None):

@@ -17,6 +17,7 @@ import numpy as np
 from archsim.hardware import ComputeUnit, Hardware
 from archsim.hardware.ops import GENERAL_UNITS, unit_runs_kind
 from archsim.ir import Op, Role
+from archsim.kernels.search import nested_mask
 from archsim.mapping import LevelTiling, OpMapping
 
 __all__ = ["Space", "build_space", "op_dtype", "roles_of", "unit_can_run", "path_levels",
@@ -191,13 +192,8 @@ class Space:
 
     def prune(self, genomes: np.ndarray) -> np.ndarray:
         """Mask of genomes kept: inner tile indices never exceed the outer ones (nesting)."""
-        nl, nd = self.n_levels, len(self.sizes)
-        keep = np.ones(genomes.shape[0], dtype=bool)
-        for i in range(2, nl):
-            a = genomes[:, 1 + (i - 1) * nd: 1 + i * nd]
-            b = genomes[:, 1 + (i - 2) * nd: 1 + (i - 1) * nd]
-            keep &= np.all(a <= b, axis=1)
-        return keep
+        return nested_mask(np.ascontiguousarray(genomes, dtype=np.int64), self.n_levels,
+                           len(self.sizes))
 
     def decode(self, genome) -> OpMapping:
         g = [int(x) for x in genome]

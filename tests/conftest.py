@@ -6,11 +6,14 @@ Profiles: `dev` (default) runs each property test with the example count its `@s
 seed chosen per run and printed in the header (`hypothesis seed: N`), so CI explores new examples
 every run and a red run reproduces with `pytest --hypothesis-seed=N` (or `ARCHSIM_HYPOTHESIS_SEED=N`).
 Bugs found this way are kept as `@example`s on their tests. `HYPOTHESIS_PROFILE` picks a profile
-explicitly; `ARCHSIM_HYPOTHESIS_SCALE` overrides the scale."""
+explicitly; `ARCHSIM_HYPOTHESIS_SCALE` overrides the scale. The persistent mapping cache of a test
+session lives in a temporary folder, never the user's."""
 from __future__ import annotations
 
 import os
 import random
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -47,6 +50,7 @@ def _seed(config) -> int | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     _seed(config)
+    _private_cache(config)
 
 
 def pytest_report_header(config):
@@ -73,3 +77,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """The header is hidden under -q (the project's addopts): repeat the seed at the end."""
     if config.getoption("hypothesis_seed", default=None) is not None:
         terminalreporter.write_line(pytest_report_header(config))
+
+
+def _private_cache(config) -> None:
+    """The persistent mapping cache of a test run lives in a fresh folder, never the user's (set
+    before collection, so nothing a test module does on import reaches the user's cache)."""
+    config._archsim_cache = tempfile.mkdtemp(prefix="archsim-test-cache-")
+    config._archsim_cache_old = os.environ.get("ARCHSIM_CACHE_DIR")
+    os.environ["ARCHSIM_CACHE_DIR"] = config._archsim_cache
+
+
+def pytest_unconfigure(config):
+    old = getattr(config, "_archsim_cache_old", None)
+    if old is None:
+        os.environ.pop("ARCHSIM_CACHE_DIR", None)
+    else:
+        os.environ["ARCHSIM_CACHE_DIR"] = old
+    shutil.rmtree(getattr(config, "_archsim_cache", ""), ignore_errors=True)

@@ -27,6 +27,7 @@ COMMANDS = {
     "compare": "compare",
     "cosearch": "cosearch",
     "reproduce": "reproduce",
+    "warmup": "warmup",
 }
 
 
@@ -74,6 +75,21 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
+    if getattr(args, "no_cache", False):
+        import os
+        old = os.environ.get("ARCHSIM_NO_CACHE")
+        os.environ["ARCHSIM_NO_CACHE"] = "1"   # read by mapper.persistent_cache (and by workers)
+        try:
+            return _run(args)
+        finally:
+            if old is None:
+                os.environ.pop("ARCHSIM_NO_CACHE", None)
+            else:
+                os.environ["ARCHSIM_NO_CACHE"] = old
+    return _run(args)
+
+
+def _run(args) -> int:
     from archsim.errors import ArchsimError
     import warnings
     try:

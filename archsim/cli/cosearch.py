@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .outputs import add_cache_flag
+
 __all__ = ["add_parser", "run"]
 
 
@@ -36,6 +38,7 @@ def add_parser(subparsers):
                                                   "coordinates, a simulate report per Pareto design)")
     p.add_argument("--list", action="store_true", help="list the built-in spaces and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    add_cache_flag(p)
     return p
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from .outputs import add_cache_flag
+
 __all__ = ["add_parser", "run"]
 
 OBJECTIVES = ("latency", "energy", "edp")
@@ -42,6 +44,7 @@ def add_parser(subparsers):
                    help="MCUFormer memory techniques on an MCU, comma-separated, or 'none' "
                         "(default: operator_integration,patch_decomposition,token_overwriting)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_cache_flag(p)
     return p
 
 

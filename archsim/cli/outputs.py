@@ -43,6 +43,13 @@ def int_list(text: str | None, flag: str) -> list[int] | None:
     return values
 
 
+def add_cache_flag(p) -> None:
+    p.add_argument("--no-cache", action="store_true",
+                   help="search every op's mapping afresh: neither read nor write the persistent "
+                        "mapping cache (same as ARCHSIM_NO_CACHE=1; its folder is "
+                        "$ARCHSIM_CACHE_DIR, default ~/.cache/archsim)")
+
+
 def add_hw_set_flag(p) -> None:
     p.add_argument("--hw-set", action="append", metavar="KEY=VALUE", default=None,
                    help="override one field of the hardware description (repeatable), e.g. "
@@ -207,7 +214,6 @@ def write_outputs(obj, args, default_stem: str, roof=None) -> list[str]:
     named after the model, chip, phase and every flag that differs from its default (`run_tag`);
     an earlier run's files are never overwritten without --force (a free name `-2`, `-3`, … is
     taken). Returns the paths written ('-' for stdout)."""
-    from reports import csv_report, html, json_report
     targets = {"json": args.json, "html": args.html, "csv": getattr(args, "csv", None)}
     if not any(targets.values()):
         kinds = [kind for kind in targets if kind != "csv" or hasattr(args, "csv")]
@@ -221,10 +227,13 @@ def write_outputs(obj, args, default_stem: str, roof=None) -> list[str]:
         if not target:
             continue
         if kind == "json":
+            from reports import json_report
             text = json_report.dumps(obj, timing=args.timing)
-        elif kind == "html":
+        elif kind == "html":                  # plotly is imported only when a page is written
+            from reports import html
             text = html.render_html(obj, roof)
         else:
+            from reports import csv_report
             text = csv_report.render_csv(obj)
         if target == "-":
             sys.stdout.write(text)

@@ -3,6 +3,8 @@ number, archsim's number and their ratio side by side; optionally write JSON, HT
 validation report (docs/validation.md is generated with `--markdown docs/validation.md`)."""
 from __future__ import annotations
 
+from .outputs import add_cache_flag
+
 __all__ = ["add_parser", "run"]
 
 
@@ -23,6 +25,7 @@ def add_parser(subparsers):
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when a study is out of band or errors (for CI)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_cache_flag(p)
     return p
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from .outputs import (add_hw_set_flag, add_model_set_flag, add_output_flags, check_output_flags,
-                      hw_overrides, int_list, model_overrides, stem, write_outputs)
+from .outputs import (add_cache_flag, add_hw_set_flag, add_model_set_flag, add_output_flags,
+                      check_output_flags, hw_overrides, int_list, model_overrides, stem,
+                      write_outputs)
 
 __all__ = ["add_parser", "run"]
 
@@ -38,6 +39,7 @@ def add_workload_flags(p) -> None:
                    help="run the model tensor-parallel over N chips joined by the description's "
                         "link (heads and MLP split, an all-reduce after each block; default 1)")
     add_model_set_flag(p)
+    add_cache_flag(p)
 
 
 def add_parser(subparsers):
@@ -74,7 +76,7 @@ def _single(values):
 
 def run(args) -> int:
     from archsim import api
-    from reports.figures import roof_from_hardware
+    from reports.roof import roof_from_hardware
     from reports.progress import ProgressBar
     from reports.table import render_text
 

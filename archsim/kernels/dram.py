@@ -34,7 +34,8 @@ chan[26] (see C_* below). Nothing compiles at import time; `cache=True`.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.typed import Dict
 
 NEG = -(1 << 40)
 
@@ -51,6 +52,12 @@ C_LASTCOL, C_LASTCOL_BG, C_LASTACT, C_LASTACT_BG, C_NEXTREF, C_RING, C_R0, C_R1,
 N_CHAN = 26
 ALL_BANKS_BG = -2          # C_LASTACT_BG after an all-bank ACT
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
+#: the refresh-period skip keeps a state per refresh, which costs more than it saves on a stream
+#: shorter than this many row bursts (its period is often tens of thousands of row bursts: the
+#: refresh drifts through every offset of the stream's row-burst grid before a state repeats; a
+#: pim-gpt read stream: period 28,204 row bursts, break-even near 60 K, 1.75x slower at 18-30 K)
+REFRESH_SKIP_MIN_ROWS = 65536
+ALWAYS = 2     # `periodic` = ALWAYS: both skips whatever the stream's length (tests)
 
 
 def work_size(params: np.ndarray) -> int:
@@ -375,12 +382,23 @@ def _shifted(a, b, delta):
 @njit(cache=True)
 def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready, periodic, work):
     """`nrows` consecutive row bursts over consecutive slots. Returns (first command, last data end).
+    `periodic`: False = row by row; True = the exact skips below (the refresh-period one on
+    streams of at least REFRESH_SKIP_MIN_ROWS row bursts); ALWAYS = both on any stream.
 
     Steady-state skip (exact): a stream visits every bank once per cycle of nb/span row bursts.
     When a whole cycle leaves the channel state equal to the previous cycle's state shifted by Δ
     cycles (rows one higher, same counts), the timing recurrences, being max-plus and
     time-invariant, repeat it; whole cycles are then advanced by Δ each, up to the next refresh.
-    tests/engine/test_steady_state.py checks this equals the row-by-row path."""
+
+    Streams longer than the refresh interval (tREFI) refresh inside every cycle, so the skip above
+    never applies to them. The same argument holds for a period that contains refreshes: right
+    after each row burst that issued a refresh, the state — as far as it can still matter
+    (`_canon`: a closed bank's old command times, columns and ACTs the refresh outlasted do not)
+    and relative to the next refresh due — is looked up among the ones kept earlier in this
+    stream at the same phase (row burst index mod nb/span). A match Δ cycles earlier means the
+    row bursts in between repeat exactly, refreshes and all; whole periods are then advanced to
+    the end of the stream. The cost of a stream grows with the number of distinct states it
+    passes through, not its length. tests/engine/test_steady_state.py checks both skips equal the row-by-row path."""
     if chan[C_FLOOR] > ready:   # in-order issue: no burst starts before an earlier one was ready
         ready = chan[C_FLOOR]
     chan[C_FLOOR] = ready
@@ -400,7 +418,16 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
     first = NEG
     end = ready
     r = 0
+    ps = nt + nb + N_CHAN + 2          # a kept snapshot: times, rows, channel, row index, horizon
+    refreshing = use and P[P_REFI] > 0 and nrows > 2 * m and (
+        periodic == ALWAYS or nrows >= REFRESH_SKIP_MIN_ROWS)
+    store = np.empty((16 if refreshing else 1, ps), dtype=np.int64)
+    nstore = 0
+    index = Dict.empty(key_type=types.int64, value_type=types.int64)
+    closed = np.zeros(nb, dtype=np.bool_)
+    closed_prev = np.zeros(nb, dtype=np.bool_)
     while r < nrows:
+        refs_before = chan[C_REFS]
         s, e = row_burst(P, bank_st, bg_last, chan, slot0 + r * span, row, ncols, span, mode, ready,
                          c, banks)
         if r == 0:
@@ -408,6 +435,14 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
         if e > end:
             end = e
         r += 1
+        if refreshing and chan[C_REFS] != refs_before and r < nrows:
+            skipped, end, store, nstore = _refresh_period(
+                P, bank_st, bg_last, chan, end, r, nrows, m, nt, nb, store, nstore, index, cur,
+                ring, ready, closed, closed_prev)
+            if skipped > 0:
+                r += skipped
+                have_prev = False
+                continue
         if use and r % m == 0:
             _times(P, bank_st, bg_last, chan, end, cur)
             if have_prev:
@@ -463,3 +498,143 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
                 prev_counts[ci] = chan[ci]
             have_prev = True
     return first, end
+
+
+
+@njit(cache=True)
+def _canon(P, i, v, nb, nbg, closed, horizon):
+    """Field i of a `_times` snapshot as far as it can still matter, or NEG when it cannot: taken
+    right after a refresh, no bank activates before `horizon` (every bank's ready time) and no
+    column issues before horizon + tRCD. A closed bank's ACT/read/write times never bind again
+    (re-opening it overwrites them, and its precharge already waited for them); a column, ACT or
+    tFAW-window time binds only while it + its spacing exceeds those bounds."""
+    if v <= NEG // 2:
+        return NEG
+    if i < 4 * nb:
+        if i % 4 != B_RDY - B_ACT and closed[i // 4]:
+            return NEG
+        return v
+    col_gap = max(max(P[P_CCDL], P[P_CCDS]), P[P_CCDAB])
+    if i < 4 * nb + nbg + 1:                       # bank-group last columns, the last column
+        return NEG if v + col_gap <= horizon + P[P_RCD] else v
+    if i == 4 * nb + nbg + 1:                      # the last ACT
+        return NEG if v + max(P[P_RRDL], P[P_RRDS]) <= horizon else v
+    if i < 4 * nb + nbg + 6:                       # the tFAW window
+        return NEG if v + P[P_FAW] <= horizon else v
+    return v                                       # data end
+
+
+@njit(cache=True)
+def _state_key(P, cur, nt, nb, nbg, closed, horizon, phase, nextref, col_bg, act_bg):
+    """A hash of the state as far as it can still matter, relative to the refresh schedule."""
+    h = np.int64(1469598103934665603)
+    mult = np.int64(1099511628211)
+    h = (h ^ phase) * mult
+    h = (h ^ col_bg) * mult
+    h = (h ^ act_bg) * mult
+    for b in range(nb):
+        h = (h ^ (1 if closed[b] else 0)) * mult
+    for i in range(nt):
+        v = _canon(P, i, cur[i], nb, nbg, closed, horizon)
+        h = (h ^ (v if v <= NEG // 2 else v - nextref)) * mult
+    return h
+
+
+@njit(cache=True)
+def _refresh_period(P, bank_st, bg_last, chan, end, r, nrows, m, nt, nb, store, nstore, index, cur,
+                    ring, ready, closed, closed_prev):
+    """After a row burst that refreshed (r row bursts done): look up a kept state that equals
+    this one, as far as either can still matter (`_canon`), shifted by Δ along with the refresh
+    schedule, at the same stream phase. If found, the row bursts between them repeat exactly,
+    refreshes and all: skip as many whole periods as fit before row burst `nrows` (fields the
+    period rewrote move by Δ per period, fields it did not touch stay). Else keep this state.
+    Returns (row bursts skipped, end, store, nstore)."""
+    nbg = bg_last.shape[0]
+    ph = r % m
+    _times(P, bank_st, bg_last, chan, end, cur)
+    horizon = bank_st[0, B_RDY]
+    for b in range(nb):
+        closed[b] = bank_st[b, B_ROW] < 0
+        if bank_st[b, B_RDY] < horizon:
+            horizon = bank_st[b, B_RDY]
+    key = _state_key(P, cur, nt, nb, nbg, closed, horizon, ph, chan[C_NEXTREF],
+                     chan[C_LASTCOL_BG], chan[C_LASTACT_BG])
+    if key in index:
+        e = index[key]
+        prev = store[e, 0:nt]
+        prev_rows = store[e, nt:nt + nb]
+        prev_chan = store[e, nt + nb:nt + nb + N_CHAN]
+        r_prev = store[e, nt + nb + N_CHAN]
+        h_prev = store[e, nt + nb + N_CHAN + 1]
+        for b in range(nb):
+            closed_prev[b] = prev_rows[b] < 0
+        period = r - r_prev
+        cycles = period // m
+        delta = chan[C_NEXTREF] - prev_chan[C_NEXTREF]
+        ok = delta > 0 and period > 0 and period % m == 0 and ready <= h_prev
+        ok = ok and chan[C_LASTCOL_BG] == prev_chan[C_LASTCOL_BG]
+        ok = ok and chan[C_LASTACT_BG] == prev_chan[C_LASTACT_BG]
+        if ok:
+            for b in range(nb):
+                now = bank_st[b, B_ROW]
+                was = prev_rows[b]
+                if (now < 0 or was < 0) and now != was:
+                    ok = False
+                elif now >= 0 and now != was + cycles:
+                    ok = False
+        if ok:
+            for i in range(nt):
+                a = _canon(P, i, prev[i], nb, nbg, closed_prev, h_prev)
+                c = _canon(P, i, cur[i], nb, nbg, closed, horizon)
+                if a <= NEG // 2 or c <= NEG // 2:
+                    if a != c:
+                        ok = False
+                        break
+                elif c - a != delta:
+                    ok = False
+                    break
+        q = (nrows - r) // period if ok else 0
+        if q > 0:
+            shift = q * delta
+            for b in range(nb):
+                for f in (B_ACT, B_RD, B_WR, B_RDY):
+                    if bank_st[b, f] != prev[4 * b + f - B_ACT]:      # rewritten each period
+                        bank_st[b, f] += shift
+                if bank_st[b, B_ROW] >= 0:
+                    bank_st[b, B_ROW] += q * cycles
+            for g in range(nbg):
+                if bg_last[g] != prev[4 * nb + g]:
+                    bg_last[g] += shift
+            if chan[C_LASTCOL] != prev[4 * nb + nbg]:
+                chan[C_LASTCOL] += shift
+            if chan[C_LASTACT] != prev[4 * nb + nbg + 1]:
+                chan[C_LASTACT] += shift
+            chan[C_NEXTREF] += shift
+            rot = (q * (chan[C_RINGN] - prev_chan[C_RINGN])) % 4
+            for j in range(4):
+                v = chan[C_R0 + (chan[C_RING] + j) % 4]
+                ring[j] = v + shift if v != prev[4 * nb + nbg + 2 + j] else v
+            newring = (chan[C_RING] + rot) % 4
+            for j in range(4):
+                chan[C_R0 + (newring + j) % 4] = ring[j]
+            chan[C_RING] = newring
+            for ci in range(C_REFS, C_MACCOLS + 1):
+                chan[ci] += q * (chan[ci] - prev_chan[ci])
+            for ci in range(C_ABACTS, C_RINGN + 1):
+                chan[ci] += q * (chan[ci] - prev_chan[ci])
+            end += shift
+            index.clear()                     # states kept before the skip are stale now
+            return q * period, end, store, 0
+    if nstore == store.shape[0]:
+        grown = np.empty((2 * store.shape[0], store.shape[1]), dtype=np.int64)
+        grown[:nstore] = store[:nstore]
+        store = grown
+    row = store[nstore]
+    row[0:nt] = cur[0:nt]
+    for b in range(nb):
+        row[nt + b] = bank_st[b, B_ROW]
+    row[nt + nb:nt + nb + N_CHAN] = chan
+    row[nt + nb + N_CHAN] = r
+    row[nt + nb + N_CHAN + 1] = horizon
+    index[key] = nstore
+    return 0, end, store, nstore + 1

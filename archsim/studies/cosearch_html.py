@@ -16,7 +16,7 @@ __all__ = ["write_report_html"]
 def write_report_html(report: CoSearchReport, path: str | Path) -> Path:
     from archsim.engine import simulate
     from reports.cosearch_html import write_cosearch_html
-    from reports.figures import roof_from_hardware
+    from reports.roof import roof_from_hardware
     from reports.html import PLOTLY_JS, write_html, write_plotly_js
 
     path = Path(path)

@@ -15,7 +15,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from .order import key_less, keys_of, lex_argmin
+from .order import best_of_batch, key_less
 
 __all__ = ["Strategy", "SearchResult", "run_search", "Progress"]
 
@@ -52,9 +52,7 @@ def run_search(strategy: Strategy, score: Callable[[np.ndarray], np.ndarray],
 
     def consider(genomes, s):
         nonlocal best, best_score, best_key
-        keys = keys_of(s, genomes)
-        i = lex_argmin(keys)
-        key = tuple(float(x) for x in keys[i])
+        i, key = best_of_batch(s, genomes)
         if np.isfinite(key[0]) and key_less(key, best_key):
             best_score, best_key = key[0], key
             best = tuple(int(x) for x in genomes[i])

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from .order import keys_of, lex_order
+from .order import Codes, keys_of, lex_order
 
 __all__ = ["Genetic"]
 
@@ -25,6 +25,7 @@ class Genetic:
         self.fit: np.ndarray | None = None        # rank in the total order (0 = best)
         self.keys: np.ndarray | None = None
         self.started = False
+        self.codes = Codes(self.card)
 
     def _legal(self, g: np.ndarray) -> np.ndarray:
         if self.prune is None:
@@ -65,8 +66,7 @@ class Genetic:
             allg, allk = np.asarray(genomes, dtype=np.int64), keys
         else:
             allg, allk = np.concatenate([self.pop, genomes]), np.concatenate([self.keys, keys])
-        _, first = np.unique(allg, axis=0, return_index=True)
-        first = np.sort(first)
+        first = self.codes.first_occurrences(allg)
         allg, allk = allg[first], allk[first]
         keep = lex_order(allk)[: self.n]
         self.pop, self.keys = allg[keep], allk[keep]

@@ -8,9 +8,13 @@ from typing import Callable
 
 import numpy as np
 
-from .order import key_less, keys_of, lex_argmin
+from archsim.kernels.search import neighbours
+
+from .order import Codes, best_of_batch, key_less
 
 __all__ = ["LocalSearch"]
+
+SMALL_GENE = 8      # a gene with at most this many values has every value as a neighbour
 
 
 class LocalSearch:
@@ -22,7 +26,8 @@ class LocalSearch:
         self.current = None if start is None else np.asarray(start, dtype=np.int64)
         self.current_key: tuple | None = None      # None: current is unscored or illegal
         self.pending_start = self.current is not None
-        self.seen: set[bytes] = set()
+        self.codes = Codes(self.card)
+        self.seen: set = set()
 
     def _random(self) -> np.ndarray:
         for _ in range(100):
@@ -32,20 +37,11 @@ class LocalSearch:
         return np.zeros(len(self.card), dtype=np.int64)
 
     def _neighbours(self, g: np.ndarray) -> np.ndarray:
-        out = []
-        for j, c in enumerate(self.card):
-            values = range(c) if c <= 8 else (g[j] - 2, g[j] - 1, g[j] + 1, g[j] + 2)
-            for v in values:
-                if 0 <= v < c and v != g[j]:
-                    n = g.copy()
-                    n[j] = v
-                    out.append(n)
-        if not out:
-            return np.empty((0, len(self.card)), dtype=np.int64)
-        arr = np.array(out, dtype=np.int64)
-        if self.prune is not None:
+        arr = neighbours(np.ascontiguousarray(g, dtype=np.int64), self.card, SMALL_GENE)
+        if self.prune is not None and len(arr):
             arr = arr[self.prune(arr)]
-        keep = [i for i, row in enumerate(arr) if row.tobytes() not in self.seen]
+        seen = self.seen
+        keep = [i for i, key in enumerate(self.codes.keys(arr)) if key not in seen]
         return arr[keep]
 
     def ask(self) -> np.ndarray:
@@ -61,11 +57,8 @@ class LocalSearch:
         return nb
 
     def tell(self, genomes, scores) -> None:
-        for row in genomes:
-            self.seen.add(row.tobytes())
-        keys = keys_of(scores, genomes)
-        i = lex_argmin(keys)
-        key = tuple(float(x) for x in keys[i])
+        self.seen.update(self.codes.keys(genomes))
+        i, key = best_of_batch(scores, genomes)
         legal = bool(np.isfinite(key[0]))
         if key_less(key if legal else None, self.current_key) or (
                 len(genomes) == 1 and self.current_key is None):

@@ -5,6 +5,8 @@ from typing import Callable
 
 import numpy as np
 
+from .order import Codes
+
 __all__ = ["RandomPruned"]
 
 
@@ -15,7 +17,8 @@ class RandomPruned:
         self.prune = prune
         self.batch = batch
         self.rng = np.random.default_rng(seed)
-        self.seen: set[bytes] = set()
+        self.codes = Codes(self.card)
+        self.seen: set = set()
         self.total = int(np.prod(self.card))
 
     def ask(self) -> np.ndarray | None:
@@ -24,8 +27,7 @@ class RandomPruned:
             g = self.rng.integers(0, self.card, size=(self.batch, len(self.card)), dtype=np.int64)
             if self.prune is not None:
                 g = g[self.prune(g)]
-            for row in g:
-                key = row.tobytes()
+            for row, key in zip(g, self.codes.keys(g)):
                 if key not in self.seen:
                     self.seen.add(key)
                     out.append(row)
@@ -34,5 +36,4 @@ class RandomPruned:
         return np.array(out, dtype=np.int64) if out else None
 
     def tell(self, genomes, scores) -> None:
-        for row in genomes:          # seeds told up front are not drawn again
-            self.seen.add(np.asarray(row, dtype=np.int64).tobytes())
+        self.seen.update(self.codes.keys(genomes))   # seeds told up front are not drawn again
