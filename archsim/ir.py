@@ -18,7 +18,7 @@ import networkx as nx
 __all__ = [
     "DTYPE_BITS", "Role", "OpKind", "Tensor", "Operand", "Op", "OpGraph", "new_graph", "add_op",
     "ops_in_order", "graph_totals", "GraphTotals", "dtype_bits", "summary_table",
-    "VECTOR_OPS_PER_ELEMENT", "vector_ops_per_element",
+    "VECTOR_OPS_PER_ELEMENT", "vector_ops_per_element", "unread_weight_bytes",
 ]
 
 #: Storage bits per element by dtype name. "int2"/"ternary" are 2-bit packed (MatMul-free weights).
@@ -201,6 +201,13 @@ def ops_in_order(graph: OpGraph) -> Iterator[Op]:
     order = {n: i for i, n in enumerate(graph.nodes)}
     for name in nx.lexicographical_topological_sort(graph, key=lambda n: order[n]):
         yield graph.nodes[name]["op"]
+
+
+def unread_weight_bytes(graph: OpGraph) -> int:
+    """Bytes of weights stored with the model but read by no op of `graph` (graph meta
+    `unread_weight_bytes`): in a decode step, the MoE experts no token is routed to. They occupy
+    the weights' memory level all the same, so every fit check adds them."""
+    return int(graph.graph.get("unread_weight_bytes", 0) or 0)
 
 
 @dataclass(frozen=True, slots=True)

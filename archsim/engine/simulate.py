@@ -14,7 +14,7 @@ import numpy as np
 
 from archsim.errors import ArchsimError, DoesNotFit
 from archsim.hardware import Hardware
-from archsim.ir import DTYPE_BITS, OpGraph, Role, ops_in_order
+from archsim.ir import DTYPE_BITS, OpGraph, Role, ops_in_order, unread_weight_bytes
 from archsim.mapping import Mapping
 from archsim.result import LevelUse, OpResult, SimResult
 
@@ -31,7 +31,8 @@ FIDELITIES = ("analytic", "cycle")
 
 
 def _resident_offchip(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> int:
-    """Bytes of weights and KV cache that live in the off-chip level (each tensor once)."""
+    """Bytes of weights and KV cache that live in the off-chip level (each tensor once), with the
+    weights no op reads (idle MoE experts) where the weights are."""
     off = hw.levels[0].name
     seen: dict[str, int] = {}
     for op in ops_in_order(graph):
@@ -41,7 +42,9 @@ def _resident_offchip(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> 
                 lv = mapping.placed(t.name) or mapping.placed(t.role.value) if mapping else None
                 if lv in (None, off):
                     seen[t.name] = t.size_bytes
-    return sum(seen.values())
+    weights_at = mapping.placed("weight") if mapping else None
+    unread = unread_weight_bytes(graph) if weights_at in (None, off) else 0
+    return sum(seen.values()) + unread      # + MoE experts idle this step, stored all the same
 
 
 def _bytes_by_level(op_counts: dict[str, float]) -> tuple[tuple[str, int], ...]:
