@@ -15,6 +15,8 @@ from typing import Iterable, Iterator
 
 import networkx as nx
 
+from archsim.errors import printable
+
 __all__ = [
     "DTYPE_BITS", "Role", "OpKind", "Tensor", "Operand", "Op", "OpGraph", "new_graph", "add_op",
     "ops_in_order", "graph_totals", "GraphTotals", "dtype_bits", "summary_table",
@@ -258,7 +260,7 @@ def summary_table(graph: OpGraph, limit: int | None = None) -> str:
         if limit is not None and i >= limit:
             rows.append(("...", "", "", "", "", ""))
             break
-        rows.append((op.name, op.kind.value, str(op.layer), f"{op.macs:,}", f"{op.flops:,}",
+        rows.append((printable(op.name), op.kind.value, str(op.layer), f"{op.macs:,}", f"{op.flops:,}",
                      f"{op.total_bytes:,}"))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(r, widths)))

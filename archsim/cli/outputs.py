@@ -36,11 +36,18 @@ def int_list(text: str | None, flag: str) -> list[int] | None:
     values = []
     for part in str(text).split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) <= 0:
+        if not (part.isascii() and part.isdigit()) or len(part) > 30 or int(part) <= 0:
             raise ArgumentError(f"{flag}: expected positive integers separated by commas "
-                                f"(got {text!r})")
+                                f"(got {shown(text)})")
         values.append(int(part))
     return values
+
+
+def shown(text, limit: int = 80) -> str:
+    """`text` quoted for an error line: control characters and escape sequences made visible
+    (never sent raw to a terminal), cut to `limit` characters."""
+    from archsim.errors import printable
+    return printable(repr(str(text)) if len(str(text)) <= limit else repr(str(text)[:limit]) + "…")
 
 
 def add_hw_set_flag(p) -> None:
