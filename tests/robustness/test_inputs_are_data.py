@@ -116,3 +116,14 @@ def test_escape_sequences_never_reach_the_terminal(tmp_path, capsys):
     assert main(["simulate", "--model", "gpt2-small\x1b[31m", "--hw", "edge-npu"]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\\x1b" in err
+
+
+def test_decode_of_an_onnx_graph_is_an_error_not_an_encode_result(tmp_path, capsys):
+    onnx = pytest.importorskip("onnx")
+    from tests.workloads.onnx_builders import attention_mlp_model
+    path = tmp_path / "enc.onnx"
+    onnx.save(attention_mlp_model(), path)
+    with pytest.raises(ModelError, match="phase decode"):
+        build_graph(str(path), phase="decode")
+    assert main(["simulate", "--model", str(path), "--hw", "edge-npu", "--phase", "decode", "--quiet"]) == 2
+    assert "phase decode" in capsys.readouterr().err
