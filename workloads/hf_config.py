@@ -98,6 +98,9 @@ def config_from_dict(raw: dict, source: str, name: str | None = None) -> ModelCo
     model_type = raw.get("model_type")
     if model_type is None:
         raise ModelError(f"{source}: missing key 'model_type'; supported types: {', '.join(SUPPORTED_TYPES)}")
+    if not isinstance(model_type, str):
+        raise ModelError(f"{source}: model_type must be text such as 'llama' (got a "
+                         f"{type(model_type).__name__}); supported types: {', '.join(SUPPORTED_TYPES)}")
     if model_type not in _SPECS:
         hint = did_you_mean(model_type, SUPPORTED_TYPES) or "supported types: " + ", ".join(SUPPORTED_TYPES)
         raise ModelError(f"{source}: model_type {model_type!r} is not supported; {hint}")
