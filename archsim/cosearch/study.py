@@ -126,7 +126,7 @@ def run_study(space: SearchSpace, evaluate: Evaluator, trials: int = 50, seed: i
     study_name = study_name or study_name_for(space, seed, sampler)
     directions = [o.direction for o in space.objectives]
     rdb = _storage(storage)
-    with _database_errors(storage):
+    with _database_errors(storage, opening=True):
         study = optuna.create_study(
             storage=rdb, study_name=study_name, directions=directions, load_if_exists=True,
             sampler=_sampler(sampler, seed, population))
@@ -167,11 +167,6 @@ def _drive(study, space, evaluate, trials, seed, storage, scheduler, jobs, sampl
                     if "outcome" not in t.user_attrs:        # again from the same seed
                         study.tell(t.number, state=optuna.trial.TrialState.FAIL)
                 study.set_user_attr("asking", None)
-                continue
-            half_asked = [t for t in running if set(t.params) != set(distributions)]
-            for t in half_asked:                              # killed inside ask(): never evaluated
-                study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-            if half_asked:
                 continue
             recorded = [t for t in running if "outcome" in t.user_attrs]
             if recorded:                                      # results that arrived before a kill
@@ -280,27 +275,25 @@ def _storage(url: str):
 
 
 @contextmanager
-def _database_errors(url: str):
+def _database_errors(url: str, opening: bool = False):
     """A study database that is damaged or not Optuna's (a truncated file, another program's
-    tables, an unknown schema version) is a ConfigError naming it, not an internal error."""
+    tables, an unknown schema version when `opening`) is a ConfigError naming it, not an internal
+    error."""
+    import sqlite3
+
     import sqlalchemy.exc
     try:
         yield
-    except (sqlalchemy.exc.SQLAlchemyError, _sqlite_error()) as exc:
+    except (sqlalchemy.exc.SQLAlchemyError, sqlite3.DatabaseError) as exc:
         text = " ".join(str(exc).split("(Background on this error")[0].split())[:200]
         raise _bad_argument("storage", f"the study database is damaged or not an Optuna study "
                             f"database ({type(exc).__name__}: {text})", repr(url),
                             "move it aside and start afresh, or give another --storage") from None
     except RuntimeError as exc:           # Optuna: "The runtime optuna version ... is no longer compatible"
-        if "schema" not in str(exc).lower() and "version" not in str(exc).lower():
+        if not opening or ("schema" not in str(exc).lower() and "version" not in str(exc).lower()):
             raise
         raise _bad_argument("storage", f"the study database has another schema ({exc})", repr(url),
                             "run `optuna storage upgrade`, or give another --storage") from None
-
-
-def _sqlite_error():
-    import sqlite3
-    return sqlite3.DatabaseError
 
 
 def _open_storage(url: str):

@@ -168,6 +168,11 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     latency_s = total * tick_s
     breakdown = energy_breakdown_j(counts, hw, latency_s)
     resident = _resident_offchip(graph, hw, mapping)
+    unread = unread_weight_bytes(graph)
+    if unread:
+        held = (mapping.placed("weight") if mapping else None) or hw.levels[0].name
+        notes.append(f"MoE: {unread:,} B of expert weights no token is routed to in this step are "
+                     f"held in {held} with the other weights (counted toward fit; not read, not streamed)")
     off = hw.levels[0]
     peaks[off.name] = max(peaks.get(off.name, 0), resident)
     fits = resident <= off.size_bytes

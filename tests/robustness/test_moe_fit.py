@@ -49,3 +49,14 @@ def test_mixtral_decode_does_not_fit_32gib_or_80gb(hw_name):
     res = api.simulate("mixtral-8x7b", hw_name, phase="decode", context=1024)
     assert not res.fits
     assert "93,405,585,408 B" in res.does_not_fit
+
+
+def test_a_fitting_moe_decode_reports_where_its_idle_experts_are():
+    res = api.simulate("mixtral-8x7b", "a100-80gb", context=64, overrides={"layers": 1})
+    assert res.fits
+    note = next(n for n in res.notes if n.startswith("MoE:"))
+    assert "held in hbm" in note
+    graph = build_graph("mixtral-8x7b", "decode", context=64, overrides={"layers": 1})
+    assert f"{graph.graph['unread_weight_bytes']:,} B" in note
+    hbm = next(lv for lv in res.levels if lv.level == "hbm")
+    assert hbm.peak_buffer_bytes >= graph.graph["weight_bytes_total"]
