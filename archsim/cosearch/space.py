@@ -255,7 +255,7 @@ def space_from_dict(data, file: str = "<dict>", lines: dict[str, int] | None = N
     constraints = _constraints(data.get("constraints"), bad)
     accuracy = data.get("accuracy") or {}
     if not isinstance(accuracy, dict):
-        bad("accuracy", "must be a mapping (proxy: NAME | csv: PATH | callable: module:function)", accuracy)
+        bad("accuracy", "must be a mapping (proxy: NAME | csv: PATH | callable: REGISTERED-NAME)", accuracy)
         accuracy = {}
     if accuracy.get("csv") is not None and file not in ("<dict>",):
         csv_path = Path(str(accuracy["csv"]))
