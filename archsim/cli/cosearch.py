@@ -78,7 +78,7 @@ def run(args) -> int:
             out.write(grid(header, rows, right=set(range(1, len(header)))) + "\n")
             out.write("re-run a design on its own:\n")
             for t in res.pareto_trials:
-                out.write(f"  {t.number}: {rerun_command(res.space, dict(t.params))}\n")
+                out.write(printable(f"  {t.number}: {rerun_command(res.space, dict(t.params))}") + "\n")
         else:
             reasons = sorted({t.reason or "violates " + ", ".join(k for k, v in t.violations if v > 0)
                               for t in res.trials if not t.feasible})
