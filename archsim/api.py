@@ -171,12 +171,25 @@ def _hardware(hw, overrides=None):
         raise ArgumentError(f"hw_overrides must be a dict of dotted keys to values, e.g. "
                             f"{{'memory.gbuf.size': '4 MiB'}} (got {overrides!r})")
     if isinstance(hw, Hardware) and not overrides:
+        _check_built(hw)
         return hw
     if isinstance(hw, (str, os.PathLike, Hardware)):
         from .hardware import load_hardware
         return load_hardware(hw, overrides=overrides or None)
     raise ArgumentError(f"hw must be a hardware library name, a YAML path or a Hardware (got {hw!r}); "
                         f"see `archsim hw list`")
+
+
+def _check_built(hw) -> None:
+    """A `Hardware` built in Python (e.g. `dataclasses.replace(hw, freq_hz=1e300)`) meets the same
+    ranges and checks as a YAML file: its YAML form goes through the loader (~10 ms)."""
+    from .hardware import dump_hardware, parse_hardware
+    try:
+        text = dump_hardware(hw)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise ArgumentError(f"hw {getattr(hw, 'name', '?')!r}: not a well-formed Hardware "
+                            f"({type(exc).__name__}: {exc})") from None
+    parse_hardware(text, file=f"<Hardware {hw.name}>")
 
 
 def _search_options(strategy, seed, budget, progress=None) -> None:

@@ -7,8 +7,24 @@ import difflib
 
 __all__ = [
     "ArchsimError", "ConfigError", "Problem", "ModelError", "MappingError", "DoesNotFit",
-    "did_you_mean",
+    "did_you_mean", "printable",
 ]
+
+
+def printable(text: str) -> str:
+    """`text` safe for a terminal: control and format characters (ESC sequences, carriage returns,
+    bidi overrides, newlines) shown as escapes such as '\\x1b' instead of acting on the terminal.
+    Names come from files (hardware `name:`, ONNX node names, paths) and are not trusted."""
+    import unicodedata
+    out = []
+    for ch in str(text):
+        if unicodedata.category(ch)[0] == "C":
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                       else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class ArchsimError(Exception):

@@ -15,10 +15,12 @@ from typing import Iterable, Iterator
 
 import networkx as nx
 
+from archsim.errors import printable
+
 __all__ = [
     "DTYPE_BITS", "Role", "OpKind", "Tensor", "Operand", "Op", "OpGraph", "new_graph", "add_op",
     "ops_in_order", "graph_totals", "GraphTotals", "dtype_bits", "summary_table",
-    "VECTOR_OPS_PER_ELEMENT", "vector_ops_per_element",
+    "VECTOR_OPS_PER_ELEMENT", "vector_ops_per_element", "unread_weight_bytes",
 ]
 
 #: Storage bits per element by dtype name. "int2"/"ternary" are 2-bit packed (MatMul-free weights).
@@ -211,6 +213,13 @@ def ops_in_order(graph: OpGraph) -> Iterator[Op]:
         yield nodes[name]["op"]
 
 
+def unread_weight_bytes(graph: OpGraph) -> int:
+    """Bytes of weights stored with the model but read by no op of `graph` (graph meta
+    `unread_weight_bytes`): in a decode step, the MoE experts no token is routed to. They occupy
+    the weights' memory level all the same, so every fit check adds them."""
+    return int(graph.graph.get("unread_weight_bytes", 0) or 0)
+
+
 @dataclass(frozen=True, slots=True)
 class GraphTotals:
     params: int
@@ -259,7 +268,7 @@ def summary_table(graph: OpGraph, limit: int | None = None) -> str:
         if limit is not None and i >= limit:
             rows.append(("...", "", "", "", "", ""))
             break
-        rows.append((op.name, op.kind.value, str(op.layer), f"{op.macs:,}", f"{op.flops:,}",
+        rows.append((printable(op.name), op.kind.value, str(op.layer), f"{op.macs:,}", f"{op.flops:,}",
                      f"{op.total_bytes:,}"))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(r, widths)))

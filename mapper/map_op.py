@@ -19,7 +19,7 @@ from archsim.mapping import OpMapping
 from . import cache as C
 from .cost import Cost
 from .costmodel import OBJECTIVES, arrays_for, cost_of_genome, score
-from .mapspace import Space, build_space, unit_can_run
+from .mapspace import PIPELINE, Space, build_space, unit_can_run
 from .seeds import heuristic_genomes
 from .search import STRATEGIES, Exhaustive, Genetic, LocalSearch, RandomPruned, run_search
 from .search.order import key_less
@@ -172,6 +172,12 @@ def map_op_result(op: Op, hw: Hardware, strategy: str = "auto", objective: str =
                 raise MappingNotFound(hit.does_not_fit, op.name)
             return OpResult(replace(hit.mapping, op=op.name), hit.cost, hit.evaluated, hit.genome,
                             key)
+    too_big = _larger_than_the_chip(op, hw, pl)
+    if too_big is not None:       # before any tiling search: its divisor sums grow with the dims
+        err = MappingNotFound(too_big, op.name)
+        if use_cache:
+            C.cache_put(key, err)
+        raise err
     eligible = [u for u in hw.compute if unit_can_run(u, op) and (units is None or u.name in units)]
     if not eligible:   # no unit declares this op kind: let general-purpose units take it
         eligible = [u for u in hw.compute if unit_can_run(u, op, strict_ops=False)
@@ -214,3 +220,18 @@ def map_op_result(op: Op, hw: Hardware, strategy: str = "auto", objective: str =
     if use_cache:
         C.cache_put(key, best)
     return best
+
+
+def _larger_than_the_chip(op: Op, hw: Hardware, placement: dict[str, str]) -> DoesNotFit | None:
+    """An operand larger than all of the chip's memory together can be held nowhere: the op does
+    not fit, whatever its tiling (checked before the search, which could loop over huge dims).
+    Tensors streamed between fused ops (placed in the pipeline) are never held whole: exempt."""
+    capacity = sum(lv.size_bytes * max(1, lv.instances) for lv in hw.levels)
+    held = [o for o in op.operands if placement.get(o.tensor.name) != PIPELINE]
+    worst = max(held, key=lambda o: o.tensor.size_bytes, default=None)
+    if worst is None or worst.tensor.size_bytes <= capacity:
+        return None
+    home = max(hw.levels, key=lambda lv: lv.size_bytes * max(1, lv.instances))
+    return DoesNotFit(level=home.name, tensor=f"{worst.tensor.name} (more than all levels together)",
+                      needed_bytes=int(worst.tensor.size_bytes),
+                      capacity_bytes=int(home.size_bytes * max(1, home.instances)))

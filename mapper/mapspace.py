@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from itertools import permutations
-from math import prod
+from math import isqrt, prod
 
 import numpy as np
 
@@ -125,9 +125,14 @@ def roles_of(op: Op) -> dict[str, int]:
     return roles
 
 
+#: trial division for tile sizes stops here: exact divisors for every dim ≤ 2^40, and a bounded
+#: search (these, their cofactors and powers of two) for larger ones, which fit no buffer anyway.
+MAX_TRIAL_DIVISOR = 2 ** 20
+
+
 def _tile_values(n: int) -> list[int]:
     vals = {1, n}
-    vals.update(d for d in range(1, int(n ** 0.5) + 1) if n % d == 0)
+    vals.update(d for d in range(1, min(isqrt(n), MAX_TRIAL_DIVISOR) + 1) if n % d == 0)
     vals.update(n // d for d in list(vals) if n % d == 0)
     p = 2
     while p < n:

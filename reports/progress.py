@@ -13,6 +13,8 @@ from __future__ import annotations
 import sys
 import time
 
+from archsim.errors import printable
+
 __all__ = ["ProgressBar", "null_progress"]
 
 
@@ -74,6 +76,7 @@ class ProgressBar:
 
     def _line(self, done, total, label: str, elapsed_s: float) -> str:
         from tqdm import tqdm
+        label = printable(label)                 # op names may come from a file
         if isinstance(total, float):        # a fraction of the work: percentage, elapsed and ETA
             return tqdm.format_meter(round(100 * done), 100, elapsed_s, ncols=self.width, prefix=label,
                                      ascii=not self._tty, bar_format="{l_bar}{bar}| [{elapsed}<{remaining}]")

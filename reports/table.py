@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from archsim.comparison import Comparison, Sweep
+from archsim.errors import printable
 from archsim.result import SimResult
 
 __all__ = ["si", "format_bytes", "grid", "misfit_reason", "used_share", "render_summary",
@@ -66,6 +67,8 @@ def _ratio(x: float | None) -> str:
 def grid(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
     """Columns padded to their widest cell; columns in `right` are right-aligned."""
     right = right or set()
+    header = [printable(str(c)) for c in header]        # names come from files: no raw escapes
+    rows = [[printable(str(c)) for c in r] for r in rows]
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
 
     def line(cells):

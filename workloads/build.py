@@ -106,7 +106,9 @@ def build_graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | N
 
     Encoder-only models (BERT, ViT, Swin, ...) run `encode`; asking them for `prefill` is taken as
     `encode`. Graph meta: model, family, phase, batch, seq, context, params, active_params, dtypes,
-    params_by_usage, weight_bytes_total (all weights incl. idle experts) and idle_weight_bytes.
+    params_by_usage, weight_bytes_total (all weights incl. idle experts), idle_weight_bytes (weights
+    idle per token: params − active) and unread_weight_bytes (weights this graph's ops never read:
+    MoE experts no token is routed to; the mapper and the engine count them as resident).
     `past` > 0 (prefill of a softmax-attention decoder only) builds one chunk of a chunked prefill:
     `seq` new tokens after `past` cached positions (meta `past`; context = past + seq).
     """
@@ -119,6 +121,9 @@ def build_graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | N
         if past:
             raise ModelError(f"{model}: an ONNX graph has fixed shapes; a prefill chunk after "
                              f"cached positions (past {past}) needs a zoo model or a config.json")
+        if phase == "decode" or context is not None:
+            raise ModelError(f"{model}: an ONNX graph is one fixed-shape pass with no KV cache (run "
+                             f"as encode); phase decode / a context needs a zoo model or a config.json")
         from .onnx_import import import_onnx
         return import_onnx(model, batch=batch, seq=seq, dtypes=kinds, overrides=overrides)
     cfg = apply_overrides(model_config(model), overrides, f"{model}: overrides")
@@ -127,13 +132,14 @@ def build_graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | N
     ph = _phase_for(cfg, phase, batch, seq, context, past)
     graph, lw = lower_config(cfg, ph, kinds)
     params, active, by_usage = _param_counts(cfg)
+    unread = lw.unread_weight_bytes()
     full = _FULL_PHASE.get(cfg.family)
     if full and full != ph.name:  # this phase skips some weights; size storage from a full trace
         _, lw = lower_config(cfg, _phase_for(cfg, full, 1, 1, None), kinds)
     total_bytes, idle_bytes = lw.weight_storage_bytes()
     graph.graph.update(
         params=params, active_params=active, dtypes=kinds.as_meta(), params_by_usage=dict(by_usage),
-        weight_bytes_total=total_bytes, idle_weight_bytes=idle_bytes,
+        weight_bytes_total=total_bytes, idle_weight_bytes=idle_bytes, unread_weight_bytes=unread,
     )
     return graph
 

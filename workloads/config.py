@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from archsim.errors import ModelError, did_you_mean
+from archsim.limits import MAX_TOKENS, MAX_WIDTH
 
 __all__ = ["ModelConfig", "validate_config", "apply_overrides", "OVERRIDE_KEYS", "FAMILIES"]
 
@@ -133,6 +134,15 @@ def validate_config(cfg: ModelConfig, source: str = "<model>") -> ModelConfig:
         value = getattr(cfg, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             problems.append(f"{key} must be a non-negative integer (got {value!r})")
+    for key in _POSITIVE + _NON_NEGATIVE:
+        value = getattr(cfg, key)
+        limit = MAX_TOKENS if key in ("max_positions", "window", "sliding_window") else MAX_WIDTH
+        if isinstance(value, int) and value > limit:
+            problems.append(f"{key} {value} is more than {limit:,}, past any real model "
+                            "(archsim.limits); check the digits")
+    for key in ("depths", "dims", "stage_heads", "image"):
+        if any(isinstance(v, int) and v > MAX_WIDTH for v in getattr(cfg, key)):
+            problems.append(f"{key} entries must be at most {MAX_WIDTH:,} (got {list(getattr(cfg, key))!r})")
     for key, choices in _CHOICES.items():
         value = getattr(cfg, key)
         if value not in choices:

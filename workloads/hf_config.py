@@ -7,11 +7,11 @@ window, biases. Every problem is a ModelError naming the file.
 """
 from __future__ import annotations
 
-import json
 from math import ceil
 from pathlib import Path
 
 from archsim.errors import ModelError, did_you_mean
+from archsim.strict_json import JsonProblem, loads_strict
 from .config import ModelConfig, validate_config
 
 __all__ = ["load_hf_config", "config_from_dict", "SUPPORTED_TYPES"]
@@ -98,6 +98,9 @@ def config_from_dict(raw: dict, source: str, name: str | None = None) -> ModelCo
     model_type = raw.get("model_type")
     if model_type is None:
         raise ModelError(f"{source}: missing key 'model_type'; supported types: {', '.join(SUPPORTED_TYPES)}")
+    if not isinstance(model_type, str):
+        raise ModelError(f"{source}: model_type must be text such as 'llama' (got a "
+                         f"{type(model_type).__name__}); supported types: {', '.join(SUPPORTED_TYPES)}")
     if model_type not in _SPECS:
         hint = did_you_mean(model_type, SUPPORTED_TYPES) or "supported types: " + ", ".join(SUPPORTED_TYPES)
         raise ModelError(f"{source}: model_type {model_type!r} is not supported; {hint}")
@@ -192,8 +195,9 @@ def load_hf_config(path: str | Path) -> ModelConfig:
     if not text.strip():
         raise ModelError(f"{p}: file is empty")
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{p}:{exc.lineno}: malformed JSON at column {exc.colno}: {exc.msg} "
-                         "(truncated or edited file?)") from None
+        raw = loads_strict(text)
+    except JsonProblem as exc:
+        where = f"{p}:{exc.line}" if exc.line else str(p)
+        hint = " (truncated or edited file?)" if exc.line else ""
+        raise ModelError(f"{where}: {exc.problem}{hint}") from None
     return config_from_dict(raw, str(p), name=str(p))

@@ -42,7 +42,7 @@ class Lowering:
     """Mutable recorder for one build: the graph, the dtypes, who produced which tensor, and a
     registry of every weight (with how many of its parameters are active per token)."""
 
-    __slots__ = ("graph", "dtypes", "producer", "weights", "layer", "matmul_dtype")
+    __slots__ = ("graph", "dtypes", "producer", "weights", "unread", "layer", "matmul_dtype")
 
     def __init__(self, graph: OpGraph, dtypes, matmul_weight_dtype: str = ""):
         self.graph = graph
@@ -50,6 +50,7 @@ class Lowering:
         self.producer: dict[str, str] = {}
         #: weight name -> (params, active_params, usage, storage bits per element)
         self.weights: dict[str, tuple[int, int, str, int]] = {}
+        self.unread: dict[str, int] = {}     # weight name → bits stored but read by no op
         self.layer = -1
         use_model_default = matmul_weight_dtype and not dtypes.explicit_weights
         self.matmul_dtype = matmul_weight_dtype if use_model_default else dtypes.weights
@@ -63,6 +64,7 @@ class Lowering:
         tensor = Tensor(name, tuple(shape), DTYPE_BITS[dtype], Role.WEIGHT)
         total = prod(shape) if params is None else params
         self.weights[name] = (total, total if active is None else active, usage, tensor.dtype_bits)
+        self.unread[name] = max(0, total - prod(shape)) * tensor.dtype_bits
         return tensor
 
     def activation(self, name: str, shape: tuple[int, ...]) -> Tensor:
@@ -116,6 +118,11 @@ class Lowering:
         total = sum(p * bits for p, _, _, bits in self.weights.values())
         idle = sum((p - a) * bits for p, a, _, bits in self.weights.values())
         return (total + 7) // 8, (idle + 7) // 8
+
+    def unread_weight_bytes(self) -> int:
+        """Bytes of weights stored but read by no op of this graph: the MoE experts no token is
+        routed to (the ops' expert tensors hold only the experts in use). They still occupy memory."""
+        return (sum(self.unread.values()) + 7) // 8
 
 
 def lowrank_rank(k: int, n: int, ratio: float) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archsim.errors import ModelError, did_you_mean
+from archsim.limits import MAX_BATCH, MAX_TOKENS
 
 __all__ = ["Phase", "resolve_phase", "PHASES", "DEFAULT_SEQ", "DEFAULT_CONTEXT"]
 
@@ -39,9 +40,12 @@ class Phase:
         return self.batch * self.seq
 
 
-def _positive(value, key: str, model: str) -> int:
+def _positive(value, key: str, model: str, maximum: int = MAX_TOKENS) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ModelError(f"{model}: {key} must be a positive integer (got {value!r})")
+    if value > maximum:
+        raise ModelError(f"{model}: {key} {value} is more than {maximum:,}, past any real "
+                         f"workload (archsim.limits); check the digits")
     return value
 
 
@@ -55,7 +59,7 @@ def resolve_phase(model: str, phases: tuple[str, ...], phase: str, batch, seq, c
     if phase not in phases:
         raise ModelError(f"{model}: phase {phase!r} is not supported; this model supports "
                          + ", ".join(phases))
-    batch = _positive(batch, "batch", model)
+    batch = _positive(batch, "batch", model, MAX_BATCH)
     if seq is not None:
         seq = _positive(seq, "seq", model)
     if context is not None:

@@ -43,7 +43,8 @@ class _Parser(argparse.ArgumentParser):
             from archsim.errors import did_you_mean
             hint = did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
             message += f"; {hint}" if hint else ""
-        self.exit(2, f"archsim: error: {where}{message} (see `{self.prog} --help`)\n")
+        from archsim.errors import printable
+        self.exit(2, f"archsim: error: {printable(where + message)} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from archsim.errors import ArchsimError
+    from archsim.errors import ArchsimError, printable
     import warnings
     try:
         with warnings.catch_warnings():
@@ -98,12 +99,12 @@ def _run(args) -> int:
             return int(args._run(args) or 0)
     except ArchsimError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            print(f"archsim: error: {line}", file=sys.stderr)
+            print(f"archsim: error: {printable(line)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
     except OSError as exc:                   # unreadable / unwritable file, directory given, ...
-        print(f"archsim: error: {_os_error(exc)}", file=sys.stderr)
+        print(f"archsim: error: {printable(_os_error(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("archsim: interrupted", file=sys.stderr)
@@ -112,7 +113,7 @@ def _run(args) -> int:
         if args.traceback:
             raise
         text = " ".join(str(exc).split()) or "no message"
-        print(f"archsim: internal error: {type(exc).__name__}: {text[:300]} (a bug in archsim; "
+        print(f"archsim: internal error: {type(exc).__name__}: {printable(text[:300])} (a bug in archsim; "
               f"rerun with `archsim --traceback {args.command} ...` and report it)", file=sys.stderr)
         return 1
 

@@ -57,6 +57,7 @@ def run(args) -> int:
         problem = target and target != "-" and unwritable(target)
         if problem:
             raise ArgumentError(f"--{flag} {target}: {problem}")
+    from archsim.errors import printable
     from archsim.studies.cosearch_eval import pareto_table, report_to_dict, rerun_command, run_cosearch
     from reports.progress import ProgressBar
     from reports.table import grid
@@ -70,8 +71,8 @@ def run(args) -> int:
     out = sys.stderr if args.json == "-" else sys.stdout
     if not args.quiet:
         feasible = sum(t.feasible for t in res.trials)
-        out.write(f"{res.space.name}: {len(res.trials)} trials ({res.evaluated_now} run now, "
-                  f"{feasible} feasible), study {res.study_name} in {res.storage}\n")
+        out.write(printable(f"{res.space.name}: {len(res.trials)} trials ({res.evaluated_now} run now, "
+                            f"{feasible} feasible), study {res.study_name} in {res.storage}") + "\n")
         if report.accuracy_label:
             out.write(f"accuracy: {report.accuracy_label}\n")
         if res.pareto:
@@ -80,11 +81,11 @@ def run(args) -> int:
             out.write(grid(header, rows, right=set(range(1, len(header)))) + "\n")
             out.write("re-run a design on its own:\n")
             for t in res.pareto_trials:
-                out.write(f"  {t.number}: {rerun_command(res.space, dict(t.params))}\n")
+                out.write(printable(f"  {t.number}: {rerun_command(res.space, dict(t.params))}") + "\n")
         else:
             reasons = sorted({t.reason or "violates " + ", ".join(k for k, v in t.violations if v > 0)
                               for t in res.trials if not t.feasible})
-            out.write("no feasible design; why: " + "; ".join(reasons[:3]) + "\n")
+            out.write(printable("no feasible design; why: " + "; ".join(reasons[:3])) + "\n")
     if args.json:
         text = json.dumps(report_to_dict(report), indent=2, sort_keys=True) + "\n"
         if args.json == "-":

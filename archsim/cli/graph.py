@@ -35,14 +35,15 @@ def _count(text: str) -> int:
 
 def _overrides(items: list[str]) -> dict | None:
     from archsim.errors import ModelError
+    from archsim.strict_json import JsonProblem, loads_strict
     out: dict[str, object] = {}
     for item in items:
         key, eq, raw = item.partition("=")
         if not eq:
             raise ModelError(f"--set {item!r}: expected KEY=VALUE")
         try:
-            value: object = json.loads(raw)
-        except json.JSONDecodeError:
+            value: object = loads_strict(raw)
+        except JsonProblem:
             value = raw
         out[key.strip()] = value
     return out or None

@@ -49,11 +49,18 @@ def add_parser(subparsers):
 
 
 def _gemm_dims(text: str) -> tuple[int, int, int]:
+    from archsim.cli.outputs import shown
     from archsim.errors import MappingError
+    from archsim.limits import MAX_LOOP_DIM
     parts = [s.strip() for s in text.split(",")]
-    if len(parts) != 3 or not all(s.isdigit() and int(s) > 0 for s in parts):
-        raise MappingError(f"--gemm: expected three positive integers M,N,K (got {text!r})")
-    return int(parts[0]), int(parts[1]), int(parts[2])
+    if len(parts) != 3 or not all(s.isascii() and s.isdigit() and len(s) <= 30 and int(s) > 0
+                                  for s in parts):
+        raise MappingError(f"--gemm: expected three positive integers M,N,K (got {shown(text)})")
+    dims = int(parts[0]), int(parts[1]), int(parts[2])
+    if max(dims) > MAX_LOOP_DIM:
+        raise MappingError(f"--gemm: each of M, N, K must be at most {MAX_LOOP_DIM:,} (2^50), past any "
+                           f"real GEMM (got {shown(text)})")
+    return dims
 
 
 def _restrict_dataflow(hw, dataflow: str):

@@ -36,9 +36,9 @@ def int_list(text: str | None, flag: str) -> list[int] | None:
     values = []
     for part in str(text).split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) <= 0:
+        if not (part.isascii() and part.isdigit()) or len(part) > 30 or int(part) <= 0:
             raise ArgumentError(f"{flag}: expected positive integers separated by commas "
-                                f"(got {text!r})")
+                                f"(got {shown(text)})")
         values.append(int(part))
     return values
 
@@ -48,6 +48,13 @@ def add_cache_flag(p) -> None:
                    help="search every op's mapping afresh: neither read nor write the persistent "
                         "mapping cache (same as ARCHSIM_NO_CACHE=1; its folder is "
                         "$ARCHSIM_CACHE_DIR, default ~/.cache/archsim)")
+
+
+def shown(text, limit: int = 80) -> str:
+    """`text` quoted for an error line: control characters and escape sequences made visible
+    (never sent raw to a terminal), cut to `limit` characters."""
+    from archsim.errors import printable
+    return printable(repr(str(text)) if len(str(text)) <= limit else repr(str(text)[:limit]) + "…")
 
 
 def add_hw_set_flag(p) -> None:

@@ -5,13 +5,13 @@ injected (`archsim.studies.cosearch_eval` supplies the real one: lower â†’ map â
 """
 from __future__ import annotations
 
-from .accuracy import AccuracyProxy, PUBLISHED_TOP1, load_accuracy
+from .accuracy import AccuracyProxy, PUBLISHED_TOP1, load_accuracy, register_accuracy
 from .pareto import dominates, pareto_indices
 from .space import METRICS, Constraint, Objective, Param, SearchSpace, list_spaces, load_space, space_from_dict
 from .study import SAMPLERS, CoSearchResult, TrialRecord, default_storage, run_study, study_name_for
 
 __all__ = [
-    "AccuracyProxy", "PUBLISHED_TOP1", "load_accuracy", "dominates", "pareto_indices", "METRICS",
+    "AccuracyProxy", "PUBLISHED_TOP1", "load_accuracy", "register_accuracy", "dominates", "pareto_indices", "METRICS",
     "Constraint", "Objective", "Param", "SearchSpace", "list_spaces", "load_space", "space_from_dict",
     "SAMPLERS", "CoSearchResult", "TrialRecord", "default_storage", "run_study", "study_name_for",
 ]

@@ -6,7 +6,12 @@ trial therefore comes from one of:
 - `csv: FILE` — **measured** accuracies you supply: columns named after trial parameters (`hidden` or
   `model.hidden`) plus `accuracy`. A trial whose parameters have no row gets no accuracy (the trial is
   then infeasible if a constraint or objective needs it) — never a guess.
-- `callable: module:function` — **measured or your own model**: `function(params, facts) -> float`.
+- `callable: NAME` — **measured or your own model**: `function(params, facts) -> float`, registered
+  in Python under NAME before the search (`register_accuracy(NAME, function)`), or by an installed
+  package through the entry-point group `archsim.accuracy` (`NAME = "package.module:function"` in
+  its pyproject). A space file is data: it only picks a registered NAME; a module named in the
+  file is never imported (it would run whatever code sits on the path). With `--scheduler`, Dask
+  workers see entry points (installed packages), not registrations made in the driver.
 - `proxy: vit-imagenet` — a **proxy**: ImageNet-1k top-1 (fraction) interpolated in log(MACs) over
   published DeiT results (one training recipe), extrapolated below DeiT-Ti along the DeiT-Ti→DeiT-S
   slope. It ranks designs by compute; it does not know about distillation, NAS supernets or
@@ -24,7 +29,6 @@ own parameters under their keys.
 from __future__ import annotations
 
 import csv
-import importlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,7 +38,8 @@ from typing import Callable
 from archsim.errors import ConfigError, Problem, did_you_mean
 
 __all__ = ["AccuracyProxy", "PUBLISHED_TOP1", "BUILTIN_PROXIES", "load_accuracy",
-           "accuracy_problems", "vit_imagenet_top1", "chinchilla_loss"]
+           "accuracy_problems", "vit_imagenet_top1", "chinchilla_loss", "register_accuracy",
+           "registered_accuracy", "ENTRY_POINT_GROUP"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +154,42 @@ def accuracy_problems(block: dict, file: str, lines: dict[str, int]) -> list[Pro
                            did_you_mean(str(value), BUILTIN_PROXIES) or f"built-in: {', '.join(BUILTIN_PROXIES)}"))
     elif src == "csv" and not Path(str(value)).is_file():
         out.append(Problem(file, lines.get(key), key, "no such CSV file", repr(value)))
-    elif src == "callable" and (not isinstance(value, str) or value.count(":") != 1):
-        out.append(Problem(file, lines.get(key), key, "must be 'module:function'", repr(value)))
+    elif src == "csv" and Path(str(value)).stat().st_size > MAX_CSV_BYTES:
+        out.append(Problem(file, lines.get(key), key, f"CSV larger than {MAX_CSV_BYTES:,} bytes",
+                           repr(value)))
+    elif src == "callable" and (not isinstance(value, str) or value not in registered_accuracy()):
+        names = sorted(registered_accuracy())
+        hint = (did_you_mean(str(value), names) if names else None) or (
+            f"registered: {', '.join(names)}" if names else
+            "register it in Python first: archsim.cosearch.register_accuracy(NAME, function), or "
+            "install a package with an 'archsim.accuracy' entry point")
+        out.append(Problem(file, lines.get(key), key, "no accuracy function registered under this "
+                           "name (a space file never imports code)", repr(value), hint))
+    return out
+
+
+#: entry-point group through which installed packages offer accuracy functions
+ENTRY_POINT_GROUP = "archsim.accuracy"
+#: an accuracy CSV is a table of measured points, not a data set
+MAX_CSV_BYTES = 16 * 2 ** 20
+_REGISTERED: dict[str, Callable[[dict, dict], float | None]] = {}
+
+
+def register_accuracy(name: str, function: Callable[[dict, dict], float | None]) -> None:
+    """Allow a space file's `accuracy: {callable: NAME}` to use `function(params, facts)`."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"register_accuracy: name must be non-empty text (got {name!r})")
+    if not callable(function):
+        raise TypeError(f"register_accuracy: {name}: function must be callable (got {function!r})")
+    _REGISTERED[name] = function
+    _load.cache_clear()
+
+
+def registered_accuracy() -> dict[str, object]:
+    """NAME → function (registered in Python) or entry point (loaded on first use)."""
+    from importlib.metadata import entry_points
+    out: dict[str, object] = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    out.update(_REGISTERED)
     return out
 
 
@@ -168,23 +207,45 @@ def _load(block: tuple) -> AccuracyProxy | None:
         return BUILTIN_PROXIES[options["proxy"]](options)
     if "csv" in options:
         return _csv(Path(str(options["csv"])), str(options.get("column", "accuracy")))
-    module_name, _, func_name = str(options["callable"]).partition(":")
-    try:
-        func = getattr(importlib.import_module(module_name), func_name)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError([Problem("<space>", None, "accuracy.callable", "cannot import",
-                                   repr(options["callable"]), str(exc))]) from None
-    return AccuracyProxy(str(options["callable"]), "measured", "user", f"user callable {options['callable']}", func)
+    name = str(options["callable"])
+    found = registered_accuracy().get(name)
+    if found is None:
+        raise ConfigError(accuracy_problems({"callable": name}, "<space>", {}))
+    if not callable(found):                      # an installed package's entry point
+        try:
+            found = found.load()
+        except Exception as exc:                 # the package's own import failed
+            raise ConfigError([Problem("<space>", None, "accuracy.callable", "the entry point "
+                                       f"{found.value!r} cannot be loaded", repr(name),
+                                       f"{type(exc).__name__}: {exc}")]) from None
+    return AccuracyProxy(name, "measured", "user", f"registered accuracy function {name}", found)
 
 
 def _csv(path: Path, column: str) -> AccuracyProxy:
-    with path.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    """Errors name the file, row and column, never quote its contents (the path may point at any
+    file on the machine)."""
+    def bad(line, problem, hint=None):
+        return ConfigError([Problem(str(path), line, "accuracy.csv", problem, hint=hint)])
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise bad(None, f"larger than {MAX_CSV_BYTES:,} bytes; an accuracy CSV is a table of measured points")
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise bad(None, f"not a UTF-8 CSV table ({type(exc).__name__})") from None
     if not rows or column not in rows[0]:
-        raise ConfigError([Problem(str(path), 1, column, "CSV has no such column",
-                                   ", ".join(rows[0]) if rows else "empty file")])
+        raise bad(1, f"no column named {column!r}" if rows else "no rows",
+                  "the first row names the columns: trial parameters and the accuracy column")
     keys = [k for k in rows[0] if k != column]
-    table = [({k: r[k] for k in keys}, float(r[column])) for r in rows]
+    table = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            value = float(r[column])
+        except (TypeError, ValueError):
+            raise bad(i, f"column {column!r} is not a number in this row") from None
+        if not math.isfinite(value):
+            raise bad(i, f"column {column!r} is not a finite number in this row")
+        table.append(({k: r[k] for k in keys}, value))
 
     def lookup(params: dict, facts: dict) -> float | None:
         for cells, acc in table:

@@ -32,10 +32,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from archsim.errors import ConfigError, Problem, did_you_mean
+from archsim.limits import MAX_BATCH, MAX_TOKENS
 
 from .accuracy import accuracy_problems
 from .expressions import derived_pairs, evaluate_expression
@@ -231,8 +234,11 @@ def space_from_dict(data, file: str = "<dict>", lines: dict[str, int] | None = N
             bad(key, "must be a string", data[key])
     for key in ("batch", "seq", "context"):
         value = data.get(key)
+        limit = MAX_BATCH if key == "batch" else MAX_TOKENS
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             bad(key, "must be a positive integer", value)
+        elif value is not None and value > limit:
+            bad(key, f"must be at most {limit:,} (archsim.limits)", value)
 
     params: list[Param] = []
     for target in TARGETS:
@@ -249,7 +255,7 @@ def space_from_dict(data, file: str = "<dict>", lines: dict[str, int] | None = N
     constraints = _constraints(data.get("constraints"), bad)
     accuracy = data.get("accuracy") or {}
     if not isinstance(accuracy, dict):
-        bad("accuracy", "must be a mapping (proxy: NAME | csv: PATH | callable: module:function)", accuracy)
+        bad("accuracy", "must be a mapping (proxy: NAME | csv: PATH | callable: REGISTERED-NAME)", accuracy)
         accuracy = {}
     if accuracy.get("csv") is not None and file not in ("<dict>",):
         csv_path = Path(str(accuracy["csv"]))
@@ -286,15 +292,23 @@ def space_from_dict(data, file: str = "<dict>", lines: dict[str, int] | None = N
 
 
 def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    """A finite int or float (NaN and ±inf are not bounds or values anyone means)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    return math.isfinite(x) and abs(x) <= MAX_SPACE_NUMBER
+
+
+#: largest number a space may give (bounds, choices, range ends): 2^64, past every archsim limit
+MAX_SPACE_NUMBER = 2.0 ** 64
+_NUMERAL = re.compile(r"[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
 
 
 def _number(x):
-    """YAML 1.1 reads `216e6` as a string; accept it as the number it plainly is."""
-    if isinstance(x, str):
-        try:
-            value = float(x)
-        except ValueError:
+    """YAML 1.1 reads `216e6` as a string; accept it as the number it plainly is (only numerals:
+    'nan', 'inf' and 'infinity' stay strings)."""
+    if isinstance(x, str) and _NUMERAL.fullmatch(x.strip()):
+        value = float(x)
+        if not math.isfinite(value):
             return x
         return int(value) if value.is_integer() and "." not in x.split("e")[0].split("E")[0] else value
     return x
@@ -323,6 +337,9 @@ def _param(name, target, spec, key, bad) -> Param | None:
         if any(not isinstance(c, (int, float, str, bool)) for c in choices):
             bad(f"{key}.choices", "choices must be numbers, strings or booleans", choices)
             return None
+        if any(isinstance(c, (int, float)) and not isinstance(c, bool) and not _is_number(c) for c in choices):
+            bad(f"{key}.choices", f"numeric choices must be finite (at most {MAX_SPACE_NUMBER:g})", choices)
+            return None
         if len(set(map(repr, choices))) != len(choices):
             bad(f"{key}.choices", "choices repeat a value", choices)
             return None
@@ -333,7 +350,8 @@ def _param(name, target, spec, key, bad) -> Param | None:
     low, high, step = (_number(spec.get(k)) for k in ("low", "high", "step"))
     log = spec.get("log", False)
     if not _is_number(low) or not _is_number(high):
-        bad(key, "a range needs numeric low and high", {k: spec.get(k) for k in ("low", "high")})
+        bad(key, f"a range needs finite numeric low and high (at most {MAX_SPACE_NUMBER:g})",
+            {k: spec.get(k) for k in ("low", "high")})
         return None
     if low >= high:
         bad(key, "low must be below high", f"low={low}, high={high}")
@@ -390,7 +408,8 @@ def _constraints(block, bad) -> tuple[Constraint, ...]:
             continue
         bounds = {k: _number(v) for k, v in bounds.items()}
         if any(not _is_number(v) for v in bounds.values()):
-            bad(key, "bounds must be numbers", bounds)
+            bad(key, f"bounds must be finite numbers (at most {MAX_SPACE_NUMBER:g})", bounds,
+                "a NaN or infinite bound would make every design feasible")
             continue
         out.append(Constraint(metric, max_value=bounds.get("max"), min_value=bounds.get("min")))
     return tuple(out)

@@ -13,22 +13,33 @@ with the same seed and batch give the same trials, and a resumed run continues a
 Resume: the study lives in a database (SQLite file by default, any SQLAlchemy URL). Only COMPLETE
 trials count toward `trials`. Each result is written to its trial the moment it arrives, before the
 batch is told, so after a kill a RUNNING trial that already has a result is completed from it (never
-evaluated twice), and one without a result is evaluated in place under its own number. One driver per
-study: several machines share the work through the Dask scheduler, not by running several drivers on
-one study name.
+evaluated twice), and one without a result is evaluated in place under its own number. A batch killed
+while it was being sampled (the study's `asking` mark is still set) is failed as a whole and sampled
+again from the same seed, and batch seeds count only trials that are not FAILed, so a resumed study
+gives the same trials (parameters and metrics, in order) as an uninterrupted one; only the trial
+numbers move past the failed ones. That holds for both samplers (they read COMPLETE trials only); it
+cannot hold across a change of `batch`, `seed`, sampler or population size.
+
+One driver per study (`lease.py`): a second driver on the same study is refused with a clear message
+naming the holder; a killed driver's lease is free at once on its own machine, after `TTL_S`
+elsewhere. Several machines share one study's work through the Dask scheduler. Local worker
+processes watch their driver and exit when it is gone, so a killed driver leaves none behind.
 """
 from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 import warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from archsim.errors import ArchsimError, ConfigError, Problem, did_you_mean
 
+from .lease import DriverLease
 from .pareto import pareto_indices
 from .space import SearchSpace
 
@@ -114,9 +125,20 @@ def run_study(space: SearchSpace, evaluate: Evaluator, trials: int = 50, seed: i
     storage = storage or default_storage(space)
     study_name = study_name or study_name_for(space, seed, sampler)
     directions = [o.direction for o in space.objectives]
-    study = optuna.create_study(
-        storage=_storage(storage), study_name=study_name, directions=directions, load_if_exists=True,
-        sampler=_sampler(sampler, seed, population))
+    rdb = _storage(storage)
+    with _database_errors(storage, opening=True):
+        study = optuna.create_study(
+            storage=rdb, study_name=study_name, directions=directions, load_if_exists=True,
+            sampler=_sampler(sampler, seed, population))
+    lease = DriverLease(rdb.engine, study_name, storage) if hasattr(rdb, "engine") else nullcontext()
+    with _database_errors(storage), lease:
+        return _drive(study, space, evaluate, trials, seed, storage, scheduler, jobs, sampler, batch,
+                      study_name, population, progress, directions, lease)
+
+
+def _drive(study, space, evaluate, trials, seed, storage, scheduler, jobs, sampler, batch, study_name,
+           population, progress, directions, lease) -> CoSearchResult:
+    import optuna
     if [d.name.lower() for d in study.directions] != directions:
         raise ConfigError(f"study {study_name!r} in {storage} has objectives {study.directions}, "
                           f"this space wants {directions}; use another --storage or study name")
@@ -136,11 +158,15 @@ def run_study(space: SearchSpace, evaluate: Evaluator, trials: int = 50, seed: i
             done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in all_trials)
             if progress:
                 progress(done, trials)
+            if getattr(lease, "lost", False):
+                raise ConfigError([Problem("cosearch", None, "storage", f"lost the driver lease of study "
+                                           f"{study_name!r} in {storage} (another driver took it over)")])
             running = [t for t in all_trials if t.state == optuna.trial.TrialState.RUNNING]
-            half_asked = [t for t in running if set(t.params) != set(distributions)]
-            for t in half_asked:                              # killed inside ask(): never evaluated
-                study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-            if half_asked:
+            if study.user_attrs.get("asking"):               # killed while sampling a batch:
+                for t in running:                            # none of it was evaluated; sample it
+                    if "outcome" not in t.user_attrs:        # again from the same seed
+                        study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+                study.set_user_attr("asking", None)
                 continue
             recorded = [t for t in running if "outcome" in t.user_attrs]
             if recorded:                                      # results that arrived before a kill
@@ -155,10 +181,13 @@ def run_study(space: SearchSpace, evaluate: Evaluator, trials: int = 50, seed: i
             todo = [(t.number, _clean(t.params, stepped)) for t in sorted(running, key=lambda t: t.number)][:need]
             if not todo:
                 n_ask = min(batch, need)
-                study.sampler = _sampler(sampler, _batch_seed(seed, len(all_trials)), population)
+                sampled = sum(t.state != optuna.trial.TrialState.FAIL for t in all_trials)
+                study.sampler = _sampler(sampler, _batch_seed(seed, sampled), population)
+                study.set_user_attr("asking", n_ask)
                 for _ in range(n_ask):
                     trial = study.ask(distributions)
                     todo.append((trial.number, _clean(trial.params, stepped)))
+                study.set_user_attr("asking", None)
             try:
                 for number, outcome in dispatch.run(evaluate, todo):
                     _record(study, number, outcome)
@@ -245,6 +274,28 @@ def _storage(url: str):
                             repr(url), hint) from None
 
 
+@contextmanager
+def _database_errors(url: str, opening: bool = False):
+    """A study database that is damaged or not Optuna's (a truncated file, another program's
+    tables, an unknown schema version when `opening`) is a ConfigError naming it, not an internal
+    error."""
+    import sqlite3
+
+    import sqlalchemy.exc
+    try:
+        yield
+    except (sqlalchemy.exc.SQLAlchemyError, sqlite3.DatabaseError) as exc:
+        text = " ".join(str(exc).split("(Background on this error")[0].split())[:200]
+        raise _bad_argument("storage", f"the study database is damaged or not an Optuna study "
+                            f"database ({type(exc).__name__}: {text})", repr(url),
+                            "move it aside and start afresh, or give another --storage") from None
+    except RuntimeError as exc:           # Optuna: "The runtime optuna version ... is no longer compatible"
+        if not opening or ("schema" not in str(exc).lower() and "version" not in str(exc).lower()):
+            raise
+        raise _bad_argument("storage", f"the study database has another schema ({exc})", repr(url),
+                            "run `optuna storage upgrade`, or give another --storage") from None
+
+
 def _open_storage(url: str):
     import optuna
     if not url.startswith("sqlite"):
@@ -322,6 +373,16 @@ def _tell(study, space: SearchSpace, number: int, attrs: dict) -> None:
     study.tell(number, values)
 
 
+def _die_with_driver(driver_pid: int, poll_s: float = 0.5) -> None:
+    """Worker initializer: a daemon thread ends this process once its driver is gone (a killed
+    driver's workers are re-parented, so getppid() changes), instead of computing on for nobody."""
+    def watch():
+        while os.getppid() == driver_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+    threading.Thread(target=watch, name="archsim-driver-watch", daemon=True).start()
+
+
 class _Dispatcher:
     """Evaluates (number, params) pairs: in-process, in local processes, or on a Dask cluster.
     Yields (number, outcome) as each finishes."""
@@ -358,7 +419,8 @@ class _Dispatcher:
             return
         from concurrent.futures import ProcessPoolExecutor, as_completed
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_die_with_driver,
+                                             initargs=(os.getpid(),))
         futures = {self._pool.submit(evaluate_one, evaluate, params): number for number, params in todo}
         for future in as_completed(futures):
             yield futures[future], future.result()

@@ -14,7 +14,7 @@ import numpy as np
 
 from archsim.errors import ArchsimError, DoesNotFit
 from archsim.hardware import Hardware
-from archsim.ir import OpGraph, Role, ops_in_order
+from archsim.ir import OpGraph, Role, ops_in_order, unread_weight_bytes
 from archsim.mapping import Mapping
 from archsim.result import LevelUse, OpResult, PowerTimeline, PowerUse, SimResult
 
@@ -35,7 +35,8 @@ FIDELITIES = ("analytic", "cycle")
 
 
 def _resident_offchip(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> int:
-    """Bytes of weights and KV cache that live in the off-chip level (each tensor once)."""
+    """Bytes of weights and KV cache that live in the off-chip level (each tensor once), with the
+    weights no op reads (idle MoE experts) where the weights are."""
     off = hw.levels[0].name
     seen: dict[str, int] = {}
     for op in ops_in_order(graph):
@@ -45,7 +46,9 @@ def _resident_offchip(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> 
                 lv = mapping.placed(t.name) or mapping.placed(t.role.value) if mapping else None
                 if lv in (None, off):
                     seen[t.name] = t.size_bytes
-    return sum(seen.values())
+    weights_at = mapping.placed("weight") if mapping else None
+    unread = unread_weight_bytes(graph) if weights_at in (None, off) else 0
+    return sum(seen.values()) + unread      # + MoE experts idle this step, stored all the same
 
 
 def _bytes_by_level(op_counts: dict[str, float]) -> tuple[tuple[str, int], ...]:
@@ -189,6 +192,11 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         breakdown = energy_breakdown_j(counts, hw, latency_s)
     power, timeline = _power(hw, counts, breakdown, op_counts, table, starts, spans, tick_s, latency_s)
     resident = _resident_offchip(graph, hw, mapping)
+    unread = unread_weight_bytes(graph)
+    if unread:
+        held = (mapping.placed("weight") if mapping else None) or hw.levels[0].name
+        notes.append(f"MoE: {unread:,} B of expert weights no token is routed to in this step are "
+                     f"held in {held} with the other weights (counted toward fit; not read, not streamed)")
     off = hw.levels[0]
     peaks[off.name] = max(peaks.get(off.name, 0), resident)
     fits = resident <= off.size_bytes

@@ -12,6 +12,7 @@ from archsim.hardware.fields import (
 )
 from archsim.hardware.yaml_lines import LocList, LocMap
 from archsim.energy.tables import DRAM_PJ_PER_BIT, MAC_45NM_PJ
+from archsim.limits import MAX_PIPELINE_DEPTH, out_of_range
 from archsim.hardware.types import (
     KINDS, MEMORY_KINDS, UNIT_TYPES, ComputeUnit, DramTiming, FpgaResources, Hardware, Interconnect,
     MemoryLevel, Source,
@@ -156,6 +157,11 @@ def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
     size = take("size", quantity("bytes"), required=dram is None)
     if size is None and dram not in (None, BAD):
         size = dram.capacity_bytes
+        problem = out_of_range(size, "bytes")
+        if problem:
+            ck.add(m, "dram", f"{path}.dram", f"capacity (channels × ranks × banks × rows × row_size) "
+                   f"{problem}", got=f"{size:,} B")
+            size = BAD
     bandwidth = take("bandwidth", quantity("bandwidth"))
     per_cycle = take("bytes_per_cycle", number())
     if bandwidth is None and per_cycle is None:
@@ -169,6 +175,11 @@ def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
             bandwidth = BAD
     elif bandwidth is None and per_cycle is not BAD:
         bandwidth = per_cycle * clock_hz if clock_hz not in (None, BAD) else BAD
+        problem = out_of_range(bandwidth, "bandwidth") if bandwidth is not BAD else None
+        if problem:
+            ck.add(m, "bytes_per_cycle", f"{path}.bytes_per_cycle", f"bytes_per_cycle × clock {problem}",
+                   got=f"{per_cycle:g} B × {clock_hz:g} Hz")
+            bandwidth = BAD
     elif bandwidth is not None and per_cycle is not None:
         ck.add(m, "bytes_per_cycle", f"{path}.bytes_per_cycle", "give either 'bandwidth' or 'bytes_per_cycle'")
     width = take("width", quantity("bytes"))
@@ -182,7 +193,7 @@ def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
         instances=take("instances", integer(1), default=1),
         latency_s=take("latency", quantity("time", positive=False), default=0.0),
         leakage_w=take("leakage", quantity("power", positive=False), default=0.0),
-        wait_states=take("wait_states", integer(0), default=0),
+        wait_states=take("wait_states", integer(0, MAX_PIPELINE_DEPTH), default=0),
         holds=take("holds", choices(ROLES), default=()),
         area_mm2=take("area", quantity("area", positive=False), default=0.0),
         address=take("address", address),
@@ -253,8 +264,8 @@ def _compute(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
         dataflows=take("dataflows", choices(DATAFLOWS, DATAFLOW_ALIASES), default=()),
         ops=take("ops", choices(tuple(k.value for k in OpKind)), default=()),
         placement=take("placement", choice(PLACEMENTS), default=""),
-        pipeline_depth=take("pipeline_depth", integer(0), default=0),
-        initiation_interval=take("initiation_interval", integer(1), default=1),
+        pipeline_depth=take("pipeline_depth", integer(0, MAX_PIPELINE_DEPTH), default=0),
+        initiation_interval=take("initiation_interval", integer(1, MAX_PIPELINE_DEPTH), default=1),
         launch_overhead_s=take("launch_overhead", quantity("time", positive=False), default=0.0),
         area_mm2=take("area", quantity("area", positive=False), default=0.0),
     )

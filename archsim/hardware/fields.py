@@ -7,7 +7,8 @@ the key's file and line and returns `BAD`, so the loader keeps going and reports
 from __future__ import annotations
 
 from archsim.hardware.yaml_lines import LocList, LocMap, where
-from archsim.errors import Problem, did_you_mean
+from archsim.errors import Problem, did_you_mean, printable
+from archsim.limits import MAX_COUNT, out_of_range
 from archsim.units import UnitError, parse_quantity
 
 __all__ = ["BAD", "Bad", "Checker", "address", "text", "integer", "number", "boolean", "quantity", "cycles",
@@ -46,10 +47,21 @@ def _show(value) -> str:
 def text(value):
     if not isinstance(value, str) or not value.strip():
         raise Bad("must be text")
+    _no_control(value)
     return value
 
 
-def integer(minimum: int | None = None):
+def _no_control(value: str) -> None:
+    """Text reaches terminals: no escape sequences or other control characters (tabs and line
+    breaks in notes are fine)."""
+    import unicodedata
+    bad = next((ch for ch in value if ch not in "\n\t" and unicodedata.category(ch)[0] == "C"), None)
+    if bad is not None:
+        raise Bad("must not contain control characters", got=printable(repr(bad)))
+
+
+def integer(minimum: int | None = None, maximum: int = MAX_COUNT):
+    """A whole number in [minimum, maximum] (`archsim.limits`: no count of real hardware is larger)."""
     def read(value):
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
@@ -58,6 +70,8 @@ def integer(minimum: int | None = None):
                 raise Bad("must be a whole number")
         if minimum is not None and value < minimum:
             raise Bad(f"must be ≥ {minimum}" if minimum != 1 else "must be positive")
+        if value > maximum:
+            raise Bad(f"must be at most {maximum:,}", "larger than any real hardware; check the digits")
         return value
     return read
 
@@ -74,7 +88,8 @@ def address(value):
     return value
 
 
-def number(positive: bool = True):
+def number(positive: bool = True, maximum: float = float(MAX_COUNT) ** 2):
+    """A finite number ≤ `maximum` (a rate per cycle: MACs or bytes; default 2^64)."""
     def read(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise Bad("must be a number")
@@ -84,6 +99,8 @@ def number(positive: bool = True):
             raise Bad("must be positive")
         if value < 0:
             raise Bad("must not be negative")
+        if value > maximum:
+            raise Bad(f"must be at most {maximum:g}", "larger than any real hardware; check the digits")
         return value
     return read
 
@@ -105,6 +122,9 @@ def quantity(dimension: str, positive: bool = True, allow_bare: bool = False):
             raise Bad("must not be negative")
         if positive and parsed == 0:
             raise Bad("must be positive")
+        problem = out_of_range(parsed, dimension)
+        if problem:
+            raise Bad(problem, "outside any real hardware (archsim.limits); check the digits and unit")
         return parsed
     return read
 
@@ -114,6 +134,8 @@ def cycles(value):
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
             raise Bad("must not be negative")
+        if value > MAX_COUNT:
+            raise Bad(f"must be at most {MAX_COUNT:,} cycles", "check the digits")
         return value
     if isinstance(value, str):
         try:
@@ -122,6 +144,9 @@ def cycles(value):
             raise Bad(exc.problem, "write cycles as a whole number, or a time like '13.75 ns'") from None
         if seconds < 0:
             raise Bad("must not be negative")
+        problem = out_of_range(seconds, "time")
+        if problem:
+            raise Bad(problem, "outside any real DRAM timing; check the digits and unit")
         return ("time", seconds)
     raise Bad("must be a whole number of cycles or a time like '13.75 ns'")
 
@@ -160,7 +185,11 @@ def int_list(value):
     for v in value:
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
             raise Bad("must be a list of positive whole numbers like [128, 128]")
+        if v > MAX_COUNT:
+            raise Bad(f"entries must be at most {MAX_COUNT:,}", "larger than any real hardware")
         out.append(v)
+    if len(out) > 8:
+        raise Bad("must have at most 8 entries (an array shape)")
     return tuple(out)
 
 
@@ -169,6 +198,8 @@ def text_list(value):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise Bad("must be a list of text")
+    for v in value:
+        _no_control(v)
     return tuple(value)
 
 

@@ -157,8 +157,15 @@ def _read_text(text: str, shown: str, folder: Path, chain: tuple[Path, ...], pro
     if base_path.resolve() in chain:
         problems.append(Problem(file, line, "base", "descriptions refer to each other in a loop", got=repr(ref)))
         return data
-    base = _read(base_path, chain + (base_path.resolve(),), problems)
-    return data if base is None else _merge(base, data)
+    found: list[Problem] = []
+    base = _read(base_path, chain + (base_path.resolve(),), found)
+    if base is None or "version" not in base or "kind" not in base:
+        # `base:` may point at any file: say what it is not, never what it contains
+        problems.append(Problem(file, line, "base", "is not a hardware description (a YAML file with "
+                                "version:, name: and kind:)", got=repr(ref)))
+        return data
+    problems += found
+    return _merge(base, data)
 
 
 def _located(value):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import yaml
 
 from archsim.errors import Problem
+from archsim.strict_json import flow_depth
 
 __all__ = ["LocMap", "LocList", "read_yaml", "where", "plain"]
 
@@ -57,6 +58,10 @@ def _scalar(loader: yaml.SafeLoader, node, file: str, problems: list[Problem]):
 
 #: most nodes one description may expand to (guards against alias bombs)
 MAX_NODES = 200_000
+#: deepest nesting of mappings and lists (a description nests ~5 deep)
+MAX_DEPTH = 50
+#: largest YAML document read (the biggest shipped description is ~6 KB)
+MAX_DOCUMENT_CHARS = 1_000_000
 
 
 def _item_path(path: str, index: int, node) -> str:
@@ -73,8 +78,8 @@ def _convert(node, file: str, loader: yaml.SafeLoader, problems: list[Problem], 
              budget: list | None = None):
     budget = [MAX_NODES] if budget is None else budget
     budget[0] -= 1
-    if depth > 50 or budget[0] < 0:
-        if budget[0] >= -1 or depth > 50:
+    if depth > MAX_DEPTH or budget[0] < 0:
+        if budget[0] >= -1 or depth > MAX_DEPTH:
             problems.append(Problem(file, _line(node), path, "nesting too deep or too many nodes (recursive alias?)"))
         return None
     if isinstance(node, yaml.MappingNode):
@@ -115,6 +120,13 @@ def read_yaml(text: str, file: str, start_hint: str = HARDWARE_START) -> tuple[L
     when the text is not a usable mapping. `start_hint` tells what an empty or non-mapping file
     should have started with (the hardware loader and the co-search space loader share this reader)."""
     problems: list[Problem] = []
+    if len(text) > MAX_DOCUMENT_CHARS:
+        problems.append(Problem(file, None, "", f"larger than {MAX_DOCUMENT_CHARS:,} characters",
+                                hint="a description is a page of YAML, not a data file"))
+        return None, problems
+    if flow_depth(text) > MAX_DEPTH:     # before PyYAML, whose scanner slows with depth
+        problems.append(Problem(file, None, "", f"nested too deeply (more than {MAX_DEPTH} levels of [ or {{)"))
+        return None, problems
     if "\t" in text:
         for number, line in enumerate(text.splitlines(), start=1):
             indent = line[: len(line) - len(line.lstrip(" \t"))]
@@ -134,6 +146,9 @@ def read_yaml(text: str, file: str, start_hint: str = HARDWARE_START) -> tuple[L
         return None, problems
     try:
         node = loader.get_single_node()
+    except RecursionError:                 # PyYAML composes nested collections recursively
+        problems.append(Problem(file, None, "", f"nested too deeply (more than {MAX_DEPTH} levels)"))
+        return None, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -171,7 +186,7 @@ def _finish(node, file: str, problems: list[Problem], start_hint: str):
         problems.append(Problem(file, 1, "", "empty file", hint=start_hint))
         return None, problems
     if not isinstance(node, yaml.MappingNode):
-        got = "a list" if isinstance(node, yaml.SequenceNode) else repr(node.value)[:40]
+        got = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"   # never its text
         problems.append(Problem(file, _line(node), "", "the top level must be a mapping of keys", got=got,
                                 hint=start_hint))
         return None, problems

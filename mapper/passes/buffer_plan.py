@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archsim.ir import OpGraph, Role, ops_in_order
+from archsim.ir import OpGraph, Role, ops_in_order, unread_weight_bytes
 
 __all__ = ["Buffer", "ArenaPlan", "BufferPlan", "PoolPlan", "arena_plan", "pool_plan", "liveness",
            "plan_buffers"]
@@ -136,6 +136,10 @@ def plan_buffers(graph: OpGraph, hw, placement: dict[str, str],
     for name, (role, b) in persistent_tensors(graph).items():
         lv = placement.get(name) or placement.get(role) or hw.levels[0].name
         persistent[lv] = persistent.get(lv, 0) + b
+    unread = unread_weight_bytes(graph)          # MoE experts idle this step, stored with the weights
+    if unread:
+        lv = placement.get("weight") or hw.levels[0].name
+        persistent[lv] = persistent.get(lv, 0) + unread
     buffers = liveness(graph, skip, sizes)
     by_level: dict[str, list[Buffer]] = {}
     for b in buffers:

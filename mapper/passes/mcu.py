@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from archsim.errors import DoesNotFit
 from archsim.hardware import Hardware
-from archsim.ir import OpGraph, OpKind, Role, ops_in_order
+from archsim.ir import OpGraph, OpKind, Role, ops_in_order, unread_weight_bytes
 
 from .buffer_plan import Buffer, liveness, persistent_tensors, pool_plan
 
@@ -173,7 +173,8 @@ def mcu_report(graph: OpGraph, hw: Hardware, techniques=TECHNIQUES) -> McuReport
         other = pool_plan(mcu_buffers(graph, without), capacities)
         if (not other.fits, other.used_bytes) < (not plan.fits, plan.used_bytes):
             plan, techniques = other, without
-    flash_bytes = sum(b for role, b in persistent_tensors(graph).values() if role == Role.WEIGHT.value)
+    flash_bytes = sum(b for role, b in persistent_tensors(graph).values() if role == Role.WEIGHT.value) \
+        + unread_weight_bytes(graph)
     flash = [lv for lv in hw.levels if lv.holds and "weight" in lv.holds and lv.off_chip] or \
         [lv for lv in hw.levels if lv.kind == "flash"] or [hw.levels[0]]
     names = ["sram" if len(pools) == 1 else "+".join(levels) for levels, _ in pools]

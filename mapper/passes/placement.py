@@ -6,7 +6,9 @@ live bytes). Conventions: on an MCU weights stay in flash (executed in place) an
 SRAM; on a PIM chip weights and KV cache live in the DRAM banks that compute on them. Activations
 that do not fit on chip as a whole are placed per tensor: the smallest first, as long as the
 on-chip level's free space stay there while the live total fits (layer fusion through that
-level), the rest go off chip.
+level), the rest go off chip. An MoE model's experts that no token of this step is routed to are
+not read by any op, yet they are stored with the other weights: the weights' need counts every
+expert (graph meta `unread_weight_bytes`), so the fit verdict is that of the full model.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from archsim.errors import DoesNotFit
 from archsim.hardware import Hardware
-from archsim.ir import OpGraph
+from archsim.ir import OpGraph, unread_weight_bytes
 
 from .buffer_plan import arena_plan, liveness, persistent_tensors
 
@@ -43,6 +45,7 @@ def place(graph: OpGraph, hw: Hardware, streamed: frozenset[str] = frozenset()) 
         need[role] += b
         if b > largest.get(role, ("", -1))[1]:
             largest[role] = (name, b)
+    need["weight"] += unread_weight_bytes(graph)     # MoE experts idle this step stay resident
     buffers = liveness(graph, streamed)
     need["activation"] = arena_plan(buffers).arena_bytes if buffers else 0
     out: dict[str, str] = {}

@@ -65,7 +65,7 @@ def test_map_gemm_too_big_is_a_result(capsys):
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out.startswith("does not fit: gemm.") and "needs" in captured.out
-    assert "EiB (" in captured.out and "has 2 GiB (2,147,483,648 B)" in captured.out
+    assert "PiB (" in captured.out and "has 2 GiB (2,147,483,648 B)" in captured.out
     assert main(argv + ["--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["fits"] is False and data["gemm"] == [10**9] * 3 and data["latency_s"] is None
