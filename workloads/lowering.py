@@ -11,7 +11,7 @@ FLOP conventions (per output element unless said otherwise; MACs count only cont
   normalise, scale, shift).  rmsnorm: 4 (square, sum, normalise, scale).
 - gelu: 8 (tanh approximation).  silu: 4.  relu: 1.  swiglu gate: 5 (silu + multiply).
 - add, mul: 1.  rotary embedding: 3 (two multiplies, one add per element).  embedding lookup,
-  KV append, reshape/transpose: 0.  pooling: 1 per window element read.
+  KV append, copy (an imported graph's gather / concat / slice / expand / pad), reshape/transpose: 0.  pooling: 1 per window element read.
 - Mamba selective scan: 9 per (token, channel, state) + 1 per (token, channel) for the D skip, the
   count of the reference implementation (mamba_ssm `selective_scan_ref` flop count, Gu & Dao 2023).
 - gated linear attention: see `workloads.families.recurrent`.
@@ -31,7 +31,7 @@ FLOPS_PER_ELEMENT: dict[OpKind, int] = {
     OpKind.SOFTMAX: 5, OpKind.LAYERNORM: 7, OpKind.RMSNORM: 4, OpKind.GELU: 8, OpKind.SILU: 4,
     OpKind.RELU: 1, OpKind.SWIGLU: 5, OpKind.ADD: 1, OpKind.MUL: 1, OpKind.ROPE: 3,
     OpKind.EMBEDDING: 0, OpKind.KV_APPEND: 0, OpKind.KV_READ: 0, OpKind.QUANTIZE: 2,
-    OpKind.DEQUANTIZE: 2, OpKind.MOE_DISPATCH: 0,
+    OpKind.DEQUANTIZE: 2, OpKind.MOE_DISPATCH: 0, OpKind.COPY: 0,
 }
 _ACT_KIND = {"gelu": OpKind.GELU, "relu": OpKind.RELU, "silu": OpKind.SILU}
 #: flops per element of each activation function by name
