@@ -24,7 +24,7 @@ from math import prod
 
 from archsim.ir import Op, OpGraph, OpKind, Operand, Role, Tensor, DTYPE_BITS
 
-__all__ = ["Lowering", "FLOPS_PER_ELEMENT", "linear", "eltwise", "norm", "embedding", "attention",
+__all__ = ["Lowering", "FLOPS_PER_ELEMENT", "linear", "patch_gemm", "eltwise", "norm", "embedding", "attention",
            "lowrank_rank", "kv_append", "ACTIVATION_FLOPS", "position_bias"]
 
 FLOPS_PER_ELEMENT: dict[OpKind, int] = {
@@ -143,6 +143,24 @@ def linear(lw: Lowering, name: str, x: Tensor, tokens: int, k: int, n: int, bias
     y = lw.activation(name, (tokens, n))
     return lw.emit(name, kind, (("m", tokens), ("n", n), ("k", k)), tuple(inputs), (y, ("m", "n")),
                    macs, 2 * macs + (tokens * n if bias else 0), attrs)
+
+
+def patch_gemm(lw: Lowering, name: str, image: Tensor, weight: Tensor, bias: Tensor | None,
+               grid: tuple[int, int], attrs: tuple = ()) -> Tensor:
+    """A convolution whose kernel equals its stride (unpadded, ungrouped: a patch embedding) as the
+    GEMM it is: the image read as (patches, C·kh·kw) rows — im2col is a free reshape when patches
+    do not overlap — times the (C·kh·kw, out) kernel matrix. `weight` is (out, C, kh, kw), `image`
+    (batch, C, H, W); returns the (batch·gh·gw, out) patch features."""
+    out, c, kh, kw = weight.shape
+    m, k = image.shape[0] * grid[0] * grid[1], c * kh * kw
+    inputs = [(lw.view(image, (m, k)), ("m", "k")), (lw.view(weight, (k, out)), ("k", "n"))]
+    if bias is not None:
+        inputs.append((bias, ("n",)))
+    macs = m * k * out
+    y = lw.activation(name, (m, out))
+    return lw.emit(name, OpKind.MATMUL, (("m", m), ("n", out), ("k", k)), tuple(inputs), (y, ("m", "n")),
+                   macs, 2 * macs + (m * out if bias is not None else 0),
+                   attrs + (("kernel", (kh, kw)), ("stride", (kh, kw)), ("conv_as_gemm", True), ("grid", grid)))
 
 
 def eltwise(lw: Lowering, name: str, kind: OpKind | str, inputs: tuple[Tensor, ...], tokens: int,

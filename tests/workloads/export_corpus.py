@@ -26,6 +26,8 @@ class CorpusModel:
     config: dict
     input: str                     # "ids", "pixels" or "mels"
     part: str = ""                 # "encoder": export model.get_encoder() (T5, Whisper)
+    without_pooler: bool = False   # built without its pooler: the exported graph (last hidden
+                                   # state) ends before it, so the reference must too
     hf_config: bool = False        # archsim reads this model_type's config.json too
     fold_constants: bool = True    # the TorchScript exporter's do_constant_folding
 
@@ -34,10 +36,16 @@ class CorpusModel:
         from transformers import AutoConfig, AutoModel
         cfg = AutoConfig.for_model(self.model_type, **self.config)
         cfg._attn_implementation = "eager"
-        model = AutoModel.from_config(cfg)
+        model = AutoModel.from_config(cfg, **({"add_pooling_layer": False} if self.without_pooler else {}))
         if self.part == "encoder":
             model = model.get_encoder()
-        torch.manual_seed(0)
+        # a fresh model's biases are zeros and its norm scales ones; exporters share equal-valued
+        # tensors (the dynamo exporter merges them into one initializer), which a trained model's
+        # never are: draw every parameter so each stays its own tensor
+        generator = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(torch.randn(p.shape, generator=generator) * 0.02)
         return cfg, model.eval()
 
     def example(self, cfg):
@@ -66,8 +74,8 @@ def wrapped(model, kind: str):
 
 
 CORPUS = (
-    CorpusModel("bert", "bert", TEXT, "ids", hf_config=True),
-    CorpusModel("roberta", "roberta", dict(TEXT, pad_token_id=1, max_position_embeddings=66), "ids"),
+    CorpusModel("bert", "bert", TEXT, "ids", hf_config=True, without_pooler=True),
+    CorpusModel("roberta", "roberta", dict(TEXT, pad_token_id=1, max_position_embeddings=66), "ids", without_pooler=True),
     CorpusModel("gpt2", "gpt2", dict(n_embd=32, n_layer=2, n_head=4, vocab_size=VOCAB, n_positions=64),
                 "ids", hf_config=True),
     CorpusModel("gpt_neox", "gpt_neox", dict(TEXT, rotary_pct=0.5), "ids", hf_config=True),
@@ -77,8 +85,8 @@ CORPUS = (
     CorpusModel("phi3", "phi3", DECODER, "ids", hf_config=True),
     CorpusModel("t5", "t5", dict(d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4, vocab_size=VOCAB),
                 "ids", part="encoder"),
-    CorpusModel("vit", "vit", VISION, "pixels", hf_config=True),
-    CorpusModel("deit", "deit", VISION, "pixels"),
+    CorpusModel("vit", "vit", VISION, "pixels", hf_config=True, without_pooler=True),
+    CorpusModel("deit", "deit", VISION, "pixels", without_pooler=True),
     CorpusModel("swin", "swin", dict(image_size=32, patch_size=4, num_channels=3, embed_dim=16,
                                      depths=[1, 1], num_heads=[2, 4], window_size=4), "pixels",
                 fold_constants=False),

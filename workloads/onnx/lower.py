@@ -3,7 +3,8 @@
 Constants: a node whose inputs are all constants produces constants and costs nothing. An op that
 reads a constant sees it as a weight; the file's own initializers it only rearranges (through
 `fold.LAYOUT_OPS`) are the model's parameters, counted once each (floating-point or quantized
-integer tensors; index and shape tensors are not parameters). Constants computed by arithmetic (a
+integer tensors of more than one element; index and shape tensors and single-element scales or
+epsilons are not parameters). Constants computed by arithmetic (a
 rotary cos/sin table, a mask) are stored read-only data, not parameters.
 
 Contractions: MatMul / Gemm → matmul (a MatMul reaching a Softmax through scaling / masking is
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from archsim.errors import ModelError
 from archsim.ir import OpGraph, OpKind, Tensor
-from ..lowering import FLOPS_PER_ELEMENT, Lowering
+from ..lowering import FLOPS_PER_ELEMENT, Lowering, patch_gemm
 from .contrib import emit_contrib
 from .fold import LAYOUT_OPS, Folded
 from .ops import COPY_OPS, ELEMENTWISE, FREE_OPS, NORMS, REDUCE_OPS
@@ -57,7 +58,8 @@ def lower_nodes(lw: Lowering, folded: Folded, p: Path, nodes, skipped: set[str])
         shape = shape_of(name, node)
         if name not in const:
             return lw.activation(name, shape)
-        sources = [s for s in provenance.get(name, ()) if orig_type.get(s) in _PARAM_TYPES]
+        sources = [s for s in provenance.get(name, ())
+                   if orig_type.get(s) in _PARAM_TYPES and prod(orig_shape[s]) > 1]
         t = lw.weight(name, shape, usage=usage, params=0, active=0) if name not in sources else None
         for s in sources:
             lw.weight(s, orig_shape[s], usage=usage)
@@ -273,14 +275,8 @@ def _conv(lw: Lowering, node, name: str, ins: list[Tensor], out: Tensor, p: Path
     flops = 2 * macs + (nb * cout * oh * ow if bias is not None else 0)
     attrs = (("kernel", (kh, kw)), ("stride", strides), ("groups", group), ("onnx_op", "Conv"))
     if kernel == strides and not any(pads) and set(dilations) == {1} and group == 1:
-        # patch embedding: the patches are a free im2col view, the conv a GEMM over them
-        m, k = nb * oh * ow, cin_g * kh * kw
-        operands = [(lw.view(x, (m, k)), ("m", "k")), (lw.view(w, (k, cout)), ("k", "n"))]
-        if bias is not None:
-            operands.append((bias, ("n",)))
-        lw.emit(name, OpKind.MATMUL, (("m", m), ("n", cout), ("k", k)), tuple(operands),
-                (lw.view(out, (m, cout)), ("m", "n")), macs, flops,
-                attrs + (("conv_as_gemm", True), ("grid", (oh, ow))))
+        y = patch_gemm(lw, name, x, w, bias, (oh, ow), (("onnx_op", "Conv"),))
+        lw.producer[out.name] = lw.producer[y.name]
         return
     kind = OpKind.DWCONV2D if group > 1 and group == cout else OpKind.CONV2D
     operands = [(x, ("b", "c", "y", "x")), (w, ("o", "c", "i", "j"))]
