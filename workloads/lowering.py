@@ -24,7 +24,7 @@ from math import prod
 
 from archsim.ir import Op, OpGraph, OpKind, Operand, Role, Tensor, DTYPE_BITS
 
-__all__ = ["Lowering", "FLOPS_PER_ELEMENT", "linear", "patch_gemm", "eltwise", "norm", "embedding", "attention",
+__all__ = ["Lowering", "FLOPS_PER_ELEMENT", "linear", "patch_gemm", "conv_gemm", "eltwise", "norm", "embedding", "attention",
            "lowrank_rank", "kv_append", "ACTIVATION_FLOPS", "position_bias"]
 
 FLOPS_PER_ELEMENT: dict[OpKind, int] = {
@@ -150,10 +150,11 @@ def patch_gemm(lw: Lowering, name: str, image: Tensor, weight: Tensor, bias: Ten
     """A convolution whose kernel equals its stride (unpadded, ungrouped: a patch embedding) as the
     GEMM it is: the image read as (patches, C·kh·kw) rows — im2col is a free reshape when patches
     do not overlap — times the (C·kh·kw, out) kernel matrix. `weight` is (out, C, kh, kw), `image`
-    (batch, C, H, W); returns the (batch·gh·gw, out) patch features."""
+    (batch, C, H, W), kept whole (pixels beyond the last full patch are still stored and read);
+    returns the (batch·gh·gw, out) patch features."""
     out, c, kh, kw = weight.shape
     m, k = image.shape[0] * grid[0] * grid[1], c * kh * kw
-    inputs = [(lw.view(image, (m, k)), ("m", "k")), (lw.view(weight, (k, out)), ("k", "n"))]
+    inputs = [(image, ("m", "k")), (lw.view(weight, (k, out)), ("k", "n"))]
     if bias is not None:
         inputs.append((bias, ("n",)))
     macs = m * k * out
@@ -161,6 +162,28 @@ def patch_gemm(lw: Lowering, name: str, image: Tensor, weight: Tensor, bias: Ten
     return lw.emit(name, OpKind.MATMUL, (("m", m), ("n", out), ("k", k)), tuple(inputs), (y, ("m", "n")),
                    macs, 2 * macs + (m * out if bias is not None else 0),
                    attrs + (("kernel", (kh, kw)), ("stride", (kh, kw)), ("conv_as_gemm", True), ("grid", grid)))
+
+
+def conv_gemm(lw: Lowering, name: str, x: Tensor, weight: Tensor, bias: Tensor | None,
+              grid: tuple[int, int], stride: tuple[int, int], pads: tuple[int, ...] = (),
+              attrs: tuple = ()) -> Tensor:
+    """An ungrouped convolution as the implicit GEMM a systolic array or tensor core runs: loop dims
+    m = batch·oh·ow (output pixels), n = out channels, k = C·kh·kw (the receptive field), so every
+    mapspace tiling of m, n and k is a legal conv schedule and an array unrolls whole rows of
+    pixels and whole receptive fields. The input keeps its own shape (its bytes are read once per
+    refetch, not kh·kw times); its tile footprint is the im2col tile (m × k), what an array's
+    data-setup buffer holds. `weight` is (out, C, kh, kw), `x` (batch, C, H, W)."""
+    out, c, kh, kw = weight.shape
+    m, k = x.shape[0] * grid[0] * grid[1], c * kh * kw
+    inputs = [(x, ("m", "k")), (lw.view(weight, (k, out)), ("k", "n"))]
+    if bias is not None:
+        inputs.append((bias, ("n",)))
+    macs = m * k * out
+    y = lw.activation(name, (x.shape[0], out, grid[0], grid[1]))
+    return lw.emit(name, OpKind.CONV2D, (("m", m), ("n", out), ("k", k)), tuple(inputs), (lw.view(y, (m, out)), ("m", "n")),
+                   macs, 2 * macs + (m * out if bias is not None else 0),
+                   attrs + (("kernel", (kh, kw)), ("stride", tuple(stride)), ("pads", tuple(pads)),
+                            ("implicit_gemm", True), ("grid", grid)))
 
 
 def eltwise(lw: Lowering, name: str, kind: OpKind | str, inputs: tuple[Tensor, ...], tokens: int,

@@ -10,7 +10,8 @@ rotary cos/sin table, a mask) are stored read-only data, not parameters.
 Contractions: MatMul / Gemm → matmul (a MatMul reaching a Softmax through scaling / masking is
 ATTN_QK, one reading a Softmax output ATTN_AV); Conv whose kernel equals its stride (unpadded,
 ungrouped: a patch embedding) → a GEMM over the patches (im2col is a free reshape there); other
-Conv (1-D and 2-D, any stride, padding, dilation, groups) → conv2d / dwconv2d.
+ungrouped Conv (1-D and 2-D, any stride, padding, dilation) → conv2d over implicit-GEMM dims
+(`lowering.conv_gemm`); grouped / depthwise Conv → a conv2d / dwconv2d loop nest.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from archsim.errors import ModelError
 from archsim.ir import OpGraph, OpKind, Tensor
-from ..lowering import FLOPS_PER_ELEMENT, Lowering, patch_gemm
+from ..lowering import FLOPS_PER_ELEMENT, Lowering, conv_gemm, patch_gemm
 from .contrib import emit_contrib
 from .fold import LAYOUT_OPS, Folded
 from .ops import COPY_OPS, ELEMENTWISE, FREE_OPS, NORMS, REDUCE_OPS
@@ -278,7 +279,11 @@ def _conv(lw: Lowering, node, name: str, ins: list[Tensor], out: Tensor, p: Path
         y = patch_gemm(lw, name, x, w, bias, (oh, ow), (("onnx_op", "Conv"),))
         lw.producer[out.name] = lw.producer[y.name]
         return
-    kind = OpKind.DWCONV2D if group > 1 and group == cout else OpKind.CONV2D
+    if group == 1:
+        y = conv_gemm(lw, name, x, w, bias, (oh, ow), strides, pads, (("onnx_op", "Conv"),))
+        lw.producer[out.name] = lw.producer[y.name]
+        return
+    kind = OpKind.DWCONV2D if group == cout else OpKind.CONV2D   # grouped: a loop nest per pixel
     operands = [(x, ("b", "c", "y", "x")), (w, ("o", "c", "i", "j"))]
     if bias is not None:
         operands.append((bias, ("o",)))
