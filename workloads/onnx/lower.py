@@ -83,7 +83,8 @@ def lower_nodes(lw: Lowering, folded: Folded, p: Path, nodes, skipped: set[str])
                                                           for n in (ins if op_type == "Concat" else ins[:1])))
             continue
         same_cast = op_type == "Cast" and types.get(ins[0]) == types.get(node.output[0])
-        if node.domain in ("", "ai.onnx") and (op_type in FREE_OPS or same_cast):
+        empty = any(0 in shapes.get(o, (1,)) for o in node.output if o)   # an empty slice: no data
+        if node.domain in ("", "ai.onnx") and (op_type in FREE_OPS or same_cast or empty):
             sources: set[str] = set()
             for n in ins:
                 sources |= alias.get(n) or ({lw.producer[n]} if n in lw.producer else set())
