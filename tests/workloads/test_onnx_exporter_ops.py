@@ -104,6 +104,18 @@ def test_contrib_attention_and_multihead_attention(tmp_path, causal):
     assert g.has_edge("attn.av", "q") and g.has_edge("mha.av", "skip_ln") and g.has_edge("skip_ln", "gelu")
 
 
+@pytest.mark.parametrize("opset", [14, 17, onnx.defs.onnx_opset_version()])
+def test_opsets_from_14_to_the_current_one(tmp_path, opset):
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"], name="proj"),
+             helper.make_node("Reshape", ["h", "split"], ["h4"]),
+             helper.make_node("Softmax", ["h4"], ["p"], axis=-1, name="softmax"),
+             helper.make_node("Relu", ["p"], ["y"], name="relu")]
+    model = chain_model(nodes, [("x", F, ["batch", "seq", D])], [("y", F, ["batch", "seq", 4, 4])],
+                        [weight("w", (D, D)), const("split", [0, 0, 4, 4])], opset=opset)
+    g = build_graph(_save(tmp_path, model), batch=2, seq=5)
+    assert graph_totals(g).macs == 2 * 5 * D * D and g.has_edge("proj", "softmax")
+
+
 def test_conv1d_and_strided_conv(tmp_path):
     nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["h"], pads=[1, 1], name="conv1"),
              helper.make_node("Conv", ["h", "w2"], ["y"], pads=[1, 1], strides=[2], name="conv2")]
