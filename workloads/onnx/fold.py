@@ -46,6 +46,10 @@ class Folded:
     originals: frozenset[str] = frozenset()        # initializers of the file itself
 
 
+def _label(node) -> str:
+    return f"node {node.name!r} ({node.op_type})" if node.name else f"a {node.op_type} node"
+
+
 def topological_nodes(model, p: Path) -> list:
     """The graph's nodes in dependency order; a cycle or an input nothing produces is a ModelError."""
     graph = model.graph
@@ -53,12 +57,14 @@ def topological_nodes(model, p: Path) -> list:
     producers: dict[str, int] = {}
     for i, node in enumerate(graph.node):
         for out in node.output:
-            if out in producers or out in known and out:
-                raise ModelError(f"{p}: tensor {out!r} is produced twice (by node "
-                                 f"{graph.node[producers[out]].name or graph.node[producers[out]].op_type if out in producers else 'a graph input'}"
-                                 f" and {node.name or node.op_type}); an ONNX graph assigns each tensor once")
-            if out:
-                producers[out] = i
+            if not out:
+                continue
+            if out in producers or out in known:
+                first = (_label(graph.node[producers[out]]) if out in producers
+                         else "the graph's inputs or initializers")
+                raise ModelError(f"{p}: tensor {out!r} is produced twice (by {first} and "
+                                 f"{_label(node)}); an ONNX graph assigns each tensor once")
+            producers[out] = i
     need = []
     for i, node in enumerate(graph.node):
         deps = set()
@@ -66,8 +72,8 @@ def topological_nodes(model, p: Path) -> list:
             if name in known:
                 continue
             if name not in producers:
-                raise ModelError(f"{p}: node {node.name or node.op_type!r} reads {name!r}, which no node, "
-                                 "input or initializer provides")
+                raise ModelError(f"{p}: {_label(node)} reads {name!r}, which no node, input or "
+                                 "initializer provides")
             deps.add(producers[name])
         need.append(deps)
     users: dict[int, list[int]] = {}
@@ -156,6 +162,8 @@ def _out_size(node, ins: list[np.ndarray], shapes) -> int | None:
             return int(prod(np.array(ins[0].shape) * ins[1].reshape(-1)))
     except (ValueError, TypeError, OverflowError, ZeroDivisionError):
         return None
+    if node.op_type == "Concat":
+        return sum(a.size for a in ins)
     return max((a.size for a in ins), default=1) if node.op_type not in ("Resize", "Pad") else None
 
 

@@ -4,8 +4,8 @@ Constants: a node whose inputs are all constants produces constants and costs no
 reads a constant sees it as a weight; the file's own initializers it only rearranges (through
 `fold.LAYOUT_OPS`) are the model's parameters, counted once each (floating-point or quantized
 integer tensors of more than one element; index and shape tensors and single-element scales or
-epsilons are not parameters). Constants computed by arithmetic (a
-rotary cos/sin table, a mask) are stored read-only data, not parameters.
+epsilons are not parameters). Constants computed by arithmetic (a rotary cos/sin table, a mask) are
+stored read-only data, not parameters.
 
 Contractions: MatMul / Gemm → matmul (a MatMul reaching a Softmax through scaling / masking is
 ATTN_QK, one reading a Softmax output ATTN_AV); Conv whose kernel equals its stride (unpadded,
@@ -19,7 +19,7 @@ from math import prod
 from pathlib import Path
 
 from archsim.errors import ModelError
-from archsim.ir import OpGraph, OpKind, Tensor
+from archsim.ir import OpKind, Tensor
 from ..lowering import FLOPS_PER_ELEMENT, Lowering, conv_gemm, patch_gemm
 from .contrib import emit_contrib
 from .fold import LAYOUT_OPS, Folded
@@ -28,11 +28,14 @@ from .ops import COPY_OPS, ELEMENTWISE, FREE_OPS, NORMS, REDUCE_OPS
 __all__ = ["lower_nodes"]
 
 #: element types whose initializers are parameters (floats, and integers of quantized weights)
-_PARAM_TYPES = frozenset({1, 10, 11, 16, 3, 2, 22, 21, 17, 18, 19, 20, 23, 24, 25})
+_PARAM_TYPES = frozenset({"FLOAT", "FLOAT16", "BFLOAT16", "DOUBLE", "INT8", "UINT8", "INT4", "UINT4",
+                          "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "FLOAT4E2M1"})
 
 
-def lower_nodes(lw: Lowering, folded: Folded, p: Path, nodes, skipped: set[str]) -> list[str]:
-    """Emit every node of `nodes` (topologically ordered). Returns notes (skipped ops)."""
+def lower_nodes(lw: Lowering, folded: Folded, p: Path, nodes, skipped: set[str]) -> None:
+    """Emit every node of `nodes` (topologically ordered); op types in `skipped` as copies."""
+    from onnx import TensorProto
+    param_types = {getattr(TensorProto, t) for t in _PARAM_TYPES if hasattr(TensorProto, t)}
     shapes, types = folded.shapes, folded.elem_types
     graph = lw.graph
     inits = {i.name for i in folded.model.graph.initializer}
@@ -60,7 +63,7 @@ def lower_nodes(lw: Lowering, folded: Folded, p: Path, nodes, skipped: set[str])
         if name not in const:
             return lw.activation(name, shape)
         sources = [s for s in provenance.get(name, ())
-                   if orig_type.get(s) in _PARAM_TYPES and prod(orig_shape[s]) > 1]
+                   if orig_type.get(s) in param_types and prod(orig_shape[s]) > 1]
         t = lw.weight(name, shape, usage=usage, params=0, active=0) if name not in sources else None
         for s in sources:
             lw.weight(s, orig_shape[s], usage=usage)
@@ -112,7 +115,6 @@ def lower_nodes(lw: Lowering, folded: Folded, p: Path, nodes, skipped: set[str])
                     graph.add_edge(src, name, tensor=t, bytes=t.size_bytes)
         for out in node.output:
             kinds[out] = op_type
-    return []
 
 
 def _usage(op_type: str) -> str:
