@@ -75,7 +75,8 @@ def wrapped(model, kind: str):
 
 CORPUS = (
     CorpusModel("bert", "bert", TEXT, "ids", hf_config=True, without_pooler=True),
-    CorpusModel("roberta", "roberta", dict(TEXT, pad_token_id=1, max_position_embeddings=66), "ids", without_pooler=True),
+    CorpusModel("roberta", "roberta", dict(TEXT, pad_token_id=1, max_position_embeddings=66), "ids",
+                hf_config=True, without_pooler=True),
     CorpusModel("gpt2", "gpt2", dict(n_embd=32, n_layer=2, n_head=4, vocab_size=VOCAB, n_positions=64),
                 "ids", hf_config=True),
     CorpusModel("gpt_neox", "gpt_neox", dict(TEXT, rotary_pct=0.5), "ids", hf_config=True),
@@ -86,7 +87,7 @@ CORPUS = (
     CorpusModel("t5", "t5", dict(d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4, vocab_size=VOCAB),
                 "ids", part="encoder"),
     CorpusModel("vit", "vit", VISION, "pixels", hf_config=True, without_pooler=True),
-    CorpusModel("deit", "deit", VISION, "pixels", without_pooler=True),
+    CorpusModel("deit", "deit", VISION, "pixels", hf_config=True, without_pooler=True),
     CorpusModel("swin", "swin", dict(image_size=32, patch_size=4, num_channels=3, embed_dim=16,
                                      depths=[1, 1], num_heads=[2, 4], window_size=4), "pixels",
                 fold_constants=False),

@@ -114,7 +114,7 @@ def test_dynamic_axes_follow_batch_and_seq(exported):
 #: the corpus's base-model exports do not have; these ops are set aside before comparing
 _HEAD_OPS = ("lm_head", "pooler")
 #: models whose export has no extra ops among the contractions: compared op for op
-_OP_FOR_OP = ("bert", "llama", "mistral", "qwen2", "vit")
+_OP_FOR_OP = ("bert", "roberta", "llama", "mistral", "qwen2", "vit", "deit")
 
 
 def _contractions(graph) -> Counter:
