@@ -2,8 +2,8 @@
 
 Supported `model_type`s: llama, mistral, mixtral, qwen2, phi3, gemma, gpt2, gpt_neox, opt, bert,
 roberta, distilbert, vit, deit, t5, mamba. Honoured: GQA (`num_key_value_heads`), explicit
-`head_dim`, tied embeddings, MoE expert counts, `rotary_pct` / `partial_rotary_factor`, parallel residual, sliding
-window, biases. Every problem is a ModelError naming the file.
+`head_dim`, tied embeddings, MoE expert counts, `rotary_pct` / `partial_rotary_factor`, parallel
+residual, sliding window, biases. Every problem is a ModelError naming the file.
 """
 from __future__ import annotations
 

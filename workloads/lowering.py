@@ -11,7 +11,8 @@ FLOP conventions (per output element unless said otherwise; MACs count only cont
   normalise, scale, shift).  rmsnorm: 4 (square, sum, normalise, scale).
 - gelu: 8 (tanh approximation).  silu: 4.  relu: 1.  swiglu gate: 5 (silu + multiply).
 - add, mul: 1.  rotary embedding: 3 (two multiplies, one add per element).  embedding lookup,
-  KV append, copy (an imported graph's gather / concat / slice / expand / pad), reshape/transpose: 0.  pooling: 1 per window element read.
+  KV append, copy (an imported graph's gather / concat / slice / expand / pad),
+  reshape/transpose: 0.  pooling: 1 per window element read.
 - Mamba selective scan: 9 per (token, channel, state) + 1 per (token, channel) for the D skip, the
   count of the reference implementation (mamba_ssm `selective_scan_ref` flop count, Gu & Dao 2023).
 - gated linear attention: see `workloads.families.recurrent`.
@@ -24,8 +25,8 @@ from math import prod
 
 from archsim.ir import Op, OpGraph, OpKind, Operand, Role, Tensor, DTYPE_BITS
 
-__all__ = ["Lowering", "FLOPS_PER_ELEMENT", "linear", "patch_gemm", "conv_gemm", "eltwise", "norm", "embedding", "attention",
-           "lowrank_rank", "kv_append", "ACTIVATION_FLOPS", "position_bias"]
+__all__ = ["Lowering", "FLOPS_PER_ELEMENT", "linear", "patch_gemm", "conv_gemm", "eltwise", "norm",
+           "embedding", "attention", "lowrank_rank", "kv_append", "ACTIVATION_FLOPS", "position_bias"]
 
 FLOPS_PER_ELEMENT: dict[OpKind, int] = {
     OpKind.SOFTMAX: 5, OpKind.LAYERNORM: 7, OpKind.RMSNORM: 4, OpKind.GELU: 8, OpKind.SILU: 4,
@@ -180,8 +181,8 @@ def conv_gemm(lw: Lowering, name: str, x: Tensor, weight: Tensor, bias: Tensor |
         inputs.append((bias, ("n",)))
     macs = m * k * out
     y = lw.activation(name, (x.shape[0], out, grid[0], grid[1]))
-    return lw.emit(name, OpKind.CONV2D, (("m", m), ("n", out), ("k", k)), tuple(inputs), (lw.view(y, (m, out)), ("m", "n")),
-                   macs, 2 * macs + (m * out if bias is not None else 0),
+    return lw.emit(name, OpKind.CONV2D, (("m", m), ("n", out), ("k", k)), tuple(inputs),
+                   (lw.view(y, (m, out)), ("m", "n")), macs, 2 * macs + (m * out if bias is not None else 0),
                    attrs + (("kernel", (kh, kw)), ("stride", tuple(stride)), ("pads", tuple(pads)),
                             ("implicit_gemm", True), ("grid", grid)))
 
