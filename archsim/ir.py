@@ -73,6 +73,7 @@ class OpKind(str, Enum):
     LM_HEAD = "lm_head"
     QUANTIZE = "quantize"
     DEQUANTIZE = "dequantize"
+    COPY = "copy"                      # data movement only: gather, concat, slice, expand, pad
 
     @property
     def is_contraction(self) -> bool:
@@ -86,7 +87,7 @@ class OpKind(str, Enum):
 VECTOR_OPS_PER_ELEMENT: dict[str, int] = {
     "softmax": 6, "layernorm": 8, "rmsnorm": 5, "gelu": 8, "silu": 5, "relu": 1, "swiglu": 6,
     "add": 1, "mul": 1, "rope": 4, "embedding": 1, "kv_append": 1, "kv_read": 1, "pool": 1,
-    "quantize": 2, "dequantize": 2, "moe_dispatch": 1, "moe_router": 4,
+    "quantize": 2, "dequantize": 2, "moe_dispatch": 1, "moe_router": 4, "copy": 1,
 }
 
 

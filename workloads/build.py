@@ -124,7 +124,7 @@ def build_graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | N
         if phase == "decode" or context is not None:
             raise ModelError(f"{model}: an ONNX graph is one fixed-shape pass with no KV cache (run "
                              f"as encode); phase decode / a context needs a zoo model or a config.json")
-        from .onnx_import import import_onnx
+        from .onnx import import_onnx
         return import_onnx(model, batch=batch, seq=seq, dtypes=kinds, overrides=overrides)
     cfg = apply_overrides(model_config(model), overrides, f"{model}: overrides")
     if phase == "prefill" and cfg.phases == ("encode",):

@@ -1,9 +1,9 @@
 """Hugging Face `config.json` → `ModelConfig` (local files only; no network, no weights).
 
 Supported `model_type`s: llama, mistral, mixtral, qwen2, phi3, gemma, gpt2, gpt_neox, opt, bert,
-distilbert, vit, t5, mamba. Honoured: GQA (`num_key_value_heads`), explicit `head_dim`, tied
-embeddings, MoE expert counts, `rotary_pct` / `partial_rotary_factor`, parallel residual, sliding
-window, biases. Every problem is a ModelError naming the file.
+roberta, distilbert, vit, deit, t5, mamba. Honoured: GQA (`num_key_value_heads`), explicit
+`head_dim`, tied embeddings, MoE expert counts, `rotary_pct` / `partial_rotary_factor`, parallel
+residual, sliding window, biases. Every problem is a ModelError naming the file.
 """
 from __future__ import annotations
 
@@ -80,6 +80,10 @@ _SPECS = {
 }
 for _t in ("llama", "mistral", "mixtral", "qwen2", "phi3", "gemma"):
     _SPECS[_t] = _llama_like(_t)
+#: RoBERTa is BERT's architecture (its position table counts the padding offset in
+#: max_position_embeddings); DeiT is ViT with a distillation token
+_SPECS["roberta"] = _SPECS["bert"]
+_SPECS["deit"] = (_SPECS["vit"][0], dict(_SPECS["vit"][1], dist_token=True))
 SUPPORTED_TYPES = tuple(sorted(_SPECS))
 #: alternative key spellings (state-spaces Mamba configs use d_model / n_layer)
 _ALIASES = {"hidden_size": ("d_model",), "num_hidden_layers": ("n_layer",), "n_positions": ("n_ctx",)}
@@ -170,7 +174,7 @@ def _finish(values: dict, raw: dict, model_type: str, source: str) -> None:
         multiple = raw.get("pad_vocab_size_multiple", 1)
         if isinstance(multiple, int) and multiple > 1:
             values["vocab"] = -(-values["vocab"] // multiple) * multiple
-    if model_type == "vit":
+    if model_type in ("vit", "deit"):
         labels = raw.get("id2label") or {}
         values["num_classes"] = len(labels) if isinstance(labels, dict) else 0
     act = raw.get("hidden_act") or raw.get("hidden_activation") or raw.get("activation_function")

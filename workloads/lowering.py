@@ -11,7 +11,8 @@ FLOP conventions (per output element unless said otherwise; MACs count only cont
   normalise, scale, shift).  rmsnorm: 4 (square, sum, normalise, scale).
 - gelu: 8 (tanh approximation).  silu: 4.  relu: 1.  swiglu gate: 5 (silu + multiply).
 - add, mul: 1.  rotary embedding: 3 (two multiplies, one add per element).  embedding lookup,
-  KV append, reshape/transpose: 0.  pooling: 1 per window element read.
+  KV append, copy (an imported graph's gather / concat / slice / expand / pad),
+  reshape/transpose: 0.  pooling: 1 per window element read.
 - Mamba selective scan: 9 per (token, channel, state) + 1 per (token, channel) for the D skip, the
   count of the reference implementation (mamba_ssm `selective_scan_ref` flop count, Gu & Dao 2023).
 - gated linear attention: see `workloads.families.recurrent`.
@@ -24,14 +25,14 @@ from math import prod
 
 from archsim.ir import Op, OpGraph, OpKind, Operand, Role, Tensor, DTYPE_BITS
 
-__all__ = ["Lowering", "FLOPS_PER_ELEMENT", "linear", "eltwise", "norm", "embedding", "attention",
-           "lowrank_rank", "kv_append", "ACTIVATION_FLOPS", "position_bias"]
+__all__ = ["Lowering", "FLOPS_PER_ELEMENT", "linear", "patch_gemm", "conv_gemm", "eltwise", "norm",
+           "embedding", "attention", "lowrank_rank", "kv_append", "ACTIVATION_FLOPS", "position_bias"]
 
 FLOPS_PER_ELEMENT: dict[OpKind, int] = {
     OpKind.SOFTMAX: 5, OpKind.LAYERNORM: 7, OpKind.RMSNORM: 4, OpKind.GELU: 8, OpKind.SILU: 4,
     OpKind.RELU: 1, OpKind.SWIGLU: 5, OpKind.ADD: 1, OpKind.MUL: 1, OpKind.ROPE: 3,
     OpKind.EMBEDDING: 0, OpKind.KV_APPEND: 0, OpKind.KV_READ: 0, OpKind.QUANTIZE: 2,
-    OpKind.DEQUANTIZE: 2, OpKind.MOE_DISPATCH: 0,
+    OpKind.DEQUANTIZE: 2, OpKind.MOE_DISPATCH: 0, OpKind.COPY: 0,
 }
 _ACT_KIND = {"gelu": OpKind.GELU, "relu": OpKind.RELU, "silu": OpKind.SILU}
 #: flops per element of each activation function by name
@@ -150,6 +151,47 @@ def linear(lw: Lowering, name: str, x: Tensor, tokens: int, k: int, n: int, bias
     y = lw.activation(name, (tokens, n))
     return lw.emit(name, kind, (("m", tokens), ("n", n), ("k", k)), tuple(inputs), (y, ("m", "n")),
                    macs, 2 * macs + (tokens * n if bias else 0), attrs)
+
+
+def patch_gemm(lw: Lowering, name: str, image: Tensor, weight: Tensor, bias: Tensor | None,
+               grid: tuple[int, int], attrs: tuple = ()) -> Tensor:
+    """A convolution whose kernel equals its stride (unpadded, ungrouped: a patch embedding) as the
+    GEMM it is: the image read as (patches, C·kh·kw) rows — im2col is a free reshape when patches
+    do not overlap — times the (C·kh·kw, out) kernel matrix. `weight` is (out, C, kh, kw), `image`
+    (batch, C, H, W), kept whole (pixels beyond the last full patch are still stored and read);
+    returns the (batch·gh·gw, out) patch features."""
+    out, c, kh, kw = weight.shape
+    m, k = image.shape[0] * grid[0] * grid[1], c * kh * kw
+    inputs = [(image, ("m", "k")), (lw.view(weight, (k, out)), ("k", "n"))]
+    if bias is not None:
+        inputs.append((bias, ("n",)))
+    macs = m * k * out
+    y = lw.activation(name, (m, out))
+    return lw.emit(name, OpKind.MATMUL, (("m", m), ("n", out), ("k", k)), tuple(inputs), (y, ("m", "n")),
+                   macs, 2 * macs + (m * out if bias is not None else 0),
+                   attrs + (("kernel", (kh, kw)), ("stride", (kh, kw)), ("conv_as_gemm", True), ("grid", grid)))
+
+
+def conv_gemm(lw: Lowering, name: str, x: Tensor, weight: Tensor, bias: Tensor | None,
+              grid: tuple[int, int], stride: tuple[int, int], pads: tuple[int, ...] = (),
+              attrs: tuple = ()) -> Tensor:
+    """An ungrouped convolution as the implicit GEMM a systolic array or tensor core runs: loop dims
+    m = batch·oh·ow (output pixels), n = out channels, k = C·kh·kw (the receptive field), so every
+    mapspace tiling of m, n and k is a legal conv schedule and an array unrolls whole rows of
+    pixels and whole receptive fields. The input keeps its own shape (its bytes are read once per
+    refetch, not kh·kw times); its tile footprint is the im2col tile (m × k), what an array's
+    data-setup buffer holds. `weight` is (out, C, kh, kw), `x` (batch, C, H, W)."""
+    out, c, kh, kw = weight.shape
+    m, k = x.shape[0] * grid[0] * grid[1], c * kh * kw
+    inputs = [(x, ("m", "k")), (lw.view(weight, (k, out)), ("k", "n"))]
+    if bias is not None:
+        inputs.append((bias, ("n",)))
+    macs = m * k * out
+    y = lw.activation(name, (x.shape[0], out, grid[0], grid[1]))
+    return lw.emit(name, OpKind.CONV2D, (("m", m), ("n", out), ("k", k)), tuple(inputs),
+                   (lw.view(y, (m, out)), ("m", "n")), macs, 2 * macs + (m * out if bias is not None else 0),
+                   attrs + (("kernel", (kh, kw)), ("stride", tuple(stride)), ("pads", tuple(pads)),
+                            ("implicit_gemm", True), ("grid", grid)))
 
 
 def eltwise(lw: Lowering, name: str, kind: OpKind | str, inputs: tuple[Tensor, ...], tokens: int,

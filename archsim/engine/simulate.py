@@ -88,7 +88,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     analytic_total = int(sum(ana))
     counts: dict[str, float] = {}
     table = prices(hw)
-    notes: list[str] = []
+    notes: list[str] = list(graph.graph.get("notes", ()))
     if any(p.unit.type == "sm" for p in plans):
         notes.append(stack_note(plans, st, hw))
     timelines = []

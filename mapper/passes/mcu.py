@@ -81,9 +81,9 @@ def _integrated_sizes(graph: OpGraph) -> dict[str, int]:
 def _patch_sizes(graph: OpGraph) -> dict[str, int]:
     sizes: dict[str, int] = {}
     for op in ops_in_order(graph):
-        if op.kind is OpKind.CONV2D and op.name.startswith("patch"):
+        if op.attr("conv_as_gemm") or (op.kind is OpKind.CONV2D and op.name.startswith("patch")):
             x = op.inputs[0].tensor
-            rows = op.dim_sizes.get("y", 1)           # patch rows
+            rows = op.attr("grid", (op.dim_sizes.get("y", 1),))[0]   # patch rows
             sizes[x.name] = max(1, x.size_bytes // max(rows, 1))
     return sizes
 

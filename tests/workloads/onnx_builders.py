@@ -97,3 +97,22 @@ def embedding_model(vocab: int = 100) -> onnx.ModelProto:
         [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", "seq", vocab])],
         initializer=[_init("table", (vocab, D)), _init("w", (D, vocab))])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def chain_model(nodes, inputs, outputs, initializers=(), opset: int = 17) -> onnx.ModelProto:
+    """A model from nodes and (name, elem type, shape) inputs / outputs, at `opset`."""
+    graph = helper.make_graph(
+        nodes, "test",
+        [helper.make_tensor_value_info(n, t, s) for n, t, s in inputs],
+        [helper.make_tensor_value_info(n, t, s) for n, t, s in outputs],
+        initializer=list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset),
+                                                   helper.make_opsetid("com.microsoft", 1)])
+
+
+def const(name: str, value, dtype=np.int64) -> onnx.TensorProto:
+    return numpy_helper.from_array(np.array(value, dtype=dtype), name)
+
+
+def weight(name: str, shape: tuple[int, ...]) -> onnx.TensorProto:
+    return _init(name, shape)

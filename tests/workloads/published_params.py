@@ -66,6 +66,7 @@ NO_PUBLISHED: dict[str, str] = {
 
 #: HF config.json test files without a zoo twin: published counts
 PUBLISHED_HF: dict[str, tuple[float, str, float]] = {
+    "roberta-base.json": (125e6, "Liu et al. 2019 / HF FacebookAI/roberta-base (125M)", ONE_PCT),
     "qwen2-7b.json": (7.62e9, "HF Qwen/Qwen2-7B (7.62B)", ONE_PCT),
     "phi3-mini.json": (3.82e9, "Abdin et al. 2024, Phi-3-mini (3.8B) / HF (3.82B)", ONE_PCT),
     "gemma-2b.json": (2.51e9, "Gemma Team 2024 / HF google/gemma-2b (2.51B)", ONE_PCT),

@@ -49,5 +49,7 @@ def test_vit_tokens_and_patch_embedding(image, patch, batch):
     g = build_graph("deit-tiny", "encode", batch=batch, overrides={"image": image, "patch": patch})
     n = (image // patch) ** 2
     assert g.graph["seq"] == n + 1
-    conv = g.nodes["patch_embed"]["op"]
-    assert conv.kind is OpKind.CONV2D and conv.macs == batch * n * 192 * 3 * patch * patch
+    embed = g.nodes["patch_embed"]["op"]   # kernel = stride: the GEMM over non-overlapping patches
+    assert embed.kind is OpKind.MATMUL and embed.attr("conv_as_gemm")
+    assert embed.dim_sizes == {"m": batch * n, "n": 192, "k": 3 * patch * patch}
+    assert embed.macs == batch * n * 192 * 3 * patch * patch

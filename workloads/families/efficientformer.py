@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from archsim.ir import OpKind, Tensor
 from ..config import ModelConfig
-from ..lowering import Lowering, attention, eltwise, linear, norm, position_bias
+from ..lowering import Lowering, attention, conv_gemm, eltwise, linear, norm, position_bias
 from ..phases import Phase
 
 __all__ = ["lower_efficientformer", "KEY_DIM", "ATTN_HEADS", "ATTN_RATIO"]
@@ -23,11 +23,8 @@ def _conv(lw: Lowering, name: str, x: Tensor, b: int, cin: int, cout: int, k: in
     out = (res + 2 * (k // 2) - k) // stride + 1
     w = lw.weight(f"{name}.w", (cout, cin, k, k), usage="conv")
     bias = lw.weight(f"{name}.b", (cout,), usage="bias")
-    macs = b * out * out * cout * cin * k * k
-    y = lw.emit(name, OpKind.CONV2D, (("b", b), ("o", cout), ("y", out), ("x", out), ("c", cin), ("i", k), ("j", k)),
-                ((lw.view(x, (b, cin, res, res)), ("b", "c", "y", "x")), (w, ("o", "c", "i", "j")), (bias, ("o",))),
-                (lw.activation(name, (b, cout, out, out)), ("b", "o", "y", "x")), macs,
-                2 * macs + b * out * out * cout, (("kernel", (k, k)), ("stride", (stride, stride))))
+    y = conv_gemm(lw, name, lw.view(x, (b, cin, res, res)), w, bias, (out, out), (stride, stride),
+                  (k // 2,) * 4)
     return lw.view(y, (b * out * out, cout)), out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from archsim.errors import ModelError
 from archsim.ir import OpKind, Tensor
 from ..config import ModelConfig
-from ..lowering import Lowering, attention, eltwise, linear, norm, position_bias
+from ..lowering import Lowering, attention, eltwise, linear, norm, patch_gemm, position_bias
 from ..phases import Phase
 from .encoder import encoder_block
 
@@ -25,12 +25,16 @@ def vit_tokens(cfg: ModelConfig) -> int:
 
 def patch_embed(lw: Lowering, name: str, batch: int, image: tuple[int, int], channels: int, patch: int,
                 out: int, stride: int | None = None) -> tuple[Tensor, int, int]:
-    """Conv2d patch embedding (kernel `patch`, stride `stride` or `patch`). Returns (y, gh, gw)."""
+    """Conv2d patch embedding (kernel `patch`, stride `stride` or `patch`). Returns (y, gh, gw).
+    Kernel = stride (ViT, Swin) is the GEMM `patch_gemm`; overlapping patches stay a convolution."""
     stride = stride or patch
     gh, gw = (image[0] - patch) // stride + 1, (image[1] - patch) // stride + 1
     w = lw.weight(f"{name}.w", (out, channels, patch, patch), usage="conv")
     bias = lw.weight(f"{name}.b", (out,), usage="bias")
     img = lw.activation("image", (batch, channels, image[0], image[1]))
+    if stride == patch:
+        y = patch_gemm(lw, name, img, w, bias, (gh, gw))
+        return lw.view(y, (batch, out, gh, gw)), gh, gw
     macs = batch * gh * gw * out * channels * patch * patch
     y = lw.activation(name, (batch, out, gh, gw))
     y = lw.emit(name, OpKind.CONV2D, (("b", batch), ("o", out), ("y", gh), ("x", gw), ("c", channels),
