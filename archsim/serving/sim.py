@@ -116,8 +116,9 @@ class _Engine:
 
     # -- admission and preemption ---------------------------------------------------------------
     def reject_unservable(self, kv: PagedKVCache, queue: deque, tokens_of) -> None:
-        """Drop the head of `queue` when even an empty cache could not hold it (a result: the
-        request is counted as rejected, never silently lost)."""
+        """Drop the head of `queue` when even an empty cache could not hold `tokens_of` it (a
+        result: the request is counted as rejected, never silently lost). Every admitted
+        sequence can then always finish: alone, it fits."""
         while queue and blocks_for(tokens_of(queue[0]), kv.block_tokens) > kv.total_blocks:
             self.rejected.append(queue.popleft().id)
 
@@ -155,6 +156,11 @@ class _Engine:
         return tokens * table.kv_bytes_per_token / table.link_bytes_per_s + table.link_latency_s
 
 
+def _whole(seq: _Seq) -> int:
+    """The KV tokens `seq` holds when it ends: a request the empty cache cannot hold is rejected."""
+    return seq.prompt + seq.output
+
+
 def _split(step_j: float, pieces: list[tuple[_Seq, int]]) -> None:
     total = sum(t for _, t in pieces)
     for seq, tokens in pieces:
@@ -175,7 +181,7 @@ def _static(env, eng: _Engine):
     """Request-level batches: prefill together, decode until the longest ends."""
     kv, table, sched = eng.kv, eng.table, eng.sched
     while True:
-        eng.reject_unservable(kv, eng.waiting, lambda s: s.prompt + s.output)
+        eng.reject_unservable(kv, eng.waiting, _whole)
         batch = []
         while eng.waiting and len(batch) < sched.max_batch and \
                 kv.can_hold(eng.waiting[0].id, eng.waiting[0].prompt + eng.waiting[0].output):
@@ -221,7 +227,7 @@ def _continuous(env, eng: _Engine):
     """vLLM: prefill iterations for admitted prompts, otherwise one decode iteration."""
     kv, table, sched = eng.kv, eng.table, eng.sched
     while True:
-        eng.reject_unservable(kv, eng.waiting, lambda s: s.target + 1)
+        eng.reject_unservable(kv, eng.waiting, _whole)
         pieces, budget, extra_s = [], sched.token_budget, 0.0
         while eng.waiting and len(eng.running) + len(pieces) < sched.max_batch:
             s = eng.waiting[0]
@@ -288,7 +294,7 @@ def _chunked(env, eng: _Engine):
     kv, table, sched = eng.kv, eng.table, eng.sched
     prefilling: list[_Seq] = []
     while True:
-        eng.reject_unservable(kv, eng.waiting, lambda s: s.target + 1)
+        eng.reject_unservable(kv, eng.waiting, _whole)
         extra_s = 0.0
         decodes = [s for s in eng.running if s.prefilled >= s.target]
         extra_s += eng.make_room(decodes, kv)
@@ -358,7 +364,7 @@ def _disaggregated_prefill(env, eng: _Engine, link):
     kv, table, sched = eng.kv, eng.table, eng.sched
     while True:
         eng.reject_unservable(kv, eng.waiting, lambda s: s.prompt)
-        eng.reject_unservable(eng.decode_kv, eng.waiting, lambda s: s.prompt + s.output)
+        eng.reject_unservable(eng.decode_kv, eng.waiting, _whole)
         pieces, budget = [], sched.token_budget
         while eng.waiting and len(pieces) < sched.max_batch:
             s = eng.waiting[0]
