@@ -79,6 +79,7 @@ class _Engine:
         self.busy = self.energy = 0.0
         self.wake = {"main": env.event(), "decode": env.event()}
         self.arrivals_done = False
+        self.next_arrival_s = float("inf")
 
     def signal(self, name: str = "main"):
         if not self.wake[name].triggered:
@@ -169,10 +170,12 @@ def _split(step_j: float, pieces: list[tuple[_Seq, int]]) -> None:
 
 def _arrivals(env, eng: _Engine, requests):
     for req in requests:
+        eng.next_arrival_s = req.arrival_s
         if req.arrival_s > env.now:
             yield env.timeout(req.arrival_s - env.now)
         eng.waiting.append(_Seq(req))
         eng.signal()
+    eng.next_arrival_s = float("inf")
     eng.arrivals_done = True
     eng.signal()
 
@@ -200,16 +203,27 @@ def _static(env, eng: _Engine):
         _split(joules, [(s, s.prompt) for s in batch])
         live = [s for s in batch if not eng.emit(s, env.now, kv)]
         size = len(batch)
-        while live:
+        while live:                    # decode runs until the next member ends (one event each)
+            steps = min(s.output - s.generated for s in live)
             context = sum(s.prompt + min(s.generated, s.output) for s in batch) / size
-            seconds, joules = table.decode(size, context)
-            yield env.timeout(seconds)
-            eng.charge(seconds, joules, kv)
-            share = joules / len(live)
-            now = env.now
-            still = []
+            start, total_s, total_j, longest, first_s = env.now, 0.0, 0.0, 0.0, 0.0
+            for k in range(steps):
+                seconds, joules = table.decode(size, context + k * len(live) / size)
+                total_s += seconds
+                total_j += joules
+                if k:
+                    longest = max(longest, seconds)
+                else:
+                    first_s = seconds
+            yield env.timeout(total_s)
+            eng.steps += steps - 1
+            eng.charge(total_s, total_j, kv)
+            share, now, still = total_j / len(live), env.now, []
             for s in live:
                 s.energy += share
+                s.max_itl = max(s.max_itl, start + first_s - s.last_s, longest)
+                s.generated += steps - 1
+                s.last_s = now
                 if not eng.emit(s, now, kv):
                     still.append(s)
             live = still
@@ -268,25 +282,56 @@ def _continuous(env, eng: _Engine):
         extra_s += eng.make_room(decodes, kv)
         if not decodes:
             continue
-        yield from _decode_step(env, eng, decodes, table, kv, extra_s)
+        blocked = bool(eng.waiting) and len(eng.running) < sched.max_batch
+        yield from _decode_run(env, eng, decodes, table, kv, extra_s,
+                               until_arrival=len(eng.running) < sched.max_batch,
+                               max_steps=1 if blocked else 1 << 30)
 
 
-def _decode_step(env, eng: _Engine, decodes: list[_Seq], table: StepTable, kv: PagedKVCache,
-                 extra_s: float = 0.0):
-    context = sum(s.prompt + s.generated for s in decodes) / len(decodes)
-    seconds, joules = table.decode(len(decodes), context)
-    seconds += extra_s
-    yield env.timeout(seconds)
-    eng.charge(seconds, joules, kv)
-    share, now = joules / len(decodes), env.now
-    done = []
+def _decode_run(env, eng: _Engine, decodes: list[_Seq], table: StepTable, kv: PagedKVCache,
+                extra_s: float = 0.0, until_arrival: bool = False, max_steps: int = 1 << 30):
+    """Decode steps of the same sequences as one SimPy event: the run lasts until the first of
+    them finishes, `max_steps`, or (`until_arrival`) the step during which the next request
+    arrives, after which the scheduler could admit it. Each step is timed at its own context, and
+    every sequence gets the token times and gaps a step-by-step loop would give it."""
+    n = len(decodes)
+    steps = min(max_steps, min(s.output - s.generated for s in decodes))
+    bt = kv.block_tokens
+    while steps > 1 and sum(max(0, blocks_for(s.prompt + s.generated + steps, bt) - kv.held.get(s.id, 0))
+                            for s in decodes) > kv.free_blocks:
+        steps //= 2                        # the run's blocks are taken when it starts
+    context = sum(s.prompt + s.generated for s in decodes) / n
+    start, horizon = env.now, eng.next_arrival_s if until_arrival else float("inf")
+    first_s, total_j = table.decode(n, context)
+    first_s += extra_s
+    total_s, longest = first_s, 0.0
+    for k in range(1, steps):
+        if start + total_s >= horizon:
+            steps = k
+            break
+        seconds, joules = table.decode(n, context + k)
+        total_s += seconds
+        total_j += joules
+        longest = max(longest, seconds)
+    for s in decodes:
+        kv.grow(s.id, s.prompt + s.generated + steps)
+    yield env.timeout(total_s)
+    now = env.now
+    eng.steps += steps - 1
+    eng.charge(total_s, total_j, kv)
+    share, first_end = total_j / n, start + first_s
+    done = set()
     for s in decodes:
         s.energy += share
+        gap = max(first_end - s.last_s, longest)      # the run's first token, then one per step
+        if gap > s.max_itl:
+            s.max_itl = gap
+        s.generated += steps - 1
+        s.last_s = now
         if eng.emit(s, now, kv):
-            done.append(s)
+            done.add(id(s))
     if done:
-        gone = set(id(s) for s in done)
-        eng.running = [s for s in eng.running if id(s) not in gone]
+        eng.running = [s for s in eng.running if id(s) not in done]
 
 
 def _chunked(env, eng: _Engine):
@@ -338,6 +383,12 @@ def _chunked(env, eng: _Engine):
             if eng.arrivals_done and not eng.waiting and not eng.running:
                 return
             yield eng.idle()
+            continue
+        if not pieces:                 # decodes only: a run until something could change
+            blocked = bool(eng.waiting) and len(eng.running) < sched.max_batch
+            yield from _decode_run(env, eng, decodes, table, kv, extra_s,
+                                   until_arrival=len(eng.running) < sched.max_batch,
+                                   max_steps=1 if blocked else 1 << 30)
             continue
         tokens = sum(t for _, t in pieces)
         past = sum(s.prefilled * t for s, t in pieces) // tokens if tokens else 0
@@ -416,7 +467,10 @@ def _disaggregated_decode(env, eng: _Engine):
                 return
             yield eng.idle("decode")
             continue
-        yield from _decode_step(env, eng, list(eng.running), table, kv)
+        more_coming = eng.decode_waiting or eng.in_transfer or not eng.prefill_done
+        full = len(eng.running) >= sched.max_batch  # nothing can join before one finishes
+        yield from _decode_run(env, eng, list(eng.running), table, kv,
+                               max_steps=1 << 30 if full or not more_coming else 1)
 
 
 def run_serving(requests, table: StepTable, scheduler: Scheduler = Scheduler(),
