@@ -2,9 +2,11 @@
 over rates × chips × schedulers run locally or on a Dask cluster.
 
 `slo_capacity` first measures the saturated throughput (every request arriving at once: the
-step-time bound of the scheduler), then bisects the Poisson rate in (0, that throughput] for the
-largest rate whose SLO attainment reaches the target. The same seed gives the same arrivals at
-every rate, so attainment falls with load without sampling noise between probes.
+step-time bound of the scheduler), then bisects the Poisson rate in (0, that throughput) for the
+largest rate whose SLO attainment reaches the target: a load at or above saturation has a queue
+that grows without bound, though a short run may not show it (hence thousands of requests by
+default). The same seed gives the same arrival pattern at every rate, so attainment falls with load
+without sampling noise between probes.
 
 `serve_sweep` runs every (chip, scheduler, rate) point as an independent simulation; its points
 are dispatched the way co-search dispatches trials (`archsim.cosearch.study.Dispatcher`: in
@@ -62,7 +64,7 @@ def saturated_throughput(requests, table: StepTable, scheduler: Scheduler,
 
 
 def slo_capacity(model, hw, *, slo: SLO = SLO(), scheduler: Scheduler = Scheduler(),
-                 requests: int = 500, prompt_tokens: int = 512, output_tokens: int = 128,
+                 requests: int = 2000, prompt_tokens: int = 512, output_tokens: int = 128,
                  devices: int = 1, dtype=None, seed: int = 0, probes: int = 10,
                  decode_hw=None, decode_devices: int | None = None, cache_dir=None,
                  progress=None, table: StepTable | None = None) -> CapacityResult:
@@ -78,14 +80,12 @@ def slo_capacity(model, hw, *, slo: SLO = SLO(), scheduler: Scheduler = Schedule
     seen, best, best_metrics = [], 0.0, None
     lo, hi = 0.0, saturated
     for _ in range(probes if saturated > 0 else 0):
-        rate = (lo + hi) / 2 if best or seen else hi
+        rate = (lo + hi) / 2
         reqs = at(rate)
         m = summarize(run_serving(reqs, table, scheduler, decode), slo, reqs[0].arrival_s)
         seen.append((rate, m.slo_attainment))
         if m.meets_slo:
             best, best_metrics, lo = rate, m, rate
-            if rate == hi:
-                break
         else:
             hi = rate
     return CapacityResult(model=table.model, hw=table.hw, devices=table.devices,

@@ -6,7 +6,12 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def pim_table(tmp_path_factory):
+def steps_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("steps")
+
+
+@pytest.fixture(scope="session")
+def pim_table(steps_cache):
     from archsim.serving import build_step_table
     return build_step_table("gpt2-small", "pim-gpt", max_batch=4, max_prefill_tokens=256,
-                            max_context=256, checks=2, cache_dir=tmp_path_factory.mktemp("steps"))
+                            max_context=256, checks=2, cache_dir=steps_cache)
