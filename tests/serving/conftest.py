@@ -7,7 +7,10 @@ import pytest
 
 @pytest.fixture(scope="session")
 def steps_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("steps")
+    """The step-time cache of this session (`$ARCHSIM_CACHE_DIR/serve` for the CLI tests)."""
+    path = tmp_path_factory.mktemp("cache") / "serve"
+    path.mkdir()
+    return path
 
 
 @pytest.fixture(scope="session")
