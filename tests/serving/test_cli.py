@@ -57,3 +57,12 @@ def test_bad_input_is_one_line(argv, message, cached, capsys):
     assert main(["serve", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_trace_file(cached, capsys):
+    (cached / "t.jsonl").write_text("".join(
+        f'{{"arrival_s": {i * 0.05}, "prompt_tokens": {32 + i}, "output_tokens": {4 + i % 5}}}\n'
+        for i in range(40)))
+    assert main(["serve", *SMALL, "--trace", "t.jsonl", "--json", "t.json", "--quiet"]) == 0
+    m = json.loads((cached / "t.json").read_text())["runs"][0]["metrics"]
+    assert m["requests"] == 40 and m["finished"] == 40

@@ -84,3 +84,13 @@ def test_kv_capacity_is_memory_after_weights(pim_table):
     assert pim_table.kv_capacity_tokens == (dram.size_bytes - pim_table.weight_bytes) // pim_table.kv_bytes_per_token
     # GPT-2 small: 12 layers × (K + V) × 768 × 2 bytes per token
     assert pim_table.kv_bytes_per_token == 12 * 2 * 768 * 2
+
+
+def test_a_tensor_parallel_group_shards_the_kv_cache(pim_table, steps_cache):
+    from archsim.serving import build_step_table
+    pair = build_step_table("gpt2-small", "pim-gpt", devices=2, max_batch=1, max_prefill_tokens=64,
+                            max_context=64, checks=0, cache_dir=steps_cache)
+    assert pair.devices == 2 and pair.kv_bytes_per_token == pim_table.kv_bytes_per_token // 2
+    assert pair.weight_bytes < pim_table.weight_bytes          # heads and MLP split, embeddings whole
+    assert pair.kv_capacity_tokens > pim_table.kv_capacity_tokens
+    assert pair.decode(1, 32)[0] != pim_table.decode(1, 32)[0]
