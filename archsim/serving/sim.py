@@ -102,11 +102,14 @@ class _Engine:
         seq.last_s = now
         if seq.generated < seq.output:
             return False
+        self.finish(seq, now, kv)
+        return True
+
+    def finish(self, seq: _Seq, now: float, kv: PagedKVCache) -> None:
         kv.release(seq.id)
         r = seq.req
         self.finished.append(Finished(r.id, r.arrival_s, seq.first_s, now, r.prompt_tokens,
                                       r.output_tokens, seq.max_itl, seq.energy, seq.preemptions))
-        return True
 
     def charge(self, seconds: float, joules: float, kv: PagedKVCache):
         self.steps += 1
@@ -124,20 +127,18 @@ class _Engine:
             self.rejected.append(queue.popleft().id)
 
     def make_room(self, decodes: list[_Seq], kv: PagedKVCache) -> float:
-        """Grow every decode's KV by one token, preempting the latest admitted sequences until the
-        blocks suffice; returns the seconds of swap traffic this costs."""
+        """Preempt the latest admitted of `decodes` until every other one's KV can grow by a
+        token (the caller takes the blocks); returns the seconds of swap traffic this costs."""
         extra_s = 0.0
-        bt = kv.block_tokens
-        while decodes:
-            need = sum(max(0, blocks_for(s.prompt + s.generated + 1, bt) - kv.held.get(s.id, 0))
+        bt, held = kv.block_tokens, kv.held
+        while decodes and 2 * len(decodes) > kv.free_blocks:    # else: ≤ 2 blocks short each
+            need = sum(max(0, blocks_for(s.prompt + s.generated + 1, bt) - held.get(s.id, 0))
                        for s in decodes)
             if need <= kv.free_blocks:
                 break
             victim = decodes.pop()
             self.running.remove(victim)
             extra_s += self.preempt(victim, kv)
-        for s in decodes:
-            kv.grow(s.id, s.prompt + s.generated + 1)
         return extra_s
 
     def preempt(self, seq: _Seq, kv: PagedKVCache, swap: bool | None = None) -> float:
@@ -294,13 +295,17 @@ def _decode_run(env, eng: _Engine, decodes: list[_Seq], table: StepTable, kv: Pa
     them finishes, `max_steps`, or (`until_arrival`) the step during which the next request
     arrives, after which the scheduler could admit it. Each step is timed at its own context, and
     every sequence gets the token times and gaps a step-by-step loop would give it."""
-    n = len(decodes)
-    steps = min(max_steps, min(s.output - s.generated for s in decodes))
-    bt = kv.block_tokens
-    while steps > 1 and sum(max(0, blocks_for(s.prompt + s.generated + steps, bt) - kv.held.get(s.id, 0))
-                            for s in decodes) > kv.free_blocks:
-        steps //= 2                        # the run's blocks are taken when it starts
-    context = sum(s.prompt + s.generated for s in decodes) / n
+    n, steps, tokens = len(decodes), max_steps, 0
+    for s in decodes:
+        tokens += s.prompt + s.generated
+        if s.output - s.generated < steps:
+            steps = s.output - s.generated
+    bt, held = kv.block_tokens, kv.held
+    while steps > 1 and n * (steps // bt + 2) > kv.free_blocks and \
+            sum(max(0, blocks_for(s.prompt + s.generated + steps, bt) - held.get(s.id, 0))
+                for s in decodes) > kv.free_blocks:
+        steps //= 2                        # the run's blocks must be free when it starts
+    context = tokens / n
     start, horizon = env.now, eng.next_arrival_s if until_arrival else float("inf")
     first_s, total_j = table.decode(n, context)
     first_s += extra_s
@@ -312,26 +317,36 @@ def _decode_run(env, eng: _Engine, decodes: list[_Seq], table: StepTable, kv: Pa
         seconds, joules = table.decode(n, context + k)
         total_s += seconds
         total_j += joules
-        longest = max(longest, seconds)
-    for s in decodes:
-        kv.grow(s.id, s.prompt + s.generated + steps)
+        if seconds > longest:
+            longest = seconds
     yield env.timeout(total_s)
     now = env.now
-    eng.steps += steps - 1
-    eng.charge(total_s, total_j, kv)
     share, first_end = total_j / n, start + first_s
-    done = set()
-    for s in decodes:
+    done, taken = [], 0
+    for s in decodes:                  # the hot loop: one pass per sequence per run
         s.energy += share
-        gap = max(first_end - s.last_s, longest)      # the run's first token, then one per step
+        gap = first_end - s.last_s     # the run's first token, then one per step
+        if longest > gap:
+            gap = longest
         if gap > s.max_itl:
             s.max_itl = gap
-        s.generated += steps - 1
+        s.generated += steps
         s.last_s = now
-        if eng.emit(s, now, kv):
-            done.add(id(s))
+        blocks = -(-(s.prompt + s.generated) // bt)
+        have = held.get(s.id, 0)
+        if blocks > have:
+            held[s.id] = blocks
+            taken += blocks - have
+        if s.generated >= s.output:
+            done.append(s)
+    kv.free_blocks -= taken
+    eng.steps += steps - 1
+    eng.charge(total_s, total_j, kv)
     if done:
-        eng.running = [s for s in eng.running if id(s) not in done]
+        for s in done:
+            eng.finish(s, now, kv)
+        gone = set(map(id, done))
+        eng.running = [s for s in eng.running if id(s) not in gone]
 
 
 def _chunked(env, eng: _Engine):
@@ -390,6 +405,8 @@ def _chunked(env, eng: _Engine):
                                    until_arrival=len(eng.running) < sched.max_batch,
                                    max_steps=1 if blocked else 1 << 30)
             continue
+        for s in decodes:
+            kv.grow(s.id, s.prompt + s.generated + 1)
         tokens = sum(t for _, t in pieces)
         past = sum(s.prefilled * t for s, t in pieces) // tokens if tokens else 0
         context = sum(s.prompt + s.generated for s in decodes) / len(decodes) if decodes else 0
