@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--output", type=int, default=128)
     ap.add_argument("--max-batch", type=int, default=64)
     ap.add_argument("--checks", type=int, default=12)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     start = time.perf_counter()
     table = build_step_table(args.model, args.hw, max_batch=args.max_batch, max_prefill_tokens=2048,
@@ -69,6 +69,7 @@ def main() -> None:
         "per_scheduler": per_scheduler,
         "interpolation_median_error": err["median"], "interpolation_max_error": err["max"],
         "interpolation_checks": err["points"], "target_median_error": TARGET_MEDIAN_ERROR,
+        "interpolation_by_kind": {k: err[k] for k in ("decode", "prefill")},
         "grid_points": len(table.points), "table_build_s": round(build_s, 1),
         "within_target": headline >= TARGET_RPS and (err["median"] or 1) <= TARGET_MEDIAN_ERROR,
     }, sort_keys=True))
