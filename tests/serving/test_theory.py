@@ -1,7 +1,6 @@
 """The serving simulation against queueing theory and its own step times."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 
