@@ -89,16 +89,16 @@ def _label(r) -> str:
 
 def _figures(runs, capacities, sweep) -> list[tuple[str, go.Figure]]:
     figs = []
-    for title, get in (("time to first token", lambda f: f.first_token_s - f.arrival_s),
-                       ("time per output token", tpot),
-                       ("end-to-end latency", lambda f: f.finish_s - f.arrival_s)):
+    for sid, title, get in (("cdf-ttft", "time to first token", lambda f: f.first_token_s - f.arrival_s),
+                            ("cdf-tpot", "time per output token", tpot),
+                            ("cdf-e2e", "end-to-end latency", lambda f: f.finish_s - f.arrival_s)):
         fig = go.Figure()
         for r in runs:
             x, y = _cdf(get(f) for f in r.run.finished)
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=_label(r)))
         fig.update_layout(title=f"CDF of {title}", xaxis_title="seconds", xaxis_type="log",
                           yaxis_title="fraction of requests", height=380)
-        figs.append((f"cdf-{title.split()[0]}", fig))
+        figs.append((sid, fig))
     load = go.Figure()
     series: dict = {}
     for p in sweep:
@@ -148,13 +148,14 @@ def render_serve_html(runs=(), capacities=(), sweep=(), title: str = "archsim se
                          f"{slo.tpot_s * 1e3:g} ms for {slo.attainment:.0%} of requests)</h2>" + _table(
                              ["hw", "scheduler", "max rate (req/s)", "saturated (req/s)",
                               "energy/request (J)", "TTFT p90 (ms)", "TPOT p90 (ms)"], rows, {2, 3, 4, 5, 6})))
-    table_rows = [[str(v) if not isinstance(v, float) else f"{v:.4g}" for v in row]
-                  for row in list(csv.reader(io.StringIO(serve_csv(runs, (), sweep))))[1:]]
+    raw = [_row(r.hw, r.scheduler.policy, r.rate_rps, r.metrics.as_dict()) for r in runs] + \
+        [_row(p.hw, p.scheduler, p.rate_rps, p.metrics) for p in sweep]
+    table_rows = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row] for row in raw]
     if table_rows:
         sections.append(("runs", "<h2>Runs</h2>" + _table(list(_COLUMNS), table_rows,
                                                           set(range(2, len(_COLUMNS))))))
     for sid, fig in _figures(runs, capacities, sweep):
-        sections.append((sid, _figure_div(fig, sid)))
+        sections.append((f"section-{sid}", _figure_div(fig, sid)))
     tables = {(r.table.hw, r.table.devices): r.table for r in runs}
     tables.update({(c.table.hw, c.table.devices): c.table for c in capacities})
     if tables:

@@ -32,7 +32,7 @@ def test_one_rate_writes_every_format(cached, capsys):
     lines = (cached / "s.csv").read_text().splitlines()
     assert lines[0].startswith("hw,scheduler,rate_rps,throughput_rps") and len(lines) == 2
     html = (cached / "s.html").read_text()
-    for div in ("cdf-time", "cdf-end", "kv", "Step times"):
+    for div in ("cdf-ttft", "cdf-tpot", "cdf-e2e", "kv", "Step times"):
         assert div in html
 
 
