@@ -12,6 +12,16 @@ from .steptime import StepTable, build_step_table
 __all__ = ["ServeResult", "serve", "make_requests", "step_tables"]
 
 ARRIVALS = ("poisson", "gamma")
+KV_SAMPLES = 200                       # (time, used fraction) pairs of KV use kept in the JSON
+
+
+def _thin(samples, count: int) -> list[list[float]]:
+    """Every k-th sample so that at most `count` remain, the last one always kept."""
+    step = max(1, -(-len(samples) // count))
+    kept = list(samples[::step])
+    if samples and kept[-1] != samples[-1]:
+        kept.append(samples[-1])
+    return [[t, u] for t, u in kept]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +42,10 @@ class ServeResult:
                 "scheduler": {"policy": s.policy, "max_batch": s.max_batch,
                               "token_budget": s.token_budget, "block_tokens": s.block_tokens,
                               "preemption": s.preemption},
-                "metrics": self.metrics.as_dict(), "step_table": self.table.as_dict(),
+                "metrics": self.metrics.as_dict(),
+                "kv_over_time": _thin(self.run.kv_samples, KV_SAMPLES),
+                "preemption_times_s": list(self.run.preemption_times_s),
+                "step_table": self.table.as_dict(),
                 "decode_step_table": self.decode_table.as_dict() if self.decode_table else None}
 
 

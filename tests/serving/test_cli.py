@@ -29,6 +29,9 @@ def test_one_rate_writes_every_format(cached, capsys):
     m = run["metrics"]
     assert m["requests"] == 200 and m["finished"] == 200 and set(m["ttft_s"]) == {"p50", "p90", "p99"}
     assert run["step_table"]["interpolation_error"]["points"] >= 1
+    kv = run["kv_over_time"]
+    assert 1 < len(kv) <= 201 and all(0 <= u <= 1 for _, u in kv)
+    assert [t for t, _ in kv] == sorted(t for t, _ in kv)
     lines = (cached / "s.csv").read_text().splitlines()
     assert lines[0].startswith("hw,scheduler,rate_rps,throughput_rps") and len(lines) == 2
     html = (cached / "s.html").read_text()
