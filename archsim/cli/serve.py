@@ -59,6 +59,8 @@ def add_parser(subparsers):
     sched.add_argument("--devices", type=int, default=1, help="tensor-parallel chips per group")
     sched.add_argument("--decode-devices", type=int, default=None,
                        help="disaggregated: chips in the decode group (default: --devices)")
+    sched.add_argument("--decode-hw", default=None, metavar="H",
+                       help="disaggregated: the decode group's chip (default: the --hw chip)")
     sched.add_argument("--dtype", default=None, help="e.g. bf16 or weights=int4,activations=bf16")
     slo = p.add_argument_group("SLO")
     slo.add_argument("--ttft-slo", type=float, default=0.2, help="seconds to first token (default 0.2)")
@@ -81,6 +83,9 @@ def run(args) -> int:
     from reports.serve_report import write_serve_outputs
 
     rates = _rates(args.rate)
+    if (args.decode_hw or args.decode_devices) and args.scheduler != ["disaggregated"]:
+        raise ArgumentError("serve: --decode-hw and --decode-devices apply to --scheduler "
+                            "disaggregated alone")
     if not args.capacity and rates is None and args.trace is None:
         raise ArgumentError("serve: give --rate, --trace or --capacity")
     if args.capacity and (rates or args.trace):
@@ -99,7 +104,8 @@ def run(args) -> int:
     if args.capacity:
         for sched in schedulers:
             for c in compare_capacity(args.model, args.hw, slo=slo, scheduler=sched,
-                                      decode_devices=args.decode_devices, progress=progress, **common):
+                                      decode_hw=args.decode_hw, decode_devices=args.decode_devices,
+                                      progress=progress, **common):
                 capacities.append(c)
                 if c.max_rate_rps > 0:
                     runs.append(serve(args.model, c.hw, c.max_rate_rps, scheduler=sched, slo=slo,
@@ -114,7 +120,8 @@ def run(args) -> int:
             for sched in schedulers:
                 runs.append(serve(args.model, hw, rates[0] if rates else None, scheduler=sched,
                                   slo=slo, trace=args.trace, arrival=args.arrival, cv=args.cv,
-                                  decode_devices=args.decode_devices, progress=progress, **common))
+                                  decode_hw=args.decode_hw, decode_devices=args.decode_devices,
+                                  progress=progress, **common))
     if not args.quiet:
         stream = sys.stderr if "-" in (args.json, args.csv) else sys.stdout
         stream.write(_summary(runs, capacities, sweep, slo))

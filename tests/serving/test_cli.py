@@ -69,3 +69,11 @@ def test_a_trace_file(cached, capsys):
     assert main(["serve", *SMALL, "--trace", "t.jsonl", "--json", "t.json", "--quiet"]) == 0
     m = json.loads((cached / "t.json").read_text())["runs"][0]["metrics"]
     assert m["requests"] == 40 and m["finished"] == 40
+
+
+def test_disaggregated_on_two_chip_groups(cached, capsys):
+    assert main(["serve", *SMALL, "--rate", "20", "--scheduler", "disaggregated", "--decode-devices",
+                 "2", "--json", "d.json", "--quiet"]) == 0
+    run = json.loads((cached / "d.json").read_text())["runs"][0]
+    assert run["metrics"]["finished"] == 200
+    assert run["step_table"]["devices"] == 1 and run["decode_step_table"]["devices"] == 2
