@@ -94,3 +94,16 @@ def test_a_tensor_parallel_group_shards_the_kv_cache(pim_table, steps_cache):
     assert pair.weight_bytes < pim_table.weight_bytes          # heads and MLP split, embeddings whole
     assert pair.kv_capacity_tokens > pim_table.kv_capacity_tokens
     assert pair.decode(1, 32)[0] != pim_table.decode(1, 32)[0]
+
+
+def test_simulate_past_is_one_chunk_of_a_chunked_prefill():
+    from archsim import api
+    whole = api.simulate("gpt2-small", "pim-gpt", phase="prefill", seq=128, prefill_chunk=64)
+    first = api.simulate("gpt2-small", "pim-gpt", phase="prefill", seq=64)
+    second = api.simulate("gpt2-small", "pim-gpt", phase="prefill", seq=64, past=64)
+    assert second.latency_s > first.latency_s              # it attends to 64 more positions
+    assert first.latency_s + second.latency_s == pytest.approx(whole.latency_s, rel=1e-9)
+    for kw, message in ((dict(phase="decode", context=8, past=4), "past applies to one prefill chunk"),
+                        (dict(phase="prefill", seq=8, past=-1), "past must be a whole number")):
+        with pytest.raises(ArchsimError, match=message):
+            api.simulate("gpt2-small", "pim-gpt", **kw)
