@@ -98,10 +98,10 @@ def test_a_tensor_parallel_group_shards_the_kv_cache(pim_table, steps_cache):
 
 def test_simulate_past_is_one_chunk_of_a_chunked_prefill():
     from archsim import api
-    whole = api.simulate("gpt2-small", "pim-gpt", phase="prefill", seq=128, prefill_chunk=64)
-    first = api.simulate("gpt2-small", "pim-gpt", phase="prefill", seq=64)
-    second = api.simulate("gpt2-small", "pim-gpt", phase="prefill", seq=64, past=64)
-    assert second.latency_s > first.latency_s              # it attends to 64 more positions
+    whole = api.simulate("gpt2-small", "pim-gpt", phase="prefill", seq=64, prefill_chunk=32)
+    first = api.simulate("gpt2-small", "pim-gpt", phase="prefill", seq=32)
+    second = api.simulate("gpt2-small", "pim-gpt", phase="prefill", seq=32, past=32)
+    assert whole.fits and second.latency_s > first.latency_s    # it attends to 32 more positions
     assert first.latency_s + second.latency_s == pytest.approx(whole.latency_s, rel=1e-9)
     for kw, message in ((dict(phase="decode", context=8, past=4), "past applies to one prefill chunk"),
                         (dict(phase="prefill", seq=8, past=-1), "past must be a whole number")):
