@@ -21,8 +21,8 @@ from .comparison import Comparison, Sweep, compare_results
 from .errors import ArchsimError, DoesNotFit, MappingError, did_you_mean
 from .result import LevelUse, SimResult
 
-__all__ = ["simulate", "sweep", "compare", "build_graph", "kv_footprint", "ArgumentError", "PHASES", "FIDELITIES",
-           "dtype_label", "resolve_phase"]
+__all__ = ["simulate", "sweep", "compare", "build_graph", "kv_footprint", "ArgumentError", "PHASES",
+           "FIDELITIES", "dtype_label", "resolve_phase"]
 
 PHASES = ("prefill", "decode", "encode")
 FIDELITIES = ("analytic", "cycle")

@@ -366,7 +366,7 @@ def disaggregated_decode(env, eng):
     kv, table, sched = eng.decode_kv, eng.decode_table, eng.sched
     while True:
         while eng.decode_waiting and len(eng.running) < sched.max_batch and \
-                kv.can_hold(eng.decode_waiting[0].id, eng.decode_waiting[0].prompt + eng.decode_waiting[0].output):
+                kv.can_hold(eng.decode_waiting[0].id, _whole(eng.decode_waiting[0])):
             s = eng.decode_waiting.popleft()
             kv.grow(s.id, s.prompt + s.output)
             eng.running.append(s)

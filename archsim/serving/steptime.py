@@ -206,7 +206,8 @@ def build_step_table(model, hw, *, devices: int = 1, dtype=None, max_batch: int 
     level = _kv_level(hardware)
     capacity = max(0, (level.size_bytes - weight_bytes) // max(kv_per_token, 1))
     cache_path = Path(cache_dir) if cache_dir else default_cache_dir()
-    cache_file = cache_path / f"{Path(name).stem}-{hardware.name}-{_digest(model, hardware, devices, dtype)}.json"
+    digest = _digest(model, hardware, devices, dtype)
+    cache_file = cache_path / f"{Path(name).stem}-{hardware.name}-{digest}.json"
     try:
         cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
     except (OSError, ValueError):
@@ -242,7 +243,8 @@ def build_step_table(model, hw, *, devices: int = 1, dtype=None, max_batch: int 
             if p is not None:
                 points.append(p)
     for past in sorted({0, min(max_context, capacity) // 2}):
-        most = min(max_prefill_tokens, capacity - past, (positions or max_context + max_prefill_tokens) - past)
+        limit = positions or max_context + max_prefill_tokens
+        most = min(max_prefill_tokens, capacity - past, limit - past)
         # factor 2: a prefill turns from memory- to compute-bound between 256 and 1,024 tokens
         # on a GPU, and factor-4 cells missed that bend by up to 14%
         for tokens in ladder(SMALLEST_CONTEXT, max(SMALLEST_CONTEXT, most), factor=2):

@@ -30,8 +30,9 @@ def test_an_slo_no_rate_meets_gives_zero(pim_table):
 
 
 def _sweep(steps_cache, **kw):
-    return serve_sweep("gpt2-small", ["pim-gpt"], [Scheduler("continuous", max_batch=4), Scheduler("chunked", max_batch=4,
-                                                                          token_budget=128)],
+    schedulers = [Scheduler("continuous", max_batch=4),
+                  Scheduler("chunked", max_batch=4, token_budget=128)]
+    return serve_sweep("gpt2-small", ["pim-gpt"], schedulers,
                        [20.0, 200.0], requests=200, prompt_tokens=64, output_tokens=16,
                        cache_dir=steps_cache, **kw)
 

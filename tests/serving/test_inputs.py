@@ -81,7 +81,8 @@ def test_kv_capacity_is_memory_after_weights(pim_table):
     from archsim.hardware import load_hardware
     hw = load_hardware("pim-gpt")
     dram = max(hw.levels, key=lambda lv: lv.size_bytes)
-    assert pim_table.kv_capacity_tokens == (dram.size_bytes - pim_table.weight_bytes) // pim_table.kv_bytes_per_token
+    free = dram.size_bytes - pim_table.weight_bytes
+    assert pim_table.kv_capacity_tokens == free // pim_table.kv_bytes_per_token
     # GPT-2 small: 12 layers × (K + V) × 768 × 2 bytes per token
     assert pim_table.kv_bytes_per_token == 12 * 2 * 768 * 2
 
