@@ -67,3 +67,15 @@ def test_goodput_counts_only_requests_within_the_slo(pim_table):
     assert loose.goodput_rps == pytest.approx(loose.throughput_rps) and loose.meets_slo
     assert loose.energy_per_request_j == pytest.approx(run.energy_j / 200)
     assert sum(f.energy_j for f in run.finished) == pytest.approx(run.energy_j, rel=1e-9)
+
+
+def test_bursty_arrivals_wait_longer_than_poisson_at_the_same_rate(pim_table):
+    """Kingman: the mean wait grows with the variance of the gaps (cv² + cs²)/2 at equal load."""
+    sched = Scheduler("continuous", max_batch=1)
+    rate = 0.6 / pim_table.prefill(64, 0)[0]
+    waits = {}
+    for cv in (0.0, 1.0, 3.0):
+        run = run_serving(gamma(rate, 20_000, 64, 1, cv=cv, seed=4), pim_table, sched)
+        waits[cv] = summarize(run).ttft_mean_s
+    assert waits[0.0] < waits[1.0] < waits[3.0]
+    assert waits[0.0] == pytest.approx(pim_table.prefill(64, 0)[0], rel=1e-9)   # D/D/1: no queue
