@@ -6,14 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from pathlib import Path
 
 import plotly.graph_objects as go
 
+from archsim.result import SCHEMA_VERSION
 from archsim.serving.metrics import tpot
 
 from .html import _figure_div, _page, _table
+from .json_report import _num
 
 __all__ = ["serve_document", "serve_csv", "render_serve_html", "write_serve_outputs"]
 
@@ -21,8 +22,9 @@ _MAX_POINTS = 2000                     # per curve in the page (runs of 100k ste
 
 
 def _clean(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    """Floats rounded as in every archsim JSON (12 significant digits, NaN → null)."""
+    if isinstance(value, float):
+        return _num(value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -31,8 +33,10 @@ def _clean(value):
 
 
 def serve_document(runs=(), capacities=(), sweep=()) -> dict:
-    """One JSON-ready document (deterministic: sorted keys, no timings)."""
+    """One JSON-ready document, `kind: "serving"` (deterministic: sorted keys when dumped, floats
+    rounded, no timings; docs/json-schema.md)."""
     return _clean({
+        "schema_version": SCHEMA_VERSION, "kind": "serving",
         "runs": [r.as_dict() for r in runs],
         "capacity": [c.as_dict() for c in capacities],
         "sweep": [{"hw": p.hw, "scheduler": p.scheduler, "rate_rps": p.rate_rps, **p.metrics}

@@ -25,6 +25,7 @@ def test_one_rate_writes_every_format(cached, capsys):
     out = capsys.readouterr().out
     assert "pim-gpt · continuous · 20 req/s offered" in out and "TTFT p50/p90/p99" in out
     doc = json.loads((cached / "s.json").read_text())
+    assert doc["kind"] == "serving" and doc["schema_version"] == 1
     (run,) = doc["runs"]
     m = run["metrics"]
     assert m["requests"] == 200 and m["finished"] == 200 and set(m["ttft_s"]) == {"p50", "p90", "p99"}
