@@ -1,7 +1,7 @@
 """archsim: how a Transformer runs on a chip — latency, energy and on-chip buffer use.
 
 Imports are lazy so `archsim --help` starts fast: `archsim.simulate`, `archsim.compare`,
-`archsim.load_hardware`, `archsim.build_graph` resolve on first use.
+`archsim.load_hardware`, `archsim.build_graph`, `archsim.serve` resolve on first use.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ _LAZY = {
     "simulate": ("archsim.api", "simulate"),
     "compare": ("archsim.api", "compare"),
     "build_graph": ("archsim.api", "build_graph"),
+    "serve": ("archsim.serving", "serve"),
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -21,8 +21,8 @@ from .comparison import Comparison, Sweep, compare_results
 from .errors import ArchsimError, DoesNotFit, MappingError, did_you_mean
 from .result import LevelUse, SimResult
 
-__all__ = ["simulate", "sweep", "compare", "build_graph", "ArgumentError", "PHASES", "FIDELITIES",
-           "dtype_label", "resolve_phase"]
+__all__ = ["simulate", "sweep", "compare", "build_graph", "kv_footprint", "ArgumentError", "PHASES",
+           "FIDELITIES", "dtype_label", "resolve_phase"]
 
 PHASES = ("prefill", "decode", "encode")
 FIDELITIES = ("analytic", "cycle")
@@ -67,10 +67,10 @@ def _check_devices(devices, hardware) -> int:
 
 def _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk: int,
                   fidelity, strategy, seed, progress, budget, devices: int = 1,
-                  stack: str = "graph") -> SimResult:
+                  stack: str = "graph", past: int = 0) -> SimResult:
     """Build and simulate one workload point; a prompt longer than `chunk` (> 0) runs as a
     chunked prefill (see `archsim.chunked`); `devices` > 1 runs it tensor-parallel (see
-    `archsim.parallel`)."""
+    `archsim.parallel`); `past` > 0 runs one chunk of `seq` tokens after `past` cached ones."""
     shard, step = (_tensor_parallel(model, hardware, overrides, devices) if devices > 1
                    else (overrides, None))
 
@@ -80,7 +80,7 @@ def _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides,
 
     if not chunk or seq <= chunk:
         return one(build_graph(model, phase=phase, batch=batch, seq=seq, context=context,
-                               dtypes=dtype, overrides=shard))
+                               dtypes=dtype, overrides=shard, past=past))
     from .chunked import chunk_plan, combine_chunks
     results = []
     for past, tokens in chunk_plan(seq, chunk):
@@ -310,7 +310,8 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
              context: int | None = None, dtype=None, fidelity: str = "analytic",
              strategy: str = "auto", seed: int = 0, progress=None, overrides=None,
              budget: int | None = None, hw_overrides: dict | None = None,
-             prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph") -> SimResult:
+             prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph",
+             past: int = 0) -> SimResult:
     """Simulate `model` (zoo name, config.json or .onnx path, or an `OpGraph` already built, whose
     own phase and sizes then apply) on `hw` (library name, YAML path or a `Hardware`).
     `phase=None` picks decode when `context` is given, else the chip's `defaults.phase` when the
@@ -321,7 +322,9 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     `prefill_chunk` runs a prompt of more than that many tokens as a chunked prefill; `devices` > 1
     runs the model tensor-parallel over that many chips joined by the description's link.
     `stack` is the software stack a GPU runs the model with: `eager`, `graph` (default) or
-    `serving` (see `archsim.engine.stack`); other chips ignore it."""
+    `serving` (see `archsim.engine.stack`); other chips ignore it. `past` > 0 simulates one chunk
+    of a chunked prefill: `seq` new tokens after `past` cached positions (what a serving step that
+    continues a prompt runs)."""
     _choice(fidelity, FIDELITIES, "fidelity")
     _stack(stack)
     _search_options(strategy, seed, budget, progress)
@@ -336,8 +339,35 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     phase = resolve_phase(model, phase, seq, context, hardware.default_phase)
     chunk = _check_chunk(prefill_chunk, phase, seq)
     dtype = hardware.default_dtype or None if dtype is None else dtype
+    if isinstance(past, bool) or not isinstance(past, int) or past < 0:
+        raise ArgumentError(f"past must be a whole number of cached tokens ≥ 0 (got {past!r})")
+    if past and (phase != "prefill" or chunk or seq is None):
+        raise ArgumentError("past applies to one prefill chunk: phase prefill, a seq, no "
+                            "prefill_chunk")
     return _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk,
-                         fidelity, strategy, seed, progress, budget, devices, stack)
+                         fidelity, strategy, seed, progress, budget, devices, stack, past)
+
+
+def kv_footprint(model, dtype=None, overrides=None, devices: int = 1) -> tuple[int, int, int]:
+    """(weight bytes, KV-cache bytes per token of context, the model's positions or 0 for no
+    limit) on each of `devices` chips running `model` tensor-parallel: what a serving layer needs
+    to size a paged KV cache and its step shapes."""
+    import workloads
+    from workloads.config import apply_overrides
+    from .ir import graph_totals
+    from .parallel import shard_overrides
+    if not isinstance(model, str) or model.endswith(".onnx"):
+        raise ArgumentError("serving needs a zoo model or a config.json (an ONNX graph's sizes are "
+                            "fixed)")
+    cfg = apply_overrides(workloads.model_config(model), overrides, f"{model}: overrides")
+    if cfg.family != "decoder" and "decode" not in cfg.phases:
+        raise ArgumentError(f"{model} is a {cfg.family} model without a decode phase; serving "
+                            "simulates token generation")
+    shard = {**(overrides or {}), **shard_overrides(cfg, devices)} if devices > 1 else overrides
+    small, large = (graph_totals(build_graph(model, phase="decode", context=c, dtypes=dtype,
+                                             overrides=shard)) for c in (64, 128))
+    return (small.weight_bytes, (large.kv_cache_bytes - small.kv_cache_bytes) // 64,
+            int(cfg.max_positions or 0))
 
 
 def _as_tuple(values) -> tuple:

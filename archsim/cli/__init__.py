@@ -26,6 +26,7 @@ COMMANDS = {
     "simulate": "simulate",
     "compare": "compare",
     "cosearch": "cosearch",
+    "serve": "serve",
     "reproduce": "reproduce",
     "warmup": "warmup",
 }

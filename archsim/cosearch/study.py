@@ -44,7 +44,7 @@ from .pareto import pareto_indices
 from .space import SearchSpace
 
 __all__ = ["TrialRecord", "CoSearchResult", "run_study", "pareto_front", "default_storage", "study_name_for",
-           "load_records", "SAMPLERS"]
+           "load_records", "SAMPLERS", "Dispatcher", "evaluate_one"]
 
 SAMPLERS = ("nsga2", "tpe")
 Evaluator = Callable[[dict], dict]
@@ -149,7 +149,7 @@ def _drive(study, space, evaluate, trials, seed, storage, scheduler, jobs, sampl
         study.set_metric_names([o.metric for o in space.objectives])   # optuna-dashboard shows them
     distributions = {p.key: _distribution(p) for p in space.params}
     stepped = _stepped(space)
-    dispatch = _Dispatcher(scheduler, jobs if jobs is not None else min(batch, os.cpu_count() or 1))
+    dispatch = Dispatcher(scheduler, jobs if jobs is not None else min(batch, os.cpu_count() or 1))
     started = time.perf_counter()
     evaluated = 0
     try:
@@ -383,9 +383,10 @@ def _die_with_driver(driver_pid: int, poll_s: float = 0.5) -> None:
     threading.Thread(target=watch, name="archsim-driver-watch", daemon=True).start()
 
 
-class _Dispatcher:
+class Dispatcher:
     """Evaluates (number, params) pairs: in-process, in local processes, or on a Dask cluster.
-    Yields (number, outcome) as each finishes."""
+    Yields (number, outcome) as each finishes. Shared with the serving sweep
+    (`archsim.serving.capacity`), whose points go to the same cluster plumbing."""
 
     def __init__(self, scheduler: str | None, jobs: int):
         self.scheduler = scheduler
