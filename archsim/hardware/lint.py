@@ -155,6 +155,12 @@ def _power(hw: Hardware, data, out: list[Finding]) -> None:
         out.append(Finding("power", "power", text + "; no tdp given, so not checked", True))
     elif total <= hw.tdp_w:
         out.append(Finding("power", "power.tdp", text + f" ≤ tdp {hw.tdp_w:.4g} W", True))
+    elif 0 < hw.power_limit_w <= hw.tdp_w:
+        # a board with a power limit (GPUs) lowers its clock rather than exceed it: its datasheet
+        # peaks are not reachable at once, and the engine throttles a run that would be above it
+        out.append(Finding("power", "power.limit", text + f" is above the power limit "
+                           f"{hw.power_limit_w:.4g} W: runs that would draw more are clock-throttled "
+                           f"(the result says so and its latency grows)", True))
     else:
         power = data.get("power") if data is not None else None
         f, line = _at(power if isinstance(power, LocMap) else None, "tdp", hw.file)
