@@ -398,7 +398,8 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
     stream at the same phase (row burst index mod nb/span). A match Δ cycles earlier means the
     row bursts in between repeat exactly, refreshes and all; whole periods are then advanced to
     the end of the stream. The cost of a stream grows with the number of distinct states it
-    passes through, not its length. tests/engine/test_steady_state.py checks both skips equal the row-by-row path."""
+    passes through, not its length. tests/engine/test_steady_state.py checks both skips equal the
+    row-by-row path."""
     if chan[C_FLOOR] > ready:   # in-order issue: no burst starts before an earlier one was ready
         ready = chan[C_FLOOR]
     chan[C_FLOOR] = ready
