@@ -132,8 +132,8 @@ MUTANTS = (
            "return int(ceil(visits * folds * per_fold - 1 + launch))", TIMING,
            "mapped systolic timing ignores the unit count"),
     Mutant("plan-half-capacity", "archsim/engine/plan.py", "fits = buf.off_chip or acts <= cap // 2",
-           "fits = buf.off_chip or acts <= cap", ("tests/engine/test_planned_buffers.py",
-                                                  "tests/engine/test_placement.py"),
+           "fits = buf.off_chip or acts <= cap", ("tests/engine/test_energy_accounting.py",
+                                                  "tests/engine/test_planned_buffers.py"),
            "activations assumed to fit without double buffering"),
     # kernels
     Mutant("kernel-capacity", "archsim/kernels/costmodel.py",
