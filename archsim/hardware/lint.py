@@ -59,8 +59,15 @@ def sustained_read_bandwidth_bytes_per_s(lv: MemoryLevel) -> float:
     return streaming_bandwidth_bytes_per_s(t) * t.channels * (1.0 - stream_refresh_fraction(t))
 
 
+#: off-chip memory a part's TDP covers: on the package or the board the TDP is quoted for (HBM
+#: stacks, a GPU card's GDDR, an MCU's internal flash). External DRAM (DDR DIMMs, LPDDR packages) is
+#: outside a chip's TDP (a Xeon's 200 W, Eyeriss's measured 278 mW exclude their DRAM).
+TDP_COVERS = ("hbm", "gddr", "flash")
+
+
 def peak_power_w(hw: Hardware) -> tuple[float, float]:
-    """(peak compute W, off-chip memory W at the sustained read bandwidth)."""
+    """(peak compute W, off-chip memory W at the sustained read bandwidth; 0 for external DRAM,
+    which the part's TDP does not cover — see TDP_COVERS)."""
     from archsim.energy import table_for
     table = dict(table_for(hw).entries)
     compute = 0.0
@@ -68,6 +75,8 @@ def peak_power_w(hw: Hardware) -> tuple[float, float]:
         per_cycle = max((r * table.get(f"{u.name}.mac.{d}", 0.0) for d, r in u.macs_per_cycle), default=0.0)
         compute += per_cycle * u.count * u.freq_hz * 1e-12
     off = hw.off_chip
+    if off.kind not in TDP_COVERS:
+        return compute, 0.0
     memory = sustained_read_bandwidth_bytes_per_s(off) * table.get(f"{off.name}.read", 0.0) * 1e-12
     return compute, memory
 
@@ -151,6 +160,8 @@ def _power(hw: Hardware, data, out: list[Finding]) -> None:
     total = compute + memory + hw.static_power_w
     text = (f"peak {total:.4g} W = compute {compute:.4g} W + off-chip memory {memory:.4g} W + static "
             f"{hw.static_power_w:.4g} W")
+    if hw.off_chip.kind not in TDP_COVERS:
+        text += f" ({hw.off_chip.name} is external {hw.off_chip.kind}, outside the tdp)"
     if not hw.tdp_w:
         out.append(Finding("power", "power", text + "; no tdp given, so not checked", True))
     elif total <= hw.tdp_w:

@@ -44,8 +44,9 @@ COVER = tuple(COVER_MODELS) + ("others",)
 
 
 def others_graph():
-    """The op kinds no zoo model emits (ATTENTION, KV_READ, DEQUANTIZE: ONNX imports and fused
-    kernels) and two only big models do (MUL, POOL), as one small int8 chain."""
+    """The op kinds no zoo model emits (ATTENTION, KV_READ, DEQUANTIZE, COPY: ONNX imports and fused
+    kernels) and three only big models do (MUL, POOL, and CONV2D: EfficientFormer's implicit-GEMM
+    convolutions, `workloads.lowering.conv_gemm`), as one small int8 chain."""
     from archsim.ir import Op, OpKind, Operand, Role, Tensor, add_op, new_graph
     T, n, b, g, s, e = 8, 64, 1, 2, 32, 32
     mn = (("m", T), ("n", n))
@@ -59,7 +60,10 @@ def others_graph():
 
     x = Tensor("x", (T, n), 8)
     deq = elementwise("deq", OpKind.DEQUANTIZE, (x,), ())
-    mul = elementwise("mul", OpKind.MUL, (deq, deq), (("deq", deq),))
+    moved = Tensor("copy", (T, n), 8)                  # an ONNX gather/concat: data movement only
+    add_op(graph, Op("copy", OpKind.COPY, mn, (Operand(deq, ("m", "n")), Operand(moved, ("m", "n"), True)),
+                     macs=0, flops=0), (("deq", deq),))
+    mul = elementwise("mul", OpKind.MUL, (moved, deq), (("copy", moved), ("deq", deq)))
     pooled = Tensor("pool", (n,), 8)
     add_op(graph, Op("pool", OpKind.POOL, mn, (Operand(mul, ("m", "n")), Operand(pooled, ("n",), True)),
                      macs=0, flops=T * n), (("mul", mul),))
@@ -78,6 +82,14 @@ def others_graph():
                       Operand(out, ("b", "g", "r", "q", "e"), True)),
                      macs=macs, flops=2 * macs, attrs=(("causal", False),)),
            (("kv_read", kv),))
+    image = Tensor("image", (1, 4, 4, 4), 8)          # a 2x2 stride-2 conv, 4 -> n channels, as conv_gemm
+    kernel = Tensor("conv.w", (16, n), 8, Role.WEIGHT)
+    feat = Tensor("conv", (4, n), 8)
+    add_op(graph, Op("conv", OpKind.CONV2D, (("m", 4), ("n", n), ("k", 16)),
+                     (Operand(image, ("m", "k")), Operand(kernel, ("k", "n")), Operand(feat, ("m", "n"), True)),
+                     macs=4 * 16 * n, flops=2 * 4 * 16 * n,
+                     attrs=(("kernel", (2, 2)), ("stride", (2, 2)), ("pads", ()), ("implicit_gemm", True),
+                            ("grid", (2, 2)))))
     return graph
 
 
