@@ -249,6 +249,8 @@ def _chunked(env, eng):
         extra_s = 0.0
         decodes = [s for s in eng.running if s.prefilled >= s.target]
         extra_s += eng.make_room(decodes, kv)
+        for s in decodes:              # take the decodes' blocks first: make_room cleared them for
+            kv.grow(s.id, s.prompt + s.generated + 1)   # the decodes, not for this step's chunks
         budget = sched.token_budget - len(decodes)
         pieces = []
         for s in prefilling:
@@ -296,8 +298,6 @@ def _chunked(env, eng):
                                    until_arrival=len(eng.running) < sched.max_batch,
                                    max_steps=1 if blocked else 1 << 30)
             continue
-        for s in decodes:
-            kv.grow(s.id, s.prompt + s.generated + 1)
         tokens = sum(t for _, t in pieces)
         past = sum(s.prefilled * t for s, t in pieces) // tokens if tokens else 0
         context = sum(s.prompt + s.generated for s in decodes) / len(decodes) if decodes else 0

@@ -54,3 +54,14 @@ def test_a_request_larger_than_the_cache_is_rejected_not_lost(pim_table):
     reqs = [Request(0, 0.0, 100, 10), Request(1, 0.1, 150, 20), Request(2, 0.2, 50, 10)]
     run = run_serving(reqs, table, Scheduler("continuous"))
     assert run.rejected == (1,) and [f.id for f in run.finished] == [0, 2]
+
+
+def test_prompt_chunks_never_take_the_blocks_a_decode_needs(pim_table):
+    """Found by the CI profile: a chunked-prefill step gave the blocks make_room had freed for the
+    running decodes to prompt chunks, and the decode's growth then failed (RuntimeError)."""
+    table = replace(pim_table, kv_capacity_tokens=256)
+    reqs = [Request(0, 0.0, 223, 2), Request(1, 0.0, 17, 1)]
+    for preemption in ("recompute", "swap"):
+        run = run_serving(reqs, table, Scheduler("chunked", max_batch=2, token_budget=32,
+                                                 preemption=preemption))
+        assert sorted(f.id for f in run.finished) == [0, 1] and not run.rejected
