@@ -50,12 +50,7 @@ def bound_text(metric: str, value: float) -> str:
 
 
 def constraint_text(c) -> str:
-    parts = []
-    if c.min_value is not None:
-        parts.append(f"{c.metric} ≥ {bound_text(c.metric, c.min_value)}")
-    if c.max_value is not None:
-        parts.append(f"{c.metric} ≤ {bound_text(c.metric, c.max_value)}")
-    return " and ".join(parts)
+    return c.describe(lambda value: bound_text(c.metric, value), "≥", "≤")
 
 
 def model_text(space) -> str:

@@ -110,11 +110,15 @@ class Constraint:
         return worst
 
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, bound=lambda value: f"{value:g}", at_least: str = ">=", at_most: str = "<=") -> str:
+        """`latency_s <= 0.01`; `bound` formats a bound (reports give it units)."""
         parts = []
         if self.min_value is not None:
-            parts.append(f"{self.metric} >= {self.min_value:g}")
+            parts.append(f"{self.metric} {at_least} {bound(self.min_value)}")
         if self.max_value is not None:
-            parts.append(f"{self.metric} <= {self.max_value:g}")
+            parts.append(f"{self.metric} {at_most} {bound(self.max_value)}")
         return " and ".join(parts)
 
 
