@@ -137,10 +137,10 @@ def whole_model_residuals() -> dict:
     per software stack (measured as `graph`: fused QKV and gate/up, eager norms, graph replay)."""
     from archsim import api
     from archsim.engine.calibration import DEFAULT_KERNELS_JSON
-    from archsim.engine.stack import STACK_NAMES
+    from archsim.engine.stack import BASE_STACK_NAMES
     points = json.loads((DEFAULT_KERNELS_JSON.parent / "h200-energy-calibration.json").read_text())["points"]
     out = {}
-    for stack in STACK_NAMES:
+    for stack in BASE_STACK_NAMES:
         row = {}
         for p in points:
             kw = dict(phase=p["phase"], batch=p["batch"], overrides={"position": "none"}, stack=stack)

@@ -26,7 +26,7 @@ from .timing.shapes import op_dtype
 
 __all__ = ["OpPlan", "plan_ops", "default_unit", "buffer_level", "refetch_factor", "operand_homes",
            "PIPELINE", "ATTENTION_BLOCK", "causal_block_fraction", "causal_skips",
-           "fused_attention_groups", "GpuKernel", "gpu_kernels"]
+           "fused_attention_groups", "GpuKernel", "gpu_kernels", "standard_attention"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -141,7 +141,12 @@ def operand_homes(op: Op, om: OpMapping | None, mapping: Mapping | None, hw: Har
 
 def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) -> list[OpPlan]:
     """Every op's plan in order. On a GPU, `stack` (a `stack.SoftwareStack` or its name; default
-    `graph`) decides which ops run as one kernel (`gpu_kernels`) and each plan's `kernel_s`."""
+    `graph`) decides which ops run as one kernel (`gpu_kernels`) and each plan's `kernel_s`; a
+    stack running standard attention unfuses the mapper's attention groups (`standard_attention`)."""
+    from .stack import software_stack
+    st = software_stack(stack)
+    if st.attention == "standard" and mapping is not None:
+        mapping = standard_attention(graph, hw, mapping)
     by_name = {m.op: m for m in (mapping.ops if mapping is not None else ())}
     off = hw.levels[0]
     off_chip = {lv.name for lv in hw.levels if lv.off_chip}
@@ -230,12 +235,45 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
             op, macs=round(op.macs * fraction), flops=round(op.flops * fraction),
             attrs=op.attrs + (("computed_fraction", fraction),)))
     if any(p.unit.type == "sm" for p in plans):
-        from .stack import software_stack
         from .timing.sm import kernel_seconds
-        st = software_stack(stack)
         for i, seconds in kernel_seconds(gpu_kernels(plans, st), plans, hw, st).items():
             plans[i] = replace(plans[i], kernel_s=seconds)
     return plans
+
+
+_ATTENTION_KINDS = (OpKind.ATTN_QK, OpKind.SOFTMAX, OpKind.ATTN_AV)
+
+
+def standard_attention(graph: OpGraph, hw: Hardware, mapping: Mapping) -> Mapping:
+    """`mapping` with the attention groups on GPU (`sm`) units unfused, as standard attention
+    (FlashAttention paper, Algorithm 0) runs them: QKᵀ, softmax and PV each on its own, the
+    score matrix S and the probabilities P written to the off-chip level and read back from it,
+    and the whole score matrix computed (a causal mask is applied, not skipped). The graph is
+    unchanged; other units keep the mapper's fusion."""
+    units = {u.name: u for u in hw.compute}
+    ops = {op.name: op for op in ops_in_order(graph)}
+    off = hw.levels[0].name
+
+    def on_gpu(m: OpMapping) -> bool:
+        u, op = units.get(m.unit), ops.get(m.op)
+        return u is not None and u.type == "sm" and op is not None and op.kind in _ATTENTION_KINDS
+
+    spilled = {o.tensor.name for m in mapping.ops if on_gpu(m)
+               for o in ops[m.op].operands if o.is_output and ops[m.op].kind is not OpKind.ATTN_AV}
+    if not spilled:
+        return mapping
+    out = []
+    for m in mapping.ops:
+        if on_gpu(m):
+            own = [(k, v) for k, v in (m.attr("placement") or ()) if k not in spilled]
+            own += [(o.tensor.name, off) for o in ops[m.op].operands if o.tensor.name in spilled]
+            attrs = tuple((k, v) for k, v in m.attrs if k != "placement") + \
+                (("placement", tuple(sorted(own))),)
+            m = replace(m, fused_into=None, attrs=attrs)
+        out.append(m)
+    attrs = tuple((k, tuple(t for t in v if t not in spilled) if k == "streamed" else v)
+                  for k, v in mapping.attrs)
+    return replace(mapping, ops=tuple(out), attrs=attrs)
 
 
 @dataclass(frozen=True, slots=True)

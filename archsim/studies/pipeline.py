@@ -64,11 +64,13 @@ def _load_hardware(load, name):
 
 
 def graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | None = None,
-          context: int | None = None, dtypes: tuple[tuple[str, str], ...] | None = None):
-    """An OpGraph from the zoo; NotReady if the zoo lacks `model`."""
+          context: int | None = None, dtypes: tuple[tuple[str, str], ...] | None = None,
+          overrides: tuple[tuple[str, object], ...] | None = None):
+    """An OpGraph from the zoo (its config changed by `overrides`, (key, value) pairs); NotReady
+    if the zoo lacks `model`."""
     build = need("workloads", "build_graph")
     _need_model(model)
-    return _build(build, model, phase, batch, seq, context, dtypes)
+    return _build(build, model, phase, batch, seq, context, dtypes, overrides)
 
 
 def _need_model(model: str) -> None:
@@ -78,21 +80,24 @@ def _need_model(model: str) -> None:
 
 
 @lru_cache(maxsize=64)
-def _build(build, model, phase, batch, seq, context, dtypes):
+def _build(build, model, phase, batch, seq, context, dtypes, overrides=None):
     return build(model, phase=phase, batch=batch, seq=seq, context=context,
-                 dtypes=dict(dtypes) if dtypes else None)
+                 dtypes=dict(dtypes) if dtypes else None,
+                 overrides=dict(overrides) if overrides else None)
 
 
 def simulate_model(model: str, hw, phase: str = "prefill", batch: int = 1,
                    seq: int | None = None, context: int | None = None,
                    fidelity: str = "analytic",
                    dtypes: tuple[tuple[str, str], ...] | None = None,
-                   prefill_chunk: int | None = None, stack: str = "graph"):
+                   prefill_chunk: int | None = None, stack: str = "graph",
+                   overrides: tuple[tuple[str, object], ...] | None = None):
     """build_graph → map_graph → engine.simulate, each stage the real one (through
     `archsim.api.simulate_graph`, which turns a workload that cannot fit into `fits=False`).
     `hw` is a shipped config name or a `Hardware` (e.g. one changed with dataclasses.replace).
     `prefill_chunk` runs a longer prompt as a chunked prefill (through `archsim.api.simulate`);
-    `stack` is the GPU software stack (`archsim.engine.stack`)."""
+    `stack` is the GPU software stack (`archsim.engine.stack`); `overrides` change the model's
+    config ((key, value) pairs, e.g. (("layers", 1),))."""
     hw = hardware(hw) if isinstance(hw, str) else hw
     need("mapper", "map_graph")
     need("archsim.engine", "simulate")
@@ -100,7 +105,9 @@ def simulate_model(model: str, hw, phase: str = "prefill", batch: int = 1,
         _need_model(model)
         return need("archsim.api", "simulate")(model, hw, phase=phase, batch=batch, seq=seq,
                                                dtype=dict(dtypes) if dtypes else None,
-                                               prefill_chunk=prefill_chunk, stack=stack)
-    g = graph(model, phase=phase, batch=batch, seq=seq, context=context, dtypes=dtypes)
+                                               prefill_chunk=prefill_chunk, stack=stack,
+                                               overrides=dict(overrides) if overrides else None)
+    g = graph(model, phase=phase, batch=batch, seq=seq, context=context, dtypes=dtypes,
+              overrides=overrides)
     simulate_graph = need("archsim.api", "simulate_graph")
     return simulate_graph(g, hw, fidelity=fidelity, stack=stack)

@@ -5,16 +5,30 @@ A row's `band` bounds the ratio archsim / published. Three row shapes exist:
 - a numeric comparison (`compare`): ratio and band are set, `within_band` says whether ratio ∈ band;
 - a categorical check (`match`): e.g. fit / no-fit; `within_band` is published == archsim;
 - an informational row (`info`): nothing published to check against; `within_band` is None.
+
+Every row also says where its archsim figure comes from (`basis`, one of `BASES`): an `engine` row
+is computed from `archsim.simulate`/`compare` results and carries them with the function that
+derives the figure from them (`Measured`, made by `measured`), so a test recomputes every engine
+figure from the result objects; an `arithmetic` row is a formula in the study, and its `why`
+says why the simulator is not asked.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 import math
+from typing import Callable
 
 __all__ = [
     "Row", "StudyResult", "NotReady", "STATUSES", "compare", "match", "info", "finish",
     "not_run", "as_dict", "format_value", "FACTOR_1_5", "EXACT", "ONE_PERCENT", "energy_share_row",
+    "BASES", "Measured", "measured", "Arithmetic", "arithmetic",
 ]
+
+#: where a row's archsim figure comes from
+BASES = {
+    "engine": "computed from archsim.simulate/compare results (the row carries them)",
+    "arithmetic": "a formula in the study, not the simulator",
+}
 
 #: ok: every checked row is inside its band; partial: those that ran are, but part of the study
 #: waits for a pipeline stage; out-of-band: at least one row is outside its band (reported, never
@@ -36,6 +50,45 @@ class NotReady(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Measured:
+    """An archsim figure and its provenance: `value` is `derive(*results)`, the `results` being the
+    `SimResult`s (or `Comparison`s) the simulator returned."""
+    value: float | str | bool
+    results: tuple
+    derive: Callable
+
+
+def measured(derive: Callable, *results) -> Measured:
+    """The figure `derive(*results)` computed from simulator results, kept with them."""
+    if not results:
+        raise ValueError("an engine figure needs the simulator results it is computed from")
+    return Measured(derive(*results), tuple(results), derive)
+
+
+@dataclass(frozen=True, slots=True)
+class Arithmetic:
+    """A figure a study computes by a formula of its own, and why the simulator is not asked."""
+    value: float | str | bool
+    why: str
+
+
+def arithmetic(value, why: str) -> Arithmetic:
+    if not why:
+        raise ValueError("an arithmetic figure must say why the simulator is not asked")
+    return Arithmetic(value, why)
+
+
+def _provenance(archsim) -> tuple[object, dict]:
+    """(the bare figure, the Row fields saying where it comes from)."""
+    if isinstance(archsim, Measured):
+        return archsim.value, {"basis": "engine", "results": archsim.results,
+                               "derive": archsim.derive}
+    if isinstance(archsim, Arithmetic):
+        return archsim.value, {"basis": "arithmetic", "why": archsim.why}
+    return archsim, {}
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     metric: str
     published: float | str | None
@@ -45,6 +98,10 @@ class Row:
     within_band: bool | None             # None: informational, nothing published to check
     note: str = ""
     unit: str = ""
+    basis: str = ""                      # a key of BASES ("": not stated)
+    why: str = ""                        # arithmetic rows: why the simulator is not asked
+    results: tuple = ()                  # engine rows: the simulator results the figure comes from
+    derive: Callable | None = None       # engine rows: results → the figure (`Measured`)
 
     @property
     def band_text(self) -> str:
@@ -90,33 +147,37 @@ def _ratio(published, archsim) -> float | None:
     return float(archsim) / float(published)
 
 
-def compare(metric: str, published: float, archsim: float, band: tuple[float, float],
+def compare(metric: str, published: float, archsim, band: tuple[float, float],
             unit: str = "", note: str = "") -> Row:
     """A numeric comparison; inside the band when lo ≤ archsim/published ≤ hi. The exact band
-    (1, 1) demands equal values, not a ratio that rounds to 1."""
+    (1, 1) demands equal values, not a ratio that rounds to 1. `archsim` is a number, a
+    `Measured` (from simulator results) or an `Arithmetic` figure."""
+    archsim, where = _provenance(archsim)
     ratio = _ratio(published, archsim)
     lo, hi = band
     if lo == hi == 1.0:
         ok = float(archsim) == float(published)
     else:
         ok = ratio is not None and lo * (1 - 1e-12) <= ratio <= hi * (1 + 1e-12)
-    return Row(metric, float(published), float(archsim), ratio, band, bool(ok), note, unit)
+    return Row(metric, float(published), float(archsim), ratio, band, bool(ok), note, unit, **where)
 
 
-def match(metric: str, published: str | bool, archsim: str | bool, note: str = "") -> Row:
+def match(metric: str, published: str | bool, archsim, note: str = "") -> Row:
     """A categorical check such as fit / no-fit."""
+    archsim, where = _provenance(archsim)
     pub = _categorical(published)
     got = _categorical(archsim)
-    return Row(metric, pub, got, None, None, pub == got, note)
+    return Row(metric, pub, got, None, None, pub == got, note, **where)
 
 
-def info(metric: str, archsim: float | str | None, unit: str = "", note: str = "",
+def info(metric: str, archsim, unit: str = "", note: str = "",
          published: float | str | None = None) -> Row:
     """A number archsim reports without a band (the paper gives none, or gives it only loosely)."""
+    archsim, where = _provenance(archsim)
     value = float(archsim) if isinstance(archsim, (int, float)) and not isinstance(archsim, bool) \
         else archsim
     pub = float(published) if isinstance(published, (int, float)) else published
-    return Row(metric, pub, value, _ratio(pub, value), None, None, note, unit)
+    return Row(metric, pub, value, _ratio(pub, value), None, None, note, unit, **where)
 
 
 def energy_share_row(r) -> Row:
@@ -125,7 +186,8 @@ def energy_share_row(r) -> Row:
     share = r.energy_share()
     b = dict(r.energy_breakdown_j)
     top = max(((k, v) for k, v in b.items()), key=lambda kv: kv[1], default=("", 0.0))[0]
-    return info(f"static share of energy on {r.hw}", share["static"] * 100, unit="%",
+    return info(f"static share of energy on {r.hw}",
+                measured(lambda x: x.energy_share()["static"] * 100, r), unit="%",
                 note=f"static {share['static']:.0%} · active floor {share['active']:.0%} · dynamic "
                      f"{share['dynamic']:.0%}; largest component {top}")
 
@@ -172,7 +234,7 @@ def as_dict(result: StudyResult) -> dict:
             {"metric": r.metric, "unit": r.unit, "published": _json_number(r.published),
              "archsim": _json_number(r.archsim), "ratio": _json_number(r.ratio),
              "band": list(r.band) if r.band else None, "band_text": r.band_text,
-             "within_band": r.within_band, "note": r.note}
+             "within_band": r.within_band, "note": r.note, "basis": r.basis, "why": r.why}
             for r in result.rows
         ],
     }

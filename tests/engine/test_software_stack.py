@@ -21,7 +21,7 @@ import archsim
 from archsim.api import ArgumentError
 from archsim.cli import main
 from archsim.engine.plan import gpu_kernels, plan_ops
-from archsim.engine.stack import STACK_NAMES, software_stack
+from archsim.engine.stack import BASE_STACK_NAMES, software_stack
 from archsim.errors import ArchsimError
 from archsim.hardware import load_hardware
 
@@ -41,7 +41,7 @@ def _kernels_in_layer(model: str, stack: str, layer: int = 3) -> list[list[str]]
 @pytest.mark.parametrize("model, counts", [("llama2-7b", {"eager": 17, "graph": 14, "serving": 9}),
                                            ("gpt2-small", {"eager": 14, "graph": 12, "serving": 8})])
 def test_kernels_per_layer(model, counts):
-    got = {s: _kernels_in_layer(model, s) for s in STACK_NAMES}
+    got = {s: _kernels_in_layer(model, s) for s in BASE_STACK_NAMES}
     assert {s: len(k) for s, k in got.items()} == counts
     assert ["L3.attn.q", "L3.attn.k", "L3.attn.v"] in got["graph"]
     assert ["L3.attn.q"] in got["eager"]
@@ -54,7 +54,7 @@ def test_kernels_per_layer(model, counts):
 
 def test_the_graph_stays_one_op_per_operation_and_fusion_only_saves_time():
     runs = {s: archsim.simulate("llama2-7b", "h200-sxm", phase="decode", context=1024, stack=s)
-            for s in STACK_NAMES}
+            for s in BASE_STACK_NAMES}
     names = {s: [o.name for o in r.ops] for s, r in runs.items()}
     assert names["eager"] == names["graph"] == names["serving"]
     assert runs["serving"].latency_s < runs["graph"].latency_s < runs["eager"].latency_s

@@ -1,5 +1,5 @@
 """The registry and `archsim reproduce`: name resolution, not-run / error reporting, and the
-JSON / Markdown outputs of a study that runs with no pipeline stage (flashattention)."""
+JSON / Markdown outputs (of a stand-in study, so the CLI is tested without simulating)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ import pytest
 from archsim.cli import main
 from archsim.errors import ConfigError, ModelError
 from archsim.studies import registry
-from archsim.studies.study import NotReady
+from archsim.studies.study import EXACT, NotReady, compare, finish
 
 
 def test_resolve_all_and_unknown():
@@ -41,7 +41,19 @@ def test_archsim_error_becomes_error(monkeypatch):
     assert res.status == "error" and "unknown model" in res.reason
 
 
-def test_cli_reproduce_outputs(tmp_path, capsys):
+def _stand_in(monkeypatch):
+    """`flashattention` answered by a module whose study returns fixed rows at once."""
+    def run():
+        return finish("flashattention", "t", "s", [compare("count", 8, 8, EXACT, unit="elements")],
+                      assumptions=("a",))
+    mod = types.SimpleNamespace(TITLE="t", SOURCE="s", ASSUMPTIONS=("a",), run=run)
+    real = registry.importlib.import_module
+    monkeypatch.setattr(registry.importlib, "import_module",
+                        lambda name, *a: mod if name == "archsim.studies.flashattention" else real(name, *a))
+
+
+def test_cli_reproduce_outputs(tmp_path, capsys, monkeypatch):
+    _stand_in(monkeypatch)
     js, md = tmp_path / "v.json", tmp_path / "v.md"
     assert main(["reproduce", "flashattention", "--quiet", "--json", str(js), "--markdown", str(md)]) == 0
     out = capsys.readouterr().out
@@ -66,7 +78,8 @@ def test_cli_list(capsys):
     assert capsys.readouterr().out.split() == list(registry.list_studies())
 
 
-def test_cli_html_and_json_stdout(tmp_path, capsys):
+def test_cli_html_and_json_stdout(tmp_path, capsys, monkeypatch):
+    _stand_in(monkeypatch)
     page = tmp_path / "v.html"
     assert main(["reproduce", "flashattention", "--quiet", "--json", "-", "--html", str(page)]) == 0
     data = json.loads(capsys.readouterr().out)            # tables went to stderr

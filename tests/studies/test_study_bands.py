@@ -17,7 +17,10 @@ from archsim.studies.study import NotReady
 
 #: study → metric substrings known to be outside their band (reasons: the study's `gaps`)
 KNOWN_OUT_OF_BAND: dict[str, tuple[str, ...]] = {
-    "lean-attention": ("speedup at 512k, batch 1 (a100-80gb)",),
+    # 32 heads assumed (the paper's count is not in its abstract): FA2 uses 32 of 108 SMs → ~5×
+    "lean-attention": ("speedup at 512k, batch 1, 32 heads (a100-80gb)",),
+    # forward-only proxies (no backward pass in the engine) for forward+backward / training figures
+    "flashattention": ("attention speedup, 12 heads d=64 batch 8, N=", "end-to-end speedup vs HuggingFace"),
     # the T4 stand-in's energy now carries the H200-fitted GPU constants transferred to 12 nm / GDDR6
     # (issue #12): 45.7 mJ per inference, so the FPGA's advantage reads 4.1x against the paper's 2.24x
     "edge-moe": ("energy efficiency vs GPU (t4)",),
@@ -54,10 +57,12 @@ def _check(name: str, res=None):
     return res
 
 
-def test_flashattention_counts_exact():
+def test_flashattention():
     res = _check("flashattention")
-    exact = [r for r in res.rows if r.band == (1.0, 1.0)]
-    assert len(exact) >= 18 and all(r.archsim == r.published for r in exact)
+    rows = {r.metric.split(" (")[0]: r for r in res.rows}
+    assert rows["attention speedup, GPT-2 medium N=1K batch 64"].within_band
+    assert rows["FlashAttention moves fewer HBM bytes and runs faster"].within_band
+    assert all(r.basis == "engine" for r in res.rows)
 
 
 def test_long_context():

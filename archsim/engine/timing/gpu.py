@@ -244,15 +244,17 @@ def kv_splits(ctas: int, kv_len: int, spec: GpuSpec, cal: GpuCalibration) -> int
 
 
 def decode_work_seconds(nbytes: float, ctas: int, spec: GpuSpec, backend: str = "flash",
-                        cal: GpuCalibration | None = None, kv_len: int = 0) -> float:
+                        cal: GpuCalibration | None = None, kv_len: int = 0,
+                        split_kv: bool = True) -> float:
     """One decode attention call streaming `nbytes` of K and V over `ctas` (sequence, head)
     pairs. Flash: at small batch the KV length is split over CTAs (flash-decoding, `kv_splits`)
     and streams at `decode_stream_eff`, plus a combine kernel; at large batch one CTA per pair
     streams at `decode_batched_stream_eff`. Fewer CTAs than SMs stream at that share of the rate.
     The memory-efficient kernel never splits: each CTA walks its KV in `kv_block` rows serially,
-    `kv_block_s` per block."""
+    `kv_block_s` per block. `split_kv=False`: FlashAttention-2's own decode scheduling, one CTA
+    per pair at any batch (the batched kernel's rate on the CTAs there are)."""
     cal = cal or load_gpu_calibration()
-    split = kv_splits(ctas, kv_len, spec, cal) if backend == "flash" and kv_len else 1
+    split = kv_splits(ctas, kv_len, spec, cal) if backend == "flash" and kv_len and split_kv else 1
     eff = cal.decode_stream_eff if split > 1 else cal.decode_batched_stream_eff
     busy = min(1.0, ctas * split / spec.sms)
     t = nbytes / (spec.mem_bytes_per_s * eff * busy)

@@ -102,7 +102,8 @@ def kernel_seconds(kernels, plans, hw: Hardware, stack) -> dict[int, float]:
     for k in kernels:
         members = [plans[i] for i in k.members]
         if k.kind == "attention":
-            out.update(fused_attention_seconds([tuple(members)], hw, host))
+            out.update(fused_attention_seconds([tuple(members)], hw, host,
+                                               split_kv=stack.attention != "fa2"))
             continue
         if k.kind == "gemm":
             t, shares = _gemm_kernel(members, hw, stack)
@@ -150,15 +151,17 @@ def _fused_elementwise_seconds(members, hw: Hardware) -> float:
     return spec.launch_s + sum(touched.values()) / (spec.mem_bytes_per_s * cal.elementwise_stream_eff)
 
 
-def fused_attention_seconds(groups, hw: Hardware, host_s: float = 0.0) -> dict[int, float]:
+def fused_attention_seconds(groups, hw: Hardware, host_s: float = 0.0,
+                            split_kv: bool = True) -> dict[int, float]:
     """Plan index → seconds for fused (QKᵀ, softmax, PV) `groups` on a GPU
     (`plan.fused_attention_groups`): each group is one FlashAttention kernel
     (`gpu.attention_work_seconds`; flash-decoding's `gpu.decode_work_seconds` for one query), the
     model its calibration was measured on. Its time is split over the two matmuls by MACs; the
-    softmax runs inside it (the kernel's score rate), not as an elementwise kernel of its own."""
+    softmax runs inside it (the kernel's score rate), not as an elementwise kernel of its own.
+    `split_kv=False`: decode without flash-decoding's KV split (FlashAttention-2's scheduling)."""
     out: dict[int, float] = {}
     for qk, softmax, av in groups:
-        t = max(_flash_kernel_seconds(qk, av, hw), host_s)   # one kernel issued
+        t = max(_flash_kernel_seconds(qk, av, hw, split_kv), host_s)   # one kernel issued
         macs = max(1, qk.op.macs + av.op.macs)
         out[qk.index] = t * qk.op.macs / macs
         out[av.index] = t * av.op.macs / macs
@@ -166,7 +169,7 @@ def fused_attention_seconds(groups, hw: Hardware, host_s: float = 0.0) -> dict[i
     return out
 
 
-def _flash_kernel_seconds(qk, av, hw: Hardware) -> float:
+def _flash_kernel_seconds(qk, av, hw: Hardware, split_kv: bool = True) -> float:
     d = qk.op.dim_sizes
     heads = d.get("b", 1) * d.get("g", 1) * d.get("r", 1)
     q_len, kv_len = d.get("q", 1), d.get("s", 1)
@@ -179,7 +182,8 @@ def _flash_kernel_seconds(qk, av, hw: Hardware) -> float:
         sum(t.size_bytes for t in v if t.role is Role.KV_CACHE)
     nbytes = sum(t.size_bytes for t in ins + v + out)
     if q_len == 1:
-        return gpu.decode_work_seconds(kv_bytes or nbytes, heads, spec, cal=cal, kv_len=kv_len)
+        return gpu.decode_work_seconds(kv_bytes or nbytes, heads, spec, cal=cal, kv_len=kv_len,
+                                       split_kv=split_kv)
     scores = heads * q_len * kv_len * qk.op.attr("computed_fraction", 1.0)   # causal: skipped blocks
     return gpu.attention_work_seconds(2.0 * (qk.op.macs + av.op.macs), nbytes,
                                       heads * ceil(q_len / cal.attn_tile_q), spec, cal=cal,

@@ -7,7 +7,7 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from archsim.studies.flashattention import (
+from archsim.studies.attention_io import (
     block_sizes, flash_accesses_formula, flash_attention_io, standard_accesses_formula,
     standard_attention_io,
 )
