@@ -34,7 +34,9 @@ def add_workload_flags(p) -> None:
     p.add_argument("--stack", default="graph",
                    help="GPU software stack: eager (one kernel per framework op, host time per "
                         "kernel) | graph (default: CUDA-graph replay, fused QKV and gate/up GEMMs) | "
-                        "serving (graph + fused residual/norm, rope, KV writes, activation epilogues)")
+                        "serving (graph + fused residual/norm, rope, KV writes, activation epilogues); "
+                        "each also as <stack>+standard-attention (three attention kernels, S and P "
+                        "through HBM) and <stack>+fa2-decode (no KV split in decode)")
     p.add_argument("--devices", type=int, default=1, metavar="N",
                    help="run the model tensor-parallel over N chips joined by the description's "
                         "link (heads and MLP split, an all-reduce after each block; default 1)")

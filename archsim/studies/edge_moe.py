@@ -4,7 +4,7 @@ real pipeline (zoo `m3vit` → mapper → engine)."""
 from __future__ import annotations
 
 from . import pipeline
-from .study import FACTOR_1_5, compare, energy_share_row, finish, info, match
+from .study import FACTOR_1_5, compare, energy_share_row, finish, info, match, measured
 
 __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "run"]
 
@@ -37,23 +37,26 @@ def run():
     rows = []
     for r in (fpga, gpu, cpu):
         if not r.fits:
-            rows.append(match(f"M³ViT fits {r.hw}", True, False, note=r.does_not_fit))
+            rows.append(match(f"M³ViT fits {r.hw}", True, measured(lambda x: x.fits, r),
+                              note=r.does_not_fit))
     if not all(r.fits for r in (fpga, gpu, cpu)):
         return finish("edge-moe", TITLE, SOURCE, rows, ASSUMPTIONS)
     for r in (fpga, gpu, cpu):
-        rows.append(info(f"throughput on {r.hw}", r.throughput_per_s, unit="inf/s",
-                         note=f"{r.avg_power_w:.3g} W average"))
-        rows.append(info(f"energy per inference on {r.hw}", r.energy_j / r.tokens * 1e3, unit="mJ"))
+        rows.append(info(f"throughput on {r.hw}", measured(lambda x: x.throughput_per_s, r),
+                         unit="inf/s", note=f"{r.avg_power_w:.3g} W average"))
+        rows.append(info(f"energy per inference on {r.hw}",
+                         measured(lambda x: x.energy_j / x.tokens * 1e3, r), unit="mJ"))
         rows.append(energy_share_row(r))
     for label, base in (("GPU", gpu), ("CPU", cpu)):
-        ee = (base.energy_j / base.tokens) / (fpga.energy_j / fpga.tokens)
+        ee = measured(lambda b, f: (b.energy_j / b.tokens) / (f.energy_j / f.tokens), base, fpga)
         rows.append(compare(f"energy efficiency vs {label} ({base.hw})", PUBLISHED_EE[label], ee,
                             FACTOR_1_5, unit="×"))
         rows.append(info(f"throughput vs {label} ({base.hw})",
-                         fpga.throughput_per_s / base.throughput_per_s, unit="×",
-                         note="published throughput ratio not stored"))
+                         measured(lambda f, b: f.throughput_per_s / b.throughput_per_s, fpga, base),
+                         unit="×", note="published throughput ratio not stored"))
     if fpga.utilization:
-        rows.append(info("FPGA utilisation", ", ".join(f"{k} {v:.0%}" for k, v in fpga.utilization)))
+        rows.append(info("FPGA utilisation", measured(
+            lambda f: ", ".join(f"{k} {v:.0%}" for k, v in f.utilization), fpga)))
     gaps = []
     for label, base, hw in (("GPU", gpu, gpu_hw), ("CPU", cpu, cpu_hw)):
         row = next(r for r in rows if r.metric.startswith(f"energy efficiency vs {label}"))

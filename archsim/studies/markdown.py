@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 import textwrap
 
-from .study import StudyResult, format_value
+from .study import BASES, StudyResult, format_value
 
-__all__ = ["render_text", "render_markdown", "summary_counts"]
+__all__ = ["render_text", "render_markdown", "summary_counts", "provenance_lines"]
 
 _MARK = {True: "yes", False: "NO", None: "—"}
 
@@ -63,6 +63,25 @@ def render_text(res: StudyResult, width: int | None = None) -> str:
     return "\n".join([out] + wrapped)
 
 
+def provenance_lines(res: StudyResult) -> list[str]:
+    """Per basis (`study.BASES`): how many of the study's rows take their archsim figure from it,
+    and for arithmetic rows why the simulator is not asked (each reason once)."""
+    lines = []
+    for basis, meaning in BASES.items():
+        rows = [r for r in res.rows if r.basis == basis and r.archsim is not None]
+        if not rows:
+            continue
+        line = f"**{basis}** ({len(rows)} of {len(res.rows)} rows): {meaning}"
+        if basis == "arithmetic":
+            line += ": " + "; ".join(dict.fromkeys(r.why for r in rows))
+        lines.append(line)
+    unstated = [r for r in res.rows if not r.basis and r.archsim is not None]
+    if unstated:
+        lines.append(f"**not stated** ({len(unstated)} rows): "
+                     + ", ".join(r.metric for r in unstated))
+    return lines
+
+
 def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -78,6 +97,10 @@ def render_markdown(results, command: str = "archsim reproduce all --markdown do
         "ratio. A study outside its band is reported here with the reason, never tuned to pass:",
         "no constant is fitted to a published number; hardware numbers come from `hwconfigs/` with",
         "their sources, and every setting the paper leaves open is listed as an assumption.",
+        "Under each study, \"Where the archsim figures come from\" says which rows are engine",
+        "output (computed from `archsim.simulate`/`compare` results, which the rows carry and a",
+        "test recomputes them from), which agree by construction, which come from the mapper, and",
+        "which are arithmetic in the study itself, and why.",
         "",
         "| study | status | rows checked | outside band |",
         "|---|---|---|---|",
@@ -112,6 +135,10 @@ def render_markdown(results, command: str = "archsim reproduce all --markdown do
             for r in res.rows:
                 out.append("| " + " | ".join(_md_escape(c) for c in _cells(r)) + " |")
             out.append("")
+        where = provenance_lines(res)
+        if where:
+            out += ["Where the archsim figures come from:", ""] + \
+                [f"- {_md_escape(w)}" for w in where] + [""]
         if res.missing:
             out += ["Not run yet:", ""] + [f"- {_md_escape(m)}" for m in res.missing] + [""]
         if res.gaps:

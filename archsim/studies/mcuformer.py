@@ -3,7 +3,9 @@ and flash of STM32F746 / F427 / H743, with and without each of MCUFormer's memor
 (operator integration, patch-embedding decomposition, token overwriting)?
 
 archsim's numbers come from the mapper's MCU pass (`mapper.mcu_report`: the techniques as buffer
-transformations of the zoo graph, then the TFLite-Micro greedy arena planner; flash = weight bytes).
+transformations of the zoo graph, then the TFLite-Micro greedy arena planner; flash = weight bytes):
+rows of basis `mapper`, carrying the reports — the question is memory fit, which the planner
+answers; `archsim.simulate` has no switch for the techniques.
 Beside them, this module's own closed-form estimate is reported as an independent cross-check: a
 liveness walk over one encoder layer's stages (plus patch embedding), int8 activations,
 layer-by-layer execution, where each technique changes what must be live at once:
@@ -21,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import pipeline
-from .study import finish, info, match
+from .study import arithmetic, finish, info, match, measured
 
 __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "VitShape", "TECHNIQUES", "peak_sram_bytes", "run"]
 
@@ -112,6 +114,14 @@ def _variants():
     yield "all three", TECHNIQUES
 
 
+def _sram_fits(report) -> bool:
+    return report.sram_fits
+
+
+def _fit_text(report) -> str:
+    return "fits" if report.sram_fits else "does not fit"
+
+
 def run():
     mcu_report = pipeline.need("mapper", "mcu_report")
     rows, flash_short, spread = [], [], []
@@ -129,18 +139,20 @@ def run():
                 note = (f"planner peak {rep.peak_sram_bytes / 1024:.0f} KiB of "
                         f"{rep.sram_bytes / 1024:.0f} KiB{pools}; closed form {closed / 1024:.0f} KiB")
                 if board == "stm32f746" and techs == TECHNIQUES and shape is SHAPES[0][1]:
-                    rows.append(match(metric, True, rep.sram_fits,
+                    rows.append(match(metric, True, measured(_sram_fits, rep, basis="mapper"),
                                       note=note + "; abstract: fits 320 KB"))
                 else:
-                    rows.append(info(metric, "fits" if rep.sram_fits else "does not fit",
-                                     note=note))
+                    rows.append(info(metric, measured(_fit_text, rep, basis="mapper"), note=note))
             if not rep.flash_fits:
                 flash_short.append(f"{shape.name} on {board}")
-            rows.append(info(f"{shape.name} on {board}: flash", rep.flash_bytes / 1024, unit="KiB",
+            rows.append(info(f"{shape.name} on {board}: flash",
+                             measured(lambda r: r.flash_bytes / 1024, rep, basis="mapper"), unit="KiB",
                              note=f"{'fits' if rep.flash_fits else 'does not fit'} "
                                   f"{rep.flash_capacity_bytes / 1024:.0f} KiB flash"))
     rows.append(info("closed-form peak ÷ planner peak, range over all rows",
-                     f"{min(spread):.2f}–{max(spread):.2f}",
+                     arithmetic(f"{min(spread):.2f}–{max(spread):.2f}",
+                                "an independent liveness estimate written in this study, held "
+                                "against the mapper's planner as a cross-check"),
                      note="independent liveness estimate vs mapper's TFLite-Micro greedy arena"))
     gaps = []
     if flash_short:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .study import info
+from .study import info, measured
 
 __all__ = ["with_asic_width", "asic_what_if"]
 
@@ -36,23 +36,28 @@ def asic_what_if(hw, decode, share, target_pct: float, xl_model: str, small_mode
     lanes = next((cu.shape[0] for cu in hw.compute if cu.type != "pim_bank" and cu.shape), 0)
     for factor in FACTORS:
         wide = with_asic_width(hw, factor)
-        pct = share(decode(xl_model, wide, "analytic"), wide)
+        xl = decode(xl_model, wide, "analytic")
+        pct = share(xl, wide)
         if pct <= target_pct:
             break
     reached = pct <= target_pct
     base = decode(small_model, wide, "cycle")
-    cost = decode(small_model, slow_clock(wide), "cycle").latency_s / base.latency_s - 1
-    gain = base.latency_s / decode(small_model, more_channels(wide), "cycle").latency_s
+    slow, double = decode(small_model, slow_clock(wide), "cycle"), \
+        decode(small_model, more_channels(wide), "cycle")
     what = f"with a {factor}× wider ASIC ({factor * lanes} lanes)"
+
+    def width(r, hw=wide, lanes=factor * lanes) -> str:
+        return f"{lanes} lanes" if share(r, hw) <= target_pct else f"> {lanes} lanes"
     return [
-        info(f"ASIC width for a ≤ {target_pct:g}% non-VMM share ({xl_model})",
-             f"{factor * lanes} lanes" if reached else f"> {factor * lanes} lanes",
+        info(f"ASIC width for a ≤ {target_pct:g}% non-VMM share ({xl_model})", measured(width, xl),
              note=(f"{factor}× the config's {lanes}: share {pct:.2f}%" if reached else
                    f"still {pct:.2f}% at {factor}× the config's {lanes}: the rest is memory-bound "
                    "or per-op fixed time, which widening does not remove")
                   + "; the paper's ASIC width is not published"),
-        info(f"ASIC 1 GHz → 100 MHz latency cost {what}", cost * 100, unit="%", published=20.0,
-             note=f"{small_model}, cycle fidelity"),
-        info(f"speedup with doubled channels {what}", gain, unit="×", published=2.0,
+        info(f"ASIC 1 GHz → 100 MHz latency cost {what}",
+             measured(lambda a, b: (a.latency_s / b.latency_s - 1) * 100, slow, base), unit="%",
+             published=20.0, note=f"{small_model}, cycle fidelity"),
+        info(f"speedup with doubled channels {what}",
+             measured(lambda a, b: a.latency_s / b.latency_s, base, double), unit="×", published=2.0,
              note=f"{small_model}, cycle fidelity"),
     ]

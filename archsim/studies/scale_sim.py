@@ -6,7 +6,7 @@ hold everything, bandwidth high enough that nothing stalls)."""
 from __future__ import annotations
 
 from . import pipeline
-from .study import ONE_PERCENT, NotReady, compare, finish, info
+from .study import ONE_PERCENT, NotReady, compare, finish, info, measured
 
 __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "SUITE", "ARRAYS", "gemm_graph", "systolic_hardware",
            "archsim_gemm", "run"]
@@ -28,6 +28,9 @@ ASSUMPTIONS = (
     "would not rank mappings; SCALE-Sim itself does no mapping search).",
     "SRAM reads compared = SCALE-Sim ifmap + filter SRAM reads (elements) vs archsim's reads of the "
     "on-chip level (bytes = elements at int8); reported, not banded (the done-criterion is cycles).",
+    "Agreement by construction: the engine times a systolic fold with SCALE-Sim's own formula "
+    "(fill + compute + drain per fold), so the cycle rows test that archsim's mapper, lowering and "
+    "event loop add nothing to that formula — they are not an independent validation of it.",
 )
 
 
@@ -60,15 +63,17 @@ def systolic_hardware(rows: int, cols: int, dataflow: str):
                                     assumption=True),))
 
 
-def archsim_gemm(m: int, n: int, k: int, rows: int, cols: int, dataflow: str) -> tuple[int, int]:
-    """(cycles, on-chip SRAM read bytes) from the real mapper + engine."""
+def archsim_gemm(m: int, n: int, k: int, rows: int, cols: int, dataflow: str):
+    """The engine's result (cycle fidelity) for the one-GEMM graph, mapped by the real mapper."""
     map_graph = pipeline.need("mapper", "map_graph")
     simulate = pipeline.need("archsim.engine", "simulate")
     g = gemm_graph(m, n, k)
     hw = systolic_hardware(rows, cols, dataflow)
-    result = simulate(g, hw, map_graph(g, hw, objective="latency"), fidelity="cycle")
-    reads = sum(lv.reads_bytes for lv in result.levels if lv.level == "sram")
-    return result.cycles, reads
+    return simulate(g, hw, map_graph(g, hw, objective="latency"), fidelity="cycle")
+
+
+def _sram_reads(result) -> int:
+    return sum(lv.reads_bytes for lv in result.levels if lv.level == "sram")
 
 
 def run(suite=SUITE, arrays=ARRAYS):
@@ -82,11 +87,12 @@ def run(suite=SUITE, arrays=ARRAYS):
     for rows, cols in arrays:
         for df in DATAFLOWS:
             for ref in run_scalesim(suite, rows, cols, df, python=python):
-                cycles, reads = archsim_gemm(ref.m, ref.n, ref.k, rows, cols, df)
+                result = archsim_gemm(ref.m, ref.n, ref.k, rows, cols, df)
                 label = f"{df.upper()} {rows}×{cols} GEMM {ref.m}×{ref.n}×{ref.k}"
-                rows_out.append(compare(f"{label} cycles", ref.cycles, cycles, ONE_PERCENT,
-                                        unit="cycles"))
-                rows_out.append(info(f"{label} SRAM reads", reads,
+                rows_out.append(compare(f"{label} cycles", ref.cycles,
+                                        measured(lambda r: r.cycles, result, basis="by-construction"),
+                                        ONE_PERCENT, unit="cycles"))
+                rows_out.append(info(f"{label} SRAM reads", measured(_sram_reads, result),
                                      published=ref.ifmap_sram_reads + ref.filter_sram_reads,
                                      unit="elements", note="ifmap + filter"))
     gaps = []

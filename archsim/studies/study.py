@@ -27,6 +27,9 @@ __all__ = [
 #: where a row's archsim figure comes from
 BASES = {
     "engine": "computed from archsim.simulate/compare results (the row carries them)",
+    "by-construction": "engine results, but the engine implements the reference's own formula, "
+                       "so agreement is by construction, not an independent check",
+    "mapper": "computed from the mapper's result objects (e.g. the MCU memory plan), not timed",
     "arithmetic": "a formula in the study, not the simulator",
 }
 
@@ -52,17 +55,22 @@ class NotReady(Exception):
 @dataclass(frozen=True, slots=True)
 class Measured:
     """An archsim figure and its provenance: `value` is `derive(*results)`, the `results` being the
-    `SimResult`s (or `Comparison`s) the simulator returned."""
+    `SimResult`s (or `Comparison`s, or for basis `mapper` the mapper's reports) the pipeline
+    returned."""
     value: float | str | bool
     results: tuple
     derive: Callable
+    basis: str = "engine"
 
 
-def measured(derive: Callable, *results) -> Measured:
-    """The figure `derive(*results)` computed from simulator results, kept with them."""
+def measured(derive: Callable, *results, basis: str = "engine") -> Measured:
+    """The figure `derive(*results)` computed from pipeline results, kept with them; `basis` is
+    `engine`, `by-construction` or `mapper` (see BASES)."""
     if not results:
-        raise ValueError("an engine figure needs the simulator results it is computed from")
-    return Measured(derive(*results), tuple(results), derive)
+        raise ValueError("a measured figure needs the pipeline results it is computed from")
+    if basis not in BASES or basis == "arithmetic":
+        raise ValueError(f"basis must be one of engine, by-construction, mapper (got {basis!r})")
+    return Measured(derive(*results), tuple(results), derive, basis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +89,7 @@ def arithmetic(value, why: str) -> Arithmetic:
 def _provenance(archsim) -> tuple[object, dict]:
     """(the bare figure, the Row fields saying where it comes from)."""
     if isinstance(archsim, Measured):
-        return archsim.value, {"basis": "engine", "results": archsim.results,
+        return archsim.value, {"basis": archsim.basis, "results": archsim.results,
                                "derive": archsim.derive}
     if isinstance(archsim, Arithmetic):
         return archsim.value, {"basis": "arithmetic", "why": archsim.why}

@@ -63,3 +63,46 @@ def test_format_value():
     assert format_value(0.123456) == "0.1235"
     assert format_value(None) == "—"
     assert format_value(2.5e-6) == "2.5e-06"
+
+
+def test_measured_rows_carry_their_results_and_recompute():
+    import pytest
+
+    from archsim.studies.study import arithmetic, measured
+    from tests.studies.provenance import check_row
+
+    class Fake:                       # stands in for a SimResult in the unit test only
+        latency_s = 2.0
+    row = compare("speedup", 2.0, measured(lambda a, b: a.latency_s / b.latency_s, Fake(), Fake()),
+                  FACTOR_1_5)
+    assert row.basis == "engine" and len(row.results) == 2 and row.archsim == 1.0
+    assert row.derive(*row.results) == 1.0
+    with pytest.raises(AssertionError, match="not archsim.simulate/compare results"):
+        check_row(row, "toy")                          # a Fake is not a SimResult
+    with pytest.raises(ValueError):
+        measured(lambda: 1.0)                          # no results, no engine figure
+    with pytest.raises(ValueError):
+        measured(lambda r: 1.0, Fake(), basis="arithmetic")
+    a = info("bound", arithmetic(3.5, "a peak analysis, as the paper's"))
+    assert a.basis == "arithmetic" and a.why and a.archsim == 3.5
+    check_row(a, "toy")
+    with pytest.raises(ValueError):
+        arithmetic(1.0, "")
+    with pytest.raises(AssertionError, match="says nowhere"):
+        check_row(info("bare", 1.0), "toy")
+    assert as_dict(finish("t", "t", "s", [a]))["rows"][0]["basis"] == "arithmetic"
+
+
+def test_a_recomputed_figure_must_equal_the_row():
+    import dataclasses
+
+    import pytest
+
+    import archsim
+    from archsim.studies.study import measured
+    from tests.studies.provenance import check_row
+    r = archsim.simulate("gpt2-small", "a100-80gb", phase="decode", context=128)
+    row = info("latency", measured(lambda x: x.latency_s * 1e3, r), unit="ms")
+    check_row(row, "toy")
+    with pytest.raises(AssertionError, match="recomputed"):
+        check_row(dataclasses.replace(row, archsim=row.archsim * 2), "toy")

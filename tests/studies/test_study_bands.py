@@ -1,4 +1,5 @@
-"""Each study's agreement band, asserted on the real pipeline. A study that does not run fails
+"""Each study's agreement band, asserted on the real pipeline, and where each of its archsim
+figures comes from (tests/studies/provenance.py). A study that does not run fails
 (every stage has landed), as does an archsim error. A row outside its band fails unless it is a
 KNOWN gap below (matched by substring of the metric) — and then the study must explain it in its
 `gaps`, which docs/validation.md shows. A known gap that closes raises a warning so this list and
@@ -14,6 +15,7 @@ import pytest
 from archsim.studies import scale_sim
 from archsim.studies.registry import run_study
 from archsim.studies.study import NotReady
+from tests.studies.provenance import check_study
 
 #: study → metric substrings known to be outside their band (reasons: the study's `gaps`)
 KNOWN_OUT_OF_BAND: dict[str, tuple[str, ...]] = {
@@ -54,6 +56,7 @@ def _check(name: str, res=None):
     if failed:
         assert res.gaps, "out-of-band rows must be explained in the study's gaps"
     assert res.checked, "a study must check at least one row"
+    check_study(res)          # every archsim figure: recomputed from its simulator results
     return res
 
 
