@@ -134,6 +134,29 @@ def run():
                      note="not checked: MLPerf 1.1 already ran a fused attention kernel, which "
                           "the engine's stacks cannot tell apart from FlashAttention; this row "
                           "bounds the gain from above"))
-    gaps = [f"{r.metric}: archsim {r.archsim:.3g}× vs published {r.published:.3g}× — a forward-"
-            "only proxy for a forward+backward (training) figure" for r in rows if r.within_band is False]
-    return finish("flashattention", TITLE, SOURCE, rows, ASSUMPTIONS, gaps)
+    return finish("flashattention", TITLE, SOURCE, rows, ASSUMPTIONS, _gaps(rows))
+
+
+def _gaps(rows) -> list[str]:
+    """A reason, with this run's numbers, for every row outside its band."""
+    out = []
+    readme = [r for r in rows if "(README)" in r.metric and r.within_band is False]
+    if readme:
+        out.append(
+            "The README's 2–4× is forward + backward with dropout and masking; the engine times "
+            "the forward pass only (" + ", ".join(f"{r.archsim:.3g}× at "
+                                                 f"{r.metric.split('N=')[1].split(' ')[0]}"
+                                                 for r in readme) +
+            "). FlashAttention's backward recomputes S and P from Q, K, V (extra matmuls the "
+            "standard backward does not do), so its combined speedup is smaller than its forward "
+            "one. No backward pass is modelled and nothing is fitted.")
+    e2e = [r for r in rows if "end-to-end speedup vs HuggingFace" in r.metric and r.within_band is False]
+    if e2e:
+        out.append(
+            "Table 2 is training time on 8×A100 (forward, backward, optimizer; HuggingFace's "
+            "materialised attention also limits its batch): the engine's forward-pass speedups ("
+            + ", ".join(f"{r.metric.split(' ')[0]} {r.archsim:.3g}× vs {r.published:.3g}×" for r in e2e)
+            + ") leave out the backward pass (where standard attention re-reads S and P from "
+            "HBM), the optimizer and the data-parallel all-reduces, so they are not the training "
+            "speedup; the gap is reported, not fitted.")
+    return out

@@ -58,7 +58,8 @@ def render_text(res: StudyResult, width: int | None = None) -> str:
                 emoji=False, soft_wrap=False).print(table)
         body = "\n".join(("   " + line).rstrip() for line in buffer.getvalue().splitlines() if line.strip())
         out += "\n" + body
-    tail = [f"not run: {m}" for m in res.missing] + [f"gap: {g}" for g in res.gaps]
+    tail = [f"not run: {m}" for m in res.missing] + [f"gap: {g}" for g in res.gaps] + \
+        [f"archsim figures: {w.replace('**', '')}" for w in provenance_lines(res)]
     wrapped = [textwrap.fill(t, width, initial_indent="   ", subsequent_indent="     ") for t in tail]
     return "\n".join([out] + wrapped)
 
