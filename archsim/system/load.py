@@ -192,9 +192,9 @@ def _devices(ck: Checker, data: LocMap, base: Path, ids: set[str]) -> list[Devic
             ck.add(nodes, i, path, "must be a mapping with name and chip")
             out.append(None)
             continue
-        ck.keys(node, _DEVICE, path)
         name = ck.take(node, "name", path, text, required=True)
         path = f"devices.{name}" if isinstance(name, str) else path
+        ck.keys(node, _DEVICE, path)
         chip = ck.take(node, "chip", path, text, required=True)
         holds = ck.take(node, "holds", path, _roles, default=ROLES)
         overrides = node.get("overrides")
@@ -264,9 +264,9 @@ def _links(ck: Checker, data: LocMap, names: list[str], ids: set[str]) -> list[L
             ck.add(data["links"], i, path, "must be a mapping with name, between and bandwidth")
             out.append(None)
             continue
-        ck.keys(node, _LINK, path)
         name = ck.take(node, "name", path, text, required=True)
         path = f"links.{name}" if isinstance(name, str) else path
+        ck.keys(node, _LINK, path)
         between = ck.take(node, "between", path, text_list, required=True)
         bw = ck.take(node, "bandwidth", path, quantity("bandwidth"), required=True)
         latency = ck.take(node, "latency", path, quantity("time", positive=False), default=0.0)

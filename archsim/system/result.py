@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from archsim.result import SimResult
 
-__all__ = ["DeviceUse", "LinkUse", "TaskSpan", "SystemResult"]
+__all__ = ["DeviceUse", "LinkUse", "TaskSpan", "SystemResult", "as_sim_result"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +93,53 @@ class SystemResult:
             if d.name == name:
                 return d
         raise KeyError(name)
+
+
+def as_sim_result(r: SystemResult) -> SimResult:
+    """The system as one `SimResult` (what `compare`, CSV and the single-chip report sections
+    read): ops as scheduled, each on 'device/unit' (suffixed '#s' per sub-batch when split), link
+    transfers and all-reduces as ops on their link, energy per 'device:component' and link,
+    memory levels per 'device/level', utilisation per device and link."""
+    from dataclasses import replace
+    from archsim.result import LevelUse, OpResult
+    by_device = {d.name: d for d in r.devices}
+    lookup: dict[tuple[str, str, int], object] = {}
+    sizes = {}
+    for d in r.devices:
+        for res in d.results:
+            for op in res.ops:
+                lookup[(d.name, op.name, res.batch)] = op
+            sizes.setdefault(d.name, [res.batch for res in d.results])
+    split = r.sub_batches > 1
+    parts = [r.batch // r.sub_batches + (1 if i < r.batch % r.sub_batches else 0)
+             for i in range(r.sub_batches)]
+    ops = []
+    for sp in r.spans:
+        tag = f"#{sp.sub_batch}" if split else ""
+        if sp.kind in ("transfer", "allreduce"):
+            ops.append(OpResult(name=sp.name + tag, kind=sp.kind, unit=sp.resource, cycles=0,
+                                latency_s=sp.finish_s - sp.start_s, start_s=sp.start_s, energy_j=0.0,
+                                macs=0, flops=0, bytes_by_level=(), bound="link"))
+            continue
+        base = lookup.get((sp.resource, sp.name, parts[sp.sub_batch]))
+        if base is None:
+            continue
+        ops.append(replace(base, name=base.name + tag, unit=f"{sp.resource}/{base.unit}",
+                           start_s=sp.start_s, latency_s=sp.finish_s - sp.start_s))
+    levels = tuple(LevelUse(f"{d.name}/{lv.level}", lv.capacity_bytes, lv.peak_buffer_bytes,
+                            lv.reads_bytes * r.shards, lv.writes_bytes * r.shards)
+                   for d in r.devices for lv in (d.results[0].levels if d.results else ()))
+    util = tuple((d.name, d.utilization) for d in r.devices) + tuple((lk.name, lk.utilization) for lk in r.links)
+    first = next((res for d in r.devices for res in d.results), None)
+    notes = (f"system {r.system}: placement '{r.placement}', {r.sub_batches} sub-batch(es), "
+             f"bound by {r.bound_by}",) + r.notes
+    for name, d in by_device.items():
+        for res in d.results:
+            notes += tuple(f"{name}: {n}" for n in res.notes)
+    return SimResult(
+        model=r.model, hw=r.system, hw_kind="system", phase=r.phase, batch=r.batch, seq=r.seq,
+        context=r.context, fidelity=r.fidelity, cycles=0, freq_hz=first.freq_hz if first else 1.0,
+        latency_s=r.latency_s, energy_breakdown_j=r.energy_breakdown_j, levels=levels,
+        ops=tuple(ops), fits=r.fits, does_not_fit=r.does_not_fit, tokens=r.tokens, utilization=util,
+        sim_wall_s=r.sim_wall_s, dtype=first.dtype if first else "", notes=tuple(dict.fromkeys(notes)),
+        devices=r.shards)
