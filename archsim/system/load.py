@@ -24,7 +24,7 @@ __all__ = ["load_system", "parse_system", "list_systems", "system_path", "system
 
 _START = "a system description starts with 'version: 1', 'name:' and 'kind: system'"
 _TOP = ("version", "name", "kind", "description", "shards", "devices", "links", "placement", "sources")
-_DEVICE = ("name", "chip", "overrides", "holds", "source")
+_DEVICE = ("name", "chip", "overrides", "holds", "part_of", "source")
 _LINK = ("name", "between", "bandwidth", "latency", "energy", "source")
 _SOURCE = ("id", "text", "assumption")
 #: most devices in one system description (a rack of distinct device kinds is ~10)
@@ -197,6 +197,7 @@ def _devices(ck: Checker, data: LocMap, base: Path, ids: set[str]) -> list[Devic
         ck.keys(node, _DEVICE, path)
         chip = ck.take(node, "chip", path, text, required=True)
         holds = ck.take(node, "holds", path, _roles, default=ROLES)
+        part_of = ck.take(node, "part_of", path, text, default="")
         overrides = node.get("overrides")
         if overrides is not None and not isinstance(overrides, LocMap):
             ck.add(node, "overrides", f"{path}.overrides", "must be a mapping of dotted keys to values",
@@ -207,13 +208,19 @@ def _devices(ck: Checker, data: LocMap, base: Path, ids: set[str]) -> list[Devic
             if name in seen:
                 ck.add(node, "name", f"{path}.name", "duplicate device name", got=repr(name))
             seen.add(name)
-        if BAD in (name, chip, holds, overrides):
+        if BAD in (name, chip, holds, overrides, part_of):
             out.append(None)
             continue
         plain = tuple(sorted(_plain(overrides).items())) if overrides else ()
         chip_ref = _chip_ref(chip, base)
         _check_chip(ck, node, path, chip_ref, dict(plain))
-        out.append(Device(name=name, chip=chip_ref, overrides=plain, holds=holds))
+        out.append(Device(name=name, chip=chip_ref, overrides=plain, holds=holds, part_of=part_of))
+    names = [d.name for d in out if d is not None]
+    for i, d in enumerate(out):
+        if d is not None and d.part_of and (d.part_of not in names or d.part_of == d.name):
+            node = nodes[i]
+            ck.add(node, "part_of", f"devices.{d.name}.part_of", "must name another device",
+                   got=repr(d.part_of), hint=did_you_mean(d.part_of, names) or f"devices: {', '.join(names)}")
     return out
 
 

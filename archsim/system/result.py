@@ -72,6 +72,7 @@ class SystemResult:
     notes: tuple[str, ...] = ()
     searched: tuple[tuple[str, float], ...] = ()   # placement search: (policy, latency_s) tried
     sim_wall_s: float = 0.0
+    stream_chunks: int = 1                         # slices each op streams in (1: whole ops)
 
     @property
     def energy_breakdown_j(self) -> tuple[tuple[str, float], ...]:
@@ -121,10 +122,13 @@ def as_sim_result(r: SystemResult) -> SimResult:
                                 latency_s=sp.finish_s - sp.start_s, start_s=sp.start_s, energy_j=0.0,
                                 macs=0, flops=0, bytes_by_level=(), bound="link"))
             continue
-        base = lookup.get((sp.resource, sp.name, parts[sp.sub_batch]))
+        op_name, _, piece = sp.name.rpartition("[") if sp.name.endswith("]") else (sp.name, "", "")
+        base = lookup.get((sp.resource, op_name, parts[sp.sub_batch]))
         if base is None:
             continue
-        ops.append(replace(base, name=base.name + tag, unit=f"{sp.resource}/{base.unit}",
+        slice_tag = f"[{piece}" if piece else ""
+        ops.append(replace(base, name=base.name + slice_tag + tag, unit=f"{sp.resource}/{base.unit}",
+                           energy_j=base.energy_j / r.stream_chunks,
                            start_s=sp.start_s, latency_s=sp.finish_s - sp.start_s))
     levels = tuple(LevelUse(f"{d.name}/{lv.level}", lv.capacity_bytes, lv.peak_buffer_bytes,
                             lv.reads_bytes * r.shards, lv.writes_bytes * r.shards)

@@ -9,8 +9,10 @@
    own simulated latency exactly.
 4. Tasks: every op of every sub-batch on its device; a tensor crossing devices (an activation edge,
    or a weight / KV tensor read on a device whose memory does not hold that role) as a transfer on
-   the link direction, latency + bytes / bandwidth; with shards, the all-reduce after each attention
-   block and MLP on the shards' network. `schedule.py` runs them (devices and link directions
+   the link direction, bytes / bandwidth on the link then its latency in flight; with shards, the all-reduce after each attention
+   block and MLP on the shards' network. With `stream_chunks` = n every op runs as n equal slices
+   and an op of a `STREAMABLE` kind (elementwise, per head) starts slice j once slice j of its
+   inputs is there (PIM-GPT-style streaming between the PIM and the ASIC; an ideal split). `schedule.py` runs them (devices and link directions
    concurrent; `overlap=False`: all back to back; without `layer_pipelining` no sub-batch starts a
    layer before every sub-batch finished the previous one).
 5. Energy: each device's dynamic and active energy from its results, its static power (idle,
@@ -30,10 +32,17 @@ from archsim.system.result import DeviceUse, LinkUse, SystemResult, TaskSpan
 from archsim.system.schedule import Task, schedule
 from archsim.system.types import System
 
-__all__ = ["simulate_system", "MAX_SUB_BATCHES"]
+__all__ = ["simulate_system", "MAX_SUB_BATCHES", "MAX_STREAM_CHUNKS", "STREAMABLE"]
 
 #: most sub-batches one step is split into (NeuPIMs interleaves two; a task list grows with it)
 MAX_SUB_BATCHES = 64
+#: most slices an op streams in (PIM-GPT-style: a consumer starts on a producer's first slice)
+MAX_STREAM_CHUNKS = 64
+#: op kinds whose slice j needs only slice j of each input (per output column, per head, per
+#: element), so with `stream_chunks` they start on a producer's first slice; the rest (GEMV/GEMM
+#: contracting over the input, norms reducing over it, lookups) wait for the whole input
+STREAMABLE = frozenset({"gelu", "silu", "relu", "swiglu", "add", "mul", "rope", "kv_append", "softmax",
+                        "attn_qk", "attn_av", "quantize", "dequantize"})
 
 
 class SystemError_(ArchsimError, ValueError):
@@ -47,12 +56,14 @@ def _split(batch: int, parts: int) -> list[int]:
 def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq: int | None = None,
                     context: int | None = None, dtype=None, fidelity: str = "analytic",
                     placement: str | None = None, sub_batches: int = 1,
-                    layer_pipelining: bool = True, overlap: bool = True, strategy: str = "auto",
+                    layer_pipelining: bool = True, overlap: bool = True, stream_chunks: int = 1,
+                    strategy: str = "auto",
                     seed: int = 0, budget: int | None = None, overrides=None, stack: str = "graph",
                     device_overrides: dict | None = None, progress=None) -> SystemResult:
     """Simulate `model` on `system` (a name in hwconfigs/systems/, a YAML path or a `System`).
     `placement` overrides the system's policy ('attention on pim', 'all on host', 'search', ...);
-    `sub_batches` > 1 splits the batch for NeuPIMs-style interleaving; `device_overrides` maps a
+    `sub_batches` > 1 splits the batch for NeuPIMs-style interleaving; `stream_chunks` > 1 streams
+    each op in that many slices to the next elementwise / per-head op; `device_overrides` maps a
     device name to dotted hardware overrides (e.g. {'pim': {'dram.channels': 16}})."""
     from archsim import api
     start = time.perf_counter()
@@ -63,6 +74,10 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
     if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or not 1 <= sub_batches <= MAX_SUB_BATCHES:
         raise api.ArgumentError(f"sub_batches must be a whole number from 1 to {MAX_SUB_BATCHES} "
                                 f"(got {sub_batches!r})")
+    if isinstance(stream_chunks, bool) or not isinstance(stream_chunks, int) or \
+            not 1 <= stream_chunks <= MAX_STREAM_CHUNKS:
+        raise api.ArgumentError(f"stream_chunks must be a whole number from 1 to {MAX_STREAM_CHUNKS} "
+                                f"(got {stream_chunks!r})")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < sub_batches:
         raise api.ArgumentError(f"batch {batch!r} cannot be split into {sub_batches} sub-batches")
     hardware = _hardware(sysd, device_overrides)
@@ -84,7 +99,7 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
 
     def run(assignment):
         return _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, seed, budget,
-                         stack, progress, sims, overlap, layer_pipelining)
+                         stack, progress, sims, overlap, layer_pipelining, stream_chunks)
 
     searched: tuple = ()
     if (policy or "").strip() == SEARCH:
@@ -122,6 +137,7 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
         system=sysd.name, model=str(meta.get("model", "")), phase=phase, batch=batch, seq=seq_n,
         context=int(meta.get("context", 0) or 0), fidelity=fidelity, placement=policy_text(assignment),
         sub_batches=sub_batches, layer_pipelining=layer_pipelining, overlap=overlap,
+        stream_chunks=stream_chunks,
         shards=sysd.shards, latency_s=best["latency_s"], tokens=tokens, devices=best["devices"],
         links=best["links"], spans=best["spans"], bound_by=best["bound_by"], fits=best["fits"],
         does_not_fit=best["does_not_fit"], notes=tuple(notes), searched=searched,
@@ -174,7 +190,7 @@ def _holder(sysd: System, role: str, here: str) -> str | None:
 
 
 def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, seed, budget, stack,
-              progress, sims, overlap, layer_pipelining) -> dict:
+              progress, sims, overlap, layer_pipelining, chunks) -> dict:
     from archsim.ir import ops_in_order
     from archsim.parallel import _block_ends, allreduce_seconds
     names = [d.name for d in sysd.devices]
@@ -206,67 +222,81 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
 
     def transfer(name, src, dst, nbytes, deps, prio, s):
         lk = link_between(src, dst)
-        tasks.append(Task(name, f"link:{lk.name}:{src}->{dst}",
-                          lk.latency_s + nbytes / lk.bandwidth_bytes_per_s, tuple(deps), prio))
+        tasks.append(Task(name, f"link:{lk.name}:{src}->{dst}", nbytes / lk.bandwidth_bytes_per_s,
+                          tuple(deps), prio, delay_s=lk.latency_s))
         meta.append(("transfer", f"{lk.name}:{src}->{dst}", s, nbytes, lk.name))
         return len(tasks) - 1
 
     shard_link = hardware[names[0]].interconnect[0] if sysd.shards > 1 else None
     layer_tasks: dict[int, list[int]] = {}       # layer → its op tasks, every sub-batch
     later_layer: dict[int, list[int]] = {}       # layer → op tasks that wait for the layer before
-    k = len(sizes)
+    k, c = len(sizes), chunks
     for s, b in enumerate(sizes):
         p = per_size[b]
         graph, where = graphs[b], p["where"]
         ends = _block_ends(p["order"]) if shard_link is not None else set()
-        index: dict[str, int] = {}           # op → the task its successors wait for
-        moved: dict[tuple[str, str], int] = {}
+        index: dict[str, list[int]] = {}     # op → the task(s) its successors wait for, per chunk
+        moved: dict[tuple[str, str], list[int]] = {}
         rows = b * (int(graph.graph.get("seq", 1) or 1) if graph.graph.get("phase") == "prefill" else 1)
         for pos, op in enumerate(p["order"]):
             dev = where[op.name]
-            prio = pos * k + s
-            deps = []
+            prio = (pos * k + s) * c
+            streams = c > 1 and op.kind.value in STREAMABLE
+            deps: list[list[int]] = [[] for _ in range(c)]
+
+            def wait(ids: list[int]) -> None:
+                for j in range(c):    # chunk j waits for the matching slice, else for all of it
+                    deps[j].extend([ids[j if len(ids) == c else 0]] if streams else ids)
+
             for pred in graph.predecessors(op.name):
                 src = where[pred]
                 if src == dev:
-                    deps.append(index[pred])
+                    wait(index[pred])
                     continue
                 edge = graph.edges[pred, op.name]
                 key = (pred + "/" + edge["tensor"].name, dev)
                 if key not in moved:
-                    moved[key] = transfer(f"{pred}→{op.name}", src, dev, int(edge["bytes"]),
-                                          [index[pred]], prio, s)
-                deps.append(moved[key])
+                    srcs = index[pred]
+                    moved[key] = [transfer(f"{pred}→{op.name}" + (f"[{j}]" if c > 1 else ""), src, dev,
+                                           int(edge["bytes"]) / c, [srcs[j if len(srcs) == c else 0]],
+                                           prio + j, s) for j in range(c)]
+                wait(moved[key])
             for o in op.operands:
                 holder = _holder(sysd, o.tensor.role.value, dev)
                 if holder is None or o.is_output:
                     continue
                 key = (o.tensor.name, dev)
                 if key not in moved:
-                    moved[key] = transfer(f"{o.tensor.name}→{dev}", holder, dev, o.tensor.size_bytes,
-                                          [], prio, s)
-                deps.append(moved[key])
-            if not layer_pipelining and k > 1 and op.layer > 0:
-                later_layer.setdefault(op.layer, []).append(len(tasks))
-            tasks.append(Task(op.name, dev, p["durations"][dev].get(op.name, 0.0), tuple(deps), prio))
-            meta.append((op.kind.value, dev, s, 0, ""))
-            index[op.name] = len(tasks) - 1
-            layer_tasks.setdefault(op.layer, []).append(len(tasks) - 1)
+                    moved[key] = [transfer(f"{o.tensor.name}→{dev}", holder, dev, o.tensor.size_bytes,
+                                           [], prio, s)]
+                for j in range(c):
+                    deps[j].extend(moved[key])
+            duration = p["durations"][dev].get(op.name, 0.0) / c
+            ids = []
+            for j in range(c):
+                if not layer_pipelining and k > 1 and op.layer > 0:
+                    later_layer.setdefault(op.layer, []).append(len(tasks))
+                tasks.append(Task(op.name + (f"[{j}]" if c > 1 else ""), dev, duration,
+                                  tuple(dict.fromkeys(deps[j])), prio + j))
+                meta.append((op.kind.value, dev, s, 0, ""))
+                ids.append(len(tasks) - 1)
+                layer_tasks.setdefault(op.layer, []).append(len(tasks) - 1)
+            index[op.name] = ids
             for o in op.operands:
                 holder = _holder(sysd, o.tensor.role.value, dev)
                 if holder is not None and o.is_output:          # a KV append written back to its holder:
                     new = sum(i.tensor.size_bytes for i in op.inputs    # the new entries, not the cache
                               if i.tensor.role.value == "activation") or o.tensor.size_bytes
-                    transfer(f"{o.tensor.name}→{holder}", dev, holder, new, [index[op.name]], prio, s)
+                    transfer(f"{o.tensor.name}→{holder}", dev, holder, new, ids, prio, s)
             if op.name in ends:
                 from archsim.ir import DTYPE_BITS
                 act = dict(graph.graph.get("dtypes") or {}).get("activations", "bf16")
                 nbytes = rows * int(graph.graph.get("hidden", 0) or _hidden(op)) * max(1, DTYPE_BITS.get(act, 16) // 8)
                 seconds, sent = allreduce_seconds(nbytes, sysd.shards, shard_link)
                 tasks.append(Task(f"{op.name}.allreduce", f"allreduce:{shard_link.name}", seconds,
-                                  (index[op.name],), prio))
+                                  tuple(ids), prio))
                 meta.append(("allreduce", shard_link.name, s, int(sent), shard_link.name))
-                index[op.name] = len(tasks) - 1
+                index[op.name] = [len(tasks) - 1]
     for layer, waiting in later_layer.items():   # no layer pipelining: all of layer L-1 first
         before = tuple(layer_tasks.get(layer - 1, ()))
         for i in waiting:
@@ -297,8 +327,9 @@ def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad,
                     static_w[comp] = joules / r.latency_s          # the chip's static power
                 else:
                     energy[comp] = energy.get(comp, 0.0) + joules
-        for comp, watts in static_w.items():                     # static power over the whole run
-            energy[comp] = energy.get(comp, 0.0) + watts * latency
+        for comp, watts in static_w.items():                     # static power over the whole run,
+            if not d.part_of:                                    # once per package
+                energy[comp] = energy.get(comp, 0.0) + watts * latency
         offchip = hardware[d.name].levels[0].name
         nbytes = sum(lv.reads_bytes + lv.writes_bytes for r in results for lv in r.levels
                      if lv.level == offchip)
@@ -321,7 +352,7 @@ def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad,
         pj = (shard_link.energy_pj_per_bit if kind == "allreduce"
               else next(lk for lk in sysd.links if lk.name == lname).energy_pj_per_bit)
         link_uses.append(LinkUse(name=name if kind == "transfer" else f"allreduce:{name}",
-                                 bytes=nbytes * shards, busy_s=busy,
+                                 bytes=int(round(nbytes * shards)), busy_s=busy,
                                  utilization=busy / latency if latency > 0 else 0.0,
                                  energy_j=nbytes * 8 * pj * 1e-12 * shards, transfers=count))
     spans_out = tuple(TaskSpan(resource=t.resource, name=t.name, kind=m[0], sub_batch=m[2],

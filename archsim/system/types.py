@@ -19,6 +19,7 @@ class Device:
     chip: str
     overrides: tuple[tuple[str, object], ...] = ()
     holds: tuple[str, ...] = ROLES
+    part_of: str = ""          # another device whose chip this one is a part of: its static power is counted there
 
 
 @dataclass(frozen=True, slots=True)

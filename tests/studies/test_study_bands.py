@@ -116,6 +116,14 @@ def test_pim_gpt():
     assert 0 <= what_if["ASIC 1 GHz → 100 MHz latency cost"].archsim < base_cost
     assert any(r.metric.startswith("ASIC width for a ≤ 1.16% non-VMM share") for r in res.rows)
     assert any(g.startswith("What-if on the ASIC's width") for g in res.gaps)
+    # on the system (ASIC + PIM as devices, ops streamed in slices) the ASIC's work overlaps the
+    # PIM's: less of the token is left without VMM work than with whole ops
+    exposed = next(r for r in res.rows if "exposed non-VMM share on pim-gpt-system" in r.metric)
+    whole = float(exposed.note.split("no streaming: ")[1].split("%")[0])
+    assert exposed.within_band is None and exposed.published == pytest.approx(1.16)
+    assert 0 < exposed.archsim < whole
+    scaling = [r for r in res.checked if r.metric.startswith("channel scaling 8 → 16 on pim-gpt-system")]
+    assert len(scaling) == 2
 
 
 def test_edge_moe():

@@ -16,14 +16,14 @@ def task_graphs(draw):
         deps = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
         tasks.append(Task(f"t{i}", draw(st.sampled_from(["host", "pim", "link:a->b"])),
                           draw(st.floats(0.0, 5.0, allow_nan=False)), tuple(deps),
-                          draw(st.integers(0, 5))))
+                          draw(st.integers(0, 5)), draw(st.sampled_from([0.0, 0.0, 0.5]))))
     return tasks
 
 
 def _longest_chain(tasks) -> float:
     finish = []
     for t in tasks:
-        finish.append(t.duration_s + max((finish[d] for d in t.deps), default=0.0))
+        finish.append(t.duration_s + max((finish[d] + tasks[d].delay_s for d in t.deps), default=0.0))
     return max(finish, default=0.0)
 
 
@@ -34,7 +34,7 @@ def test_overlap_is_bounded_by_the_busiest_resource_and_the_longest_chain(tasks)
     for t, s in zip(tasks, spans):
         assert abs(s.finish_s - s.start_s - t.duration_s) <= 1e-9
         for d in t.deps:
-            assert s.start_s >= spans[d].finish_s
+            assert s.start_s >= spans[d].finish_s + tasks[d].delay_s - 1e-12
     by_resource: dict[str, list] = {}
     for t, s in zip(tasks, spans):
         by_resource.setdefault(t.resource, []).append((s.start_s, s.finish_s))
@@ -46,8 +46,11 @@ def test_overlap_is_bounded_by_the_busiest_resource_and_the_longest_chain(tasks)
     assert makespan >= busiest * (1 - 1e-12)
     assert makespan >= _longest_chain(tasks) * (1 - 1e-12)
     serial = max(s.finish_s for s in schedule(tasks, overlap=False))
-    assert abs(serial - sum(t.duration_s for t in tasks)) <= 1e-9 * max(1.0, serial)
-    assert makespan <= serial * (1 + 1e-12)
+    total = sum(t.duration_s for t in tasks)
+    assert total * (1 - 1e-12) - 1e-12 <= serial <= total + sum(t.delay_s for t in tasks) + 1e-9
+    if not any(t.delay_s for t in tasks):
+        assert abs(serial - total) <= 1e-9 * max(1.0, serial)
+        assert makespan <= serial * (1 + 1e-12)
 
 
 def test_independent_tasks_on_two_resources_overlap():
