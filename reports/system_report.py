@@ -25,6 +25,7 @@ def system_text(r: SystemResult) -> str:
     from .table import render_summary
     header, rows = system_table_rows(r)
     head = (f"system {r.system}: placement '{r.placement}', {r.sub_batches} sub-batch(es)"
+            f"{f', ops in {r.stream_chunks} slices' if r.stream_chunks > 1 else ''}"
             f"{'' if r.layer_pipelining else ', no layer pipelining'}"
             f"{'' if r.overlap else ', no overlap'}, {r.shards} shard(s); the token is bound by "
             f"{r.bound_by}\n")
@@ -38,6 +39,7 @@ def system_dict(r: SystemResult) -> dict:
     return {
         "name": r.system, "placement": r.placement, "sub_batches": r.sub_batches,
         "layer_pipelining": r.layer_pipelining, "overlap": r.overlap, "shards": r.shards,
+        "stream_chunks": r.stream_chunks,
         "bound_by": r.bound_by,
         "devices": [{"name": d.name, "chip": d.chip, "ops": d.ops, "busy_s": d.busy_s,
                      "utilization": d.utilization, "energy_j": d.energy_j,

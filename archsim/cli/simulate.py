@@ -68,6 +68,9 @@ def add_system_flags(p) -> None:
                         "(NeuPIMs-style; default 1)")
     g.add_argument("--no-layer-pipelining", action="store_true",
                    help="with sub-batches: no sub-batch starts a layer before all finished the last")
+    g.add_argument("--stream-chunks", type=int, default=1, metavar="N",
+                   help="run every op as N slices; an elementwise or per-head op starts on its "
+                        "input's first slice (PIM-GPT-style streaming between devices; default 1)")
     g.add_argument("--no-overlap", action="store_true",
                    help="run every op and transfer back to back (devices never concurrent)")
 
@@ -81,7 +84,8 @@ def system_args(args) -> dict:
             raise ArgumentError(f"{flag} applies to a chip (--hw); a system sets its devices, shards "
                                 "and chips in its YAML")
     return dict(placement=args.placement, sub_batches=args.sub_batches,
-                layer_pipelining=not args.no_layer_pipelining, overlap=not args.no_overlap)
+                layer_pipelining=not args.no_layer_pipelining, overlap=not args.no_overlap,
+                stream_chunks=args.stream_chunks)
 
 
 def workload_args(args) -> dict:
@@ -114,9 +118,10 @@ def run(args) -> int:
     check_output_flags(args)
     if args.system:
         return _run_system(args, kw)
-    if args.placement or args.sub_batches != 1 or args.no_layer_pipelining or args.no_overlap:
-        raise api.ArgumentError("--placement, --sub-batches, --no-layer-pipelining and --no-overlap "
-                                "apply to a --system")
+    if args.placement or args.sub_batches != 1 or args.no_layer_pipelining or args.no_overlap \
+            or args.stream_chunks != 1:
+        raise api.ArgumentError("--placement, --sub-batches, --stream-chunks, --no-layer-pipelining "
+                                "and --no-overlap apply to a --system")
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
     hw = api._hardware(args.hw, hw_overrides(args.hw_set))
     with ProgressBar(quiet=args.quiet, unit=" ops") as bar:

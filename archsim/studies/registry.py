@@ -24,6 +24,7 @@ STUDIES: dict[str, str] = {
     "lean-attention": "lean_attention",
     "scale-sim": "scale_sim",
     "attacc": "attacc",
+    "neupims": "neupims",
 }
 
 

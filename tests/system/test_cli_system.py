@@ -14,7 +14,7 @@ def test_simulate_a_system_reports_devices_and_links(two_devices, tmp_path, caps
     out = tmp_path / "r.json"
     page = tmp_path / "r.html"
     assert main(["simulate", "--system", two_devices(), "--model", "gpt2-small", "--phase", "decode",
-                 "--batch", "8", "--context", "128", "--fidelity", fidelity, "--sub-batches", "2",
+                 "--batch", "8", "--context", "128", "--fidelity", fidelity, "--sub-batches", "2", "--stream-chunks", "2",
                  "--json", str(out), "--html", str(page), "--quiet"]) == 0
     data = json.loads(out.read_text())
     block = data["system"]
