@@ -105,12 +105,10 @@ def as_sim_result(r: SystemResult) -> SimResult:
     from archsim.result import LevelUse, OpResult
     by_device = {d.name: d for d in r.devices}
     lookup: dict[tuple[str, str, int], object] = {}
-    sizes = {}
     for d in r.devices:
         for res in d.results:
             for op in res.ops:
                 lookup[(d.name, op.name, res.batch)] = op
-            sizes.setdefault(d.name, [res.batch for res in d.results])
     split = r.sub_batches > 1
     parts = [r.batch // r.sub_batches + (1 if i < r.batch % r.sub_batches else 0)
              for i in range(r.sub_batches)]

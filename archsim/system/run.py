@@ -30,9 +30,9 @@ from archsim.system.load import load_system
 from archsim.system.placement import GROUPS, SEARCH, group_of, parse_policy, policy_text
 from archsim.system.result import DeviceUse, LinkUse, SystemResult, TaskSpan
 from archsim.system.schedule import Task, schedule
-from archsim.system.types import System
+from archsim.system.types import ROLES, System
 
-__all__ = ["simulate_system", "MAX_SUB_BATCHES", "MAX_STREAM_CHUNKS", "STREAMABLE"]
+__all__ = ["simulate_system", "SystemSetupError", "MAX_SUB_BATCHES", "MAX_STREAM_CHUNKS", "STREAMABLE"]
 
 #: most sub-batches one step is split into (NeuPIMs interleaves two; a task list grows with it)
 MAX_SUB_BATCHES = 64
@@ -45,7 +45,7 @@ STREAMABLE = frozenset({"gelu", "silu", "relu", "swiglu", "add", "mul", "rope", 
                         "attn_qk", "attn_av", "quantize", "dequantize"})
 
 
-class SystemError_(ArchsimError, ValueError):
+class SystemSetupError(ArchsimError, ValueError):
     """A system run that cannot be set up (no link between devices that exchange tensors, ...)."""
 
 
@@ -88,7 +88,7 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
     shard = overrides
     if sysd.shards > 1:
         if not first.interconnect:
-            raise SystemError_(f"{sysd.name}: {sysd.shards} shards need an interconnect on the first "
+            raise SystemSetupError(f"{sysd.name}: {sysd.shards} shards need an interconnect on the first "
                                f"device's chip ({first.name}) for the all-reduces")
         shard, _ = api._tensor_parallel(model, first, overrides, sysd.shards)
     sizes = _split(batch, sub_batches)
@@ -110,11 +110,11 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
             assignment = {g: names[0] for g in GROUPS} | dict(zip(groups, choice))
             try:
                 out = run(assignment)
-            except SystemError_:
+            except SystemSetupError:
                 continue                       # devices without a link between them: not a candidate
             tried.append((out, assignment))
         if not tried:
-            raise SystemError_(f"{sysd.name}: no placement of {', '.join(groups)} over "
+            raise SystemSetupError(f"{sysd.name}: no placement of {', '.join(groups)} over "
                                f"{', '.join(names)} has the links it needs")
         fitting = [t for t in tried if t[0]["fits"]] or tried
         best, assignment = min(fitting, key=lambda t: t[0]["latency_s"])
@@ -191,7 +191,7 @@ def _holder(sysd: System, role: str, here: str) -> str | None:
 
 def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, seed, budget, stack,
               progress, sims, overlap, layer_pipelining, chunks) -> dict:
-    from archsim.ir import ops_in_order
+    from archsim.ir import DTYPE_BITS, ops_in_order
     from archsim.parallel import _block_ends, allreduce_seconds
     names = [d.name for d in sysd.devices]
     per_size: dict[int, dict] = {}
@@ -215,7 +215,7 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
         if (a, b) not in link_of:
             lk = sysd.link(a, b)
             if lk is None:
-                raise SystemError_(f"{sysd.name}: devices {a} and {b} exchange tensors under placement "
+                raise SystemSetupError(f"{sysd.name}: devices {a} and {b} exchange tensors under placement "
                                    f"'{policy_text(assignment)}' but no link joins them")
             link_of[(a, b)] = lk
         return link_of[(a, b)]
@@ -289,7 +289,6 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
                               if i.tensor.role.value == "activation") or o.tensor.size_bytes
                     transfer(f"{o.tensor.name}→{holder}", dev, holder, new, ids, prio, s)
             if op.name in ends:
-                from archsim.ir import DTYPE_BITS
                 act = dict(graph.graph.get("dtypes") or {}).get("activations", "bf16")
                 nbytes = rows * int(graph.graph.get("hidden", 0) or _hidden(op)) * max(1, DTYPE_BITS.get(act, 16) // 8)
                 seconds, sent = allreduce_seconds(nbytes, sysd.shards, shard_link)
@@ -363,7 +362,7 @@ def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad,
     notes = []
     if sysd.links:
         notes.append("links are full duplex: each direction is its own resource")
-    if any(_ for _ in (d.holds for d in sysd.devices) if set(_) != {"weight", "kv_cache"}):
+    if any(set(d.holds) != set(ROLES) for d in sysd.devices):
         notes.append("a weight or KV tensor read on a device whose memory does not hold its role "
                      "crosses a link every step (its device simulation still reads it locally)")
     fits = not bad

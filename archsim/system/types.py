@@ -40,7 +40,7 @@ class System:
     name: str
     devices: tuple[Device, ...]
     links: tuple[Link, ...] = ()
-    placement: str = "all on " + "host"
+    placement: str = ""                 # '' = every op on the first device
     shards: int = 1
     description: str = ""
     file: str = ""
