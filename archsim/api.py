@@ -441,8 +441,9 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
         raise ArgumentError("prefill_chunk and devices apply to chips; a system sets its devices "
                             "and shards in its YAML")
     names = [h.name for h in hardware] + [s.name for s in systems.values()]
-    if len(set(names)) != len(names):
-        raise ArgumentError(f"hardware listed more than once: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ArgumentError(f"hardware listed more than once: {', '.join(twice)}")
     if baseline is None:
         baseline = names[0]
     elif not isinstance(baseline, str):

@@ -251,8 +251,10 @@ def render_html(obj, roof: Roof | None = None, plotly_src: str | None = None,
                  f"{obj.shards} shard(s); the token is bound by <b>{esc(obj.bound_by)}</b></p>"
                  + _table(header, rows, numeric={2, 3, 4, 5}))
         figs = [("system-timeline", system_timeline_figure(obj))] + \
-            [(n, f) for n, f in result_figures(one, None) if n not in ("roofline", "timeline", "buffers")]
-        sections = [("summary", _summary_section(one)), ("devices", "<h2>Devices and links</h2>" + table)] + _figure_sections(figs)
+            [(n, f) for n, f in result_figures(one, None)
+             if n not in ("roofline", "timeline", "buffers")]      # per device: its own results
+        sections = [("summary", _summary_section(one)),
+                    ("devices", "<h2>Devices and links</h2>" + table)] + _figure_sections(figs)
         return _page(title or f"{obj.model} on {obj.system}", f"system · {_workload(one)}", sections,
                      plotly_src)
     if isinstance(obj, SimResult):

@@ -145,7 +145,6 @@ def run(args) -> int:
     return 0
 
 
-
 def _run_system(args, kw) -> int:
     from archsim import api
     from archsim.system import simulate_system

@@ -9,14 +9,16 @@
    own simulated latency exactly.
 4. Tasks: every op of every sub-batch on its device; a tensor crossing devices (an activation edge,
    or a weight / KV tensor read on a device whose memory does not hold that role) as a transfer on
-   the link direction, bytes / bandwidth on the link then its latency in flight; with shards, the all-reduce after each attention
-   block and MLP on the shards' network. With `stream_chunks` = n every op runs as n equal slices
-   and an op of a `STREAMABLE` kind (elementwise, per head) starts slice j once slice j of its
-   inputs is there (PIM-GPT-style streaming between the PIM and the ASIC; an ideal split). `schedule.py` runs them (devices and link directions
-   concurrent; `overlap=False`: all back to back; without `layer_pipelining` no sub-batch starts a
-   layer before every sub-batch finished the previous one).
+   the link direction (bytes / bandwidth on the link, then its latency in flight); with shards, the
+   all-reduce after each attention block and MLP on the shards' network. With `stream_chunks` = n
+   every op runs as n equal slices and an op of a `STREAMABLE` kind (elementwise, per head) starts
+   slice j once slice j of its inputs is there (PIM-GPT-style streaming between the PIM and the
+   ASIC; an ideal split). `schedule.py` runs them (devices and link directions concurrent;
+   `overlap=False`: all back to back; without `layer_pipelining` no sub-batch starts a layer before
+   every sub-batch finished the previous one).
 5. Energy: each device's dynamic and active energy from its results, its static power (idle,
-   DRAM background) over the whole system latency, link energy per bit moved; × shards.
+   DRAM background) over the whole system latency (once per package: `part_of`), link energy per
+   bit moved; × shards.
 """
 from __future__ import annotations
 
@@ -71,7 +73,8 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
     api._choice(fidelity, api.FIDELITIES, "fidelity")
     api._stack(stack)
     api._search_options(strategy, seed, budget, progress)
-    if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or not 1 <= sub_batches <= MAX_SUB_BATCHES:
+    if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or \
+            not 1 <= sub_batches <= MAX_SUB_BATCHES:
         raise api.ArgumentError(f"sub_batches must be a whole number from 1 to {MAX_SUB_BATCHES} "
                                 f"(got {sub_batches!r})")
     if isinstance(stream_chunks, bool) or not isinstance(stream_chunks, int) or \
@@ -103,7 +106,8 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
 
     searched: tuple = ()
     if (policy or "").strip() == SEARCH:
-        present = {group_of(op.kind.value) for g in graphs.values() for op in (n["op"] for _, n in g.nodes(data=True))}
+        present = {group_of(data["op"].kind.value) for g in graphs.values()
+                   for _, data in g.nodes(data=True)}
         groups = [g for g in GROUPS if g in present]
         tried = []
         for choice in product(names, repeat=len(groups)):
@@ -290,7 +294,8 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
                     transfer(f"{o.tensor.name}→{holder}", dev, holder, new, ids, prio, s)
             if op.name in ends:
                 act = dict(graph.graph.get("dtypes") or {}).get("activations", "bf16")
-                nbytes = rows * int(graph.graph.get("hidden", 0) or _hidden(op)) * max(1, DTYPE_BITS.get(act, 16) // 8)
+                width = int(graph.graph.get("hidden", 0) or _hidden(op))
+                nbytes = rows * width * max(1, DTYPE_BITS.get(act, 16) // 8)
                 seconds, sent = allreduce_seconds(nbytes, sysd.shards, shard_link)
                 tasks.append(Task(f"{op.name}.allreduce", f"allreduce:{shard_link.name}", seconds,
                                   tuple(ids), prio))
