@@ -433,14 +433,25 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     _search_options(strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seq, context)
     chunk = _check_chunk(prefill_chunk, phase, seq)
-    hardware = _distinct_names([_hardware(h, hw_overrides) for h in hws], hws)
-    names = [h.name for h in hardware]
+    from .system import is_system, load_system
+    systems = {i: load_system(h) for i, h in enumerate(hws) if is_system(h)}
+    chips = [h for i, h in enumerate(hws) if i not in systems]
+    hardware = _distinct_names([_hardware(h, hw_overrides) for h in chips], chips)
+    if systems and (chunk or devices > 1):
+        raise ArgumentError("prefill_chunk and devices apply to chips; a system sets its devices "
+                            "and shards in its YAML")
+    names = [h.name for h in hardware] + [s.name for s in systems.values()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ArgumentError(f"hardware listed more than once: {', '.join(twice)}")
     if baseline is None:
         baseline = names[0]
     elif not isinstance(baseline, str):
         baseline = baseline.name                       # a Hardware object
+    elif baseline in chips and baseline not in names:
+        baseline = names[chips.index(baseline)]        # given as the same path as in hws
     elif baseline in hws and baseline not in names:
-        baseline = names[hws.index(baseline)]          # given as the same path as in hws
+        baseline = systems[hws.index(baseline)].name
     if baseline not in names:
         hint = did_you_mean(baseline, names) or "it must be one of " + ", ".join(names)
         raise ArgumentError(f"baseline {baseline!r} is not among the compared hardware; {hint}")
@@ -457,8 +468,19 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
                        if one_pass else
                        _run_workload(model, h, phase, batch, seq, context, dtype, overrides, chunk,
                                      fidelity, strategy, seed, progress, budget, devices, stack))
+    by_name = {r.hw: r for r in results}
+    for i, sysd in systems.items():
+        from .system import as_sim_result, simulate_system
+        if progress is not None:
+            progress(len(hardware), len(hardware), f"simulating on {sysd.name}")
+        by_name[sysd.name] = as_sim_result(simulate_system(
+            model, sysd, phase=phase, batch=batch, seq=seq, context=context, dtype=dtype,
+            fidelity=fidelity, strategy=strategy, seed=seed, budget=budget, overrides=overrides,
+            stack=stack))
+    order = iter(h.name for h in hardware)
+    results = [by_name[systems[i].name if i in systems else next(order)] for i in range(len(hws))]
     if progress is not None:
-        progress(len(hardware), len(hardware), "compare done")
+        progress(len(hws), len(hws), "compare done")
     return compare_results(results, baseline,
                            areas_mm2={h.name: h.area_mm2 * devices for h in hardware if h.area_mm2 > 0},
                            tech_nodes_nm={h.name: h.tech_node_nm for h in hardware

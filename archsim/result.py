@@ -124,7 +124,10 @@ class SimResult:
         total = self.energy_j
         if total <= 0:
             return {"static": 0.0, "active": 0.0, "dynamic": 0.0}
-        b = dict(self.energy_breakdown_j)
+        b: dict[str, float] = {}
+        for k, v in self.energy_breakdown_j:          # a system's 'device:component' counts too
+            part = k.rsplit(":", 1)[-1] if not k.startswith("link:") else k
+            b[part] = b.get(part, 0.0) + v
         st = sum(b.get(c, 0.0) for c in STATIC_COMPONENTS) / total
         ac = sum(b.get(c, 0.0) for c in ACTIVE_COMPONENTS) / total
         return {"static": st, "active": ac, "dynamic": 1.0 - st - ac}

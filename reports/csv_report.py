@@ -95,6 +95,9 @@ def _rows(obj) -> tuple[list[str], list[list]]:
 
 
 def render_csv(obj) -> str:
+    from archsim.system.result import SystemResult, as_sim_result
+    if isinstance(obj, SystemResult):
+        obj = as_sim_result(obj)
     header, rows = _rows(obj)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

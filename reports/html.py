@@ -124,7 +124,7 @@ def _summary_section(r: SimResult) -> str:
 _TITLES = {"latency": "Latency by layer / op", "energy": "Energy breakdown", "power": "Power over time",
            "buffers": "Buffer occupancy", "roofline": "Roofline", "timeline": "Resource timeline",
            "normalised": "Normalised to the baseline", "absolute": "Absolute latency and energy",
-           "series": "Series"}
+           "series": "Series", "system-timeline": "Devices and links over time"}
 
 
 def _figure_sections(figs: list[tuple[str, go.Figure]], prefix: str = "") -> list[tuple[str, str]]:
@@ -242,6 +242,21 @@ def render_html(obj, roof: Roof | None = None, plotly_src: str | None = None,
     """The page for a SimResult, Sweep or Comparison. `roof` (from `figures.roof_from_hardware`)
     draws the chip's roofs on a single simulation's roofline; `plotly_src` loads plotly.js from a
     shared file instead of embedding it; `title` replaces the default heading."""
+    from archsim.system.result import SystemResult, as_sim_result
+    if isinstance(obj, SystemResult):
+        from .system_report import system_table_rows, system_timeline_figure
+        one = as_sim_result(obj)
+        header, rows = system_table_rows(obj)
+        table = (f"<p>placement '{esc(obj.placement)}', {obj.sub_batches} sub-batch(es), "
+                 f"{obj.shards} shard(s); the token is bound by <b>{esc(obj.bound_by)}</b></p>"
+                 + _table(header, rows, numeric={2, 3, 4, 5}))
+        figs = [("system-timeline", system_timeline_figure(obj))] + \
+            [(n, f) for n, f in result_figures(one, None)
+             if n not in ("roofline", "timeline", "buffers")]      # per device: its own results
+        sections = [("summary", _summary_section(one)),
+                    ("devices", "<h2>Devices and links</h2>" + table)] + _figure_sections(figs)
+        return _page(title or f"{obj.model} on {obj.system}", f"system · {_workload(one)}", sections,
+                     plotly_src)
     if isinstance(obj, SimResult):
         sections = [("summary", _summary_section(obj))] + _figure_sections(result_figures(obj, roof))
         return _page(title or f"{obj.model} on {obj.hw}", f"{obj.hw_kind} · {_workload(obj)}", sections,

@@ -152,6 +152,10 @@ def sweep_to_dict(s: Sweep, timing: bool = False) -> dict:
 
 
 def to_dict(obj, timing: bool = False) -> dict:
+    from archsim.system.result import SystemResult, as_sim_result
+    if isinstance(obj, SystemResult):
+        from .system_report import system_dict
+        return result_to_dict(as_sim_result(obj), timing) | {"system": system_dict(obj)}
     if isinstance(obj, SimResult):
         return result_to_dict(obj, timing)
     if isinstance(obj, Comparison):

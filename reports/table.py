@@ -203,6 +203,10 @@ def render_comparison(c: Comparison) -> str:
 
 
 def render_text(obj) -> str:
+    from archsim.system.result import SystemResult
+    if isinstance(obj, SystemResult):
+        from .system_report import system_text
+        return system_text(obj)
     if isinstance(obj, SimResult):
         return render_summary(obj)
     if isinstance(obj, Sweep):

@@ -17,7 +17,8 @@ def add_parser(subparsers):
                     "the model does not fit is a row saying so, with the shortfall.")
     add_workload_flags(p)
     p.add_argument("--hw", required=True, nargs="+", metavar="H",
-                   help="hardware library names or YAML paths")
+                   help="hardware library names or YAML paths; a system's name (hwconfigs/systems/, "
+                        "e.g. attacc-dgx-h100) or YAML runs that system")
     p.add_argument("--baseline", help="the chip to normalise to (default: the first --hw)")
     add_hw_set_flag(p)
     add_output_flags(p)

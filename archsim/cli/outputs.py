@@ -123,7 +123,7 @@ def stem(text: str) -> str:
 
 
 #: flags that say where and how to write, or name the model/chips (already in the name)
-_NOT_IN_TAG = {"json", "html", "csv", "quiet", "timing", "force", "traceback", "model", "hw",
+_NOT_IN_TAG = {"json", "html", "csv", "quiet", "timing", "force", "traceback", "model", "hw", "system",
                "command", "no_cache", "phase"}
 #: short, readable labels for the common workload flags; others appear as `flag-value`
 _LABELS = {"batch": "b", "seq": "s", "context": "ctx", "devices": "dev", "prefill_chunk": "chunk",

@@ -50,10 +50,44 @@ def add_parser(subparsers):
         description="Simulate a Transformer on a chip: latency, throughput, energy, power and "
                     "buffer use per memory level. Lists in --batch/--seq/--context make a sweep.")
     add_workload_flags(p)
-    p.add_argument("--hw", required=True, help="hardware library name (see `archsim hw`) or a YAML path")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--hw", help="hardware library name (see `archsim hw`) or a YAML path")
+    target.add_argument("--system", help="a system of devices and links (hwconfigs/systems/, e.g. "
+                                         "attacc-dgx-h100) or a system YAML path")
+    add_system_flags(p)
     add_hw_set_flag(p)
     add_output_flags(p)
     return p
+
+
+def add_system_flags(p) -> None:
+    g = p.add_argument_group("systems (with --system)")
+    g.add_argument("--placement", help="which device runs which op group: e.g. 'attention on pim', "
+                                       "'fc on gpu, rest on pim', 'all on gpu', or 'search' "
+                                       "(default: the system's own policy)")
+    g.add_argument("--sub-batches", type=int, default=1, metavar="N",
+                   help="split the batch into N sub-batches that interleave across devices "
+                        "(NeuPIMs-style; default 1)")
+    g.add_argument("--no-layer-pipelining", action="store_true",
+                   help="with sub-batches: no sub-batch starts a layer before all finished the last")
+    g.add_argument("--stream-chunks", type=int, default=1, metavar="N",
+                   help="run every op as N slices; an elementwise or per-head op starts on its "
+                        "input's first slice (PIM-GPT-style streaming between devices; default 1)")
+    g.add_argument("--no-overlap", action="store_true",
+                   help="run every op and transfer back to back (devices never concurrent)")
+
+
+def system_args(args) -> dict:
+    """simulate_system's options from the flags (refusing the chip-only ones)."""
+    from archsim.api import ArgumentError
+    for flag, value in (("--devices", args.devices != 1), ("--prefill-chunk", args.prefill_chunk),
+                        ("--hw-set", args.hw_set)):
+        if value:
+            raise ArgumentError(f"{flag} applies to a chip (--hw); a system sets its devices, shards "
+                                "and chips in its YAML")
+    return dict(placement=args.placement, sub_batches=args.sub_batches,
+                layer_pipelining=not args.no_layer_pipelining, overlap=not args.no_overlap,
+                stream_chunks=args.stream_chunks)
 
 
 def workload_args(args) -> dict:
@@ -84,6 +118,12 @@ def run(args) -> int:
 
     kw = workload_args(args)
     check_output_flags(args)
+    if args.system:
+        return _run_system(args, kw)
+    if args.placement or args.sub_batches != 1 or args.no_layer_pipelining or args.no_overlap \
+            or args.stream_chunks != 1:
+        raise api.ArgumentError("--placement, --sub-batches, --stream-chunks, --no-layer-pipelining "
+                                "and --no-overlap apply to a --system")
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
     hw = api._hardware(args.hw, hw_overrides(args.hw_set))
     with ProgressBar(quiet=args.quiet, unit=" ops") as bar:
@@ -106,3 +146,28 @@ def run(args) -> int:
                 print(f"wrote {path}", file=sys.stderr)
     return 0
 
+
+def _run_system(args, kw) -> int:
+    from archsim import api
+    from archsim.system import simulate_system
+    from reports.progress import ProgressBar
+    from reports.table import render_text
+    options = system_args(args)
+    if any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"])):
+        raise api.ArgumentError("a system runs one workload point: give one --batch, --seq and --context")
+    with ProgressBar(quiet=args.quiet, unit=" ops") as bar:
+        result = simulate_system(args.model, args.system, phase=kw["phase"], batch=kw["batch"][0],
+                                 seq=_single(kw["seq"]), context=_single(kw["context"]),
+                                 dtype=kw["dtype"], fidelity=kw["fidelity"], strategy=kw["strategy"],
+                                 seed=kw["seed"], budget=kw["budget"], overrides=kw["overrides"],
+                                 stack=kw["stack"], progress=bar, **options)
+    summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout
+    if not args.quiet:
+        summary_stream.write(render_text(result))
+    name = f"{stem(result.model or args.model)}_{stem(result.system)}_{result.phase}"
+    written = write_outputs(result, args, name)
+    if not args.quiet:
+        for path in written:
+            if path != "-":
+                print(f"wrote {path}", file=sys.stderr)
+    return 0

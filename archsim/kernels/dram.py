@@ -610,6 +610,10 @@ def _refresh_period(P, bank_st, bg_last, chan, end, r, nrows, m, nt, nb, store, 
                 chan[C_LASTCOL] += shift
             if chan[C_LASTACT] != prev[4 * nb + nbg + 1]:
                 chan[C_LASTACT] += shift
+            if chan[C_LASTRD] != prev_chan[C_LASTRD]:      # the last read / write (turnarounds)
+                chan[C_LASTRD] += shift
+            if chan[C_LASTWR] != prev_chan[C_LASTWR]:
+                chan[C_LASTWR] += shift
             chan[C_NEXTREF] += shift
             rot = (q * (chan[C_RINGN] - prev_chan[C_RINGN])) % 4
             for j in range(4):

@@ -19,6 +19,7 @@ from archsim.ir import OpKind, Role, graph_totals, ops_in_order
 from . import pipeline
 from .pim_gpt_asic import asic_what_if
 from .pim_gpt_eager import HOST_OVERHEADS_S, eager_gpu_rows
+from .pim_gpt_system import system_rows
 from .study import FACTOR_1_5, arithmetic, compare, energy_share_row, finish, info, match, measured
 
 #: metric → the ratio it takes from one model's (PIM-GPT, T4, Xeon) results
@@ -77,6 +78,10 @@ ASSUMPTIONS = (
     "ASIC clock sweep: every non-PIM compute unit's clock is set to 100 MHz with "
     "dataclasses.replace; the DRAM/PIM side is unchanged.",
     "Channel sweep: DRAM channels, PIM bank units, DRAM capacity and bandwidth scale together.",
+    "System rows (pim-gpt-system): the ASIC and the PIM channels as two devices of the same "
+    "description, joined by the channels' pins (256 GB/s, 7.5 pJ/bit, 20 ns: the latency an "
+    "assumption); every op in 16 equal slices, an elementwise or per-head op starting on its "
+    "input's first slice (an ideal split); doubling channels doubles the link too.",
     "Bands: range ends within ×1.5; row-hit rate within 0.95–1.05 of 98%; clock cost ≤ 20% × 1.5; "
     "scaling 8 → 16 channels gives ≥ 0.8 × the linear 2× speedup.",
     "Diagnostics (info rows): non-VMM share = latency of ops on non-PIM units ÷ summed op "
@@ -213,6 +218,7 @@ def run():
                            lambda hw: with_channels(hw, 2 * channels))
     rows += what_if
     diag["what_if"] = what_if
+    rows += system_rows(CONTEXT, DTYPES, NON_VMM_PCT, XL_PROXY, pim_hw)
     return finish("pim-gpt", TITLE, SOURCE, rows, ASSUMPTIONS,
                   _gaps(rows, ratios, power_w, gpu_hw, cpu_hw, diag))
 

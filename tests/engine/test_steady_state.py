@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from archsim.engine.dram import dram_params
 from archsim.engine.execute import run_numba
@@ -75,6 +75,7 @@ def _stream(t, periodic, tasks):
 @settings(max_examples=25, deadline=None)
 @given(name=st.sampled_from(sorted(TYPES)), seed=st.integers(0, 10**6),
        refi_scale=st.sampled_from([0.05, 0.2, 1.0]))
+@example(name="aim-gddr6:gddr6", seed=1, refi_scale=0.2)   # the skip left the last read's time behind
 def test_refresh_period_skip_equals_row_by_row_on_random_streams(name, seed, refi_scale):
     """Long streams with refreshes inside them (tREFI scaled down so a stream spans hundreds):
     the refresh-period skip gives the command loop's times, counts and final state exactly."""

@@ -28,7 +28,7 @@ def _one_error_line(capsys, argv, code=2) -> str:
      "archsim: error: graph: argument --batch: invalid int value: 'abc' (see `archsim graph --help`)"),
     (["simulat"], "did you mean 'simulate'?"),
     (["hw", "shw", "edge-npu"], "archsim: error: hw: argument ACTION: invalid choice: 'shw'"),
-    (["simulate", "--model", "gpt2-small"], "the following arguments are required: --hw"),
+    (["simulate", "--model", "gpt2-small"], "one of the arguments --hw --system is required"),
     (["graph", "gpt2-small", "--limit", "-1"], "--limit: expected a whole number ≥ 0 (got '-1')"),
 ])
 def test_argparse_mistakes_are_one_line(capsys, argv, expected):
