@@ -4,7 +4,7 @@ interleaving) — through the system simulator (`hwconfigs/systems/neupims.yaml`
 `simulate_system(sub_batches=2)`) and the NPU chip alone, against the abstract's throughput gains."""
 from __future__ import annotations
 
-from .study import FACTOR_1_5, compare, finish, info
+from .study import FACTOR_1_5, compare, finish, info, measured
 
 __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "run", "PUBLISHED"]
 
@@ -37,6 +37,15 @@ ASSUMPTIONS = (
 )
 
 
+def _ms(r) -> float:
+    return r.latency_s * 1e3
+
+
+def _gain(base, r) -> float:
+    """Throughput of `r` over `base` at the same batch: the ratio of their step latencies."""
+    return base.latency_s / r.latency_s
+
+
 def run():
     from archsim import api
     from archsim.system import simulate_system
@@ -47,21 +56,21 @@ def run():
     rows = []
     for label, r in (("NPU-only", npu), ("naive NPU+PIM", naive), ("NeuPIMs", neupims)):
         if not r.fits:
-            rows.append(info(f"{label} fits", "does not fit", note=r.does_not_fit))
+            rows.append(info(f"{label} fits", measured(lambda x: x.fits, r), note=r.does_not_fit))
     if not (npu.fits and naive.fits and neupims.fits):
         return finish("neupims", TITLE, SOURCE, rows, ASSUMPTIONS)
     for label, r in (("naive NPU+PIM", naive), ("NeuPIMs (2 sub-batches)", neupims)):
         dev = {d.name: d for d in r.devices}
-        rows.append(info(f"{label} decode step", r.latency_s * 1e3, unit="ms",
+        rows.append(info(f"{label} decode step", measured(_ms, r), unit="ms",
                          note=f"NPU busy {dev['npu'].utilization:.0%}, PIM busy "
                               f"{dev['pim'].utilization:.0%}; bound by {r.bound_by}"))
-    rows.append(info("NPU-only decode step", npu.latency_s * 1e3, unit="ms"))
-    gains = {"NPU-only": npu.latency_s / neupims.latency_s,
-             "naive NPU+PIM": naive.latency_s / neupims.latency_s}
+    rows.append(info("NPU-only decode step", measured(_ms, npu), unit="ms"))
+    gains = {"NPU-only": measured(_gain, npu, neupims),
+             "naive NPU+PIM": measured(_gain, naive, neupims)}
     for base, gain in gains.items():
         rows.append(compare(f"NeuPIMs throughput vs {base}", PUBLISHED[base], gain, FACTOR_1_5,
                             unit="×", note=f"batch {BATCH}, context {CONTEXT}"))
-    rows.append(info("naive NPU+PIM throughput vs NPU-only", npu.latency_s / naive.latency_s, unit="×",
+    rows.append(info("naive NPU+PIM throughput vs NPU-only", measured(_gain, npu, naive), unit="×",
                      note="attention moved to PIM, no interleaving"))
     gaps = []
     if any(r.within_band is False for r in rows):

@@ -7,8 +7,9 @@ from __future__ import annotations
 from archsim.comparison import Comparison
 from archsim.result import SimResult
 from archsim.studies.study import BASES, Row
+from archsim.system.result import SystemResult
 
-_SIM = (SimResult, Comparison)
+_SIM = (SimResult, Comparison, SystemResult)
 
 
 def _as_row_value(value):
