@@ -17,12 +17,13 @@ from archsim.hardware import ComputeUnit
 from archsim.ir import Op, Role
 from archsim.mapping import OpMapping
 
-__all__ = ["mapped_tiles", "gemm_roles", "mapped_systolic_cycles", "mapped_vector_cycles"]
+__all__ = ["mapped_tiles", "gemm_roles", "mapped_systolic_cycles", "mapped_vector_cycles", "SYSTOLIC_ROLES"]
 
 #: (array-row role, array-column role, temporal role) per systolic dataflow (SCALE-Sim's table;
 #: row-stationary is WS-shaped without a separate preload, as the mapper takes it)
 _ROLE_TABLE = {"os": ("m", "n", "k"), "ws": ("k", "n", "m"), "is": ("k", "m", "n"), "rs": ("k", "n", "m")}
 _PRELOAD = ("ws", "is")
+SYSTOLIC_ROLES = _ROLE_TABLE
 
 
 def mapped_tiles(op: Op, om: OpMapping | None) -> tuple[int, dict[str, int]] | None:
