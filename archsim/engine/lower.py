@@ -359,9 +359,12 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
     if not buf.off_chip:
         _count(c, f"{buf.name}.write", p.offchip_read_bytes)
         _count(c, f"{buf.name}.read", p.offchip_write_bytes)
-        extra_read, extra_write = fold_refetch_bytes(p)
-        _count(c, f"{buf.name}.read", extra_read)
-        _count(c, f"{buf.name}.write", extra_write)
+        refetch, psums = fold_refetch_bytes(p)
+        _count(c, f"{buf.name}.read", refetch)
+        out_home = next((h for o, h in zip(p.op.operands, homes) if o.is_output), None)
+        psum_level = out_home if out_home not in (None, PIPELINE, p.offchip.name) else buf.name
+        _count(c, f"{psum_level}.read", psums)
+        _count(c, f"{psum_level}.write", psums)
     return c
 
 
@@ -370,12 +373,14 @@ PSUM_BYTES = 4
 
 
 def fold_refetch_bytes(p: OpPlan) -> tuple[float, float]:
-    """Buffer traffic a systolic array's folds add beyond reading each operand once and writing the
-    output once (SCALE-Sim's SRAM read/write counts; the unit's own RF, when it has one, holds that
-    reuse instead and this is zero). Per GEMM role (`spatial.SYSTOLIC_ROLES`): an input whose
-    missing dim (n for the activation, m for the weight) is spread over the array is re-read once
-    per fold along that dim; when k is spread over the array rows, every k-fold but the last writes
-    its partial sums back and every k-fold but the first reads them again (PSUM_BYTES each)."""
+    """(input bytes re-read from the unit's buffer, partial-sum bytes written and read again) that
+    a systolic array's folds add beyond reading each operand once and writing the output once
+    (SCALE-Sim's SRAM read/write counts; the unit's own RF, when it has one, holds that reuse
+    instead and both are zero). Per GEMM role (`spatial.SYSTOLIC_ROLES`): an input whose missing
+    dim (n for the activation, m for the weight) is spread over the array is re-read once per fold
+    along that dim; when k is spread over the array rows, every k-fold but the last writes its
+    partial sums back and every k-fold but the first reads them again (PSUM_BYTES each), in the
+    level that holds the output (TPU v1's accumulators) or else the buffer."""
     if (p.unit.type != "systolic" or p.register_file is not None or not p.op.kind.is_contraction
             or p.dataflow not in SYSTOLIC_ROLES or len(p.unit.shape) != 2):
         return 0.0, 0.0
@@ -388,8 +393,7 @@ def fold_refetch_bytes(p: OpPlan) -> tuple[float, float]:
     read = 0.0
     for o, missing in zip(ins[:2], ("n", "m")):
         read += o.tensor.size_bytes * (folds[missing] - 1)
-    psums = B * M * N * PSUM_BYTES * (folds["k"] - 1)
-    return read + psums, psums
+    return read, B * M * N * PSUM_BYTES * (folds["k"] - 1)
 
 
 def lower(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,

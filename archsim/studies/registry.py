@@ -23,6 +23,7 @@ STUDIES: dict[str, str] = {
     "edge-moe": "edge_moe",
     "lean-attention": "lean_attention",
     "scale-sim": "scale_sim",
+    "matmulfree-fpga": "matmulfree_fpga",
 }
 
 
