@@ -87,6 +87,15 @@ _MODELS = [
     ModelConfig("matmulfree-370m", "matmulfree", 24, 1024, 1, ffn=2816, vocab=32000, position="none",
                 norm="rmsnorm", norm_bias=False, activation="silu", gated_mlp=True,
                 matmul_weight_dtype="ternary"),
+    # MatMul-free 1.3B / 2.7B (Zhu et al. 2024, the sizes the paper scales to): hidden 2048 x 24
+    # layers and 2560 x 32 layers, GLU width 256·⌈8·hidden/3 / 256⌉ (the rule that gives the
+    # 370M's 2816), vocab 32000 untied: assumption from the released MMfreeLM configurations
+    ModelConfig("matmulfree-1.3b", "matmulfree", 24, 2048, 1, ffn=5632, vocab=32000, position="none",
+                norm="rmsnorm", norm_bias=False, activation="silu", gated_mlp=True,
+                matmul_weight_dtype="ternary"),
+    ModelConfig("matmulfree-2.7b", "matmulfree", 32, 2560, 1, ffn=6912, vocab=32000, position="none",
+                norm="rmsnorm", norm_bias=False, activation="silu", gated_mlp=True,
+                matmul_weight_dtype="ternary"),
 ]
 
 ZOO: dict[str, ModelConfig] = {m.name: validate_config(m, m.name) for m in _MODELS}

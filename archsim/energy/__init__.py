@@ -14,7 +14,10 @@ linear below 16 nm). Area scales ∝ (node / 45)².
 
 **MAC energy includes operand delivery**: the arithmetic (H14 multiply + accumulate add) plus moving
 its operands and partial sum through the unit's pipeline registers / register file
-(`OPERAND_DELIVERY_PJ_PER_BYTE_45NM` per byte of operand + 32-bit accumulator; assumption). DRAM
+(`OPERAND_DELIVERY_PJ_PER_BYTE_45NM` per byte of operand + 32-bit accumulator; assumption) — unless
+the description gives the unit a register file (`register_file`): then the engine counts the RF
+reads and writes its dataflow makes (`rf_bytes_per_mac`, Chen et al. ISCA 2016) as that level's
+actions, and the MAC's default energy is the arithmetic alone. DRAM
 per-command energies, background power and I/O come from `archsim.energy.dram` (IDD tables).
 """
 from __future__ import annotations
@@ -26,14 +29,15 @@ from archsim.energy import dram as _dram
 from archsim.energy.scaling import energy_factor, scale_energy, vdd_at
 from archsim.energy.tables import (
     DRAM_PJ_PER_BIT, FLASH_READ_PJ_PER_BYTE, MAC_45NM_PJ, MAC_AREA_45NM_UM2, PIM_ACCESS_PJ_PER_BYTE,
-    SRAM_64BIT_ACCESS_45NM_PJ, SRAM_MM2_PER_MIB,
+    RF_ACCESSES_PER_MAC, SRAM_64BIT_ACCESS_45NM_PJ, SRAM_MM2_PER_MIB,
 )
 
 __all__ = ["ActionCounts", "EnergyTable", "EnergyBreakdown", "energy_from_counts", "table_for",
            "scale_energy", "energy_factor", "vdd_at", "mac_energy_pj", "operand_delivery_pj",
            "OPERAND_DELIVERY_PJ_PER_BYTE_45NM", "sram_energy_pj_per_byte",
            "dram_energy_pj_per_byte", "level_energy_pj_per_byte", "pim_access_pj_per_byte",
-           "act_pre_energy_pj", "refresh_energy_pj", "mac_area_mm2", "sram_area_mm2"]
+           "act_pre_energy_pj", "refresh_energy_pj", "mac_area_mm2", "sram_area_mm2", "register_file",
+           "rf_bytes_per_mac"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +175,24 @@ def refresh_energy_pj(kind: str, memory_type: str = "", bus_width_bits: int = 0)
     """Default all-bank REF energy of one rank `bus_width_bits` wide (TN-41-01 on the IDD table)."""
     d = _dram.device_for(memory_type, kind)
     return _dram.refresh_pj(d) * max(1.0, _dram.devices_in(d, bus_width_bits or d.width_bits))
+
+
+def register_file(levels, unit_type: str, attached_to: str):
+    """The register file of a systolic unit: the first `register` level listed after the level the
+    unit is attached to (inside it), or None. Other unit types keep operand delivery in the MAC."""
+    names = [lv.name for lv in levels]
+    if unit_type != "systolic" or attached_to not in names:
+        return None
+    return next((lv for lv in levels[names.index(attached_to) + 1:] if lv.kind == "register"), None)
+
+
+def rf_bytes_per_mac(dataflow: str, dtype: str) -> tuple[float, float]:
+    """(bytes read, bytes written) in the register file per MAC under `dataflow` (RF_ACCESSES_PER_MAC),
+    words of `dtype`; (0, 0) for a dataflow without RF reuse."""
+    from archsim.ir import DTYPE_BITS
+    word = DTYPE_BITS.get(dtype, 16) / 8
+    accesses = RF_ACCESSES_PER_MAC.get(dataflow, ())
+    return sum(r for _, r, _ in accesses) * word, sum(w for _, _, w in accesses) * word
 
 
 def mac_area_mm2(dtype: str, node_nm: float) -> float:

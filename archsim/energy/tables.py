@@ -10,6 +10,12 @@ Source ids:
 - DS3    umd-memsys/DRAMsim3 configs DDR4_8Gb_x8_3200.ini and HBM2_8Gb_x128.ini IDD values, reduced
          with the Micron TN-41-01 method (hardware-facts §5.2–5.3) [derived]
 - ATT    scale-snu/attacc_simulator:src/config.py PIM energy model (hardware-facts §5.2)
+- CES16  Chen, Emer, Sze, "Eyeriss: A Spatial Architecture for Energy-Efficient Dataflow for
+         Convolutional Neural Networks", ISCA 2016, §VI energy analysis: an operand kept in the PE's
+         register file (RF) is read from it by every MAC that uses it (input/filter: a·b·c·d RF
+         accesses for a·b·c·d MACs) and a partial sum accumulated in the RF costs a read and a write
+         per MAC (2·a·b·c·(d−1)); Table IV: normalised energy at 65 nm, MAC 1×, RF 1×, PE-to-PE 2×,
+         global buffer 6×, DRAM 200×
 """
 from __future__ import annotations
 
@@ -17,7 +23,8 @@ from dataclasses import dataclass
 
 __all__ = ["Entry", "HOROWITZ_45NM_PJ", "MAC_45NM_PJ", "SRAM_64BIT_ACCESS_45NM_PJ", "DRAM_PJ_PER_BIT",
            "HBM2_BREAKDOWN_PJ_PER_BIT", "PIM_ACCESS_PJ_PER_BYTE",
-           "MAC_AREA_45NM_UM2", "SRAM_MM2_PER_MIB", "FLASH_READ_PJ_PER_BYTE"]
+           "MAC_AREA_45NM_UM2", "SRAM_MM2_PER_MIB", "FLASH_READ_PJ_PER_BYTE",
+           "RF_ACCESSES_PER_MAC"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +135,16 @@ SRAM_MM2_PER_MIB: tuple[tuple[float, Entry], ...] = tuple(
     for node, cell_um2 in ((65, 0.52), (45, 0.346), (40, 0.242), (28, 0.127), (22, 0.092), (16, 0.074),
                            (12, 0.074), (7, 0.027), (5, 0.021), (4, 0.021), (3, 0.0199))
 )
+
+#: Register-file accesses per MAC by dataflow (CES16): (operand, reads, writes) of one word each for
+#: the operands the dataflow keeps in the PE's RF. Row stationary keeps a filter row, an input
+#: sliding window and the partial sums in the RF; weight / output / input stationary keep only the
+#: weight / partial sum / input there (the other operands pass from PE to PE in pipeline registers,
+#: priced with the MAC's operand delivery). Partial sums are counted at the operand width, as in
+#: Eyeriss's 16-bit psum scratchpad.
+RF_ACCESSES_PER_MAC: dict[str, tuple[tuple[str, int, int], ...]] = {
+    "rs": (("input", 1, 0), ("weight", 1, 0), ("psum", 1, 1)),
+    "ws": (("weight", 1, 0),),
+    "os": (("psum", 1, 1),),
+    "is": (("input", 1, 0),),
+}

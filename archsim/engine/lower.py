@@ -27,13 +27,16 @@ from math import ceil
 
 import numpy as np
 
+from archsim.energy import rf_bytes_per_mac
 from archsim.hardware import Hardware, MemoryLevel
 from archsim.ir import OpGraph, OpKind, Role
 from archsim.mapping import Mapping
 
 from .dram import PARAM_NAMES, dram_params
 from .plan import PIPELINE, OpPlan, plan_ops
+from .timing.shapes import gemm_shape
 from .timing.sm import sm_plan_seconds
+from .timing.spatial import SYSTOLIC_ROLES
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
@@ -324,6 +327,11 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
     a fused group ("@pipeline") touches no memory level."""
     c: dict[str, float] = {}
     _count(c, f"{p.unit.name}.mac.{p.dtype}", work_units(p.op))
+    if p.register_file is not None and p.op.kind.is_contraction:
+        # the RF reads and writes the dataflow makes per MAC (archsim.energy.rf_bytes_per_mac)
+        rd, wr = rf_bytes_per_mac(p.dataflow, p.dtype)
+        _count(c, f"{p.register_file.name}.read", rd * p.op.macs)
+        _count(c, f"{p.register_file.name}.write", wr * p.op.macs)
     _count(c, f"{p.offchip.name}.read", p.offchip_read_bytes)
     _count(c, f"{p.offchip.name}.pim_read", p.pim_bytes)     # in-bank operand reads, no I/O
     _count(c, f"{p.offchip.name}.write", p.offchip_write_bytes)
@@ -351,7 +359,41 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
     if not buf.off_chip:
         _count(c, f"{buf.name}.write", p.offchip_read_bytes)
         _count(c, f"{buf.name}.read", p.offchip_write_bytes)
+        refetch, psums = fold_refetch_bytes(p)
+        _count(c, f"{buf.name}.read", refetch)
+        out_home = next((h for o, h in zip(p.op.operands, homes) if o.is_output), None)
+        psum_level = out_home if out_home not in (None, PIPELINE, p.offchip.name) else buf.name
+        _count(c, f"{psum_level}.read", psums)
+        _count(c, f"{psum_level}.write", psums)
     return c
+
+
+#: Bytes of one partial sum a systolic array writes back between folds (32-bit accumulators).
+PSUM_BYTES = 4
+
+
+def fold_refetch_bytes(p: OpPlan) -> tuple[float, float]:
+    """(input bytes re-read from the unit's buffer, partial-sum bytes written and read again) that
+    a systolic array's folds add beyond reading each operand once and writing the output once
+    (SCALE-Sim's SRAM read/write counts; the unit's own RF, when it has one, holds that reuse
+    instead and both are zero). Per GEMM role (`spatial.SYSTOLIC_ROLES`): an input whose missing
+    dim (n for the activation, m for the weight) is spread over the array is re-read once per fold
+    along that dim; when k is spread over the array rows, every k-fold but the last writes its
+    partial sums back and every k-fold but the first reads them again (PSUM_BYTES each), in the
+    level that holds the output (TPU v1's accumulators) or else the buffer."""
+    if (p.unit.type != "systolic" or p.register_file is not None or not p.op.kind.is_contraction
+            or p.dataflow not in SYSTOLIC_ROLES or len(p.unit.shape) != 2):
+        return 0.0, 0.0
+    rows_role, cols_role, _ = SYSTOLIC_ROLES[p.dataflow]
+    extent = {rows_role: p.unit.shape[0], cols_role: p.unit.shape[1]}
+    B, M, N, K = gemm_shape(p.op)
+    dims = {"m": M, "n": N, "k": K}
+    folds = {r: ceil(dims[r] / extent[r]) if r in extent else 1 for r in dims}
+    ins = sorted((o for o in p.op.operands if not o.is_output), key=lambda o: o.tensor.role is Role.WEIGHT)
+    read = 0.0
+    for o, missing in zip(ins[:2], ("n", "m")):
+        read += o.tensor.size_bytes * (folds[missing] - 1)
+    return read, B * M * N * PSUM_BYTES * (folds["k"] - 1)
 
 
 def lower(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from math import ceil, prod
 
+from archsim.energy import register_file
 from archsim.errors import MappingError, did_you_mean
 from archsim.hardware import ComputeUnit, Hardware, MemoryLevel
 from archsim.hardware.ops import GENERAL_UNITS, unit_runs_kind
@@ -53,6 +54,7 @@ class OpPlan:
     residents: tuple[tuple[str, int], ...] = ()  # on-chip level → activation bytes held there
     offchip_act_read_bytes: int = 0  # of offchip_read_bytes: activations (placed or spilled off chip)
     kernel_s: float | None = None    # GPU: this op's share of a fused kernel's time (see timing.sm)
+    register_file: MemoryLevel | None = None   # the unit's RF (archsim.energy.register_file)
 
 
 def default_unit(op: Op, hw: Hardware) -> ComputeUnit:
@@ -222,6 +224,7 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
         plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=dtype, dataflow=df,
                             streamed=streamed,
+                            register_file=register_file(hw.levels, unit.type, unit.attached_to),
                             mapping=om if om is not None and om.unit == unit.name else None,
                             buffer=buf, offchip=off, offchip_read_bytes=int(read),
                             offchip_write_bytes=int(write), pim_bytes=int(pim_bytes),

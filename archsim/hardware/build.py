@@ -238,7 +238,7 @@ def _dtype_map(ck: Checker, m: LocMap, key: str, path: str, reader):
     return tuple(out) if ok else BAD
 
 
-def _compute(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
+def _compute(ck: Checker, path: str, m: LocMap, clock_hz, node_nm, levels=()):
     ck.keys(m, COMPUTE_KEYS, path)
     take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
     name = take("name", text, required=True)
@@ -298,7 +298,10 @@ def _compute(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
         ck.add(m, "macs_per_cycle", f"{path}.energy_per_mac", f"no default MAC energy for {', '.join(unpriced)}",
                hint="give 'energy_per_mac: {DTYPE: X pJ}'")
         return None
-    energy_pj = tuple((d, given.get(d, energy.mac_energy_pj(d, node_nm))) for d, _ in macs)
+    # a unit with its own register file has its operand delivery counted there (energy.register_file)
+    delivery = energy.register_file([lv for lv in levels if lv is not None], type_,
+                                    fields["attached_to"]) is None
+    energy_pj = tuple((d, given.get(d, energy.mac_energy_pj(d, node_nm, delivery))) for d, _ in macs)
     energy_pj += tuple((d, e) for d, e in energy_map if d not in dict(macs))
     return ComputeUnit(name=name, type=type_, freq_hz=unit_clock, shape=shape, macs_per_cycle=macs,
                        energy_pj_per_mac=energy_pj, **fields)
@@ -362,7 +365,7 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
     take("source", text_list)
     take("notes", text)
     levels = [_level(ck, p, m, clock, node) for p, m in _items(ck, data, "memory", True)]
-    units = [_compute(ck, p, m, clock, node) for p, m in _items(ck, data, "compute", True)]
+    units = [_compute(ck, p, m, clock, node, levels) for p, m in _items(ck, data, "compute", True)]
     links = [_link(ck, p, m) for p, m in _items(ck, data, "interconnect", False)]
     sources = [_source(ck, p, m) for p, m in _items(ck, data, "sources", True)]
     power = _block(ck, data, "power", POWER_KEYS)

@@ -25,6 +25,7 @@ STUDIES: dict[str, str] = {
     "scale-sim": "scale_sim",
     "attacc": "attacc",
     "neupims": "neupims",
+    "matmulfree-fpga": "matmulfree_fpga",
 }
 
 

@@ -44,14 +44,19 @@ def test_one_gemm_energy_is_reads_and_writes_at_their_own_prices(fidelity):
     M, N, K = 64, 128, 1024
     x_b, w_b, y_b = M * K, K * N, M * N          # int8: one byte per element
     # the weight is read from DRAM once and written into the buffer; x and y live in the buffer.
-    # The buffer hands x and w to the array (reads) and takes the array's y (write).
+    # The buffer hands x and w to the array (reads) and takes the array's y (write). The 16x16
+    # weight-stationary array spreads k over its rows and n over its columns (SCALE-Sim's folds):
+    # x is read once per n-fold (128 / 16 = 8 times) and 32-bit partial sums of y go back to the
+    # buffer and are read again between the 1024 / 16 = 64 k-folds (63 times each).
+    psum_b = M * N * 4 * (K // 16 - 1)
+    reads, writes = x_b * (N // 16) + w_b + psum_b, w_b + y_b + psum_b
     r = simulate(_one_gemm(M, N, K), _hw(), fidelity=fidelity)
     use = {lv.level: lv for lv in r.levels}
     assert (use["dram"].reads_bytes, use["dram"].writes_bytes) == (w_b, 0)
-    assert (use["gbuf"].reads_bytes, use["gbuf"].writes_bytes) == (x_b + w_b, w_b + y_b)
+    assert (use["gbuf"].reads_bytes, use["gbuf"].writes_bytes) == (reads, writes)
     parts = dict(r.energy_breakdown_j)
     assert parts["dram"] == pytest.approx(w_b * 10.0 * 1e-12, rel=1e-12)
-    assert parts["gbuf"] == pytest.approx(((x_b + w_b) * 1.0 + (w_b + y_b) * 3.0) * 1e-12, rel=1e-12)
+    assert parts["gbuf"] == pytest.approx((reads * 1.0 + writes * 3.0) * 1e-12, rel=1e-12)
 
 
 def test_decode_energy_per_level_is_reads_and_writes_at_their_own_prices():

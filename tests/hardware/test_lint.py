@@ -58,17 +58,17 @@ def test_missing_op_kind_fails(tmp_path, capsys):
 
 def test_power_budget_exceeded_fails(tmp_path, capsys):
     import re
-    path = _copy(tmp_path, "edge-npu", "  tdp: 2 W ", "  tdp: 0.15 W ")
+    path = _copy(tmp_path, "edge-npu", "  tdp: 2 W ", "  tdp: 0.12 W ")
     assert main(["hw", "lint", str(path)]) == 2
     err = capsys.readouterr().err
-    m = re.search(rf"{re.escape(str(path))}:{_line_of(path, 'tdp: 0.15 W')}: power.tdp: peak ([\d.]+) W = "
+    m = re.search(rf"{re.escape(str(path))}:{_line_of(path, 'tdp: 0.12 W')}: power.tdp: peak ([\d.]+) W = "
                   r"compute ([\d.]+) W \+ off-chip memory ([\d.]+) W \+ static ([\d.]+) W "
-                  r"\(lpddr5 is external lpddr, outside the tdp\) exceeds the tdp 0.15 W by (\d+)%", err)
+                  r"\(lpddr5 is external lpddr, outside the tdp\) exceeds the tdp 0.12 W by (\d+)%", err)
     assert m, err
     peak, compute, memory, static, over = map(float, m.groups())
     assert memory == 0 and static == 0.1 and compute > 0          # the LPDDR5 package is outside the NPU's tdp
     assert peak == pytest.approx(compute + memory + static, rel=1e-3)
-    assert over == pytest.approx(100 * (peak / 0.15 - 1), abs=1)
+    assert over == pytest.approx(100 * (peak / 0.12 - 1), abs=1)
 
 
 def test_unsourced_entry_fails(tmp_path, capsys):

@@ -16,7 +16,8 @@ from archsim.studies.study import EXACT, NotReady, compare, finish
 def test_resolve_all_and_unknown():
     assert registry.resolve("all") == registry.list_studies()
     assert registry.resolve(["flashattention"]) == ("flashattention",)
-    assert len(registry.list_studies()) == 9
+    assert {"pim-gpt", "flashattention", "long-context", "mcuformer", "edge-moe", "lean-attention",
+            "scale-sim", "attacc", "neupims", "matmulfree-fpga"} <= set(registry.list_studies())
     with pytest.raises(ConfigError, match="did you mean 'flashattention'"):
         registry.resolve(["flashatention"])
 

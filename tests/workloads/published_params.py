@@ -51,6 +51,9 @@ PUBLISHED: dict[str, tuple[float, str, float]] = {
     "gla-340m": (340e6, "Yang et al. 2023, GLA 340M (assumes tied embeddings)", ONE_PCT),
     "matmulfree-370m": (370e6, "Zhu et al. 2024, MatMul-free 370M; the released config gives 374M, "
                         "the label is rounded", 0.015),
+    "matmulfree-1.3b": (1.3e9, "Zhu et al. 2024, MatMul-free 1.3B; d 2048 × 24 layers (released config) "
+                        "gives 1.365B, the size-class label is rounded", 0.05),
+    "matmulfree-2.7b": (2.7e9, "Zhu et al. 2024, MatMul-free 2.7B (d 2560 × 32 layers gives 2.702B)", ONE_PCT),
 }
 
 #: published active (per token) parameters for sparse models

@@ -17,11 +17,11 @@ from archsim.hardware import ComputeUnit
 from archsim.ir import Op, Role
 from archsim.mapping import OpMapping
 
-__all__ = ["mapped_tiles", "gemm_roles", "mapped_systolic_cycles", "mapped_vector_cycles"]
+__all__ = ["mapped_tiles", "gemm_roles", "mapped_systolic_cycles", "mapped_vector_cycles", "SYSTOLIC_ROLES"]
 
 #: (array-row role, array-column role, temporal role) per systolic dataflow (SCALE-Sim's table;
 #: row-stationary is WS-shaped without a separate preload, as the mapper takes it)
-_ROLE_TABLE = {"os": ("m", "n", "k"), "ws": ("k", "n", "m"), "is": ("k", "m", "n"), "rs": ("k", "n", "m")}
+SYSTOLIC_ROLES = {"os": ("m", "n", "k"), "ws": ("k", "n", "m"), "is": ("k", "m", "n"), "rs": ("k", "n", "m")}
 _PRELOAD = ("ws", "is")
 
 
@@ -71,9 +71,9 @@ def mapped_systolic_cycles(unit: ComputeUnit, op: Op, om: OpMapping | None) -> i
         return None
     visits, tile = tiled
     spatial = {d: max(1, int(s)) for d, s in om.spatial if d in tile}
-    df = om.dataflow if om.dataflow in _ROLE_TABLE else (unit.dataflows[0] if unit.dataflows else "ws")
-    df = df if df in _ROLE_TABLE else "ws"
-    t_dim = gemm_roles(op)[_ROLE_TABLE[df][2]]
+    df = om.dataflow if om.dataflow in SYSTOLIC_ROLES else (unit.dataflows[0] if unit.dataflows else "ws")
+    df = df if df in SYSTOLIC_ROLES else "ws"
+    t_dim = gemm_roles(op)[SYSTOLIC_ROLES[df][2]]
     R, C = (tuple(unit.shape) + (1, 1))[:2]
     folds = prod(ceil(tile[d] / spatial.get(d, 1)) for d in tile if d != t_dim)
     t_len = tile[t_dim] if t_dim is not None else 1
