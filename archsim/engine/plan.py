@@ -1,6 +1,6 @@
 """Per-op decisions the engine needs, from the `Mapping` or, for ops it lacks, a default it derives:
 which unit runs the op, its dataflow, which level its operands stream from, how many bytes cross the
-off-chip boundary. Shared by the analytic closed form and the lowering, so both fidelities agree on
+off-chip boundary (per off-chip level when a chip has several: `OpPlan.offchip_traffic`). Shared by the analytic closed form and the lowering, so both fidelities agree on
 the work and differ only in timing.
 
 Where each tensor lives (its "home") is the mapper's placement when the mapping gives one: the op's

@@ -101,8 +101,11 @@ def place(graph: OpGraph, hw: Hardware, streamed: frozenset[str] = frozenset()) 
                 split = _split_tensors(persistent, role, [hw.levels[i] for i in outside], free)
                 if split is not None:
                     out.update(split)
-                    held = {lv: sum(persistent[t][1] for t, at in split.items() if at == lv) for lv in set(split.values())}
-                    out[role] = max(held, key=lambda lv: (held[lv], lv))
+                    held: dict[str, int] = {}
+                    for t, at in split.items():
+                        held[at] = held.get(at, 0) + persistent[t][1]
+                    out[role] = max(held, key=lambda lv: (held[lv], lv))    # the role's main level
+                    # MoE experts idle this step are stored there too (simulate checks its capacity)
                     free[out[role]] -= unread_weight_bytes(graph) if role == "weight" else 0
                     continue
         chosen = next((i for i in order if free[hw.levels[i].name] >= need[role]), None)
