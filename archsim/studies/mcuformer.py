@@ -171,8 +171,8 @@ def _board_rows():
         use = {lv.level: lv for lv in r.levels}
         where = ", ".join(f"{n} {use[n].reads_bytes / 1024:.0f} KiB" for n in ("flash", "qspi_flash", "sdram")
                           if use[n].reads_bytes)
-        out.append(match(f"{name}: whole model fits (weights, arena)", True, r.fits,
-                         note=r.does_not_fit or f"off-chip reads per image: {where}"))
+        out.append(info(f"{name}: whole model fits (weights, arena)", "fits" if r.fits else "does not fit",
+                        note=r.does_not_fit or f"off-chip reads per image: {where}"))
         if not r.fits:
             continue
         energy = dict(r.energy_breakdown_j)
