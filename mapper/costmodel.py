@@ -121,13 +121,20 @@ def arrays_for(space: Space) -> Arrays:
         eb=np.array([o.tensor.dtype_bits / 8 for o in op.operands]),
         is_out=np.array([o.is_output for o in op.operands], dtype=np.uint8),
         home=np.array(space.homes, dtype=np.int64), keep=keep,
-        cap=np.array([float(lv.size_bytes) for lv in levels]),
+        cap=np.array([float(_outer_bytes(hw) if i == 0 and lv.off_chip else lv.size_bytes)
+                      for i, lv in enumerate(levels)]),
         bw=bw,
         rd_pj=np.array([lv.read_energy_pj_per_byte for lv in levels]),
         wr_pj=np.array([lv.write_energy_pj_per_byte for lv in levels]),
         dbuf=np.array([0] + [1] * (len(levels) - 1), dtype=np.uint8),
         up=_unit_params(space),
     )
+
+
+def _outer_bytes(hw) -> int:
+    """Capacity behind the tiling's outermost (off-chip) level: every off-chip level together (a
+    board's internal flash, QSPI flash and SDRAM; the placement decides which tensor is where)."""
+    return sum(lv.size_bytes for lv in hw.levels if lv.off_chip)
 
 
 def score(arrays: Arrays, genomes: np.ndarray, objective: str = "edp") -> np.ndarray:

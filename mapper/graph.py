@@ -53,6 +53,12 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
     fplan = fuse(graph, hw)
     pplan = place(graph, hw, fplan.streamed)
     roles = pplan.as_dict()
+    rep = mcu_report(graph, hw, techniques) if hw.kind == "mcu" else None
+    if rep is not None and rep.spilled:
+        # the SRAM cannot hold the arena even with the techniques, a board's SDRAM can: the arena
+        # lives there (every activation read and written off chip, timed by the engine)
+        roles = {k: v for k, v in roles.items() if k != "activation" and hw.level(v).off_chip}
+        roles["activation"] = rep.spill[0]
     problem: DoesNotFit | None = pplan.does_not_fit
     fused = dict(fplan.fused_into)
     mapped: list[OpMapping] = []
@@ -105,7 +111,6 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
         # an MCU runs with the chosen MCUFormer memory techniques and one SRAM arena; that plan,
         # not the generic per-level one, decides whether the model fits
         plain = mcu_report(graph, hw, ())
-        rep = mcu_report(graph, hw, techniques)
         if pplan.does_not_fit is not None and pplan.does_not_fit.tensor == "activations":
             problem = None if problem is pplan.does_not_fit else problem
         problem = problem or rep.does_not_fit
@@ -148,8 +153,12 @@ def _mcu_peaks(hw: Hardware, peaks: dict[str, int], roles: dict[str, str], rep) 
     """Weights in flash; each SRAM pool's arena spread over its levels (in address order within a
     contiguous region, largest first when the description gives no addresses)."""
     out = {k: v for k, v in peaks.items() if hw.level(k).off_chip}
+    if rep.spilled:            # the arena lives in the board's SDRAM, the SRAM holds none of it
+        out[rep.spill[0]] = rep.peak_sram_bytes
+        return out
     flash = roles.get("weight")
-    if flash:
+    split = any(k not in ("weight", "kv_cache", "activation") and v in out for k, v in roles.items())
+    if flash and not split:      # (weights split over a board's flash levels: planned per tensor)
         out[flash] = rep.flash_bytes
     for (levels, _), (_, _, peak) in zip(sram_pools(hw), rep.pools):
         left = peak

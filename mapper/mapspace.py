@@ -68,8 +68,11 @@ def unit_can_run(unit: ComputeUnit, op: Op, strict_ops: bool = True, any_type: b
 
 
 def path_levels(hw: Hardware, unit: ComputeUnit) -> tuple[int, ...]:
-    """Indices of the memory levels an op on `unit` moves data through, outermost first."""
-    return tuple(range(hw.level_index(unit.attached_to) + 1))
+    """Indices of the memory levels an op on `unit` moves data through, outermost first. Of several
+    off-chip levels (a board's internal flash, QSPI flash and SDRAM are siblings, not nested) the
+    tiling sees the outermost: the engine times each off-chip level's own bytes."""
+    return tuple(i for i in range(hw.level_index(unit.attached_to) + 1)
+                 if i == 0 or not hw.levels[i].off_chip)
 
 
 def default_homes(hw: Hardware, op: Op, path: tuple[int, ...],
@@ -90,6 +93,9 @@ def default_homes(hw: Hardware, op: Op, path: tuple[int, ...],
             idx = hw.level_index(where)
             if idx in path:
                 pos = path.index(idx)
+            elif hw.levels[idx].off_chip and hw.levels[path[0]].off_chip:
+                pos = 0          # another off-chip level (a board's QSPI flash, SDRAM): the outermost
+
         if pos is None:
             pos = len(path) - 1
             for j, li in enumerate(path):

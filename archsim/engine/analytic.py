@@ -8,11 +8,11 @@ from archsim.hardware import Hardware, MemoryLevel
 
 from .dram import (dram_params, PARAM_NAMES, refresh_fraction, stream_refresh_fraction,
                    streaming_bandwidth_bytes_per_s)
-from .plan import OpPlan
+from .plan import OpPlan, offchip_traffic
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 
-__all__ = ["analytic_ticks", "roofline_ticks", "offchip_bandwidth_bytes_per_s", "link_bandwidth"]
+__all__ = ["analytic_ticks", "in_place", "roofline_ticks", "offchip_bandwidth_bytes_per_s", "link_bandwidth"]
 
 
 def offchip_bandwidth_bytes_per_s(lv: MemoryLevel) -> float:
@@ -43,8 +43,8 @@ def roofline_ticks(p: OpPlan, hw: Hardware) -> int:
     comp = work_units(p.op) / rate
     if p.unit.type == "pim_bank" and p.pim_bytes:
         mem = (p.offchip_read_bytes + p.offchip_write_bytes) / link_bandwidth(hw)
-    else:
-        mem = (p.offchip_read_bytes + p.offchip_write_bytes) / offchip_bandwidth_bytes_per_s(p.offchip)
+    else:       # each off-chip level's bytes across its own pins
+        mem = sum((r + w) / offchip_bandwidth_bytes_per_s(hw.level(lv)) for lv, r, w in offchip_traffic(p))
     return int(max(comp, mem) / tick * (1 - 1e-9))
 
 
@@ -76,15 +76,24 @@ def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
     elif p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes:
         s = _pim_s(p, hw)
     else:
-        off = p.offchip
-        wstream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role.value == "weight")
-        comp = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=wstream,
-                           wait_states=off.wait_states if off.kind == "flash" else 0,
-                          streamed=p.streamed, mapping=p.mapping) / p.unit.freq_hz
-        rd = p.offchip_read_bytes
-        if p.unit.type == "scalar_core" and off.dram is None:
-            rd = 0
-        load = _stream_s(off, rd)
-        store = _stream_s(off, p.offchip_write_bytes)
-        s = max(comp, load) + min(comp, load) / 8 + store
+        comp = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=p.flash_weight_bytes,
+                           wait_states=p.flash_wait_states,
+                           streamed=p.streamed, mapping=p.mapping) / p.unit.freq_hz
+        load = store = 0.0
+        for lv, r, w in offchip_traffic(p):
+            level = hw.level(lv)
+            if not in_place(p, level):   # a core's reads from a flash with wait states: stalls in `comp`
+                load += _stream_s(level, r)
+            store += _stream_s(level, w)
+        if p.unit.type == "scalar_core":
+            s = comp + load + store      # an in-order core loads the bytes itself: no overlap
+        else:
+            s = max(comp, load) + min(comp, load) / 8 + store
     return max(int(ceil(s / tick)), roofline_ticks(p, hw))
+
+
+def in_place(p: OpPlan, level: MemoryLevel) -> bool:
+    """An MCU core reads this level in place and its cost is the core's wait-state stalls
+    (`timing.units.scalar_core_cycles`): the internal flash. A flash without wait states (a
+    board's QSPI flash) or a DRAM is timed as a stream the core waits for."""
+    return p.unit.type == "scalar_core" and level.dram is None and level.wait_states > 0

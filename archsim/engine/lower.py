@@ -33,7 +33,8 @@ from archsim.ir import OpGraph, OpKind, Role
 from archsim.mapping import Mapping
 
 from .dram import PARAM_NAMES, dram_params
-from .plan import PIPELINE, OpPlan, plan_ops
+from .analytic import in_place
+from .plan import PIPELINE, OpPlan, offchip_traffic, plan_ops
 from .timing.shapes import gemm_shape
 from .timing.sm import sm_plan_seconds
 from .timing.spatial import SYSTOLIC_ROLES
@@ -208,23 +209,25 @@ class _Lowerer:
     def lower_stream(self, p: OpPlan, deps) -> int:
         b = self.b
         unit = self.unit_res(p.unit.name)
-        off = p.offchip
         bi = self.level_idx[p.buffer.name]
         cap = p.buffer.size_bytes * max(1, getattr(p.buffer, "instances", 1))
         quarter = max(1, cap // 4)
-        stream = p.offchip_read_bytes
-        if p.unit.type == "scalar_core" and off.dram is None:
-            stream = 0     # an MCU core reads flash in place; its wait states are in the core timing
+        traffic = [(self.hw.level(lv), r, w) for lv, r, w in offchip_traffic(p)]
+        # an MCU core reads its internal flash in place (wait states in the core timing); every
+        # other level's bytes stream, one transfer per level and chunk
+        reads = [(lv, r) for lv, r, _ in traffic if r and not in_place(p, lv)]
+        stream = sum(r for _, r in reads)
         n = 1 if stream == 0 else min(MAX_CHUNKS, max(1, ceil(stream / quarter)), max(1, p.tiles or MAX_CHUNKS))
         weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)
         unit_clk = p.unit.freq_hz
-        cyc = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=weight_stream,
-                          wait_states=off.wait_states if off.kind == "flash" else 0,
-                          streamed=p.streamed, mapping=p.mapping)
+        cyc = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=p.flash_weight_bytes,
+                          wait_states=p.flash_wait_states, streamed=p.streamed, mapping=p.mapping)
         total = self.ticks(cyc / unit_clk)
         work = work_units(p.op)
-        if stream == 0 and p.offchip_read_bytes:     # read in place: no faster than the level allows
-            total = max(total, self.ticks(p.offchip_read_bytes / max(off.bandwidth_bytes_per_s, 1.0)))
+        for lv, r, _ in traffic:      # read in place: no faster than the level allows
+            if r and in_place(p, lv):
+                total = max(total, self.ticks(r / max(lv.bandwidth_bytes_per_s, 1.0)))
+        serial = p.unit.type == "scalar_core"     # an in-order core waits for its own loads
         per = int(ceil(total / n))
         comp0 = -1
         comp = -1
@@ -243,10 +246,17 @@ class _Lowerer:
                 # activations read from off chip: wait for the producers that write them
                 dma_deps += deps
             if stream:
-                part = stream * (j + 1) // n - stream * j // n
-                dma = self.transfer(off, part, dma_deps, p.index, f"{key}:{j}",
-                                    occ=(bi, min(part, slot_bytes)))
-                cdeps = [dma] + (deps if j == 0 else [])
+                if serial and comp >= 0:
+                    dma_deps = dma_deps + [comp]
+                dmas = []
+                for lv, r in reads:
+                    part = r * (j + 1) // n - r * j // n
+                    if part:
+                        tag = f"{key}:{j}" if lv.name == p.offchip.name else f"{key}:{lv.name}:{j}"
+                        dmas.append(self.transfer(lv, part, dma_deps, p.index, tag,
+                                                  occ=(bi, min(part, slot_bytes))))
+                dma = dmas[0]
+                cdeps = dmas + (deps if j == 0 else [])
             else:
                 dma = -1
                 cdeps = list(deps) if j == 0 else []
@@ -265,7 +275,8 @@ class _Lowerer:
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
                           actions=((f"{p.unit.name}.mac.{p.dtype}", work / n),))
             if dma >= 0:
-                b.release(dma, comp)
+                for d in dmas:
+                    b.release(d, comp)
                 self.ring.append(comp)
             if j == 0:
                 comp0 = comp
@@ -277,10 +288,12 @@ class _Lowerer:
         for h, li, nb in holds:
             b.release(h, comp)
             self.held.setdefault(li, []).append((comp, nb))
-        if p.offchip_write_bytes:
-            return self.transfer(off, p.offchip_write_bytes, [comp], p.index, "out:" + p.op.name,
-                                 write=True)
-        return comp
+        last = comp
+        for lv, _, w in traffic:
+            if w:
+                tag = "out:" + p.op.name + ("" if lv.name == p.offchip.name else ":" + lv.name)
+                last = self.transfer(lv, w, [last], p.index, tag, write=True)
+        return last
 
 
 def ticks_per_cycle(hw: Hardware) -> int:
@@ -293,7 +306,14 @@ def ticks_per_cycle(hw: Hardware) -> int:
     tcks = [lv.dram.tck_s for lv in hw.levels if lv.dram is not None and lv.dram.tck_s > 0]
     if not tcks:
         return 1
-    return int(min(64, max(1, ceil(period_s / min(tcks) - 0.01))))
+    sub = int(min(64, max(1, ceil(period_s / min(tcks) - 0.01))))
+    if sub == 1 and min(tcks) > period_s:
+        # a DRAM clock slower than the chip's (an MCU board's 100 MHz SDRAM beside a 216 MHz core):
+        # the fewest ticks per cycle in which every tCK is a whole number of ticks within 1 %
+        for k in range(1, 65):
+            if all(abs(t / period_s * k - round(t / period_s * k)) <= 0.01 * t / period_s * k for t in tcks):
+                return k
+    return sub
 
 
 def pim_issue_cycles(hw: Hardware, lv: MemoryLevel) -> int:
@@ -332,11 +352,13 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
         rd, wr = rf_bytes_per_mac(p.dataflow, p.dtype)
         _count(c, f"{p.register_file.name}.read", rd * p.op.macs)
         _count(c, f"{p.register_file.name}.write", wr * p.op.macs)
-    _count(c, f"{p.offchip.name}.read", p.offchip_read_bytes)
+    for lv, r, w in offchip_traffic(p):
+        _count(c, f"{lv}.read", r)
+        _count(c, f"{lv}.write", w)
     _count(c, f"{p.offchip.name}.pim_read", p.pim_bytes)     # in-bank operand reads, no I/O
-    _count(c, f"{p.offchip.name}.write", p.offchip_write_bytes)
     homes = p.homes or (None,) * len(p.op.operands)
     buf = p.buffer
+    offchip = {lv for lv, _, _ in offchip_traffic(p)} | {p.offchip.name}
     gathered = sum(o.tensor.size_bytes for o in p.op.operands if o.is_output)
     appended = sum(o.tensor.size_bytes for o in p.op.operands
                    if not o.is_output and o.tensor.role is Role.ACTIVATION)
@@ -349,7 +371,7 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
         if p.op.kind is OpKind.KV_APPEND and o.tensor.role is Role.KV_CACHE and appended:
             n = min(n, appended)       # an append writes only the new entries (as `plan_ops`)
         verb, back = ("write", "read") if o.is_output else ("read", "write")
-        placed_elsewhere = home is not None and home not in (buf.name, p.offchip.name)
+        placed_elsewhere = home is not None and home != buf.name and home not in offchip
         if placed_elsewhere:
             _count(c, f"{home}.{verb}", n)
         if not buf.off_chip:

@@ -1,6 +1,6 @@
 """Per-op decisions the engine needs, from the `Mapping` or, for ops it lacks, a default it derives:
 which unit runs the op, its dataflow, which level its operands stream from, how many bytes cross the
-off-chip boundary. Shared by the analytic closed form and the lowering, so both fidelities agree on
+off-chip boundary (per off-chip level when a chip has several: `OpPlan.offchip_traffic`). Shared by the analytic closed form and the lowering, so both fidelities agree on
 the work and differ only in timing.
 
 Where each tensor lives (its "home") is the mapper's placement when the mapping gives one: the op's
@@ -25,7 +25,8 @@ from archsim.mapping import Mapping, OpMapping
 
 from .timing.shapes import op_dtype
 
-__all__ = ["OpPlan", "plan_ops", "default_unit", "buffer_level", "refetch_factor", "operand_homes",
+__all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
+           "operand_homes",
            "PIPELINE", "ATTENTION_BLOCK", "causal_block_fraction", "causal_skips",
            "fused_attention_groups", "GpuKernel", "gpu_kernels", "standard_attention"]
 
@@ -55,6 +56,32 @@ class OpPlan:
     offchip_act_read_bytes: int = 0  # of offchip_read_bytes: activations (placed or spilled off chip)
     kernel_s: float | None = None    # GPU: this op's share of a fused kernel's time (see timing.sm)
     register_file: MemoryLevel | None = None   # the unit's RF (archsim.energy.register_file)
+    # per off-chip level the op touches: (level, bytes read, bytes written); they add up to
+    # offchip_read_bytes / offchip_write_bytes. A chip with one off-chip level has one entry; a
+    # board (QSPI flash + SDRAM beside the internal flash) one per level holding the op's tensors
+    offchip_traffic: tuple[tuple[str, int, int], ...] = ()
+    flash_weight_bytes: int = 0      # weight bytes read in place from a flash with wait states
+    flash_wait_states: int = 0       # that flash's wait states (MCU core timing)
+
+
+def offchip_traffic(p: OpPlan) -> tuple[tuple[str, int, int], ...]:
+    """(level, read, write) per off-chip level of plan `p` (its one off-chip level if unsplit)."""
+    return p.offchip_traffic or ((p.offchip.name, p.offchip_read_bytes, p.offchip_write_bytes),)
+
+
+def _split(total: int, parts: dict[str, int]) -> dict[str, int]:
+    """`total` bytes shared among levels in proportion to `parts` (raw tensor bytes per level)."""
+    raw = sum(parts.values())
+    if not total or not raw:
+        return {}
+    out, done, acc = {}, 0, 0
+    for name, n in parts.items():
+        acc += n
+        share = total * acc // raw - done
+        done += share
+        if share:
+            out[name] = share
+    return out
 
 
 def default_unit(op: Op, hw: Hardware) -> ComputeUnit:
@@ -165,6 +192,16 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         def offsite(o, h):       # weights and KV cache without a placement live off chip
             return h in off_chip or (h is None and o.tensor.role in (Role.WEIGHT, Role.KV_CACHE))
 
+        def level_of(h) -> str:  # the off-chip level an off-site operand lives in
+            return h if h in off_chip else off.name
+
+        def by_level(pick) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for i, (o, h) in enumerate(pairs):
+                if pick(i, o, h):
+                    out[level_of(h)] = out.get(level_of(h), 0) + o.tensor.size_bytes
+            return out
+
         weights = sum(o.tensor.size_bytes for o, h in pairs
                       if o.tensor.role is Role.WEIGHT and offsite(o, h))
         kv_read = sum(o.tensor.size_bytes for o, h in pairs
@@ -198,7 +235,12 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         if op.kind is OpKind.KV_APPEND:      # appends the new entries, not the whole cache
             kv_write = min(kv_write, ins_act or kv_write)
             kv_read = 0
+        flash_w = {lv: n for lv, n in by_level(lambda i, o, h: o.tensor.role is Role.WEIGHT
+                                                and (h is None or h in off_chip)).items()
+                   if hw.level(lv).kind == "flash" and hw.level(lv).wait_states}
+        flash_ws = max((hw.level(lv).wait_states for lv in flash_w), default=0)
         pim = unit.type == "pim_bank" and buf is off
+        traffic: dict[str, list[int]] = {}
         if pim:
             # in-bank MACs: the inputs are broadcast to the banks and the results read back over
             # the host link, wherever the activations live on the host side
@@ -207,13 +249,29 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
             held = {}
         else:
             extra = 0.0      # re-fetches the mapping's tiling and loop order cause
+            extra_at: dict[str, float] = {}
             if om is not None and op.kind not in (OpKind.EMBEDDING, OpKind.KV_APPEND):
                 for i, (o, h) in enumerate(pairs):
                     if not o.is_output and (offsite(o, h) or i in spilled):
                         f = refetch_factor(op, om, o, off.name)
                         extra += (f - 1.0) * o.tensor.size_bytes
+                        lv = level_of(h)
+                        extra_at[lv] = extra_at.get(lv, 0.0) + (f - 1.0) * o.tensor.size_bytes
             read = weights + kv_read + act_in_off + int(extra)
             write, pim_bytes = kv_write + act_out_off, 0
+            kv = Role.KV_CACHE
+            parts = [  # (total bytes, raw bytes per level it is shared by, read?)
+                (weights, by_level(lambda i, o, h: o.tensor.role is Role.WEIGHT and offsite(o, h)), True),
+                (kv_read, by_level(lambda i, o, h: o.tensor.role is kv and not o.is_output
+                                   and offsite(o, h)), True),
+                (kv_write, by_level(lambda i, o, h: o.tensor.role is kv and o.is_output
+                                    and offsite(o, h)), False),
+                (act_in_off, by_level(lambda i, o, h: i in act_off and not o.is_output), True),
+                (act_out_off, by_level(lambda i, o, h: i in act_off and o.is_output), False),
+                (int(extra), {lv: int(round(v)) for lv, v in extra_at.items()}, True)]
+            for total, at, is_read in parts:
+                for lv, n in _split(total, at).items():
+                    traffic.setdefault(lv, [0, 0])[0 if is_read else 1] += n
         tiles = 0
         if om is not None and om.tiling:
             inner = om.tiling[-1].tile_sizes
@@ -222,15 +280,21 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         df = om.dataflow if om is not None else (unit.dataflows[0] if unit.dataflows else "none")
         producers = tuple(sorted(index[p] for p in graph.predecessors(op.name) if p in index))
         streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
+        if pim or sum(map(sum, traffic.values())) != read + write:
+            traffic = {off.name: [read, write]} if read or write else {}
+        home = max(traffic, key=lambda lv: (sum(traffic[lv]), lv == off.name), default=off.name)
         plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=dtype, dataflow=df,
                             streamed=streamed,
                             register_file=register_file(hw.levels, unit.type, unit.attached_to),
                             mapping=om if om is not None and om.unit == unit.name else None,
-                            buffer=buf, offchip=off, offchip_read_bytes=int(read),
+                            buffer=buf, offchip=hw.level(home), offchip_read_bytes=int(read),
                             offchip_write_bytes=int(write), pim_bytes=int(pim_bytes),
                             resident_bytes=int(sum(held.values())), tiles=tiles, producers=producers,
                             homes=homes, offchip_act_read_bytes=int(0 if pim else act_in_off),
-                            residents=tuple(sorted((k, int(v)) for k, v in held.items() if v))))
+                            residents=tuple(sorted((k, int(v)) for k, v in held.items() if v)),
+                            offchip_traffic=tuple((lv, int(r), int(w)) for lv, (r, w) in traffic.items()
+                                                  if r or w),
+                            flash_weight_bytes=int(sum(flash_w.values())), flash_wait_states=int(flash_ws)))
         index[op.name] = plans[-1].index
     for i, fraction in causal_skips(fused_attention_groups(plans), hw).items():
         op = plans[i].op

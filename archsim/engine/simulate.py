@@ -34,21 +34,28 @@ __all__ = ["simulate", "FIDELITIES", "stack_note"]
 FIDELITIES = ("analytic", "cycle")
 
 
-def _resident_offchip(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> int:
-    """Bytes of weights and KV cache that live in the off-chip level (each tensor once), with the
-    weights no op reads (idle MoE experts) where the weights are."""
+def _resident_offchip(graph: OpGraph, hw: Hardware, mapping: Mapping | None) -> dict[str, int]:
+    """Per off-chip level: bytes of weights and KV cache that live there (each tensor once; a
+    tensor the mapping does not place lives in the outermost level), with the weights no op reads
+    (idle MoE experts) where the weights are."""
     off = hw.levels[0].name
-    seen: dict[str, int] = {}
+    off_chip = {lv.name for lv in hw.levels if lv.off_chip}
+    seen: dict[str, tuple[str, int]] = {}
     for op in ops_in_order(graph):
         for o in op.operands:
             t = o.tensor
             if t.role in (Role.WEIGHT, Role.KV_CACHE):
                 lv = mapping.placed(t.name) or mapping.placed(t.role.value) if mapping else None
-                if lv in (None, off):
-                    seen[t.name] = t.size_bytes
-    weights_at = mapping.placed("weight") if mapping else None
-    unread = unread_weight_bytes(graph) if weights_at in (None, off) else 0
-    return sum(seen.values()) + unread      # + MoE experts idle this step, stored all the same
+                lv = off if lv is None else lv
+                if lv in off_chip:
+                    seen[t.name] = (lv, t.size_bytes)
+    out = {lv.name: 0 for lv in hw.levels if lv.off_chip} or {off: 0}
+    for lv, n in seen.values():
+        out[lv] += n
+    weights_at = (mapping.placed("weight") if mapping else None) or off
+    if weights_at in out:           # + MoE experts idle this step, stored all the same
+        out[weights_at] += unread_weight_bytes(graph)
+    return out
 
 
 def _bytes_by_level(op_counts: dict[str, float]) -> tuple[tuple[str, int], ...]:
@@ -197,10 +204,12 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         held = (mapping.placed("weight") if mapping else None) or hw.levels[0].name
         notes.append(f"MoE: {unread:,} B of expert weights no token is routed to in this step are "
                      f"held in {held} with the other weights (counted toward fit; not read, not streamed)")
-    off = hw.levels[0]
-    peaks[off.name] = max(peaks.get(off.name, 0), resident)
-    fits = resident <= off.size_bytes
-    reason = "" if fits else str(DoesNotFit(off.name, "weights and KV cache", resident, off.size_bytes))
+    fits, reason = True, ""
+    for name, held_bytes in resident.items():    # every off-chip level holds what is placed in it
+        lv = hw.level(name)
+        peaks[name] = max(peaks.get(name, 0), held_bytes)
+        if fits and held_bytes > lv.size_bytes:
+            fits, reason = False, str(DoesNotFit(name, "weights and KV cache", held_bytes, lv.size_bytes))
     for lv in hw.levels[1:]:
         cap = lv.size_bytes * max(1, getattr(lv, "instances", 1))
         if fits and planned.get(lv.name, 0) > cap:

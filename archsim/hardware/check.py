@@ -93,6 +93,8 @@ def check_hardware(ck, data: LocMap, levels: list, units: list, sources: list) -
     if len(pairs) != len(level_maps) or not pairs:
         return
     outer_m, outer = pairs[0]
+    if outer.off_chip:     # a board's several off-chip levels: inner levels fit the largest of them
+        outer = max((lv for _, lv in pairs if lv.off_chip), key=lambda lv: lv.size_bytes)
     for m, lv in pairs:
         path = f"memory.{lv.name}"
         if lv.dram is not None:
@@ -100,7 +102,8 @@ def check_hardware(ck, data: LocMap, levels: list, units: list, sources: list) -
     for i, (m, lv) in enumerate(pairs[1:], start=1):
         path = f"memory.{lv.name}"
         total = lv.size_bytes * lv.instances
-        if total > outer.size_bytes:
+        # several off-chip levels are siblings (a board's QSPI flash and SDRAM), not nested
+        if total > outer.size_bytes and not lv.off_chip:
             ck.add(m, "size", f"{path}.size", f"inner level larger than the outermost level '{outer.name}'",
                    got=f"{total} B > {outer.size_bytes} B", hint="levels are listed outermost first")
             continue

@@ -27,7 +27,7 @@ from archsim.hardware.build import build_hardware
 from archsim.hardware.dump import dump_hardware
 from archsim.hardware.yaml_lines import LocList, LocMap, read_yaml, where
 from archsim.errors import ConfigError, Problem, did_you_mean
-from archsim.hardware.types import Hardware
+from archsim.hardware.types import OFF_CHIP_KINDS, Hardware
 
 __all__ = ["load_hardware", "parse_hardware", "read_hardware", "list_hardware", "dump_hardware",
            "hardware_path", "library_dir"]
@@ -106,17 +106,28 @@ def _merge(base, over):
     return over
 
 
+def _off_chip_entry(item) -> bool:
+    return isinstance(item, LocMap) and item.get("kind") in OFF_CHIP_KINDS
+
+
 def _merge_named(base: LocList, over: LocList, id_key: str) -> LocList:
-    out = LocList(base, at=over.at)
-    out.lines = dict(base.lines)
+    """Entries of `over` replace (merge into) the base's entries of the same name; new ones are
+    appended, except new off-chip memory levels (a board's external flash or SDRAM added to a
+    chip), which go after the base's last off-chip level so levels stay outermost first."""
+    rows = [(item, base.lines.get(i)) for i, item in enumerate(base)]
     index = {m.get(id_key): i for i, m in enumerate(base) if isinstance(m, LocMap) and isinstance(m.get(id_key), str)}
     for j, item in enumerate(over):
         key = item.get(id_key) if isinstance(item, LocMap) else None
         if isinstance(key, str) and key in index:
-            out[index[key]] = _merge(base[index[key]], item)
+            rows[index[key]] = (_merge(base[index[key]], item), rows[index[key]][1])
+        elif id_key == "name" and _off_chip_entry(item):
+            at = max((i + 1 for i, (m, _) in enumerate(rows) if _off_chip_entry(m)), default=0)
+            rows.insert(at, (item, over.lines.get(j)))
+            index = {k: (i + 1 if i >= at else i) for k, i in index.items()}
         else:
-            out.append(item)
-            out.lines[len(out) - 1] = over.lines[j]
+            rows.append((item, over.lines.get(j)))
+    out = LocList((m for m, _ in rows), at=over.at)
+    out.lines = {i: line for i, (_, line) in enumerate(rows) if line is not None}
     return out
 
 

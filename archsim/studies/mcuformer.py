@@ -31,6 +31,9 @@ TITLE = "MCUFormer: DeiT-tiny-like ViTs on STM32 microcontrollers, with and with
 SOURCE = ("Liang et al., MCUFormer, NeurIPS 2023 (arXiv 2310.16898): abstract (73.62% with 320 KB "
           "on STM32F746); search space from liangyn22/MCUFormer supernet-T*.yaml")
 BOARDS = ("stm32f746", "stm32f427", "stm32h743")
+#: the F746 as people run it: the DISCO board's 16 MB QSPI flash and 8 MB SDRAM are memory levels the
+#: mapper places weights (and, when the SRAM cannot hold them, activations) in
+BOARD = "stm32f746-disco"
 TECHNIQUES = ("operator integration", "patch-embedding decomposition", "token overwriting")
 
 
@@ -78,6 +81,10 @@ ASSUMPTIONS = (
     "Only the abstract's claim is checked (a DeiT-tiny-class model fits 320 KB on STM32F746 with "
     "all techniques); the paper searched a different model per board, so the F427 and H743 rows "
     "and the no-technique rows are reported, not checked.",
+    "Latency and energy per image on stm32f746-disco come from `simulate` (analytic fidelity; "
+    "mapper with all three techniques): weights fill the internal flash first and the rest run in "
+    "place from the QSPI flash (54 MB/s, the core stalls on it), activations in the SRAM arena; "
+    "energy includes the MCU's static power and the SDRAM's background power (the board powers it).",
 )
 
 
@@ -149,6 +156,7 @@ def run():
                              measured(lambda r: r.flash_bytes / 1024, rep, basis="mapper"), unit="KiB",
                              note=f"{'fits' if rep.flash_fits else 'does not fit'} "
                                   f"{rep.flash_capacity_bytes / 1024:.0f} KiB flash"))
+    rows += _board_rows()
     rows.append(info("closed-form peak ÷ planner peak, range over all rows",
                      arithmetic(f"{min(spread):.2f}–{max(spread):.2f}",
                                 "an independent liveness estimate written in this study, held "
@@ -159,4 +167,32 @@ def run():
         gaps.append("int8 weights exceed flash for " + "; ".join(flash_short) + ". The paper "
                     "states SRAM only (320 KB); its searched models' parameter counts are not "
                     "public, so flash fit is reported, not checked, and nothing is fitted to it.")
+    gaps.append(f"Latency and energy per image on {BOARD} are reported, not checked: the paper's "
+                "abstract gives accuracy and memory only, and its per-board latency was not found "
+                "(hardware-facts §2.1 [NF]); nothing is fitted to them.")
     return finish("mcuformer", TITLE, SOURCE, rows, ASSUMPTIONS, gaps)
+
+
+def _board_rows():
+    """Latency and energy per image of each shape on the DISCO board, from simulate results."""
+    out = []
+    hw = pipeline.hardware(BOARD)
+    for spec, shape in SHAPES:
+        r = pipeline.simulate_model(spec, hw, phase="encode", dtypes=INT8)
+        name = f"{shape.name} on {BOARD}"
+        use = {lv.level: lv for lv in r.levels}
+        where = ", ".join(f"{n} {use[n].reads_bytes / 1024:.0f} KiB" for n in ("flash", "qspi_flash", "sdram")
+                          if use[n].reads_bytes)
+        out.append(info(f"{name}: whole model fits (weights, arena)", "fits" if r.fits else "does not fit",
+                        note=r.does_not_fit or f"off-chip reads per image: {where}"))
+        if not r.fits:
+            continue
+        energy = dict(r.energy_breakdown_j)
+        top = sorted(energy.items(), key=lambda kv: -kv[1])[:3]
+        total = sum(energy.values())
+        out.append(info(f"{name}: latency per image", r.latency_s * 1e3, unit="ms",
+                        note=f"{r.cycles:,} cycles at {hw.freq_hz / 1e6:g} MHz; QSPI stall "
+                             f"{use['qspi_flash'].reads_bytes / hw.level('qspi_flash').bandwidth_bytes_per_s * 1e3:.1f} ms"))
+        out.append(info(f"{name}: energy per image", total * 1e3, unit="mJ",
+                        note=", ".join(f"{k} {v / total:.0%}" for k, v in top)))
+    return out

@@ -7,8 +7,10 @@ SRAM / flash report of a model on a microcontroller.
   patches at a time, so only that strip of the image is resident.
 - Token overwriting: a residual add writes its result over the residual-stream input it consumes
   last, so the two share one buffer.
-Weights stay in flash (execute in place); activations live in one SRAM arena planned by the
-TFLite-Micro greedy planner. Peak SRAM = arena; flash = weight bytes.
+Weights stay in flash (execute in place; on a board, the internal flash and the QSPI flash);
+activations live in one SRAM arena planned by the TFLite-Micro greedy planner, or, on a board with
+SDRAM (a level off chip that holds activations), there when the SRAM cannot hold them. Peak SRAM =
+arena; flash = weight bytes.
 """
 from __future__ import annotations
 
@@ -34,6 +36,9 @@ class McuReport:
     sram_bytes: int             # capacity of the SRAM the arenas may use
     flash_capacity_bytes: int
     pools: tuple[tuple[str, int, int], ...] = ()   # per SRAM pool: (levels, capacity, planned peak)
+    # an off-chip level that may hold activations (a board's SDRAM): (name, capacity); an arena the
+    # SRAM cannot hold lives there instead (slower, timed by the engine), so the model still fits
+    spill: tuple[str, int] = ()
 
     @property
     def sram_fits(self) -> bool:
@@ -42,16 +47,21 @@ class McuReport:
         return self.peak_sram_bytes <= self.sram_bytes
 
     @property
+    def spilled(self) -> bool:
+        """The arena does not fit the SRAM but the off-chip activation level holds it."""
+        return not self.sram_fits and bool(self.spill) and self.peak_sram_bytes <= self.spill[1]
+
+    @property
     def flash_fits(self) -> bool:
         return self.flash_bytes <= self.flash_capacity_bytes
 
     @property
     def fits(self) -> bool:
-        return self.sram_fits and self.flash_fits
+        return (self.sram_fits or self.spilled) and self.flash_fits
 
     @property
     def does_not_fit(self) -> DoesNotFit | None:
-        if not self.sram_fits:
+        if not self.sram_fits and not self.spilled:
             over = next(((name, cap, peak) for name, cap, peak in self.pools if peak > cap),
                         ("sram", self.sram_bytes, self.peak_sram_bytes))
             return DoesNotFit(over[0], "activation arena", over[2], over[1])
@@ -178,6 +188,9 @@ def mcu_report(graph: OpGraph, hw: Hardware, techniques=TECHNIQUES) -> McuReport
     flash = [lv for lv in hw.levels if lv.holds and "weight" in lv.holds and lv.off_chip] or \
         [lv for lv in hw.levels if lv.kind == "flash"] or [hw.levels[0]]
     names = ["sram" if len(pools) == 1 else "+".join(levels) for levels, _ in pools]
+    spill = max((lv for lv in hw.levels if lv.off_chip and lv.holds and "activation" in lv.holds),
+                key=lambda lv: lv.size_bytes, default=None)
     return McuReport(techniques, int(plan.used_bytes), int(flash_bytes), int(sum(capacities)),
                      int(sum(lv.size_bytes for lv in flash)),
-                     tuple(zip(names, capacities, plan.peaks)) if pools else ())
+                     tuple(zip(names, capacities, plan.peaks)) if pools else (),
+                     (spill.name, int(spill.size_bytes)) if spill is not None else ())

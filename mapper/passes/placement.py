@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archsim.errors import DoesNotFit
-from archsim.hardware import Hardware
+from archsim.hardware import Hardware, MemoryLevel
 from archsim.ir import OpGraph, unread_weight_bytes
 
 from .buffer_plan import arena_plan, liveness, persistent_tensors
 
-__all__ = ["PlacementPlan", "place"]
+__all__ = ["PlacementPlan", "place", "read_cost_s_per_byte"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,33 @@ class PlacementPlan:
 
 def _allowed(hw: Hardware, role: str) -> list[int]:
     return [i for i, lv in enumerate(hw.levels) if not lv.holds or role in lv.holds]
+
+
+def read_cost_s_per_byte(lv: MemoryLevel) -> float:
+    """What reading one byte of a level costs an op: its transfer time (the placement's cost when a
+    chip has several off-chip levels; the latency is paid once per stream, so it does not count)."""
+    if lv.dram is not None:
+        return 1.0 / max(lv.dram.peak_bandwidth_bytes_per_s, 1.0)
+    return 1.0 / max(lv.bandwidth_bytes_per_s, 1.0)
+
+
+def _split_tensors(persistent: dict[str, tuple[str, int]], role: str, levels: list[MemoryLevel],
+                   free: dict[str, int]) -> dict[str, str] | None:
+    """Tensor name → level for the tensors of `role`, in graph order, each in the first (cheapest)
+    of `levels` with room left; None when they do not fit all of them together. Every weight is read
+    once per pass, so filling the cheapest level first is the least total read time."""
+    out: dict[str, str] = {}
+    room = dict(free)
+    for name, (r, b) in persistent.items():
+        if r != role:
+            continue
+        at = next((lv.name for lv in levels if room[lv.name] >= b), None)
+        if at is None:
+            return None
+        out[name] = at
+        room[at] -= b
+    free.update(room)
+    return out
 
 
 def place(graph: OpGraph, hw: Hardware, streamed: frozenset[str] = frozenset()) -> PlacementPlan:
@@ -64,6 +91,23 @@ def place(graph: OpGraph, hw: Hardware, streamed: frozenset[str] = frozenset()) 
             order = [hw.level_index(pim_level)] + [i for i in allowed if hw.levels[i].name != pim_level]
         else:   # innermost first, among the levels the main compute unit reads through
             order = [i for i in reversed(allowed) if i <= main_depth] or list(reversed(allowed))
+        outside = [i for i in order if hw.levels[i].off_chip]
+        if len(outside) > 1 and role != "activation":
+            # several off-chip levels (a board's internal flash, QSPI flash, SDRAM): the cheapest per
+            # byte read first, and a role no one of them holds is split tensor by tensor
+            outside.sort(key=lambda i: read_cost_s_per_byte(hw.levels[i]))
+            order = [i for i in order if not hw.levels[i].off_chip] + outside
+            if need[role] and free[hw.levels[outside[0]].name] < need[role]:
+                split = _split_tensors(persistent, role, [hw.levels[i] for i in outside], free)
+                if split is not None:
+                    out.update(split)
+                    held: dict[str, int] = {}
+                    for t, at in split.items():
+                        held[at] = held.get(at, 0) + persistent[t][1]
+                    out[role] = max(held, key=lambda lv: (held[lv], lv))    # the role's main level
+                    # MoE experts idle this step are stored there too (simulate checks its capacity)
+                    free[out[role]] -= unread_weight_bytes(graph) if role == "weight" else 0
+                    continue
         chosen = next((i for i in order if free[hw.levels[i].name] >= need[role]), None)
         if chosen is None:
             chosen = max(allowed, key=lambda i: hw.levels[i].size_bytes)

@@ -141,3 +141,19 @@ def test_mcuformer_names_accept_the_depths_the_builtin_space_searches():
         assert workloads.model_config(f"mcuformer:depth={depth}").layers == depth
     with pytest.raises(ModelError, match=r"depth must be a whole number 4\.\.14"):
         workloads.model_config("mcuformer:depth=3")
+
+
+def test_the_disco_board_space_runs_int8_designs_from_qspi_flash():
+    """MCUFormer's own ranges (int8, depth 12-14) do not fit the chip's 1 MB flash; on the DISCO
+    board the QSPI flash holds what the internal flash cannot, the design fits and its latency
+    includes the QSPI stream."""
+    from archsim.studies.cosearch_eval import evaluate_trial
+    params = {"model.hidden": 168, "model.layers": 12, "model.heads": 3, "model.head_dim": 64,
+              "model.mlp_ratio": 3.5, "model.rank_ratio": 0.4, "model.patch": 32}
+    board = evaluate_trial(load_space("mcuformer-stm32f746-disco"), params)
+    assert not board["reason"], board["reason"]
+    assert FLASH_BYTES < board["flash_bytes"] == board["weight_bytes"] <= 17 * 2 ** 20
+    assert board["peak_sram_bytes"] <= SRAM_BYTES and board["latency_s"] > 0 and board["energy_j"] > 0
+    int8_chip = dataclasses.replace(load_space("mcuformer-stm32f746"),
+                                    dtypes=load_space("mcuformer-stm32f746-disco").dtypes)
+    assert "flash" in evaluate_trial(int8_chip, params)["reason"]

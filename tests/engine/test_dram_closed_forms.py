@@ -80,7 +80,9 @@ def test_refresh_costs_trfc_over_trefi(name):
     f = refresh_fraction(t)
     # each refresh also drains and reopens rows: at most tRAS + tRP + tRCD + CL + one row burst
     reopen = p["tras"] + p["trp"] + p["trcd"] + p["cl"] + cols_per_bank * max(p["tccd_l"], span * p["tccd_s"])
-    assert c["refs"] == pytest.approx(on.makespan / t.trefi, rel=0.02)
+    # a refresh falling due while the stream's last row burst runs is never issued: up to one
+    # refresh fewer, which shows where the run spans only ~30 intervals (stm32f746-disco's SDRAM)
+    assert c["refs"] == pytest.approx(on.makespan / t.trefi, rel=0.02, abs=1 + reopen / p["trefi"])
     assert f * 0.97 <= overhead <= (p["trfc"] + reopen) / p["trefi"] + 0.01, (overhead, f)
 
 

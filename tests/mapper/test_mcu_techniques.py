@@ -28,7 +28,7 @@ PLAIN = T * D + T * QKV + 2 * 3 * T * T
 INTEGRATED = 3 * 240 * 240 + T * D
 # all three: at V's second factor the residual stream, Q, K, V and V's rank-67 intermediate
 ALL = T * D + 3 * T * QKV + T * RANK
-FLASH = vit_params(**mcuformer(16), cls_token=False) // 4     # 2-bit weights, the class token unread
+FLASH = vit_params(**mcuformer(16)) // 4     # 2-bit weights, four per byte
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import pytest
 
 import workloads  # noqa: E402
 import archsim.hardware as config  # noqa: E402
+from archsim.ir import ops_in_order  # noqa: E402
 
 from archsim.cli import main  # noqa: E402
 from mapper import cache_clear, map_graph, mcu_report, MCU_TECHNIQUES, total_cost  # noqa: E402
@@ -20,9 +21,9 @@ MCU_POINT = "mcuformer:embed=168,depth=12,heads=3,mlp=3.5,rank=0.4,patch=32"
 # The golden byte counts below are hand arithmetic from the models' shapes (tests/mapper/vit_sizes.py),
 # int8: one byte per element. STM32F746: 64 KiB DTCM + 240 KiB SRAM1 + 16 KiB SRAM2, 1 MiB flash.
 SRAM, FLASH = (64 + 240 + 16) * 1024, 1024 * 1024
-# Weights execute in place from flash: every parameter but the class token, which the graph
-# registers and no op reads (see test_vit_flash_holds_the_class_token).
-DEIT_FLASH = vit_params(**DEIT_TINY, cls_token=False)
+# Weights execute in place from flash: every parameter, the class token included (the op that
+# assembles the token sequence reads it; see test_vit_flash_holds_the_class_token).
+DEIT_FLASH = vit_params(**DEIT_TINY)
 T, D, MLP = tokens(224, 16), 192, 768                      # DeiT-tiny: 197 tokens
 # Arena peak without techniques: at the GELU, fc1's output and GELU's (T × MLP each) and the
 # residual stream (T × D) are live. With them the MLP and scores shrink to blocks and the peak is at
@@ -34,7 +35,7 @@ DEIT_PLAIN, DEIT_TECH = T * D + 2 * T * MLP, 5 * T * D
 # Q, K, V (T × 192 each) and V's rank-67 intermediate.
 PT = tokens(240, 32)
 POINT_PLAIN, POINT_TECH = 3 * 240 * 240 + PT * 168, PT * 168 + 3 * PT * 192 + PT * 67
-POINT_FLASH_INT8 = vit_params(**mcuformer(32), cls_token=False)
+POINT_FLASH_INT8 = vit_params(**mcuformer(32))
 POINT_FLASH_INT2 = POINT_FLASH_INT8 // 4                   # 2-bit weights: four per byte
 
 
@@ -43,11 +44,15 @@ def test_hand_counts_agree_with_published_numbers():
     assert POINT_FLASH_INT8 % 4 == 0
 
 
-@pytest.mark.xfail(strict=True, reason="workloads/families/vision.py registers cls_token as a "
-                   "weight but no op reads it, so its bytes never reach flash")
 def test_vit_flash_holds_the_class_token(stm32):
+    # issue #23: the class token was registered as a weight that no op read, so its bytes never
+    # reached flash; now the sequence-assembling op reads it (hand count includes it, and differs
+    # from the count without it by exactly its D bytes)
     g = workloads.build_graph("deit-tiny", "encode", dtypes="int8")
-    assert mcu_report(g, stm32, ()).flash_bytes == vit_params(**DEIT_TINY)
+    flash = mcu_report(g, stm32, ()).flash_bytes
+    assert flash == vit_params(**DEIT_TINY) == vit_params(**DEIT_TINY, cls_token=False) + D
+    readers = [op.name for op in ops_in_order(g) if any(o.tensor.name == "cls_token" for o in op.operands)]
+    assert readers == ["pos_add"]
 
 
 @pytest.fixture(scope="module")

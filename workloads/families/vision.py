@@ -52,11 +52,14 @@ def lower_vit(lw: Lowering, cfg: ModelConfig, ph: Phase) -> None:
     s = vit_tokens(cfg)
     T = b * s
     extra = int(cfg.cls_token) + int(cfg.dist_token)
-    if extra:
-        lw.weight("cls_token", (extra, d), usage="lookup")
     pos = lw.weight("pos_embed", (s, d), usage="lookup")
-    x = lw.emit("pos_add", OpKind.ADD, (("b", b), ("s", s), ("n", d)),
-                ((lw.view(patches, (b, s, d)), ("b", "s", "n")), (pos, ("s", "n"))),
+    inputs = [(lw.view(patches, (b, s, d)), ("b", "s", "n")), (pos, ("s", "n"))]
+    if extra:
+        # tokens = [class (+ distillation) token; patches] + positions: the one op that assembles
+        # the sequence reads the class token (its `extra` rows once, broadcast over the batch), so
+        # its bytes are placed and streamed like every other weight
+        inputs.append((lw.weight("cls_token", (extra, d), usage="lookup"), ("n",)))
+    x = lw.emit("pos_add", OpKind.ADD, (("b", b), ("s", s), ("n", d)), tuple(inputs),
                 (lw.activation("pos_add", (T, d)), ("b", "s", "n")), 0, T * d)
     for i in range(cfg.layers):
         x = encoder_block(lw, cfg, i, x, b, s, pre_norm=True)
