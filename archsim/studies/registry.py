@@ -23,6 +23,8 @@ STUDIES: dict[str, str] = {
     "edge-moe": "edge_moe",
     "lean-attention": "lean_attention",
     "scale-sim": "scale_sim",
+    "autoneural": "autoneural",
+    "melt": "melt",
 }
 
 
