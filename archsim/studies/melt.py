@@ -17,7 +17,8 @@ __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "DEVICES", "MODELS", "run"]
 TITLE = "MELT: on-device LLM decode (Jetson AGX Orin, Snapdragon 8 Gen 2 phone)"
 SOURCE = ("Laskaridis, Katevas, Minto, Haddadi, MELTing point: Mobile Evaluation of Language "
           "Transformers, MobiCom 2024 (arXiv 2403.12844): abstract and the stored summaries "
-          "(alphaxiv.org/overview/2403.12844, sciencestack.ai/paper/2403.12844)")
+          "(alphaxiv.org/overview/2403.12844, sciencestack.ai/paper/2403.12844); its model list "
+          "from github.com/brave-experiments/MELT-public src/configs")
 #: device description → the framework MELT ran on it (what the description models)
 DEVICES = {"jetson-agx-orin": "llama.cpp / MLC on the GPU",
            "snapdragon-8-gen-2": "llama.cpp on the CPU (Galaxy S23)"}
