@@ -67,14 +67,6 @@ def _simulate(model, phase, dtype, **kw):
     return pipeline.need("archsim.api", "simulate")(model, HW, phase=phase, dtype=dtype, **kw)
 
 
-def _engine(derive, *results):
-    """An archsim figure computed from simulator results; kept with them (`study.measured`) when
-    the study module records provenance."""
-    from . import study
-    make = getattr(study, "measured", None)
-    return make(derive, *results) if make is not None else derive(*results)
-
-
 def _encoders():
     runs = {}
     for px in (256, IMAGE_PX):
@@ -86,18 +78,20 @@ def _encoders():
 
 
 def _resident_bytes(result) -> int:
-    return next(lv.peak_buffer_bytes for lv in result.levels if lv.level == result.levels[0].level)
+    """Peak bytes the engine planned in the off-chip memory: weights, KV cache, activations."""
+    return result.levels[0].peak_buffer_bytes
 
 
 def _longest_context(model, short, long):
-    """(longest context, the checking runs) from two decode runs' resident bytes."""
+    """(bytes per token of context, a decode at the longest context that fits, one 1% past it)
+    from two decode runs' resident bytes."""
     per_token = (_resident_bytes(long) - _resident_bytes(short)) / (long.context - short.context)
     weights = _resident_bytes(short) - per_token * short.context
     capacity = short.levels[0].capacity_bytes
     longest = int((capacity - weights) // per_token)
     at = _simulate(model, "decode", LM_DTYPE, context=longest)
     past = _simulate(model, "decode", LM_DTYPE, context=int(longest * 1.01))
-    return longest, per_token, at, past
+    return per_token, at, past
 
 
 def run():
@@ -109,12 +103,12 @@ def run():
     for m in (HYBRID, TRANSFORMER):
         r = decode[(m, DECODE_CONTEXT)]
         rows.append(info(f"{m} decode at {DECODE_CONTEXT:,} context",
-                         _engine(lambda x: x.throughput_per_s, r), unit="tok/s",
-                         note=f"{_memory_bound_share(r):.0%} of decode time memory-bound"))
+                         pipeline.figure(lambda x: x.throughput_per_s, r), unit="tok/s",
+                         note=f"{pipeline.memory_bound_share(r):.0%} of decode time memory-bound"))
     speedups = {}
     for c in FIT_CONTEXTS:
         hy, tf = decode[(HYBRID, c)], decode[(TRANSFORMER, c)]
-        speedups[c] = _engine(lambda h, t: t.latency_s / h.latency_s, hy, tf)
+        speedups[c] = pipeline.figure(lambda h, t: t.latency_s / h.latency_s, hy, tf)
     rows.append(compare(f"decode speed-up, hybrid vs Transformer at {DECODE_CONTEXT:,} context",
                         PUBLISHED["decode_speedup"], speedups[DECODE_CONTEXT], FACTOR_1_5, unit="×"))
     rows.append(info(f"decode speed-up at {FIT_CONTEXTS[1]:,} context", speedups[FIT_CONTEXTS[1]],
@@ -122,31 +116,30 @@ def run():
 
     longest = {}
     for m in (HYBRID, TRANSFORMER):
-        n, per_token, at, past = _longest_context(m, decode[(m, FIT_CONTEXTS[0])],
-                                                  decode[(m, FIT_CONTEXTS[1])])
-        longest[m] = (n, at, past)
+        per_token, at, past = _longest_context(m, decode[(m, FIT_CONTEXTS[0])],
+                                               decode[(m, FIT_CONTEXTS[1])])
+        longest[m] = (at, past)
         rows.append(info(f"{m} longest context in {at.levels[0].level}",
-                         _engine(lambda a, p: a.context if a.fits and not p.fits else 0, at, past),
+                         pipeline.figure(lambda a, p: a.context if a.fits and not p.fits else 0, at, past),
                          unit="tokens",
                          note=f"{per_token / 1024:.1f} KiB per token of context; fits at "
                               f"{at.context:,}: {at.fits}, at {past.context:,}: {past.fits}"))
     rows.append(compare("longest context, hybrid ÷ Transformer", PUBLISHED["context_ratio"],
-                        _engine(lambda ha, hp, ta, tp: ha.context / ta.context,
-                                longest[HYBRID][1], longest[HYBRID][2],
-                                longest[TRANSFORMER][1], longest[TRANSFORMER][2]),
+                        pipeline.figure(lambda ha, hp, ta, tp: ha.context / ta.context,
+                                *longest[HYBRID], *longest[TRANSFORMER]),
                         FACTOR_1_5, unit="×"))
 
     enc = _encoders()
     for px, key in ((256, "encoder_256"), (IMAGE_PX, "encoder_768")):
         rows.append(compare(f"vision encoder speed-up at {px} px, MobileNetV5 vs ViT-L/16 (W8A16)",
                             PUBLISHED[key],
-                            _engine(lambda mb, vt: vt.latency_s / mb.latency_s,
-                                    enc[(ENCODER, px)], enc[(VIT, px)]), FACTOR_1_5, unit="×",
+                            pipeline.figure(lambda mb, vt: vt.latency_s / mb.latency_s,
+                                            enc[(ENCODER, px)], enc[(VIT, px)]), FACTOR_1_5, unit="×",
                             note=f"{enc[(ENCODER, px)].latency_s * 1e3:.3g} ms vs "
                                  f"{enc[(VIT, px)].latency_s * 1e3:.3g} ms"))
     rows.append(info(f"vision encoder speed-up at {IMAGE_PX} px vs the ViT at int8",
-                     _engine(lambda mb, vt: vt.latency_s / mb.latency_s, enc[(ENCODER, IMAGE_PX)],
-                             enc[(VIT, "int8")]), unit="×",
+                     pipeline.figure(lambda mb, vt: vt.latency_s / mb.latency_s,
+                                     enc[(ENCODER, IMAGE_PX)], enc[(VIT, "int8")]), unit="×",
                      note="same precision on both: the architecture's share of the gap"))
 
     stages = {}
@@ -156,16 +149,18 @@ def run():
         step = _simulate(lm, "decode", LM_DTYPE, context=prompt + ANSWER_TOKENS)
         stages[lm] = (enc[(vision, IMAGE_PX)], prefill, step)
         rows.append(info(f"end-to-end latency, {vision} + {lm}",
-                         _engine(_end_to_end_s, *stages[lm]), unit="s",
+                         pipeline.figure(_end_to_end_s, *stages[lm]), unit="s",
                          note=f"encode {stages[lm][0].latency_s * 1e3:.3g} ms + prefill {prompt} "
                               f"tokens {prefill.latency_s * 1e3:.3g} ms + {ANSWER_TOKENS} × "
                               f"{step.latency_s * 1e3:.3g} ms"))
     rows.append(compare("end-to-end speed-up, AutoNeural vs ViT + Transformer", PUBLISHED["end_to_end"],
-                        _engine(lambda *r: _end_to_end_s(*r[3:]) / _end_to_end_s(*r[:3]),
-                                *stages[HYBRID], *stages[TRANSFORMER]), FACTOR_1_5, unit="×"))
-    notes = sorted({n for r in (*decode.values(), *enc.values()) for n in r.notes
-                    if n.startswith("fallback")})
-    rows.append(info("op kinds without a unit on sa8295p-npu (fallbacks)", len(notes),
+                        pipeline.figure(lambda *r: _end_to_end_s(*r[3:]) / _end_to_end_s(*r[:3]),
+                                        *stages[HYBRID], *stages[TRANSFORMER]), FACTOR_1_5, unit="×"))
+    every = (*decode.values(), *enc.values(), *(r for run in stages.values() for r in run[1:]))
+    notes = sorted({n for r in every for n in r.notes if n.startswith("fallback")})
+    rows.append(info("op kinds without a unit on sa8295p-npu (fallbacks)",
+                     pipeline.figure(lambda *rs: len({n for r in rs for n in r.notes
+                                                      if n.startswith("fallback")}), *every),
                      note="; ".join(notes) or "every op kind of the four models has a unit"))
     gaps.extend(_gaps(rows, decode, enc, stages))
     return finish("autoneural", TITLE, SOURCE, rows, ASSUMPTIONS, gaps)
@@ -173,11 +168,6 @@ def run():
 
 def _end_to_end_s(encode, prefill, step) -> float:
     return encode.latency_s + prefill.latency_s + ANSWER_TOKENS * step.latency_s
-
-
-def _memory_bound_share(result) -> float:
-    total = sum(o.latency_s for o in result.ops) or 1.0
-    return sum(o.latency_s for o in result.ops if o.bound.startswith("memory")) / total
 
 
 def _bytes(result, tensor_kind: str) -> int:
@@ -207,8 +197,8 @@ def _gaps(rows, decode, enc, stages) -> list[str]:
         out.append(
             f"context: KV bytes per token scale with the attention layers (6 of 16 → "
             f"{16 / 6:.2f}×); the 4× is not reached with the same KV precision on both.")
-    for px, key in ((256, "vision encoder speed-up at 256 px"), (IMAGE_PX, f"vision encoder speed-up at {IMAGE_PX} px")):
-        if key in by:
+    for px in (256, IMAGE_PX):
+        if f"vision encoder speed-up at {px} px" in by:
             mb, vt = enc[(ENCODER, px)], enc[(VIT, px)]
             out.append(
                 f"encoder at {px} px: archsim times MobileNetV5 at {mb.latency_s * 1e3:.3g} ms and "
@@ -222,7 +212,8 @@ def _gaps(rows, decode, enc, stages) -> list[str]:
         parts = []
         for lm, (encode, prefill, step) in stages.items():
             parts.append(f"{lm}: encode {encode.latency_s * 1e3:.0f} ms, prefill "
-                         f"{prefill.latency_s * 1e3:.0f} ms, decode {ANSWER_TOKENS * step.latency_s * 1e3:.0f} ms")
+                         f"{prefill.latency_s * 1e3:.0f} ms, decode "
+                         f"{ANSWER_TOKENS * step.latency_s * 1e3:.0f} ms")
         out.append("end to end: " + "; ".join(parts) + f". The {ANSWER_TOKENS} memory-bound decode "
                    "steps, which the hybrid speeds up least, dominate both sums; the encoder and "
                    "prefill gains (fewer visual tokens) are diluted by them.")

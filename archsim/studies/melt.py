@@ -48,26 +48,19 @@ MISSING = (
 )
 
 
-def _engine(derive, *results):
-    """An archsim figure computed from simulator results; kept with them (`study.measured`) when
-    the study module records provenance."""
-    from . import study
-    make = getattr(study, "measured", None)
-    return make(derive, *results) if make is not None else derive(*results)
-
-
-def memory_bound_share(result) -> float:
-    """Fraction of the run's op time bound by the off-chip memory, as the engine classified it."""
-    off = f"memory:{result.levels[0].level}"
-    total = sum(o.latency_s for o in result.ops) or 1.0
-    return sum(o.latency_s for o in result.ops if o.bound == off) / total
+def offchip_bytes(result) -> int:
+    """Bytes the run moved in and out of the off-chip memory."""
+    off = result.levels[0].level
+    return sum(dict(o.bytes_by_level).get(off, 0) for o in result.ops)
 
 
 def offchip_gbps(result) -> float:
     """Off-chip bytes the run moved per second of its latency (GB/s)."""
-    off = result.levels[0].level
-    moved = sum(dict(o.bytes_by_level).get(off, 0) for o in result.ops)
-    return moved / result.latency_s / 1e9 if result.latency_s > 0 else 0.0
+    return offchip_bytes(result) / result.latency_s / 1e9 if result.latency_s > 0 else 0.0
+
+
+def _memory_bound(*results) -> str:
+    return MEMORY_BOUND if all(pipeline.memory_bound_share(r) > 0.5 for r in results) else "not memory-bound"
 
 
 def run():
@@ -80,39 +73,35 @@ def run():
     rows, gaps = [], []
     for (hw, model), r in runs.items():
         if not r.fits:
-            rows.append(match(f"{model} fits {hw}", True, _engine(lambda x: x.fits, r), note=r.does_not_fit))
+            rows.append(match(f"{model} fits {hw}", True, pipeline.figure(lambda x: x.fits, r),
+                              note=r.does_not_fit))
             continue
-        bandwidth = pipeline.hardware(hw).levels[0]
-        rows.append(info(f"{model} decode on {hw}", _engine(lambda x: x.throughput_per_s, r),
+        off = pipeline.hardware(hw).levels[0]
+        rows.append(info(f"{model} decode on {hw}", pipeline.figure(lambda x: x.throughput_per_s, r),
                          unit="tok/s", note=DEVICES[hw]))
         rows.append(info(f"{model} energy per token on {hw}",
-                         _engine(lambda x: x.energy_j / x.tokens * 1e3, r), unit="mJ",
+                         pipeline.figure(lambda x: x.energy_j / x.tokens * 1e3, r), unit="mJ",
                          note=f"{r.avg_power_w:.3g} W average"))
-        rows.append(info(f"{model} on {hw}: off-chip traffic", _engine(offchip_gbps, r), unit="GB/s",
-                         note=f"{memory_bound_share(r):.0%} of op time memory-bound; the level "
-                              f"streams {bandwidth.bandwidth_bytes_per_s / 1e9:.4g} GB/s"))
+        rows.append(info(f"{model} on {hw}: off-chip traffic", pipeline.figure(offchip_gbps, r),
+                         unit="GB/s",
+                         note=f"{pipeline.memory_bound_share(r):.0%} of op time memory-bound; the "
+                              f"level streams {off.bandwidth_bytes_per_s / 1e9:.4g} GB/s"))
     fitting = [r for r in runs.values() if r.fits]
     if fitting:
+        least = min(pipeline.memory_bound_share(r) for r in fitting)
         rows.append(match("on-device decode is largely memory-bound (MELT's conclusion)", MEMORY_BOUND,
-                          _engine(lambda *rs: MEMORY_BOUND if all(memory_bound_share(x) > 0.5 for x in rs)
-                                  else "compute-bound", *fitting),
-                          note=f"least memory-bound run: {min(memory_bound_share(x) for x in fitting):.0%} "
-                               "of its op time"))
+                          pipeline.figure(_memory_bound, *fitting),
+                          note=f"least memory-bound run: {least:.0%} of its op time"))
     for hw in DEVICES:
         small, large = runs[(hw, MODELS[0])], runs[(hw, MODELS[1])]
         if small.fits and large.fits:
-            weights = {m: pipeline.graph(m, "decode", context=CONTEXT,
-                                         dtypes=tuple(_dtype_pairs())).graph["weight_bytes_total"]
-                       for m in MODELS[:2]}
             rows.append(info(f"{MODELS[0]} ÷ {MODELS[1]} decode speed on {hw}",
-                             _engine(lambda s, lg: s.throughput_per_s / lg.throughput_per_s, small, large),
-                             unit="×", note=f"weight bytes ratio {weights[MODELS[1]] / weights[MODELS[0]]:.2f}: "
-                                            "a memory-bound decode tracks it"))
+                             pipeline.figure(lambda a, b: a.throughput_per_s / b.throughput_per_s,
+                                             small, large), unit="×",
+                             note=f"off-chip bytes per token {MODELS[1]} ÷ {MODELS[0]}: "
+                                  f"{offchip_bytes(large) / offchip_bytes(small):.2f} (a memory-bound "
+                                  "decode's speed ratio tracks it)"))
     if any(r.within_band is False for r in rows):
         gaps.append("a run the engine finds mostly compute- or latency-bound contradicts MELT's "
-                    "conclusion; the notes name its share of memory-bound time.")
+                    "conclusion; the row's note gives the least memory-bound share.")
     return finish("melt", TITLE, SOURCE, rows, ASSUMPTIONS, gaps, missing=MISSING)
-
-
-def _dtype_pairs():
-    return tuple(tuple(part.split("=")) for part in DTYPE.split(","))

@@ -16,7 +16,7 @@ from archsim.studies.study import NotReady
 def test_resolve_all_and_unknown():
     assert registry.resolve("all") == registry.list_studies()
     assert registry.resolve(["flashattention"]) == ("flashattention",)
-    assert len(registry.list_studies()) == 7
+    assert len(registry.list_studies()) == 9
     with pytest.raises(ConfigError, match="did you mean 'flashattention'"):
         registry.resolve(["flashatention"])
 
