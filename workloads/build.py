@@ -25,9 +25,9 @@ from .zoo import ZOO, zoo_config
 __all__ = ["build_graph", "list_models", "model_config", "ModelRow", "lower_config"]
 
 _LOWER = {
-    "decoder": lower_decoder, "hybrid": lower_decoder, "encoder": lower_encoder, "vit": lower_vit, "swin": lower_swin,
-    "efficientformer": lower_efficientformer, "t5": lower_t5, "mamba": lower_mamba, "gla": lower_gla,
-    "matmulfree": lower_matmulfree, "mobilenetv5": lower_mobilenetv5,
+    "decoder": lower_decoder, "hybrid": lower_decoder, "encoder": lower_encoder, "vit": lower_vit,
+    "swin": lower_swin, "efficientformer": lower_efficientformer, "t5": lower_t5, "mamba": lower_mamba,
+    "gla": lower_gla, "matmulfree": lower_matmulfree, "mobilenetv5": lower_mobilenetv5,
 }
 #: the phase that touches every weight of a family (T5's encode and decode each skip a stack)
 _FULL_PHASE = {"t5": "prefill"}

@@ -174,7 +174,8 @@ def validate_config(cfg: ModelConfig, source: str = "<model>") -> ModelConfig:
         problems.append(f"conv_layers must be layer indices in 0..layers-1 of a hybrid model with "
                         f"d_conv > 0 (got {list(cfg.conv_layers)!r}, family {cfg.family!r}, "
                         f"d_conv {cfg.d_conv})")
-    if cfg.family == "mobilenetv5" and (min(cfg.image) < 32 or cfg.image[0] != cfg.image[1]):
+    if cfg.family == "mobilenetv5" and all(isinstance(v, int) for v in cfg.image) and \
+            (len(cfg.image) != 2 or min(cfg.image) < 32 or cfg.image[0] != cfg.image[1]):
         problems.append(f"a MobileNetV5 encoder takes a square image of at least 32 pixels "
                         f"(got {cfg.image})")
     if not problems and cfg.family in ("decoder", "hybrid", "encoder", "vit", "t5"):

@@ -6,9 +6,10 @@ live bytes). Conventions: on an MCU weights stay in flash (executed in place) an
 SRAM; on a PIM chip weights and KV cache live in the DRAM banks that compute on them. Activations
 that do not fit on chip as a whole are placed per tensor: the smallest first, as long as the
 on-chip level's free space stay there while the live total fits (layer fusion through that
-level) and their packed arena fits the level, the rest go off chip. An MoE model's experts that no token of this step is routed to are
-not read by any op, yet they are stored with the other weights: the weights' need counts every
-expert (graph meta `unread_weight_bytes`), so the fit verdict is that of the full model.
+level) and their packed arena fits the level, the rest go off chip. An MoE model's experts that
+no token of this step is routed to are not read by any op, yet they are stored with the other
+weights: the weights' need counts every expert (graph meta `unread_weight_bytes`), so the fit
+verdict is that of the full model.
 """
 from __future__ import annotations
 
