@@ -14,6 +14,7 @@ from .families.decoder import lower_decoder
 from .families.efficientformer import lower_efficientformer
 from .families.encoder import lower_encoder
 from .families.mamba import lower_mamba
+from .families.mobilenet import lower_mobilenetv5
 from .families.recurrent import lower_gla, lower_matmulfree
 from .families.t5 import lower_t5
 from .families.vision import lower_swin, lower_vit, vit_tokens
@@ -24,9 +25,9 @@ from .zoo import ZOO, zoo_config
 __all__ = ["build_graph", "list_models", "model_config", "ModelRow", "lower_config"]
 
 _LOWER = {
-    "decoder": lower_decoder, "encoder": lower_encoder, "vit": lower_vit, "swin": lower_swin,
-    "efficientformer": lower_efficientformer, "t5": lower_t5, "mamba": lower_mamba, "gla": lower_gla,
-    "matmulfree": lower_matmulfree,
+    "decoder": lower_decoder, "hybrid": lower_decoder, "encoder": lower_encoder, "vit": lower_vit,
+    "swin": lower_swin, "efficientformer": lower_efficientformer, "t5": lower_t5, "mamba": lower_mamba,
+    "gla": lower_gla, "matmulfree": lower_matmulfree, "mobilenetv5": lower_mobilenetv5,
 }
 #: the phase that touches every weight of a family (T5's encode and decode each skip a stack)
 _FULL_PHASE = {"t5": "prefill"}
@@ -70,7 +71,7 @@ def _phase_for(cfg: ModelConfig, phase: str, batch, seq, context, past: int = 0)
         raise ModelError(f"{cfg.name}: decode makes one token per sequence that attends to context "
                          f"{context} positions; seq {seq} does not apply (give context only, or "
                          "prefill for a prompt of seq tokens)")
-    if cfg.family in ("vit", "swin", "efficientformer") and phase == "encode":
+    if cfg.family in ("vit", "swin", "efficientformer", "mobilenetv5") and phase == "encode":
         tokens = vit_tokens(cfg) if cfg.family == "vit" else 0
         if seq is not None and tokens and seq != tokens:
             raise ModelError(f"{cfg.name}: seq {seq} does not match the {tokens} tokens of a "

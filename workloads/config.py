@@ -17,10 +17,12 @@ __all__ = ["ModelConfig", "validate_config", "apply_overrides", "OVERRIDE_KEYS",
 #: family name -> phases it supports (the first is its default)
 FAMILIES: dict[str, tuple[str, ...]] = {
     "decoder": ("prefill", "decode"),
+    "hybrid": ("prefill", "decode"),
     "encoder": ("encode",),
     "vit": ("encode",),
     "swin": ("encode",),
     "efficientformer": ("encode",),
+    "mobilenetv5": ("encode",),
     "t5": ("prefill", "decode", "encode"),
     "mamba": ("prefill", "decode"),
     "gla": ("prefill", "decode"),
@@ -86,6 +88,10 @@ class ModelConfig:
     expand_k: float = 1.0
     expand_v: float = 1.0
     gate_rank: int = 0
+    # gated-convolution / attention hybrids (LFM2): layers whose token mixer is a gated short
+    # convolution of width `d_conv` instead of attention; `qk_norm`: per-head RMSNorm of q and k
+    conv_layers: tuple[int, ...] = ()
+    qk_norm: bool = False
     # default storage dtype of matmul weights ('' = user's choice); MatMul-free uses ternary
     matmul_weight_dtype: str = ""
 
@@ -162,7 +168,17 @@ def validate_config(cfg: ModelConfig, source: str = "<model>") -> ModelConfig:
         problems.append(f"rank_ratio must be in (0, 1] (got {cfg.rank_ratio!r})")
     if not 0.0 < cfg.rotary_pct <= 1.0:
         problems.append(f"rotary_pct must be in (0, 1] (got {cfg.rotary_pct!r})")
-    if not problems and cfg.family in ("decoder", "encoder", "vit", "t5"):
+    if cfg.conv_layers and (cfg.family != "hybrid" or cfg.d_conv <= 0
+                            or any(not isinstance(i, int) or isinstance(i, bool)
+                                   or not 0 <= i < cfg.layers for i in cfg.conv_layers)):
+        problems.append(f"conv_layers must be layer indices in 0..layers-1 of a hybrid model with "
+                        f"d_conv > 0 (got {list(cfg.conv_layers)!r}, family {cfg.family!r}, "
+                        f"d_conv {cfg.d_conv})")
+    if cfg.family == "mobilenetv5" and all(isinstance(v, int) for v in cfg.image) and \
+            (len(cfg.image) != 2 or min(cfg.image) < 32 or cfg.image[0] != cfg.image[1]):
+        problems.append(f"a MobileNetV5 encoder takes a square image of at least 32 pixels "
+                        f"(got {cfg.image})")
+    if not problems and cfg.family in ("decoder", "hybrid", "encoder", "vit", "t5"):
         if cfg.heads <= 0:
             problems.append(f"heads must be a positive integer (got {cfg.heads!r})")
         elif not cfg.head_dim and cfg.hidden % cfg.heads:
@@ -176,7 +192,7 @@ def validate_config(cfg: ModelConfig, source: str = "<model>") -> ModelConfig:
             problems.append(f"top_k must be in 1..experts={cfg.experts} (got {cfg.top_k!r})")
         if cfg.moe_every <= 0:
             problems.append(f"moe_every must be positive (got {cfg.moe_every!r})")
-    if cfg.family in ("decoder", "t5", "mamba", "gla", "matmulfree") and cfg.vocab <= 0:
+    if cfg.family in ("decoder", "hybrid", "t5", "mamba", "gla", "matmulfree") and cfg.vocab <= 0:
         problems.append(f"vocab must be a positive integer (got {cfg.vocab!r})")
     if cfg.family == "vit" and (cfg.patch <= 0 or min(cfg.image) <= 0):
         problems.append(f"vision models need positive patch and image sizes "

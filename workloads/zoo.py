@@ -6,7 +6,11 @@ Mistral / Mixtral — Jiang et al. 2023/2024; BERT — Devlin et al. 2019; Disti
 ViT — Dosovitskiy et al. 2021 (Ti/S from Steiner et al. 2021); DeiT — Touvron et al. 2021; Swin —
 Liu et al. 2021; EfficientFormer — Li et al. 2022; T5 — Raffel et al. 2020; Mamba — Gu & Dao 2023;
 GLA — Yang et al. 2023; MatMul-free — Zhu et al. 2024; MCUFormer — Liang et al. 2023; M³ViT — Liang
-et al. 2022 / Edge-MoE (Sarkar et al. 2023); llama-34b-gqa — CodeLlama-34B (Rozière et al. 2023).
+et al. 2022 / Edge-MoE (Sarkar et al. 2023); llama-34b-gqa — CodeLlama-34B (Rozière et al. 2023);
+Llama-3.2-1B — Meta 2024 model card / HF config.json; TinyLlama-1.1B — Zhang et al. 2024 (HF
+TinyLlama-1.1B-Chat-v1.0 config.json); LFM2-1.2B — Liquid AI, "LFM2 Technical Report"
+(arXiv 2511.23404) and the HF LiquidAI/LFM2-1.2B config.json; MobileNetV5-300M — Gemma 3n's vision
+encoder as timm `mobilenetv5_300m_enc` (the AutoNeural backbones, Chen et al. 2025, arXiv 2512.02924).
 """
 from __future__ import annotations
 
@@ -55,6 +59,15 @@ _MODELS = [
     _llama("mistral-7b", 32, 4096, 32, 8, 14336, sliding_window=4096),
     _llama("mixtral-8x7b", 32, 4096, 32, 8, 14336, experts=8, top_k=2),
     _llama("llama-34b-gqa", 48, 8192, 64, 8, 22016),
+    _llama("llama3.2-1b", 16, 2048, 32, 8, 8192, vocab=128256, tied_embeddings=True),
+    _llama("tinyllama-1.1b", 22, 2048, 32, 4, 5632),
+    # LFM2-1.2B: 16 layers of which 10 mix tokens by a gated short convolution (width 3: conv_L_cache)
+    # and 6 by GQA attention (32 q / 8 kv heads, per-head q/k RMSNorm, RoPE) at layers 2, 5, 8, 10,
+    # 12, 14 (config.json layer_types); SwiGLU 8192 (block_ff_dim 12288 auto-adjusted by 2/3 to a
+    # multiple of 256), vocab 65,536, tied embeddings: 1.17B parameters as published
+    ModelConfig("lfm2-1.2b", "hybrid", 16, 2048, 32, kv_heads=8, ffn=8192, vocab=65536, position="rope",
+                norm="rmsnorm", norm_bias=False, activation="silu", gated_mlp=True, tied_embeddings=True,
+                d_conv=3, conv_layers=(0, 1, 3, 4, 6, 7, 9, 11, 13, 15), qk_norm=True),
     ModelConfig("bert-base", "encoder", 12, 768, 12, ffn=3072, vocab=30522, max_positions=512, type_vocab=2,
                 pooler=True, qkv_bias=True, out_bias=True, mlp_bias=True),
     ModelConfig("bert-large", "encoder", 24, 1024, 16, ffn=4096, vocab=30522, max_positions=512, type_vocab=2,
@@ -70,6 +83,9 @@ _MODELS = [
                 dims=(96, 192, 384, 768), stage_heads=(3, 6, 12, 24), window=7),
     ModelConfig("efficientformer-l1", "efficientformer", 1, 48, image=(224, 224), num_classes=1000,
                 depths=(3, 2, 6, 4), dims=(48, 96, 224, 448)),
+    # MobileNetV5-300M at its 768×768 input; `layers` counts its blocks (the list is fixed in
+    # workloads/families/mobilenet.py), `hidden` is the 2048-channel fused output
+    ModelConfig("mobilenetv5-300m", "mobilenetv5", 82, 2048, image=(768, 768)),
     ModelConfig("t5-small", "t5", 6, 512, 8, head_dim=64, ffn=2048, vocab=32128, position="relative",
                 norm="rmsnorm", norm_bias=False, activation="relu", tied_embeddings=True, decoder_layers=6,
                 relative_buckets=32),

@@ -25,7 +25,8 @@ CALIBRATION = Path(__file__).resolve().parents[1] / "energy" / "data" / "h200-en
 
 #: GPU → (node nm, memory type, TDP W) for the transfer (H200 is the fitted part).
 TRANSFERS = {"h200-sxm": (4, "hbm3e", 700.0), "h100-sxm": (4, "hbm3", 700.0),
-             "a100-80gb": (7, "hbm2e", 400.0), "t4": (12, "gddr6", 70.0)}
+             "a100-80gb": (7, "hbm2e", 400.0), "t4": (12, "gddr6", 70.0),
+             "jetson-agx-orin": (8, "lpddr5", 60.0)}
 
 
 def calibration_points() -> list[dict]:

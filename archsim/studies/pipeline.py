@@ -11,7 +11,8 @@ import importlib
 
 from .study import NotReady
 
-__all__ = ["need", "hardware", "graph", "simulate_model", "model_names", "hardware_names"]
+__all__ = ["need", "hardware", "graph", "simulate_model", "model_names", "hardware_names",
+           "memory_bound_share"]
 
 
 def need(module: str, attr: str):
@@ -111,3 +112,11 @@ def simulate_model(model: str, hw, phase: str = "prefill", batch: int = 1,
               overrides=overrides)
     simulate_graph = need("archsim.api", "simulate_graph")
     return simulate_graph(g, hw, fidelity=fidelity, stack=stack)
+
+
+def memory_bound_share(result) -> float:
+    """Fraction of a run's op time bound by its off-chip memory, as the engine classified each op
+    (`OpResult.bound` = memory:<the outermost level>)."""
+    off = f"memory:{result.levels[0].level}"
+    total = sum(o.latency_s for o in result.ops) or 1.0
+    return sum(o.latency_s for o in result.ops if o.bound == off) / total

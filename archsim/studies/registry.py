@@ -26,6 +26,8 @@ STUDIES: dict[str, str] = {
     "attacc": "attacc",
     "neupims": "neupims",
     "matmulfree-fpga": "matmulfree_fpga",
+    "autoneural": "autoneural",
+    "melt": "melt",
 }
 
 

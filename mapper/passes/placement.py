@@ -6,9 +6,10 @@ live bytes). Conventions: on an MCU weights stay in flash (executed in place) an
 SRAM; on a PIM chip weights and KV cache live in the DRAM banks that compute on them. Activations
 that do not fit on chip as a whole are placed per tensor: the smallest first, as long as the
 on-chip level's free space stay there while the live total fits (layer fusion through that
-level), the rest go off chip. An MoE model's experts that no token of this step is routed to are
-not read by any op, yet they are stored with the other weights: the weights' need counts every
-expert (graph meta `unread_weight_bytes`), so the fit verdict is that of the full model.
+level) and their packed arena fits the level, the rest go off chip. An MoE model's experts that
+no token of this step is routed to are not read by any op, yet they are stored with the other
+weights: the weights' need counts every expert (graph meta `unread_weight_bytes`), so the fit
+verdict is that of the full model.
 """
 from __future__ import annotations
 
@@ -130,9 +131,15 @@ def place(graph: OpGraph, hw: Hardware, streamed: frozenset[str] = frozenset()) 
             budget = 0.9 * free[lv.name]
             steps = max((b.last for b in buffers), default=0) + 1
             live = [0] * steps
+            kept = []
             for b in sorted(buffers, key=lambda b: (b.size_bytes, b.name)):
                 if max(live[b.first: b.last + 1]) + b.size_bytes <= budget:
                     for i in range(b.first, b.last + 1):
                         live[i] += b.size_bytes
-                    out[b.name] = lv.name
+                    kept.append(b)
+            # live bytes under the budget do not make an arena under it: packing leaves holes
+            # (the buffer plan packs them the same way), so give up the largest until it fits
+            while kept and arena_plan(kept).arena_bytes > free[lv.name]:
+                kept.remove(max(kept, key=lambda b: (b.size_bytes, b.name)))
+            out.update((b.name, lv.name) for b in kept)
     return PlacementPlan(tuple(sorted(out.items())), problem)

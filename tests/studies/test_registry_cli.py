@@ -17,7 +17,8 @@ def test_resolve_all_and_unknown():
     assert registry.resolve("all") == registry.list_studies()
     assert registry.resolve(["flashattention"]) == ("flashattention",)
     assert {"pim-gpt", "flashattention", "long-context", "mcuformer", "edge-moe", "lean-attention",
-            "scale-sim", "attacc", "neupims", "matmulfree-fpga"} <= set(registry.list_studies())
+            "scale-sim", "attacc", "neupims", "matmulfree-fpga", "autoneural", "melt"} \
+        <= set(registry.list_studies())
     with pytest.raises(ConfigError, match="did you mean 'flashattention'"):
         registry.resolve(["flashatention"])
 

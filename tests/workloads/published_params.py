@@ -25,6 +25,11 @@ PUBLISHED: dict[str, tuple[float, str, float]] = {
     "llama2-13b": (13.0e9, "Touvron et al. 2023 / HF meta-llama/Llama-2-13b (13.0B)", ONE_PCT),
     "llama2-70b": (69.0e9, "Touvron et al. 2023 / HF meta-llama/Llama-2-70b (69.0B)", ONE_PCT),
     "llama3-8b": (8.03e9, "HF meta-llama/Meta-Llama-3-8B (8.03B)", ONE_PCT),
+    "llama3.2-1b": (1.24e9, "HF meta-llama/Llama-3.2-1B model card (1.24B)", ONE_PCT),
+    "tinyllama-1.1b": (1.1e9, "Zhang et al. 2024, TinyLlama (1.1B)", ONE_PCT),
+    "lfm2-1.2b": (1.17e9, "HF LiquidAI/LFM2-1.2B model card (1,170,340,608 parameters)", ONE_PCT),
+    "mobilenetv5-300m": (300e6, "Gemma 3n / timm mobilenetv5_300m_enc: a '300M' size-class label; "
+                         "the exact count from timm's block list is 291.25M", 0.05),
     "mistral-7b": (7.24e9, "Jiang et al. 2023 / HF mistralai/Mistral-7B-v0.1 (7.24B)", ONE_PCT),
     "mixtral-8x7b": (46.7e9, "Jiang et al. 2024, Mixtral of Experts (46.7B total)", ONE_PCT),
     "llama-34b-gqa": (34e9, "Rozière et al. 2023, Code Llama 34B (33.7B exact)", ONE_PCT),

@@ -1,4 +1,5 @@
-"""Decoder-only language models: GPT-2/3, OPT, GPT-NeoX, LLaMA, Mistral, Mixtral, Qwen2, Phi-3, Gemma.
+"""Decoder-only language models: GPT-2/3, OPT, GPT-NeoX, LLaMA, Mistral, Mixtral, Qwen2, Phi-3, Gemma,
+and gated-convolution / attention hybrids (LFM2: `cfg.conv_layers` mix tokens by `short_conv`).
 
 One forward pass serves prefill and decode; the differences are the number of new tokens per
 sequence and where K/V come from (fresh activations vs the explicit KV-cache tensor).
@@ -10,6 +11,7 @@ from ..config import ModelConfig
 from ..lowering import Lowering, attention, eltwise, kv_append, linear, norm
 from ..phases import Phase
 from .common import embed_tokens, feed_forward, lm_head, rope
+from .hybrid import short_conv
 from .recurrent import linear_attention
 
 __all__ = ["lower_decoder"]
@@ -24,6 +26,11 @@ def _self_attention(lw: Lowering, cfg: ModelConfig, p: str, h: Tensor, ph: Phase
     if cfg.attention != "softmax":
         o = linear_attention(lw, f"{p}.attn", q, k, v, ph, H, hd, hd, gated=cfg.attention == "gated-linear")
         return linear(lw, f"{p}.attn.o", o, T, H * hd, d, cfg.out_bias)
+    if cfg.qk_norm:        # per-head RMSNorm of queries and keys (LFM2, Qwen3, OLMo-2)
+        q = lw.view(norm(lw, f"{p}.attn.q_norm", lw.view(q, (T * H, hd)), T * H, hd, "rmsnorm", False),
+                    (T, H * hd))
+        k = lw.view(norm(lw, f"{p}.attn.k_norm", lw.view(k, (T * G, hd)), T * G, hd, "rmsnorm", False),
+                    (T, G * hd))
     if cfg.position == "rope":
         q = rope(lw, f"{p}.attn.rope_q", q, T, H * hd, cfg.rotary_pct)
         k = rope(lw, f"{p}.attn.rope_k", k, T, G * hd, cfg.rotary_pct)
@@ -52,7 +59,7 @@ def _layer(lw: Lowering, cfg: ModelConfig, i: int, x: Tensor, ph: Phase) -> Tens
     lw.layer = i
     p, d, T = f"L{i}", cfg.hidden, ph.tokens
     h = norm(lw, f"{p}.norm1", x, T, d, cfg.norm, cfg.norm_bias)
-    a = _self_attention(lw, cfg, p, h, ph)
+    a = short_conv(lw, cfg, p, h, ph) if i in cfg.conv_layers else _self_attention(lw, cfg, p, h, ph)
     if cfg.parallel_residual:
         h2 = norm(lw, f"{p}.norm2", x, T, d, cfg.norm, cfg.norm_bias)
         m = feed_forward(lw, cfg, p, h2, T, i)
