@@ -9,7 +9,7 @@ was read from; the study test checks them)."""
 from __future__ import annotations
 
 from . import pipeline
-from .study import FACTOR_1_5, compare, energy_share_row, finish, info, match
+from .study import FACTOR_1_5, compare, energy_share_row, finish, info, match, measured
 
 __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "run", "engine_rows", "HUMAN_READING_TOKENS_PER_S"]
 
@@ -46,6 +46,14 @@ def _decode(model: str, hw):
     return pipeline.simulate_model(model, hw, phase="decode", context=CONTEXT, dtypes=DTYPES)
 
 
+def _tokens_per_s(r) -> float:
+    return 1.0 / r.latency_s
+
+
+def _readable(r) -> str:
+    return "yes" if _tokens_per_s(r) > HUMAN_READING_TOKENS_PER_S else "no"
+
+
 def engine_rows():
     """((row, SimResult), ...): every row whose archsim figure the engine produced, with the result
     it was read from (tokens/s = 1 / latency_s, power = avg_power_w)."""
@@ -54,18 +62,22 @@ def engine_rows():
     for model in MODELS:
         r = _decode(model, hw)
         if not r.fits:
-            out.append((match(f"{model} fits {FPGA}", True, False, note=r.does_not_fit), r))
+            out.append((match(f"{model} fits {FPGA}", True, measured(lambda x: x.fits, r),
+                              note=r.does_not_fit), r))
             continue
         tps = 1.0 / r.latency_s
         note = f"{r.avg_power_w:.2f} W, {r.energy_j * 1e3:.1f} mJ per token"
         if model != "matmulfree-1.3b":
-            out.append((info(f"{model} decode tokens/s on {FPGA}", tps, unit="tok/s", note=note), r))
+            out.append((info(f"{model} decode tokens/s on {FPGA}", measured(_tokens_per_s, r),
+                             unit="tok/s", note=note), r))
         out.append((match(f"{model} beyond human reading speed ({HUMAN_READING_TOKENS_PER_S:.1f} tok/s)",
-                          "yes", "yes" if tps > HUMAN_READING_TOKENS_PER_S else "no"), r))
+                          "yes", measured(_readable, r)), r))
         if model == "matmulfree-1.3b":
-            out.append((compare(f"{model} decode tokens/s on {FPGA}", PUBLISHED_1P3B_TOKENS_PER_S, tps,
+            out.append((compare(f"{model} decode tokens/s on {FPGA}", PUBLISHED_1P3B_TOKENS_PER_S,
+                                measured(_tokens_per_s, r),
                                 FACTOR_1_5, unit="tok/s", note=note), r))
-            out.append((compare(f"{model} board power on {FPGA}", PUBLISHED_POWER_W, r.avg_power_w,
+            out.append((compare(f"{model} board power on {FPGA}", PUBLISHED_POWER_W,
+                                measured(lambda x: x.avg_power_w, r),
                                 FACTOR_1_5, unit="W"), r))
             out.append((energy_share_row(r), r))
     return tuple(out)

@@ -129,6 +129,10 @@ def _fit_text(report) -> str:
     return "fits" if report.sram_fits else "does not fit"
 
 
+def _fits_text(result) -> str:
+    return "fits" if result.fits else "does not fit"
+
+
 def run():
     mcu_report = pipeline.need("mapper", "mcu_report")
     rows, flash_short, spread = [], [], []
@@ -183,16 +187,17 @@ def _board_rows():
         use = {lv.level: lv for lv in r.levels}
         where = ", ".join(f"{n} {use[n].reads_bytes / 1024:.0f} KiB" for n in ("flash", "qspi_flash", "sdram")
                           if use[n].reads_bytes)
-        out.append(info(f"{name}: whole model fits (weights, arena)", "fits" if r.fits else "does not fit",
+        out.append(info(f"{name}: whole model fits (weights, arena)", measured(_fits_text, r),
                         note=r.does_not_fit or f"off-chip reads per image: {where}"))
         if not r.fits:
             continue
         energy = dict(r.energy_breakdown_j)
         top = sorted(energy.items(), key=lambda kv: -kv[1])[:3]
         total = sum(energy.values())
-        out.append(info(f"{name}: latency per image", r.latency_s * 1e3, unit="ms",
+        out.append(info(f"{name}: latency per image", measured(lambda x: x.latency_s * 1e3, r), unit="ms",
                         note=f"{r.cycles:,} cycles at {hw.freq_hz / 1e6:g} MHz; QSPI stall "
                              f"{use['qspi_flash'].reads_bytes / hw.level('qspi_flash').bandwidth_bytes_per_s * 1e3:.1f} ms"))
-        out.append(info(f"{name}: energy per image", total * 1e3, unit="mJ",
+        out.append(info(f"{name}: energy per image",
+                        measured(lambda x: sum(v for _, v in x.energy_breakdown_j) * 1e3, r), unit="mJ",
                         note=", ".join(f"{k} {v / total:.0%}" for k, v in top)))
     return out

@@ -79,6 +79,10 @@ def archsim_gemm(m: int, n: int, k: int, rows: int, cols: int, dataflow: str):
     return result, sum(fold_refetch_bytes(p)[1] for p in plan_ops(g, hw, mapping))
 
 
+def _sram_reads(result) -> int:
+    return sum(lv.reads_bytes for lv in result.levels if lv.level == "sram")
+
+
 def run(suite=SUITE, arrays=ARRAYS):
     from .scalesim_runner import run_scalesim, scalesim_python
     python = scalesim_python()
