@@ -108,8 +108,9 @@ class _Lowerer:
             floor = self.ticks(pim_issue_cycles(self.hw, lv) * lv.dram.tck_s)
             params[ab] = max(params[ab], floor)
             rs = []
-            for g, members in enumerate(self.channel_groups(lv)):
-                name = key if len(self.channel_groups(lv)) == 1 else f"{key}.ch{members[0]}"
+            groups = self.channel_groups(lv)
+            for members in groups:
+                name = key if len(groups) == 1 else f"{key}.ch{members[0]}"
                 rs.append(self.b.resource(name, params))
                 slot = len(self.out.dram_scale)
                 self.out.dram_scale[slot] = len(members)
