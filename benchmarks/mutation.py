@@ -154,9 +154,9 @@ MUTANTS = (
            "energy += reads[i] * rd_pj[i] + writes[i] * wr_pj[i]",
            "energy += reads[i] * rd_pj[i] + writes[i] * rd_pj[i]",
            KERNEL, "writes priced as reads in the mapper"),
-    Mutant("dram-faw", "archsim/kernels/dram.py", "    act = max(act, oldest + P[P_FAW])\n", "",
+    Mutant("dram-faw", "archsim/kernels/dram/commands.py", "    act = max(act, oldest + P[P_FAW])\n", "",
            DRAM, "tFAW ignored"),
-    Mutant("dram-hit-rcd", "archsim/kernels/dram.py",
+    Mutant("dram-hit-rcd", "archsim/kernels/dram/commands.py",
            "        chan[C_HITS] += 1\n        return bank_st[b, B_ACT] + P[P_RCD]",
            "        chan[C_HITS] += 1\n        return bank_st[b, B_ACT]", DRAM,
            "a row hit before tRCD has passed"),
@@ -203,7 +203,7 @@ EQUIVALENT: dict[str, str] = {
     "dram-hit-rcd": "a row hit only finds a row a previous burst opened, and that burst's columns "
                     "already waited ACT + tRCD; every later column command is spaced after the "
                     "channel's last column (tCCD, or tCCDab for PIM MACs), so the hit's own tRCD "
-                    "floor never binds (kernels/dram.py: row_burst)",
+                    "floor never binds (kernels/dram/commands.py: row_burst)",
 }
 
 

@@ -6,7 +6,7 @@ runs a DRAM faster than its datasheet. With per-bank refresh the refresh interva
 per-bank one, tREFI / banks (rounded down). The bus turnaround is tWTR_S/L (write → read, after the
 write data) and tRTW (read → write; default burst + 2 cycles). Write latency (CWL) is not in
 `DramTiming`; we take CWL = CL (assumption: JEDEC CWL is a few cycles shorter, so writes are
-modelled slightly pessimistically). The SimPy twin (`ChannelState`) models all-bank refresh only.
+modelled slightly pessimistically). The SimPy twin (`ChannelState`) models both refresh kinds.
 All-bank PIM MAC commands (`tccd_ab`) issue once per burst period: each bank's MAC unit consumes one
 column (e.g. 16 BF16 values) per burst, the rate behind GDDR6-AiM's 1 TFLOPS per chip (assumption;
 AttAcc's HBM3-PIM uses 4-6 tCK, hardware-facts §1.4), and no faster than one clock of the slowest
@@ -154,6 +154,7 @@ class ChannelState:
     last_act: int = NEG
     last_act_bg: int = -1
     next_ref: int = 0
+    ref_mask: int = 0             # per-bank refresh: banks refreshed this round
     floor: int = 0
     ring: list = field(default_factory=lambda: [NEG] * 4)
     counts: dict = field(default_factory=lambda: dict(refs=0, acts=0, pres=0, hits=0, misses=0,
@@ -192,12 +193,18 @@ class ChannelState:
         wtr = p["twtr_l"] if g == self.last_wr_bg else p["twtr_s"]
         return self.last_wr_t + p["cwl"] + p["burst_cycles"] + wtr
 
-    def refresh(self, t: int) -> int:
-        """One all-bank refresh triggered at time t; returns when the channel is usable again
-        (per-bank refresh is modelled by the Numba kernel only)."""
+    def refresh(self, t: int, pim: bool = False) -> int:
+        """The refresh due now (triggered at time t); returns when the channel is usable again.
+        All-bank: every bank closes for tRFC. Per-bank (not while running PIM all-bank MACs): the
+        most recently activated bank not yet refreshed this round closes for tRFCpb and the
+        channel keeps working (returns t). As `kernels.dram.commands.refresh_if_due`."""
         p = self.p
         # Issued when due (after the banks allow it), even if the channel idled past it.
         due = self.next_ref
+        if p["refpb"] and not pim:
+            b, due = self.pick_refresh_bank()
+            self.refresh_bank(b, due)
+            return t
         ref_t = due
         for b in range(p["nbanks"]):
             if self.open_row[b] >= 0:
@@ -209,8 +216,35 @@ class ChannelState:
             self.open_row[b] = -1
             self.rdy_act[b] = end
         self.counts["refs"] += 1
-        self.next_ref += p["trefi"]
+        if p["refpb"]:                 # all banks at once stand for a round of per-bank ones
+            self.next_ref += p["trefi"] * p["nbanks"]
+            self.ref_mask = 0
+        else:
+            self.next_ref += p["trefi"]
         return end
+
+    def pick_refresh_bank(self) -> tuple[int, int]:
+        """A per-bank refresh falls due: the most recently activated bank not yet refreshed this
+        round (lowest index on ties). Returns (bank, due time); `refresh_bank` applies it."""
+        nb = self.p["nbanks"]
+        if self.ref_mask == (1 << nb) - 1:
+            self.ref_mask = 0
+        b = max((b for b in range(nb) if not (self.ref_mask >> b) & 1), key=lambda b: (self.act_t[b], -b))
+        self.ref_mask |= 1 << b
+        due = self.next_ref
+        self.next_ref += self.p["trefi"]
+        self.counts["pb_refs"] += 1
+        return b, due
+
+    def refresh_bank(self, b: int, due: int) -> None:
+        """Refresh bank b (due at `due`) once its last column is known: closed for tRFCpb."""
+        p = self.p
+        ref_t = max(due, self.rdy_act[b])
+        if self.open_row[b] >= 0:
+            ref_t = max(ref_t, self.precharge_time(b, due) + p["trp"])
+            self.counts["pres"] += 1
+        self.open_row[b] = -1
+        self.rdy_act[b] = ref_t + p["trfc_pb"]
 
     def needs_precharge(self, b: int, row: int) -> bool:
         return self.open_row[b] >= 0 and self.open_row[b] != row

@@ -11,9 +11,15 @@ Per op (see `plan.OpPlan`):
   compute task to its last.
 
 Compactness (stated, and what makes an LLM token simulable in seconds):
-- One representative DRAM channel is simulated; the address interleaving spreads every stream
-  evenly over channels and channels share no timing state, so the other channels are identical
-  copies. Bytes and DRAM command counts are scaled by the channel count.
+- Every DRAM channel is simulated. Tensors are packed back to back in the DRAM's address space
+  (burst-aligned) and the description's address mapping (`address_mapping`, the granularity of its
+  channel field) splits each transfer over the channels, so a transfer that is not a whole number of
+  interleave units gives some channels one unit more. Channels whose task sequences are identical
+  (same bursts, same slots, in the same order, behind the same dependencies) have identical timing
+  (a channel's state depends only on its own tasks and their ready times): they are simulated once
+  and their bytes and DRAM command counts scaled by the group's size (`channel_groups`;
+  tests/engine/test_all_channels.py checks grouped == one resource per channel). Lowering runs
+  twice when the channels differ: once to record each channel's sequence, once to emit per group.
 - A chunk stands for a run of identical tiles (at most `MAX_CHUNKS` per op). The overlap of load and
   compute is then resolved at chunk granularity: an op's pipeline fill is one chunk's load instead of
   one tile's, an over-estimate bounded by 1/`MAX_CHUNKS` of the op's load time.
@@ -41,7 +47,7 @@ from .timing.spatial import SYSTOLIC_ROLES
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
-__all__ = ["Lowered", "lower", "ticks_per_cycle", "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK",
+__all__ = ["Lowered", "lower", "interleave_bytes", "channel_groups", "ticks_per_cycle", "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK",
            "pim_span", "op_action_counts"]
 
 MAX_CHUNKS = 8
@@ -60,11 +66,17 @@ class Lowered:
     dram_scale: dict[int, int] = field(default_factory=dict)         # dram slot → channel copies
     dram_level: dict[int, str] = field(default_factory=dict)         # dram slot → level name
     compute_res: set = field(default_factory=set)
+    channel_groups: dict[str, list[list[int]]] = field(default_factory=dict)   # level → groups
 
 
 class _Lowerer:
-    def __init__(self, hw: Hardware):
+    def __init__(self, hw: Hardware, groups: dict[str, list[list[int]]] | None = None):
         self.hw = hw
+        # DRAM level → channel groups (each simulated once); None: record every channel's sequence
+        self.groups = groups
+        self.history: dict[str, list[int]] = {}       # level → running hash per channel
+        self.next_addr: dict[str, int] = {}           # level → next free byte address
+        self.addrs: dict[tuple[str, str], int] = {}
         self.sub = ticks_per_cycle(hw)
         self.tick_s = 1.0 / hw.freq_hz / self.sub
         self.b = TraceBuilder()
@@ -79,21 +91,68 @@ class _Lowerer:
 
     # ---------------------------------------------------------------- resources
     def mem_res(self, lv: MemoryLevel) -> int:
+        """The resource of a level without DRAM timing."""
         key = "mem:" + lv.name
         if key not in self.res:
-            if lv.dram is not None:
-                params = dram_params(lv.dram, self.tick_s)
-                ab = PARAM_NAMES.index("tccd_ab")
-                floor = self.ticks(pim_issue_cycles(self.hw, lv) * lv.dram.tck_s)
-                params[ab] = max(params[ab], floor)
-                r = self.b.resource(key, params)
-                slot = len(self.out.dram_scale)
-                self.out.dram_scale[slot] = lv.dram.channels
-                self.out.dram_level[slot] = lv.name
-            else:
-                r = self.b.resource(key)
-            self.res[key] = r
+            self.res[key] = self.b.resource(key)
         return self.res[key]
+
+    def channel_groups(self, lv: MemoryLevel) -> list[list[int]]:
+        """The channel groups of a DRAM level (all channels in one group while recording)."""
+        if self.groups is None or lv.name not in self.groups:
+            return [list(range(lv.dram.channels))]
+        return self.groups[lv.name]
+
+    def dram_res(self, lv: MemoryLevel) -> list[int]:
+        """One resource per channel group of a DRAM level, in group order."""
+        key = "mem:" + lv.name
+        if key not in self.res:
+            params = dram_params(lv.dram, self.tick_s)
+            ab = PARAM_NAMES.index("tccd_ab")
+            floor = self.ticks(pim_issue_cycles(self.hw, lv) * lv.dram.tck_s)
+            params[ab] = max(params[ab], floor)
+            rs = []
+            groups = self.channel_groups(lv)
+            for members in groups:
+                name = key if len(groups) == 1 else f"{key}.ch{members[0]}"
+                rs.append(self.b.resource(name, params))
+                slot = len(self.out.dram_scale)
+                self.out.dram_scale[slot] = len(members)
+                self.out.dram_level[slot] = lv.name
+            self.res[key] = rs
+            self.history.setdefault(lv.name, [0] * lv.dram.channels)
+        return self.res[key]
+
+    def record(self, lv: MemoryLevel, per_channel: list) -> None:
+        """Fold each channel's task signature (None: no task) into its running hash."""
+        h = self.history[lv.name]
+        for c, sig in enumerate(per_channel):
+            h[c] = hash((h[c], sig))
+
+    def channel_bytes(self, lv: MemoryLevel, key: str, nbytes: int) -> list[int]:
+        """Bytes of a transfer each channel moves under the level's address mapping: the tensor
+        `key` is packed after the previous ones (burst-aligned); interleave units of the channel
+        field's granularity go round-robin over the channels from the tensor's first unit."""
+        t = lv.dram
+        unit = interleave_bytes(t)
+        k = (lv.name, key)
+        if k not in self.addrs:
+            self.addrs[k] = self.next_addr.get(lv.name, 0)
+            self.next_addr[lv.name] = self.addrs[k] + -(-nbytes // t.burst_bytes) * t.burst_bytes
+        base = self.addrs[k]
+        first = base // unit
+        last = (base + max(nbytes, 1) - 1) // unit
+        n_units = last - first + 1
+        out = []
+        for c in range(t.channels):
+            cnt = n_units // t.channels + (1 if (c - first) % t.channels < n_units % t.channels else 0)
+            out.append(cnt * unit)
+        # the first and last units are partial: take the excess off the channels that hold them
+        head = base - first * unit
+        tail = (last + 1) * unit - (base + max(nbytes, 1))
+        out[first % t.channels] -= head
+        out[last % t.channels] -= tail
+        return [max(0, b) for b in out]
 
     def unit_res(self, name: str) -> int:
         key = "unit:" + name
@@ -140,45 +199,62 @@ class _Lowerer:
 
     # ---------------------------------------------------------------- transfers
     def transfer(self, lv: MemoryLevel, nbytes: int, deps, op: int, key: str, write: bool = False,
-                 occ: tuple[int, int] = (-1, 0)) -> int:
-        r = self.mem_res(lv)
+                 occ: tuple[int, int] = (-1, 0)) -> list[int]:
+        """The tasks moving `nbytes` between level `lv` and the chip: one per channel group that
+        has bytes of it (the first carries the bytes, actions and buffer occupancy)."""
         li = self.level_idx[lv.name]
         act = f"{lv.name}.{'write' if write else 'read'}"
         if lv.dram is None:
             dur = self.ticks(nbytes / max(lv.bandwidth_bytes_per_s, 1.0) + lv.latency_s)
-            return self.b.task(r, dur, deps, op, level=li, nbytes=nbytes, occ_level=occ[0],
-                               occ_bytes=occ[1], actions=((act, nbytes),))
+            return [self.b.task(self.mem_res(lv), dur, deps, op, level=li, nbytes=nbytes,
+                                occ_level=occ[0], occ_bytes=occ[1], actions=((act, nbytes),))]
         t = lv.dram
-        per_ch = ceil(nbytes / t.channels)
-        cols = max(1, ceil(per_ch / t.burst_bytes))
+        rs = self.dram_res(lv)
         k = min(4, t.ranks * t.bank_groups)
         per_row = max(1, t.row_size_bytes // t.burst_bytes) * k
-        nrows = ceil(cols / per_row)
-        ncols = ceil(cols / nrows)
-        span = min(k, ncols)
-        slot = self.slot_for(key, nrows * span)
-        return self.b.task(r, 0, deps, op, slot=slot, ncols=ncols, span=span, nrows=nrows,
-                           mode=MODE_WRITE if write else MODE_READ, level=li, nbytes=nbytes,
-                           occ_level=occ[0], occ_bytes=occ[1], actions=((act, nbytes),))
+        shapes = []
+        for b in self.channel_bytes(lv, key, nbytes):
+            if b <= 0:
+                shapes.append(None)
+                continue
+            cols = max(1, ceil(b / t.burst_bytes))
+            nrows = ceil(cols / per_row)
+            ncols = ceil(cols / nrows)
+            shapes.append((nrows, ncols, min(k, ncols)))
+        slot = self.slot_for(key, max(s[0] * s[2] for s in shapes if s))
+        mode = MODE_WRITE if write else MODE_READ
+        self.record(lv, [s and (slot, mode) + s for s in shapes])
+        out = []
+        for r, members in zip(rs, self.channel_groups(lv)):
+            s = shapes[members[0]]
+            if s is None:
+                continue
+            first = not out
+            out.append(self.b.task(r, 0, deps, op, slot=slot, ncols=s[1], span=s[2], nrows=s[0],
+                                   mode=mode, level=li, nbytes=nbytes if first else 0,
+                                   occ_level=occ[0] if first else -1, occ_bytes=occ[1] if first else 0,
+                                   actions=((act, nbytes),) if first else ()))
+        return out
 
     # ---------------------------------------------------------------- per op
-    def lower_op(self, p: OpPlan, last: list[int]) -> int:
-        deps = [last[q] for q in p.producers if last[q] >= 0]
+    def lower_op(self, p: OpPlan, last: list[list[int]]) -> list[int]:
+        """The op's tasks; returns the tasks its consumers wait for."""
+        deps = [d for q in p.producers for d in last[q]]
         if p.unit.type == "sm":
             return self.lower_gpu(p, deps)
         if p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes > 0:
             return self.lower_pim(p, deps)
         return self.lower_stream(p, deps)
 
-    def lower_gpu(self, p: OpPlan, deps) -> int:
+    def lower_gpu(self, p: OpPlan, deps) -> list[int]:
         from .analytic import roofline_ticks   # no kernel beats compulsory traffic at pin bandwidth
         dur = max(self.ticks(sm_plan_seconds(p, self.hw)), roofline_ticks(p, self.hw) * self.sub)
         if p.kernel_s == 0.0:     # runs inside another op's kernel (an epilogue, a fused softmax)
             dur = 0
-        return self.b.task(self.unit_res(p.unit.name), dur, deps, p.index,
-                           actions=((f"{p.unit.name}.mac.{p.dtype}", work_units(p.op)),))
+        return [self.b.task(self.unit_res(p.unit.name), dur, deps, p.index,
+                            actions=((f"{p.unit.name}.mac.{p.dtype}", work_units(p.op)),))]
 
-    def lower_pim(self, p: OpPlan, deps) -> int:
+    def lower_pim(self, p: OpPlan, deps) -> list[int]:
         t = p.buffer.dram
         link, bw = self.link_res()
         li = self.level_idx[p.buffer.name]
@@ -191,22 +267,27 @@ class _Lowerer:
         cols = ceil(macs / t.channels / (nb * lanes))
         rows = max(1, ceil(p.pim_bytes / (t.channels * nb * t.row_size_bytes)))
         ncols = max(1, ceil(cols / rows))
-        r = self.mem_res(p.buffer)
+        rs = self.dram_res(p.buffer)
         key = "pim:" + ",".join(sorted(o.tensor.name for o in p.op.operands
                                        if o.tensor.role in (Role.WEIGHT, Role.KV_CACHE)))
         base = self.slot_for(key, rows * nb, align=t.banks_per_channel)
-        prev = first
-        for start in range(0, rows, PIM_ROWS_PER_TASK):
-            n = min(PIM_ROWS_PER_TASK, rows - start)
-            prev = self.b.task(r, 0, [first], p.index, slot=base + start * nb, ncols=ncols, span=nb,
-                               mode=MODE_PIM_MAC, nrows=n, level=li, nbytes=0,
-                               actions=((f"{p.buffer.name}.pim_read", p.pim_bytes * n / rows),
-                                        (f"{p.unit.name}.mac.{p.dtype}", work_units(p.op) * n / rows)))
+        # every channel holds its share of the operand and runs the same all-bank MACs
+        self.record(p.buffer, [("pim", base, ncols, nb, rows)] * t.channels)
+        lasts = []
+        for g, r in enumerate(rs):
+            prev = first
+            for start in range(0, rows, PIM_ROWS_PER_TASK):
+                n = min(PIM_ROWS_PER_TASK, rows - start)
+                acts = ((f"{p.buffer.name}.pim_read", p.pim_bytes * n / rows),
+                        (f"{p.unit.name}.mac.{p.dtype}", work_units(p.op) * n / rows)) if g == 0 else ()
+                prev = self.b.task(r, 0, [first], p.index, slot=base + start * nb, ncols=ncols,
+                                   span=nb, mode=MODE_PIM_MAC, nrows=n, level=li, nbytes=0, actions=acts)
+            lasts.append(prev)
         out = p.offchip_write_bytes
-        return self.b.task(link, self.ticks(out / bw), [prev], p.index, level=li, nbytes=out,
-                           actions=((f"{p.buffer.name}.write", out),))
+        return [self.b.task(link, self.ticks(out / bw), lasts, p.index, level=li, nbytes=out,
+                            actions=((f"{p.buffer.name}.write", out),))]
 
-    def lower_stream(self, p: OpPlan, deps) -> int:
+    def lower_stream(self, p: OpPlan, deps) -> list[int]:
         b = self.b
         unit = self.unit_res(p.unit.name)
         bi = self.level_idx[p.buffer.name]
@@ -248,17 +329,17 @@ class _Lowerer:
             if stream:
                 if serial and comp >= 0:
                     dma_deps = dma_deps + [comp]
-                dmas = []
+                dmas = []                 # per level read: its tasks, one per channel group
                 for lv, r in reads:
                     part = r * (j + 1) // n - r * j // n
                     if part:
                         tag = f"{key}:{j}" if lv.name == p.offchip.name else f"{key}:{lv.name}:{j}"
                         dmas.append(self.transfer(lv, part, dma_deps, p.index, tag,
                                                   occ=(bi, min(part, slot_bytes))))
-                dma = dmas[0]
-                cdeps = dmas + (deps if j == 0 else [])
+                dma = [task for tasks in dmas for task in tasks]
+                cdeps = dma + (deps if j == 0 else [])
             else:
-                dma = -1
+                dma = []
                 cdeps = list(deps) if j == 0 else []
             occ = (-1, 0)
             if j == 0 and residents:
@@ -274,9 +355,9 @@ class _Lowerer:
                 cdeps += self.make_room(occ[0], occ[1], self.capacity(occ[0])) + [h for h, _, _ in holds]
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
                           actions=((f"{p.unit.name}.mac.{p.dtype}", work / n),))
-            if dma >= 0:
-                for d in dmas:
-                    b.release(d, comp)
+            if dma:
+                for tasks in dmas:
+                    b.release(tasks[0], comp)    # the first task carries the chunk's buffer space
                 self.ring.append(comp)
             if j == 0:
                 comp0 = comp
@@ -288,11 +369,11 @@ class _Lowerer:
         for h, li, nb in holds:
             b.release(h, comp)
             self.held.setdefault(li, []).append((comp, nb))
-        last = comp
+        last = [comp]
         for lv, _, w in traffic:
             if w:
                 tag = "out:" + p.op.name + ("" if lv.name == p.offchip.name else ":" + lv.name)
-                last = self.transfer(lv, w, [last], p.index, tag, write=True)
+                last = self.transfer(lv, w, last, p.index, tag, write=True)
         return last
 
 
@@ -418,18 +499,55 @@ def fold_refetch_bytes(p: OpPlan) -> tuple[float, float]:
     return read, B * M * N * PSUM_BYTES * (folds["k"] - 1)
 
 
-def lower(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
-          plans: list[OpPlan] | None = None) -> Lowered:
-    plans = plans if plans is not None else plan_ops(graph, hw, mapping)
-    lw = _Lowerer(hw)
-    last = [-1] * len(plans)
+def interleave_bytes(t) -> int:
+    """Bytes of one channel-interleave unit under the timing's address mapping: a burst times the
+    sizes of the fields below the channel field (`archsim.engine.dram_controller`)."""
+    from .dram_controller import FIELDS, parse_mapping
+    fields, sizes = parse_mapping(t.address_mapping, t)
+    unit = t.burst_bytes
+    for f, n in zip(fields, sizes):
+        if FIELDS[int(f)] == "Ch":
+            break
+        unit *= int(n)
+    return unit
+
+
+def _lower_once(graph, hw, plans, groups):
+    lw = _Lowerer(hw, groups)
+    last: list[list[int]] = [[] for _ in plans]
     for p in plans:
         last[p.index] = lw.lower_op(p, last)
         oc = op_action_counts(p)
         lw.out.op_counts.append(oc)
         for k, v in oc.items():
             _count(lw.out.counts, k, v)
+    return lw
+
+
+def channel_groups(lw: "_Lowerer") -> dict[str, list[list[int]]]:
+    """Channels with identical task sequences, per DRAM level (from a recording pass)."""
+    out = {}
+    for level, hashes in lw.history.items():
+        by: dict[int, list[int]] = {}
+        for c, h in enumerate(hashes):
+            by.setdefault(h, []).append(c)
+        out[level] = sorted(by.values())
+    return out
+
+
+def lower(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
+          plans: list[OpPlan] | None = None, group_channels: bool = True) -> Lowered:
+    """Lower to a trace simulating every DRAM channel; `group_channels=False` gives each channel its
+    own resource (for tests: it must time exactly as the grouped trace)."""
+    plans = plans if plans is not None else plan_ops(graph, hw, mapping)
+    lw = _lower_once(graph, hw, plans, None)
+    groups = channel_groups(lw)
+    if not group_channels:
+        groups = {lv: [[c] for g in gs for c in g] for lv, gs in groups.items()}
+    if any(len(gs) > 1 for gs in groups.values()):     # the channels differ: emit per group
+        lw = _lower_once(graph, hw, plans, groups)
     out = lw.out
     out.trace = lw.b.build()
     out.plans = plans
+    out.channel_groups = groups
     return out

@@ -12,8 +12,6 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from archsim.errors import ArchsimError
-
 from .dram import ChannelState
 from .execute import DRAM_COUNT_NAMES, TraceRun
 from .trace import MODE_PIM_MAC, MODE_WRITE, Trace
@@ -37,9 +35,6 @@ def run_simpy(trace: Trace) -> TraceRun:
     for i in range(n):
         queues[int(trace.res[i])].append(i)
     channels = [ChannelState.new(p) for p in trace.dram_params]
-    if any(ch.p["refpb"] for ch in channels):
-        raise ArchsimError("the SimPy reference engine models all-bank refresh only; a DRAM with "
-                           "'refresh: per_bank' runs on the Numba engine (engine='numba')")
 
     def wait_deps(i):
         deps = [done[int(d)] for d in trace.deps(i)]
@@ -66,6 +61,14 @@ def run_simpy(trace: Trace) -> TraceRun:
         bursts = simpy.Store(env)               # row process → column process
         pending: dict[int, simpy.Event] = {}    # bank → column-done event of its latest burst
 
+        refreshing: dict[int, simpy.Process] = {}   # bank → its latest per-bank refresh
+
+        def refresh_bank(b, due, waits):
+            for ev in waits:
+                if ev is not None:
+                    yield ev
+            ch.refresh_bank(b, due)
+
         def precharge(b, floor, column_stream):
             if column_stream is not None:   # the bank's last columns must be issued first
                 yield column_stream
@@ -81,11 +84,18 @@ def run_simpy(trace: Trace) -> TraceRun:
                     slot0 = int(trace.slot[i]) + r * span
                     row = int(trace.row[i])
                     t0 = max(ready, ch.last_act)
-                    if ch.refresh_due(t0):
-                        if pending:
-                            yield env.all_of(list(pending.values()))
+                    if ch.refresh_due(t0) and p["refpb"] and mode != MODE_PIM_MAC:
+                        # per-bank: each refresh waits only for its bank's last columns
                         while ch.refresh_due(t0):
-                            end = ch.refresh(t0)
+                            b, due = ch.pick_refresh_bank()
+                            refreshing[b] = env.process(
+                                refresh_bank(b, due, [refreshing.get(b), pending.get(b)]))
+                    elif ch.refresh_due(t0):
+                        waits = list(pending.values()) + list(refreshing.values())
+                        if waits:
+                            yield env.all_of(waits)
+                        while ch.refresh_due(t0):
+                            end = ch.refresh(t0, mode == MODE_PIM_MAC)
                             t0 = max(t0, end)
                     k = span if mode == MODE_PIM_MAC else min(span, ncols)
                     rdy = []
@@ -94,12 +104,14 @@ def run_simpy(trace: Trace) -> TraceRun:
                     closing = {}
                     for j in range(k):
                         b = ch.bank_of_slot(slot0 + j)
+                        if b in refreshing and not refreshing[b].triggered:
+                            continue                 # its pending refresh closes it
                         if ch.needs_precharge(b, row + (slot0 + j) // nb):
                             closing[b] = env.process(precharge(b, floor0, pending.get(b)))
                     if mode == MODE_PIM_MAC and ch.all_bank(slot0, k):   # one all-bank ACT
-                        for ev in closing.values():
-                            yield ev
                         banks = [ch.bank_of_slot(slot0 + j) for j in range(k)]
+                        for ev in [refreshing[b] for b in banks if b in refreshing] + list(closing.values()):
+                            yield ev
                         rdy, act = ch.open_all(banks, row + slot0 // nb, ready)
                         if act is not None:
                             yield _at(env, act)
@@ -107,6 +119,8 @@ def run_simpy(trace: Trace) -> TraceRun:
                         for j in range(k):
                             b = ch.bank_of_slot(slot0 + j)
                             rw = row + (slot0 + j) // nb
+                            if b in refreshing:      # refreshed before it reopens
+                                yield refreshing[b]
                             if b in closing:
                                 yield closing[b]
                             t_ready, act = ch.open(b, rw, ready)

@@ -174,8 +174,11 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
             if times.size > 1:
                 timelines.append(downsample(lv.name, times, occ, lw.tick_s))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
-        notes.append(f"cycle engine: {tr.n_tasks} tasks; one representative DRAM channel per level "
-                     f"(others identical by interleaving), at most 8 chunks per op")
+        groups = ", ".join(f"{lv} {sum(map(len, gs))} channels as {len(gs)} group(s)"
+                           for lv, gs in lw.channel_groups.items())
+        dram = (f"every DRAM channel simulated ({groups}; channels with identical task sequences "
+                f"timed once), " if groups else "")
+        notes.append(f"cycle engine: {tr.n_tasks} tasks; {dram}at most 8 chunks per op")
     if fidelity == "analytic":     # no engine timeline: the mapper's static plan, start to end
         for lv in hw.levels:
             if not lv.off_chip and planned.get(lv.name, 0) > 0:

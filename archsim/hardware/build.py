@@ -7,7 +7,7 @@ import math
 from archsim import energy
 from archsim.hardware.check import check_hardware
 from archsim.hardware.fields import (
-    BAD, Checker, address, boolean, choice, choices, cycles, int_list, integer, number, quantity, text,
+    BAD, Bad, Checker, address, boolean, choice, choices, cycles, int_list, integer, number, quantity, text,
     text_list,
 )
 from archsim.hardware.yaml_lines import LocList, LocMap
@@ -30,10 +30,13 @@ LEVEL_KEYS = ("name", "kind", "size", "bandwidth", "bytes_per_cycle", "read_ener
               "energy", "width", "ports", "banks", "instances", "latency", "leakage", "wait_states", "dram",
               "holds", "area", "memory_type", "address", "source", "notes")
 DRAM_TIMINGS = ("CL", "tRCD", "tRP", "tRAS", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "tFAW", "tWR", "tRTP",
-                "tREFI", "tRFC", "tRFCpb", "tWTR_S", "tWTR_L", "tRTW")
+                "tREFI", "tRFC", "tRFCpb", "tWTR_S", "tWTR_L", "tRTW", "tXP", "tCKE", "powerdown_idle")
 DRAM_KEYS = ("channels", "ranks", "bank_groups", "banks", "rows", "row_size", "bus_width", "burst_length",
              "tCK", "data_rate") + DRAM_TIMINGS + ("refresh", "act_energy", "refresh_energy",
-                                                "all_bank_activate", "source", "notes")
+                                                "all_bank_activate", "address_mapping", "page_policy",
+                                                "queue_depth", "row_hit_cap", "source", "notes")
+#: address-mapping fields (two letters each, most significant first; `archsim.engine.dram_controller`)
+MAPPING_FIELDS = ("Ro", "Ra", "Bg", "Ba", "Co", "Ch")
 #: MACs per cycle a unit may claim per PE of its shape: packed narrow dtypes (int4 on a T4 tensor core
 #: runs at 4x its fp16 shape); more than this is a shape that was changed without its rates.
 MAX_MACS_PER_PE = 8
@@ -84,6 +87,19 @@ def _cycles(value, tck_s: float):
     return value
 
 
+def address_mapping(value):
+    """A mapping name: two-letter fields out of MAPPING_FIELDS, each once, with Ro, Ba, Co and Ch."""
+    name = text(value)
+    tokens = [name[i:i + 2] for i in range(0, len(name), 2)]
+    bad = [x for x in tokens if x not in MAPPING_FIELDS]
+    if len(name) % 2 or bad:
+        raise Bad(f"fields are two letters each out of {', '.join(MAPPING_FIELDS)}", "e.g. RoRaBaCoBgCh",
+                  got=name)
+    if len(set(tokens)) != len(tokens) or not {"Ro", "Ba", "Co", "Ch"} <= set(tokens):
+        raise Bad("needs Ro, Ba, Co and Ch, each once (Ra, Bg optional)", "e.g. RoRaBaCoBgCh", got=name)
+    return name
+
+
 def _dram(ck: Checker, m: LocMap, path: str, kind: str, memory_type: str):
     ck.keys(m, DRAM_KEYS, path)
     take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
@@ -99,6 +115,12 @@ def _dram(ck: Checker, m: LocMap, path: str, kind: str, memory_type: str):
     ref = take("refresh_energy", quantity("energy", positive=False), default=None)
     all_bank = take("all_bank_activate", boolean, default=False)
     refresh = take("refresh", choice(("all_bank", "per_bank")), default="all_bank")
+    ctl = {"address_mapping": take("address_mapping", address_mapping, default="RoRaBaCoBgCh"),
+           "page_policy": take("page_policy", choice(("open", "closed")), default="open"),
+           "queue_depth": take("queue_depth", integer(1, 4096), default=32),
+           "row_hit_cap": take("row_hit_cap", integer(0, 1 << 20), default=4)}
+    if BAD in ctl.values():
+        return BAD
     if BAD in v.values() or tck is BAD or BAD in timings.values() or act is BAD or ref is BAD \
             or all_bank is BAD or refresh is BAD:
         return BAD
@@ -117,7 +139,7 @@ def _dram(ck: Checker, m: LocMap, path: str, kind: str, memory_type: str):
         twtr_l=t["tWTR_L"], trtw=t["tRTW"],
         act_energy_pj=energy.act_pre_energy_pj(kind, memory_type, v["bus_width"]) if act is None else act,
         refresh_energy_pj=energy.refresh_energy_pj(kind, memory_type, v["bus_width"]) if ref is None else ref,
-        all_bank_activate=all_bank,
+        all_bank_activate=all_bank, txp=t["tXP"], tcke=t["tCKE"], powerdown_idle=t["powerdown_idle"], **ctl,
     )
 
 

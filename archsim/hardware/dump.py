@@ -64,6 +64,12 @@ def _dram(d: DramTiming) -> dict:
         out["refresh"] = "per_bank"
     if d.all_bank_activate:
         out["all_bank_activate"] = True
+    for key, value, default in (("tXP", d.txp, 0), ("tCKE", d.tcke, 0), ("powerdown_idle", d.powerdown_idle, 0),
+                                ("address_mapping", d.address_mapping, "RoRaBaCoBgCh"),
+                                ("page_policy", d.page_policy, "open"), ("queue_depth", d.queue_depth, 32),
+                                ("row_hit_cap", d.row_hit_cap, 4)):
+        if value != default:
+            out[key] = value
     return out
 
 

@@ -56,6 +56,14 @@ class DramTiming:
     # PIM all-bank activate: a PIM MAC row burst opens its row in all its banks with ONE command
     # (GDDR6-AiM ACT4/ACT16), spaced tRRD_L from other ACTs and outside the tFAW window
     all_bank_activate: bool = False
+    # the controller (request-level model, `archsim.engine.dram_controller`)
+    address_mapping: str = "RoRaBaCoBgCh"   # fields from the most significant down (schema doc)
+    page_policy: str = "open"        # open | closed (auto-precharge after every column)
+    queue_depth: int = 32            # requests per channel queue
+    row_hit_cap: int = 4             # FR-FCFS+Cap: younger requests served ahead of the oldest
+    txp: int = 0                     # power-down exit → first command
+    tcke: int = 0                    # minimum power-down residency
+    powerdown_idle: int = 0          # idle cycles before power-down entry; 0 = never
 
     @property
     def banks_per_channel(self) -> int:

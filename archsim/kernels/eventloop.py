@@ -6,8 +6,8 @@ index order settles each task's start when it is visited: start = max(finish of 
 the resource's state). Plain resources are busy for `dur` cycles per task; DRAM-channel resources
 time each burst with `archsim.kernels.dram.burst` (bank state machines, refresh, tFAW, ...).
 
-Numba's on-disk cache keys a function on its own file only: after editing kernels/dram.py, delete
-archsim/kernels/__pycache__/eventloop.* (or touch this file) so `run_trace` recompiles.
+Numba's on-disk cache keys a function on its own file only: after editing kernels/dram/, delete
+archsim/kernels/__pycache__ and archsim/kernels/dram/__pycache__ so `run_trace` recompiles.
 """
 from __future__ import annotations
 

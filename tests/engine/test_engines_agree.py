@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from archsim.engine.execute import run_numba
 from archsim.engine.reference import run_simpy
 
-from .graphs import COVER, all_bank_refresh, cover_graph, tiny_graph
+from .graphs import COVER, cover_graph, tiny_graph
 from .traces import random_trace, trace_args
 
 
@@ -48,7 +48,6 @@ def test_small_models_identical(pair):
 
 def _agree(g, hw, label):
     from archsim.engine import simulate
-    hw = all_bank_refresh(hw)           # the SimPy twin models all-bank refresh only
     a = simulate(g, hw, fidelity="cycle")
     b = simulate(g, hw, fidelity="cycle", engine="simpy")
     assert a.cycles == b.cycles, label

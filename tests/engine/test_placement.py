@@ -32,8 +32,7 @@ def _mapped(hw_name: str, model: str, phase: str, length: int, layers: int | Non
     import mapper
     import workloads
     from archsim.hardware import load_hardware
-    from .graphs import all_bank_refresh
-    hw = all_bank_refresh(load_hardware(hw_name))    # compared with the SimPy twin (all-bank only)
+    hw = load_hardware(hw_name)
     kw = dict(context=length) if phase == "decode" else dict(seq=length)
     if layers is not None:
         kw["overrides"] = {"layers": layers}

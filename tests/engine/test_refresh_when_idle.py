@@ -32,7 +32,7 @@ def test_an_idle_channel_does_not_replay_missed_refreshes(name):
     # last refresh (which ends tRFC after its due time).
     idle = int(6.5 * t.trefi)
     tr = _access_after_idle(t, idle)
-    runs = (run_numba(tr),) if t.refresh_per_bank else (run_numba(tr), run_simpy(tr))   # SimPy: all-bank only
+    runs = (run_numba(tr), run_simpy(tr))
     for run in runs:
         wait_end = int(run.finish[1])
         second = int(run.finish[2]) - wait_end

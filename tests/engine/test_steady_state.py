@@ -13,6 +13,7 @@ from archsim.engine.execute import run_numba
 from archsim.engine.reference import run_simpy
 from archsim.engine.trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, TraceBuilder
 from archsim.kernels import dram as kd
+from archsim.kernels.dram import stream as kstream
 
 from .dram_types import all_dram_types
 
@@ -105,12 +106,12 @@ def test_refresh_period_skip_fires_on_a_long_stream(monkeypatch):
     row bursts the kernel runs one by one do not grow with the stream's length (10x longer)."""
     P = dram_params(TYPES["gddr6"])
     calls = {"rows": 0}
-    real = kd.row_burst
+    real = kstream.row_burst
 
     def counting(*args):
         calls["rows"] += 1
         return real(*args)
-    monkeypatch.setattr(kd, "row_burst", counting)
+    monkeypatch.setattr(kstream, "row_burst", counting)
     ran, ends = [], []
     for nrows in (kd.REFRESH_SKIP_MIN_ROWS, 10 * kd.REFRESH_SKIP_MIN_ROWS):
         calls["rows"] = 0
@@ -121,7 +122,7 @@ def test_refresh_period_skip_fires_on_a_long_stream(monkeypatch):
         assert chan[kd.C_REFS] > nrows // 2
         ran.append(calls["rows"])
     assert ran[1] < 2 * ran[0] < 20_000, ran
-    monkeypatch.setattr(kd, "row_burst", real)
+    monkeypatch.setattr(kstream, "row_burst", real)
     bank_st, bg_last, chan = kd.new_state(P)
     work = np.zeros(kd.work_size(P), dtype=np.int64)
     long = 10 * kd.REFRESH_SKIP_MIN_ROWS

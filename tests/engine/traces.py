@@ -13,11 +13,14 @@ from .dram_types import FACTS
 
 
 def random_trace(seed: int, n: int = 50, dram: str = "ddr4-3200", trefi: int | None = 700,
-                 n_plain: int = 2, all_bank: bool = False, pim_share: float = 0.25):
+                 n_plain: int = 2, all_bank: bool = False, pim_share: float = 0.25, per_bank: int = 0):
     """`all_bank` turns on the all-bank activate for PIM MAC bursts; `pim_share` is the share of
-    DRAM tasks in PIM MAC mode (the rest are reads and writes)."""
+    DRAM tasks in PIM MAC mode (the rest are reads and writes); `per_bank` > 0: per-bank refresh
+    with that tRFCpb."""
     rng = random.Random(seed)
     t = dataclasses.replace(FACTS[dram], all_bank_activate=all_bank)
+    if per_bank:
+        t = dataclasses.replace(t, refresh_per_bank=True, trfc_pb=per_bank)
     if trefi is not None:
         t = dataclasses.replace(t, trefi=trefi, trfc=min(t.trfc, trefi // 4))
     b = TraceBuilder()
