@@ -74,13 +74,16 @@ def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
     if p.unit.type == "sm":
         s = sm_plan_seconds(p, hw)
     elif p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes:
-        s = _pim_s(p, hw)
+        from .lower import port_seconds
+        s = max(_pim_s(p, hw), port_seconds(p, hw))    # inputs read from, results written to SRAM
     else:
         off = p.offchip
         wstream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role.value == "weight")
         comp = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=wstream,
                            wait_states=off.wait_states if off.kind == "flash" else 0,
                           streamed=p.streamed, mapping=p.mapping) / p.unit.freq_hz
+        from .lower import port_seconds
+        comp = max(comp, port_seconds(p, hw))      # on-chip bytes at the levels' port rate
         rd = p.offchip_read_bytes
         if p.unit.type == "scalar_core" and off.dram is None:
             rd = 0
