@@ -43,8 +43,8 @@ from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
-__all__ = ["Lowered", "lower", "ticks_per_cycle", "port_lanes", "port_seconds", "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK",
-           "pim_span", "op_action_counts"]
+__all__ = ["Lowered", "lower", "ticks_per_cycle", "port_lanes", "port_seconds", "pim_issue_cycles",
+           "MAX_CHUNKS", "PIM_ROWS_PER_TASK", "pim_span", "op_action_counts"]
 
 MAX_CHUNKS = 8
 PIM_ROWS_PER_TASK = 64
@@ -125,6 +125,10 @@ class _Lowerer:
         per_lane = max(lv.bandwidth_bytes_per_s, 1.0) / max(1, lv.ports)
         return ((lanes[side % len(lanes)], self.ticks(nbytes / per_lane)),)
 
+    def side(self, p: OpPlan) -> int:
+        """The port lane side of the op's compute unit: 1 + its index (0 is the fill side)."""
+        return 1 + [u.name for u in self.hw.compute].index(p.unit.name)
+
     def ticks(self, seconds: float) -> int:
         return int(ceil(seconds / self.tick_s - 1e-9))
 
@@ -199,7 +203,7 @@ class _Lowerer:
         link, bw = self.link_res()
         li = self.level_idx[p.buffer.name]
         # the host side reads the op's inputs out of on-chip levels and writes its result back
-        side = 1 + [u.name for u in self.hw.compute].index(p.unit.name)
+        side = self.side(p)
         reads, writes = (tuple(a for lv, nb in _onchip_bytes(p, self.hw, (v,)).items()
                                for a in self.port(lv, nb, side)) for v in ("read", "write"))
         first = self.b.task(link, self.ticks(p.offchip_read_bytes / bw), deps, p.index,
@@ -251,7 +255,7 @@ class _Lowerer:
         work = work_units(p.op)
         if stream == 0 and p.offchip_read_bytes:     # read in place: no faster than the level allows
             total = max(total, self.ticks(p.offchip_read_bytes / max(off.bandwidth_bytes_per_s, 1.0)))
-        side = 1 + [u.name for u in self.hw.compute].index(p.unit.name)
+        side = self.side(p)
         moved = _onchip_bytes(p, self.hw)
         comp_acc = tuple(a for li, nb in moved.items() for a in self.port(li, nb / n, side))
         comp = -1
