@@ -63,9 +63,10 @@ def combine_chunks(results: list[SimResult], seq: int, chunk: int) -> SimResult:
             capacity[lv.level] = lv.capacity_bytes
         ops.extend(replace(op, name=f"c{i}.{op.name}", start_s=op.start_s + offset) for op in r.ops)
         for tl in r.timelines:
-            t, occ = timelines.setdefault(tl.level, ([], []))
+            t, occ, plan = timelines.setdefault(tl.level, ([], [], [0, True]))
             t.extend(x + offset for x in tl.time_s)
             occ.extend(tl.occupancy_bytes)
+            plan[0], plan[1] = max(plan[0], tl.planned_bytes), plan[1] and tl.engine
         offset += r.latency_s
     resources = dict.fromkeys(k for r in results for k, _ in r.utilization)
     utilization = tuple((k, _weighted(results, lambda r, k=k: dict(r.utilization).get(k, 0.0)))
@@ -79,6 +80,6 @@ def combine_chunks(results: list[SimResult], seq: int, chunk: int) -> SimResult:
         analytic_vs_cycle_gap=_weighted(results, lambda r: r.analytic_vs_cycle_gap),
         dram_row_hit_rate=_weighted(results, lambda r: r.dram_row_hit_rate),
         utilization=utilization,
-        timelines=tuple(Timeline(k, tuple(t), tuple(o)) for k, (t, o) in timelines.items()),
+        timelines=tuple(Timeline(k, tuple(t), tuple(o), *plan) for k, (t, o, plan) in timelines.items()),
         sim_wall_s=sum(r.sim_wall_s for r in results),
         notes=first.notes + (note,))

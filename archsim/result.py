@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["OpResult", "LevelUse", "Timeline", "PowerUse", "PowerTimeline", "SimResult", "SCHEMA_VERSION",
-           "STATIC_COMPONENTS", "ACTIVE_COMPONENTS"]
+           "GAP_EFFECTS", "STATIC_COMPONENTS", "ACTIVE_COMPONENTS"]
 
 #: Energy components drawn as power × time whether or not the chip computes (idle/static power and
 #: leakage, DRAM background); `ACTIVE_COMPONENTS` are drawn while it runs (GPU active floor, MCU
@@ -13,6 +13,11 @@ STATIC_COMPONENTS = ("static", "dram_background")
 ACTIVE_COMPONENTS = ("active",)
 
 SCHEMA_VERSION = 1
+
+#: Named effects of the cycle engine that the analytic closed form leaves out, as `OpResult.gap_effects`
+#: keys (seconds): the time the op's tasks stalled on on-chip SRAM ports (summed over its tasks), and
+#: the time its compute unit sat idle between the op's own chunks waiting for their loads.
+GAP_EFFECTS = ("sram_port_stall_s", "load_wait_s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,9 @@ class OpResult:
     bound: str                                     # "compute" | "memory:<level>" | "latency"
     analytic_cycles: int = 0
     layer: int = -1
+    # cycle fidelity: seconds of the analytic-vs-cycle gap by named effect (GAP_EFFECTS); a plain
+    # dict other engine parts add their effects to
+    gap_effects: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +51,16 @@ class LevelUse:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """Buffer occupancy of one level over time, downsampled: parallel tuples."""
+    """Buffer occupancy of one level over time, downsampled: parallel tuples. At cycle fidelity the
+    bytes the engine's tasks hold (chunks filled and drained, activations held while ops run);
+    `planned_bytes` is the mapper's static reservation for the level (0 = none), drawn beside it.
+    `engine` is False for a level only the plan occupies (analytic fidelity, or a level no task
+    holds): its timeline is then the planned bytes from start to end."""
     level: str
     time_s: tuple[float, ...]
     occupancy_bytes: tuple[int, ...]
+    planned_bytes: int = 0
+    engine: bool = True
 
 
 @dataclass(frozen=True, slots=True)

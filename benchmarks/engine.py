@@ -1,7 +1,8 @@
 """Engine benchmark: prints ONE JSON line.
 
 - numba_events_per_s: tasks per second through the Numba event loop on a 1M-task random trace
-  (plain tasks and single-row DRAM bursts; one task = one event) — target ≥ 2,000,000
+  (plain tasks, half of them with an on-chip port access, and single-row DRAM bursts; one task =
+  one event) — target ≥ 2,000,000
 - speedup_vs_simpy: Numba vs the SimPy reference on the same 20k-task trace — target ≥ 100×
 - llama2_7b_decode_pim_gpt_wall_s: one LLaMA-2-7B decode token (context 2048) at cycle fidelity on
   pim-gpt, warm JIT — target ≤ 10 s; with its simulated latency and the share of the PIM MAC peak
@@ -56,10 +57,12 @@ def _trace(n: int, seed: int = 0):
     b = TraceBuilder()
     units = [b.resource(f"u{i}") for i in range(4)]
     d = b.resource("dram", dram_params(t))
+    lanes = b.ports("sram:buf", 2)        # on-chip port accesses on half the compute tasks
     for i in range(n):
         deps = (i - 1 - rng.randrange(min(i, 8)),) if i and rng.random() < 0.7 else ()
         if rng.random() < 0.5:
-            b.task(units[i % 4], rng.randint(1, 200), deps)
+            acc = ((lanes[i % 2], rng.randint(1, 150)),) if i % 4 < 2 else ()
+            b.task(units[i % 4], rng.randint(1, 200), deps, accesses=acc)
         else:
             b.task(d, 0, deps, slot=rng.randrange(64), row=rng.randrange(4), ncols=rng.randint(1, 32),
                    span=rng.choice((1, 2, 4)), mode=rng.choice((0, 0, 1)))

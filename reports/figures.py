@@ -64,8 +64,9 @@ def energy_figure(r: SimResult) -> go.Figure:
 
 
 def buffer_figure(r: SimResult) -> go.Figure:
-    """Occupancy over time of each level (one panel each) with its capacity as a dashed line; when the
-    engine recorded no timeline, peak against capacity per level."""
+    """Occupancy over time of each level (one panel each): the engine's fill and drain, the mapper's
+    planned reservation dotted, the capacity dashed; when the engine recorded no timeline, peak
+    against capacity per level."""
     if not r.timelines:
         names = [esc(lv.level) for lv in r.levels]
         fig = go.Figure([
@@ -77,11 +78,16 @@ def buffer_figure(r: SimResult) -> go.Figure:
     capacity = {lv.level: lv.capacity_bytes for lv in r.levels}
     n = len(r.timelines)
     fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.12 / max(n, 1),
-                        subplot_titles=[esc(t.level) for t in r.timelines])
+                        subplot_titles=[esc(t.level) + ("" if t.engine else " (the mapper's static plan)")
+                                        for t in r.timelines])
     for i, t in enumerate(r.timelines, start=1):
         fig.add_scatter(x=list(t.time_s), y=list(t.occupancy_bytes), mode="lines", line_shape="hv",
                         name=f"{esc(t.level)} occupancy", row=i, col=1,
                         line_color=PALETTE[(i - 1) % len(PALETTE)])
+        if t.planned_bytes and t.engine and t.time_s:   # the mapper's static reservation beside the events
+            fig.add_scatter(x=[t.time_s[0], t.time_s[-1]], y=[t.planned_bytes] * 2, mode="lines",
+                            line=dict(dash="dot", color="#7f7f7f"), name=f"{esc(t.level)} planned",
+                            row=i, col=1)
         cap = capacity.get(t.level)
         if cap and t.time_s:
             fig.add_scatter(x=[t.time_s[0], t.time_s[-1]], y=[cap, cap], mode="lines",

@@ -15,7 +15,7 @@ from archsim.comparison import Comparison, Sweep
 from archsim.result import SimResult
 
 from .figures import PALETTE, Roof, esc, result_figures
-from .table import format_bytes, misfit_reason, si, used_share
+from .table import fidelity_label, format_bytes, misfit_reason, si, used_share
 
 __all__ = ["render_html", "write_html", "write_plotly_js", "comparison_figures", "sweep_figures",
            "PLOTLY_JS"]
@@ -86,7 +86,7 @@ def _workload(r: SimResult) -> str:
         parts.append(f"context {r.context}")
     if r.dtype:
         parts.append(r.dtype)
-    return " · ".join(parts + [f"{r.fidelity} fidelity"])
+    return " · ".join(parts + [fidelity_label(r)])
 
 
 def _summary_section(r: SimResult) -> str:

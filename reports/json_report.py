@@ -59,11 +59,14 @@ def result_to_dict(r: SimResult, timing: bool = False) -> dict:
         "flops": op.flops,
         "bytes_by_level": {k: v for k, v in op.bytes_by_level},
         "bound": op.bound,
+        "gap_effects": {k: _num(v) for k, v in sorted(op.gap_effects.items())},
     } for op in r.ops]
     timelines = [{
         "level": t.level,
         "time_s": [_num(v) for v in t.time_s],
         "occupancy_bytes": list(t.occupancy_bytes),
+        "planned_bytes": t.planned_bytes,
+        "engine": t.engine,
     } for t in r.timelines]
     ran = r.fits                  # a workload that does not fit has no latency or energy: null, not 0
     return {

@@ -94,8 +94,17 @@ def _workload(r: SimResult) -> str:
         parts.append(f"context {r.context}")
     if r.dtype:
         parts.append(r.dtype)
-    parts.append(f"{r.fidelity} fidelity")
+    parts.append(fidelity_label(r))
     return " · ".join(parts)
+
+
+def fidelity_label(r: SimResult) -> str:
+    """What the run's fidelity resolved, in a few words (README: "What each fidelity resolves")."""
+    if r.fidelity != "cycle":
+        return f"{r.fidelity} fidelity"
+    if r.hw_kind == "gpu":
+        return "cycle fidelity (the calibrated kernel model: same as analytic)"
+    return "cycle fidelity (tile events: DRAM commands, SRAM ports, double buffers)"
 
 
 def _levels(r: SimResult) -> str:

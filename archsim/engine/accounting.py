@@ -137,7 +137,8 @@ def with_plan(times: np.ndarray, occ: np.ndarray, planned_bytes: int, end: int
 
 def downsample(name: str, times: np.ndarray, occ: np.ndarray, tick_s: float,
                points: int = 256) -> Timeline:
-    """At most `points` samples; each keeps the peak of its time bin so no peak is lost."""
+    """At most `points` samples, each the peak of its time bin so no peak is lost, then the last
+    event's value (the level's state at the end: drained, or what stays resident)."""
     if times.size <= points:
         return Timeline(level=name, time_s=tuple(float(t) * tick_s for t in times),
                         occupancy_bytes=tuple(int(v) for v in occ))
@@ -146,5 +147,6 @@ def downsample(name: str, times: np.ndarray, occ: np.ndarray, tick_s: float,
     peak = np.full(points, -1, dtype=np.int64)
     np.maximum.at(peak, idx, occ)
     keep = peak >= 0
-    return Timeline(level=name, time_s=tuple(float(t) * tick_s for t in edges[:-1][keep]),
-                    occupancy_bytes=tuple(int(v) for v in peak[keep]))
+    time_s = tuple(float(t) * tick_s for t in edges[:-1][keep]) + (float(times[-1]) * tick_s,)
+    return Timeline(level=name, time_s=time_s,
+                    occupancy_bytes=tuple(int(v) for v in peak[keep]) + (int(occ[-1]),))

@@ -21,6 +21,7 @@ class TraceRun:
     finish: np.ndarray
     makespan: int
     dram_counts: np.ndarray      # [n_dram, len(DRAM_COUNT_NAMES)] int64
+    port_stall: np.ndarray = None  # int64 ticks per task spent waiting on on-chip ports
 
     def counts(self, slot: int) -> dict[str, int]:
         return {k: int(v) for k, v in zip(DRAM_COUNT_NAMES, self.dram_counts[slot])}
@@ -47,9 +48,12 @@ def run_numba(trace: Trace, periodic: bool = True) -> TraceRun:
     n = trace.n_tasks
     start = np.zeros(n, dtype=np.int64)
     finish = np.zeros(n, dtype=np.int64)
+    stall = np.zeros(n, dtype=np.int64)
     makespan = run_trace(trace.res, trace.dur, trace.dep_ptr, trace.dep_idx, trace.slot, trace.row,
                          trace.ncols, trace.span, trace.mode, trace.nrows, trace.res_dram, params,
-                         bank_st, bg_last, chan, work, start, finish, periodic)
+                         bank_st, bg_last, chan, work, start, finish, trace.acc_ptr, trace.acc_res,
+                         trace.acc_dur, stall, periodic)
     counts = np.concatenate([chan[:nd, kd.C_REFS:kd.C_MACCOLS + 1], chan[:nd, kd.C_ABACTS:kd.C_ABACTS + 1],
                              chan[:nd, kd.C_PBREFS:kd.C_PBREFS + 1]], axis=1)
-    return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=counts)
+    return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=counts,
+                    port_stall=stall)

@@ -8,7 +8,8 @@ Per op (see `plan.OpPlan`):
   memory resource), each followed by a compute task; a chunk's buffer slot is reused two chunks later
   (double buffering, global across ops so prefetch never overfills the buffer). The op's resident
   activations are held in the level the mapping placed them in (`OpPlan.residents`) from its first
-  compute task to its last.
+  compute task to its last; operands at home in another on-chip level are staged through the
+  unit's buffer, each compute chunk holding its share while it runs (an MCU core's working tiles).
 
 Compactness (stated, and what makes an LLM token simulable in seconds):
 - Every DRAM channel is simulated. Tensors are packed back to back in the DRAM's address space
@@ -23,6 +24,11 @@ Compactness (stated, and what makes an LLM token simulable in seconds):
 - A chunk stands for a run of identical tiles (at most `MAX_CHUNKS` per op). The overlap of load and
   compute is then resolved at chunk granularity: an op's pipeline fill is one chunk's load instead of
   one tile's, an over-estimate bounded by 1/`MAX_CHUNKS` of the op's load time.
+- On-chip levels are enforced: every byte an op moves through an SRAM level (the same bytes the
+  energy model counts, `op_action_counts`) occupies that level's ports (`port_lanes`: min(ports,
+  banks) lanes at bandwidth / ports each). A DMA fill writes its chunk into the unit's buffer on
+  the fill-side lane, a store reads the output out of it, a compute task moves its share of the
+  op's other on-chip bytes on its unit's lane; a task whose bytes take longer than its work stalls.
 - Trace times are in ticks of 1/`ticks_per_cycle` hw cycle (no longer than the DRAM clock), so DRAM
   timings keep their datasheet rates; `simulate` converts spans back to hw cycles.
 """
@@ -47,8 +53,9 @@ from .timing.spatial import SYSTOLIC_ROLES
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
-__all__ = ["Lowered", "lower", "interleave_bytes", "channel_groups", "ticks_per_cycle", "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK",
-           "pim_span", "op_action_counts"]
+__all__ = ["Lowered", "lower", "interleave_bytes", "channel_groups", "ticks_per_cycle", "port_lanes",
+           "port_seconds", "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK", "pim_span",
+           "op_action_counts"]
 
 MAX_CHUNKS = 8
 PIM_ROWS_PER_TASK = 64
@@ -86,6 +93,7 @@ class _Lowerer:
         self.next_slot = 0
         self.ring: list[int] = []          # compute tasks in buffer-slot order (double buffering)
         self.held: dict[int, list[tuple[int, int]]] = {}   # level → (release task, bytes) resident
+        self.lanes: dict[int, list[int]] = {}               # on-chip level → its port lanes
         self.out = Lowered(trace=None, plans=[], tick_s=self.tick_s,
                            level_names=tuple(lv.name for lv in hw.levels), ticks_per_cycle=self.sub)
 
@@ -169,6 +177,22 @@ class _Lowerer:
             self.res[key] = self.b.resource(key)
         return self.res[key], bw
 
+    def port(self, level: int, nbytes: float, side: int) -> tuple[tuple[int, int], ...]:
+        """The access of `nbytes` through on-chip level `level`'s ports, on the lane of requester
+        `side` (0: the fill/DMA side; 1 + k: compute unit k), as a task's `accesses` entry."""
+        lv = self.hw.levels[level]
+        if lv.off_chip or nbytes <= 0:
+            return ()
+        if level not in self.lanes:
+            self.lanes[level] = self.b.ports("sram:" + lv.name, port_lanes(lv))
+        lanes = self.lanes[level]
+        per_lane = max(lv.bandwidth_bytes_per_s, 1.0) / max(1, lv.ports)
+        return ((lanes[side % len(lanes)], self.ticks(nbytes / per_lane)),)
+
+    def side(self, p: OpPlan) -> int:
+        """The port lane side of the op's compute unit: 1 + its index (0 is the fill side)."""
+        return 1 + [u.name for u in self.hw.compute].index(p.unit.name)
+
     def ticks(self, seconds: float) -> int:
         return int(ceil(seconds / self.tick_s - 1e-9))
 
@@ -199,15 +223,17 @@ class _Lowerer:
 
     # ---------------------------------------------------------------- transfers
     def transfer(self, lv: MemoryLevel, nbytes: int, deps, op: int, key: str, write: bool = False,
-                 occ: tuple[int, int] = (-1, 0)) -> list[int]:
+                 occ: tuple[int, int] = (-1, 0), accesses=()) -> list[int]:
         """The tasks moving `nbytes` between level `lv` and the chip: one per channel group that
-        has bytes of it (the first carries the bytes, actions and buffer occupancy)."""
+        has bytes of it (the first carries the bytes, actions, buffer occupancy and on-chip port
+        `accesses`)."""
         li = self.level_idx[lv.name]
         act = f"{lv.name}.{'write' if write else 'read'}"
         if lv.dram is None:
             dur = self.ticks(nbytes / max(lv.bandwidth_bytes_per_s, 1.0) + lv.latency_s)
             return [self.b.task(self.mem_res(lv), dur, deps, op, level=li, nbytes=nbytes,
-                                occ_level=occ[0], occ_bytes=occ[1], actions=((act, nbytes),))]
+                                occ_level=occ[0], occ_bytes=occ[1], actions=((act, nbytes),),
+                                accesses=accesses)]
         t = lv.dram
         rs = self.dram_res(lv)
         k = min(4, t.ranks * t.bank_groups)
@@ -233,7 +259,8 @@ class _Lowerer:
             out.append(self.b.task(r, 0, deps, op, slot=slot, ncols=s[1], span=s[2], nrows=s[0],
                                    mode=mode, level=li, nbytes=nbytes if first else 0,
                                    occ_level=occ[0] if first else -1, occ_bytes=occ[1] if first else 0,
-                                   actions=((act, nbytes),) if first else ()))
+                                   actions=((act, nbytes),) if first else (),
+                                   accesses=accesses if first else ()))
         return out
 
     # ---------------------------------------------------------------- per op
@@ -258,9 +285,13 @@ class _Lowerer:
         t = p.buffer.dram
         link, bw = self.link_res()
         li = self.level_idx[p.buffer.name]
+        # the host side reads the op's inputs out of on-chip levels and writes its result back
+        side = self.side(p)
+        reads, writes = (tuple(a for lv, nb in _onchip_bytes(p, self.hw, (v,)).items()
+                               for a in self.port(lv, nb, side)) for v in ("read", "write"))
         first = self.b.task(link, self.ticks(p.offchip_read_bytes / bw), deps, p.index,
                             level=li, nbytes=p.offchip_read_bytes,
-                            actions=((f"{p.buffer.name}.read", p.offchip_read_bytes),))
+                            actions=((f"{p.buffer.name}.read", p.offchip_read_bytes),), accesses=reads)
         nb = pim_span(p.unit, t)
         lanes = max(1.0, p.unit.macs_per_cycle_for(p.dtype))
         macs = p.op.macs or p.op.flops // 2 or 1
@@ -285,7 +316,7 @@ class _Lowerer:
             lasts.append(prev)
         out = p.offchip_write_bytes
         return [self.b.task(link, self.ticks(out / bw), lasts, p.index, level=li, nbytes=out,
-                            actions=((f"{p.buffer.name}.write", out),))]
+                            actions=((f"{p.buffer.name}.write", out),), accesses=writes)]
 
     def lower_stream(self, p: OpPlan, deps) -> list[int]:
         b = self.b
@@ -298,7 +329,12 @@ class _Lowerer:
         # other level's bytes stream, one transfer per level and chunk
         reads = [(lv, r) for lv, r, _ in traffic if r and not in_place(p, lv)]
         stream = sum(r for _, r in reads)
-        n = 1 if stream == 0 else min(MAX_CHUNKS, max(1, ceil(stream / quarter)), max(1, p.tiles or MAX_CHUNKS))
+        # operands at home in another on-chip level pass through the unit's buffer tile by tile
+        staged = 0 if p.buffer.off_chip else _staged_bytes(p, self.hw)
+        if stream:
+            n = min(MAX_CHUNKS, max(1, ceil(stream / quarter)), max(1, p.tiles or MAX_CHUNKS))
+        else:
+            n = min(MAX_CHUNKS, max(1, p.tiles or MAX_CHUNKS)) if staged else 1
         weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)
         unit_clk = p.unit.freq_hz
         cyc = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=p.flash_weight_bytes,
@@ -309,8 +345,9 @@ class _Lowerer:
             if r and in_place(p, lv):
                 total = max(total, self.ticks(r / max(lv.bandwidth_bytes_per_s, 1.0)))
         serial = p.unit.type == "scalar_core"     # an in-order core waits for its own loads
-        per = int(ceil(total / n))
-        comp0 = -1
+        side = self.side(p)
+        moved = _onchip_bytes(p, self.hw)
+        comp_acc = tuple(a for li, nb in moved.items() for a in self.port(li, nb / n, side))
         comp = -1
         key = "in:" + p.op.name
         residents = [(self.level_idx[name], nb) for name, nb in p.residents if nb > 0]
@@ -335,37 +372,33 @@ class _Lowerer:
                     if part:
                         tag = f"{key}:{j}" if lv.name == p.offchip.name else f"{key}:{lv.name}:{j}"
                         dmas.append(self.transfer(lv, part, dma_deps, p.index, tag,
-                                                  occ=(bi, min(part, slot_bytes))))
+                                                  occ=(bi, min(part, slot_bytes)),
+                                                  accesses=self.port(bi, part, 0)))
                 dma = [task for tasks in dmas for task in tasks]
                 cdeps = dma + (deps if j == 0 else [])
             else:
                 dma = []
                 cdeps = list(deps) if j == 0 else []
-            occ = (-1, 0)
             if j == 0 and residents:
                 # activations held while the op runs, in the level the mapping placed them (else
-                # the unit's buffer): the first compute task holds the first level's bytes,
-                # zero-time hold tasks on the unit any further level's
+                # the unit's buffer): zero-time hold tasks on the unit, released by the last chunk
                 if big:
                     cdeps += self.ring[-2:]
-                for li, nb in residents[1:]:
+                for li, nb in residents:
                     w = self.make_room(li, nb, self.capacity(li))
                     holds.append((b.task(unit, 0, cdeps + w, p.index, occ_level=li, occ_bytes=nb), li, nb))
-                occ = residents[0]
-                cdeps += self.make_room(occ[0], occ[1], self.capacity(occ[0])) + [h for h, _, _ in holds]
+                cdeps += [h for h, _, _ in holds]
+            # a chunk holds its share of the staged operands in the buffer while it computes
+            occ = (bi, min(quarter, ceil(staged / n))) if staged else (-1, 0)
+            per = total * (j + 1) // n - total * j // n      # the chunks add up to the closed form
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
-                          actions=((f"{p.unit.name}.mac.{p.dtype}", work / n),))
+                          actions=((f"{p.unit.name}.mac.{p.dtype}", work / n),), accesses=comp_acc)
             if dma:
                 for tasks in dmas:
                     b.release(tasks[0], comp)    # the first task carries the chunk's buffer space
                 self.ring.append(comp)
-            if j == 0:
-                comp0 = comp
         if big:
             self.ring += [comp] * (1 if stream else 2)
-        if residents:
-            b.release(comp0, comp)
-            self.held.setdefault(residents[0][0], []).append((comp, residents[0][1]))
         for h, li, nb in holds:
             b.release(h, comp)
             self.held.setdefault(li, []).append((comp, nb))
@@ -373,8 +406,60 @@ class _Lowerer:
         for lv, _, w in traffic:
             if w:
                 tag = "out:" + p.op.name + ("" if lv.name == p.offchip.name else ":" + lv.name)
-                last = self.transfer(lv, w, last, p.index, tag, write=True)
+                last = self.transfer(lv, w, last, p.index, tag, write=True,
+                                     accesses=self.port(bi, w, 0))
         return last
+
+
+def port_lanes(lv: MemoryLevel) -> int:
+    """Accesses an on-chip level serves at once: one per port, but no more than it has banks (a
+    bank answers one access per cycle)."""
+    return max(1, min(lv.ports, lv.banks))
+
+
+def _staged_bytes(p: OpPlan, hw: Hardware) -> int:
+    """Bytes of the op's operands at home in another on-chip level than the unit's buffer: read
+    from (or written back to) there through the buffer (as `op_action_counts` counts them)."""
+    homes = p.homes or (None,) * len(p.op.operands)
+    off = {lv.name for lv in hw.levels if lv.off_chip}
+    return sum(o.tensor.size_bytes for o, home in zip(p.op.operands, homes)
+               if home not in (None, PIPELINE, p.buffer.name) and home not in off)
+
+
+def _onchip_bytes(p: OpPlan, hw: Hardware, verbs=("read", "write")) -> dict[int, float]:
+    """Bytes the op's compute moves through each on-chip level (`verbs`, as `op_action_counts`
+    counts them), without the off-chip bytes staged into and out of its buffer: DMA tasks move
+    those (or, read in place by an MCU core, they never enter the buffer)."""
+    c = op_action_counts(p)
+    out = {}
+    for li, lv in enumerate(hw.levels):
+        if lv.off_chip:
+            continue
+        nb = sum(c.get(f"{lv.name}.{v}", 0.0) for v in verbs)
+        if lv.name == p.buffer.name:
+            nb -= p.offchip_read_bytes + p.offchip_write_bytes
+        if nb > 0:
+            out[li] = nb
+    return out
+
+
+def port_seconds(p: OpPlan, hw: Hardware) -> float:
+    """Least time the op's bytes through on-chip levels take at the levels' port rate (every lane
+    busy): the analytic fidelity's SRAM bound. Off-chip bytes pass through the unit's buffer,
+    except those an MCU core reads in place (its internal flash operands)."""
+    moved = _onchip_bytes(p, hw)
+    names = [lv.name for lv in hw.levels]
+    if not p.buffer.off_chip:
+        through = sum(w + (0 if in_place(p, hw.level(lv)) else r) for lv, r, w in offchip_traffic(p))
+        if through:
+            li = names.index(p.buffer.name)
+            moved[li] = moved.get(li, 0.0) + through
+    out = 0.0
+    for li, nb in moved.items():
+        lv = hw.levels[li]
+        rate = max(lv.bandwidth_bytes_per_s, 1.0) / max(1, lv.ports) * port_lanes(lv)
+        out = max(out, nb / rate)
+    return out
 
 
 def ticks_per_cycle(hw: Hardware) -> int:

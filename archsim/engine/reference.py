@@ -6,6 +6,9 @@ DRAM channels: a row process issues PRE/ACT commands burst by burst (waiting for
 of an earlier burst on a bank before precharging it), and a column process issues every column
 command one at a time at the earliest cycle its constraints allow. No closed forms: this is the
 command-by-command path the Numba kernel's burst formula must reproduce exactly. Slow by design.
+On-chip port lanes: one process per lane takes the accesses on it in trace order; each waits for
+its task's start, then holds the lane from max(start, lane free) for its duration. A task finishes
+once its own work and all its accesses are done.
 """
 from __future__ import annotations
 
@@ -29,6 +32,15 @@ def run_simpy(trace: Trace) -> TraceRun:
     env = simpy.Environment()
     n = trace.n_tasks
     done = [env.event() for _ in range(n)]
+    started = [env.event() for _ in range(n)]
+    ported = [env.event() for _ in range(n)]       # all the task's port accesses are placed
+    port_end = np.zeros(n, dtype=np.int64)         # end of the task's last port access
+    own_end = np.zeros(n, dtype=np.int64)          # end of the task's own work
+    lane_tasks: dict[int, list[tuple[int, int]]] = {}
+    waiting = np.diff(trace.acc_ptr)
+    for i in range(n):
+        for k in range(int(trace.acc_ptr[i]), int(trace.acc_ptr[i + 1])):
+            lane_tasks.setdefault(int(trace.acc_res[k]), []).append((i, int(trace.acc_dur[k])))
     start = np.zeros(n, dtype=np.int64)
     finish = np.zeros(n, dtype=np.int64)
     queues: list[list[int]] = [[] for _ in trace.resources]
@@ -42,18 +54,39 @@ def run_simpy(trace: Trace) -> TraceRun:
             yield env.all_of(deps)
         return max((int(finish[int(d)]) for d in trace.deps(i)), default=0)
 
+    def lane(accesses):
+        free = 0
+        for i, ticks in accesses:
+            yield started[i]
+            free = max(free, int(start[i])) + ticks
+            port_end[i] = max(port_end[i], free)
+            waiting[i] -= 1
+            if waiting[i] == 0:
+                ported[i].succeed()
+
+    def begin(i, t):
+        start[i] = t
+        started[i].succeed()
+
+    def settle(i):
+        """The task's own work is done now: finish once its port accesses are done too."""
+        own_end[i] = env.now
+        if trace.acc_ptr[i + 1] > trace.acc_ptr[i]:
+            yield ported[i]
+            yield _at(env, max(env.now, int(port_end[i])))
+        finish[i] = env.now
+        done[i].succeed()
+
     def plain(tasks):
         for i in tasks:
             yield from wait_deps(i)
-            start[i] = env.now
+            begin(i, env.now)
             yield env.timeout(int(trace.dur[i]))
-            finish[i] = env.now
-            done[i].succeed()
+            yield from settle(i)
 
     def finish_at(i, t):
         yield _at(env, t)
-        finish[i] = env.now
-        done[i].succeed()
+        yield from settle(i)
 
     def dram(tasks, ch: ChannelState):
         p = ch.p
@@ -148,7 +181,7 @@ def run_simpy(trace: Trace) -> TraceRun:
                             t = ch.last_col + p["tccd_ab"]
                         yield _at(env, t)
                         if first and j == 0:
-                            start[i] = t
+                            begin(i, t)
                         ch.last_col = t
                     for b in banks:
                         ch.last_rd[b] = ch.last_col
@@ -167,7 +200,7 @@ def run_simpy(trace: Trace) -> TraceRun:
                                 ch.turnaround(g, mode == MODE_WRITE) if j < k else 0)
                         yield _at(env, t)
                         if first and j == 0:
-                            start[i] = t
+                            begin(i, t)
                         ch.last_col, ch.last_col_bg, ch.bg_last[g] = t, g, t
                         if mode == MODE_WRITE:
                             ch.last_wr[b] = t
@@ -190,6 +223,8 @@ def run_simpy(trace: Trace) -> TraceRun:
         env.process(rows())
         env.process(columns())
 
+    for accesses in lane_tasks.values():
+        env.process(lane(accesses))
     for r, tasks in enumerate(queues):
         d = int(trace.res_dram[r])
         if d < 0:
@@ -202,4 +237,4 @@ def run_simpy(trace: Trace) -> TraceRun:
     counts = np.array([[ch.counts[k] for k in DRAM_COUNT_NAMES] for ch in channels],
                       dtype=np.int64).reshape(len(channels), len(DRAM_COUNT_NAMES))
     return TraceRun(start=start, finish=finish, makespan=int(finish.max(initial=0)),
-                    dram_counts=counts)
+                    dram_counts=counts, port_stall=finish - own_end)

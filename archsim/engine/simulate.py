@@ -8,6 +8,7 @@ also carries the analytic estimate so the gap between the two fidelities is alwa
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from math import ceil
 
 import numpy as np
@@ -29,7 +30,7 @@ from .notes import fallback_notes
 from .plan import gpu_kernels, plan_ops
 from .stack import software_stack
 
-__all__ = ["simulate", "FIDELITIES", "stack_note"]
+__all__ = ["simulate", "FIDELITIES", "stack_note", "gap_effects"]
 
 FIDELITIES = ("analytic", "cycle")
 
@@ -120,6 +121,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                 if t.trefi:
                     counts[f"{lv.name}.refresh"] = int(total * tick_s / (t.trefi * t.tck_s)) * t.channels * t.ranks
         gap = None
+        effects = [{} for _ in plans]
     else:
         lw = lower(graph, hw, mapping, plans)
         tr = lw.trace
@@ -164,16 +166,21 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         for r, name in enumerate(tr.resources):
             if tr.res_dram[r] >= 0:
                 continue
-            busy = int(tr.dur[tr.res == r].sum())
+            busy = int(tr.dur[tr.res == r].sum() + tr.acc_dur[tr.acc_res == r].sum())
             utilization.append((name, float(busy / fine_total) if fine_total else 0.0))
         for li, lv in enumerate(hw.levels):
+            # what the tasks hold, filled and drained; the mapper's static plan rides beside it
             times, occ = occupancy(tr, run.start, run.finish, li)
-            if not lv.off_chip and planned.get(lv.name, 0) > 0:
-                times, occ = with_plan(times, occ, planned[lv.name], fine_total)
             peaks[lv.name] = int(occ.max(initial=0))
+            plan = 0 if lv.off_chip else planned.get(lv.name, 0)
             if times.size > 1:
-                timelines.append(downsample(lv.name, times, occ, lw.tick_s))
+                timelines.append(replace(downsample(lv.name, times, occ, lw.tick_s), planned_bytes=plan))
+            elif plan > 0:
+                times, occ = with_plan(times, occ, plan, fine_total)
+                timelines.append(replace(downsample(lv.name, times, occ, lw.tick_s), planned_bytes=plan,
+                                         engine=False))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
+        effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s)
         groups = ", ".join(f"{lv} {sum(map(len, gs))} channels as {len(gs)} group(s)"
                            for lv, gs in lw.channel_groups.items())
         dram = (f"every DRAM channel simulated ({groups}; channels with identical task sequences "
@@ -183,7 +190,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         for lv in hw.levels:
             if not lv.off_chip and planned.get(lv.name, 0) > 0:
                 times, occ = with_plan(np.zeros(1, np.int64), np.zeros(1, np.int64), planned[lv.name], total)
-                timelines.append(downsample(lv.name, times, occ, tick_s))
+                timelines.append(replace(downsample(lv.name, times, occ, tick_s),
+                                         planned_bytes=planned[lv.name], engine=False))
     for name, b in planned.items():   # the mapper's planned peak counts even where the engine's is lower
         peaks[name] = max(peaks.get(name, 0), b)
     latency_s = total * tick_s
@@ -234,7 +242,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
             latency_s=spans[i] * tick_s, start_s=float(starts[i]) * tick_s,
             energy_j=op_energy_j(oc, hw, table), macs=p.op.macs, flops=p.op.flops,
             bytes_by_level=_bytes_by_level(oc),
-            bound=_bound(p, hw, int(spans[i])), analytic_cycles=int(ana[i]), layer=p.op.layer))
+            bound=_bound(p, hw, int(spans[i])), analytic_cycles=int(ana[i]), layer=p.op.layer,
+            gap_effects=effects[i]))
     meta = graph.graph
     phase = str(meta.get("phase", ""))
     batch = int(meta.get("batch", 1) or 1)
@@ -251,6 +260,22 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         sim_wall_s=time.perf_counter() - wall0, dtype=plans[0].dtype if plans else "",
         notes=tuple(notes), power=power, power_budget_w=hw.power_limit_w or hw.tdp_w,
         power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())))
+
+
+def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float) -> list[dict[str, float]]:
+    """Per op, seconds of the named effects (`archsim.result.GAP_EFFECTS`) read off the task times:
+    port stalls of the op's tasks, and the idle time of its compute unit between two of its own
+    consecutive tasks (a chunk waiting for its load)."""
+    stall = np.bincount(tr.op[tr.op >= 0], weights=run.port_stall[tr.op >= 0], minlength=n_ops)
+    wait = np.zeros(n_ops)
+    for r in compute_res:
+        idx = np.nonzero(tr.res == r)[0]
+        if idx.size > 1:
+            gaps = run.start[idx[1:]] - run.finish[idx[:-1]]
+            same = (tr.op[idx[1:]] == tr.op[idx[:-1]]) & (gaps > 0)
+            np.add.at(wait, tr.op[idx[1:]][same], gaps[same])
+    return [{k: float(v) * tick_s for k, v in (("sram_port_stall_s", stall[i]), ("load_wait_s", wait[i])) if v}
+            for i in range(n_ops)]
 
 
 def _power_limit(hw: Hardware, counts, breakdown, latency_s: float) -> float:

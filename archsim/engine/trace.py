@@ -9,6 +9,9 @@ memory traffic it carries; `occ_level`/`occ_bytes` the buffer space it holds fro
 finish of task `occ_release`. Actions for the energy model are CSR too (`act_ptr`, `act_id` into
 `action_names`, `act_amount`): `UNIT.mac.DTYPE` MACs, `LEVEL.read|write|pim_read` bytes; DRAM
 commands (ACT/PRE/REF) are counted by the engines, as they depend on timing.
+On-chip memory accesses are CSR too (`acc_ptr`, `acc_res`, `acc_dur`): a task moves bytes through
+an SRAM level's port lane `acc_res` (a resource made by `TraceBuilder.ports`) for `acc_dur` ticks
+(see `archsim.kernels.sram`).
 """
 from __future__ import annotations
 
@@ -51,6 +54,16 @@ class Trace:
     resources: tuple[str, ...]
     res_dram: np.ndarray          # per resource: DRAM slot or -1
     dram_params: np.ndarray       # [n_dram, len(dram.PARAM_NAMES)] int64
+    acc_ptr: np.ndarray = None    # CSR over tasks: on-chip port accesses
+    acc_res: np.ndarray = None    # int64 port-lane resource
+    acc_dur: np.ndarray = None    # int64 ticks on that lane
+
+    def __post_init__(self):
+        empty = {"acc_ptr": np.zeros(self.n_tasks + 1, np.int64), "acc_res": np.zeros(0, np.int64),
+                 "acc_dur": np.zeros(0, np.int64)}
+        for name, value in empty.items():      # traces built without ports (tests, old callers)
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
 
     @property
     def n_tasks(self) -> int:
@@ -83,6 +96,10 @@ class TraceBuilder:
         self._act_id: list[int] = []
         self._act_amount: list[float] = []
         self._action_names: dict[str, int] = {}
+        self._acc_ptr: list[int] = [0]
+        self._acc_res: list[int] = []
+        self._acc_dur: list[int] = []
+        self._lanes: set[int] = set()
 
     def resource(self, name: str, dram_params: np.ndarray | None = None) -> int:
         self._resources.append(name)
@@ -92,6 +109,14 @@ class TraceBuilder:
             self._res_dram.append(len(self._dram_params))
             self._dram_params.append(np.asarray(dram_params, dtype=np.int64))
         return len(self._resources) - 1
+
+    def ports(self, name: str, lanes: int) -> list[int]:
+        """`lanes` port lanes of an on-chip level (resources `name.0`, ...)."""
+        if lanes < 1:
+            raise ValueError(f"{name}: an on-chip level needs at least one port lane (got {lanes})")
+        out = [self.resource(f"{name}.{k}") for k in range(lanes)]
+        self._lanes.update(out)
+        return out
 
     def is_dram(self, res: int) -> bool:
         return self._res_dram[res] >= 0
@@ -103,7 +128,8 @@ class TraceBuilder:
     def task(self, res: int, dur: int = 0, deps=(), op: int = -1, *, slot: int = 0, row: int = 0,
              ncols: int = 0, span: int = 1, mode: int = MODE_READ, nrows: int = 1,
              level: int = -1, nbytes: int = 0, occ_level: int = -1, occ_bytes: int = 0,
-             actions: tuple[tuple[str, float], ...] = ()) -> int:
+             actions: tuple[tuple[str, float], ...] = (),
+             accesses: tuple[tuple[int, int], ...] = ()) -> int:
         i = self.n_tasks
         c = self._cols
         if self._res_dram[res] >= 0:
@@ -126,6 +152,13 @@ class TraceBuilder:
             self._act_id.append(self._action_names.setdefault(name, len(self._action_names)))
             self._act_amount.append(float(amount))
         self._act_ptr.append(len(self._act_id))
+        for port, ticks in accesses:
+            if port not in self._lanes:
+                raise ValueError(f"task {i}: access to {port}, which is not an on-chip port")
+            if ticks > 0:
+                self._acc_res.append(int(port))
+                self._acc_dur.append(int(ticks))
+        self._acc_ptr.append(len(self._acc_res))
         self._dep_idx.extend(int(d) for d in deps)
         self._dep_ptr.append(len(self._dep_idx))
         return i
@@ -150,4 +183,6 @@ class TraceBuilder:
                      act_amount=np.asarray(self._act_amount, dtype=np.float64),
                      action_names=tuple(self._action_names),
                      res_dram=np.asarray(self._res_dram, dtype=np.int64),
-                     dram_params=params, **arrays)
+                     dram_params=params, acc_ptr=np.asarray(self._acc_ptr, dtype=np.int64),
+                     acc_res=np.asarray(self._acc_res, dtype=np.int64),
+                     acc_dur=np.asarray(self._acc_dur, dtype=np.int64), **arrays)

@@ -5,9 +5,13 @@ do). The trace is topologically ordered (every dependency has a lower index), so
 index order settles each task's start when it is visited: start = max(finish of its dependencies,
 the resource's state). Plain resources are busy for `dur` cycles per task; DRAM-channel resources
 time each burst with `archsim.kernels.dram.burst` (bank state machines, refresh, tFAW, ...).
+A task's on-chip memory accesses (CSR `acc_*`) occupy the ports of SRAM levels
+(`archsim.kernels.sram.port_finish`); a task whose accesses outlast its own work finishes late
+(`stall`: the ticks it waited on ports).
 
-Numba's on-disk cache keys a function on its own file only: after editing kernels/dram/, delete
-archsim/kernels/__pycache__ and archsim/kernels/dram/__pycache__ so `run_trace` recompiles.
+Numba's on-disk cache keys a function on its own file only: after editing kernels/dram/ or
+kernels/sram.py, delete archsim/kernels/__pycache__ and archsim/kernels/dram/__pycache__ so
+`run_trace` recompiles.
 """
 from __future__ import annotations
 
@@ -15,15 +19,18 @@ import numpy as np
 from numba import njit
 
 from .dram import burst
+from .sram import port_finish
 
 
 @njit(cache=True)
 def run_trace(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, res_dram,
-              params, bank_st, bg_last, chan, work, start, finish, periodic=True):
+              params, bank_st, bg_last, chan, work, start, finish, acc_ptr, acc_res, acc_dur, stall,
+              periodic=True):
     """Fill start/finish (int64 cycles) for every task; DRAM state arrays are updated in place.
 
     res_dram[r] is the DRAM slot of resource r, or -1 for a plain resource; params/bank_st/bg_last/
-    chan/work are stacked per DRAM slot (`work`: scratch of `dram.work_size`). Returns the makespan."""
+    chan/work are stacked per DRAM slot (`work`: scratch of `dram.work_size`). Returns
+    the makespan."""
     n = res.shape[0]
     nres = res_dram.shape[0]
     free = np.zeros(nres, dtype=np.int64)
@@ -41,11 +48,16 @@ def run_trace(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
             if ready > s:
                 s = ready
             e = s + dur[i]
-            free[r] = e
         else:
             s, e = burst(params[d], bank_st[d], bg_last[d], chan[d], slot[i], row[i], ncols[i],
                          span[i], mode[i], nrows[i], ready, periodic, work[d])
             e += dur[i]
+        if acc_ptr[i + 1] > acc_ptr[i]:
+            done = port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free)
+            stall[i] = done - e
+            e = done
+        if d < 0:
+            free[r] = e
         start[i] = s
         finish[i] = e
         if e > makespan:

@@ -1,5 +1,6 @@
 """The mapper's buffer plan (`Mapping.peak_buffer_bytes`) shows in the result: each level's peak is
-max(the engine's own occupancy peak, the planned peak), the timeline carries it, occupancy stays
+max(the engine's own occupancy peak, the planned peak), the timeline carries the plan beside the
+engine's own fill and drain (or the plan alone where no task holds the level), occupancy stays
 within capacity when the plan fits, and a plan over capacity makes the result not fit."""
 from __future__ import annotations
 
@@ -38,9 +39,16 @@ def test_peak_is_max_of_engine_and_plan(fidelity):
     for name in on_chip:
         peak = next(lu.peak_buffer_bytes for lu in r.levels if lu.level == name)
         assert peak >= planned[name] > 0
-        assert max(tl[name].occupancy_bytes) == peak            # the timeline shows the peak
-        assert min(tl[name].occupancy_bytes) >= planned[name]   # the plan is reserved all along
-        assert tl[name].time_s[0] == 0.0 and tl[name].time_s[-1] <= r.latency_s * (1 + 1e-12)
+        assert tl[name].planned_bytes == planned[name]          # the plan rides beside the events
+        assert max(max(tl[name].occupancy_bytes), tl[name].planned_bytes) == peak
+        if tl[name].engine:     # the tasks' own occupancy: what `bare` (no plan) holds, unchanged
+            bare_tl = {t.level: t for t in bare.timelines}[name]
+            assert tl[name].occupancy_bytes == bare_tl.occupancy_bytes
+        else:                   # no task holds the level: the plan is reserved all along
+            assert fidelity == "analytic" or not any(t.level == name for t in bare.timelines)
+            assert min(tl[name].occupancy_bytes) == planned[name]
+            assert tl[name].time_s[0] == 0.0
+        assert tl[name].time_s[-1] <= r.latency_s * (1 + 1e-12)
     if fidelity == "analytic":      # no engine occupancy: the plan alone is the peak
         assert all(lb.peak_buffer_bytes == 0 for lb, lv in zip(bare.levels, hw.levels) if not lv.off_chip)
 

@@ -1,5 +1,6 @@
 """Every chart of every report kind a user gets from real runs shows something: data with more than one
-distinct value and labelled axes (opened in headless Chromium); the compare page puts seconds and
+distinct value and labelled axes (opened in headless Chromium), and at cycle fidelity on an NPU and
+an MCU every buffer level's occupancy trace moves; the compare page puts seconds and
 joules on separate, labelled axes; a PIM roofline has a roof above every op; a one-unit chip's
 timeline is not one solid bar."""
 from __future__ import annotations
@@ -36,7 +37,15 @@ def reports(tmp_path_factory):
     pages["sweep"] = html.write_html(s, folder / "sweep.html")
     c = archsim.compare("gpt2-small", ["pim-gpt", "edge-npu"], phase="decode", context=128, budget=50)
     pages["compare"] = html.write_html(c, folder / "compare.html")
-    return {"pages": pages, "pim": (r, pim), "mcu": m}
+    # buffer occupancy from the cycle engine's events on an NPU and an MCU (issues #18, #19)
+    npu = load_hardware("edge-npu")
+    e = archsim.simulate("gpt2-small", npu, phase="prefill", seq=64, overrides={"layers": 2},
+                         fidelity="cycle", budget=20)
+    pages["cycle-npu"] = html.write_html(e, folder / "npu.html", roof=roof_from_hardware(npu, e.dtype))
+    mc = archsim.simulate("mcuformer:depth=4,patch=32,embed=168,rank=0.5", mcu, fidelity="cycle",
+                          dtype="weights=int4,activations=int8", budget=10)
+    pages["cycle-mcu"] = html.write_html(mc, folder / "mcu-cycle.html", roof=roof_from_hardware(mcu, mc.dtype))
+    return {"pages": pages, "pim": (r, pim), "mcu": m, "cycle": {"edge-npu": e, "stm32f746": mc}}
 
 
 def test_pim_roofline_has_a_roof_above_every_op(reports):
@@ -71,6 +80,24 @@ def test_compare_puts_seconds_and_joules_on_their_own_axes(reports):
     assert '"title":{"text":"latency (s)"}' in text and '"title":{"text":"energy per token (J)"}' in text
 
 
+#: per occupancy trace of the buffer chart: its name and how many distinct bytes values it plots
+_OCCUPANCY = """() => document.getElementById('fig-buffers').data
+  .filter(t => (t.name || '').endsWith(' occupancy')).map(t => [t.name, new Set(t.y).size])"""
+
+
+@pytest.mark.parametrize("chip", ["edge-npu", "stm32f746"])
+def test_cycle_occupancy_fills_and_drains(reports, chip):
+    """Every on-chip level the engine's tasks hold is filled and drained over the run: more than
+    one distinct value, empty again at the end, never above its capacity."""
+    r = reports["cycle"][chip]
+    capacity = {lv.level: lv.capacity_bytes for lv in r.levels}
+    engine = [t for t in r.timelines if t.engine]
+    assert engine, chip
+    for t in engine:
+        assert len(set(t.occupancy_bytes)) > 2, (chip, t.level)
+        assert t.occupancy_bytes[-1] == 0 and max(t.occupancy_bytes) <= capacity[t.level], (chip, t.level)
+
+
 @pytest.mark.browser
 def test_every_chart_has_data_and_labelled_axes(reports):
     from tests.browser import launched, open_report
@@ -83,3 +110,6 @@ def test_every_chart_has_data_and_labelled_axes(reports):
                 unlabelled = [axis for axis, title in titles if axis.startswith("y") and not title]
                 assert not unlabelled, (kind, fig_id, unlabelled)      # every y axis says what it is
                 assert any(t for axis, t in titles if axis.startswith("x")), (kind, fig_id)  # shared x: once
+            if kind.startswith("cycle-"):     # each level's occupancy moves, not only the time axis
+                traces = open_report(browser, page, probe_js=_OCCUPANCY).probe
+                assert traces and all(distinct > 1 for _, distinct in traces), (kind, traces)
