@@ -74,7 +74,7 @@ MUTANTS = (
     Mutant("units-uw", "archsim/units.py", '_POWER = {"uW": Decimal("1e-6")',
            '_POWER = {"uW": Decimal("1e-3")', U, "microwatts as milliwatts"),
     # energy: the price table and the engine's accounting
-    Mutant("energy-rw-swap", "archsim/energy.py",
+    Mutant("energy-rw-swap", "archsim/energy/__init__.py",
            '(f"{lv.name}.read", lv.read_energy_pj_per_byte),\n'
            '                    (f"{lv.name}.write", lv.write_energy_pj_per_byte)',
            '(f"{lv.name}.read", lv.write_energy_pj_per_byte),\n'
@@ -83,13 +83,13 @@ MUTANTS = (
     Mutant("energy-build-write-default", "archsim/hardware/build.py",
            'write = _energy_per_byte(ck, m, "write_energy", path, width) if "write_energy" in m else read',
            'write = read', ENERGY, "a given write energy ignored"),
-    Mutant("energy-link-bits", "archsim/energy.py",
+    Mutant("energy-link-bits", "archsim/energy/__init__.py",
            'entries.append((f"{link.name}.transfer", link.energy_pj_per_bit * 8))',
            'entries.append((f"{link.name}.transfer", link.energy_pj_per_bit))',
            ENERGY + ("tests/engine/test_tensor_parallel.py",), "link energy per bit used per byte"),
-    Mutant("accounting-idle-floor", "archsim/engine/accounting.py",
-           'comps["static"] = max(hw.static_power_w + leak, hw.idle_power_w) * latency_s',
-           'comps["static"] = (hw.static_power_w + leak) * latency_s',
+    Mutant("accounting-idle-floor", "archsim/energy/power.py",
+           'out = {"static": max(hw.static_power_w + leak, hw.idle_power_w), "active": hw.active_power_w,',
+           'out = {"static": hw.static_power_w + leak, "active": hw.active_power_w,',
            ENERGY, "the idle-power floor dropped"),
     Mutant("accounting-act-component", "archsim/engine/accounting.py",
            'if verb == "activate":\n        return "dram_act_pre"',
@@ -228,6 +228,8 @@ def _pytest(cwd: Path, tests: tuple[str, ...], timeout: float) -> tuple[int, flo
 
 def run_mutant(m: Mutant, workdir: Path, timeout: float) -> dict:
     path = workdir / m.file
+    if not path.is_file():
+        return {"id": m.id, "status": "not_applicable", "note": f"mutant no longer applies: no file {m.file}"}
     original = path.read_text(encoding="utf-8")
     stat = path.stat()
     if original.count(m.old) != 1:
