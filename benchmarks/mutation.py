@@ -295,16 +295,27 @@ def run_mutant(m: Mutant, workdir: Path, timeout: float) -> dict:
     if original.count(m.old) != 1:
         return {"id": m.id, "status": "not_applicable",
                 "note": f"mutant no longer applies: {m.file} has the text {original.count(m.old)} times"}
+    # Numba's cache of one kernel file does not notice an edit of another it calls: a mutated
+    # kernel runs with no cache at all, and the unmutated tree's cache is put back afterwards
+    # (valid again: the file's text and time stamp are restored), so later mutants need not
+    # compile every kernel again
+    kernel = m.file.startswith("archsim/kernels/")
+    cache = workdir / "archsim" / "kernels" / "__pycache__"
+    kept = cache.with_name("__pycache__.unmutated")
     try:
         path.write_text(original.replace(m.old, m.new), encoding="utf-8")
-        if m.file.startswith("archsim/kernels/"):
-            shutil.rmtree(workdir / "archsim" / "kernels" / "__pycache__", ignore_errors=True)
+        if kernel:
+            shutil.rmtree(kept, ignore_errors=True)
+            if cache.exists():
+                cache.rename(kept)
         code, seconds = _pytest(workdir, m.tests, timeout)
     finally:
         path.write_text(original, encoding="utf-8")
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        if m.file.startswith("archsim/kernels/"):
-            shutil.rmtree(workdir / "archsim" / "kernels" / "__pycache__", ignore_errors=True)
+        if kernel:
+            shutil.rmtree(cache, ignore_errors=True)
+            if kept.exists():
+                kept.rename(cache)
     status = {0: "survived", 5: "no_tests", -1: "killed"}.get(code, "killed")
     out = {"id": m.id, "status": status, "seconds": round(seconds, 1), "what": m.what}
     if code == -1:
