@@ -265,7 +265,8 @@ EQUIVALENT: dict[str, str] = {
                     "channel's last column (tCCD, or tCCDab for PIM MACs), so the hit's own tRCD "
                     "floor never binds (kernels/dram.py: row_burst)",
     "kv-append-reads-cache": "every KV_APPEND any builder emits (workloads/lowering.py: kv_append, "
-                             "used by the decoder and T5 families, HF configs and ONNX import alike) "
+                             "used by the decoder and T5 families, so HF configs too; ONNX import "
+                             "emits none) "
                              "has the cache as its output operand only, so the KV bytes it reads "
                              "(non-output KV operands) are 0 before the line zeroes them; only a "
                              "hand-built op reading the cache as an input would differ",
