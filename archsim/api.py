@@ -13,8 +13,10 @@ contradictory arguments) raises an `archsim.errors.ArchsimError` with a one-line
 """
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import replace
+from functools import wraps
 from itertools import product
 
 from .comparison import Comparison, Sweep, compare_results
@@ -182,14 +184,18 @@ def _hardware(hw, overrides=None):
 
 def _check_built(hw) -> None:
     """A `Hardware` built in Python (e.g. `dataclasses.replace(hw, freq_hz=1e300)`) meets the same
-    ranges and checks as a YAML file: its YAML form goes through the loader (~10 ms)."""
-    from .hardware import dump_hardware, parse_hardware
+    ranges and checks as a YAML file: its YAML form goes through the loader (~10 ms), once per
+    description object (one the loader built needs none)."""
+    from .hardware.load import dump_hardware, is_validated, mark_validated, parse_hardware
+    if is_validated(hw):
+        return
     try:
         text = dump_hardware(hw)
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
         raise ArgumentError(f"hw {getattr(hw, 'name', '?')!r}: not a well-formed Hardware "
                             f"({type(exc).__name__}: {exc})") from None
     parse_hardware(text, file=f"<Hardware {hw.name}>")
+    mark_validated(hw)
 
 
 def _search_options(strategy, seed, budget, progress=None) -> None:
@@ -275,6 +281,24 @@ def dtype_label(meta) -> str:
     return str(d or "")
 
 
+def _gc_paused(fn):
+    """`fn` runs with Python's cyclic garbage collector paused (restored after, as it was): an
+    estimate allocates some 10^5 small objects that reference counting frees anyway, and the
+    collector's passes over them took 15-25 % of a warm estimate's CPU time (benchmarks/simulate.py);
+    the few reference cycles made meanwhile are collected once it runs again."""
+    @wraps(fn)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
+    return paused
+
+
+@_gc_paused
 def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto", seed: int = 0,
                    progress=None, budget: int | None = None, stack: str = "graph") -> SimResult:
     """Map and simulate an already built graph on a loaded `Hardware`. `budget` caps the mapping
@@ -306,6 +330,7 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
     return replace(result, **changes)
 
 
+@_gc_paused
 def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | None = None,
              context: int | None = None, dtype=None, fidelity: str = "analytic",
              strategy: str = "auto", seed: int = 0, progress=None, overrides=None,

@@ -206,7 +206,13 @@ def ops_in_order(graph: OpGraph) -> Iterator[Op]:
     cached = graph.__dict__.get("_archsim_order")
     if cached is None or cached[0] != size:
         order = {n: i for i, n in enumerate(graph.nodes)}
-        names = tuple(nx.lexicographical_topological_sort(graph, key=lambda n: order[n]))
+        if all(order[u] < order[v] for u, succ in graph._succ.items() for v in succ):
+            # ops were added after their producers (every builder does): the lexicographic
+            # topological order by insertion index is the insertion order itself (the first
+            # node not yet emitted has all its producers emitted), without networkx's heap
+            names = tuple(graph.nodes)
+        else:
+            names = tuple(nx.lexicographical_topological_sort(graph, key=lambda n: order[n]))
         cached = (size, names)
         graph.__dict__["_archsim_order"] = cached
     nodes = graph.nodes

@@ -16,7 +16,6 @@ from archsim.errors import MappingError
 from archsim.hardware import Hardware
 from archsim.ir import Op, vector_ops_per_element
 from archsim.mapping import OpMapping
-from archsim.kernels import costmodel as K
 
 from .cost import Cost
 from .mapspace import DF_CODES, UNIT_CODES, Space, build_space, op_dtype, unit_rate
@@ -60,7 +59,15 @@ class Arrays:
                 self.opt_order)
 
 
+def _kernels():
+    """The Numba cost-model kernels, imported on first use: a run whose mappings all come from
+    the cache never imports Numba (a few hundred ms of a process's start)."""
+    from archsim.kernels import costmodel
+    return costmodel
+
+
 def _unit_params(space: Space) -> np.ndarray:
+    K = _kernels()
     op, hw, unit = space.op, space.hw, space.unit
     dtype = op_dtype(op, unit)
     up = np.zeros(K.N_UP)
@@ -141,17 +148,20 @@ def score(arrays: Arrays, genomes: np.ndarray, objective: str = "edp") -> np.nda
     """Scores[n, 2] per genome: the objective, then its tie-break (see
     `archsim.kernels.costmodel.score_genomes`); lower is better, compared lexicographically by
     `mapper.search.order`; +inf when the candidate does not fit."""
+    K = _kernels()
     return K.score_genomes(np.ascontiguousarray(genomes, dtype=np.int64), OBJECTIVES[objective],
                            *arrays.decoding, *arrays.problem)
 
 
 def evaluate(arrays: Arrays, genomes: np.ndarray):
     """Full outputs (out, reads, writes) per genome."""
+    K = _kernels()
     return K.evaluate_genomes(np.ascontiguousarray(genomes, dtype=np.int64), *arrays.decoding,
                               *arrays.problem)
 
 
 def _to_cost(space: Space, out: np.ndarray, reads: np.ndarray, writes: np.ndarray) -> Cost:
+    K = _kernels()
     names = [space.hw.levels[i].name for i in space.path]
     cycles = int(out[K.O_CYCLES])
     lvl = int(out[K.O_BOUND]) - 1
@@ -166,6 +176,7 @@ def _to_cost(space: Space, out: np.ndarray, reads: np.ndarray, writes: np.ndarra
 
 def cost_of_genome(space: Space, arrays: Arrays, genome) -> tuple[Cost, int, float]:
     """(Cost, failing path position or -1, bytes needed there)."""
+    K = _kernels()
     out, reads, writes = evaluate(arrays, np.asarray([genome]))
     return (_to_cost(space, out[0], reads[0], writes[0]), int(out[0, K.O_FIT_LEVEL]),
             float(out[0, K.O_NEED]))
@@ -205,6 +216,7 @@ def analytic_cost(op: Op, op_mapping: OpMapping, hw: Hardware,
     """Cost of `op` under a fixed `op_mapping` on `hw` (the engine's analytic fidelity). The
     tensor placement defaults to the one `map_graph` recorded in `op_mapping.attrs["placement"]`
     (role or tensor name → level, "@pipeline" for tensors streamed inside a fused group)."""
+    K = _kernels()
     if placement is None and op_mapping.attr("placement") is not None:
         placement = dict(op_mapping.attr("placement"))
     try:

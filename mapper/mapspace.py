@@ -17,7 +17,6 @@ import numpy as np
 from archsim.hardware import ComputeUnit, Hardware
 from archsim.hardware.ops import GENERAL_UNITS, unit_runs_kind
 from archsim.ir import Op, Role
-from archsim.kernels.search import nested_mask
 from archsim.mapping import LevelTiling, OpMapping
 
 __all__ = ["Space", "build_space", "op_dtype", "roles_of", "unit_can_run", "path_levels",
@@ -203,6 +202,7 @@ class Space:
 
     def prune(self, genomes: np.ndarray) -> np.ndarray:
         """Mask of genomes kept: inner tile indices never exceed the outer ones (nesting)."""
+        from archsim.kernels.search import nested_mask      # Numba: imported when a search runs
         return nested_mask(np.ascontiguousarray(genomes, dtype=np.int64), self.n_levels,
                            len(self.sizes))
 

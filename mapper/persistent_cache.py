@@ -35,7 +35,7 @@ FILE_NAME = "mappings.sqlite"
 
 #: everything a searched mapping depends on besides its inputs
 MAPPER_SOURCES = ("mapper", "archsim/kernels", "archsim/hardware/*.py", "archsim/ir.py",
-                  "archsim/mapping.py", "archsim/energy*.py", "archsim/units.py")
+                  "archsim/mapping.py", "archsim/energy", "archsim/units.py")
 
 _STATE: dict = {"pid": None, "conn": None, "path": None, "warned": False, "code": None}
 

@@ -160,15 +160,10 @@ def patch_gemm(lw: Lowering, name: str, image: Tensor, weight: Tensor, bias: Ten
     do not overlap — times the (C·kh·kw, out) kernel matrix. `weight` is (out, C, kh, kw), `image`
     (batch, C, H, W), kept whole (pixels beyond the last full patch are still stored and read);
     returns the (batch·gh·gw, out) patch features."""
-    out, c, kh, kw = weight.shape
-    m, k = image.shape[0] * grid[0] * grid[1], c * kh * kw
-    inputs = [(image, ("m", "k")), (lw.view(weight, (k, out)), ("k", "n"))]
-    if bias is not None:
-        inputs.append((bias, ("n",)))
-    macs = m * k * out
-    y = lw.activation(name, (m, out))
-    return lw.emit(name, OpKind.MATMUL, (("m", m), ("n", out), ("k", k)), tuple(inputs), (y, ("m", "n")),
-                   macs, 2 * macs + (m * out if bias is not None else 0),
+    dims, inputs, macs, flops = _conv_as_gemm(lw, image, weight, bias, grid)
+    kh, kw = weight.shape[2:]
+    y = lw.activation(name, (dims[0][1], dims[1][1]))
+    return lw.emit(name, OpKind.MATMUL, dims, inputs, (y, ("m", "n")), macs, flops,
                    attrs + (("kernel", (kh, kw)), ("stride", (kh, kw)), ("conv_as_gemm", True), ("grid", grid)))
 
 
@@ -181,17 +176,26 @@ def conv_gemm(lw: Lowering, name: str, x: Tensor, weight: Tensor, bias: Tensor |
     pixels and whole receptive fields. The input keeps its own shape (its bytes are read once per
     refetch, not kh·kw times); its tile footprint is the im2col tile (m × k), what an array's
     data-setup buffer holds. `weight` is (out, C, kh, kw), `x` (batch, C, H, W)."""
+    dims, inputs, macs, flops = _conv_as_gemm(lw, x, weight, bias, grid)
+    (_, m), (_, out), _ = dims
+    kh, kw = weight.shape[2:]
+    y = lw.activation(name, (x.shape[0], out, grid[0], grid[1]))
+    return lw.emit(name, OpKind.CONV2D, dims, inputs, (lw.view(y, (m, out)), ("m", "n")), macs, flops,
+                   attrs + (("kernel", (kh, kw)), ("stride", tuple(stride)), ("pads", tuple(pads)),
+                            ("implicit_gemm", True), ("grid", grid)))
+
+
+def _conv_as_gemm(lw: Lowering, x: Tensor, weight: Tensor, bias: Tensor | None, grid: tuple[int, int]):
+    """A convolution's GEMM view, shared by `patch_gemm` and `conv_gemm`: loop dims m = batch·gh·gw
+    output pixels, n = out channels, k = C·kh·kw; the input as (m, k), the (out, C, kh, kw) kernel
+    viewed as (k, n), the bias over n; MACs and FLOPs (2 per MAC plus the bias adds)."""
     out, c, kh, kw = weight.shape
     m, k = x.shape[0] * grid[0] * grid[1], c * kh * kw
     inputs = [(x, ("m", "k")), (lw.view(weight, (k, out)), ("k", "n"))]
     if bias is not None:
         inputs.append((bias, ("n",)))
     macs = m * k * out
-    y = lw.activation(name, (x.shape[0], out, grid[0], grid[1]))
-    return lw.emit(name, OpKind.CONV2D, (("m", m), ("n", out), ("k", k)), tuple(inputs),
-                   (lw.view(y, (m, out)), ("m", "n")), macs, 2 * macs + (m * out if bias is not None else 0),
-                   attrs + (("kernel", (kh, kw)), ("stride", tuple(stride)), ("pads", tuple(pads)),
-                            ("implicit_gemm", True), ("grid", grid)))
+    return (("m", m), ("n", out), ("k", k)), tuple(inputs), macs, 2 * macs + (m * out if bias is not None else 0)
 
 
 def eltwise(lw: Lowering, name: str, kind: OpKind | str, inputs: tuple[Tensor, ...], tokens: int,

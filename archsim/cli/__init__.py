@@ -97,6 +97,8 @@ def _run(args) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
+            from archsim.cli.warmup import warm_on_first_use
+            warm_on_first_use(args.command)
             return int(args._run(args) or 0)
     except ArchsimError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:

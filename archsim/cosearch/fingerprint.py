@@ -17,7 +17,7 @@ __all__ = ["simulator_fingerprint", "EVALUATION_SOURCES"]
 #: folders (every file under them) and file globs, relative to the project root
 EVALUATION_SOURCES = (
     "archsim/engine", "archsim/kernels", "mapper", "workloads", "hwconfigs",
-    "archsim/hardware/*.py", "archsim/energy*.py", "archsim/ir.py",
+    "archsim/hardware/*.py", "archsim/energy", "archsim/ir.py",
     "archsim/units.py", "archsim/api.py", "archsim/studies/cosearch_eval.py",
 )
 

@@ -13,7 +13,7 @@ an op the mapping does not place fall back to a heuristic: held in the unit's bu
 in half of it, else spilled off chip. Weights and KV cache without a placement live off chip."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from math import ceil, prod
 
 from archsim.energy import register_file
@@ -28,7 +28,8 @@ from .timing.shapes import op_dtype
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
            "operand_homes",
            "PIPELINE", "ATTENTION_BLOCK", "causal_block_fraction", "causal_skips",
-           "fused_attention_groups", "GpuKernel", "gpu_kernels", "standard_attention"]
+           "fused_attention_groups", "GpuKernel", "gpu_kernels", "standard_attention", "op_key",
+           "plan_key"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -144,14 +145,19 @@ def _role_key(t) -> str:
     return "activation" if t.role in (Role.ACTIVATION, Role.OUTPUT) else t.role.value
 
 
-def operand_homes(op: Op, om: OpMapping | None, mapping: Mapping | None, hw: Hardware
-                  ) -> tuple[str | None, ...]:
+def _streamed(mapping: Mapping | None) -> frozenset[str]:
+    return frozenset(dict(mapping.attrs).get("streamed", ()) or ()) if mapping is not None else frozenset()
+
+
+def operand_homes(op: Op, om: OpMapping | None, mapping: Mapping | None, hw: Hardware,
+                  streamed: frozenset[str] | None = None) -> tuple[str | None, ...]:
     """Per operand of `op`: the level the mapping places its tensor in, PIPELINE when it streams
-    inside a fused group, None when the mapping says nothing about it."""
+    inside a fused group, None when the mapping says nothing about it. `streamed`: the mapping's
+    streamed tensors, when the caller has them already."""
     if mapping is None and om is None:
         return (None,) * len(op.operands)
     own = dict(om.attr("placement") or ()) if om is not None else {}
-    streamed = set(dict(mapping.attrs).get("streamed", ()) or ()) if mapping is not None else set()
+    streamed = _streamed(mapping) if streamed is None else streamed
     names = {lv.name for lv in hw.levels}
     out: list[str | None] = []
     for o in op.operands:
@@ -168,10 +174,165 @@ def operand_homes(op: Op, om: OpMapping | None, mapping: Mapping | None, hw: Har
     return tuple(out)
 
 
+def op_key(op: Op) -> tuple:
+    """Everything about `op` but its name, its layer and its tensors' names: ops with one key have
+    the same plan, time and action counts wherever they are placed alike (transformer layers)."""
+    return (op.kind, op.dims, op.macs, op.flops, op.attrs,
+            tuple((o.dims, o.is_output, o.tensor.shape, o.tensor.dtype_bits, o.tensor.role)
+                  for o in op.operands))
+
+
+def _mapping_key(om: OpMapping | None):
+    """An op's mapping without the names in it (the op's, its fusion root's, its tensors')."""
+    if om is None:
+        return None
+    return (om.unit, om.spatial, om.dataflow, om.tiling,
+            tuple(a for a in om.attrs if a[0] != "placement"))
+
+
+_BY_IDENTITY = ("unit", "buffer", "offchip", "register_file")   # parts of the one `Hardware`
+_KEYED = tuple(f.name for f in fields(OpPlan)
+               if f.name not in ("index", "op", "producers", "mapping") + _BY_IDENTITY)
+
+
+def plan_key(p: OpPlan) -> tuple:
+    """Every field of a plan but its position and names (`op_key`, the mapping without names, the
+    hardware parts by identity): plans with one key time and count alike, within one `Hardware`."""
+    return (op_key(p.op), _mapping_key(p.mapping), *(id(getattr(p, f)) for f in _BY_IDENTITY),
+            *(getattr(p, f) for f in _KEYED))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """The part of an op's plan that follows from its `op_key`, mapping and operand homes."""
+    dtype: str
+    dataflow: str
+    buffer: MemoryLevel
+    read: int
+    write: int
+    pim_bytes: int
+    resident_bytes: int
+    tiles: int
+    act_read: int
+    residents: tuple[tuple[str, int], ...]
+    home: str                            # the off-chip level holding most of the op's traffic
+    traffic: tuple[tuple[str, int, int], ...]   # (off-chip level, read, write) per level
+    flash_weight_bytes: int
+    flash_wait_states: int
+
+
+def _plan_shape(op: Op, om: OpMapping | None, unit: ComputeUnit, homes: tuple, hw: Hardware,
+                off: MemoryLevel, off_chip: set[str]) -> _Shape:
+    """The part of an op's plan that follows from its `op_key`, mapping, unit and operand homes."""
+    dtype = op_dtype(op, unit)
+    buf = buffer_level(unit, hw)
+    pairs = list(zip(op.operands, homes))
+
+    def offsite(o, h):       # weights and KV cache without a placement live off chip
+        return h in off_chip or (h is None and o.tensor.role in (Role.WEIGHT, Role.KV_CACHE))
+
+    def level_of(h) -> str:  # the off-chip level an off-site operand lives in
+        return h if h in off_chip else off.name
+
+    def by_level(pick) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i, (o, h) in enumerate(pairs):
+            if pick(i, o, h):
+                out[level_of(h)] = out.get(level_of(h), 0) + o.tensor.size_bytes
+        return out
+
+    weights = sum(o.tensor.size_bytes for o, h in pairs
+                  if o.tensor.role is Role.WEIGHT and offsite(o, h))
+    kv_read = sum(o.tensor.size_bytes for o, h in pairs
+                  if o.tensor.role is Role.KV_CACHE and not o.is_output and offsite(o, h))
+    kv_write = sum(o.tensor.size_bytes for o, h in pairs
+                   if o.tensor.role is Role.KV_CACHE and o.is_output and offsite(o, h))
+    is_act = [o.tensor.role in (Role.ACTIVATION, Role.OUTPUT) for o in op.operands]
+    # activations the mapping does not place: the heuristic (held in the unit's buffer when
+    # in + out fit in half of it, else spilled off chip)
+    loose = [i for i, (h, a) in enumerate(zip(homes, is_act)) if a and h is None]
+    acts = sum(op.operands[i].tensor.size_bytes for i in loose)
+    cap = _capacity(buf) if not buf.off_chip else 0
+    fits = buf.off_chip or acts <= cap // 2
+    spilled = set() if fits else set(loose)
+    act_off = [i for i, (h, a) in enumerate(zip(homes, is_act))
+               if a and (h in off_chip or i in spilled)]
+    act_in_off = sum(op.operands[i].tensor.size_bytes for i in act_off if not op.operands[i].is_output)
+    act_out_off = sum(op.operands[i].tensor.size_bytes for i in act_off if op.operands[i].is_output)
+    held: dict[str, int] = {}
+    if fits and not buf.off_chip and acts:
+        held[buf.name] = acts
+    for (o, h), a in zip(pairs, is_act):
+        if a and h is not None and h != PIPELINE and h not in off_chip:
+            held[h] = held.get(h, 0) + o.tensor.size_bytes
+    outs = sum(o.tensor.size_bytes for o in op.operands
+               if o.is_output and o.tensor.role is not Role.KV_CACHE)
+    ins_act = sum(o.tensor.size_bytes for o in op.operands
+                  if not o.is_output and o.tensor.role is Role.ACTIVATION)
+    if op.kind is OpKind.EMBEDDING:      # a gather reads only the rows it outputs
+        weights = min(weights, outs)
+    if op.kind is OpKind.KV_APPEND:      # appends the new entries, not the whole cache
+        kv_write = min(kv_write, ins_act or kv_write)
+        kv_read = 0
+    flash_w = {lv: n for lv, n in by_level(lambda i, o, h: o.tensor.role is Role.WEIGHT
+                                            and (h is None or h in off_chip)).items()
+               if hw.level(lv).kind == "flash" and hw.level(lv).wait_states}
+    flash_ws = max((hw.level(lv).wait_states for lv in flash_w), default=0)
+    pim = unit.type == "pim_bank" and buf is off
+    traffic: dict[str, list[int]] = {}
+    if pim:
+        # in-bank MACs: the inputs are broadcast to the banks and the results read back over
+        # the host link, wherever the activations live on the host side
+        act_all = sum(o.tensor.size_bytes for o, a in zip(op.operands, is_act) if a)
+        read, write, pim_bytes = (act_all - outs), outs + kv_write, weights + kv_read
+        held = {}
+    else:
+        extra = 0.0      # re-fetches the mapping's tiling and loop order cause
+        extra_at: dict[str, float] = {}
+        if om is not None and op.kind not in (OpKind.EMBEDDING, OpKind.KV_APPEND):
+            for i, (o, h) in enumerate(pairs):
+                if not o.is_output and (offsite(o, h) or i in spilled):
+                    f = refetch_factor(op, om, o, off.name)
+                    extra += (f - 1.0) * o.tensor.size_bytes
+                    lv = level_of(h)
+                    extra_at[lv] = extra_at.get(lv, 0.0) + (f - 1.0) * o.tensor.size_bytes
+        read = weights + kv_read + act_in_off + int(extra)
+        write, pim_bytes = kv_write + act_out_off, 0
+        kv = Role.KV_CACHE
+        parts = [  # (total bytes, raw bytes per level it is shared by, read?)
+            (weights, by_level(lambda i, o, h: o.tensor.role is Role.WEIGHT and offsite(o, h)), True),
+            (kv_read, by_level(lambda i, o, h: o.tensor.role is kv and not o.is_output
+                               and offsite(o, h)), True),
+            (kv_write, by_level(lambda i, o, h: o.tensor.role is kv and o.is_output
+                                and offsite(o, h)), False),
+            (act_in_off, by_level(lambda i, o, h: i in act_off and not o.is_output), True),
+            (act_out_off, by_level(lambda i, o, h: i in act_off and o.is_output), False),
+            (int(extra), {lv: int(round(v)) for lv, v in extra_at.items()}, True)]
+        for total, at, is_read in parts:
+            for lv, n in _split(total, at).items():
+                traffic.setdefault(lv, [0, 0])[0 if is_read else 1] += n
+    tiles = 0
+    if om is not None and om.tiling:
+        inner = om.tiling[-1].tile_sizes
+        sizes = op.dim_sizes
+        tiles = prod(ceil(sizes[d] / max(1, inner.get(d, sizes[d]))) for d in sizes)
+    df = om.dataflow if om is not None else (unit.dataflows[0] if unit.dataflows else "none")
+    if pim or sum(map(sum, traffic.values())) != read + write:
+        traffic = {off.name: [read, write]} if read or write else {}
+    home = max(traffic, key=lambda lv: (sum(traffic[lv]), lv == off.name), default=off.name)
+    return _Shape(dtype=dtype, dataflow=df, buffer=buf, read=int(read), write=int(write),
+                  pim_bytes=int(pim_bytes), resident_bytes=int(sum(held.values())), tiles=tiles,
+                  act_read=int(0 if pim else act_in_off),
+                  residents=tuple(sorted((k, int(v)) for k, v in held.items() if v)),
+                  home=home, traffic=tuple((lv, int(r), int(w)) for lv, (r, w) in traffic.items() if r or w),
+                  flash_weight_bytes=int(sum(flash_w.values())), flash_wait_states=int(flash_ws))
+
+
 def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) -> list[OpPlan]:
     """Every op's plan in order. On a GPU, `stack` (a `stack.SoftwareStack` or its name; default
     `graph`) decides which ops run as one kernel (`gpu_kernels`) and each plan's `kernel_s`; a
-    stack running standard attention unfuses the mapper's attention groups (`standard_attention`)."""
+    stack running standard attention unfuses the mapper's attention groups (`standard_attention`).
+    Ops alike (`op_key`, mapping, homes) are planned once."""
     from .stack import software_stack
     st = software_stack(stack)
     if st.attention == "standard" and mapping is not None:
@@ -181,120 +342,29 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
     off_chip = {lv.name for lv in hw.levels if lv.off_chip}
     index: dict[str, int] = {}
     plans: list[OpPlan] = []
+    streamed_tensors = _streamed(mapping)
+    shapes: dict[tuple, _Shape] = {}
     for op in ops_in_order(graph):
         om = by_name.get(op.name)
         unit = _unit_for(om, op, hw)
-        dtype = op_dtype(op, unit)
-        buf = buffer_level(unit, hw)
-        homes = operand_homes(op, om, mapping, hw)
-        pairs = list(zip(op.operands, homes))
-
-        def offsite(o, h):       # weights and KV cache without a placement live off chip
-            return h in off_chip or (h is None and o.tensor.role in (Role.WEIGHT, Role.KV_CACHE))
-
-        def level_of(h) -> str:  # the off-chip level an off-site operand lives in
-            return h if h in off_chip else off.name
-
-        def by_level(pick) -> dict[str, int]:
-            out: dict[str, int] = {}
-            for i, (o, h) in enumerate(pairs):
-                if pick(i, o, h):
-                    out[level_of(h)] = out.get(level_of(h), 0) + o.tensor.size_bytes
-            return out
-
-        weights = sum(o.tensor.size_bytes for o, h in pairs
-                      if o.tensor.role is Role.WEIGHT and offsite(o, h))
-        kv_read = sum(o.tensor.size_bytes for o, h in pairs
-                      if o.tensor.role is Role.KV_CACHE and not o.is_output and offsite(o, h))
-        kv_write = sum(o.tensor.size_bytes for o, h in pairs
-                       if o.tensor.role is Role.KV_CACHE and o.is_output and offsite(o, h))
-        is_act = [o.tensor.role in (Role.ACTIVATION, Role.OUTPUT) for o in op.operands]
-        # activations the mapping does not place: the heuristic (held in the unit's buffer when
-        # in + out fit in half of it, else spilled off chip)
-        loose = [i for i, (h, a) in enumerate(zip(homes, is_act)) if a and h is None]
-        acts = sum(op.operands[i].tensor.size_bytes for i in loose)
-        cap = _capacity(buf) if not buf.off_chip else 0
-        fits = buf.off_chip or acts <= cap // 2
-        spilled = set() if fits else set(loose)
-        act_off = [i for i, (h, a) in enumerate(zip(homes, is_act))
-                   if a and (h in off_chip or i in spilled)]
-        act_in_off = sum(op.operands[i].tensor.size_bytes for i in act_off if not op.operands[i].is_output)
-        act_out_off = sum(op.operands[i].tensor.size_bytes for i in act_off if op.operands[i].is_output)
-        held: dict[str, int] = {}
-        if fits and not buf.off_chip and acts:
-            held[buf.name] = acts
-        for (o, h), a in zip(pairs, is_act):
-            if a and h is not None and h != PIPELINE and h not in off_chip:
-                held[h] = held.get(h, 0) + o.tensor.size_bytes
-        outs = sum(o.tensor.size_bytes for o in op.operands
-                   if o.is_output and o.tensor.role is not Role.KV_CACHE)
-        ins_act = sum(o.tensor.size_bytes for o in op.operands
-                      if not o.is_output and o.tensor.role is Role.ACTIVATION)
-        if op.kind is OpKind.EMBEDDING:      # a gather reads only the rows it outputs
-            weights = min(weights, outs)
-        if op.kind is OpKind.KV_APPEND:      # appends the new entries, not the whole cache
-            kv_write = min(kv_write, ins_act or kv_write)
-            kv_read = 0
-        flash_w = {lv: n for lv, n in by_level(lambda i, o, h: o.tensor.role is Role.WEIGHT
-                                                and (h is None or h in off_chip)).items()
-                   if hw.level(lv).kind == "flash" and hw.level(lv).wait_states}
-        flash_ws = max((hw.level(lv).wait_states for lv in flash_w), default=0)
-        pim = unit.type == "pim_bank" and buf is off
-        traffic: dict[str, list[int]] = {}
-        if pim:
-            # in-bank MACs: the inputs are broadcast to the banks and the results read back over
-            # the host link, wherever the activations live on the host side
-            act_all = sum(o.tensor.size_bytes for o, a in zip(op.operands, is_act) if a)
-            read, write, pim_bytes = (act_all - outs), outs + kv_write, weights + kv_read
-            held = {}
-        else:
-            extra = 0.0      # re-fetches the mapping's tiling and loop order cause
-            extra_at: dict[str, float] = {}
-            if om is not None and op.kind not in (OpKind.EMBEDDING, OpKind.KV_APPEND):
-                for i, (o, h) in enumerate(pairs):
-                    if not o.is_output and (offsite(o, h) or i in spilled):
-                        f = refetch_factor(op, om, o, off.name)
-                        extra += (f - 1.0) * o.tensor.size_bytes
-                        lv = level_of(h)
-                        extra_at[lv] = extra_at.get(lv, 0.0) + (f - 1.0) * o.tensor.size_bytes
-            read = weights + kv_read + act_in_off + int(extra)
-            write, pim_bytes = kv_write + act_out_off, 0
-            kv = Role.KV_CACHE
-            parts = [  # (total bytes, raw bytes per level it is shared by, read?)
-                (weights, by_level(lambda i, o, h: o.tensor.role is Role.WEIGHT and offsite(o, h)), True),
-                (kv_read, by_level(lambda i, o, h: o.tensor.role is kv and not o.is_output
-                                   and offsite(o, h)), True),
-                (kv_write, by_level(lambda i, o, h: o.tensor.role is kv and o.is_output
-                                    and offsite(o, h)), False),
-                (act_in_off, by_level(lambda i, o, h: i in act_off and not o.is_output), True),
-                (act_out_off, by_level(lambda i, o, h: i in act_off and o.is_output), False),
-                (int(extra), {lv: int(round(v)) for lv, v in extra_at.items()}, True)]
-            for total, at, is_read in parts:
-                for lv, n in _split(total, at).items():
-                    traffic.setdefault(lv, [0, 0])[0 if is_read else 1] += n
-        tiles = 0
-        if om is not None and om.tiling:
-            inner = om.tiling[-1].tile_sizes
-            sizes = op.dim_sizes
-            tiles = prod(ceil(sizes[d] / max(1, inner.get(d, sizes[d]))) for d in sizes)
-        df = om.dataflow if om is not None else (unit.dataflows[0] if unit.dataflows else "none")
+        homes = operand_homes(op, om, mapping, hw, streamed_tensors)
+        key = (op_key(op), _mapping_key(om), homes, id(unit))
+        shape = shapes.get(key)
+        if shape is None:
+            shape = shapes[key] = _plan_shape(op, om, unit, homes, hw, off, off_chip)
         producers = tuple(sorted(index[p] for p in graph.predecessors(op.name) if p in index))
         streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
-        if pim or sum(map(sum, traffic.values())) != read + write:
-            traffic = {off.name: [read, write]} if read or write else {}
-        home = max(traffic, key=lambda lv: (sum(traffic[lv]), lv == off.name), default=off.name)
-        plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=dtype, dataflow=df,
-                            streamed=streamed,
+        plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=shape.dtype,
+                            dataflow=shape.dataflow, streamed=streamed,
                             register_file=register_file(hw.levels, unit.type, unit.attached_to),
                             mapping=om if om is not None and om.unit == unit.name else None,
-                            buffer=buf, offchip=hw.level(home), offchip_read_bytes=int(read),
-                            offchip_write_bytes=int(write), pim_bytes=int(pim_bytes),
-                            resident_bytes=int(sum(held.values())), tiles=tiles, producers=producers,
-                            homes=homes, offchip_act_read_bytes=int(0 if pim else act_in_off),
-                            residents=tuple(sorted((k, int(v)) for k, v in held.items() if v)),
-                            offchip_traffic=tuple((lv, int(r), int(w)) for lv, (r, w) in traffic.items()
-                                                  if r or w),
-                            flash_weight_bytes=int(sum(flash_w.values())), flash_wait_states=int(flash_ws)))
+                            buffer=shape.buffer, offchip=hw.level(shape.home),
+                            offchip_read_bytes=shape.read, offchip_write_bytes=shape.write,
+                            pim_bytes=shape.pim_bytes, resident_bytes=shape.resident_bytes,
+                            tiles=shape.tiles, producers=producers, homes=homes,
+                            offchip_act_read_bytes=shape.act_read, residents=shape.residents,
+                            offchip_traffic=shape.traffic, flash_weight_bytes=shape.flash_weight_bytes,
+                            flash_wait_states=shape.flash_wait_states))
         index[op.name] = plans[-1].index
     for i, fraction in causal_skips(fused_attention_groups(plans), hw).items():
         op = plans[i].op

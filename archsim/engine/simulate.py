@@ -27,7 +27,7 @@ from .dram import PARAM_NAMES
 from .execute import run_numba
 from .lower import lower
 from .notes import fallback_notes
-from .plan import gpu_kernels, plan_ops
+from .plan import gpu_kernels, plan_key, plan_ops
 from .stack import software_stack
 
 __all__ = ["simulate", "FIDELITIES", "stack_note", "gap_effects"]
@@ -92,7 +92,14 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     tick_s = 1.0 / hw.freq_hz
     plans = plan_ops(graph, hw, mapping, st)
     say(0.1, f"planned {len(plans)} ops")
-    ana = [analytic_ticks(p, hw) for p in plans]
+    # plans alike (repeated layers) are timed and counted once: `plan_key` holds all they depend on
+    keys = [plan_key(p) for p in plans]
+    first: dict[tuple, int] = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    alike = [first[k] for k in keys]
+    ana_of = {i: analytic_ticks(plans[i], hw) for i in first.values()}
+    ana = [ana_of[j] for j in alike]
     analytic_total = int(sum(ana))
     counts: dict[str, float] = {}
     table = prices(hw)
@@ -109,7 +116,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         spans = list(ana)
         total = analytic_total
         from .lower import op_action_counts
-        op_counts = [op_action_counts(p) for p in plans]
+        counts_of = {i: op_action_counts(plans[i]) for i in first.values()}
+        op_counts = [counts_of[j] for j in alike]     # shared, never changed
         for oc in op_counts:
             for k, v in oc.items():
                 counts[k] = counts.get(k, 0.0) + v
@@ -234,16 +242,23 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                             writes_bytes=int(counts.get(f"{lv.name}.write", 0)))
                    for lv in hw.levels)
     rows = []
+    per_counts: dict[int, tuple] = {}        # id of an op's counts → (energy, bytes by level)
+    bounds: dict[tuple, str] = {}
     for p in plans:
         i = p.index
         oc = op_counts[i]
+        priced = per_counts.get(id(oc))
+        if priced is None:
+            priced = per_counts[id(oc)] = (op_energy_j(oc, hw, table), _bytes_by_level(oc))
+        ticks = int(spans[i])
+        bound = bounds.get((alike[i], ticks))
+        if bound is None:
+            bound = bounds[(alike[i], ticks)] = _bound(p, hw, ticks)
         rows.append(OpResult(
             name=p.op.name, kind=p.op.kind.value, unit=p.unit.name, cycles=int(round(spans[i])),
             latency_s=spans[i] * tick_s, start_s=float(starts[i]) * tick_s,
-            energy_j=op_energy_j(oc, hw, table), macs=p.op.macs, flops=p.op.flops,
-            bytes_by_level=_bytes_by_level(oc),
-            bound=_bound(p, hw, int(spans[i])), analytic_cycles=int(ana[i]), layer=p.op.layer,
-            gap_effects=effects[i]))
+            energy_j=priced[0], macs=p.op.macs, flops=p.op.flops, bytes_by_level=priced[1],
+            bound=bound, analytic_cycles=int(ana[i]), layer=p.op.layer, gap_effects=effects[i]))
     meta = graph.graph
     phase = str(meta.get("phase", ""))
     batch = int(meta.get("batch", 1) or 1)

@@ -20,6 +20,7 @@ same overrides set them.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 import os
 
@@ -30,7 +31,7 @@ from archsim.errors import ConfigError, Problem, did_you_mean
 from archsim.hardware.types import OFF_CHIP_KINDS, Hardware
 
 __all__ = ["load_hardware", "parse_hardware", "read_hardware", "list_hardware", "dump_hardware",
-           "hardware_path", "library_dir"]
+           "hardware_path", "library_dir", "is_validated", "mark_validated"]
 
 _NAMED_LISTS = {"memory": "name", "compute": "name", "interconnect": "name", "sources": "id"}
 _OVERRIDES = "<overrides>"
@@ -131,7 +132,11 @@ def _merge_named(base: LocList, over: LocList, id_key: str) -> LocList:
     return out
 
 
-def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem]) -> LocMap | None:
+def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem],
+          files: list[Path] | None = None) -> LocMap | None:
+    """The merged YAML of `path` (its `base:` chain read too); every file read is added to `files`."""
+    if files is not None:
+        files.append(path)
     shown = _display(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -146,10 +151,11 @@ def _read(path: Path, chain: tuple[Path, ...], problems: list[Problem]) -> LocMa
         problems.append(Problem(shown, None, "", "not a text file (it contains NUL bytes)",
                                 hint="a hardware description is a YAML text file"))
         return None
-    return _read_text(text, shown, path.parent, chain, problems)
+    return _read_text(text, shown, path.parent, chain, problems, files)
 
 
-def _read_text(text: str, shown: str, folder: Path, chain: tuple[Path, ...], problems: list[Problem]):
+def _read_text(text: str, shown: str, folder: Path, chain: tuple[Path, ...], problems: list[Problem],
+               files: list[Path] | None = None):
     data, found = read_yaml(text, shown)
     problems += found
     if data is None or "base" not in data:
@@ -169,7 +175,7 @@ def _read_text(text: str, shown: str, folder: Path, chain: tuple[Path, ...], pro
         problems.append(Problem(file, line, "base", "descriptions refer to each other in a loop", got=repr(ref)))
         return data
     found: list[Problem] = []
-    base = _read(base_path, chain + (base_path.resolve(),), found)
+    base = _read(base_path, chain + (base_path.resolve(),), found, files)
     if base is None or "version" not in base or "kind" not in base:
         # `base:` may point at any file: say what it is not, never what it contains
         problems.append(Problem(file, line, "base", "is not a hardware description (a YAML file with "
@@ -294,7 +300,25 @@ def _finish(data: LocMap | None, problems: list[Problem], overrides: dict | None
             order.setdefault(p.file, len(order))
         raise ConfigError(sorted(found, key=lambda p: (order[p.file], p.line or 0)))
     import dataclasses
-    return dataclasses.replace(hw, file=file)
+    return mark_validated(dataclasses.replace(hw, file=file))
+
+
+#: descriptions known to pass every check (built by the loader, or checked once), by identity: a
+#: `Hardware` is frozen, so one that passed stays valid (bounded; the newest kept)
+_VALIDATED: "OrderedDict[int, Hardware]" = OrderedDict()
+
+
+def mark_validated(hw: Hardware) -> Hardware:
+    _VALIDATED[id(hw)] = hw
+    _VALIDATED.move_to_end(id(hw))
+    if len(_VALIDATED) > 256:
+        _VALIDATED.popitem(last=False)
+    return hw
+
+
+def is_validated(hw) -> bool:
+    """True when this very object was built by the loader or has been checked before."""
+    return _VALIDATED.get(id(hw)) is hw
 
 
 def _checked(hw: Hardware, data: LocMap | None) -> Hardware:
@@ -304,21 +328,64 @@ def _checked(hw: Hardware, data: LocMap | None) -> Hardware:
     return hw
 
 
-def read_hardware(name_or_path: str | os.PathLike, overrides: dict | None = None) -> tuple[Hardware, LocMap | None]:
+def read_hardware(name_or_path: str | os.PathLike, overrides: dict | None = None,
+                  files: list[Path] | None = None) -> tuple[Hardware, LocMap | None]:
     """(`Hardware`, the merged YAML with its line numbers) of a library name or file, unlinted:
-    what `archsim hw lint` checks."""
+    what `archsim hw lint` checks. Every file read (`base:` chain included) is added to `files`."""
     path = hardware_path(name_or_path)
     problems: list[Problem] = []
-    data = _read(path, (path.resolve(),), problems)
+    data = _read(path, (path.resolve(),), problems, files)
     return _finish(data, problems, overrides, _display(path)), data
+
+
+#: (file, overrides) → (the files it read with their size and mtime, the `Hardware`, lint findings):
+#: a sweep loads the same description for every point; an edited file is read again
+_LOADED: "OrderedDict[tuple, tuple[tuple, Hardware, list]]" = OrderedDict()
+
+
+def _stamps(files) -> tuple:
+    out = []
+    for f in files:
+        st = f.stat()
+        out.append((str(f), st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 def load_hardware(name_or_path: str | os.PathLike, overrides: dict | None = None) -> Hardware:
     """Load a library name or a YAML file into a validated `Hardware`; raises ConfigError.
-    A description that loads but fails a `hw lint` check warns (`HardwareLintWarning`)."""
+    A description that loads but fails a `hw lint` check warns (`HardwareLintWarning`).
+    A file loaded before and unchanged since (its `base:` chain too) gives the same object."""
     if isinstance(name_or_path, Hardware):
         return name_or_path if not overrides else parse_hardware(dump_hardware(name_or_path), name_or_path.file, overrides)
-    return _checked(*read_hardware(name_or_path, overrides))
+    from archsim.hardware.lint import lint, warn_findings
+    key = None
+    if overrides is None or isinstance(overrides, dict):
+        try:
+            key = (os.fspath(hardware_path(name_or_path)), os.getcwd(), repr(sorted((overrides or {}).items())))
+        except (ConfigError, TypeError):
+            key = None          # read_hardware below raises the clear error
+    hit = _LOADED.get(key) if key is not None else None
+    if hit is not None:
+        try:
+            fresh = _stamps(Path(f) for f, _, _ in hit[0]) == hit[0]
+        except OSError:
+            fresh = False
+        if fresh:
+            _LOADED.move_to_end(key)
+            warn_findings(hit[2])
+            return hit[1]
+    files: list[Path] = []
+    hw, data = read_hardware(name_or_path, overrides, files)
+    findings = lint(hw, data)
+    warn_findings(findings)
+    if key is not None:
+        try:
+            _LOADED[key] = (_stamps(files), hw, findings)
+        except OSError:
+            pass
+        if len(_LOADED) > 64:
+            _LOADED.popitem(last=False)
+    return hw
 
 
 def parse_hardware(text: str, file: str = "<text>", overrides: dict | None = None) -> Hardware:

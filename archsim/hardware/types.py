@@ -132,16 +132,25 @@ class ComputeUnit:
     energy_pj_per_mac: tuple[tuple[str, float], ...] = ()
     area_mm2: float = 0.0
     placement: str = ""                     # pim_bank only: bank | bank_group | buffer_die
+    # dtype → (the rate entry it runs at, MACs per cycle), filled on first use: the engine and the
+    # mapper ask it for every op
+    _rates: dict = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def _rate(self, dtype: str) -> tuple[str | None, float]:
+        hit = self._rates.get(dtype)
+        if hit is None:
+            table = dict(self.macs_per_cycle)
+            used = next((d for d in (dtype, *_DTYPE_FALLBACK.get(dtype, ())) if d in table), None)
+            hit = self._rates[dtype] = (used, table[used] if used is not None else 0.0)
+        return hit
 
     def rate_dtype(self, dtype: str) -> str | None:
         """The entry of `macs_per_cycle` that `dtype` runs at: itself, else its first alias listed
         (bf16 ↔ fp16, int4 → int8, fp8 → int8/fp16/bf16, …); None without either."""
-        table = dict(self.macs_per_cycle)
-        return next((d for d in (dtype, *_DTYPE_FALLBACK.get(dtype, ())) if d in table), None)
+        return self._rate(dtype)[0]
 
     def macs_per_cycle_for(self, dtype: str) -> float:
-        used = self.rate_dtype(dtype)
-        return dict(self.macs_per_cycle)[used] if used is not None else 0.0
+        return self._rate(dtype)[1]
 
     def peak_macs_per_s(self, dtype: str) -> float:
         return self.count * self.macs_per_cycle_for(dtype) * self.freq_hz

@@ -121,7 +121,14 @@ def _static(env, eng):
             live = still
 
 
-def _admit_swapped(eng, seq, kv: PagedKVCache) -> float:
+def _admit_swapped(eng, kv: PagedKVCache) -> float | None:
+    """The waiting queue's head, a sequence swapped out earlier, back into the running batch when
+    its KV blocks (and one more token's) fit: the seconds its swap-in takes; None when they do not
+    fit (the queue waits, first come first served)."""
+    seq = eng.waiting[0]
+    if not kv.can_hold(seq.id, seq.swapped + 1):
+        return None
+    eng.waiting.popleft()
     kv.grow(seq.id, seq.swapped)
     seconds = eng.transfer_s(seq.swapped, eng.table)
     seq.swapped = 0
@@ -138,10 +145,10 @@ def _continuous(env, eng):
         while eng.waiting and len(eng.running) + len(pieces) < sched.max_batch:
             s = eng.waiting[0]
             if s.swapped:
-                if not kv.can_hold(s.id, s.swapped + 1):
+                seconds = _admit_swapped(eng, kv)
+                if seconds is None:
                     break
-                eng.waiting.popleft()
-                extra_s += _admit_swapped(eng, s, kv)
+                extra_s += seconds
                 continue
             need = s.target - s.prefilled
             if (pieces and need > budget) or not kv.can_hold(s.id, s.target + 1):
@@ -265,10 +272,10 @@ def _chunked(env, eng):
         while eng.waiting and budget > 0 and len(eng.running) < sched.max_batch:
             s = eng.waiting[0]
             if s.swapped:
-                if not kv.can_hold(s.id, s.swapped + 1):
+                seconds = _admit_swapped(eng, kv)
+                if seconds is None:
                     break
-                eng.waiting.popleft()
-                extra_s += _admit_swapped(eng, s, kv)
+                extra_s += seconds
                 continue
             chunk = min(budget, s.target - s.prefilled)
             if not kv.can_hold(s.id, s.prefilled + chunk + 1):

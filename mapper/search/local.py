@@ -8,8 +8,6 @@ from typing import Callable
 
 import numpy as np
 
-from archsim.kernels.search import neighbours
-
 from .order import Codes, best_of_batch, key_less
 
 __all__ = ["LocalSearch"]
@@ -37,6 +35,7 @@ class LocalSearch:
         return np.zeros(len(self.card), dtype=np.int64)
 
     def _neighbours(self, g: np.ndarray) -> np.ndarray:
+        from archsim.kernels.search import neighbours      # Numba: imported when a search runs
         arr = neighbours(np.ascontiguousarray(g, dtype=np.int64), self.card, SMALL_GENE)
         if self.prune is not None and len(arr):
             arr = arr[self.prune(arr)]

@@ -14,7 +14,6 @@ from math import prod
 
 import numpy as np
 
-from archsim.kernels.search import best_row
 
 __all__ = ["keys_of", "lex_argmin", "lex_order", "key_less", "best_of_batch",
            "Codes"]
@@ -32,6 +31,7 @@ def keys_of(scores, genomes) -> np.ndarray:
 def lex_argmin(keys: np.ndarray) -> int:
     """Index of the lexicographically smallest row (the first of equal rows)."""
     keys = np.ascontiguousarray(keys, dtype=float)
+    from archsim.kernels.search import best_row          # Numba: imported when a search runs
     return int(best_row(keys, np.empty((len(keys), 0), dtype=np.int64)))
 
 
@@ -44,6 +44,7 @@ def best_of_batch(scores, genomes: np.ndarray) -> tuple[int, tuple]:
     """(index, order key as a tuple of floats) of the batch's best candidate."""
     s = _scores_2d(scores)
     g = np.ascontiguousarray(genomes, dtype=np.int64)
+    from archsim.kernels.search import best_row
     i = int(best_row(s, g))
     return i, tuple(s[i].tolist()) + tuple(float(x) for x in g[i].tolist())
 

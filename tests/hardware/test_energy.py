@@ -135,3 +135,12 @@ def test_table_for_hardware():
     assert table["gddr6.activate"] > 0 and "gddr6.refresh" in table
     assert table["pim_mac.mac.bf16"] == pytest.approx(energy.mac_energy_pj("bf16", 28))
     assert table["host_link.transfer"] == pytest.approx(60.0)
+
+
+def test_above_130nm_dynamic_energy_scales_as_capacitance_times_v_squared():
+    """Beyond the SB17 table (older than 130 nm) switching energy is C·V²: C grows with the feature
+    size and V is the node's supply, so 250 nm over 130 nm is (250/130) × (1.8 V / 1.3 V)²."""
+    from archsim.energy.scaling import energy_factor, vdd_at
+    assert vdd_at(130) == 1.3 and vdd_at(250) == 1.8
+    want = (250 / 130) * (1.8 / 1.3) ** 2
+    assert energy_factor(250) / energy_factor(130) == pytest.approx(want, rel=1e-9)

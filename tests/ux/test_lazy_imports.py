@@ -1,16 +1,19 @@
-"""What a process imports: `import archsim` pulls in nothing heavy, and a JSON-only simulation
-never imports plotly (it is imported only when an HTML page is written)."""
+"""What a process imports: `import archsim` pulls in nothing heavy, a JSON-only simulation
+never imports plotly (it is imported only when an HTML page is written), and an analytic run
+whose mappings all come from the persistent cache never imports Numba (no search runs)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 HEAVY = ("numpy", "numba", "networkx", "plotly", "scipy", "yaml", "workloads", "mapper", "reports")
 
 
-def _modules_after(code: str) -> set[str]:
+def _modules_after(code: str, env: dict | None = None) -> set[str]:
     probe = code + "\nimport sys\nprint(' '.join(sorted(m.split('.')[0] for m in sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env=env)
     return set(out.stdout.strip().splitlines()[-1].split())
 
 
@@ -27,3 +30,13 @@ def test_json_only_simulation_does_not_import_plotly():
     loaded = _modules_after(code)
     assert "archsim" in loaded and "mapper" in loaded
     assert "plotly" not in loaded
+
+
+def test_analytic_run_from_the_mapping_cache_does_not_import_numba(tmp_path):
+    env = {**os.environ, "ARCHSIM_CACHE_DIR": str(tmp_path)}
+    env.pop("ARCHSIM_NO_CACHE", None)
+    run = ("from archsim import api\n"
+           "api.simulate('gpt2-small', 'h200-sxm', phase='decode', context=64)")
+    assert "numba" in _modules_after(run, env)          # the first run searches: kernels load
+    loaded = _modules_after(run, env)                   # the second finds every mapping cached
+    assert "mapper" in loaded and "numba" not in loaded

@@ -1,22 +1,40 @@
 """`archsim warmup` simulates one small model per chip kind at both fidelities with the mapping
 cache bypassed (so the search kernels compile too), prints a progress line per step, and leaves
-the environment as it found it."""
+the environment as it found it; once done it is a no-op until the kernels change (`--force` runs
+it again), and an interactive first simulating command runs it first."""
 from __future__ import annotations
 
+import io
 import os
+import sys
+
+import pytest
 
 from archsim import api
-from archsim.cli import main
+from archsim.cli import main, warmup
 from archsim.cli.warmup import STEPS
 from archsim.hardware import load_hardware
 
 
-def test_warmup_reaches_every_chip_kind_and_fidelity(monkeypatch, capsys):
-    calls = []
+@pytest.fixture
+def stamp(monkeypatch, tmp_path):
+    """The warm-up stamp in a temporary folder (not beside this tree's real Numba cache)."""
+    path = tmp_path / "warmup.stamp"
+    monkeypatch.setattr(warmup, "stamp_path", lambda: path)
+    return path
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    seen = []
 
     def fake_simulate(model, chip, **kw):
-        calls.append((model, chip, kw["fidelity"], os.environ.get("ARCHSIM_NO_CACHE")))
+        seen.append((model, chip, kw["fidelity"], os.environ.get("ARCHSIM_NO_CACHE")))
     monkeypatch.setattr(api, "simulate", fake_simulate)
+    return seen
+
+
+def test_warmup_reaches_every_chip_kind_and_fidelity(monkeypatch, capsys, stamp, calls):
     monkeypatch.delenv("ARCHSIM_NO_CACHE", raising=False)
     assert main(["warmup"]) == 0
     assert len(calls) == len(STEPS) and all(no_cache == "1" for *_, no_cache in calls)
@@ -32,3 +50,37 @@ def test_warmup_steps_run_for_real():
     chip, fidelity, model, phase, tokens = STEPS[0]
     r = api.simulate(model, chip, phase=phase, fidelity=fidelity, context=tokens)
     assert r.fits and r.latency_s > 0
+
+
+def test_warmup_is_a_no_op_once_done_until_forced_or_the_kernels_change(capsys, stamp, calls, monkeypatch):
+    assert not warmup.is_warm()
+    assert main(["warmup", "--quiet"]) == 0 and len(calls) == len(STEPS)
+    assert warmup.is_warm() and stamp.read_text().strip() == warmup._digest()
+    assert main(["warmup"]) == 0 and len(calls) == len(STEPS)          # nothing ran again
+    assert "already compiled" in capsys.readouterr().err
+    assert main(["warmup", "--quiet", "--force"]) == 0 and len(calls) == 2 * len(STEPS)
+    stamp.write_text("digest-of-other-kernel-sources\n")                  # kernels edited since
+    assert not warmup.is_warm()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_first_interactive_simulating_command_warms_up_once(monkeypatch, stamp, calls):
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    warmup.warm_on_first_use("hw")                   # no simulation: nothing to compile
+    assert calls == []
+    warmup.warm_on_first_use("simulate")
+    assert len(calls) == len(STEPS) and "first run: compiling" in err.getvalue()
+    assert err.getvalue().count("archsim warmup [") == len(STEPS)
+    warmup.warm_on_first_use("simulate")             # warm now: no second warm-up
+    assert len(calls) == len(STEPS)
+
+
+def test_scripts_are_not_warmed_up_behind_their_back(monkeypatch, stamp, calls):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())       # not a terminal (CI, a pipe)
+    warmup.warm_on_first_use("simulate")
+    assert calls == [] and sys.stderr.getvalue() == ""

@@ -60,17 +60,26 @@ def gemm_roles(op: Op) -> dict[str, str | None]:
             for r, ds in groups.items()}
 
 
-def mapped_systolic_cycles(unit: ComputeUnit, op: Op, om: OpMapping | None) -> int | None:
-    """Cycles of a contraction on a systolic array under the mapping's spatial unroll and tiles:
-    ⌈visits / count⌉ × folds × (T + fill) − 1 + launch, folds = Π over non-temporal dims of
-    ⌈tile / unroll⌉. None when the mapping gives no spatial unroll or tiling for the op."""
-    if not op.macs or om is None or not om.spatial:
+def _unrolled(op: Op, om: OpMapping | None):
+    """(visits, innermost tile, spatial unroll per tiled dim) of a mapping with a spatial unroll
+    and a tiling; None without either."""
+    if om is None or not om.spatial:
         return None
     tiled = mapped_tiles(op, om)
     if tiled is None:
         return None
     visits, tile = tiled
-    spatial = {d: max(1, int(s)) for d, s in om.spatial if d in tile}
+    return visits, tile, {d: max(1, int(s)) for d, s in om.spatial if d in tile}
+
+
+def mapped_systolic_cycles(unit: ComputeUnit, op: Op, om: OpMapping | None) -> int | None:
+    """Cycles of a contraction on a systolic array under the mapping's spatial unroll and tiles:
+    ⌈visits / count⌉ × folds × (T + fill) − 1 + launch, folds = Π over non-temporal dims of
+    ⌈tile / unroll⌉. None when the mapping gives no spatial unroll or tiling for the op."""
+    unrolled = _unrolled(op, om) if op.macs else None
+    if unrolled is None:
+        return None
+    visits, tile, spatial = unrolled
     df = om.dataflow if om.dataflow in SYSTOLIC_ROLES else (unit.dataflows[0] if unit.dataflows else "ws")
     df = df if df in SYSTOLIC_ROLES else "ws"
     t_dim = gemm_roles(op)[SYSTOLIC_ROLES[df][2]]
@@ -88,15 +97,10 @@ def mapped_vector_cycles(unit: ComputeUnit, op: Op, om: OpMapping | None, work: 
     """Cycles of a vector unit under the mapping's lane unroll: each visit rounds its tile up to
     whole lane groups (⌈tile / unroll⌉ × unroll per unrolled dim); visits are shared by the `count`
     units; the pipeline fills once. `work` is the op's operations, `rate_per_cycle` one unit's rate."""
-    if om is None or not om.spatial:
+    unrolled = _unrolled(op, om)
+    if unrolled is None or not unrolled[2]:
         return None
-    tiled = mapped_tiles(op, om)
-    if tiled is None:
-        return None
-    visits, tile = tiled
-    spatial = {d: max(1, int(s)) for d, s in om.spatial if d in tile}
-    if not spatial:
-        return None
+    visits, tile, spatial = unrolled
     points = prod(op.dim_sizes.values())
     per_point = work / max(1, points)
     padded = prod(ceil(tile[d] / spatial.get(d, 1)) * spatial.get(d, 1) for d in tile)
