@@ -7,6 +7,23 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+#: folders at the top of the repository that install as subpackages of archsim (pyproject's
+#: `package-dir` maps them): `archsim.workloads`, `archsim.mapper`, `archsim.reports`, `archsim.hwconfigs`
+SUBPACKAGES = ("workloads", "mapper", "reports", "hwconfigs")
+
+
+def _source_checkout_subpackages(path: list[str]) -> None:
+    """In a source checkout (the folder above this one holds pyproject.toml and the subpackages'
+    folders) let `archsim.workloads` etc. resolve to those folders, as they do once installed."""
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.isfile(os.path.join(root, "pyproject.toml")) and all(
+            os.path.isfile(os.path.join(root, name, "__init__.py")) for name in SUBPACKAGES):
+        path.append(root)
+
+
+_source_checkout_subpackages(__path__)
+
 _LAZY = {
     "load_hardware": ("archsim.hardware", "load_hardware"),
     "Hardware": ("archsim.hardware", "Hardware"),

@@ -38,7 +38,7 @@ def build_graph(model, phase="prefill", batch=1, seq=None, context=None, dtypes=
                 past=0):
     """The model's `OpGraph` for one phase (re-export of `workloads.build_graph`); `past` > 0 builds
     one chunk of a chunked prefill (`seq` new tokens after `past` cached positions)."""
-    import workloads
+    from archsim import workloads
     return workloads.build_graph(model, phase=phase, batch=batch, seq=seq, context=context,
                                  dtypes=dtypes, overrides=overrides, past=past)
 
@@ -96,8 +96,8 @@ def _run_workload(model, hardware, phase, batch, seq, context, dtype, overrides,
 def _tensor_parallel(model, hardware, overrides, devices: int):
     """(the per-device model overrides, the step that turns one device's result into the
     tensor-parallel one: all-reduces on the chip's first link, every device's energy)."""
-    import workloads
-    from workloads.config import apply_overrides
+    from archsim import workloads
+    from archsim.workloads.config import apply_overrides
     from .ir import DTYPE_BITS
     from .parallel import add_allreduces, shard_overrides
     if not isinstance(model, str) or model.endswith(".onnx"):
@@ -138,7 +138,7 @@ def _model_phases(model) -> tuple[str, ...]:
     name that does not resolve (build_graph then says what is wrong)."""
     if not isinstance(model, str):
         return ()
-    import workloads
+    from archsim import workloads
     try:
         return tuple(workloads.model_config(model).phases)
     except ArchsimError:
@@ -203,7 +203,7 @@ def _search_options(strategy, seed, budget, progress=None) -> None:
     otherwise surface as a 'does not fit' result), a negative or non-integer seed, a budget that
     is not a positive number (evaluations; a float is seconds, as in `mapper`), a progress that
     cannot be called."""
-    from mapper.search import STRATEGIES
+    from archsim.mapper.search import STRATEGIES
     if not isinstance(strategy, str) or strategy not in STRATEGIES:
         hint = did_you_mean(strategy, STRATEGIES) or "choose one of " + ", ".join(STRATEGIES)
         raise ArgumentError(f"unknown strategy {strategy!r}; {hint}")
@@ -303,7 +303,7 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
                    progress=None, budget: int | None = None, stack: str = "graph") -> SimResult:
     """Map and simulate an already built graph on a loaded `Hardware`. `budget` caps the mapping
     search (evaluations per op; None = the mapper's default); `stack` is the GPU software stack."""
-    import mapper
+    from archsim import mapper
     from . import engine
     _choice(fidelity, FIDELITIES, "fidelity")
     _stack(stack)
@@ -377,8 +377,8 @@ def kv_footprint(model, dtype=None, overrides=None, devices: int = 1) -> tuple[i
     """(weight bytes, KV-cache bytes per token of context, the model's positions or 0 for no
     limit) on each of `devices` chips running `model` tensor-parallel: what a serving layer needs
     to size a paged KV cache and its step shapes."""
-    import workloads
-    from workloads.config import apply_overrides
+    from archsim import workloads
+    from archsim.workloads.config import apply_overrides
     from .ir import graph_totals
     from .parallel import shard_overrides
     if not isinstance(model, str) or model.endswith(".onnx"):

@@ -139,7 +139,7 @@ def dram_controller() -> dict:
 def llama7b_decode() -> dict:
     from archsim.hardware import load_hardware
     from archsim.engine import simulate
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     g = build_graph("llama2-7b", "decode", context=2048)
     hw = load_hardware("pim-gpt")
     simulate(g, hw, fidelity="cycle")           # warm
@@ -161,7 +161,7 @@ _RSS_CHILD = """
 import resource
 from archsim.hardware import load_hardware
 from archsim.engine import simulate
-from workloads import build_graph
+from archsim.workloads import build_graph
 r = simulate(build_graph('llama2-70b', 'prefill', seq=2048), load_hardware('pim-gpt'), fidelity='cycle')
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.sim_wall_s)
 """

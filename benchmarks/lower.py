@@ -9,7 +9,7 @@ import json
 import time
 
 from archsim.ir import graph_totals
-from workloads import build_graph
+from archsim.workloads import build_graph
 
 CASES = {
     "llama2-70b_prefill_4096": dict(model="llama2-70b", phase="prefill", batch=1, seq=4096),

@@ -22,17 +22,17 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import numpy as np  # noqa: E402
 
-import workloads  # noqa: E402
+from archsim import workloads  # noqa: E402
 from archsim.hardware import load_hardware  # noqa: E402
 from archsim.ir import ops_in_order  # noqa: E402
-from mapper import cache_clear, map_graph, total_cost  # noqa: E402
-from mapper.costmodel import arrays_for, score  # noqa: E402
-from mapper.export import gemm_op  # noqa: E402
-from mapper.graph import _op_placement  # noqa: E402
-from mapper.map_op import DEFAULT_BUDGET, search_space  # noqa: E402
-from mapper.mapspace import build_space, unit_can_run  # noqa: E402
-from mapper.passes.fusion import fuse  # noqa: E402
-from mapper.passes.placement import place  # noqa: E402
+from archsim.mapper import cache_clear, map_graph, total_cost  # noqa: E402
+from archsim.mapper.costmodel import arrays_for, score  # noqa: E402
+from archsim.mapper.export import gemm_op  # noqa: E402
+from archsim.mapper.graph import _op_placement  # noqa: E402
+from archsim.mapper.map_op import DEFAULT_BUDGET, search_space  # noqa: E402
+from archsim.mapper.mapspace import build_space, unit_can_run  # noqa: E402
+from archsim.mapper.passes.fusion import fuse  # noqa: E402
+from archsim.mapper.passes.placement import place  # noqa: E402
 
 TARGET_EVALS_PER_S = 1_000_000
 TARGET_MAP_S = 5.0

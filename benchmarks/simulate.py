@@ -122,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    for m in MIX]}
     try:
         from archsim import api
-        import mapper.cache as C
-        from mapper import persistent_cache as P
+        import archsim.mapper.cache as C
+        from archsim.mapper import persistent_cache as P
 
         api.simulate("gpt2-small", "h200-sxm", phase="decode", context=16)   # imports, kernels
         P.disk_clear()

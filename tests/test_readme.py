@@ -35,7 +35,7 @@ def _format_params(n) -> str:
 
 
 def models_table() -> str:
-    import workloads
+    from archsim import workloads
     rows = ["| model | family | parameters | phases |", "|---|---|---|---|"]
     for row in workloads.list_models():
         rows.append(f"| `{field(row, 'name')}` | {field(row, 'family')} | "
@@ -45,7 +45,7 @@ def models_table() -> str:
 
 def hardware_table() -> str:
     from archsim.hardware import list_hardware, load_hardware
-    from reports.table import format_bytes, si
+    from archsim.reports.table import format_bytes, si
     rows = ["| hardware | kind | clock | technology | memory levels (outermost first) | description |",
             "|---|---|---|---|---|---|"]
     for name in list_hardware():

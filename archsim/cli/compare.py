@@ -27,8 +27,8 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     from archsim import api
-    from reports.progress import ProgressBar
-    from reports.table import render_text
+    from archsim.reports.progress import ProgressBar
+    from archsim.reports.table import render_text
 
     kw = workload_args(args)
     overrides = hw_overrides(args.hw_set)

@@ -59,8 +59,8 @@ def run(args) -> int:
             raise ArgumentError(f"--{flag} {target}: {problem}")
     from archsim.errors import printable
     from archsim.studies.cosearch_eval import pareto_table, report_to_dict, rerun_command, run_cosearch
-    from reports.progress import ProgressBar
-    from reports.table import grid
+    from archsim.reports.progress import ProgressBar
+    from archsim.reports.table import grid
 
     with ProgressBar(quiet=args.quiet, unit=" trials") as bar:
         report = run_cosearch(args.space, trials=args.trials, seed=args.seed, storage=args.storage,

@@ -68,7 +68,7 @@ def graph_json(graph) -> dict:
 def run(args) -> int:
     from archsim.api import resolve_phase
     from archsim.ir import summary_table
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     phase = resolve_phase(args.model, args.phase, args.seq, args.context)
     graph = build_graph(args.model, phase=phase, batch=args.batch, seq=args.seq, context=args.context,
                         dtypes=args.dtype, overrides=_overrides(args.set))

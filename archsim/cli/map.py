@@ -126,8 +126,8 @@ def _gemm_misfit(op, hw, reason, dtype: str) -> dict:
 def run(args) -> int:
     from archsim.hardware import load_hardware
     from archsim.errors import MappingError
-    import mapper
-    from mapper.export import gemm_op, mapping_json, op_mapping_json
+    from archsim import mapper
+    from archsim.mapper.export import gemm_op, mapping_json, op_mapping_json
 
     if args.objective not in OBJECTIVES:
         from archsim.errors import did_you_mean
@@ -141,7 +141,7 @@ def run(args) -> int:
         if args.dataflow:
             hw = _restrict_dataflow(hw, args.dataflow)
         op = gemm_op(m, n, k, args.dtype or "int8")
-        from mapper.map_op import MappingNotFound, map_op_result
+        from archsim.mapper.map_op import MappingNotFound, map_op_result
         try:
             res = map_op_result(op, hw, args.strategy, args.objective, args.budget, args.seed)
         except MappingNotFound as exc:     # too big for the chip: a result, not an input error
@@ -151,7 +151,7 @@ def run(args) -> int:
                     "candidates_evaluated": res.evaluated, **res.cost.to_json(), "fits": True,
                     "ops": [op_mapping_json(res.mapping, res.cost, op.kind.value)]}
     else:
-        import workloads
+        from archsim import workloads
         from archsim.api import resolve_phase
         if args.dataflow:
             hw = _restrict_dataflow(hw, args.dataflow)

@@ -14,7 +14,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from workloads import list_models
+    from archsim.workloads import list_models
     rows = list_models()
     if args.json:
         print(json.dumps([{"name": r.name, "family": r.family, "params": r.params,

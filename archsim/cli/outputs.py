@@ -234,13 +234,13 @@ def write_outputs(obj, args, default_stem: str, roof=None) -> list[str]:
         if not target:
             continue
         if kind == "json":
-            from reports import json_report
+            from archsim.reports import json_report
             text = json_report.dumps(obj, timing=args.timing)
         elif kind == "html":                  # plotly is imported only when a page is written
-            from reports import html
+            from archsim.reports import html
             text = html.render_html(obj, roof)
         else:
-            from reports import csv_report
+            from archsim.reports import csv_report
             text = csv_report.render_csv(obj)
         if target == "-":
             sys.stdout.write(text)

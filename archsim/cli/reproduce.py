@@ -94,7 +94,7 @@ def run(args) -> int:
         Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
         Path(args.markdown).write_text(render_markdown(results, command=cmd))
     if args.html:
-        from reports.validation_html import write_validation_html
+        from archsim.reports.validation_html import write_validation_html
         Path(args.html).parent.mkdir(parents=True, exist_ok=True)
         write_validation_html([as_dict(r) for r in results], args.html)
     if args.strict and any(r.status in ("out-of-band", "error") for r in results):

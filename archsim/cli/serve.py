@@ -80,7 +80,7 @@ def add_parser(subparsers):
 def run(args) -> int:
     from archsim.api import ArgumentError
     from archsim.serving import SLO, Scheduler, compare_capacity, serve, serve_sweep
-    from reports.serve_report import write_serve_outputs
+    from archsim.reports.serve_report import write_serve_outputs
 
     rates = _rates(args.rate)
     if (args.decode_hw or args.decode_devices) and args.scheduler != ["disaggregated"]:

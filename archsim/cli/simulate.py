@@ -112,9 +112,9 @@ def _single(values):
 
 def run(args) -> int:
     from archsim import api
-    from reports.roof import roof_from_hardware
-    from reports.progress import ProgressBar
-    from reports.table import render_text
+    from archsim.reports.roof import roof_from_hardware
+    from archsim.reports.progress import ProgressBar
+    from archsim.reports.table import render_text
 
     kw = workload_args(args)
     check_output_flags(args)

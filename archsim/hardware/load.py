@@ -39,7 +39,7 @@ _OVERRIDES = "<overrides>"
 
 def library_dir() -> Path:
     """The folder of the shipped descriptions (the `hwconfigs` package data)."""
-    import hwconfigs
+    from archsim import hwconfigs
     return Path(hwconfigs.__file__).resolve().parent
 
 

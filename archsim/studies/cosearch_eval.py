@@ -110,8 +110,8 @@ def _hardware(base: str, overrides: tuple):
 
 def build_trial(space: SearchSpace, params: dict):
     """(graph, hw, mapping) for one trial's parameters."""
-    import mapper
-    import workloads
+    from archsim import mapper
+    from archsim import workloads
     design = design_for(space, params)
     graph = workloads.build_graph(design.model, phase=space.phase, batch=space.batch, seq=space.seq,
                                   context=space.context, dtypes=dict(design.dtypes) or None,
@@ -232,7 +232,7 @@ def _first_params(space: SearchSpace) -> dict:
 def check_space(space: SearchSpace) -> None:
     """Fail fast, before any trial: the model template, override names, dtypes and hardware overrides
     of the space's first design must be accepted by workloads and archsim.hardware."""
-    import workloads
+    from archsim import workloads
     params = _first_params(space)
     design = design_for(space, params)
 

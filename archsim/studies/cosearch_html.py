@@ -15,9 +15,9 @@ __all__ = ["write_report_html"]
 
 def write_report_html(report: CoSearchReport, path: str | Path) -> Path:
     from archsim.engine import simulate
-    from reports.cosearch_html import write_cosearch_html
-    from reports.roof import roof_from_hardware
-    from reports.html import PLOTLY_JS, write_html, write_plotly_js
+    from archsim.reports.cosearch_html import write_cosearch_html
+    from archsim.reports.roof import roof_from_hardware
+    from archsim.reports.html import PLOTLY_JS, write_html, write_plotly_js
 
     path = Path(path)
     folder = path.with_name(path.stem + "_designs")

@@ -134,7 +134,7 @@ def test_every_design_reruns_from_its_printed_command(space_name, params):
 
 
 def test_mcuformer_names_accept_the_depths_the_builtin_space_searches():
-    import workloads
+    from archsim import workloads
     space = load_space("mcuformer-stm32f746")
     (layers,) = [p for p in space.params if p.key == "model.layers"]
     for depth in range(int(layers.low), int(layers.high) + 1):

@@ -14,7 +14,7 @@ EVIL = '<script>alert("x")</script>'
 
 
 def test_cosearch_page_renders(tmp_path):
-    from reports.cosearch_html import write_cosearch_html
+    from archsim.reports.cosearch_html import write_cosearch_html
     space = toy_space(name=EVIL, objectives={"latency_s": "minimize", "energy_j": "minimize",
                                              "area_mm2": "minimize"})
     result = run_study(space, toy_evaluate, trials=16, seed=1, storage=":memory:", jobs=1)

@@ -63,7 +63,7 @@ def test_constraints_and_axes_read_in_units(report_dir):
 
 
 def test_a_model_template_names_its_values():
-    from reports.cosearch_html import model_text
+    from archsim.reports.cosearch_html import model_text
     space = space_from_dict({**SPACE, "model": "{model}", "model_params": {},
                              "var_params": {"model": ["gpt2-small", "gpt2-medium"]}})
     assert model_text(space) == "{model} (model: gpt2-small, gpt2-medium)"

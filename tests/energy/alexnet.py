@@ -10,8 +10,8 @@ CONV = (("conv1", 3, 96, 11, 4, 55, 1), ("conv2", 48, 256, 5, 1, 27, 2), ("conv3
 
 
 def alexnet_conv_graph(batch: int = 4, dtype: str = "int16"):
-    from workloads.dtypes import resolve_dtypes
-    from workloads.lowering import Lowering
+    from archsim.workloads.dtypes import resolve_dtypes
+    from archsim.workloads.lowering import Lowering
     from archsim.ir import new_graph
     graph = new_graph(model="alexnet-conv", family="cnn", phase="encode", batch=batch, seq=1, context=0)
     lw = Lowering(graph, resolve_dtypes(f"weights={dtype},activations={dtype}"))

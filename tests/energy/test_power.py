@@ -19,7 +19,7 @@ HWS = ["pim-gpt", "hbm3-pim", "edge-npu", "tpu-v1", "tpu-v4", "eyeriss", "zcu102
 
 @functools.lru_cache(maxsize=None)
 def _case(hw_name: str, phase: str, layers: int, length: int):
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     kw = dict(context=length) if phase == "decode" else dict(seq=length)
     return load_hardware(hw_name), build_graph("gpt2-small", phase, overrides={"layers": layers}, **kw)
 
@@ -60,7 +60,7 @@ def test_throttled_latency_rule():
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from([250, 350, 500, 700]), st.sampled_from([64, 256]))
 def test_capped_gpu_run_is_never_faster(limit_w, seq):
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     g = build_graph("gpt2-small", "prefill", seq=seq, batch=8)
     free = simulate(g, load_hardware("h200-sxm", {"power.limit": "0 W"}))
     capped_hw = load_hardware("h200-sxm", {"power.limit": f"{limit_w} W"})

@@ -8,7 +8,7 @@ import functools
 
 def tiny_graph(hw_name: str, phase: str, layers: int):
     from archsim.hardware import load_hardware
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     hw = load_hardware(hw_name)
     kw = dict(context=64) if phase == "decode" else dict(seq=32)
     g = build_graph("gpt2-small", phase, overrides={"layers": layers}, **kw)
@@ -87,6 +87,6 @@ def others_graph():
 def cover_graph(key: str):
     if key == "others":
         return others_graph()
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     model, phase, kw, overrides = COVER_MODELS[key]
     return build_graph(model, phase, overrides=overrides, **kw)

@@ -9,7 +9,7 @@ import pytest
 import archsim
 from archsim.hardware import load_hardware
 from archsim.engine.plan import ATTENTION_BLOCK, causal_block_fraction, plan_ops
-from mapper import map_graph
+from archsim.mapper import map_graph
 
 
 @settings(max_examples=200, deadline=None)

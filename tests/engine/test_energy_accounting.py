@@ -62,7 +62,7 @@ def test_one_gemm_energy_is_reads_and_writes_at_their_own_prices(fidelity):
 def test_decode_energy_per_level_is_reads_and_writes_at_their_own_prices():
     """A decode step writes the KV cache to DRAM, so DRAM reads and writes are both nonzero and
     the identity checks both prices on a real graph."""
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     g = build_graph("gpt2-small", "decode", context=64, overrides={"layers": 1})
     r = simulate(g, _hw())
     parts = dict(r.energy_breakdown_j)

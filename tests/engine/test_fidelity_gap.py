@@ -27,7 +27,7 @@ GAP_BOUND = 0.05        # |cycle - analytic| / analytic for a whole run
 
 
 def _gpt2_decode_128():
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     return build_graph("gpt2-small", "decode", context=128)
 
 

@@ -13,7 +13,7 @@ from archsim.engine.plan import causal_block_fraction, plan_ops
 from archsim.engine.timing import gpu
 from archsim.engine.timing.sm import gpu_calibration, gpu_spec, sm_op_seconds
 from archsim.ir import Role
-from mapper import map_graph
+from archsim.mapper import map_graph
 
 
 def _layer0(result):

@@ -33,14 +33,14 @@ def _hw():
 
 @functools.lru_cache(maxsize=None)
 def _graph(context: int, layers: int = 1):
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     return build_graph("gpt2-small", "decode", context=context, dtypes=BF16,
                        overrides={"layers": layers})
 
 
 @functools.lru_cache(maxsize=None)
 def _mapped(context: int):
-    import mapper
+    from archsim import mapper
     g = _graph(context)
     return g, mapper.map_graph(g, _hw())
 

@@ -29,8 +29,8 @@ PIPELINE = "@pipeline"
 
 @functools.lru_cache(maxsize=None)
 def _mapped(hw_name: str, model: str, phase: str, length: int, layers: int | None = None):
-    import mapper
-    import workloads
+    from archsim import mapper
+    from archsim import workloads
     from archsim.hardware import load_hardware
     hw = load_hardware(hw_name)
     kw = dict(context=length) if phase == "decode" else dict(seq=length)

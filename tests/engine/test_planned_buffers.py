@@ -15,8 +15,8 @@ from archsim.errors import DoesNotFit
 
 @functools.lru_cache(maxsize=None)
 def _mapped():
-    import mapper
-    import workloads
+    from archsim import mapper
+    from archsim import workloads
     from archsim.hardware import load_hardware
     hw = load_hardware("tpu-v1")
     g = workloads.build_graph("bert-base", "encode", seq=128)
@@ -76,7 +76,7 @@ def test_engine_does_not_fit_reason_reads_like_the_mappers():
     from archsim.hardware import load_hardware
     from archsim.engine import simulate
     from archsim.mapping import Mapping
-    from workloads import build_graph
+    from archsim.workloads import build_graph
 
     hw = load_hardware("t4")
     small = dataclasses.replace(hw, levels=(dataclasses.replace(hw.levels[0], size_bytes=1 << 20),)

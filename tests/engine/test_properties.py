@@ -27,7 +27,7 @@ HWS = ["pim-gpt", "aim-gddr6", "hbm3-pim-bg", "edge-npu", "tpu-v1", "tpu-v4", "e
 @functools.lru_cache(maxsize=None)
 def _case(hw_name, model, phase, layers, length):
     from archsim.hardware import load_hardware
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     kw = dict(context=length) if phase == "decode" else dict(seq=length)
     return load_hardware(hw_name), build_graph(model, phase, overrides={"layers": layers}, **kw)
 

@@ -31,7 +31,7 @@ CALIBRATION = Path(archsim.__file__).resolve().parent / "engine" / "data" / "h20
 
 
 def _kernels_in_layer(model: str, stack: str, layer: int = 3) -> list[list[str]]:
-    import mapper
+    from archsim import mapper
     g = archsim.build_graph(model, "decode", context=256)
     plans = plan_ops(g, H200, mapper.map_graph(g, H200), stack)
     return [[plans[i].op.name for i in k.members] for k in gpu_kernels(plans, software_stack(stack))

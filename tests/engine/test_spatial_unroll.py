@@ -22,8 +22,8 @@ CASES = [("tpu-v1", "bert-base", "encode", dict(seq=128)),
 
 @functools.lru_cache(maxsize=None)
 def _mapped(hw_name, model, phase, kw):
-    import mapper
-    import workloads
+    from archsim import mapper
+    from archsim import workloads
     from archsim.hardware import load_hardware
     hw = load_hardware(hw_name)
     g = workloads.build_graph(model, phase, overrides={"layers": 1}, **dict(kw))
@@ -32,7 +32,7 @@ def _mapped(hw_name, model, phase, kw):
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_gemm_cycles_at_least_the_mappers_compute_bound(case):
-    from mapper.costmodel import analytic_cost
+    from archsim.mapper.costmodel import analytic_cost
     hw_name, model, phase, kw = case
     hw, g, m = _mapped(hw_name, model, phase, tuple(sorted(kw.items())))
     r = simulate(g, hw, m, fidelity="cycle")
@@ -52,7 +52,7 @@ def test_gemm_cycles_at_least_the_mappers_compute_bound(case):
 
 def _first_matmul(seq):
     from archsim.ir import OpKind
-    import workloads
+    from archsim import workloads
     g = workloads.build_graph("gpt2-small", "prefill", overrides={"layers": 1}, seq=seq)
     op = next(g.nodes[n]["op"] for n in g.nodes if g.nodes[n]["op"].kind is OpKind.MATMUL)
     return g, op
@@ -100,7 +100,7 @@ def test_edge_tiles_cost_idle_lanes_on_tpu():
 def test_vector_lanes_left_idle_by_a_narrow_unroll_cost_time():
     from archsim.hardware import load_hardware
     from archsim.ir import OpKind
-    import workloads
+    from archsim import workloads
     hw = load_hardware("tpu-v1")
     g = workloads.build_graph("bert-base", "encode", overrides={"layers": 1}, seq=128)
     op = next(g.nodes[x]["op"] for x in g.nodes if g.nodes[x]["op"].kind is OpKind.ADD)

@@ -13,7 +13,7 @@ from archsim.hardware import load_hardware
 from archsim.errors import ModelError
 from archsim.errors import ArchsimError
 from archsim.parallel import NCCL_BASE_LATENCY_S, allreduce_seconds, shard_overrides
-from workloads import model_config
+from archsim.workloads import model_config
 
 
 def test_shards_divide_heads_and_mlp_and_replicate_scarce_kv_heads():

@@ -8,7 +8,7 @@ import pytest
 from archsim.engine.dram import refresh_fraction, streaming_bandwidth_bytes_per_s
 from archsim.engine.plan import plan_ops
 from archsim.hardware import load_hardware
-from workloads import build_graph
+from archsim.workloads import build_graph
 
 HBM3_PIM = ("hbm3-pim", "hbm3-pim-pl", "hbm3-pim-bg", "hbm3-pim-bg-pl", "hbm3-pim-buffer")
 

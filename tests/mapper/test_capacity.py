@@ -14,7 +14,7 @@ import pytest
 
 from archsim.errors import MappingError
 from archsim.hardware import load_hardware
-from mapper import map_graph, map_op
+from archsim.mapper import map_graph, map_op
 from tests.mapper.hw_fixtures import KB, gemm, npu
 
 TINY = "tests/hardware/data/tiny.yaml"
@@ -52,9 +52,9 @@ def test_an_op_that_cannot_fit_names_the_level():
 
 
 def test_planned_buffers_over_capacity_do_not_fit_when_placement_misses_it(monkeypatch):
-    import mapper.graph as mg
-    from mapper.passes.placement import PlacementPlan
-    from workloads import build_graph
+    import archsim.mapper.graph as mg
+    from archsim.mapper.passes.placement import PlacementPlan
+    from archsim.workloads import build_graph
 
     def optimistic(graph, hw, streamed=frozenset()):
         roles = {"weight": "dram", "kv_cache": "gbuf", "activation": "gbuf"}

@@ -8,7 +8,7 @@ import pytest
 from archsim.api import simulate
 from archsim.hardware import load_hardware
 from archsim.ir import Op, OpKind, Operand, Role, Tensor, new_graph
-from workloads import build_graph
+from archsim.workloads import build_graph
 
 CHIP = "tpu-v1"
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from archsim.kernels import costmodel as K
-from mapper.costmodel import arrays_for, evaluate, score
-from mapper.mapspace import build_space
+from archsim.mapper.costmodel import arrays_for, evaluate, score
+from archsim.mapper.mapspace import build_space
 from tests.mapper.hw_fixtures import conv, gemm, mcu, npu, npu_three_level, pim, softmax
 from tests.mapper.twin_costmodel import eval_one, score_row
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-import workloads  # noqa: E402
+from archsim import workloads  # noqa: E402
 import archsim.hardware as config  # noqa: E402
 
 from archsim.errors import MappingError  # noqa: E402
-from mapper import MCU_TECHNIQUES, map_graph  # noqa: E402
+from archsim.mapper import MCU_TECHNIQUES, map_graph  # noqa: E402
 
 from tests.mapper.vit_sizes import mcuformer, tokens, vit_params  # noqa: E402
 
@@ -104,7 +104,7 @@ def test_cli_mcu_techniques(capsys):
 def test_operator_integration_blocks_by_hand(graph):
     """Integrated attention and MLP keep one block of 8 query rows / tokens (mcu.ROW_BLOCK, an
     assumption): one head's 8 × T scores and probabilities, 8 × 588 of the MLP hidden."""
-    from mapper.passes.mcu import mcu_buffers
+    from archsim.mapper.passes.mcu import mcu_buffers
     sizes = {b.name: b.size_bytes for b in mcu_buffers(graph, ("operator_integration",))}
     assert sizes["L0.attn.qk"] == sizes["L0.attn.softmax"] == 8 * T
     assert sizes["L0.mlp.act"] == 8 * 588
@@ -115,8 +115,8 @@ def test_token_overwriting_never_overwrites_a_tensor_still_needed():
     the add, so z may take only y's buffer: x, z and w are live together at the multiply (3 S).
     Writing z over x would claim 2 S and lose x."""
     from archsim.ir import Op, OpKind, Operand, Role, Tensor, add_op, new_graph
-    from mapper.passes.buffer_plan import arena_plan
-    from mapper.passes.mcu import mcu_buffers
+    from archsim.mapper.passes.buffer_plan import arena_plan
+    from archsim.mapper.passes.mcu import mcu_buffers
     T, n = 16, 64
     S = T * n
     g = new_graph(name="reuse")

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-import workloads  # noqa: E402
+from archsim import workloads  # noqa: E402
 import archsim.hardware as config  # noqa: E402
 from archsim.ir import ops_in_order  # noqa: E402
 
 from archsim.cli import main  # noqa: E402
-from mapper import cache_clear, map_graph, mcu_report, MCU_TECHNIQUES, total_cost  # noqa: E402
+from archsim.mapper import cache_clear, map_graph, mcu_report, MCU_TECHNIQUES, total_cost  # noqa: E402
 
 from tests.mapper.vit_sizes import (DEIT_TINY, DEIT_TINY_PUBLISHED_PARAMS, mcuformer, tokens,  # noqa: E402
                                     vit_params)

@@ -8,9 +8,9 @@ import pytest
 
 from archsim.errors import DoesNotFit, MappingError
 from archsim.ir import Op, OpKind, Operand, Role, Tensor, add_op, new_graph
-from mapper import Buffer, analytic_cost, arena_plan, map_graph, map_op
-from mapper.passes.fusion import fuse
-from mapper.passes.pim import pim_partition
+from archsim.mapper import Buffer, analytic_cost, arena_plan, map_graph, map_op
+from archsim.mapper.passes.fusion import fuse
+from archsim.mapper.passes.pim import pim_partition
 from tests.mapper.hw_fixtures import KB, gemm, npu, pim, softmax
 
 
@@ -148,12 +148,12 @@ def test_attention_scores_stay_on_chip_when_they_fit():
     """BERT-base encode(512) on tpu-v1: the 12×512×512 int8 scores (3 MiB) fit the 24 MiB unified
     buffer, so the softmax moves no DDR3 byte — whether attention is fused (scores streamed in the
     group) or not (scores placed with the activations in the unified buffer)."""
-    import workloads
+    from archsim import workloads
     from archsim.hardware import load_hardware
     from archsim.ir import ops_in_order
-    from mapper import op_costs
-    from mapper.graph import _op_placement
-    from mapper.passes.placement import place
+    from archsim.mapper import op_costs
+    from archsim.mapper.graph import _op_placement
+    from archsim.mapper.passes.placement import place
     hw = load_hardware("tpu-v1")
     g = workloads.build_graph("bert-base", "encode", seq=512, dtypes="int8")
     sm = next(op for op in ops_in_order(g) if op.kind is OpKind.SOFTMAX)

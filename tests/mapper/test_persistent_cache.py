@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-import mapper.cache as C
+import archsim.mapper.cache as C
 from archsim.cli import main
-from mapper import persistent_cache as P
+from archsim.mapper import persistent_cache as P
 
-M = importlib.import_module("mapper.map_op")     # the module (the package exports the function)
+M = importlib.import_module("archsim.mapper.map_op")     # the module (the package exports the function)
 
 RUNS = [["simulate", "--model", "gpt2-small", "--hw", "h200-sxm", "--phase", "decode",
          "--context", "128"],
@@ -69,7 +69,7 @@ def test_size_cap_drops_the_oldest(tmp_path, monkeypatch):
 
 def test_concurrent_writers(tmp_path):
     code = ("import os, sys\nos.environ['ARCHSIM_CACHE_DIR'] = sys.argv[1]\n"
-            "from mapper import persistent_cache as P\n"
+            "from archsim.mapper import persistent_cache as P\n"
             "for i in range(150):\n"
             "    P.disk_put(f'{sys.argv[2]}-{i}', (sys.argv[2], i))\n"
             "    P.disk_put(f'shared-{i}', ('shared', i))\n"

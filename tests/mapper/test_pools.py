@@ -9,8 +9,8 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from archsim.hardware import load_hardware
-from mapper.passes.buffer_plan import Buffer, arena_plan, pool_plan
-from mapper.passes.mcu import McuReport, sram_pools
+from archsim.mapper.passes.buffer_plan import Buffer, arena_plan, pool_plan
+from archsim.mapper.passes.mcu import McuReport, sram_pools
 from tests.mapper.hw_fixtures import mcu
 
 KIB = 1024

@@ -8,10 +8,10 @@ from dataclasses import replace
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from mapper.costmodel import analytic_cost
-from mapper.map_op import map_op
-from mapper.mapspace import build_space
-from mapper.tiles import iterate_tiles
+from archsim.mapper.costmodel import analytic_cost
+from archsim.mapper.map_op import map_op
+from archsim.mapper.mapspace import build_space
+from archsim.mapper.tiles import iterate_tiles
 from tests.mapper.hw_fixtures import gemm, mcu, npu, npu_three_level, pim
 
 HW = [npu(), npu_three_level(), pim(), mcu()]

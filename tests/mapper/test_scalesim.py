@@ -6,8 +6,8 @@ import pytest
 
 from archsim.engine.timing import systolic_cycles, unit_cycles
 from archsim.studies.scalesim_runner import run_scalesim, scalesim_python
-from mapper.costmodel import analytic_cost
-from mapper.mapspace import build_space
+from archsim.mapper.costmodel import analytic_cost
+from archsim.mapper.mapspace import build_space
 from tests.mapper.hw_fixtures import gemm, npu
 
 SHAPES = [(20, 12, 30), (64, 64, 64), (1, 128, 96), (100, 37, 64), (128, 16, 200), (33, 65, 17),

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from archsim.errors import MappingError
-from mapper.map_op import map_op, search_space
-from mapper.mapspace import build_space, unit_can_run
-from mapper.search import Exhaustive, Genetic, LocalSearch, RandomPruned, run_search
+from archsim.mapper.map_op import map_op, search_space
+from archsim.mapper.mapspace import build_space, unit_can_run
+from archsim.mapper.search import Exhaustive, Genetic, LocalSearch, RandomPruned, run_search
 from tests.mapper.hw_fixtures import conv, gemm, mcu, npu, pim
 
 SHAPES = [(64, 64, 64), (128, 32, 256), (16, 512, 64), (96, 96, 48), (200, 64, 32),
@@ -109,8 +109,8 @@ def test_budget_in_seconds():
 
 def test_objectives_rank_by_their_own_measure():
     """Two mappings: A 2 s at 10 pJ (EDP 20), B 1 s at 30 pJ (EDP 30)."""
-    from mapper.cost import Cost
-    from mapper.map_op import objective_key
+    from archsim.mapper.cost import Cost
+    from archsim.mapper.map_op import objective_key
     a = Cost(cycles=2, energy_pj=10.0, latency_s=2.0)
     b = Cost(cycles=1, energy_pj=30.0, latency_s=1.0)
     assert objective_key(a, "edp") < objective_key(b, "edp")           # 20 < 30

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from mapper.map_op import search_space
-from mapper.mapspace import build_space, unit_can_run
+from archsim.mapper.map_op import search_space
+from archsim.mapper.mapspace import build_space, unit_can_run
 from tests.mapper.hw_fixtures import conv, gemm, npu_three_level
 
 OPS = {"npu3": gemm(256, 512, 384, bits=8, name="g"), "npu3c": conv(1, 64, 128, 28, 28, 3, 3)}

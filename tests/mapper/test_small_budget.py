@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mapper.costmodel import arrays_for, cost_of_genome, score
-from mapper.map_op import _minimal_genome, search_space
-from mapper.mapspace import build_space, unit_can_run
-from mapper.seeds import heuristic_genomes
+from archsim.mapper.costmodel import arrays_for, cost_of_genome, score
+from archsim.mapper.map_op import _minimal_genome, search_space
+from archsim.mapper.mapspace import build_space, unit_can_run
+from archsim.mapper.seeds import heuristic_genomes
 from tests.mapper.hw_fixtures import conv, gemm, mcu, npu, npu_three_level, pim, softmax
 
-import workloads  # noqa: E402
+from archsim import workloads  # noqa: E402
 import archsim.hardware as config  # noqa: E402
 
-from mapper import cache_clear, map_graph, total_cost  # noqa: E402
+from archsim.mapper import cache_clear, map_graph, total_cost  # noqa: E402
 
 
 def _mxu(rows, cols):

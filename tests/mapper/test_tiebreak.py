@@ -9,11 +9,11 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from archsim.hardware import Hardware
-from mapper.costmodel import score
-from mapper.map_op import map_op, search_space
-from mapper.mapspace import build_space, unit_can_run
-from mapper.search.exhaustive import Exhaustive
-from mapper.search.order import key_less, keys_of, lex_argmin, lex_order
+from archsim.mapper.costmodel import score
+from archsim.mapper.map_op import map_op, search_space
+from archsim.mapper.mapspace import build_space, unit_can_run
+from archsim.mapper.search.exhaustive import Exhaustive
+from archsim.mapper.search.order import key_less, keys_of, lex_argmin, lex_order
 from tests.mapper.hw_fixtures import gemm, mcu, npu
 
 ALL_STRATEGIES = ("exhaustive", "random", "genetic", "local", "hybrid", "auto")

@@ -36,7 +36,7 @@ def field(row, key):
 
 
 def zoo_models() -> list:
-    import workloads
+    from archsim import workloads
     return list(workloads.list_models())
 
 

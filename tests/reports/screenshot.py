@@ -27,8 +27,8 @@ def main(argv=None) -> int:
 
     import archsim
     from archsim.hardware import load_hardware
-    from reports.figures import roof_from_hardware
-    from reports.html import write_html
+    from archsim.reports.figures import roof_from_hardware
+    from archsim.reports.html import write_html
 
     hw = load_hardware(QUICKSTART["hw"])
     result = archsim.simulate(QUICKSTART["model"], hw)

@@ -11,8 +11,8 @@ from archsim.ir import ops_in_order
 from archsim.mapping import Mapping
 from archsim.result import LevelUse, OpResult, SimResult
 
-import mapper
-import workloads  # noqa: F401  (the real lowering; mapper and engine are stood in for below)
+from archsim import mapper
+from archsim import workloads  # noqa: F401  (the real lowering; mapper and engine are stood in for below)
 from archsim import api, engine
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reports import html
-from reports.figures import Roof
+from archsim.reports import html
+from archsim.reports.figures import Roof
 from tests.browser import launched, open_report as check_page
 
 from .conftest import make_result
@@ -54,7 +54,7 @@ def test_real_pipeline_report_renders(browser, tmp_path):
     require_pipeline("pim-gpt")
     import archsim
     from archsim.hardware import load_hardware
-    from reports.figures import roof_from_hardware
+    from archsim.reports.figures import roof_from_hardware
     hw = load_hardware("pim-gpt")
     r = archsim.simulate("gpt2-small", hw, phase="decode", context=128, fidelity="cycle", budget=200)
     path = html.write_html(r, tmp_path / "real.html", roof=roof_from_hardware(hw, r.dtype))

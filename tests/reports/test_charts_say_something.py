@@ -9,8 +9,8 @@ import pytest
 
 import archsim
 from archsim.hardware import load_hardware
-from reports import html
-from reports.figures import _op_traffic, roof_from_hardware, timeline_figure
+from archsim.reports import html
+from archsim.reports.figures import _op_traffic, roof_from_hardware, timeline_figure
 
 #: per figure: x title, y title (each axis of a subplot figure), and every plotted value as text
 _PROBE = """() => [...document.querySelectorAll('.plotly-graph-div')].map(d => {

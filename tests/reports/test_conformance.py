@@ -17,7 +17,7 @@ CYCLE_PAIRS = (  # small enough for the cycle engine inside the test budget
 
 
 def _check(result) -> None:
-    from reports.json_report import dumps
+    from archsim.reports.json_report import dumps
     d = json.loads(dumps(result))
     if not result.fits:
         assert result.does_not_fit, f"{result.model} on {result.hw}: no shortfall given"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from reports import csv_report
+from archsim.reports import csv_report
 
 
 def _read(text):

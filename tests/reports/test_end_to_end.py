@@ -112,7 +112,7 @@ def test_bad_input_one_line_exit_2(argv, needle, capsys):
 def test_python_api_equals_cli(capsys):
     require_pipeline("h200-sxm")
     import archsim
-    from reports.json_report import dumps
+    from archsim.reports.json_report import dumps
     r = archsim.simulate("llama2-7b", "h200-sxm", phase="decode", context=1024)
     code, out, _ = _run(DECODE + ["--json", "-", "--quiet"], capsys)
     assert code == 0 and dumps(r) == out

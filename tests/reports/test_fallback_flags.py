@@ -3,9 +3,9 @@ comparison flags (*) the rows timed with a fallback unit or dtype, in text, HTML
 from __future__ import annotations
 
 from archsim.comparison import compare_results
-from reports.html import render_html
-from reports.json_report import comparison_to_dict
-from reports.table import render_comparison
+from archsim.reports.html import render_html
+from archsim.reports.json_report import comparison_to_dict
+from archsim.reports.table import render_comparison
 
 from .conftest import make_result
 

@@ -5,8 +5,8 @@ import re
 
 from plotly.offline import get_plotlyjs
 
-from reports import html
-from reports.figures import Roof, roofline_figure
+from archsim.reports import html
+from archsim.reports.figures import Roof, roofline_figure
 
 from .conftest import make_result
 
@@ -63,7 +63,7 @@ def test_write_html(tmp_path, result):
 
 
 def test_sweep_series_share_colours_across_panels(sweep):
-    from reports.html import sweep_figures
+    from archsim.reports.html import sweep_figures
     (_, fig), = sweep_figures(sweep)
     by_group: dict[str, set] = {}
     for trace in fig.data:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from hypothesis import given, strategies as st
 
 from archsim.result import SCHEMA_VERSION
-from reports import json_report
+from archsim.reports import json_report
 
 from .conftest import make_result
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from reports.progress import ProgressBar
+from archsim.reports.progress import ProgressBar
 
 
 class _Tty(io.StringIO):

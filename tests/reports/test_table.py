@@ -1,7 +1,7 @@
 """Terminal tables: what a user reads first."""
 from __future__ import annotations
 
-from reports import table
+from archsim.reports import table
 
 from .conftest import make_result
 

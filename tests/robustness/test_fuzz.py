@@ -14,9 +14,9 @@ from archsim.cli import main
 from archsim.cosearch import space_from_dict
 from archsim.errors import ArchsimError
 from archsim.hardware import load_hardware
-from mapper import map_op
-from mapper.export import gemm_op
-from workloads import build_graph
+from archsim.mapper import map_op
+from archsim.mapper.export import gemm_op
+from archsim.workloads import build_graph
 
 from .bounded import within
 

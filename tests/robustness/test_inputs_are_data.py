@@ -13,7 +13,7 @@ from archsim.cosearch import load_space, register_accuracy, space_from_dict
 from archsim.cosearch.accuracy import load_accuracy
 from archsim.errors import ConfigError, ModelError
 from archsim.hardware import dump_hardware, load_hardware
-from workloads import build_graph
+from archsim.workloads import build_graph
 
 from .bounded import within
 

@@ -8,8 +8,8 @@ from archsim import api
 from archsim.cli import main
 from archsim.errors import ArchsimError, ConfigError, ModelError
 from archsim.hardware import load_hardware
-from mapper.mapspace import _tile_values
-from workloads import build_graph
+from archsim.mapper.mapspace import _tile_values
+from archsim.workloads import build_graph
 
 from .bounded import within
 

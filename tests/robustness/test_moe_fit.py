@@ -7,8 +7,8 @@ import pytest
 from archsim import api
 from archsim.hardware import list_hardware, load_hardware
 from archsim.ir import graph_totals
-from mapper.passes.placement import place
-from workloads import build_graph
+from archsim.mapper.passes.placement import place
+from archsim.workloads import build_graph
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 import archsim
-from reports import html, table
+from archsim.reports import html, table
 
 ONE_BLOCK = {"layers": 1}
 
@@ -52,7 +52,7 @@ def test_misfit_has_no_numbers_in_json_and_csv(encode_comparison):
     import io
     import json
 
-    from reports import csv_report, json_report
+    from archsim.reports import csv_report, json_report
     doc = json.loads(json_report.dumps(encode_comparison))
     misfit = next(r for r in doc["results"] if not r["fits"])
     fitting = next(r for r in doc["results"] if r["fits"])

@@ -11,7 +11,7 @@ import pytest
 
 from archsim.cli import main
 from archsim.ir import graph_totals
-from workloads import build_graph
+from archsim.workloads import build_graph
 from .onnx_builders import attention_mlp_model
 
 DATA = Path(__file__).parent / "data" / "hf"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from archsim.ir import DTYPE_BITS, OpKind, Role, graph_totals, ops_in_order
-from workloads import build_graph, model_config
+from archsim.workloads import build_graph, model_config
 
 DECODERS = ["gpt2-small", "gpt2-xl", "opt-1.3b", "llama2-7b", "llama2-70b", "llama3-8b", "mistral-7b",
             "mixtral-8x7b", "llama-34b-gqa"]

@@ -9,8 +9,8 @@ import pytest
 
 from archsim.errors import ModelError
 from archsim.ir import graph_totals
-from workloads import build_graph, model_config
-from workloads.build import list_models
+from archsim.workloads import build_graph, model_config
+from archsim.workloads.build import list_models
 from .published_params import PUBLISHED_HF
 
 DATA = Path(__file__).parent / "data" / "hf"
@@ -61,7 +61,7 @@ def test_hf_features_are_honoured():
 
 
 def test_every_supported_type_is_covered_by_a_test_file():
-    from workloads.hf_config import SUPPORTED_TYPES
+    from archsim.workloads.hf_config import SUPPORTED_TYPES
     covered = {json.loads(f.read_text())["model_type"] for f in DATA.glob("*.json")}
     assert set(SUPPORTED_TYPES) <= covered
 

@@ -20,7 +20,7 @@ pytest.importorskip("transformers", reason="the export corpus builds models with
 
 from archsim.api import simulate  # noqa: E402
 from archsim.ir import OpKind, graph_totals, ops_in_order  # noqa: E402
-from workloads import build_graph  # noqa: E402
+from archsim.workloads import build_graph  # noqa: E402
 from .export_corpus import BY_NAME, CORPUS, SEQ, export  # noqa: E402
 
 #: one chip of each kind (gpu, pim, fpga, npu, mcu, cpu)

@@ -14,7 +14,7 @@ from onnx import TensorProto, helper
 from archsim.cli import main
 from archsim.errors import ModelError
 from archsim.ir import OpKind, graph_totals, ops_in_order
-from workloads import build_graph
+from archsim.workloads import build_graph
 from .onnx_builders import attention_mlp_model, chain_model, const, weight
 
 F, I64 = TensorProto.FLOAT, TensorProto.INT64

@@ -9,7 +9,7 @@ import pytest
 
 from archsim.errors import ModelError
 from archsim.ir import OpKind, graph_totals, ops_in_order
-from workloads import build_graph
+from archsim.workloads import build_graph
 from .onnx_builders import (D, FFN, HEADS, HD, attention_mlp_macs, attention_mlp_model, attention_mlp_params,
                             embedding_model)
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings, strategies as st
 
 from archsim.errors import ModelError
 from archsim.ir import OpKind, Role, graph_totals, ops_in_order
-from workloads import build_graph, model_config
-from workloads.lowering import lowrank_rank
+from archsim.workloads import build_graph, model_config
+from archsim.workloads.lowering import lowrank_rank
 
 ROOT = Path(__file__).resolve().parents[2]
 

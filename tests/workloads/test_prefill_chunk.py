@@ -9,7 +9,7 @@ import pytest
 from archsim.chunked import chunk_plan
 from archsim.errors import ModelError
 from archsim.ir import OpKind, ops_in_order
-from workloads import build_graph
+from archsim.workloads import build_graph
 
 TINY = {"layers": 2, "hidden": 128, "heads": 4, "kv_heads": 2, "ffn": 256, "vocab": 512}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from archsim.ir import OpKind, graph_totals, ops_in_order
-from workloads import build_graph
+from archsim.workloads import build_graph
 
 
 @st.composite

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archsim.hardware.ops import ZOO_OP_KINDS
 from archsim.ir import ops_in_order
-from workloads import build_graph, list_models
+from archsim.workloads import build_graph, list_models
 
 
 def test_zoo_op_kinds_match_the_zoo():

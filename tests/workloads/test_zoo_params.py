@@ -6,8 +6,8 @@ import networkx as nx
 import pytest
 
 from archsim.ir import OpKind, Role, graph_totals, ops_in_order
-from workloads import build_graph, list_models, model_config
-from workloads.zoo import ZOO
+from archsim.workloads import build_graph, list_models, model_config
+from archsim.workloads.zoo import ZOO
 from .published_params import NO_PUBLISHED, PUBLISHED, PUBLISHED_ACTIVE
 
 ROWS = {r.name: r for r in list_models()}
