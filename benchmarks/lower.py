@@ -6,10 +6,14 @@ including graph totals. Prints one JSON line; target < 1 s each.
 from __future__ import annotations
 
 import json
+import sys
 import time
+from pathlib import Path
 
-from archsim.ir import graph_totals
-from archsim.workloads import build_graph
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's archsim
+
+from archsim.ir import graph_totals  # noqa: E402
+from archsim.workloads import build_graph  # noqa: E402
 
 CASES = {
     "llama2-70b_prefill_4096": dict(model="llama2-70b", phase="prefill", batch=1, seq=4096),

@@ -134,7 +134,7 @@ def _fits_text(result) -> str:
 
 
 def run():
-    mcu_report = pipeline.need("mapper", "mcu_report")
+    mcu_report = pipeline.need("archsim.mapper", "mcu_report")
     rows, flash_short, spread = [], [], []
     for spec, shape in SHAPES:
         g = pipeline.graph(spec, phase="encode", dtypes=INT8)

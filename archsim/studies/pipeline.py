@@ -48,7 +48,7 @@ def hardware_names() -> frozenset[str]:
 
 @lru_cache(maxsize=None)
 def model_names() -> frozenset[str]:
-    return frozenset(_names(need("workloads", "list_models")()))
+    return frozenset(_names(need("archsim.workloads", "list_models")()))
 
 
 def hardware(name: str):
@@ -100,7 +100,7 @@ def simulate_model(model: str, hw, phase: str = "prefill", batch: int = 1,
     `stack` is the GPU software stack (`archsim.engine.stack`); `overrides` change the model's
     config ((key, value) pairs, e.g. (("layers", 1),))."""
     hw = hardware(hw) if isinstance(hw, str) else hw
-    need("mapper", "map_graph")
+    need("archsim.mapper", "map_graph")
     need("archsim.engine", "simulate")
     if prefill_chunk is not None:
         _need_model(model)

@@ -88,7 +88,7 @@ def run(suite=SUITE, arrays=ARRAYS):
     python = scalesim_python()
     if python is None:
         raise NotReady("a Python with scalesim installed (ARCHSIM_SCALESIM_PYTHON or .ci/run's venv)")
-    pipeline.need("mapper", "map_graph")
+    pipeline.need("archsim.mapper", "map_graph")
     pipeline.need("archsim.engine", "simulate")
     rows_out = []
     for rows, cols in arrays:

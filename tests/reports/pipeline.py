@@ -6,9 +6,9 @@ import importlib
 
 import pytest
 
-STAGES = (("workloads", "build_graph"), ("workloads", "list_models"),
+STAGES = (("archsim.workloads", "build_graph"), ("archsim.workloads", "list_models"),
           ("archsim.hardware", "load_hardware"), ("archsim.hardware", "list_hardware"),
-          ("mapper", "map_graph"), ("archsim.engine", "simulate"))
+          ("archsim.mapper", "map_graph"), ("archsim.engine", "simulate"))
 
 
 def missing_stage() -> str | None:

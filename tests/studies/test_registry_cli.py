@@ -33,7 +33,7 @@ def _fake(monkeypatch, exc):
 def test_not_ready_becomes_not_run(monkeypatch):
     _fake(monkeypatch, NotReady("archsim.mapper.map_graph"))
     res = registry.run_study("pim-gpt")
-    assert res.status == "not-run" and res.reason == "waiting for mapper.map_graph"
+    assert res.status == "not-run" and res.reason == "waiting for archsim.mapper.map_graph"
     assert res.assumptions == ("a",)
 
 

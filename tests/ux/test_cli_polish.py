@@ -119,8 +119,12 @@ def test_fingerprint_is_stable_cheap_and_changes_with_the_code(tmp_path):
         timings.append(time.perf_counter() - start)
     assert min(timings) < 0.05
     assert first == fresh() == simulator_fingerprint() and len(first) == 12
-    (tmp_path / "mapper").mkdir()
-    (tmp_path / "hwconfigs").mkdir()
+    from archsim.cosearch.fingerprint import EVALUATION_SOURCES
+    for pattern in EVALUATION_SOURCES:      # a tree with one file per source (a folder or a glob)
+        path = tmp_path / pattern.replace("*", "x")
+        path = path if path.suffix else path / "a.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
     (tmp_path / "mapper" / "cost.py").write_text("RATE = 1\n")
     (tmp_path / "hwconfigs" / "chip.yaml").write_text("name: chip\n")
     before = fresh(str(tmp_path))
