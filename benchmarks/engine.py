@@ -100,7 +100,7 @@ def speedup_vs_simpy() -> float:
 def bert_encode() -> dict:
     from archsim.hardware import load_hardware
     from archsim.engine import simulate
-    from workloads import build_graph
+    from archsim.workloads import build_graph
     g = build_graph("bert-base", "encode", seq=128)
     hw = load_hardware("edge-npu")
     simulate(g, hw, fidelity="cycle")           # warm

@@ -6,7 +6,7 @@ import pytest
 
 from archsim.cosearch.fingerprint import EVALUATION_SOURCES
 from archsim.fingerprint import ROOT, _files
-from mapper.persistent_cache import MAPPER_SOURCES
+from archsim.mapper.persistent_cache import MAPPER_SOURCES
 
 
 @pytest.mark.parametrize("pattern", sorted(set(EVALUATION_SOURCES) | set(MAPPER_SOURCES)))

@@ -150,8 +150,8 @@ def run(args) -> int:
 def _run_system(args, kw) -> int:
     from archsim import api
     from archsim.system import simulate_system
-    from reports.progress import ProgressBar
-    from reports.table import render_text
+    from archsim.reports.progress import ProgressBar
+    from archsim.reports.table import render_text
     options = system_args(args)
     if any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"])):
         raise api.ArgumentError("a system runs one workload point: give one --batch, --seq and --context")

@@ -69,7 +69,7 @@ def graph(model: str, phase: str = "prefill", batch: int = 1, seq: int | None = 
           overrides: tuple[tuple[str, object], ...] | None = None):
     """An OpGraph from the zoo (its config changed by `overrides`, (key, value) pairs); NotReady
     if the zoo lacks `model`."""
-    build = need("workloads", "build_graph")
+    build = need("archsim.workloads", "build_graph")
     _need_model(model)
     return _build(build, model, phase, batch, seq, context, dtypes, overrides)
 

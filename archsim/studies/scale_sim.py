@@ -70,7 +70,7 @@ def archsim_gemm(m: int, n: int, k: int, rows: int, cols: int, dataflow: str):
     filter columns leave them out; `engine.lower.fold_refetch_bytes` on the same plans)."""
     from archsim.engine.lower import fold_refetch_bytes
     from archsim.engine.plan import plan_ops
-    map_graph = pipeline.need("mapper", "map_graph")
+    map_graph = pipeline.need("archsim.mapper", "map_graph")
     simulate = pipeline.need("archsim.engine", "simulate")
     g = gemm_graph(m, n, k)
     hw = systolic_hardware(rows, cols, dataflow)

@@ -33,7 +33,7 @@ MAX_DEVICES = 64
 
 def systems_dir() -> Path:
     """The folder of the shipped system descriptions (`hwconfigs/systems`)."""
-    import hwconfigs
+    from archsim import hwconfigs
     return Path(hwconfigs.__file__).resolve().parent / "systems"
 
 

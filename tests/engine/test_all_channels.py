@@ -13,7 +13,7 @@ from archsim.engine.execute import run_numba
 from archsim.engine.lower import _Lowerer, interleave_bytes, lower
 from archsim.engine.reference import run_simpy
 from archsim.hardware import load_hardware
-from workloads import build_graph
+from archsim.workloads import build_graph
 
 CASES = [("gpt2-small", "decode", dict(context=96), "pim-gpt"),
          ("distilbert", "encode", dict(seq=32), "edge-npu"),

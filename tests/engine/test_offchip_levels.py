@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-import workloads
+from archsim import workloads
 from archsim.engine import simulate
 from archsim.hardware import load_hardware
 from archsim.ir import Role, ops_in_order
-from mapper import map_graph
+from archsim.mapper import map_graph
 from tests.mapper.vit_sizes import vit_params
 
 SHAPE = dict(image=64, patch=16, d=192, depth=1, heads=3, head_dim=64, mlp=768, classes=1000)

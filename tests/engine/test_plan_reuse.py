@@ -5,8 +5,8 @@ import dataclasses
 
 import pytest
 
-import mapper
-import workloads
+from archsim import mapper
+from archsim import workloads
 from archsim.engine.accounting import op_energy_j, prices
 from archsim.engine.analytic import analytic_ticks
 from archsim.engine.lower import op_action_counts

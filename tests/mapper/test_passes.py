@@ -173,10 +173,10 @@ def test_activations_kept_on_chip_pack_into_the_level():
     keeps the small ones on chip; their live bytes stayed under the budget while their packed arena
     did not (8.44 MiB: the buffer plan then found the model 'does not fit'). The kept set's arena
     must fit the level."""
-    import workloads
+    from archsim import workloads
     from archsim.hardware import load_hardware
-    from mapper.passes.buffer_plan import liveness
-    from mapper.passes.placement import place
+    from archsim.mapper.passes.buffer_plan import liveness
+    from archsim.mapper.passes.placement import place
     hw = load_hardware("sa8295p-npu")
     g = workloads.build_graph("mobilenetv5-300m", "encode", dtypes="int8")
     plan = place(g, hw).as_dict()

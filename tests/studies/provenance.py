@@ -30,7 +30,7 @@ def check_row(row: Row, study: str) -> None:
         return
     assert row.results and row.derive is not None, f"{where}: carries no results to recompute from"
     if row.basis == "mapper":
-        assert all(type(r).__module__.startswith("mapper") for r in row.results), where
+        assert all(type(r).__module__.startswith("archsim.mapper") for r in row.results), where
     else:
         assert all(isinstance(r, _SIM) for r in row.results), \
             f"{where}: results are not archsim.simulate/compare results"

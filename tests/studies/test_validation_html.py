@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archsim.studies.study import EXACT, FACTOR_1_5, as_dict, compare, finish, info, not_run
-from reports.validation_html import render_validation_html, write_validation_html
+from archsim.reports.validation_html import render_validation_html, write_validation_html
 from tests.browser import launched, open_report
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from archsim.errors import ModelError
 from archsim.ir import OpKind, Role, ops_in_order
-from workloads import build_graph, model_config
-from workloads.families.mobilenet import FUSED_CHANNELS
+from archsim.workloads import build_graph, model_config
+from archsim.workloads.families.mobilenet import FUSED_CHANNELS
 
 
 def _kv_bytes(model: str, context: int) -> int:
