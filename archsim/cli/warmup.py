@@ -48,16 +48,15 @@ def stamp_path() -> Path:
 
 
 def _digest() -> str:
-    """What the compiled kernels depend on: their sources, Python's and Numba's versions."""
+    """What the compiled kernels depend on: their sources and Python's version
+    (`archsim.kernels.source_digest`), and Numba's version."""
     from importlib.metadata import PackageNotFoundError, version
-    h = hashlib.sha256(sys.version.encode())
+    from archsim.kernels import source_digest
     try:
-        h.update(version("numba").encode())
+        numba = version("numba")
     except PackageNotFoundError:
-        pass
-    for f in sorted(_KERNELS.glob("*.py")):
-        h.update(f.name.encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()[:16]
+        numba = ""
+    return hashlib.sha256(f"{source_digest()} {numba}".encode()).hexdigest()[:16]
 
 
 def is_warm() -> bool:

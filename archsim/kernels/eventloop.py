@@ -9,9 +9,9 @@ A task's on-chip memory accesses (CSR `acc_*`) occupy the ports of SRAM levels
 (`archsim.kernels.sram.port_finish`); a task whose accesses outlast its own work finishes late
 (`stall`: the ticks it waited on ports).
 
-Numba's on-disk cache keys a function on its own file only: after editing kernels/dram/ or
-kernels/sram.py, delete archsim/kernels/__pycache__ and archsim/kernels/dram/__pycache__ so
-`run_trace` recompiles.
+Numba's on-disk cache keys a function on its own file only; `archsim.kernels` drops the caches
+when any kernel source changed, so `run_trace` recompiles after an edit to kernels/dram/ or
+kernels/sram.py.
 """
 from __future__ import annotations
 

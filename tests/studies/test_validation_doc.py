@@ -14,7 +14,7 @@ import pytest
 
 from archsim.studies.registry import list_studies
 
-CHECK_BY_DEFAULT = False
+CHECK_BY_DEFAULT = True
 DOC = Path(__file__).resolve().parents[2] / "docs" / "validation.md"
 REGENERATE = "python -m archsim reproduce all --markdown docs/validation.md"
 
