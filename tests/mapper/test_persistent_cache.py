@@ -96,3 +96,11 @@ def test_an_unusable_cache_folder_is_skipped_with_one_warning(tmp_path, monkeypa
     assert P.disk_get("k") is None
     err = capsys.readouterr().err
     assert err.count("warning: mapping cache") == 1 and "cannot be opened" in err
+
+
+def test_the_search_seed_is_part_of_the_key():
+    """Two seeds may find different mappings: one must never be served the other's."""
+    from tests.mapper.hw_fixtures import gemm, npu
+    op, hw = gemm(64, 64, 64), npu()
+    keys = {M.map_op_result(op, hw, seed=s, use_cache=False).key for s in (0, 1)}
+    assert len(keys) == 2

@@ -117,3 +117,12 @@ def test_objectives_rank_by_their_own_measure():
     assert objective_key(b, "latency") < objective_key(a, "latency")
     assert objective_key(a, "energy") < objective_key(b, "energy")
     assert objective_key(a, "edp") == (20.0, 2.0)
+
+
+def test_genetic_elitism_carries_the_best_genomes_over():
+    """The next population starts with the `elite` best genomes told so far (score, then genes)."""
+    ga = Genetic([6, 6, 6], population=16, elite=4, seed=3)
+    first = ga.ask()
+    ga.tell(first, first.sum(axis=1).astype(float))     # lower is better
+    ranked = sorted({tuple(g) for g in first.tolist()}, key=lambda g: (sum(g), g))
+    assert ga.ask()[:4].tolist() == [list(g) for g in ranked[:4]]
