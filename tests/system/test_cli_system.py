@@ -50,3 +50,22 @@ def test_compare_takes_systems_beside_chips(two_devices, tmp_path):
     rows = json.loads(out.read_text())["results"]
     assert [r["hw"] for r in rows] == ["edge-npu", "npu-hbmpim"]
     assert rows[1]["hw_kind"] == "system" and rows[1]["latency_s"] > 0
+
+
+@pytest.mark.browser
+def test_system_report_charts_have_data_and_labelled_axes(two_devices, tmp_path):
+    """The system page in headless Chromium: no console errors, nothing fetched, and every chart
+    (the device/link timeline among them) has more than one value and labelled axes."""
+    from tests.browser import launched, open_report
+    from tests.reports.test_charts_say_something import _PROBE
+    page = tmp_path / "s.html"
+    assert main(["simulate", "--system", two_devices(), "--model", "gpt2-small", "--phase", "decode",
+                 "--batch", "8", "--context", "128", "--sub-batches", "2", "--html", str(page),
+                 "--quiet"]) == 0
+    with launched() as browser:
+        check = open_report(browser, page, probe_js=_PROBE)
+    assert check.problems == () and check.requests == ()
+    assert check.probe
+    for fig_id, titles, distinct in check.probe:
+        assert distinct > 1, (fig_id, "plots one value")
+        assert not [axis for axis, title in titles if axis.startswith("y") and not title], fig_id
