@@ -165,10 +165,22 @@ def _device_result(sims, name, hw, graph, ops, fidelity, strategy, seed, budget,
     from archsim import api
     key = (name, graph.graph.get("batch"), frozenset(ops))
     if key not in sims:
-        sub = graph.subgraph(ops).copy()
-        sub.graph = dict(graph.graph)
+        sub = _subgraph(graph, ops)
         sims[key] = api.simulate_graph(sub, hw, fidelity, strategy, seed, progress, budget, stack)
     return sims[key]
+
+
+def _subgraph(graph, ops):
+    """The ops `ops` of `graph` and the edges among them, in the graph's own order. (networkx's
+    `subgraph` iterates a small node set in the set's order, which varies with the process's hash
+    seed, and op order decides ties in the schedule: results varied from run to run.)"""
+    keep = set(ops)
+    order = [n for n in graph.nodes if n in keep]
+    sub = graph.__class__()
+    sub.graph = dict(graph.graph)
+    sub.add_nodes_from((n, graph.nodes[n]) for n in order)
+    sub.add_edges_from((u, v, d) for u, v, d in graph.edges(order, data=True) if v in keep)
+    return sub
 
 
 def _durations(result: SimResult) -> dict[str, float]:

@@ -114,3 +114,21 @@ def test_streaming_on_one_device_changes_nothing(tmp_path):
     kw = dict(phase="decode", batch=2, context=64)
     assert simulate_system("gpt2-small", str(path), stream_chunks=4, **kw).latency_s == \
         pytest.approx(simulate_system("gpt2-small", str(path), **kw).latency_s, rel=1e-9)
+
+
+def test_a_device_subgraph_keeps_the_graph_order():
+    """A device's ops are simulated in the model graph's order, never in a set's (whose order
+    changes with the hash seed: the schedule's ties then broke differently from run to run)."""
+    import networkx as nx
+    from archsim.system.run import _subgraph
+    g = nx.DiGraph()
+    names = [f"L{i}.op{j}" for i in range(12) for j in range(6)]
+    for a, b in zip(names, names[1:]):
+        g.add_edge(a, b, w=1)
+    g.graph["batch"] = 4
+    keep = {n for n in names if n.endswith(("op1", "op4"))}           # a small subset, as a set
+    sub = _subgraph(g, keep)
+    assert list(sub.nodes) == [n for n in names if n in keep]
+    assert sub.graph == {"batch": 4} and sub.number_of_edges() == 0
+    both = {names[0], names[1]}
+    assert list(_subgraph(g, both).edges(data=True)) == [(names[0], names[1], {"w": 1})]
