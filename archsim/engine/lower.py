@@ -451,19 +451,8 @@ def _priced_not_timed(p: OpPlan) -> dict[str, float]:
     does not see the fold traffic, so timing it at the buffer's ports would time mappings the
     mapper chose without it (edge-npu gpt2-small decode batch 128: lm_head 5.7 → 77.6 ms, the
     run 3.7x slower; TPU v4 prefill 2x); issue #18 times them once the mapper ranks by them."""
-    c: dict[str, float] = {}
-    if p.register_file is not None and p.op.kind.is_contraction:
-        rd, wr = rf_bytes_per_mac(p.dataflow, p.dtype)
-        _count(c, f"{p.register_file.name}.read", rd * p.op.macs)
-        _count(c, f"{p.register_file.name}.write", wr * p.op.macs)
-    if not p.buffer.off_chip:
-        refetch, psums = fold_refetch_bytes(p)
-        _count(c, f"{p.buffer.name}.read", refetch)
-        homes = p.homes or (None,) * len(p.op.operands)
-        out_home = next((h for o, h in zip(p.op.operands, homes) if o.is_output), None)
-        level = out_home if out_home not in (None, PIPELINE, p.offchip.name) else p.buffer.name
-        _count(c, f"{level}.read", psums)
-        _count(c, f"{level}.write", psums)
+    c = _register_file_counts(p)
+    _merge(c, _fold_counts(p))
     return c
 
 
@@ -537,11 +526,7 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
     a fused group ("@pipeline") touches no memory level."""
     c: dict[str, float] = {}
     _count(c, f"{p.unit.name}.mac.{p.dtype}", work_units(p.op))
-    if p.register_file is not None and p.op.kind.is_contraction:
-        # the RF reads and writes the dataflow makes per MAC (archsim.energy.rf_bytes_per_mac)
-        rd, wr = rf_bytes_per_mac(p.dataflow, p.dtype)
-        _count(c, f"{p.register_file.name}.read", rd * p.op.macs)
-        _count(c, f"{p.register_file.name}.write", wr * p.op.macs)
+    _merge(c, _register_file_counts(p))
     for lv, r, w in offchip_traffic(p):
         _count(c, f"{lv}.read", r)
         _count(c, f"{lv}.write", w)
@@ -571,12 +556,39 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
     if not buf.off_chip:
         _count(c, f"{buf.name}.write", p.offchip_read_bytes)
         _count(c, f"{buf.name}.read", p.offchip_write_bytes)
-        refetch, psums = fold_refetch_bytes(p)
-        _count(c, f"{buf.name}.read", refetch)
-        out_home = next((h for o, h in zip(p.op.operands, homes) if o.is_output), None)
-        psum_level = out_home if out_home not in (None, PIPELINE, p.offchip.name) else buf.name
-        _count(c, f"{psum_level}.read", psums)
-        _count(c, f"{psum_level}.write", psums)
+        _merge(c, _fold_counts(p))
+    return c
+
+
+def _merge(c: dict[str, float], more: dict[str, float]) -> None:
+    for k, v in more.items():
+        _count(c, k, v)
+
+
+def _register_file_counts(p: OpPlan) -> dict[str, float]:
+    """The RF reads and writes the dataflow makes per MAC (archsim.energy.rf_bytes_per_mac)."""
+    c: dict[str, float] = {}
+    if p.register_file is not None and p.op.kind.is_contraction:
+        rd, wr = rf_bytes_per_mac(p.dataflow, p.dtype)
+        _count(c, f"{p.register_file.name}.read", rd * p.op.macs)
+        _count(c, f"{p.register_file.name}.write", wr * p.op.macs)
+    return c
+
+
+def _fold_counts(p: OpPlan) -> dict[str, float]:
+    """A systolic array's fold traffic (`fold_refetch_bytes`): inputs re-read from the unit's
+    buffer, partial sums written and read back in the level that holds the output (else the
+    buffer)."""
+    c: dict[str, float] = {}
+    if p.buffer.off_chip:
+        return c
+    refetch, psums = fold_refetch_bytes(p)
+    _count(c, f"{p.buffer.name}.read", refetch)
+    homes = p.homes or (None,) * len(p.op.operands)
+    out_home = next((h for o, h in zip(p.op.operands, homes) if o.is_output), None)
+    level = out_home if out_home not in (None, PIPELINE, p.offchip.name) else p.buffer.name
+    _count(c, f"{level}.read", psums)
+    _count(c, f"{level}.write", psums)
     return c
 
 
