@@ -74,13 +74,13 @@ def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
     if p.unit.type == "sm":
         s = sm_plan_seconds(p, hw)
     elif p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes:
-        from .lower import port_seconds
+        from .ports import port_seconds
         s = max(_pim_s(p, hw), port_seconds(p, hw))    # inputs read from, results written to SRAM
     else:
         comp = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=p.flash_weight_bytes,
                            wait_states=p.flash_wait_states,
                            streamed=p.streamed, mapping=p.mapping) / p.unit.freq_hz
-        from .lower import port_seconds
+        from .ports import port_seconds
         comp = max(comp, port_seconds(p, hw))      # on-chip bytes at the levels' port rate
         load = store = 0.0
         for lv, r, w in offchip_traffic(p):

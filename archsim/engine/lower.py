@@ -37,25 +37,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import ceil
 
-import numpy as np
-
-from archsim.energy import rf_bytes_per_mac
 from archsim.hardware import Hardware, MemoryLevel
-from archsim.ir import OpGraph, OpKind, Role
+from archsim.ir import OpGraph, Role
 from archsim.mapping import Mapping
 
+from .actions import count_action, op_action_counts
 from .dram import PARAM_NAMES, dram_params
 from .analytic import in_place
-from .plan import PIPELINE, OpPlan, offchip_traffic, plan_ops
-from .timing.shapes import gemm_shape
+from .plan import OpPlan, offchip_traffic, plan_ops
+from .ports import onchip_bytes, port_lanes, staged_bytes
 from .timing.sm import sm_plan_seconds
-from .timing.spatial import SYSTOLIC_ROLES
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
-__all__ = ["Lowered", "lower", "interleave_bytes", "channel_groups", "ticks_per_cycle", "port_lanes",
-           "port_seconds", "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK", "pim_span",
-           "op_action_counts"]
+__all__ = ["Lowered", "lower", "interleave_bytes", "channel_groups", "ticks_per_cycle",
+           "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK", "pim_span"]
 
 MAX_CHUNKS = 8
 PIM_ROWS_PER_TASK = 64
@@ -287,7 +283,7 @@ class _Lowerer:
         li = self.level_idx[p.buffer.name]
         # the host side reads the op's inputs out of on-chip levels and writes its result back
         side = self.side(p)
-        reads, writes = (tuple(a for lv, nb in _onchip_bytes(p, self.hw, (v,)).items()
+        reads, writes = (tuple(a for lv, nb in onchip_bytes(p, self.hw, (v,)).items()
                                for a in self.port(lv, nb, side)) for v in ("read", "write"))
         first = self.b.task(link, self.ticks(p.offchip_read_bytes / bw), deps, p.index,
                             level=li, nbytes=p.offchip_read_bytes,
@@ -330,7 +326,7 @@ class _Lowerer:
         reads = [(lv, r) for lv, r, _ in traffic if r and not in_place(p, lv)]
         stream = sum(r for _, r in reads)
         # operands at home in another on-chip level pass through the unit's buffer tile by tile
-        staged = 0 if p.buffer.off_chip else _staged_bytes(p, self.hw)
+        staged = 0 if p.buffer.off_chip else staged_bytes(p, self.hw)
         if stream:
             n = min(MAX_CHUNKS, max(1, ceil(stream / quarter)), max(1, p.tiles or MAX_CHUNKS))
         else:
@@ -346,7 +342,7 @@ class _Lowerer:
                 total = max(total, self.ticks(r / max(lv.bandwidth_bytes_per_s, 1.0)))
         serial = p.unit.type == "scalar_core"     # an in-order core waits for its own loads
         side = self.side(p)
-        moved = _onchip_bytes(p, self.hw)
+        moved = onchip_bytes(p, self.hw)
         comp_acc = tuple(a for li, nb in moved.items() for a in self.port(li, nb / n, side))
         comp = -1
         key = "in:" + p.op.name
@@ -411,70 +407,6 @@ class _Lowerer:
         return last
 
 
-def port_lanes(lv: MemoryLevel) -> int:
-    """Accesses an on-chip level serves at once: one per port, but no more than it has banks (a
-    bank answers one access per cycle)."""
-    return max(1, min(lv.ports, lv.banks))
-
-
-def _staged_bytes(p: OpPlan, hw: Hardware) -> int:
-    """Bytes of the op's operands at home in another on-chip level than the unit's buffer: read
-    from (or written back to) there through the buffer (as `op_action_counts` counts them)."""
-    homes = p.homes or (None,) * len(p.op.operands)
-    off = {lv.name for lv in hw.levels if lv.off_chip}
-    return sum(o.tensor.size_bytes for o, home in zip(p.op.operands, homes)
-               if home not in (None, PIPELINE, p.buffer.name) and home not in off)
-
-
-def _onchip_bytes(p: OpPlan, hw: Hardware, verbs=("read", "write")) -> dict[int, float]:
-    """Bytes the op's compute moves through each on-chip level (`verbs`, as `op_action_counts`
-    counts them), without the off-chip bytes staged into and out of its buffer: DMA tasks move
-    those (or, read in place by an MCU core, they never enter the buffer)."""
-    c = op_action_counts(p)
-    priced_only = _priced_not_timed(p)
-    out = {}
-    for li, lv in enumerate(hw.levels):
-        if lv.off_chip:
-            continue
-        nb = sum(c.get(f"{lv.name}.{v}", 0.0) - priced_only.get(f"{lv.name}.{v}", 0.0) for v in verbs)
-        if lv.name == p.buffer.name:
-            nb -= p.offchip_read_bytes + p.offchip_write_bytes
-        if nb > 0:
-            out[li] = nb
-    return out
-
-
-def _priced_not_timed(p: OpPlan) -> dict[str, float]:
-    """Accesses `op_action_counts` prices but the ports do not time yet: a register file's
-    per-MAC operand traffic (per PE, not one level's ports) and a systolic array's fold traffic
-    (inputs re-read and 32-bit partial sums written back between folds). The mapper's cost model
-    does not see the fold traffic, so timing it at the buffer's ports would time mappings the
-    mapper chose without it (edge-npu gpt2-small decode batch 128: lm_head 5.7 → 77.6 ms, the
-    run 3.7x slower; TPU v4 prefill 2x); issue #18 times them once the mapper ranks by them."""
-    c = _register_file_counts(p)
-    _merge(c, _fold_counts(p))
-    return c
-
-
-def port_seconds(p: OpPlan, hw: Hardware) -> float:
-    """Least time the op's bytes through on-chip levels take at the levels' port rate (every lane
-    busy): the analytic fidelity's SRAM bound. Off-chip bytes pass through the unit's buffer,
-    except those an MCU core reads in place (its internal flash operands)."""
-    moved = _onchip_bytes(p, hw)
-    names = [lv.name for lv in hw.levels]
-    if not p.buffer.off_chip:
-        through = sum(w + (0 if in_place(p, hw.level(lv)) else r) for lv, r, w in offchip_traffic(p))
-        if through:
-            li = names.index(p.buffer.name)
-            moved[li] = moved.get(li, 0.0) + through
-    out = 0.0
-    for li, nb in moved.items():
-        lv = hw.levels[li]
-        rate = max(lv.bandwidth_bytes_per_s, 1.0) / max(1, lv.ports) * port_lanes(lv)
-        out = max(out, nb / rate)
-    return out
-
-
 def ticks_per_cycle(hw: Hardware) -> int:
     """Trace ticks per hw clock cycle: fine enough that one tick is no longer than the fastest DRAM
     command clock, so DRAM timings (converted to ticks by rounding up) keep their datasheet rates.
@@ -514,112 +446,6 @@ def pim_span(unit, t) -> int:
     return max(1, min(t.banks_per_channel, unit.count // max(1, t.channels)))
 
 
-def _count(d: dict, key: str, v: float) -> None:
-    if v:
-        d[key] = d.get(key, 0.0) + float(v)
-
-
-def op_action_counts(p: OpPlan) -> dict[str, float]:
-    """Timing-independent actions of one op: MACs on its unit, bytes at each level. Off-chip bytes
-    are staged through the unit's buffer; a tensor at home in another on-chip level is read from
-    (or written to) that level and staged through the unit's buffer too; a tensor streamed inside
-    a fused group ("@pipeline") touches no memory level."""
-    c: dict[str, float] = {}
-    _count(c, f"{p.unit.name}.mac.{p.dtype}", work_units(p.op))
-    _merge(c, _register_file_counts(p))
-    for lv, r, w in offchip_traffic(p):
-        _count(c, f"{lv}.read", r)
-        _count(c, f"{lv}.write", w)
-    _count(c, f"{p.offchip.name}.pim_read", p.pim_bytes)     # in-bank operand reads, no I/O
-    homes = p.homes or (None,) * len(p.op.operands)
-    buf = p.buffer
-    offchip = {lv for lv, _, _ in offchip_traffic(p)} | {p.offchip.name}
-    gathered = sum(o.tensor.size_bytes for o in p.op.operands if o.is_output)
-    appended = sum(o.tensor.size_bytes for o in p.op.operands
-                   if not o.is_output and o.tensor.role is Role.ACTIVATION)
-    for o, home in zip(p.op.operands, homes):
-        if home == PIPELINE:
-            continue
-        n = o.tensor.size_bytes
-        if p.op.kind is OpKind.EMBEDDING and o.tensor.role is Role.WEIGHT:
-            n = min(n, gathered)       # a gather reads only the rows it outputs
-        if p.op.kind is OpKind.KV_APPEND and o.tensor.role is Role.KV_CACHE and appended:
-            n = min(n, appended)       # an append writes only the new entries (as `plan_ops`)
-        verb, back = ("write", "read") if o.is_output else ("read", "write")
-        placed_elsewhere = home is not None and home != buf.name and home not in offchip
-        if placed_elsewhere:
-            _count(c, f"{home}.{verb}", n)
-        if not buf.off_chip:
-            _count(c, f"{buf.name}.{verb}", n)
-            if placed_elsewhere:
-                _count(c, f"{buf.name}.{back}", n)
-    if not buf.off_chip:
-        _count(c, f"{buf.name}.write", p.offchip_read_bytes)
-        _count(c, f"{buf.name}.read", p.offchip_write_bytes)
-        _merge(c, _fold_counts(p))
-    return c
-
-
-def _merge(c: dict[str, float], more: dict[str, float]) -> None:
-    for k, v in more.items():
-        _count(c, k, v)
-
-
-def _register_file_counts(p: OpPlan) -> dict[str, float]:
-    """The RF reads and writes the dataflow makes per MAC (archsim.energy.rf_bytes_per_mac)."""
-    c: dict[str, float] = {}
-    if p.register_file is not None and p.op.kind.is_contraction:
-        rd, wr = rf_bytes_per_mac(p.dataflow, p.dtype)
-        _count(c, f"{p.register_file.name}.read", rd * p.op.macs)
-        _count(c, f"{p.register_file.name}.write", wr * p.op.macs)
-    return c
-
-
-def _fold_counts(p: OpPlan) -> dict[str, float]:
-    """A systolic array's fold traffic (`fold_refetch_bytes`): inputs re-read from the unit's
-    buffer, partial sums written and read back in the level that holds the output (else the
-    buffer)."""
-    c: dict[str, float] = {}
-    if p.buffer.off_chip:
-        return c
-    refetch, psums = fold_refetch_bytes(p)
-    _count(c, f"{p.buffer.name}.read", refetch)
-    homes = p.homes or (None,) * len(p.op.operands)
-    out_home = next((h for o, h in zip(p.op.operands, homes) if o.is_output), None)
-    level = out_home if out_home not in (None, PIPELINE, p.offchip.name) else p.buffer.name
-    _count(c, f"{level}.read", psums)
-    _count(c, f"{level}.write", psums)
-    return c
-
-
-#: Bytes of one partial sum a systolic array writes back between folds (32-bit accumulators).
-PSUM_BYTES = 4
-
-
-def fold_refetch_bytes(p: OpPlan) -> tuple[float, float]:
-    """(input bytes re-read from the unit's buffer, partial-sum bytes written and read again) that
-    a systolic array's folds add beyond reading each operand once and writing the output once
-    (SCALE-Sim's SRAM read/write counts; the unit's own RF, when it has one, holds that reuse
-    instead and both are zero). Per GEMM role (`spatial.SYSTOLIC_ROLES`): an input whose missing
-    dim (n for the activation, m for the weight) is spread over the array is re-read once per fold
-    along that dim; when k is spread over the array rows, every k-fold but the last writes its
-    partial sums back and every k-fold but the first reads them again (PSUM_BYTES each), in the
-    level that holds the output (TPU v1's accumulators) or else the buffer."""
-    if (p.unit.type != "systolic" or p.register_file is not None or not p.op.kind.is_contraction
-            or p.dataflow not in SYSTOLIC_ROLES or len(p.unit.shape) != 2):
-        return 0.0, 0.0
-    rows_role, cols_role, _ = SYSTOLIC_ROLES[p.dataflow]
-    extent = {rows_role: p.unit.shape[0], cols_role: p.unit.shape[1]}
-    B, M, N, K = gemm_shape(p.op)
-    dims = {"m": M, "n": N, "k": K}
-    folds = {r: ceil(dims[r] / extent[r]) if r in extent else 1 for r in dims}
-    ins = sorted((o for o in p.op.operands if not o.is_output), key=lambda o: o.tensor.role is Role.WEIGHT)
-    read = 0.0
-    for o, missing in zip(ins[:2], ("n", "m")):
-        read += o.tensor.size_bytes * (folds[missing] - 1)
-    return read, B * M * N * PSUM_BYTES * (folds["k"] - 1)
-
-
 def interleave_bytes(t) -> int:
     """Bytes of one channel-interleave unit under the timing's address mapping: a burst times the
     sizes of the fields below the channel field (`archsim.engine.dram_controller`)."""
@@ -641,7 +467,7 @@ def _lower_once(graph, hw, plans, groups):
         oc = op_action_counts(p)
         lw.out.op_counts.append(oc)
         for k, v in oc.items():
-            _count(lw.out.counts, k, v)
+            count_action(lw.out.counts, k, v)
     return lw
 
 

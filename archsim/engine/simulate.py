@@ -27,7 +27,8 @@ from .dram import PARAM_NAMES
 from .execute import run_numba
 from .lower import lower
 from .notes import fallback_notes
-from .plan import gpu_kernels, plan_key, plan_ops
+from .gpu_kernels import gpu_kernels
+from .plan import plan_key, plan_ops
 from .stack import software_stack
 
 __all__ = ["simulate", "FIDELITIES", "stack_note", "gap_effects"]
@@ -115,7 +116,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         starts = np.cumsum([0] + ana[:-1]) if ana else np.zeros(0)
         spans = list(ana)
         total = analytic_total
-        from .lower import op_action_counts
+        from .actions import op_action_counts
         counts_of = {i: op_action_counts(plans[i]) for i in first.values()}
         op_counts = [counts_of[j] for j in alike]     # shared, never changed
         for oc in op_counts:

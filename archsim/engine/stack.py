@@ -1,6 +1,6 @@
 """Software-stack presets: how a framework turns a model's graph (one op per mathematical
 operation) into GPU kernels. Chosen per run (`archsim simulate --stack`, `archsim.api.simulate(stack=)`);
-the graph never changes, only the engine's lowering (`plan.gpu_kernels` groups ops into kernels,
+the graph never changes, only the engine's lowering (`gpu_kernels.gpu_kernels` groups ops into kernels,
 `timing.sm.kernel_seconds` times each kernel).
 
 - `eager`: one kernel per framework op (separate Q, K, V and gate/up GEMMs; PyTorch's eager

@@ -67,8 +67,8 @@ def systolic_hardware(rows: int, cols: int, dataflow: str):
 def archsim_gemm(m: int, n: int, k: int, rows: int, cols: int, dataflow: str):
     """(the engine's result at cycle fidelity for the one-GEMM graph mapped by the real mapper, the
     bytes of 32-bit partial sums it re-reads from the SRAM between k-folds: SCALE-Sim's ifmap +
-    filter columns leave them out; `engine.lower.fold_refetch_bytes` on the same plans)."""
-    from archsim.engine.lower import fold_refetch_bytes
+    filter columns leave them out; `engine.actions.fold_refetch_bytes` on the same plans)."""
+    from archsim.engine.actions import fold_refetch_bytes
     from archsim.engine.plan import plan_ops
     map_graph = pipeline.need("archsim.mapper", "map_graph")
     simulate = pipeline.need("archsim.engine", "simulate")
@@ -114,7 +114,7 @@ def run(suite=SUITE, arrays=ARRAYS):
             "mapper chose (`archsim map`) with the dataflow's natural one.")
     gaps.append(
         "SRAM reads: archsim counts each input once plus a re-read per array fold along the GEMM "
-        "dim it lacks (engine/lower.py: fold_refetch_bytes, SCALE-Sim's own counting rule, used "
+        "dim it lacks (engine/actions.py: fold_refetch_bytes, SCALE-Sim's own counting rule, used "
         "for energy); its partial-sum traffic is left out of this column as SCALE-Sim's ifmap + "
         "filter reads leave it out.")
     return finish("scale-sim", TITLE, SOURCE, rows_out, ASSUMPTIONS, gaps)

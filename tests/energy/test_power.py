@@ -42,7 +42,7 @@ def test_power_invariants(hw_name, phase, layers, length, fidelity):
         # and compute are held at analytic fidelity (the cycle engine's DRAM refresh count can run
         # above the refresh rate's maximum on a short run: hbm3-pim prefill 16)
         # except the accesses the energy model prices but the ports do not time yet
-        # (`engine.lower._priced_not_timed`): register files and a systolic array's fold traffic
+        # (`engine.ports.priced_not_timed`): register files and a systolic array's fold traffic
         untimed = {lv.name for lv in hw.levels if lv.kind == "register"} | \
             {u.attached_to for u in hw.compute if u.type == "systolic"}
         on_chip = {lv.name for lv in hw.levels if not lv.off_chip} - untimed

@@ -40,7 +40,7 @@ def test_tpu_v4_power_between_measured_min_and_max(tpu_v4_runs):
 
 def test_tpu_v4_compute_bound_power_near_measured_mean(tpu_v4_runs):
     """A compute-bound prefill averages near the measured mean once the MXUs' fold traffic through
-    VMEM is counted (lower.fold_refetch_bytes, SCALE-Sim's SRAM counts); before, 111 W."""
+    VMEM is counted (actions.fold_refetch_bytes, SCALE-Sim's SRAM counts); before, 111 W."""
     r = tpu_v4_runs["prefill"]
     assert _within(r.avg_power_w, 170.0), r.avg_power_w
     vmem = dict(r.energy_breakdown_j)["vmem"]

@@ -8,7 +8,8 @@ import pytest
 
 import archsim
 from archsim.hardware import load_hardware
-from archsim.engine.plan import ATTENTION_BLOCK, causal_block_fraction, plan_ops
+from archsim.engine.attention import ATTENTION_BLOCK, causal_block_fraction
+from archsim.engine.plan import plan_ops
 from archsim.mapper import map_graph
 
 

@@ -9,7 +9,8 @@ import pytest
 
 import archsim
 from archsim.hardware import load_hardware
-from archsim.engine.plan import causal_block_fraction, plan_ops
+from archsim.engine.attention import causal_block_fraction
+from archsim.engine.plan import plan_ops
 from archsim.engine.timing import gpu
 from archsim.engine.timing.sm import gpu_calibration, gpu_spec, sm_op_seconds
 from archsim.ir import Role

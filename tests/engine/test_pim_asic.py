@@ -15,7 +15,8 @@ from hypothesis import given, settings, strategies as st
 from archsim.engine import simulate
 from archsim.engine.analytic import analytic_ticks, roofline_ticks
 from archsim.engine.execute import run_numba
-from archsim.engine.lower import lower, op_action_counts
+from archsim.engine.actions import op_action_counts
+from archsim.engine.lower import lower
 from archsim.engine.plan import plan_ops
 from archsim.engine.reference import run_simpy
 from archsim.engine.timing.shapes import OPS_PER_ELEM

@@ -9,7 +9,7 @@ from archsim import mapper
 from archsim import workloads
 from archsim.engine.accounting import op_energy_j, prices
 from archsim.engine.analytic import analytic_ticks
-from archsim.engine.lower import op_action_counts
+from archsim.engine.actions import op_action_counts
 from archsim.engine.plan import plan_key, plan_ops
 from archsim.engine.simulate import simulate
 from archsim.hardware import load_hardware

@@ -20,7 +20,8 @@ import pytest
 import archsim
 from archsim.api import ArgumentError
 from archsim.cli import main
-from archsim.engine.plan import gpu_kernels, plan_ops
+from archsim.engine.gpu_kernels import gpu_kernels
+from archsim.engine.plan import plan_ops
 from archsim.engine.stack import BASE_STACK_NAMES, software_stack
 from archsim.errors import ArchsimError
 from archsim.hardware import load_hardware

@@ -8,7 +8,7 @@ import functools
 import pytest
 
 import archsim
-from archsim.engine.lower import port_lanes
+from archsim.engine.ports import port_lanes
 from archsim.hardware import load_hardware
 
 
@@ -27,7 +27,7 @@ def test_no_op_outruns_an_on_chip_level(hw_name, phase):
     hw = load_hardware(hw_name)
     r = _run(hw_name, phase=phase)
     # register files and a systolic array's fold traffic are priced, not yet timed at the ports
-    # (engine.lower._priced_not_timed): those levels' byte counts include them
+    # (engine.ports.priced_not_timed): those levels' byte counts include them
     untimed = {lv.name for lv in hw.levels if lv.kind == "register"} | \
         {u.attached_to for u in hw.compute if u.type == "systolic"}
     rate = {lv.name: lv.bandwidth_bytes_per_s / lv.ports * port_lanes(lv) for lv in hw.levels

@@ -93,7 +93,7 @@ def host_issue_s(hw: Hardware, stack) -> float:
 
 
 def kernel_seconds(kernels, plans, hw: Hardware, stack) -> dict[int, float]:
-    """Plan index → seconds for every member of `kernels` (`plan.gpu_kernels`): each kernel timed
+    """Plan index → seconds for every member of `kernels` (`gpu_kernels.gpu_kernels`): each kernel timed
     once (never less than the host's issue time, `host_issue_s`) and its time shared among its
     members (by MACs in a GEMM or attention kernel; an epilogue or a fused elementwise kernel's
     time goes to its last member)."""
@@ -154,7 +154,7 @@ def _fused_elementwise_seconds(members, hw: Hardware) -> float:
 def fused_attention_seconds(groups, hw: Hardware, host_s: float = 0.0,
                             split_kv: bool = True) -> dict[int, float]:
     """Plan index → seconds for fused (QKᵀ, softmax, PV) `groups` on a GPU
-    (`plan.fused_attention_groups`): each group is one FlashAttention kernel
+    (`attention.fused_attention_groups`): each group is one FlashAttention kernel
     (`gpu.attention_work_seconds`; flash-decoding's `gpu.decode_work_seconds` for one query), the
     model its calibration was measured on. Its time is split over the two matmuls by MACs; the
     softmax runs inside it (the kernel's score rate), not as an elementwise kernel of its own.
