@@ -99,6 +99,8 @@ def table_for(hw) -> EnergyTable:
             entries.append((f"{cu.name}.operand_read", pim_access_pj_per_byte(cu.placement or "bank")))
     for link in hw.interconnect:
         entries.append((f"{link.name}.transfer", link.energy_pj_per_bit * 8))
+    if hw.noc is not None:     # one byte over one NoC hop (archsim.engine.actions.NOC_ACTION)
+        entries.append(("noc.byte_hop", hw.noc.energy_pj_per_bit_hop * 8))
     return EnergyTable(tuple(entries))
 
 

@@ -85,6 +85,10 @@ def part_max_w(hw, prices: dict[str, float]) -> dict[str, float]:
         out["dram_act_pre"], out["dram_refresh"] = act, ref
     out["interconnect"] = sum(l.bandwidth_bytes_per_s * l.links * l.energy_pj_per_bit * 8e-12
                               for l in hw.interconnect)
+    if hw.noc is not None:     # every link busy at once
+        from archsim.engine.noc import links
+        out["noc"] = (len(links(hw.noc)) * hw.noc.link_bandwidth_bytes_per_s
+                      * prices.get("noc.byte_hop", 0.0) * 1e-12)
     full = time_power_w(hw, {}, 0.0)
     full["dram_background"] = 0.0 if hw.idle_covers_dram else sum(
         dram_background_w(lv, 1.0) for lv in hw.levels if _is_dram(lv))

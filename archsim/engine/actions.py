@@ -15,7 +15,10 @@ from .timing.spatial import SYSTOLIC_ROLES
 from .timing.units import work_units
 
 __all__ = ["op_action_counts", "register_file_counts", "fold_counts", "fold_refetch_bytes",
-           "count_action", "merge_counts", "PSUM_BYTES"]
+           "count_action", "merge_counts", "PSUM_BYTES", "NOC_ACTION"]
+
+#: the action the NoC's byte-hops are counted under (`archsim.energy.table_for` prices it)
+NOC_ACTION = "noc.byte_hop"
 
 
 def count_action(d: dict, key: str, v: float) -> None:
@@ -35,6 +38,8 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
         count_action(c, f"{lv}.read", r)
         count_action(c, f"{lv}.write", w)
     count_action(c, f"{p.offchip.name}.pim_read", p.pim_bytes)     # in-bank operand reads, no I/O
+    if p.noc is not None:      # bytes × links traversed on the NoC (priced per bit per hop)
+        count_action(c, NOC_ACTION, p.noc.byte_hops)
     homes = p.homes or (None,) * len(p.op.operands)
     buf = p.buffer
     offchip = {lv for lv, _, _ in offchip_traffic(p)} | {p.offchip.name}

@@ -88,6 +88,10 @@ def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
             if not in_place(p, level):   # a core's reads from a flash with wait states: stalls in `comp`
                 load += _stream_s(level, r)
             store += _stream_s(level, w)
+        if p.noc is not None:      # inputs over the NoC overlap the compute; the reduction follows
+            from .noc import phase_seconds
+            comp = max(comp, phase_seconds(p.noc.distribute, hw.noc))
+            store += phase_seconds(p.noc.collect, hw.noc)
         if p.unit.type == "scalar_core":
             s = comp + load + store      # an in-order core loads the bytes itself: no overlap
         else:

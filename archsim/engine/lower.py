@@ -45,6 +45,7 @@ from .actions import count_action, op_action_counts
 from .dram import PARAM_NAMES, dram_params
 from .analytic import in_place
 from .plan import OpPlan, offchip_traffic, plan_ops
+from .noc import emit_phase, links as noc_links
 from .ports import onchip_bytes, port_lanes, staged_bytes
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
@@ -69,6 +70,7 @@ class Lowered:
     dram_scale: dict[int, int] = field(default_factory=dict)         # dram slot → channel copies
     dram_level: dict[int, str] = field(default_factory=dict)         # dram slot → level name
     compute_res: set = field(default_factory=set)
+    noc_res: set = field(default_factory=set)                        # NoC link resources
     channel_groups: dict[str, list[list[int]]] = field(default_factory=dict)   # level → groups
 
 
@@ -90,6 +92,7 @@ class _Lowerer:
         self.ring: list[int] = []          # compute tasks in buffer-slot order (double buffering)
         self.held: dict[int, list[tuple[int, int]]] = {}   # level → (release task, bytes) resident
         self.lanes: dict[int, list[int]] = {}               # on-chip level → its port lanes
+        self.after: dict[int, list[int]] = {}  # compute task → NoC tasks its buffer slot also waits for
         self.out = Lowered(trace=None, plans=[], tick_s=self.tick_s,
                            level_names=tuple(lv.name for lv in hw.levels), ticks_per_cycle=self.sub)
 
@@ -163,6 +166,14 @@ class _Lowerer:
         if key not in self.res:
             self.res[key] = self.b.resource(key)
             self.out.compute_res.add(self.res[key])
+        return self.res[key]
+
+    def noc_res(self, link: int) -> int:
+        """The resource of NoC link `link` (an index into `noc.links`)."""
+        key = "noc:" + noc_links(self.hw.noc)[link]
+        if key not in self.res:
+            self.res[key] = self.b.resource(key)
+            self.out.noc_res.add(self.res[key])
         return self.res[key]
 
     def link_res(self) -> tuple[int, float]:
@@ -345,6 +356,7 @@ class _Lowerer:
         moved = onchip_bytes(p, self.hw)
         comp_acc = tuple(a for li, nb in moved.items() for a in self.port(li, nb / n, side))
         comp = -1
+        noc_tasks: list[int] = []
         key = "in:" + p.op.name
         residents = [(self.level_idx[name], nb) for name, nb in p.residents if nb > 0]
         holds: list[tuple[int, int, int]] = []      # (hold task, level, bytes)
@@ -355,7 +367,7 @@ class _Lowerer:
         here = sum(nb for li, nb in residents if li == bi)
         slot_bytes = max(1, (cap - min(here, cap)) // 2) if here > cap // 2 else quarter
         for j in range(n):
-            dma_deps = [self.ring[-2]] if len(self.ring) >= 2 else []
+            dma_deps = [self.ring[-2]] + self.after.get(self.ring[-2], []) if len(self.ring) >= 2 else []
             if p.offchip_act_read_bytes or p.offchip_read_bytes > weight_stream:
                 # activations read from off chip: wait for the producers that write them
                 dma_deps += deps
@@ -386,9 +398,17 @@ class _Lowerer:
                 cdeps += [h for h, _, _ in holds]
             # a chunk holds its share of the staged operands in the buffer while it computes
             occ = (bi, min(quarter, ceil(staged / n))) if staged else (-1, 0)
+            if p.noc is not None:
+                # the chunk's inputs cross the NoC to the arrays while the chunk computes (as its
+                # port accesses do); the chunk's buffer slot is reused once both are done
+                dist = emit_phase(b, self.noc_res, p.noc.distribute, self.hw.noc, cdeps, p.index,
+                                  self.ticks, j, n)
+                noc_tasks += dist
             per = total * (j + 1) // n - total * j // n      # the chunks add up to the closed form
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
                           actions=((f"{p.unit.name}.mac.{p.dtype}", work / n),), accesses=comp_acc)
+            if p.noc is not None:
+                self.after[comp] = dist
             if dma:
                 for tasks in dmas:
                     b.release(tasks[0], comp)    # the first task carries the chunk's buffer space
@@ -399,6 +419,9 @@ class _Lowerer:
             b.release(h, comp)
             self.held.setdefault(li, []).append((comp, nb))
         last = [comp]
+        if p.noc is not None:        # partial sums reduced, outputs back to the memory side
+            last += noc_tasks
+            last = emit_phase(b, self.noc_res, p.noc.collect, self.hw.noc, last, p.index, self.ticks) or last
         for lv, _, w in traffic:
             if w:
                 tag = "out:" + p.op.name + ("" if lv.name == p.offchip.name else ":" + lv.name)

@@ -25,6 +25,7 @@ from archsim.mapping import Mapping, OpMapping
 
 from .attention import causal_skips, fused_attention_groups, standard_attention
 from .gpu_kernels import gpu_kernels
+from .noc import NocTraffic, op_traffic
 from .timing.shapes import op_dtype
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
@@ -62,6 +63,7 @@ class OpPlan:
     offchip_traffic: tuple[tuple[str, int, int], ...] = ()
     flash_weight_bytes: int = 0      # weight bytes read in place from a flash with wait states
     flash_wait_states: int = 0       # that flash's wait states (MCU core timing)
+    noc: NocTraffic | None = None    # bytes per NoC link when the op runs on the NoC's arrays (noc.py)
 
 
 def offchip_traffic(p: OpPlan) -> tuple[tuple[str, int, int], ...]:
@@ -343,6 +345,7 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
     plans: list[OpPlan] = []
     streamed_tensors = _streamed(mapping)
     shapes: dict[tuple, _Shape] = {}
+    nocs: dict[tuple, NocTraffic | None] = {}
     for op in ops_in_order(graph):
         om = by_name.get(op.name)
         unit = _unit_for(om, op, hw)
@@ -351,6 +354,8 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         shape = shapes.get(key)
         if shape is None:
             shape = shapes[key] = _plan_shape(op, om, unit, homes, hw, off, off_chip)
+        if hw.noc is not None and unit.name == hw.noc.unit and key not in nocs:
+            nocs[key] = op_traffic(op, unit, shape.dataflow, hw.noc)
         producers = tuple(sorted(index[p] for p in graph.predecessors(op.name) if p in index))
         streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
         plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=shape.dtype,
@@ -363,7 +368,7 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
                             tiles=shape.tiles, producers=producers, homes=homes,
                             offchip_act_read_bytes=shape.act_read, residents=shape.residents,
                             offchip_traffic=shape.traffic, flash_weight_bytes=shape.flash_weight_bytes,
-                            flash_wait_states=shape.flash_wait_states))
+                            flash_wait_states=shape.flash_wait_states, noc=nocs.get(key)))
         index[op.name] = plans[-1].index
     for i, fraction in causal_skips(fused_attention_groups(plans), hw).items():
         op = plans[i].op

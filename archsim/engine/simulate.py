@@ -189,7 +189,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                 timelines.append(replace(downsample(lv.name, times, occ, lw.tick_s), planned_bytes=plan,
                                          engine=False))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
-        effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s)
+        effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s, lw.noc_res)
         groups = ", ".join(f"{lv} {sum(map(len, gs))} channels as {len(gs)} group(s)"
                            for lv, gs in lw.channel_groups.items())
         dram = (f"every DRAM channel simulated ({groups}; channels with identical task sequences "
@@ -278,10 +278,11 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())))
 
 
-def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float) -> list[dict[str, float]]:
+def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=()) -> list[dict[str, float]]:
     """Per op, seconds of the named effects (`archsim.result.GAP_EFFECTS`) read off the task times:
-    port stalls of the op's tasks, and the idle time of its compute unit between two of its own
-    consecutive tasks (a chunk waiting for its load)."""
+    port stalls of the op's tasks, the idle time of its compute unit between two of its own
+    consecutive tasks (a chunk waiting for its load), and NoC stalls: how long the op's NoC
+    transfers waited, ready, for a link another transfer held (contention)."""
     stall = np.bincount(tr.op[tr.op >= 0], weights=run.port_stall[tr.op >= 0], minlength=n_ops)
     wait = np.zeros(n_ops)
     for r in compute_res:
@@ -290,7 +291,14 @@ def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float) -> list[dict[st
             gaps = run.start[idx[1:]] - run.finish[idx[:-1]]
             same = (tr.op[idx[1:]] == tr.op[idx[:-1]]) & (gaps > 0)
             np.add.at(wait, tr.op[idx[1:]][same], gaps[same])
-    return [{k: float(v) * tick_s for k, v in (("sram_port_stall_s", stall[i]), ("load_wait_s", wait[i])) if v}
+    noc = np.zeros(n_ops)
+    for i in np.nonzero(np.isin(tr.res, list(noc_res)))[0] if len(noc_res) else ():
+        d = tr.deps(i)
+        ready = int(run.finish[d].max()) if d.size else 0
+        if run.start[i] > ready and tr.op[i] >= 0:
+            noc[tr.op[i]] += run.start[i] - ready
+    return [{k: float(v) * tick_s for k, v in (("sram_port_stall_s", stall[i]), ("load_wait_s", wait[i]),
+                                                ("noc_stall_s", noc[i])) if v}
             for i in range(n_ops)]
 
 

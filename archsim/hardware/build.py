@@ -6,6 +6,7 @@ import math
 
 from archsim import energy
 from archsim.hardware.check import check_hardware
+from archsim.hardware.noc import read_noc
 from archsim.hardware.fields import (
     BAD, Bad, Checker, address, boolean, choice, choices, cycles, int_list, integer, number, quantity, text,
     text_list,
@@ -23,7 +24,7 @@ __all__ = ["build_hardware", "TOP_KEYS", "LEVEL_KEYS", "DRAM_KEYS", "COMPUTE_KEY
 
 TOP_KEYS = ("version", "name", "kind", "description", "base", "clock", "technology", "memory", "compute",
             "interconnect", "power", "area", "host_overhead", "fpga", "sources", "source", "notes",
-            "defaults")
+            "defaults", "noc")
 DEFAULTS_KEYS = ("dtype", "phase", "source", "notes")
 PHASES = ("prefill", "decode", "encode")
 LEVEL_KEYS = ("name", "kind", "size", "bandwidth", "bytes_per_cycle", "read_energy", "write_energy",
@@ -389,6 +390,7 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
     levels = [_level(ck, p, m, clock, node) for p, m in _items(ck, data, "memory", True)]
     units = [_compute(ck, p, m, clock, node, levels) for p, m in _items(ck, data, "compute", True)]
     links = [_link(ck, p, m) for p, m in _items(ck, data, "interconnect", False)]
+    noc = read_noc(ck, data, clock, units) if data.get("noc") is not None else None
     sources = [_source(ck, p, m) for p, m in _items(ck, data, "sources", True)]
     power = _block(ck, data, "power", POWER_KEYS)
     pw = {k: ck.take(power, k, "power", quantity("power", positive=False), default=0.0) if power else 0.0
@@ -422,6 +424,7 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
                   idle_power_w=pw["idle"], tdp_w=pw["tdp"], area_mm2=area,
                   active_power_w=_active_w(pw, clock), power_limit_w=pw["limit"], idle_covers_dram=covers,
                   fpga=fpga, sources=tuple(sources), description=description, version=version,
-                  host_overhead_s=host, default_dtype=default_dtype, default_phase=default_phase)
+                  host_overhead_s=host, default_dtype=default_dtype, default_phase=default_phase,
+                  noc=noc)
     check_hardware(ck, data, levels, units, sources)
     return (None if ck.problems else hw), ck.problems

@@ -6,7 +6,8 @@
 | `bandwidth` | the sustained sequential-read bandwidth each DRAM level's timing allows (whole-row bursts over bank groups, refresh included) lies in its technology's band of pin bandwidth |
 | `ops` | every op kind the model zoo produces has a unit that runs it as described (`archsim.hardware.ops`), not only a fallback |
 | `power` | peak compute power (every unit at its most energetic rate) + off-chip power at the sustained bandwidth + static power ≤ the TDP or budget |
-| `sources` | every memory level, DRAM block, compute unit, interconnect and the power section cite a source id (a source may be marked `assumption: true`) |
+| `noc` | the NoC's derived figures: links, diameter in hops, bisection and injection bandwidth |
+| `sources` | every memory level, DRAM block, compute unit, interconnect, the NoC and the power section cite a source id (a source may be marked `assumption: true`) |
 
 `lint(hw, data)` returns `Finding`s; problems have `ok=False`, and the derived numbers (sustained
 bandwidth, op-kind routes, peak power) come back as `ok=True` lines that `hw lint` prints. The loader
@@ -37,7 +38,7 @@ class HardwareLintWarning(UserWarning):
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    check: str                  # dram | bandwidth | ops | power | sources
+    check: str                  # dram | bandwidth | ops | power | sources | noc
     path: str                   # dotted key, e.g. memory.gddr6.dram.tCCD_S
     message: str
     ok: bool = False            # True: a derived number reported, not a problem
@@ -191,14 +192,30 @@ def _sources(hw: Hardware, data, out: list[Finding]) -> None:
                 entries.append((f"{section}.{m.get('name')}", m))
                 if section == "memory" and isinstance(m.get("dram"), LocMap):
                     entries.append((f"{section}.{m.get('name')}.dram", m["dram"]))
-    for section in ("power", "fpga"):
+    for section in ("power", "fpga", "noc"):
         if isinstance(data.get(section), LocMap):
             entries.append((section, data[section]))
     for path, m in entries:
         if not m.get("source"):
-            f, line = _at(m, "name", hw.file)
+            f, line = _at(m, "name" if "name" in m else next(iter(m), "name"), hw.file)
             out.append(Finding("sources", path, "cites no source; add 'source: ID' naming an entry of "
                                "'sources' (mark a guess there with 'assumption: true')", False, f or hw.file, line))
+
+
+def _noc(hw: Hardware, data, out: list[Finding]) -> None:
+    """The NoC's derived figures (`archsim.engine.noc`): links, diameter, bisection and injection
+    bandwidth; a problem when the memory side injects slower than one link (a network whose
+    arrays can never be fed at their link rate)."""
+    if hw.noc is None:
+        return
+    from archsim.engine.noc import describe
+    n = hw.noc
+    f, line = _at(data.get("noc") if data is not None else None, "topology", hw.file)
+    d = describe(n)
+    out.append(Finding("noc", "noc", f"{n.topology} {list(n.dimensions)}: {d['links']} links, diameter "
+                       f"{d['diameter_hops']} hops, bisection {d['bisection_bytes_per_s'] / 1e9:.4g} GB/s, "
+                       f"injection {d['injection_bytes_per_s'] / 1e9:.4g} GB/s, "
+                       f"{'multicast' if n.multicast else 'unicast only'}", True, f or hw.file, line))
 
 
 def lint(hw: Hardware, data: LocMap | None = None, kinds=ZOO_OP_KINDS) -> list[Finding]:
@@ -210,6 +227,7 @@ def lint(hw: Hardware, data: LocMap | None = None, kinds=ZOO_OP_KINDS) -> list[F
     _ops(hw, data, kinds, out)
     _power(hw, data, out)
     _sources(hw, data, out)
+    _noc(hw, data, out)
     return [f for f in out if not f.ok] + [f for f in out if f.ok]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "KINDS", "MEMORY_KINDS", "UNIT_TYPES", "DramTiming", "MemoryLevel", "ComputeUnit",
-    "Interconnect", "FpgaResources", "Source", "Hardware",
+    "Interconnect", "Noc", "NOC_TOPOLOGIES", "FpgaResources", "Source", "Hardware",
 ]
 
 KINDS = ("pim", "fpga", "npu", "mcu", "gpu", "cpu")
@@ -171,6 +171,35 @@ class Interconnect:
     links: int = 1
 
 
+#: on-chip network shapes: a 2-D mesh with XY routing, a bidirectional ring, one shared bus, a
+#: crossbar (a port per node and one for the memory side); `archsim.engine.noc` routes on them
+NOC_TOPOLOGIES = ("mesh", "ring", "bus", "crossbar")
+
+
+@dataclass(frozen=True, slots=True)
+class Noc:
+    """The network between the PE arrays of one compute unit (`unit`: its `count` instances are the
+    nodes) and the on-chip level they read (the unit's `attached_to`, which injects at
+    `memory_node`). `dimensions`: [x, y] for a mesh, [nodes] otherwise. A link carries
+    `link_bandwidth_bytes_per_s` in one direction; a hop costs `hop_latency_s`; moving one bit
+    over one hop (router + wire) costs `energy_pj_per_bit_hop`."""
+    topology: str
+    dimensions: tuple[int, ...]
+    unit: str
+    link_bandwidth_bytes_per_s: float
+    hop_latency_s: float = 0.0
+    energy_pj_per_bit_hop: float = 0.0
+    multicast: bool = True
+    memory_node: int = 0
+
+    @property
+    def nodes(self) -> int:
+        n = 1
+        for d in self.dimensions:
+            n *= d
+        return n
+
+
 @dataclass(frozen=True, slots=True)
 class FpgaResources:
     dsp: int
@@ -214,6 +243,7 @@ class Hardware:
     host_overhead_s: float = 0.0            # GPU: host time to issue one kernel (eager framework)
     default_dtype: str = ""                 # `defaults.dtype`: what a run uses when none is asked for
     default_phase: str = ""                 # `defaults.phase`: e.g. decode on a decode accelerator
+    noc: Noc | None = None                  # the on-chip network between a unit's PE arrays
 
     def level(self, name: str) -> MemoryLevel:
         for lv in self.levels:

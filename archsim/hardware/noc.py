@@ -1,0 +1,88 @@
+"""The `noc:` section of a hardware description (private helper of `archsim.hardware.build`): the
+on-chip network between one compute unit's PE arrays. Schema in docs/hardware-schema.md ("NoC")."""
+from __future__ import annotations
+
+from archsim.errors import did_you_mean
+from archsim.hardware.fields import BAD, Bad, Checker, boolean, choice, int_list, integer, number, quantity, text, text_list
+from archsim.hardware.types import NOC_TOPOLOGIES, Noc
+from archsim.hardware.yaml_lines import LocMap
+from archsim.limits import out_of_range
+
+__all__ = ["NOC_KEYS", "read_noc"]
+
+NOC_KEYS = ("topology", "dimensions", "unit", "link_bandwidth", "link_bytes_per_cycle", "hop_latency",
+            "hop_cycles", "energy", "multicast", "memory_node", "source", "notes")
+
+
+def _dimensions(value):
+    dims = int_list(value)
+    if len(dims) > 2:
+        raise Bad("must be [x, y] (mesh) or [nodes] (ring, bus, crossbar)", got=list(dims))
+    return dims
+
+
+def read_noc(ck: Checker, data: LocMap, clock_hz, units: list) -> Noc | None:
+    """The description's `noc:` block as a `Noc`, or None (absent, or a problem recorded in `ck`)."""
+    block = ck.mapping(data, "noc", "noc", data.get("noc"))
+    if block is None:
+        return None
+    ck.keys(block, NOC_KEYS, "noc")
+    take = lambda key, reader, required=False, default=None: ck.take(block, key, "noc", reader, required, default)
+    topology = take("topology", choice(NOC_TOPOLOGIES), required=True)
+    dims = take("dimensions", _dimensions, required=True)
+    unit = take("unit", text, required=True)
+    bandwidth = take("link_bandwidth", quantity("bandwidth"))
+    per_cycle = take("link_bytes_per_cycle", number())
+    latency = take("hop_latency", quantity("time", positive=False))
+    hop_cycles = take("hop_cycles", integer(0, 1 << 20))
+    energy = take("energy", quantity("energy_per_byte", positive=False), default=0.0)
+    multicast = take("multicast", boolean, default=True)
+    memory_node = take("memory_node", integer(0), default=0)
+    take("source", text_list)
+    take("notes", text)
+    if (bandwidth is None) == (per_cycle is None):
+        ck.add(block, "link_bandwidth" if bandwidth is not None else None, "noc.link_bandwidth",
+               "give either 'link_bandwidth' or 'link_bytes_per_cycle'" if bandwidth is not None
+               else "missing required field",
+               hint="per link and direction, e.g. 'link_bandwidth: 64 GB/s' or 'link_bytes_per_cycle: 32'")
+        bandwidth = BAD
+    elif bandwidth is None and per_cycle is not BAD:
+        bandwidth = per_cycle * clock_hz if clock_hz not in (None, BAD) else BAD
+        problem = out_of_range(bandwidth, "bandwidth") if bandwidth is not BAD else None
+        if problem:
+            ck.add(block, "link_bytes_per_cycle", "noc.link_bytes_per_cycle",
+                   f"link_bytes_per_cycle × clock {problem}", got=f"{per_cycle:g} B × {clock_hz:g} Hz")
+            bandwidth = BAD
+    if latency is not None and hop_cycles is not None:
+        ck.add(block, "hop_cycles", "noc.hop_cycles", "give either 'hop_latency' or 'hop_cycles'")
+        latency = BAD
+    elif hop_cycles not in (None, BAD):
+        latency = hop_cycles / clock_hz if clock_hz not in (None, BAD) else BAD
+    latency = 0.0 if latency is None else latency
+    values = (topology, dims, unit, bandwidth, latency, energy, multicast, memory_node, hop_cycles)
+    if BAD in values:
+        return None
+    problems = len(ck.problems)
+    if topology == "mesh" and len(dims) != 2:
+        ck.add(block, "dimensions", "noc.dimensions", "a mesh needs [x, y]", got=list(dims))
+    if topology != "mesh" and len(dims) != 1:
+        ck.add(block, "dimensions", "noc.dimensions", f"a {topology} needs [nodes]", got=list(dims),
+               hint="only a mesh has two dimensions")
+    nodes = 1
+    for d in dims:
+        nodes *= d
+    named = {u.name: u for u in units if u is not None}
+    if unit not in named:
+        ck.add(block, "unit", "noc.unit", "no compute unit with this name", got=repr(unit),
+               hint=did_you_mean(unit, list(named)) or f"units: {', '.join(named)}")
+    elif named[unit].count != nodes:
+        ck.add(block, "dimensions", "noc.dimensions", f"nodes must equal the count of unit '{unit}'",
+               got=f"{nodes} nodes vs count {named[unit].count}", hint="one node per PE array")
+    if memory_node >= nodes:
+        ck.add(block, "memory_node", "noc.memory_node", f"must be a node index below {nodes}",
+               got=memory_node)
+    if len(ck.problems) > problems:
+        return None
+    return Noc(topology=topology, dimensions=tuple(dims), unit=unit, link_bandwidth_bytes_per_s=bandwidth,
+               hop_latency_s=latency, energy_pj_per_bit_hop=energy / 8, multicast=multicast,
+               memory_node=memory_node)
