@@ -10,7 +10,7 @@ and adversarial input, never a real design. Say why when you move one.
 from __future__ import annotations
 
 __all__ = ["MAX_BATCH", "MAX_TOKENS", "MAX_WIDTH", "MAX_LOOP_DIM", "HW_RANGES", "MAX_COUNT",
-           "MAX_PIPELINE_DEPTH", "out_of_range"]
+           "MAX_PIPELINE_DEPTH", "MAX_NOC_NODES", "out_of_range"]
 
 #: sequences in one step (serving batches are ≤ ~10^4).
 MAX_BATCH = 2 ** 20
@@ -25,6 +25,9 @@ MAX_LOOP_DIM = 2 ** 50
 MAX_COUNT = 2 ** 32
 #: pipeline stages of a compute unit (FPGA DSP chains are ~10–100 deep).
 MAX_PIPELINE_DEPTH = 2 ** 16
+#: nodes of an on-chip network (`noc:`): the engine lists every link and routes each array's
+#: transfers (per-chip meshes of PE arrays or cores have 10–10^3 nodes; a Tenstorrent grid ~10^2).
+MAX_NOC_NODES = 2 ** 12
 
 #: per dimension of a hardware quantity (SI base units: B, bit, B/s, Hz, s, pJ, pJ/B, W, mm², nm):
 #: (low, high) inclusive. Zero passes where the field allows zero (latency 0 = none).

@@ -29,6 +29,7 @@ where transfers of other chunks and ops contend.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import ceil
 
 from archsim.hardware import ComputeUnit, Noc
@@ -77,6 +78,7 @@ def _coords(noc: Noc, i: int) -> tuple[int, int]:
     return i % x, i // x
 
 
+@lru_cache(maxsize=64)
 def links(noc: Noc) -> tuple[str, ...]:
     """Every link's name; a link's index in this tuple is its id in routes and phases."""
     n = noc.nodes
@@ -99,14 +101,9 @@ def links(noc: Noc) -> tuple[str, ...]:
     return tuple(out)
 
 
-_INDEX: dict[Noc, dict[str, int]] = {}
-
-
+@lru_cache(maxsize=64)
 def _index(noc: Noc) -> dict[str, int]:
-    ix = _INDEX.get(noc)
-    if ix is None:
-        ix = _INDEX[noc] = {name: k for k, name in enumerate(links(noc))}
-    return ix
+    return {name: k for k, name in enumerate(links(noc))}
 
 
 def _router_path(noc: Noc, a: int, b: int) -> list[str]:
@@ -250,20 +247,20 @@ def op_traffic(op: Op, unit: ComputeUnit, dataflow: str, noc: Noc | None) -> Noc
 
 
 def describe(noc: Noc) -> dict[str, float]:
-    """Derived figures of a NoC: links, diameter (longest node-to-node route, hops), bisection
-    bandwidth (links crossing the middle cut, both ways) and injection bandwidth (memory side)."""
+    """Derived figures of a NoC: links, diameter (the longest node-to-node route in hops, closed
+    forms of `route`), bisection bandwidth (links crossing the middle cut, both ways) and injection
+    bandwidth (the memory side's link)."""
     n = noc.nodes
     bw = noc.link_bandwidth_bytes_per_s
-    diameter = max((len(route(noc, a, b)) for a in range(n) for b in range(n)), default=0)
     if noc.topology == "mesh":
         x, y = noc.dimensions
-        cut = 2 * min(x, y) if max(x, y) > 1 else 0
+        diameter, cut = (x - 1) + (y - 1), (2 * min(x, y) if max(x, y) > 1 else 0)
     elif noc.topology == "ring":
-        cut = 4 if n > 2 else (2 if n == 2 else 0)
+        diameter, cut = n // 2, (4 if n > 2 else (2 if n == 2 else 0))
     elif noc.topology == "bus":
-        cut = 1
+        diameter, cut = (1 if n > 1 else 0), 1
     else:
-        cut = n
+        diameter, cut = (2 if n > 1 else 0), n
     return {"links": len(links(noc)), "diameter_hops": diameter, "bisection_bytes_per_s": cut * bw,
             "injection_bytes_per_s": bw}
 

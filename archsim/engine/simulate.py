@@ -75,6 +75,11 @@ def _bound(p, hw: Hardware, ticks: int) -> str:
     from .timing.units import work_units
     comp = work_units(p.op) / rate / tick
     roof = roofline_ticks(p, hw)
+    if p.noc is not None:       # the op's NoC phases outlast its compute and off-chip bytes
+        from .noc import phase_seconds
+        net = (phase_seconds(p.noc.distribute, hw.noc) + phase_seconds(p.noc.collect, hw.noc)) / tick
+        if net >= max(comp, roof) * 0.999 and net > 0:
+            return "noc"
     if roof and ticks > 4 * roof and ticks - roof > 1e-6 / tick:
         return "latency"
     return "compute" if comp >= roof * 0.999 else f"memory:{p.offchip.name}"
@@ -194,7 +199,10 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                            for lv, gs in lw.channel_groups.items())
         dram = (f"every DRAM channel simulated ({groups}; channels with identical task sequences "
                 f"timed once), " if groups else "")
-        notes.append(f"cycle engine: {tr.n_tasks} tasks; {dram}at most 8 chunks per op")
+        net = (f"NoC {hw.noc.topology} {list(hw.noc.dimensions)} between the {hw.noc.unit} arrays "
+               f"({len(lw.noc_res)} links in use, each a resource transfers contend for), "
+               if lw.noc_res else "")
+        notes.append(f"cycle engine: {tr.n_tasks} tasks; {dram}{net}at most 8 chunks per op")
     if fidelity == "analytic":     # no engine timeline: the mapper's static plan, start to end
         for lv in hw.levels:
             if not lv.off_chip and planned.get(lv.name, 0) > 0:

@@ -6,7 +6,7 @@ from archsim.errors import did_you_mean
 from archsim.hardware.fields import BAD, Bad, Checker, boolean, choice, int_list, integer, number, quantity, text, text_list
 from archsim.hardware.types import NOC_TOPOLOGIES, Noc
 from archsim.hardware.yaml_lines import LocMap
-from archsim.limits import out_of_range
+from archsim.limits import MAX_NOC_NODES, out_of_range
 
 __all__ = ["NOC_KEYS", "read_noc"]
 
@@ -71,6 +71,9 @@ def read_noc(ck: Checker, data: LocMap, clock_hz, units: list) -> Noc | None:
     nodes = 1
     for d in dims:
         nodes *= d
+    if nodes > MAX_NOC_NODES:
+        ck.add(block, "dimensions", "noc.dimensions", f"at most {MAX_NOC_NODES:,} nodes", got=list(dims),
+               hint="archsim.limits.MAX_NOC_NODES")
     named = {u.name: u for u in units if u is not None}
     if unit not in named:
         ck.add(block, "unit", "noc.unit", "no compute unit with this name", got=repr(unit),

@@ -99,6 +99,10 @@ def test_routes():
     assert [links(xbar)[k] for k in route(xbar, MEMORY, 2)] == ["in.mem", "out.2"]
     d = describe(mesh)
     assert d["diameter_hops"] == 3 and d["bisection_bytes_per_s"] == 4 * mesh.link_bandwidth_bytes_per_s
+    for n in (mesh, noc("mesh", (4, 4)), noc("mesh", (5, 1)), ring, noc("ring", (5,)), noc("ring", (2,)),
+              noc("bus", (4,)), xbar):             # the closed-form diameter is the longest route
+        longest = max(len(route(n, a, b)) for a in range(n.nodes) for b in range(n.nodes))
+        assert describe(n)["diameter_hops"] == longest, n
 
 
 # ------------------------------------------------------------------ ordering over topologies
@@ -228,6 +232,9 @@ def test_contention_is_named(runs):
     assert narrow.latency_s > runs["mesh"][2].latency_s          # 2 B/cycle links bind
     effects = {k for op in narrow.ops for k in op.gap_effects}
     assert "noc_stall_s" in effects and effects <= set(GAP_EFFECTS)
+    assert any(op.bound == "noc" for op in narrow.ops)
+    assert not any(op.bound == "noc" for op in runs["mesh"][2].ops if op.kind == "lm_head")
+    assert any("NoC mesh [2, 2]" in n for n in narrow.notes)
     util = dict(narrow.utilization)
     assert util["noc:inject"] > 0.5                                # the memory side's link is the bottleneck
 
