@@ -17,7 +17,7 @@ SCHEMA_VERSION = 1
 #: Named effects of the cycle engine that the analytic closed form leaves out, as `OpResult.gap_effects`
 #: keys (seconds): the time the op's tasks stalled on on-chip SRAM ports (summed over its tasks), and
 #: the time its compute unit sat idle between the op's own chunks waiting for their loads, and the time
-#: its NoC transfers waited for a link another transfer held (`archsim.engine.noc`).
+#: its NoC transfers waited for a link another op's transfer held (`archsim.engine.noc`).
 GAP_EFFECTS = ("sram_port_stall_s", "load_wait_s", "noc_stall_s")
 
 

@@ -290,7 +290,7 @@ def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=()) -> 
     """Per op, seconds of the named effects (`archsim.result.GAP_EFFECTS`) read off the task times:
     port stalls of the op's tasks, the idle time of its compute unit between two of its own
     consecutive tasks (a chunk waiting for its load), and NoC stalls: how long the op's NoC
-    transfers waited, ready, for a link another transfer held (contention)."""
+    transfers waited, ready, for a link another op's transfer held (contention between ops)."""
     stall = np.bincount(tr.op[tr.op >= 0], weights=run.port_stall[tr.op >= 0], minlength=n_ops)
     wait = np.zeros(n_ops)
     for r in compute_res:
@@ -300,11 +300,13 @@ def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=()) -> 
             same = (tr.op[idx[1:]] == tr.op[idx[:-1]]) & (gaps > 0)
             np.add.at(wait, tr.op[idx[1:]][same], gaps[same])
     noc = np.zeros(n_ops)
-    for i in np.nonzero(np.isin(tr.res, list(noc_res)))[0] if len(noc_res) else ():
-        d = tr.deps(i)
-        ready = int(run.finish[d].max()) if d.size else 0
-        if run.start[i] > ready and tr.op[i] >= 0:
-            noc[tr.op[i]] += run.start[i] - ready
+    for r in noc_res:                 # a link serves its transfers in order: a wait behind another
+        idx = np.nonzero(tr.res == r)[0]      # op's transfer is contention (own chunks queue as the
+        for prev, i in zip(idx[:-1], idx[1:]):   # closed form's busiest-link bytes already say)
+            d = tr.deps(i)
+            ready = int(run.finish[d].max()) if d.size else 0
+            if run.start[i] > ready and tr.op[i] >= 0 and tr.op[prev] != tr.op[i]:
+                noc[tr.op[i]] += run.start[i] - ready
     return [{k: float(v) * tick_s for k, v in (("sram_port_stall_s", stall[i]), ("load_wait_s", wait[i]),
                                                 ("noc_stall_s", noc[i])) if v}
             for i in range(n_ops)]
