@@ -7,8 +7,10 @@ Topologies (`archsim.hardware.NOC_TOPOLOGIES`), nodes numbered 0..n-1 (a mesh ro
 - bus [n]: one shared link; every transfer (the memory side is an agent on it) is one hop;
 - crossbar [n]: an input and an output port per node and for the memory side; a transfer takes
   its source's input port and its destination's output port.
-The memory side (the unit's `attached_to` level) injects into and ejects from the router of
-`memory_node` over its own links (mesh, ring). A hop is one link traversal: it costs
+The memory side (the unit's `attached_to` level) injects into and ejects from the routers of
+`memory_nodes`, each over its own pair of links (mesh, ring); a transfer to or from an array uses
+the memory node nearest to it (the first listed on a tie), and a multicast injects one copy per
+memory node that serves some of its destinations. A hop is one link traversal: it costs
 `hop_latency_s` and, per bit, `energy_pj_per_bit_hop`.
 
 An op on the NoC's unit is split over the arrays (`op_traffic`): a contraction's parallel output
@@ -86,7 +88,7 @@ def links(noc: Noc) -> tuple[str, ...]:
         return ("bus",)
     if noc.topology == "crossbar":
         return ("in.mem", "out.mem") + tuple(f"{d}.{i}" for i in range(n) for d in ("in", "out"))
-    out = ["inject", "eject"]
+    out = [f"{d}{_port(noc, m)}" for m in noc.memory_nodes for d in ("inject", "eject")]
     if noc.topology == "mesh":
         for i in range(n):
             x, y = _coords(noc, i)
@@ -104,6 +106,24 @@ def links(noc: Noc) -> tuple[str, ...]:
 @lru_cache(maxsize=64)
 def _index(noc: Noc) -> dict[str, int]:
     return {name: k for k, name in enumerate(links(noc))}
+
+
+def _port(noc: Noc, m: int) -> str:
+    """Suffix of memory node `m`'s links: none with one memory node ("inject", "eject")."""
+    return "" if len(noc.memory_nodes) == 1 else f"@{m}"
+
+
+def _distance(noc: Noc, a: int, b: int) -> int:
+    if noc.topology == "mesh":
+        (x, y), (bx, by) = _coords(noc, a), _coords(noc, b)
+        return abs(x - bx) + abs(y - by)
+    cw = (b - a) % noc.nodes
+    return min(cw, noc.nodes - cw)
+
+
+def nearest_memory_node(noc: Noc, node: int) -> int:
+    """The memory node a transfer to or from `node` uses: the nearest, the first listed on a tie."""
+    return min(noc.memory_nodes, key=lambda m: _distance(noc, m, node))
 
 
 def _router_path(noc: Noc, a: int, b: int) -> list[str]:
@@ -143,9 +163,10 @@ def route(noc: Noc, src: int, dst: int) -> tuple[int, ...]:
         s = "mem" if src == MEMORY else str(src)
         d = "mem" if dst == MEMORY else str(dst)
         return (ix[f"in.{s}"], ix[f"out.{d}"])
-    a = noc.memory_node if src == MEMORY else src
-    b = noc.memory_node if dst == MEMORY else dst
-    names = (["inject"] if src == MEMORY else []) + _router_path(noc, a, b) + (["eject"] if dst == MEMORY else [])
+    a = nearest_memory_node(noc, dst) if src == MEMORY else src
+    b = nearest_memory_node(noc, src) if dst == MEMORY else dst
+    names = ([f"inject{_port(noc, a)}"] if src == MEMORY else []) + _router_path(noc, a, b) \
+        + ([f"eject{_port(noc, b)}"] if dst == MEMORY else [])
     return tuple(ix[name] for name in names)
 
 
@@ -249,7 +270,7 @@ def op_traffic(op: Op, unit: ComputeUnit, dataflow: str, noc: Noc | None) -> Noc
 def describe(noc: Noc) -> dict[str, float]:
     """Derived figures of a NoC: links, diameter (the longest node-to-node route in hops, closed
     forms of `route`), bisection bandwidth (links crossing the middle cut, both ways) and injection
-    bandwidth (the memory side's link)."""
+    bandwidth (the memory side's links)."""
     n = noc.nodes
     bw = noc.link_bandwidth_bytes_per_s
     if noc.topology == "mesh":
@@ -262,7 +283,7 @@ def describe(noc: Noc) -> dict[str, float]:
     else:
         diameter, cut = (2 if n > 1 else 0), n
     return {"links": len(links(noc)), "diameter_hops": diameter, "bisection_bytes_per_s": cut * bw,
-            "injection_bytes_per_s": bw}
+            "injection_bytes_per_s": bw * (len(noc.memory_nodes) if noc.topology in ("mesh", "ring") else 1)}
 
 
 def emit_phase(builder, resource, phase: NocPhase, noc: Noc, deps, op: int, ticks,

@@ -126,7 +126,7 @@ def dump_hardware(hw: Hardware) -> str:
                       "link_bandwidth": _q(n.link_bandwidth_bytes_per_s, "bandwidth"),
                       "hop_latency": _q(n.hop_latency_s, "time"),
                       "energy": _q(n.energy_pj_per_bit_hop, "energy_per_bit"), "multicast": n.multicast,
-                      "memory_node": n.memory_node}
+                      "memory_nodes": list(n.memory_nodes)}
     doc["power"] = {"static": _q(hw.static_power_w, "power"), "idle": _q(hw.idle_power_w, "power"),
                     "tdp": _q(hw.tdp_w, "power"), "active": _q(hw.active_power_w, "power"),
                     "limit": _q(hw.power_limit_w, "power")}

@@ -11,7 +11,7 @@ from archsim.limits import MAX_NOC_NODES, out_of_range
 __all__ = ["NOC_KEYS", "read_noc"]
 
 NOC_KEYS = ("topology", "dimensions", "unit", "link_bandwidth", "link_bytes_per_cycle", "hop_latency",
-            "hop_cycles", "energy", "multicast", "memory_node", "source", "notes")
+            "hop_cycles", "energy", "multicast", "memory_nodes", "source", "notes")
 
 
 def _dimensions(value):
@@ -19,6 +19,18 @@ def _dimensions(value):
     if len(dims) > 2:
         raise Bad("must be [x, y] (mesh) or [nodes] (ring, bus, crossbar)", got=list(dims))
     return dims
+
+
+def _node_list(value):
+    """Node indices (a whole number or a list of them), each once, in the order given."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not value or any(isinstance(v, bool) or not isinstance(v, int) or v < 0
+                                                       for v in value):
+        raise Bad("must be a node index or a list of them, e.g. [0, 3]")
+    if len(set(value)) != len(value):
+        raise Bad("lists a node twice", got=list(value))
+    return tuple(value)
 
 
 def read_noc(ck: Checker, data: LocMap, clock_hz, units: list) -> Noc | None:
@@ -37,7 +49,7 @@ def read_noc(ck: Checker, data: LocMap, clock_hz, units: list) -> Noc | None:
     hop_cycles = take("hop_cycles", integer(0, 1 << 20))
     energy = take("energy", quantity("energy_per_byte", positive=False), default=0.0)
     multicast = take("multicast", boolean, default=True)
-    memory_node = take("memory_node", integer(0), default=0)
+    memory_nodes = take("memory_nodes", _node_list, default=(0,))
     take("source", text_list)
     take("notes", text)
     if (bandwidth is None) == (per_cycle is None):
@@ -59,7 +71,7 @@ def read_noc(ck: Checker, data: LocMap, clock_hz, units: list) -> Noc | None:
     elif hop_cycles not in (None, BAD):
         latency = hop_cycles / clock_hz if clock_hz not in (None, BAD) else BAD
     latency = 0.0 if latency is None else latency
-    values = (topology, dims, unit, bandwidth, latency, energy, multicast, memory_node, hop_cycles)
+    values = (topology, dims, unit, bandwidth, latency, energy, multicast, memory_nodes, hop_cycles)
     if BAD in values:
         return None
     problems = len(ck.problems)
@@ -81,11 +93,15 @@ def read_noc(ck: Checker, data: LocMap, clock_hz, units: list) -> Noc | None:
     elif named[unit].count != nodes:
         ck.add(block, "dimensions", "noc.dimensions", f"nodes must equal the count of unit '{unit}'",
                got=f"{nodes} nodes vs count {named[unit].count}", hint="one node per PE array")
-    if memory_node >= nodes:
-        ck.add(block, "memory_node", "noc.memory_node", f"must be a node index below {nodes}",
-               got=memory_node)
+    if max(memory_nodes) >= nodes:
+        ck.add(block, "memory_nodes", "noc.memory_nodes", f"node indices must be below {nodes}",
+               got=list(memory_nodes))
+    elif topology in ("bus", "crossbar") and memory_nodes != (0,):
+        ck.add(block, "memory_nodes", "noc.memory_nodes", "only a mesh or a ring has memory nodes",
+               got=list(memory_nodes), hint=f"a {topology}'s memory side has its own "
+               f"{'agent on the bus' if topology == 'bus' else 'port'}")
     if len(ck.problems) > problems:
         return None
     return Noc(topology=topology, dimensions=tuple(dims), unit=unit, link_bandwidth_bytes_per_s=bandwidth,
                hop_latency_s=latency, energy_pj_per_bit_hop=energy / 8, multicast=multicast,
-               memory_node=memory_node)
+               memory_nodes=memory_nodes)

@@ -179,8 +179,8 @@ NOC_TOPOLOGIES = ("mesh", "ring", "bus", "crossbar")
 @dataclass(frozen=True, slots=True)
 class Noc:
     """The network between the PE arrays of one compute unit (`unit`: its `count` instances are the
-    nodes) and the on-chip level they read (the unit's `attached_to`, which injects at
-    `memory_node`). `dimensions`: [x, y] for a mesh, [nodes] otherwise. A link carries
+    nodes) and the on-chip level they read (the unit's `attached_to`, which injects into and ejects
+    from the routers of `memory_nodes`, each over its own pair of links). `dimensions`: [x, y] for a mesh, [nodes] otherwise. A link carries
     `link_bandwidth_bytes_per_s` in one direction; a hop costs `hop_latency_s`; moving one bit
     over one hop (router + wire) costs `energy_pj_per_bit_hop`."""
     topology: str
@@ -190,7 +190,7 @@ class Noc:
     hop_latency_s: float = 0.0
     energy_pj_per_bit_hop: float = 0.0
     multicast: bool = True
-    memory_node: int = 0
+    memory_nodes: tuple[int, ...] = (0,)
 
     @property
     def nodes(self) -> int:

@@ -28,9 +28,9 @@ from archsim.workloads import build_graph
 GBPS = 1e9
 
 
-def noc(topology="mesh", dims=(2, 2), bw=64 * GBPS, lat=1e-9, multicast=True, memory_node=0):
+def noc(topology="mesh", dims=(2, 2), bw=64 * GBPS, lat=1e-9, multicast=True, memory_nodes=(0,)):
     return Noc(topology=topology, dimensions=dims, unit="pe", link_bandwidth_bytes_per_s=bw,
-               hop_latency_s=lat, energy_pj_per_bit_hop=0.5, multicast=multicast, memory_node=memory_node)
+               hop_latency_s=lat, energy_pj_per_bit_hop=0.5, multicast=multicast, memory_nodes=memory_nodes)
 
 
 def _phase(n, loads, hops):
@@ -138,6 +138,19 @@ def _op(m, k, n_):
     return Op("mm", OpKind.MATMUL, (("m", m), ("k", k), ("n", n_)),
               (Operand(x, ("m", "k")), Operand(w, ("k", "n")), Operand(y, ("m", "n"), is_output=True)),
               macs=m * k * n_, flops=2 * m * k * n_)
+
+
+def test_memory_nodes_spread_the_injection():
+    """With the memory side at every node of a mesh's first row, transfers enter at the nearest
+    one: the stationary operand's scatter no longer funnels through one link, which a bus does."""
+    op, unit = _op(256, 1024, 1024), dataclasses.replace(_unit(4), shape=(32, 32))
+    one, row = noc("mesh", (2, 2)), noc("mesh", (2, 2), memory_nodes=(0, 1))
+    names = links(row)
+    assert [names[k] for k in route(row, MEMORY, 3)] == ["inject@1", "1,0>1,1"]
+    assert [names[k] for k in route(row, 2, MEMORY)] == ["0,1>0,0", "eject@0"]
+    t = {k: op_traffic(op, unit, "ws", n) for k, n in (("one", one), ("row", row), ("bus", noc("bus", (4,))))}
+    assert t["row"].distribute.busiest_bytes < t["one"].distribute.busiest_bytes == t["bus"].distribute.busiest_bytes
+    assert describe(row)["injection_bytes_per_s"] == 2 * row.link_bandwidth_bytes_per_s
 
 
 def test_reduction_serialises_on_a_bus():
