@@ -39,7 +39,7 @@ from archsim.ir import Op
 
 from .timing.shapes import gemm_shape, op_elems
 
-__all__ = ["MEMORY", "NocPhase", "NocTraffic", "links", "route", "multicast", "reduce_chain",
+__all__ = ["MEMORY", "NocPhase", "NocTraffic", "links", "route", "nearest_memory_node", "multicast", "reduce_chain",
            "phase_seconds", "op_traffic", "describe", "emit_phase"]
 
 MEMORY = -1          # the memory side (the unit's attached level) as a route end

@@ -90,6 +90,9 @@ def read_noc(ck: Checker, data: LocMap, clock_hz, units: list) -> Noc | None:
     if unit not in named:
         ck.add(block, "unit", "noc.unit", "no compute unit with this name", got=repr(unit),
                hint=did_you_mean(unit, list(named)) or f"units: {', '.join(named)}")
+    elif named[unit].type in ("pim_bank", "sm"):
+        ck.add(block, "unit", "noc.unit", f"a {named[unit].type} unit is not a PE array on a NoC",
+               got=repr(unit), hint="name a systolic, dsp_array, vector or scalar_core unit")
     elif named[unit].count != nodes:
         ck.add(block, "dimensions", "noc.dimensions", f"nodes must equal the count of unit '{unit}'",
                got=f"{nodes} nodes vs count {named[unit].count}", hint="one node per PE array")
