@@ -204,8 +204,7 @@ def _sources(hw: Hardware, data, out: list[Finding]) -> None:
 
 def _noc(hw: Hardware, data, out: list[Finding]) -> None:
     """The NoC's derived figures (`archsim.engine.noc`): links, diameter, bisection and injection
-    bandwidth; a problem when the memory side injects slower than one link (a network whose
-    arrays can never be fed at their link rate)."""
+    bandwidth (reported, never a problem)."""
     if hw.noc is None:
         return
     from archsim.engine.noc import describe

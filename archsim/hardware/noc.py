@@ -58,7 +58,9 @@ def read_noc(ck: Checker, data: LocMap, clock_hz, units: list) -> Noc | None:
                else "missing required field",
                hint="per link and direction, e.g. 'link_bandwidth: 64 GB/s' or 'link_bytes_per_cycle: 32'")
         bandwidth = BAD
-    elif bandwidth is None and per_cycle is not BAD:
+    elif per_cycle is BAD:
+        bandwidth = BAD
+    elif bandwidth is None:
         bandwidth = per_cycle * clock_hz if clock_hz not in (None, BAD) else BAD
         problem = out_of_range(bandwidth, "bandwidth") if bandwidth is not BAD else None
         if problem:
