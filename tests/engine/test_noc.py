@@ -252,6 +252,24 @@ def test_contention_is_named(runs):
     assert util["noc:inject"] > 0.5                                # the memory side's link is the bottleneck
 
 
+def test_no_op_beats_its_noc_closed_form(runs):
+    """Every op takes at least its NoC phases' closed form, at both fidelities (the NoC is a bound
+    like the roofline); more link bandwidth never makes the analytic run slower."""
+    from archsim.engine import simulate
+    g = build_graph("gpt2-small", phase="decode", context=32)
+    for name in ("mesh", "narrow"):
+        hw = runs[name][0]
+        plans = {p.op.name: p for p in plan_ops(g, hw, None)}     # the engine's default mapping
+        for r in (simulate(g, hw, None, fidelity="cycle"), simulate(g, hw, None, fidelity="analytic")):
+            for op in r.ops:
+                p = plans[op.name]
+                if p.noc is None:
+                    continue
+                floor = phase_seconds(p.noc.distribute, hw.noc) + phase_seconds(p.noc.collect, hw.noc)
+                assert op.latency_s >= floor * (1 - 1e-6) - 2 / hw.freq_hz, (name, op.name)
+    assert runs["narrow"][3].latency_s > runs["mesh"][3].latency_s
+
+
 def test_numba_equals_simpy_on_noc_traces(runs):
     for name in ("mesh", "narrow"):
         hw, g, _, _ = runs[name]
