@@ -32,6 +32,12 @@ Compactness (stated, and what makes an LLM token simulable in seconds):
   compute one by one). Ops without a tiling the reuse model reads (no mapping; the tiling's outer
   level not the first off-chip level; gathers and KV appends) are `MAX_CHUNKS` equal chunks at most:
   there the fill is one chunk's load, an over-estimate bounded by 1/`MAX_CHUNKS` of the op's load.
+- Trace memory: a graph issues at most `TILE_BUDGET` loading tiles, shared equally by its streaming
+  ops (at least `MAX_CHUNKS` each). An op with more loading tiles than its share loads `coarse`
+  consecutive loading tiles' bytes at once (slots of whole loads; its tiles still compute one by
+  one): its fill is `coarse` tiles' load, an over-estimate bounded by 1/share of the op's load.
+  (BERT-base on edge-npu, 175 streaming ops of at most 512 loading tiles, is issued tile by tile;
+  LLaMA-2-70B prefill 2048 on pim-gpt is coarsened.)
 - On-chip levels are enforced: every byte an op moves through an SRAM level (the same bytes the
   energy model counts, `op_action_counts`) occupies that level's ports (`port_lanes`: min(ports,
   banks) lanes at bandwidth / ports each). A DMA fill writes its chunk into the unit's buffer on
@@ -61,9 +67,10 @@ from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
 __all__ = ["Lowered", "lower", "interleave_bytes", "channel_groups", "ticks_per_cycle",
-           "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK", "pim_span"]
+           "pim_issue_cycles", "MAX_CHUNKS", "TILE_BUDGET", "PIM_ROWS_PER_TASK", "pim_span"]
 
 MAX_CHUNKS = 8
+TILE_BUDGET = 1 << 18     # loading tiles issued per graph (trace memory: see the docstring)
 PIM_ROWS_PER_TASK = 64
 
 
@@ -87,6 +94,7 @@ class _Lowerer:
                  group_tiles: bool = True):
         self.hw = hw
         self.group_tiles = group_tiles    # one task per run of load-free tiles (`reps`)
+        self.tile_cap = TILE_BUDGET        # loading tiles per op (`lower` shares the budget out)
         # DRAM level → channel groups (each simulated once); None: record every channel's sequence
         self.groups = groups
         self.history: dict[str, list[int]] = {}       # level → running hash per channel
@@ -278,7 +286,7 @@ class _Lowerer:
         deps = [d for q in p.producers for d in last[q]]
         if p.unit.type == "sm":
             return self.lower_gpu(p, deps)
-        if p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes > 0:
+        if _in_bank(p):
             return self.lower_pim(p, deps)
         return self.lower_stream(p, deps)
 
@@ -347,6 +355,19 @@ class _Lowerer:
         ts = tile_stream(p, self.hw, chunks)
         n = ts.n
         loads = ts.loads([(lv.name, r) for lv, r in reads])    # tile → level → bytes
+        # more loading tiles than the op's share of the budget: each load brings the bytes of
+        # `coarse` consecutive loading tiles (the fill becomes that many tiles' load)
+        coarse = ceil(len(loads) / self.tile_cap)
+        if coarse > 1:
+            at = sorted(loads)
+            heads = {}
+            for i in range(0, len(at), coarse):
+                merged = heads[at[i]] = {}
+                for t in at[i:i + coarse]:
+                    for name, nb in loads[t].items():
+                        merged[name] = merged.get(name, 0) + nb
+            loads = heads
+        load_at = sorted(loads)
         levels = {lv.name: lv for lv, _ in reads}
         weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)
         unit_clk = p.unit.freq_hz
@@ -391,6 +412,9 @@ class _Lowerer:
                 # the slot this tile's load fills held the operand's tile before last (double
                 # buffering) or its previous tile: the load waits for the last tile using it
                 t = max(j - q - 1 for q in fetched) if ts.double_buffer else j - 1
+                if coarse > 1:        # slots of whole loads: the one before last / the last
+                    k = bisect_right(load_at, j) - 1
+                    t = (load_at[k - 1] - 1 if k >= 1 else -2) if ts.double_buffer else j - 1
                 dma_deps = [task_of(t)] if t >= 0 else (
                     [self.ring[ring0 + t]] if ring0 + t >= 0 else [])
                 if p.offchip_act_read_bytes or p.offchip_read_bytes > weight_stream:
@@ -404,7 +428,10 @@ class _Lowerer:
                     dmas.append(self.transfer(lv, nb, dma_deps, p.index, tag,
                                               occ=(bi, min(nb, slot_bytes)),
                                               accesses=self.port(bi, nb, 0)))
-                    pending.append((dmas[-1][0], min(n - 1, j + max(fetched) - 1)))
+                    # held until the last tile using it, up to the next load (a tile's group)
+                    used = j + max(fetched) - 1
+                    nxt = load_at[bisect_right(load_at, used)] if used < load_at[-1] else n
+                    pending.append((dmas[-1][0], min(n, nxt) - 1))
             cdeps = [task for tasks in dmas for task in tasks] + (list(deps) if j == 0 else [])
             if j == 0 and residents:
                 # activations held while the op runs, in the level the mapping placed them (else
@@ -439,6 +466,11 @@ class _Lowerer:
                 last = self.transfer(lv, w, last, p.index, tag, write=True,
                                      accesses=self.port(bi, w, 0))
         return last
+
+
+def _in_bank(p: OpPlan) -> bool:
+    """The op runs as in-bank PIM MACs (`lower_pim`) rather than a tile stream."""
+    return p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes > 0
 
 
 def ticks_per_cycle(hw: Hardware) -> int:
@@ -495,6 +527,8 @@ def interleave_bytes(t) -> int:
 
 def _lower_once(graph, hw, plans, groups, group_tiles=True):
     lw = _Lowerer(hw, groups, group_tiles)
+    streams = sum(1 for p in plans if p.unit.type != "sm" and not _in_bank(p))
+    lw.tile_cap = max(MAX_CHUNKS, TILE_BUDGET // max(1, streams))
     last: list[list[int]] = [[] for _ in plans]
     for p in plans:
         last[p.index] = lw.lower_op(p, last)

@@ -6,6 +6,7 @@ real chips, in the Numba loop and the SimPy reference."""
 from __future__ import annotations
 
 import random
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from archsim.engine.accounting import occupancy
 from archsim.engine.execute import run_numba
-from archsim.engine.lower import MAX_CHUNKS, lower
+from archsim.engine import lower as lower_module
+from archsim.engine.lower import MAX_CHUNKS, TILE_BUDGET, lower
 from archsim.engine.plan import plan_ops
 from archsim.engine.reference import run_simpy
 from archsim.engine.tiles import tile_stream
@@ -87,14 +89,20 @@ def _mapping(hw, g, rng, spill: bool):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10**6), st.sampled_from(["edge-npu", "zcu102", "tpu-v1"]),
        st.integers(1, 40), st.integers(1, 96), st.integers(1, 96), st.sampled_from([8, 16]),
-       st.booleans())
-def test_grouped_tiles_time_exactly_as_one_task_per_tile(seed, chip, m, n, k, bits, spill):
+       st.booleans(), st.sampled_from([TILE_BUDGET, 16, 40]))
+def test_grouped_tiles_time_exactly_as_one_task_per_tile(seed, chip, m, n, k, bits, spill, budget):
+    """Also with a small budget of loading tiles (coarsened loads, `TILE_BUDGET`)."""
     rng = random.Random(seed)
     hw = load_hardware(chip)
     g = _graph(m, n, k, bits)
     mp = _mapping(hw, g, rng, spill)
-    a, b = lower(g, hw, mp), lower(g, hw, mp, group_tiles=False)
+    with patch.object(lower_module, "TILE_BUDGET", budget):
+        a, b = lower(g, hw, mp), lower(g, hw, mp, group_tiles=False)
     assert a.trace.n_tasks <= b.trace.n_tasks
+    dram = np.array([d >= 0 for d in a.trace.res_dram])[a.trace.res]
+    for p in a.plans:            # loads issued: no more than the op's share of the budget
+        mine = (a.trace.op == p.index) & dram & (a.trace.nbytes > 0) & (a.trace.mode == 0)
+        assert mine.sum() <= max(MAX_CHUNKS, budget // 2)
     assert_same_timing(run_numba(a.trace), run_numba(b.trace), a.trace, b.trace, hw, a.plans)
 
 
