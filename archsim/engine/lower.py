@@ -396,6 +396,8 @@ class _Lowerer:
         big = any(nb > self.capacity(li) // 2 for li, nb in residents)
         here = sum(nb for li, nb in residents if li == bi)
         slot_bytes = max(1, (cap - min(here, cap)) // 2) if here > cap // 2 else quarter
+        # each streamed operand has its own two slots: they share the two slots' space
+        slot_bytes = max(1, slot_bytes // max(1, sum(len(v) for _, v in ts.operands)))
         ring0 = len(self.ring)
         comps: list[int] = []                      # compute task per group of tiles
         pending: list[tuple[int, int]] = []        # (load task, last tile using its bytes)
