@@ -61,7 +61,7 @@ from .dram import PARAM_NAMES, dram_params
 from .analytic import in_place
 from .plan import OpPlan, offchip_traffic, plan_ops
 from .ports import onchip_bytes, port_lanes, staged_bytes
-from .tiles import tile_stream
+from .tiles import coarsen, tile_stream
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
@@ -354,19 +354,8 @@ class _Lowerer:
             chunks = min(MAX_CHUNKS, max(1, p.tiles or MAX_CHUNKS)) if staged else 1
         ts = tile_stream(p, self.hw, chunks)
         n = ts.n
-        loads = ts.loads([(lv.name, r) for lv, r in reads])    # tile → level → bytes
-        # more loading tiles than the op's share of the budget: each load brings the bytes of
-        # `coarse` consecutive loading tiles (the fill becomes that many tiles' load)
-        coarse = ceil(len(loads) / self.tile_cap)
-        if coarse > 1:
-            at = sorted(loads)
-            heads = {}
-            for i in range(0, len(at), coarse):
-                merged = heads[at[i]] = {}
-                for t in at[i:i + coarse]:
-                    for name, nb in loads[t].items():
-                        merged[name] = merged.get(name, 0) + nb
-            loads = heads
+        # tile → level → bytes; over the op's share of the budget, `coarse` loading tiles a load
+        loads, coarse = coarsen(ts.loads([(lv.name, r) for lv, r in reads]), self.tile_cap)
         load_at = sorted(loads)
         levels = {lv.name: lv for lv, _ in reads}
         weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)
@@ -385,7 +374,7 @@ class _Lowerer:
         # Tiles that load nothing run back to back on the unit right after the tile before them:
         # one task stands for such a run (`reps`), which both engines time tile by tile
         starts = sorted(set(loads) | {0}) if self.group_tiles else list(range(n))
-        q, rem = divmod(total, n)     # tile j: q ticks, one more for the first `rem` tiles
+        base, extra = divmod(total, n)     # tile j: `base` ticks, one more for the first `extra`
         comp = -1
         key = "in:" + p.op.name
         residents = [(self.level_idx[name], nb) for name, nb in p.residents if nb > 0]
@@ -410,10 +399,10 @@ class _Lowerer:
             part = loads.get(j, {})
             dmas = []                 # per level loaded: its tasks, one per channel group
             if part:
-                fetched = [q for lv in part for q in ts.periods(lv) if j % q == 0] or [1]
+                fetched = [f for lv in part for f in ts.periods(lv) if j % f == 0] or [1]
                 # the slot this tile's load fills held the operand's tile before last (double
                 # buffering) or its previous tile: the load waits for the last tile using it
-                t = max(j - q - 1 for q in fetched) if ts.double_buffer else j - 1
+                t = max(j - f - 1 for f in fetched) if ts.double_buffer else j - 1
                 if coarse > 1:        # slots of whole loads: the one before last / the last
                     k = bisect_right(load_at, j) - 1
                     t = (load_at[k - 1] - 1 if k >= 1 else -2) if ts.double_buffer else j - 1
@@ -446,7 +435,7 @@ class _Lowerer:
                 cdeps += [h for h, _, _ in holds]
             # a tile holds its share of the staged operands in the buffer while it computes
             occ = (bi, min(quarter, ceil(staged / n))) if staged else (-1, 0)
-            per = q * (end - j) + max(0, min(end, rem) - j)     # the tiles add up to the closed form
+            per = base * (end - j) + max(0, min(end, extra) - j)    # tiles add up to the closed form
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
                           actions=((f"{p.unit.name}.mac.{p.dtype}", work * (end - j) / n),),
                           accesses=tuple((lane, d * (end - j)) for lane, d in tile_acc),

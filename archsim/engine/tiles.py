@@ -22,7 +22,7 @@ from archsim.ir import OpKind, Role
 
 from .plan import PIPELINE, OpPlan
 
-__all__ = ["TileStream", "tile_stream"]
+__all__ = ["TileStream", "tile_stream", "coarsen"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +105,20 @@ def tile_stream(p: OpPlan, hw: Hardware, chunks: int) -> TileStream:
         per_level.setdefault(lv, []).append((period, per_fetch))
     return TileStream(n=max(1, n), operands=tuple((lv, tuple(v)) for lv, v in per_level.items()),
                       double_buffer=om.tiling[1].double_buffer)
+
+
+def coarsen(loads: dict[int, dict[str, int]], cap: int) -> tuple[dict[int, dict[str, int]], int]:
+    """`loads` (tile → level → bytes) with at most `cap` loading tiles: when there are more, each
+    load brings the bytes of `coarse` consecutive loading tiles, at the first of them. Returns the
+    loads and `coarse` (1: unchanged)."""
+    coarse = -(-len(loads) // max(1, cap))
+    if coarse <= 1:
+        return loads, 1
+    at = sorted(loads)
+    heads: dict[int, dict[str, int]] = {}
+    for i in range(0, len(at), coarse):
+        merged = heads[at[i]] = {}
+        for t in at[i:i + coarse]:
+            for name, nb in loads[t].items():
+                merged[name] = merged.get(name, 0) + nb
+    return heads, coarse
