@@ -18,7 +18,7 @@ and accesses split evenly (the first `dur % reps` tiles a tick longer): both eng
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -236,9 +236,4 @@ def expand_reps(trace: Trace) -> tuple[Trace, np.ndarray]:
     for j, i in enumerate(owner):      # a tile's own share is freed when it is done; space held
         if int(trace.occ_release[i]) != i:     # for a later task, when that task's last tile is
             rel[j] = last[int(trace.occ_release[i])]
-    return _replace(out, occ_release=rel), np.asarray(owner, dtype=np.int64)
-
-
-def _replace(trace: Trace, **fields) -> Trace:
-    from dataclasses import replace
-    return replace(trace, **fields)
+    return replace(out, occ_release=rel), np.asarray(owner, dtype=np.int64)

@@ -174,7 +174,7 @@ def test_tile_loads_add_up_to_the_plans_reads():
     g = build_graph("gpt2-small", "decode", overrides={"layers": 1, "vocab": 512}, context=32)
     lw = lower(g, hw, map_graph(g, hw))
     tr = lw.trace
-    read = np.isin(np.arange(tr.n_tasks), np.nonzero(tr.mode == 0)[0]) & (tr.level == 0)
+    read = (tr.mode == 0) & (tr.level == 0)
     dram = np.array([d >= 0 for d in tr.res_dram])[tr.res]
     for p in lw.plans:
         if p.unit.type in ("sm", "pim_bank"):
