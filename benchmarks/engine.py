@@ -15,6 +15,9 @@
   closed form, and requests simulated per second — run only this part: --dram
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
   2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
+- *_mapped_*: the same three runs with the mapper's mapping (as `archsim simulate` runs them: every
+  tile of the tiling issued, `engine/lower.py`), the mapping searched before the timed run; with
+  the trace's task count — same targets
 - gpu_calibration: median |error| and worst ratio of the h200-sxm kernel model over the 183 measured
   kernels, overall and per kind (gemm, attention, elementwise), in-sample (target median <= 6%,
   worst <= 2x) and out-of-sample (leave-one-family-out refit, target median <= 8%), with every
@@ -109,6 +112,24 @@ def bert_encode() -> dict:
     return {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
 
 
+def mapped(model: str, phase: str, chip: str, **kw) -> dict:
+    """One cycle-fidelity run of the mapper's mapping (every tile of its tiling issued, as
+    `archsim simulate` runs it), warm JIT, the mapping searched beforehand."""
+    from archsim.engine import simulate
+    from archsim.engine.lower import lower
+    from archsim.hardware import load_hardware
+    from archsim.mapper import map_graph
+    from archsim.workloads import build_graph
+    g = build_graph(model, phase, **kw)
+    hw = load_hardware(chip)
+    m = map_graph(g, hw)
+    simulate(g, hw, m, fidelity="cycle")        # warm
+    t0, c0 = time.perf_counter(), time.process_time()
+    r = simulate(g, hw, m, fidelity="cycle")
+    return {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+            "tasks": lower(g, hw, m).trace.n_tasks, "latency_s": r.latency_s}
+
+
 def dram_controller() -> dict:
     """Every hwconfigs/ DRAM description through the request-level controller."""
     from archsim.engine import dram_controller as dc
@@ -162,13 +183,20 @@ import resource
 from archsim.hardware import load_hardware
 from archsim.engine import simulate
 from archsim.workloads import build_graph
-r = simulate(build_graph('llama2-70b', 'prefill', seq=2048), load_hardware('pim-gpt'), fidelity='cycle')
+g, hw = build_graph('llama2-70b', 'prefill', seq=2048), load_hardware('pim-gpt')
+m = None
+if MAPPED:
+    from archsim.mapper import map_graph
+    m = map_graph(g, hw)
+r = simulate(g, hw, m, fidelity='cycle')
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.sim_wall_s)
 """
 
 
-def llama70b_prefill_rss_gb() -> tuple[float, float]:
-    out = subprocess.run([sys.executable, "-c", _RSS_CHILD], capture_output=True, text=True, check=True)
+def llama70b_prefill_rss_gb(mapped: bool = False) -> tuple[float, float]:
+    """`mapped`: the mapper's tiling (every tile issued, within the lowering's tile budget)."""
+    child = f"MAPPED = {mapped}\n" + _RSS_CHILD
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
     kb, wall = out.stdout.split()[-2:]
     return int(kb) / 1e6, float(wall)       # ru_maxrss is in KiB on Linux
 
@@ -286,6 +314,9 @@ def main() -> None:
     cal = gpu_calibration()
     dec = llama7b_decode()
     bert = bert_encode()
+    bert_m = mapped("bert-base", "encode", "edge-npu", seq=128)
+    dec_m = mapped("llama2-7b", "decode", "pim-gpt", context=2048)
+    rss_m, _ = llama70b_prefill_rss_gb(mapped=True)
     row = {
         "numba_events_per_s": round(eps), "numba_trace_tasks": n,
         "speedup_vs_simpy": round(speedup_vs_simpy(), 1),
@@ -293,6 +324,13 @@ def main() -> None:
         "llama2_7b_decode_pim_gpt_cpu_s": round(dec["cpu_s"], 3),
         "bert_base_encode_edge_npu_wall_s": round(bert["wall_s"], 3),
         "bert_base_encode_edge_npu_cpu_s": round(bert["cpu_s"], 3),
+        "bert_base_encode_edge_npu_mapped_wall_s": round(bert_m["wall_s"], 3),
+        "bert_base_encode_edge_npu_mapped_cpu_s": round(bert_m["cpu_s"], 3),
+        "bert_base_encode_edge_npu_mapped_tasks": bert_m["tasks"],
+        "llama2_7b_decode_pim_gpt_mapped_wall_s": round(dec_m["wall_s"], 3),
+        "llama2_7b_decode_pim_gpt_mapped_cpu_s": round(dec_m["cpu_s"], 3),
+        "llama2_7b_decode_pim_gpt_mapped_tasks": dec_m["tasks"],
+        "llama2_70b_prefill_2048_mapped_peak_rss_gb": round(rss_m, 3),
         "dram_controller": dram_controller(),
         "llama2_7b_decode_pim_gpt_latency_ms": round(dec["latency_s"] * 1e3, 3),
         "llama2_7b_decode_pim_gpt_mac_peak_fraction_pim_ops": round(dec["mac_peak_fraction_pim_ops"], 3),
@@ -306,6 +344,9 @@ def main() -> None:
         "targets": {"numba_events_per_s": 2_000_000, "speedup_vs_simpy": 100,
                     "llama2_7b_decode_pim_gpt_wall_s": 10, "bert_base_encode_edge_npu_wall_s": 5,
                     "llama2_70b_prefill_2048_peak_rss_gb": 2,
+                    "llama2_7b_decode_pim_gpt_mapped_wall_s": 10,
+                    "bert_base_encode_edge_npu_mapped_wall_s": 5,
+                    "llama2_70b_prefill_2048_mapped_peak_rss_gb": 2,
                     "gpu_calibration_in_sample_median_abs_error": 0.06,
                     "gpu_calibration_in_sample_max_ratio": 2.0,
                     "gpu_calibration_out_of_sample_median_abs_error": 0.08,

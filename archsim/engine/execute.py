@@ -52,7 +52,7 @@ def run_numba(trace: Trace, periodic: bool = True) -> TraceRun:
     makespan = run_trace(trace.res, trace.dur, trace.dep_ptr, trace.dep_idx, trace.slot, trace.row,
                          trace.ncols, trace.span, trace.mode, trace.nrows, trace.res_dram, params,
                          bank_st, bg_last, chan, work, start, finish, trace.acc_ptr, trace.acc_res,
-                         trace.acc_dur, stall, periodic)
+                         trace.acc_dur, stall, trace.reps, periodic)
     counts = np.concatenate([chan[:nd, kd.C_REFS:kd.C_MACCOLS + 1], chan[:nd, kd.C_ABACTS:kd.C_ABACTS + 1],
                              chan[:nd, kd.C_PBREFS:kd.C_PBREFS + 1]], axis=1)
     return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=counts,

@@ -4,9 +4,12 @@ Per op (see `plan.OpPlan`):
 - GPU (`sm`): one kernel task, timed by the calibrated kernel model (memory time is inside it).
 - PIM (`pim_bank` on a DRAM level): input broadcast over the host link, then all-bank MAC row bursts
   (one task per ≤ `PIM_ROWS_PER_TASK` rows), then the partial-sum readout.
-- Everything else: a tile stream. Off-chip bytes arrive in chunks (DMA tasks on the DRAM channel or
-  memory resource), each followed by a compute task; a chunk's buffer slot is reused two chunks later
-  (double buffering, global across ops so prefetch never overfills the buffer). The op's resident
+- Everything else: a tile stream (`tiles.tile_stream`). Every tile of the mapping's loop nest is
+  issued: a tile loads (DMA tasks on the DRAM channels or memory resource) the operand tiles the
+  loop order says it needs, then computes. An operand's load fills one of its two buffer slots (one
+  without double buffering) and waits until the last tile using that slot's previous contents is
+  done; an op's first loads wait for the tiles of earlier ops two loads back (prefetch across ops
+  never overfills the buffer). The op's resident
   activations are held in the level the mapping placed them in (`OpPlan.residents`) from its first
   compute task to its last; operands at home in another on-chip level are staged through the
   unit's buffer, each compute chunk holding its share while it runs (an MCU core's working tiles).
@@ -21,9 +24,20 @@ Compactness (stated, and what makes an LLM token simulable in seconds):
   and their bytes and DRAM command counts scaled by the group's size (`channel_groups`;
   tests/engine/test_all_channels.py checks grouped == one resource per channel). Lowering runs
   twice when the channels differ: once to record each channel's sequence, once to emit per group.
-- A chunk stands for a run of identical tiles (at most `MAX_CHUNKS` per op). The overlap of load and
-  compute is then resolved at chunk granularity: an op's pipeline fill is one chunk's load instead of
-  one tile's, an over-estimate bounded by 1/`MAX_CHUNKS` of the op's load time.
+- Tiles are issued one by one, so an op's pipeline fill is one tile's load and a tile waiting for
+  its load stalls where it happens. A run of tiles that load nothing (reusing operand tiles already
+  in the buffer) is one compute task standing for them (`reps`): both engines time it tile by tile
+  (tests/engine/test_tile_issue.py: grouped == one task per tile, makespan, every op's span, DRAM
+  counts, port stalls, occupancy). Tiles that load are not grouped (their loads pipeline against
+  compute one by one). Ops without a tiling the reuse model reads (no mapping; the tiling's outer
+  level not the first off-chip level; gathers and KV appends) are `MAX_CHUNKS` equal chunks at most:
+  there the fill is one chunk's load, an over-estimate bounded by 1/`MAX_CHUNKS` of the op's load.
+- Trace memory: a graph issues at most `TILE_BUDGET` loading tiles, shared equally by its streaming
+  ops (at least `MAX_CHUNKS` each). An op with more loading tiles than its share loads `coarse`
+  consecutive loading tiles' bytes at once (slots of whole loads; its tiles still compute one by
+  one): its fill is `coarse` tiles' load, an over-estimate bounded by 1/share of the op's load.
+  (BERT-base on edge-npu, 175 streaming ops of at most 512 loading tiles, is issued tile by tile;
+  LLaMA-2-70B prefill 2048 on pim-gpt is coarsened.)
 - On-chip levels are enforced: every byte an op moves through an SRAM level (the same bytes the
   energy model counts, `op_action_counts`) occupies that level's ports (`port_lanes`: min(ports,
   banks) lanes at bandwidth / ports each). A DMA fill writes its chunk into the unit's buffer on
@@ -34,6 +48,7 @@ Compactness (stated, and what makes an LLM token simulable in seconds):
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from math import ceil
 
@@ -47,14 +62,16 @@ from .analytic import in_place
 from .plan import OpPlan, offchip_traffic, plan_ops
 from .noc import emit_phase, links as noc_links
 from .ports import onchip_bytes, port_lanes, staged_bytes
+from .tiles import coarsen, tile_stream
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
 __all__ = ["Lowered", "lower", "interleave_bytes", "channel_groups", "ticks_per_cycle",
-           "pim_issue_cycles", "MAX_CHUNKS", "PIM_ROWS_PER_TASK", "pim_span"]
+           "pim_issue_cycles", "MAX_CHUNKS", "TILE_BUDGET", "PIM_ROWS_PER_TASK", "pim_span"]
 
 MAX_CHUNKS = 8
+TILE_BUDGET = 1 << 18     # loading tiles issued per graph (trace memory: see the docstring)
 PIM_ROWS_PER_TASK = 64
 
 
@@ -75,8 +92,11 @@ class Lowered:
 
 
 class _Lowerer:
-    def __init__(self, hw: Hardware, groups: dict[str, list[list[int]]] | None = None):
+    def __init__(self, hw: Hardware, groups: dict[str, list[list[int]]] | None = None,
+                 group_tiles: bool = True):
         self.hw = hw
+        self.group_tiles = group_tiles    # one task per run of load-free tiles (`reps`)
+        self.tile_cap = TILE_BUDGET        # loading tiles per op (`lower` shares the budget out)
         # DRAM level → channel groups (each simulated once); None: record every channel's sequence
         self.groups = groups
         self.history: dict[str, list[int]] = {}       # level → running hash per channel
@@ -259,7 +279,8 @@ class _Lowerer:
         self.record(lv, [s and (slot, mode) + s for s in shapes])
         out = []
         for r, members in zip(rs, self.channel_groups(lv)):
-            s = shapes[members[0]]
+            # members time alike; while recording (all channels one group) any channel with bytes
+            s = next((shapes[c] for c in members if shapes[c] is not None), None)
             if s is None:
                 continue
             first = not out
@@ -276,7 +297,7 @@ class _Lowerer:
         deps = [d for q in p.producers for d in last[q]]
         if p.unit.type == "sm":
             return self.lower_gpu(p, deps)
-        if p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes > 0:
+        if _in_bank(p):
             return self.lower_pim(p, deps)
         return self.lower_stream(p, deps)
 
@@ -333,15 +354,21 @@ class _Lowerer:
         quarter = max(1, cap // 4)
         traffic = [(self.hw.level(lv), r, w) for lv, r, w in offchip_traffic(p)]
         # an MCU core reads its internal flash in place (wait states in the core timing); every
-        # other level's bytes stream, one transfer per level and chunk
+        # other level's bytes stream, one transfer per level and loading tile
         reads = [(lv, r) for lv, r, _ in traffic if r and not in_place(p, lv)]
         stream = sum(r for _, r in reads)
         # operands at home in another on-chip level pass through the unit's buffer tile by tile
         staged = 0 if p.buffer.off_chip else staged_bytes(p, self.hw)
         if stream:
-            n = min(MAX_CHUNKS, max(1, ceil(stream / quarter)), max(1, p.tiles or MAX_CHUNKS))
+            chunks = min(MAX_CHUNKS, max(1, ceil(stream / quarter)), max(1, p.tiles or MAX_CHUNKS))
         else:
-            n = min(MAX_CHUNKS, max(1, p.tiles or MAX_CHUNKS)) if staged else 1
+            chunks = min(MAX_CHUNKS, max(1, p.tiles or MAX_CHUNKS)) if staged else 1
+        ts = tile_stream(p, self.hw, chunks)
+        n = ts.n
+        # tile → level → bytes; over the op's share of the budget, `coarse` loading tiles a load
+        loads, coarse = coarsen(ts.loads([(lv.name, r) for lv, r in reads]), self.tile_cap)
+        load_at = sorted(loads)
+        levels = {lv.name: lv for lv, _ in reads}
         weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)
         unit_clk = p.unit.freq_hz
         cyc = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=p.flash_weight_bytes,
@@ -354,65 +381,92 @@ class _Lowerer:
         serial = p.unit.type == "scalar_core"     # an in-order core waits for its own loads
         side = self.side(p)
         moved = onchip_bytes(p, self.hw)
-        comp_acc = tuple(a for li, nb in moved.items() for a in self.port(li, nb / n, side))
+        tile_acc = tuple(a for li, nb in moved.items() for a in self.port(li, nb / n, side))
+        # Tiles that load nothing run back to back on the unit right after the tile before them:
+        # one task stands for such a run (`reps`), which both engines time tile by tile
+        starts = sorted(set(loads) | {0}) if self.group_tiles and p.noc is None else list(range(n))
+        base, extra = divmod(total, n)     # tile j: `base` ticks, one more for the first `extra`
         comp = -1
         noc_tasks: list[int] = []
         key = "in:" + p.op.name
         residents = [(self.level_idx[name], nb) for name, nb in p.residents if nb > 0]
         holds: list[tuple[int, int, int]] = []      # (hold task, level, bytes)
         # A placement may hold more than half a level for one op (the mapper's arena allows it):
-        # the op then starts only once the chunks in flight are consumed, its own chunks get the
+        # the op then starts only once the tiles in flight are consumed, its own tiles get the
         # space left beside its residents, and the next op prefetches only after it finishes.
         big = any(nb > self.capacity(li) // 2 for li, nb in residents)
         here = sum(nb for li, nb in residents if li == bi)
         slot_bytes = max(1, (cap - min(here, cap)) // 2) if here > cap // 2 else quarter
-        for j in range(n):
-            dma_deps = [self.ring[-2]] + self.after.get(self.ring[-2], []) if len(self.ring) >= 2 else []
-            if p.offchip_act_read_bytes or p.offchip_read_bytes > weight_stream:
-                # activations read from off chip: wait for the producers that write them
-                dma_deps += deps
-            if stream:
+        # each streamed operand has its own two slots: they share the two slots' space
+        slot_bytes = max(1, slot_bytes // max(1, sum(len(v) for _, v in ts.operands)))
+        ring0 = len(self.ring)
+        comps: list[int] = []                      # compute task per group of tiles
+        pending: list[tuple[int, int]] = []        # (load task, last tile using its bytes)
+
+        def task_of(tile: int) -> int:
+            return comps[bisect_right(starts, tile) - 1]
+
+        for g, j in enumerate(starts):
+            end = starts[g + 1] if g + 1 < len(starts) else n
+            part = loads.get(j, {})
+            dmas = []                 # per level loaded: its tasks, one per channel group
+            if part:
+                fetched = [f for lv in part for f in ts.periods(lv) if j % f == 0] or [1]
+                # the slot this tile's load fills held the operand's tile before last (double
+                # buffering) or its previous tile: the load waits for the last tile using it
+                t = max(j - f - 1 for f in fetched) if ts.double_buffer else j - 1
+                if coarse > 1:        # slots of whole loads: the one before last / the last
+                    k = bisect_right(load_at, j) - 1
+                    t = (load_at[k - 1] - 1 if k >= 1 else -2) if ts.double_buffer else j - 1
+                prior = task_of(t) if t >= 0 else (self.ring[ring0 + t] if ring0 + t >= 0 else -1)
+                # the slot is free once that tile computed and its inputs crossed the NoC
+                dma_deps = [prior] + self.after.get(prior, []) if prior >= 0 else []
+                if p.offchip_act_read_bytes or p.offchip_read_bytes > weight_stream:
+                    # activations read from off chip: wait for the producers that write them
+                    dma_deps += deps
                 if serial and comp >= 0:
-                    dma_deps = dma_deps + [comp]
-                dmas = []                 # per level read: its tasks, one per channel group
-                for lv, r in reads:
-                    part = r * (j + 1) // n - r * j // n
-                    if part:
-                        tag = f"{key}:{j}" if lv.name == p.offchip.name else f"{key}:{lv.name}:{j}"
-                        dmas.append(self.transfer(lv, part, dma_deps, p.index, tag,
-                                                  occ=(bi, min(part, slot_bytes)),
-                                                  accesses=self.port(bi, part, 0)))
-                dma = [task for tasks in dmas for task in tasks]
-                cdeps = dma + (deps if j == 0 else [])
-            else:
-                dma = []
-                cdeps = list(deps) if j == 0 else []
+                    dma_deps.append(comp)
+                for name, nb in part.items():
+                    lv = levels[name]
+                    tag = f"{key}:{j}" if name == p.offchip.name else f"{key}:{name}:{j}"
+                    dmas.append(self.transfer(lv, nb, dma_deps, p.index, tag,
+                                              occ=(bi, min(nb, slot_bytes)),
+                                              accesses=self.port(bi, nb, 0)))
+                    # held until the last tile using it, up to the next load (a tile's group)
+                    used = j + max(fetched) - 1
+                    nxt = load_at[bisect_right(load_at, used)] if used < load_at[-1] else n
+                    pending.append((dmas[-1][0], min(n, nxt) - 1))
+            cdeps = [task for tasks in dmas for task in tasks] + (list(deps) if j == 0 else [])
             if j == 0 and residents:
                 # activations held while the op runs, in the level the mapping placed them (else
-                # the unit's buffer): zero-time hold tasks on the unit, released by the last chunk
+                # the unit's buffer): zero-time hold tasks on the unit, released by the last tile
                 if big:
                     cdeps += self.ring[-2:]
                 for li, nb in residents:
                     w = self.make_room(li, nb, self.capacity(li))
                     holds.append((b.task(unit, 0, cdeps + w, p.index, occ_level=li, occ_bytes=nb), li, nb))
                 cdeps += [h for h, _, _ in holds]
-            # a chunk holds its share of the staged operands in the buffer while it computes
+            # a tile holds its share of the staged operands in the buffer while it computes
             occ = (bi, min(quarter, ceil(staged / n))) if staged else (-1, 0)
             if p.noc is not None:
-                # the chunk's inputs cross the NoC to the arrays while the chunk computes (as its
-                # port accesses do); the chunk's buffer slot is reused once both are done
+                # the tile's inputs cross the NoC to the arrays while it computes (as its port
+                # accesses do); its buffer slot is reused once both are done (a NoC op's tiles are
+                # issued one by one: `starts` does not group them)
                 dist = emit_phase(b, self.noc_res, p.noc.distribute, self.hw.noc, cdeps, p.index,
                                   self.ticks, j, n)
                 noc_tasks += dist
-            per = total * (j + 1) // n - total * j // n      # the chunks add up to the closed form
+            per = base * (end - j) + max(0, min(end, extra) - j)    # tiles add up to the closed form
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
-                          actions=((f"{p.unit.name}.mac.{p.dtype}", work / n),), accesses=comp_acc)
+                          actions=((f"{p.unit.name}.mac.{p.dtype}", work * (end - j) / n),),
+                          accesses=tuple((lane, d * (end - j)) for lane, d in tile_acc),
+                          reps=end - j)
             if p.noc is not None:
                 self.after[comp] = dist
-            if dma:
-                for tasks in dmas:
-                    b.release(tasks[0], comp)    # the first task carries the chunk's buffer space
+            comps.append(comp)
+            if dmas:
                 self.ring.append(comp)
+        for task, tile in pending:    # a load's buffer space is held until its last user is done
+            b.release(task, task_of(tile))
         if big:
             self.ring += [comp] * (1 if stream else 2)
         for h, li, nb in holds:
@@ -428,6 +482,11 @@ class _Lowerer:
                 last = self.transfer(lv, w, last, p.index, tag, write=True,
                                      accesses=self.port(bi, w, 0))
         return last
+
+
+def _in_bank(p: OpPlan) -> bool:
+    """The op runs as in-bank PIM MACs (`lower_pim`) rather than a tile stream."""
+    return p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes > 0
 
 
 def ticks_per_cycle(hw: Hardware) -> int:
@@ -482,8 +541,10 @@ def interleave_bytes(t) -> int:
     return unit
 
 
-def _lower_once(graph, hw, plans, groups):
-    lw = _Lowerer(hw, groups)
+def _lower_once(graph, hw, plans, groups, group_tiles=True):
+    lw = _Lowerer(hw, groups, group_tiles)
+    streams = sum(1 for p in plans if p.unit.type != "sm" and not _in_bank(p))
+    lw.tile_cap = max(MAX_CHUNKS, TILE_BUDGET // max(1, streams))
     last: list[list[int]] = [[] for _ in plans]
     for p in plans:
         last[p.index] = lw.lower_op(p, last)
@@ -506,16 +567,18 @@ def channel_groups(lw: "_Lowerer") -> dict[str, list[list[int]]]:
 
 
 def lower(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
-          plans: list[OpPlan] | None = None, group_channels: bool = True) -> Lowered:
-    """Lower to a trace simulating every DRAM channel; `group_channels=False` gives each channel its
-    own resource (for tests: it must time exactly as the grouped trace)."""
+          plans: list[OpPlan] | None = None, group_channels: bool = True,
+          group_tiles: bool = True) -> Lowered:
+    """Lower to a trace simulating every DRAM channel and issuing every tile; `group_channels=False`
+    gives each channel its own resource, `group_tiles=False` each tile its own compute task (for
+    tests: both must time exactly as the grouped trace)."""
     plans = plans if plans is not None else plan_ops(graph, hw, mapping)
-    lw = _lower_once(graph, hw, plans, None)
+    lw = _lower_once(graph, hw, plans, None, group_tiles)
     groups = channel_groups(lw)
     if not group_channels:
         groups = {lv: [[c] for g in gs for c in g] for lv, gs in groups.items()}
     if any(len(gs) > 1 for gs in groups.values()):     # the channels differ: emit per group
-        lw = _lower_once(graph, hw, plans, groups)
+        lw = _lower_once(graph, hw, plans, groups, group_tiles)
     out = lw.out
     out.trace = lw.b.build()
     out.plans = plans

@@ -8,7 +8,8 @@ command one at a time at the earliest cycle its constraints allow. No closed for
 command-by-command path the Numba kernel's burst formula must reproduce exactly. Slow by design.
 On-chip port lanes: one process per lane takes the accesses on it in trace order; each waits for
 its task's start, then holds the lane from max(start, lane free) for its duration. A task finishes
-once its own work and all its accesses are done.
+once its own work and all its accesses are done. A task standing for several tiles (`reps`) runs
+as that many tasks (`trace.expand_reps`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import simpy
 
 from .dram import ChannelState
 from .execute import DRAM_COUNT_NAMES, TraceRun
-from .trace import MODE_PIM_MAC, MODE_WRITE, Trace
+from .trace import MODE_PIM_MAC, MODE_WRITE, Trace, expand_reps
 
 __all__ = ["run_simpy"]
 
@@ -29,6 +30,22 @@ def _at(env: simpy.Environment, t: int):
 
 
 def run_simpy(trace: Trace) -> TraceRun:
+    if (trace.reps > 1).any():
+        full, owner = expand_reps(trace)
+        run = _run(full)
+        n = trace.n_tasks
+        start = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(start, owner, run.start)
+        finish = np.zeros(n, dtype=np.int64)
+        np.maximum.at(finish, owner, run.finish)
+        stall = np.zeros(n, dtype=np.int64)
+        np.add.at(stall, owner, run.port_stall)
+        return TraceRun(start=start, finish=finish, makespan=run.makespan,
+                        dram_counts=run.dram_counts, port_stall=stall)
+    return _run(trace)
+
+
+def _run(trace: Trace) -> TraceRun:
     env = simpy.Environment()
     n = trace.n_tasks
     done = [env.event() for _ in range(n)]

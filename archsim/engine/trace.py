@@ -12,21 +12,24 @@ commands (ACT/PRE/REF) are counted by the engines, as they depend on timing.
 On-chip memory accesses are CSR too (`acc_ptr`, `acc_res`, `acc_dur`): a task moves bytes through
 an SRAM level's port lane `acc_res` (a resource made by `TraceBuilder.ports`) for `acc_dur` ticks
 (see `archsim.kernels.sram`).
+A plain task with `reps` > 1 stands for that many tiles run back to back on its resource, its `dur`
+and accesses split evenly (the first `dur % reps` tiles a tick longer): both engines time it as
+`reps` consecutive tasks (`expand_reps` writes them out).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .dram import PARAM_NAMES
 
-__all__ = ["Trace", "TraceBuilder", "MODE_READ", "MODE_WRITE", "MODE_PIM_MAC"]
+__all__ = ["Trace", "TraceBuilder", "MODE_READ", "MODE_WRITE", "MODE_PIM_MAC", "expand_reps"]
 
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
 
 _INT_FIELDS = ("res", "dur", "slot", "row", "ncols", "span", "mode", "nrows", "op", "level",
-               "nbytes", "occ_level", "occ_bytes", "occ_release")
+               "nbytes", "occ_level", "occ_bytes", "occ_release", "reps")
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,11 @@ class Trace:
     acc_ptr: np.ndarray = None    # CSR over tasks: on-chip port accesses
     acc_res: np.ndarray = None    # int64 port-lane resource
     acc_dur: np.ndarray = None    # int64 ticks on that lane
+    reps: np.ndarray = None       # int32 tiles a plain task stands for (1: itself)
 
     def __post_init__(self):
         empty = {"acc_ptr": np.zeros(self.n_tasks + 1, np.int64), "acc_res": np.zeros(0, np.int64),
-                 "acc_dur": np.zeros(0, np.int64)}
+                 "acc_dur": np.zeros(0, np.int64), "reps": np.ones(self.n_tasks, np.int32)}
         for name, value in empty.items():      # traces built without ports (tests, old callers)
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
@@ -129,9 +133,14 @@ class TraceBuilder:
              ncols: int = 0, span: int = 1, mode: int = MODE_READ, nrows: int = 1,
              level: int = -1, nbytes: int = 0, occ_level: int = -1, occ_bytes: int = 0,
              actions: tuple[tuple[str, float], ...] = (),
-             accesses: tuple[tuple[int, int], ...] = ()) -> int:
+             accesses: tuple[tuple[int, int], ...] = (), reps: int = 1) -> int:
         i = self.n_tasks
         c = self._cols
+        if reps < 1 or (reps > 1 and self._res_dram[res] >= 0):
+            raise ValueError(f"task {i}: reps {reps} (a plain task stands for >= 1 tiles)")
+        if reps > 1 and any(t % reps for _, t in accesses):
+            raise ValueError(f"task {i}: access ticks {[t for _, t in accesses]} are not split "
+                             f"evenly over {reps} tiles")
         if self._res_dram[res] >= 0:
             p = self._dram_params[self._res_dram[res]]
             if ncols < 1 or nrows < 1 or span < 1:
@@ -146,7 +155,7 @@ class TraceBuilder:
         for name, v in (("res", res), ("dur", max(0, int(dur))), ("slot", slot), ("row", row),
                         ("ncols", ncols), ("span", span), ("mode", mode), ("nrows", nrows),
                         ("op", op), ("level", level), ("nbytes", nbytes), ("occ_level", occ_level),
-                        ("occ_bytes", occ_bytes), ("occ_release", i)):
+                        ("occ_bytes", occ_bytes), ("occ_release", i), ("reps", reps)):
             c[name].append(int(v))
         for name, amount in actions:
             self._act_id.append(self._action_names.setdefault(name, len(self._action_names)))
@@ -171,7 +180,7 @@ class TraceBuilder:
 
     def build(self) -> Trace:
         dt = {"res": np.int32, "mode": np.int8, "level": np.int16, "occ_level": np.int16,
-              "op": np.int32, "span": np.int32, "ncols": np.int32}
+              "op": np.int32, "span": np.int32, "ncols": np.int32, "reps": np.int32}
         arrays = {f: np.asarray(v, dtype=dt.get(f, np.int64)) for f, v in self._cols.items()}
         params = (np.stack(self._dram_params) if self._dram_params
                   else np.zeros((0, len(PARAM_NAMES)), dtype=np.int64))
@@ -186,3 +195,45 @@ class TraceBuilder:
                      dram_params=params, acc_ptr=np.asarray(self._acc_ptr, dtype=np.int64),
                      acc_res=np.asarray(self._acc_res, dtype=np.int64),
                      acc_dur=np.asarray(self._acc_dur, dtype=np.int64), **arrays)
+
+
+def expand_reps(trace: Trace) -> tuple[Trace, np.ndarray]:
+    """The trace with every task of `reps` > 1 written out as that many consecutive tasks (tile k:
+    `dur // reps` ticks, one more for the first `dur % reps`; each access split evenly; tile k > 0
+    waits for tile k-1; its dependants, buffer releases and actions on the last tile) and, per
+    expanded task, the original task it belongs to."""
+    b = TraceBuilder()
+    lanes = {int(x) for x in trace.acc_res}
+    for r, name in enumerate(trace.resources):
+        d = int(trace.res_dram[r])
+        if r in lanes:
+            b._lanes.add(b.resource(name))
+        else:
+            b.resource(name, trace.dram_params[d] if d >= 0 else None)
+    last = np.zeros(trace.n_tasks, dtype=np.int64)
+    owner: list[int] = []
+    for i in range(trace.n_tasks):
+        n = int(trace.reps[i])
+        dur = int(trace.dur[i])
+        acc = [(int(trace.acc_res[k]), int(trace.acc_dur[k]) // n)
+               for k in range(int(trace.acc_ptr[i]), int(trace.acc_ptr[i + 1]))]
+        acts = [(trace.action_names[int(trace.act_id[k])], float(trace.act_amount[k]))
+                for k in range(int(trace.act_ptr[i]), int(trace.act_ptr[i + 1]))]
+        prev = [int(last[j]) for j in trace.deps(i)]
+        for k in range(n):
+            first = k == 0
+            prev = [b.task(int(trace.res[i]), dur // n + (1 if k < dur % n else 0), prev,
+                           int(trace.op[i]), slot=int(trace.slot[i]), row=int(trace.row[i]),
+                           ncols=int(trace.ncols[i]), span=int(trace.span[i]), mode=int(trace.mode[i]),
+                           nrows=int(trace.nrows[i]), level=int(trace.level[i]),
+                           nbytes=int(trace.nbytes[i]) if first else 0,
+                           occ_level=int(trace.occ_level[i]), occ_bytes=int(trace.occ_bytes[i]),
+                           actions=tuple(acts) if k == n - 1 else (), accesses=acc)]
+            owner.append(i)
+        last[i] = prev[0]
+    out = b.build()
+    rel = out.occ_release.copy()
+    for j, i in enumerate(owner):      # a tile's own share is freed when it is done; space held
+        if int(trace.occ_release[i]) != i:     # for a later task, when that task's last tile is
+            rel[j] = last[int(trace.occ_release[i])]
+    return replace(out, occ_release=rel), np.asarray(owner, dtype=np.int64)

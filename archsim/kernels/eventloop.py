@@ -5,6 +5,9 @@ do). The trace is topologically ordered (every dependency has a lower index), so
 index order settles each task's start when it is visited: start = max(finish of its dependencies,
 the resource's state). Plain resources are busy for `dur` cycles per task; DRAM-channel resources
 time each burst with `archsim.kernels.dram.burst` (bank state machines, refresh, tFAW, ...).
+A plain task with `reps` > 1 stands for that many tiles run back to back on its resource (tile k
+starts when tile k-1 is done, its own ports included): its `dur` and accesses are split evenly, the
+first `dur % reps` tiles one tick longer. It times exactly as `reps` consecutive tasks would.
 A task's on-chip memory accesses (CSR `acc_*`) occupy the ports of SRAM levels
 (`archsim.kernels.sram.port_finish`); a task whose accesses outlast its own work finishes late
 (`stall`: the ticks it waited on ports).
@@ -25,7 +28,7 @@ from .sram import port_finish
 @njit(cache=True)
 def run_trace(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, res_dram,
               params, bank_st, bg_last, chan, work, start, finish, acc_ptr, acc_res, acc_dur, stall,
-              periodic=True):
+              reps, periodic=True):
     """Fill start/finish (int64 cycles) for every task; DRAM state arrays are updated in place.
 
     res_dram[r] is the DRAM slot of resource r, or -1 for a plain resource; params/bank_st/bg_last/
@@ -47,6 +50,26 @@ def run_trace(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
             s = free[r]
             if ready > s:
                 s = ready
+            nrep = reps[i]
+            if nrep > 1:           # tiles back to back, each with its share of the accesses
+                q = dur[i] // nrep
+                extra = dur[i] % nrep
+                t = s
+                late = 0
+                for k in range(nrep):
+                    ek = t + q + (1 if k < extra else 0)
+                    if acc_ptr[i + 1] > acc_ptr[i]:
+                        done = port_finish(i, t, ek, acc_ptr, acc_res, acc_dur, free, nrep)
+                        late += done - ek
+                        ek = done
+                    t = ek
+                stall[i] = late
+                free[r] = t
+                start[i] = s
+                finish[i] = t
+                if t > makespan:
+                    makespan = t
+                continue
             e = s + dur[i]
         else:
             s, e = burst(params[d], bank_st[d], bg_last[d], chan[d], slot[i], row[i], ncols[i],

@@ -5,7 +5,8 @@ cycle; streams interleave over all banks, so only the number of banks caps the p
 port lanes, each a plain resource whose `free` time is a ledger. The lowering picks a task's lane
 (`archsim.engine.lower`): a task's access occupies its lane for `acc_dur` ticks from max(task
 start, lane free), lanes served in trace order. A task finishes no earlier than its last access;
-the difference is its port stall.
+the difference is its port stall. A task standing for `reps` tiles run back to back (see
+`archsim.engine.trace`) moves 1/`reps` of each access per tile: `div` = reps.
 """
 from __future__ import annotations
 
@@ -13,16 +14,17 @@ from numba import njit
 
 
 @njit(cache=True)
-def port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free):
+def port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free, div=1):
     """Finish of task i (started at s, done with its own work at e) once its SRAM accesses are
-    served; advances the lanes' ledgers in `free`."""
+    served (each `acc_dur // div` ticks: one tile of a task standing for `div` tiles); advances the
+    lanes' ledgers in `free`."""
     end = e
     for k in range(acc_ptr[i], acc_ptr[i + 1]):
         r = acc_res[k]
         t = free[r]
         if s > t:
             t = s
-        t += acc_dur[k]
+        t += acc_dur[k] // div
         free[r] = t
         if t > end:
             end = t

@@ -1,0 +1,124 @@
+"""An op's tiles in the order they execute: which off-chip bytes each tile loads, under the mapping.
+
+The mapping's tiling names, for the off-chip level (outermost, `tiling[0]`), the loop order over
+the tiles its next level holds (`tiling[1]`'s tile sizes) and whether that level double-buffers.
+Tile j of the loop nest (an odometer over the loops, innermost fastest) loads operand o's tile
+when a loop at or outside the innermost loop that indexes o advances: every `period` tiles, where
+`period` is the product of the trip counts of the loops inside that loop (Timeloop-style reuse:
+loops inside it that do not index o reuse o's tile). Over the op this fetches each operand
+`refetch_factor` times its size, the bytes the plan's off-chip reads count, so the tiles' loads add
+up to the plan's reads exactly.
+
+Without a tiling (or when the tiling's outer level is not the off-chip level the reuse model counts
+from) an op's stream is `chunks` equal tiles, each loading an equal share.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil, prod
+
+from archsim.hardware import Hardware
+from archsim.ir import OpKind, Role
+
+from .plan import PIPELINE, OpPlan
+
+__all__ = ["TileStream", "tile_stream", "coarsen"]
+
+
+@dataclass(frozen=True, slots=True)
+class TileStream:
+    """`n` tiles; per off-chip level streamed: its operands as (fetch period in tiles, bytes per
+    fetch before scaling); `double_buffer`: two slots per operand (else one)."""
+    n: int
+    operands: tuple[tuple[str, tuple[tuple[int, float], ...]], ...]
+    double_buffer: bool = True
+
+    def loads(self, reads: list[tuple[str, int]]) -> dict[int, dict[str, int]]:
+        """Tile → level → bytes loaded, for the levels' read totals `reads` (level, bytes): each
+        level's bytes go to the tiles fetching its operands in proportion to their bytes per fetch;
+        a level with no operand of its own here loads an equal share on every tile."""
+        out: dict[int, dict[str, int]] = {}
+        ops = dict(self.operands)
+        for lv, r in reads:
+            if not r:
+                continue
+            per = ops.get(lv) or ((1, 1.0),)
+            weight: dict[int, float] = {}
+            for period, w in per:
+                for j in range(0, self.n, period):
+                    weight[j] = weight.get(j, 0.0) + w
+            total = sum(weight.values())
+            acc, done = 0.0, 0
+            for j in sorted(weight):
+                acc += weight[j]
+                upto = min(r, int(r * acc / total + 1e-9)) if acc < total else r
+                if upto > done:
+                    out.setdefault(j, {})[lv] = upto - done
+                    done = upto
+        return out
+
+    def periods(self, level: str) -> tuple[int, ...]:
+        """Fetch periods of the operands streamed from `level` (every tile when none)."""
+        return tuple(p for p, _ in dict(self.operands).get(level, ())) or (1,)
+
+
+def _streamed_operands(p: OpPlan, hw: Hardware) -> list[tuple[object, str]]:
+    """(operand, off-chip level) for each operand the plan reads across the off-chip boundary:
+    weights and KV cache not placed on chip, activations placed off chip or spilled there."""
+    off_chip = {lv.name for lv in hw.levels if lv.off_chip}
+    homes = p.homes or (None,) * len(p.op.operands)
+    out = []
+    for o, h in zip(p.op.operands, homes):
+        if o.is_output or h == PIPELINE:
+            continue
+        role = o.tensor.role
+        if h in off_chip:
+            out.append((o, h))
+        elif h is None and role in (Role.WEIGHT, Role.KV_CACHE):
+            out.append((o, hw.levels[0].name))
+        elif h is None and role is Role.ACTIVATION and p.offchip_act_read_bytes:
+            out.append((o, hw.levels[0].name))       # spilled: the plan reads it off chip
+    return out
+
+
+def tile_stream(p: OpPlan, hw: Hardware, chunks: int) -> TileStream:
+    """The op's tiles under its mapping (see the module docstring); `chunks` equal tiles without
+    a tiling the reuse model can read."""
+    om = p.mapping
+    off = hw.levels[0].name
+    uniform = TileStream(n=max(1, chunks), operands=())
+    if (om is None or len(om.tiling) < 2 or om.tiling[0].level != off
+            or p.op.kind in (OpKind.EMBEDDING, OpKind.KV_APPEND)):
+        return uniform
+    sizes = p.op.dim_sizes
+    inner = om.tiling[1].tile_sizes
+    trips = {d: ceil(n / max(1, inner.get(d, n))) for d, n in sizes.items()}
+    order = [d for d in om.tiling[0].loop_order if d in trips]
+    order += [d for d in sizes if d not in order]
+    n = prod(trips[d] for d in order)
+    per_level: dict[str, list[tuple[int, float]]] = {}
+    for o, lv in _streamed_operands(p, hw):
+        mine = [d for d in o.dims if d in trips]
+        last = max((i for i, d in enumerate(order) if d in mine and trips[d] > 1), default=-1)
+        period = prod(trips[d] for d in order[last + 1:])
+        per_fetch = o.tensor.size_bytes / max(1, prod(trips[d] for d in mine))
+        per_level.setdefault(lv, []).append((period, per_fetch))
+    return TileStream(n=max(1, n), operands=tuple((lv, tuple(v)) for lv, v in per_level.items()),
+                      double_buffer=om.tiling[1].double_buffer)
+
+
+def coarsen(loads: dict[int, dict[str, int]], cap: int) -> tuple[dict[int, dict[str, int]], int]:
+    """`loads` (tile → level → bytes) with at most `cap` loading tiles: when there are more, each
+    load brings the bytes of `coarse` consecutive loading tiles, at the first of them. Returns the
+    loads and `coarse` (1: unchanged)."""
+    coarse = -(-len(loads) // max(1, cap))
+    if coarse <= 1:
+        return loads, 1
+    at = sorted(loads)
+    heads: dict[int, dict[str, int]] = {}
+    for i in range(0, len(at), coarse):
+        merged = heads[at[i]] = {}
+        for t in at[i:i + coarse]:
+            for name, nb in loads[t].items():
+                merged[name] = merged.get(name, 0) + nb
+    return heads, coarse
