@@ -11,13 +11,13 @@
 """
 from __future__ import annotations
 
-from archsim.system.types import ROLES, Device, Link, System
+from archsim.system.types import ROLES, Device, Link, SharedMemory, System
 from archsim.system.load import is_system, list_systems, load_system, parse_system, system_path
 from archsim.system.placement import GROUPS, PolicyError, parse_policy
 from archsim.system.result import DeviceUse, LinkUse, SystemResult, TaskSpan, as_sim_result
 from archsim.system.schedule import Span, Task, schedule
 
-__all__ = ["System", "Device", "Link", "ROLES", "load_system", "parse_system", "list_systems",
+__all__ = ["System", "Device", "Link", "SharedMemory", "ROLES", "load_system", "parse_system", "list_systems",
            "system_path", "is_system", "GROUPS", "PolicyError", "parse_policy", "SystemResult",
            "DeviceUse", "LinkUse", "TaskSpan", "as_sim_result", "Task", "Span", "schedule", "simulate_system"]
 

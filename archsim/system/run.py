@@ -30,7 +30,7 @@ from archsim.errors import ArchsimError
 from archsim.result import STATIC_COMPONENTS, SimResult
 from archsim.system.load import load_system
 from archsim.system.placement import GROUPS, SEARCH, group_of, parse_policy, policy_text
-from archsim.system.result import DeviceUse, LinkUse, SystemResult, TaskSpan
+from archsim.system.result import DeviceUse, LinkUse, MemoryUse, SystemResult, TaskSpan
 from archsim.system.schedule import Task, schedule
 from archsim.system.types import ROLES, System
 
@@ -143,7 +143,8 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
         sub_batches=sub_batches, layer_pipelining=layer_pipelining, overlap=overlap,
         stream_chunks=stream_chunks,
         shards=sysd.shards, latency_s=best["latency_s"], tokens=tokens, devices=best["devices"],
-        links=best["links"], spans=best["spans"], bound_by=best["bound_by"], fits=best["fits"],
+        links=best["links"], memories=best["memories"], spans=best["spans"], bound_by=best["bound_by"],
+        fits=best["fits"],
         does_not_fit=best["does_not_fit"], notes=tuple(notes), searched=searched,
         sim_wall_s=time.perf_counter() - start)
 
@@ -221,7 +222,8 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
                 results[dev] = _device_result(sims, dev, hardware[dev], graph, ops, fidelity, strategy,
                                               seed, budget, stack, progress)
         per_size[b] = {"order": order, "where": where, "results": results,
-                       "durations": {dev: _durations(r) for dev, r in results.items()}}
+                       "durations": {dev: _durations(r) for dev, r in results.items()},
+                       "ops": {dev: {o.name: o for o in r.ops} for dev, r in results.items()}}
     bad = [(dev, r) for p in per_size.values() for dev, r in p["results"].items() if not r.fits]
     tasks: list[Task] = []
     meta: list[tuple[str, str, int, int, str]] = []          # (kind, device/link, sub-batch, bytes, link)
@@ -238,8 +240,11 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
 
     def transfer(name, src, dst, nbytes, deps, prio, s):
         lk = link_between(src, dst)
-        tasks.append(Task(name, f"link:{lk.name}:{src}->{dst}", nbytes / lk.bandwidth_bytes_per_s,
-                          tuple(deps), prio, delay_s=lk.latency_s))
+        seconds = nbytes / lk.bandwidth_bytes_per_s
+        mem = sysd.memory_of(src)
+        pins = mem.name if mem is not None and dst in mem.devices else ""    # the memory's own pins
+        tasks.append(Task(name, f"link:{lk.name}:{src}->{dst}", seconds, tuple(deps), prio,
+                          delay_s=lk.latency_s, memory=pins, memory_s=seconds if pins else 0.0))
         meta.append(("transfer", f"{lk.name}:{src}->{dst}", s, nbytes, lk.name))
         return len(tasks) - 1
 
@@ -288,12 +293,16 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
                 for j in range(c):
                     deps[j].extend(moved[key])
             duration = p["durations"][dev].get(op.name, 0.0) / c
+            mem = sysd.memory_of(dev)
+            mode, hold = (_memory_hold(hardware[dev], p["ops"][dev][op.name], duration * c)
+                          if mem is not None else ("host", 0.0))
             ids = []
             for j in range(c):
                 if not layer_pipelining and k > 1 and op.layer > 0:
                     later_layer.setdefault(op.layer, []).append(len(tasks))
                 tasks.append(Task(op.name + (f"[{j}]" if c > 1 else ""), dev, duration,
-                                  tuple(dict.fromkeys(deps[j])), prio + j))
+                                  tuple(dict.fromkeys(deps[j])), prio + j, memory=mem.name if mem else "",
+                                  memory_s=hold / c, mode=mode))
                 meta.append((op.kind.value, dev, s, 0, ""))
                 ids.append(len(tasks) - 1)
                 layer_tasks.setdefault(op.layer, []).append(len(tasks) - 1)
@@ -317,9 +326,45 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
         before = tuple(layer_tasks.get(layer - 1, ()))
         for i in waiting:
             tasks[i] = replace(tasks[i], deps=tuple(sorted(set(tasks[i].deps) | set(before))))
-    spans = schedule(tasks, overlap=overlap)
+    spans = schedule(tasks, overlap=overlap,
+                     switch_s={m.name: (m.to_pim_s, m.to_host_s) for m in sysd.shared_memories})
     latency = max((sp.finish_s for sp in spans), default=0.0)
     return _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad, shard_link)
+
+
+def _memory_hold(hw, op, duration_s: float) -> tuple[str, float]:
+    """(mode, seconds) an op holds its device's shared memory: a PIM unit's all-bank work holds
+    every channel for the whole op (ordinary reads and writes cannot run in PIM mode); any other
+    op holds it for its off-chip bytes at the memory's sustained streaming rate, at most its
+    duration."""
+    from archsim.engine.dram import stream_refresh_fraction, streaming_bandwidth_bytes_per_s
+    if op is None or duration_s <= 0:
+        return "host", 0.0
+    unit = next((u for u in hw.compute if u.name == op.unit), None)
+    offchip = hw.levels[0]
+    nbytes = dict(op.bytes_by_level).get(offchip.name, 0)
+    if unit is not None and unit.type == "pim_bank" and nbytes:
+        return "pim", duration_s
+    t = offchip.dram
+    rate = (streaming_bandwidth_bytes_per_s(t) * t.channels * (1.0 - stream_refresh_fraction(t))
+            if t is not None else max(offchip.bandwidth_bytes_per_s, 1.0))
+    return "host", float(min(duration_s, nbytes / rate))
+
+
+def _memory_uses(sysd, tasks, spans, latency) -> tuple[MemoryUse, ...]:
+    out = []
+    for m in sysd.shared_memories:
+        holds = sorted((sp.start_s, t.mode, min(t.memory_s, t.duration_s), sp.switch_s)
+                       for t, sp in zip(tasks, spans) if t.memory == m.name and t.memory_s > 0)
+        host = sum(h for _, mode, h, _ in holds if mode == "host")
+        pim = sum(h for _, mode, h, _ in holds if mode == "pim")
+        switch = sum(sw for *_, sw in holds)
+        switches = sum(1 for a, b in zip(holds, holds[1:]) if a[1] != b[1])
+        busy = host + pim + switch
+        out.append(MemoryUse(name=m.name, devices=m.devices, busy_s=busy,
+                             utilization=busy / latency if latency > 0 else 0.0, host_s=host, pim_s=pim,
+                             switches=switches, switch_s=switch))
+    return tuple(out)
 
 
 def _hidden(op) -> int:
@@ -343,9 +388,13 @@ def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad,
                     static_w[comp] = joules / r.latency_s          # the chip's static power
                 else:
                     energy[comp] = energy.get(comp, 0.0) + joules
+        mem = sysd.memory_of(d.name)
         for comp, watts in static_w.items():                     # static power over the whole run,
-            if not d.part_of:                                    # once per package
-                energy[comp] = energy.get(comp, 0.0) + watts * latency
+            if d.part_of:                                        # once per package
+                continue
+            if comp == "dram_background" and mem is not None and mem.devices[0] != d.name:
+                continue                                         # and once per shared memory
+            energy[comp] = energy.get(comp, 0.0) + watts * latency
         offchip = hardware[d.name].levels[0].name
         nbytes = sum(lv.reads_bytes + lv.writes_bytes for r in results for lv in r.levels
                      if lv.level == offchip)
@@ -374,16 +423,21 @@ def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad,
     spans_out = tuple(TaskSpan(resource=t.resource, name=t.name, kind=m[0], sub_batch=m[2],
                                start_s=sp.start_s, finish_s=sp.finish_s)
                       for t, m, sp in zip(tasks, meta, spans))
-    busiest = [(d.busy_s, d.name) for d in devices] + [(lk.busy_s, lk.name) for lk in link_uses]
+    memories = _memory_uses(sysd, tasks, spans, latency)
+    busiest = [(d.busy_s, d.name) for d in devices] + [(lk.busy_s, lk.name) for lk in link_uses] + \
+        [(m.busy_s, f"memory:{m.name}") for m in memories]
     bound_by = max(busiest)[1] if busiest else ""
     notes = []
     if sysd.links:
         notes.append("links are full duplex: each direction is its own resource")
+    if sysd.shared_memories:
+        notes.append("devices on a shared memory time-share its channels (host traffic, transfers over "
+                     "its pins, PIM all-bank work); its capacity is checked per device, not summed")
     if any(set(d.holds) != set(ROLES) for d in sysd.devices):
         notes.append("a weight or KV tensor read on a device whose memory does not hold its role "
                      "crosses a link every step (its device simulation still reads it locally)")
     fits = not bad
     reason = "; ".join(f"{dev}: {r.does_not_fit}" for dev, r in bad)
-    return {"latency_s": latency, "devices": tuple(devices), "links": tuple(link_uses),
+    return {"latency_s": latency, "devices": tuple(devices), "links": tuple(link_uses), "memories": memories,
             "spans": spans_out, "bound_by": bound_by, "fits": fits, "does_not_fit": reason,
             "notes": tuple(notes)}

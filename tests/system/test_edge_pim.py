@@ -1,9 +1,13 @@
 """The edge NPU + LPDDR5-PIM system (`npu-lpddr5-pim`): it loads, runs at both fidelities with
 per-device results, and the PIM wins exactly where its internal bandwidth says it must — decode
-GEMVs at batch 1 — and loses where the NPU's MAC rate matters (FC layers at a large batch)."""
+GEMVs at batch 1 — and loses where the NPU's MAC rate matters (FC layers at a large batch). Its
+one LPDDR5 is shared: NPU traffic and PIM all-bank work time-share the channels, so a concurrent
+run is slower than the same system with two private memories."""
 from __future__ import annotations
 
 import pytest
+
+from dataclasses import replace
 
 from archsim.hardware import load_hardware
 from archsim.system import load_system, simulate_system
@@ -13,10 +17,10 @@ MODEL = "gpt2-small"
 GEMV_ON_PIM = "attention on pim, fc on pim, vector on npu"
 
 
-def _run(batch, placement, fidelity="analytic", phase="decode"):
+def _run(batch, placement, fidelity="analytic", phase="decode", system=SYSTEM, overlap=True):
     kw = {"context": 512} if phase == "decode" else {"seq": 64}
-    return simulate_system(MODEL, SYSTEM, phase=phase, batch=batch, dtype="int8", fidelity=fidelity,
-                           placement=placement, **kw)
+    return simulate_system(MODEL, system, phase=phase, batch=batch, dtype="int8", fidelity=fidelity,
+                           placement=placement, overlap=overlap, **kw)
 
 
 def _pim_peaks():
@@ -34,7 +38,7 @@ def test_the_system_shares_one_lpddr5_interface():
     assert npu.levels[0].size_bytes == pim.levels[0].size_bytes
     link = system.link("npu", "pim")
     assert link.bandwidth_bytes_per_s == pim.levels[0].dram.peak_bandwidth_bytes_per_s
-    assert system.device("pim").part_of == "npu"            # DRAM background counted once
+    assert system.memory_of("npu") is system.memory_of("pim") is not None   # one LPDDR5
     internal, pins, _ = _pim_peaks()
     assert internal / pins == pytest.approx(8.0)            # PIM-AI: 102.4 vs 12.8 GB/s per die
 
@@ -46,6 +50,8 @@ def test_runs_at_both_fidelities_with_per_device_results(fidelity):
     use = {d.name: d for d in r.devices}
     assert use["npu"].busy_s > 0 and use["pim"].busy_s > 0
     assert use["pim"].busy_s > use["npu"].busy_s and r.bound_by == "pim"   # the GEMVs bound the token
+    (memory,) = r.memories
+    assert 0.9 * use["pim"].busy_s < memory.pim_s <= use["pim"].busy_s and memory.host_s > 0 and memory.switches > 0
     assert all(res.fidelity == fidelity for d in r.devices for res in d.results)
     assert use["pim"].energy_j > 0 and {lk.name for lk in r.links} == {"lpddr5:npu->pim", "lpddr5:pim->npu"}
     assert r.latency_s >= max(d.busy_s for d in r.devices) * (1 - 1e-9)
@@ -78,3 +84,24 @@ def test_fc_on_pim_loses_at_a_large_batch_but_attention_on_pim_still_wins():
 
 def test_prefill_stays_on_the_npu():
     assert _run(1, "search", phase="prefill").placement == "all on npu"
+
+
+@pytest.mark.parametrize("fidelity", ["analytic", "cycle"])
+@pytest.mark.parametrize("batch", [8, 64])
+def test_a_shared_memory_slows_a_concurrent_run_but_never_below_the_serial_sum(fidelity, batch):
+    """Attention on the PIM while the NPU streams FC weights: both devices are busy and both need
+    the channels. Sharing them costs time against two private memories, never more than running
+    every op back to back; the memory is busy no longer than the run."""
+    placement = "attention on pim, rest on npu"
+    private = replace(load_system(SYSTEM), shared_memories=())
+    shared = _run(batch, placement, fidelity)
+    alone = _run(batch, placement, fidelity, system=private)
+    serial = _run(batch, placement, fidelity, overlap=False)
+    assert min(d.busy_s for d in alone.devices) > 0.05 * alone.latency_s     # both devices busy
+    assert alone.latency_s < shared.latency_s <= serial.latency_s * (1 + 1e-9)
+    (memory,) = shared.memories
+    assert 0 < memory.busy_s <= shared.latency_s * (1 + 1e-9)
+    assert memory.switches * 50e-9 * (1 - 1e-9) <= memory.switch_s <= memory.switches * 70e-9 * (1 + 1e-9)
+    # the one LPDDR5's background power is counted once (two private memories count it twice)
+    assert "dram_background" not in dict(shared.device("pim").energy_breakdown_j)
+    assert "dram_background" in dict(alone.device("pim").energy_breakdown_j)
