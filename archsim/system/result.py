@@ -137,11 +137,15 @@ def as_sim_result(r: SystemResult) -> SimResult:
             continue
         op_name, _, piece = sp.name.rpartition("[") if sp.name.endswith("]") else (sp.name, "", "")
         base = lookup.get((sp.resource, op_name, parts[sp.sub_batch]))
+        share = 1.0
+        if base is None and split:      # an FC whose weight read the sub-batches share: its rows
+            base = lookup.get((sp.resource, op_name, r.batch))    # of the one full-batch op
+            share = parts[sp.sub_batch] / r.batch
         if base is None:
             continue
         slice_tag = f"[{piece}" if piece else ""
         ops.append(replace(base, name=base.name + slice_tag + tag, unit=f"{sp.resource}/{base.unit}",
-                           energy_j=base.energy_j / r.stream_chunks,
+                           energy_j=base.energy_j * share / r.stream_chunks,
                            start_s=sp.start_s, latency_s=sp.finish_s - sp.start_s))
     levels = tuple(LevelUse(f"{d.name}/{lv.level}", lv.capacity_bytes, lv.peak_buffer_bytes,
                             lv.reads_bytes * r.shards, lv.writes_bytes * r.shards)

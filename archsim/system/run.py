@@ -59,14 +59,17 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
                     context: int | None = None, dtype=None, fidelity: str = "analytic",
                     placement: str | None = None, sub_batches: int = 1,
                     layer_pipelining: bool = True, overlap: bool = True, stream_chunks: int = 1,
-                    strategy: str = "auto",
+                    weight_reuse: bool = True, strategy: str = "auto",
                     seed: int = 0, budget: int | None = None, overrides=None, stack: str = "graph",
                     device_overrides: dict | None = None, progress=None) -> SystemResult:
     """Simulate `model` on `system` (a name in hwconfigs/systems/, a YAML path or a `System`).
     `placement` overrides the system's policy ('attention on pim', 'all on host', 'search', ...);
     `sub_batches` > 1 splits the batch for NeuPIMs-style interleaving; `stream_chunks` > 1 streams
     each op in that many slices to the next elementwise / per-head op; `device_overrides` maps a
-    device name to dotted hardware overrides (e.g. {'pim': {'dram.channels': 16}})."""
+    device name to dotted hardware overrides (e.g. {'pim': {'dram.channels': 16}}).
+    `weight_reuse` (with sub-batches): an FC whose weight fits its device's on-chip weight buffer
+    reads the weight once for every sub-batch (NeuPIMs' batching): its sub-batches together cost
+    the full-batch op, each its share of the rows; False: every sub-batch streams it again."""
     from archsim import api
     start = time.perf_counter()
     sysd = load_system(system)
@@ -95,14 +98,15 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
                                f"device's chip ({first.name}) for the all-reduces")
         shard, _ = api._tensor_parallel(model, first, overrides, sysd.shards)
     sizes = _split(batch, sub_batches)
+    reuse = weight_reuse and sub_batches > 1
     graphs = {b: api.build_graph(model, phase=phase, batch=b, seq=seq, context=context, dtypes=dtype,
-                                 overrides=shard) for b in sorted(set(sizes))}
+                                 overrides=shard) for b in sorted(set(sizes) | ({batch} if reuse else set()))}
     policy = sysd.placement if placement is None else placement
     sims: dict = {}
 
     def run(assignment):
         return _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, seed, budget,
-                         stack, progress, sims, overlap, layer_pipelining, stream_chunks)
+                         stack, progress, sims, overlap, layer_pipelining, stream_chunks, reuse)
 
     searched: tuple = ()
     if (policy or "").strip() == SEARCH:
@@ -134,6 +138,9 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
     seq_n = int(meta.get("seq", 0) or 0)
     tokens = batch * seq_n if phase == "prefill" and seq_n else batch
     notes = list(best["notes"])
+    if reuse and best["reused"]:
+        notes.append(f"{best['reused']} FC ops read their weight once for all {sub_batches} sub-batches "
+                     f"(it fits the device's on-chip weight buffer); the others stream it per sub-batch")
     if sysd.shards > 1:
         notes.append(f"tensor parallel over {sysd.shards} shards, each a copy of every device; "
                      f"all-reduces on {first.interconnect[0].name}; energy of every shard")
@@ -207,24 +214,43 @@ def _holder(sysd: System, role: str, here: str) -> str | None:
 
 
 def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, seed, budget, stack,
-              progress, sims, overlap, layer_pipelining, chunks) -> dict:
+              progress, sims, overlap, layer_pipelining, chunks, reuse=False) -> dict:
     from archsim.ir import DTYPE_BITS, ops_in_order
     from archsim.parallel import _block_ends, allreduce_seconds
     names = [d.name for d in sysd.devices]
+    total = sum(sizes)
+    shared: dict[str, SimResult] = {}        # device → its weight-reusing FC ops at the full batch
+    if reuse:
+        full = graphs[total]
+        for dev in names:
+            ops = [op.name for op in ops_in_order(full) if assignment[group_of(op.kind.value)] == dev
+                   and group_of(op.kind.value) == "fc" and _holder(sysd, "weight", dev) is None
+                   and _weight_resident(hardware[dev], op)]
+            if ops:
+                shared[dev] = _device_result(sims, dev, hardware[dev], full, ops, fidelity, strategy,
+                                             seed, budget, stack, progress)
     per_size: dict[int, dict] = {}
-    for b, graph in graphs.items():
+    for b in sorted(set(sizes)):
+        graph = graphs[b]
         order = list(ops_in_order(graph))
         where = {op.name: assignment[group_of(op.kind.value)] for op in order}
-        results = {}
+        results, durations, op_rows = {}, {}, {}
         for dev in names:
-            ops = [o for o, d in where.items() if d == dev]
+            reused = {o.name for o in shared[dev].ops} if dev in shared else set()
+            ops = [o for o, d in where.items() if d == dev and o not in reused]
+            durations[dev], op_rows[dev] = {}, {}
             if ops:
                 results[dev] = _device_result(sims, dev, hardware[dev], graph, ops, fidelity, strategy,
                                               seed, budget, stack, progress)
-        per_size[b] = {"order": order, "where": where, "results": results,
-                       "durations": {dev: _durations(r) for dev, r in results.items()},
-                       "ops": {dev: {o.name: o for o in r.ops} for dev, r in results.items()}}
+                durations[dev] = _durations(results[dev])
+                op_rows[dev] = {o.name: o for o in results[dev].ops}
+            if dev in shared:               # this sub-batch's rows of the one full-batch op
+                durations[dev] |= {k: v * b / total for k, v in _durations(shared[dev]).items()}
+                op_rows[dev] |= {o.name: o for o in shared[dev].ops}
+        per_size[b] = {"order": order, "where": where, "results": results, "durations": durations,
+                       "ops": op_rows}
     bad = [(dev, r) for p in per_size.values() for dev, r in p["results"].items() if not r.fits]
+    bad += [(dev, r) for dev, r in shared.items() if not r.fits]
     tasks: list[Task] = []
     meta: list[tuple[str, str, int, int, str]] = []          # (kind, device/link, sub-batch, bytes, link)
     link_of: dict[tuple[str, str], object] = {}
@@ -329,7 +355,18 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
     spans = schedule(tasks, overlap=overlap,
                      switch_s={m.name: (m.to_pim_s, m.to_host_s) for m in sysd.shared_memories})
     latency = max((sp.finish_s for sp in spans), default=0.0)
-    return _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad, shard_link)
+    out = _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad, shard_link, shared)
+    out["reused"] = sum(len(r.ops) for r in shared.values())
+    return out
+
+
+def _weight_resident(hw, op) -> bool:
+    """The op's weights fit the largest on-chip level of `hw` that may hold weights, so they can
+    stay there from one sub-batch's run of the op to the next's."""
+    nbytes = sum(o.tensor.size_bytes for o in op.inputs if o.tensor.role.value == "weight")
+    room = max((lv.size_bytes * lv.instances for lv in hw.levels
+                if not lv.off_chip and (not lv.holds or "weight" in lv.holds)), default=0)
+    return 0 < nbytes <= room
 
 
 def _memory_hold(hw, op, duration_s: float) -> tuple[str, float]:
@@ -373,11 +410,13 @@ def _hidden(op) -> int:
     return int(out.shape[-1]) if out is not None and out.shape else 1
 
 
-def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad, shard_link) -> dict:
+def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad, shard_link,
+              shared=None) -> dict:
     shards = sysd.shards
     devices = []
     for d in sysd.devices:
         results = [per_size[b]["results"][d.name] for b in sizes if d.name in per_size[b]["results"]]
+        results += [shared[d.name]] if shared and d.name in shared else []
         busy = sum(sp.finish_s - sp.start_s for t, m, sp in zip(tasks, meta, spans)
                    if m[0] not in ("transfer", "allreduce") and t.resource == d.name)
         energy: dict[str, float] = {}
