@@ -53,9 +53,10 @@ class MemoryUse:
 
 @dataclass(frozen=True, slots=True)
 class TaskSpan:
-    resource: str            # device name, 'link:NAME:A->B' or 'allreduce:NAME'
+    resource: str            # device name, 'link:NAME:A->B', 'allreduce:NAME' or 'memory:NAME'
     name: str
-    kind: str                # an op kind, 'transfer' or 'allreduce'
+    kind: str                # an op kind, 'transfer', 'allreduce', or 'memory host' / 'memory pim'
+                             # (a task's hold of a shared memory, mode change included)
     sub_batch: int
     start_s: float
     finish_s: float
@@ -129,6 +130,8 @@ def as_sim_result(r: SystemResult) -> SimResult:
              for i in range(r.sub_batches)]
     ops = []
     for sp in r.spans:
+        if sp.kind.startswith("memory "):
+            continue                    # a shared memory's hold: the op itself is listed already
         tag = f"#{sp.sub_batch}" if split else ""
         if sp.kind in ("transfer", "allreduce"):
             ops.append(OpResult(name=sp.name + tag, kind=sp.kind, unit=sp.resource, cycles=0,

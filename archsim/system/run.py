@@ -248,7 +248,7 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
                 durations[dev] |= {k: v * b / total for k, v in _durations(shared[dev]).items()}
                 op_rows[dev] |= {o.name: o for o in shared[dev].ops}
         per_size[b] = {"order": order, "where": where, "results": results, "durations": durations,
-                       "ops": op_rows}
+                       "ops": op_rows, "reused": {dev: {o.name for o in r.ops} for dev, r in shared.items()}}
     bad = [(dev, r) for p in per_size.values() for dev, r in p["results"].items() if not r.fits]
     bad += [(dev, r) for dev, r in shared.items() if not r.fits]
     tasks: list[Task] = []
@@ -320,7 +320,8 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
                     deps[j].extend(moved[key])
             duration = p["durations"][dev].get(op.name, 0.0) / c
             mem = sysd.memory_of(dev)
-            mode, hold = (_memory_hold(hardware[dev], p["ops"][dev][op.name], duration * c)
+            share = b / total if op.name in p["reused"].get(dev, ()) else 1.0   # rows of a full-batch op
+            mode, hold = (_memory_hold(hardware[dev], p["ops"][dev][op.name], duration * c, share)
                           if mem is not None else ("host", 0.0))
             ids = []
             for j in range(c):
@@ -369,17 +370,17 @@ def _weight_resident(hw, op) -> bool:
     return 0 < nbytes <= room
 
 
-def _memory_hold(hw, op, duration_s: float) -> tuple[str, float]:
+def _memory_hold(hw, op, duration_s: float, share: float = 1.0) -> tuple[str, float]:
     """(mode, seconds) an op holds its device's shared memory: a PIM unit's all-bank work holds
     every channel for the whole op (ordinary reads and writes cannot run in PIM mode); any other
-    op holds it for its off-chip bytes at the memory's sustained streaming rate, at most its
-    duration."""
+    op holds it for its off-chip bytes (× `share`, a sub-batch's part of a full-batch op) at the
+    memory's sustained streaming rate, at most its duration."""
     from archsim.engine.dram import stream_refresh_fraction, streaming_bandwidth_bytes_per_s
     if op is None or duration_s <= 0:
         return "host", 0.0
     unit = next((u for u in hw.compute if u.name == op.unit), None)
     offchip = hw.levels[0]
-    nbytes = dict(op.bytes_by_level).get(offchip.name, 0)
+    nbytes = dict(op.bytes_by_level).get(offchip.name, 0) * share
     if unit is not None and unit.type == "pim_bank" and nbytes:
         return "pim", duration_s
     t = offchip.dram
@@ -462,6 +463,10 @@ def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad,
     spans_out = tuple(TaskSpan(resource=t.resource, name=t.name, kind=m[0], sub_batch=m[2],
                                start_s=sp.start_s, finish_s=sp.finish_s)
                       for t, m, sp in zip(tasks, meta, spans))
+    spans_out += tuple(TaskSpan(resource=f"memory:{t.memory}", name=t.name, kind=f"memory {t.mode}",
+                                sub_batch=m[2], start_s=sp.start_s,       # a shared memory's lane
+                                finish_s=sp.start_s + sp.switch_s + min(t.memory_s, t.duration_s))
+                       for t, m, sp in zip(tasks, meta, spans) if t.memory and t.memory_s > 0)
     memories = _memory_uses(sysd, tasks, spans, latency)
     busiest = [(d.busy_s, d.name) for d in devices] + [(lk.busy_s, lk.name) for lk in link_uses] + \
         [(m.busy_s, f"memory:{m.name}") for m in memories]

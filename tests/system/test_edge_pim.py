@@ -105,3 +105,16 @@ def test_a_shared_memory_slows_a_concurrent_run_but_never_below_the_serial_sum(f
     # the one LPDDR5's background power is counted once (two private memories count it twice)
     assert "dram_background" not in dict(shared.device("pim").energy_breakdown_j)
     assert "dram_background" in dict(alone.device("pim").energy_breakdown_j)
+
+
+def test_the_cli_reports_the_shared_memory(tmp_path):
+    import json
+    from archsim.cli import main
+    out, page = tmp_path / "r.json", tmp_path / "r.html"
+    assert main(["simulate", "--system", SYSTEM, "--model", MODEL, "--context", "128", "--dtype", "int8",
+                 "--json", str(out), "--html", str(page), "--quiet"]) == 0
+    (memory,) = json.loads(out.read_text())["system"]["memories"]
+    assert memory["name"] == "lpddr5" and memory["devices"] == ["npu", "pim"]
+    assert memory["pim_s"] > 0 and memory["host_s"] > 0 and memory["switches"] > 0
+    assert 0 < memory["utilization"] <= 1 + 1e-9
+    assert "memory:lpddr5" in page.read_text()          # its own lane on the timeline
