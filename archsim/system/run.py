@@ -15,10 +15,14 @@
    slice j once slice j of its inputs is there (PIM-GPT-style streaming between the PIM and the
    ASIC; an ideal split). `schedule.py` runs them (devices and link directions concurrent;
    `overlap=False`: all back to back; without `layer_pipelining` no sub-batch starts a layer before
-   every sub-batch finished the previous one).
+   every sub-batch finished the previous one). Devices on a `shared_memory` time-share it: a PIM
+   op holds it for its whole run, another op for its off-chip bytes at the streaming rate, a
+   transfer between two of its devices for the transfer; host/PIM mode changes cost their time.
+   With sub-batches and `weight_reuse`, an FC whose weight fits its device's on-chip buffer is
+   simulated once at the full batch and each sub-batch's task takes its rows' share.
 5. Energy: each device's dynamic and active energy from its results, its static power (idle,
-   DRAM background) over the whole system latency (once per package: `part_of`), link energy per
-   bit moved; × shards.
+   DRAM background) over the whole system latency (once per package: `part_of`; DRAM background
+   once per shared memory), link energy per bit moved; × shards.
 """
 from __future__ import annotations
 
