@@ -17,6 +17,9 @@ def system_table_rows(r: SystemResult) -> tuple[list[str], list[list[str]]]:
     rows += [[lk.name, f"link, {lk.transfers} transfers", si(lk.busy_s, "s"),
               f"{100 * lk.utilization:.1f} %", si(lk.energy_j, "J"), format_bytes(lk.bytes)]
              for lk in r.links]
+    rows += [[f"memory:{m.name}", f"shared by {', '.join(m.devices)}; {m.switches} mode changes",
+              si(m.busy_s, "s"), f"{100 * m.utilization:.1f} %", "",
+              f"host {si(m.host_s, 's')}, PIM {si(m.pim_s, 's')}"] for m in r.memories]
     return header, rows
 
 
@@ -50,6 +53,9 @@ def system_dict(r: SystemResult) -> dict:
         "links": [{"name": lk.name, "bytes": lk.bytes, "busy_s": lk.busy_s,
                    "utilization": lk.utilization, "energy_j": lk.energy_j, "transfers": lk.transfers}
                   for lk in r.links],
+        "memories": [{"name": m.name, "devices": list(m.devices), "busy_s": m.busy_s,
+                      "utilization": m.utilization, "host_s": m.host_s, "pim_s": m.pim_s,
+                      "switches": m.switches, "switch_s": m.switch_s} for m in r.memories],
         "searched": [{"placement": p, "latency_s": t} for p, t in r.searched],
     }
 

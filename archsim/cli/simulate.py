@@ -70,6 +70,9 @@ def add_system_flags(p) -> None:
                         "(NeuPIMs-style; default 1)")
     g.add_argument("--no-layer-pipelining", action="store_true",
                    help="with sub-batches: no sub-batch starts a layer before all finished the last")
+    g.add_argument("--no-weight-reuse", action="store_true",
+                   help="with sub-batches: every sub-batch streams each FC weight again (default: "
+                        "a weight that fits the device's on-chip buffer is read once for all)")
     g.add_argument("--stream-chunks", type=int, default=1, metavar="N",
                    help="run every op as N slices; an elementwise or per-head op starts on its "
                         "input's first slice (PIM-GPT-style streaming between devices; default 1)")
@@ -87,7 +90,7 @@ def system_args(args) -> dict:
                                 "and chips in its YAML")
     return dict(placement=args.placement, sub_batches=args.sub_batches,
                 layer_pipelining=not args.no_layer_pipelining, overlap=not args.no_overlap,
-                stream_chunks=args.stream_chunks)
+                stream_chunks=args.stream_chunks, weight_reuse=not args.no_weight_reuse)
 
 
 def workload_args(args) -> dict:
@@ -121,9 +124,9 @@ def run(args) -> int:
     if args.system:
         return _run_system(args, kw)
     if args.placement or args.sub_batches != 1 or args.no_layer_pipelining or args.no_overlap \
-            or args.stream_chunks != 1:
-        raise api.ArgumentError("--placement, --sub-batches, --stream-chunks, --no-layer-pipelining "
-                                "and --no-overlap apply to a --system")
+            or args.stream_chunks != 1 or args.no_weight_reuse:
+        raise api.ArgumentError("--placement, --sub-batches, --stream-chunks, --no-layer-pipelining, "
+                                "--no-weight-reuse and --no-overlap apply to a --system")
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
     hw = api._hardware(args.hw, hw_overrides(args.hw_set))
     with ProgressBar(quiet=args.quiet, unit=" ops") as bar:

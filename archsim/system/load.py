@@ -18,14 +18,16 @@ from pathlib import Path
 from archsim.errors import ConfigError, Problem, did_you_mean
 from archsim.hardware.fields import BAD, Checker, integer, quantity, text, text_list, boolean
 from archsim.hardware.yaml_lines import LocList, LocMap, read_yaml, where
-from archsim.system.types import ROLES, Device, Link, System
+from archsim.system.types import ROLES, Device, Link, SharedMemory, System
 
 __all__ = ["load_system", "parse_system", "list_systems", "system_path", "systems_dir", "is_system"]
 
 _START = "a system description starts with 'version: 1', 'name:' and 'kind: system'"
-_TOP = ("version", "name", "kind", "description", "shards", "devices", "links", "placement", "sources")
+_TOP = ("version", "name", "kind", "description", "shards", "devices", "links", "shared_memory", "placement",
+        "sources")
 _DEVICE = ("name", "chip", "overrides", "holds", "part_of", "source")
 _LINK = ("name", "between", "bandwidth", "latency", "energy", "source")
+_SHARED = ("name", "devices", "to_pim", "to_host", "source")
 _SOURCE = ("id", "text", "assumption")
 #: most devices in one system description (a rack of distinct device kinds is ~10)
 MAX_DEVICES = 64
@@ -122,6 +124,7 @@ def _build(ck: Checker, data: LocMap, base: Path) -> System | None:
     devices = _devices(ck, data, base, ids)
     names = [d.name for d in devices if d is not None]
     links = _links(ck, data, names, ids)
+    shared = _shared(ck, data, names, ids)
     placement = ck.take(data, "placement", "", text, default="")
     if isinstance(placement, str) and placement and names and len(names) == len(devices):
         from archsim.system.placement import PolicyError, parse_policy
@@ -129,13 +132,14 @@ def _build(ck: Checker, data: LocMap, base: Path) -> System | None:
             parse_policy(placement, tuple(names))
         except PolicyError as exc:
             ck.add(data, "placement", "placement", str(exc))
-    if BAD in (version, name, kind, shards, placement) or None in devices or None in links:
+    if BAD in (version, name, kind, shards, placement) or None in devices or None in links or None in shared:
         return None
     if not ck.problems and not devices:
         ck.add(data, "devices", "devices", "a system needs at least one device")
         return None
     return System(name=name, devices=tuple(devices), links=tuple(links), placement=placement or "",
-                  shards=shards, description=description, sources=tuple(sources))
+                  shards=shards, shared_memories=tuple(shared), description=description,
+                  sources=tuple(sources))
 
 
 def _list(ck: Checker, data: LocMap, key: str, required: bool) -> LocList:
@@ -299,6 +303,48 @@ def _links(ck: Checker, data: LocMap, names: list[str], ids: set[str]) -> list[L
             continue
         out.append(Link(name=name, between=tuple(between), bandwidth_bytes_per_s=bw, latency_s=latency,
                         energy_pj_per_bit=energy))
+    return out
+
+
+def _shared(ck: Checker, data: LocMap, names: list[str], ids: set[str]) -> list[SharedMemory | None]:
+    """`shared_memory:` entries: a DRAM several devices sit on (each device on at most one)."""
+    out: list[SharedMemory | None] = []
+    taken: dict[str, str] = {}
+    for i, node in enumerate(_list(ck, data, "shared_memory", False)):
+        path = f"shared_memory[{i}]"
+        if not isinstance(node, LocMap):
+            ck.add(data["shared_memory"], i, path, "must be a mapping with name and devices")
+            out.append(None)
+            continue
+        name = ck.take(node, "name", path, text, required=True)
+        path = f"shared_memory.{name}" if isinstance(name, str) else path
+        ck.keys(node, _SHARED, path)
+        members = ck.take(node, "devices", path, text_list, required=True)
+        to_pim = ck.take(node, "to_pim", path, quantity("time", positive=False), default=0.0)
+        to_host = ck.take(node, "to_host", path, quantity("time", positive=False), default=0.0)
+        _source_ref(ck, node, path, ids, required=True)
+        if members not in (BAD, None):
+            if len(members) < 2 or len(set(members)) != len(members):
+                ck.add(node, "devices", f"{path}.devices", "must name two or more different devices",
+                       got=repr(list(members)))
+                members = BAD
+            else:
+                for dev in members:
+                    if names and dev not in names:
+                        ck.add(node, "devices", f"{path}.devices", f"no device named {dev!r}",
+                               hint=did_you_mean(dev, names) or f"devices: {', '.join(names)}")
+                        members = BAD
+                    elif dev in taken:
+                        ck.add(node, "devices", f"{path}.devices",
+                               f"device {dev!r} already sits on shared memory {taken[dev]!r}",
+                               hint="a device has one off-chip memory")
+                        members = BAD
+                    else:
+                        taken[dev] = str(name)
+        if BAD in (name, members, to_pim, to_host):
+            out.append(None)
+            continue
+        out.append(SharedMemory(name=name, devices=tuple(members), to_pim_s=to_pim, to_host_s=to_host))
     return out
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from archsim.result import SimResult
 
-__all__ = ["DeviceUse", "LinkUse", "TaskSpan", "SystemResult", "as_sim_result"]
+__all__ = ["DeviceUse", "LinkUse", "MemoryUse", "TaskSpan", "SystemResult", "as_sim_result"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +38,25 @@ class LinkUse:
 
 
 @dataclass(frozen=True, slots=True)
-class TaskSpan:
-    resource: str            # device name, 'link:NAME:A->B' or 'allreduce:NAME'
+class MemoryUse:
+    """A DRAM several devices share: how long its channels served host traffic (reads, writes,
+    transfers over its pins) and PIM all-bank work, the mode changes between them and their time."""
     name: str
-    kind: str                # an op kind, 'transfer' or 'allreduce'
+    devices: tuple[str, ...]
+    busy_s: float                # host_s + pim_s + switch_s
+    utilization: float
+    host_s: float
+    pim_s: float
+    switches: int
+    switch_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpan:
+    resource: str            # device name, 'link:NAME:A->B', 'allreduce:NAME' or 'memory:NAME'
+    name: str
+    kind: str                # an op kind, 'transfer', 'allreduce', or 'memory host' / 'memory pim'
+                             # (a task's hold of a shared memory, mode change included)
     sub_batch: int
     start_s: float
     finish_s: float
@@ -66,13 +81,14 @@ class SystemResult:
     devices: tuple[DeviceUse, ...]
     links: tuple[LinkUse, ...]
     spans: tuple[TaskSpan, ...]
-    bound_by: str                        # the device or link with the most busy time
+    bound_by: str                        # the device, link or shared memory ('memory:NAME') busiest
     fits: bool = True
     does_not_fit: str = ""
     notes: tuple[str, ...] = ()
     searched: tuple[tuple[str, float], ...] = ()   # placement search: (policy, latency_s) tried
     sim_wall_s: float = 0.0
     stream_chunks: int = 1                         # slices each op streams in (1: whole ops)
+    memories: tuple[MemoryUse, ...] = ()           # shared memories (time-shared channels)
 
     @property
     def energy_breakdown_j(self) -> tuple[tuple[str, float], ...]:
@@ -114,6 +130,8 @@ def as_sim_result(r: SystemResult) -> SimResult:
              for i in range(r.sub_batches)]
     ops = []
     for sp in r.spans:
+        if sp.kind.startswith("memory "):
+            continue                    # a shared memory's hold: the op itself is listed already
         tag = f"#{sp.sub_batch}" if split else ""
         if sp.kind in ("transfer", "allreduce"):
             ops.append(OpResult(name=sp.name + tag, kind=sp.kind, unit=sp.resource, cycles=0,
@@ -122,16 +140,21 @@ def as_sim_result(r: SystemResult) -> SimResult:
             continue
         op_name, _, piece = sp.name.rpartition("[") if sp.name.endswith("]") else (sp.name, "", "")
         base = lookup.get((sp.resource, op_name, parts[sp.sub_batch]))
+        share = 1.0
+        if base is None and split:      # an FC whose weight read the sub-batches share: its rows
+            base = lookup.get((sp.resource, op_name, r.batch))    # of the one full-batch op
+            share = parts[sp.sub_batch] / r.batch
         if base is None:
             continue
         slice_tag = f"[{piece}" if piece else ""
         ops.append(replace(base, name=base.name + slice_tag + tag, unit=f"{sp.resource}/{base.unit}",
-                           energy_j=base.energy_j / r.stream_chunks,
+                           energy_j=base.energy_j * share / r.stream_chunks,
                            start_s=sp.start_s, latency_s=sp.finish_s - sp.start_s))
     levels = tuple(LevelUse(f"{d.name}/{lv.level}", lv.capacity_bytes, lv.peak_buffer_bytes,
                             lv.reads_bytes * r.shards, lv.writes_bytes * r.shards)
                    for d in r.devices for lv in (d.results[0].levels if d.results else ()))
-    util = tuple((d.name, d.utilization) for d in r.devices) + tuple((lk.name, lk.utilization) for lk in r.links)
+    util = tuple((d.name, d.utilization) for d in r.devices) + tuple((lk.name, lk.utilization) for lk in r.links) \
+        + tuple((f"memory:{m.name}", m.utilization) for m in r.memories)
     first = next((res for d in r.devices for res in d.results), None)
     notes = (f"system {r.system}: placement '{r.placement}', {r.sub_batches} sub-batch(es), "
              f"bound by {r.bound_by}",) + r.notes

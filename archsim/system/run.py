@@ -15,10 +15,14 @@
    slice j once slice j of its inputs is there (PIM-GPT-style streaming between the PIM and the
    ASIC; an ideal split). `schedule.py` runs them (devices and link directions concurrent;
    `overlap=False`: all back to back; without `layer_pipelining` no sub-batch starts a layer before
-   every sub-batch finished the previous one).
+   every sub-batch finished the previous one). Devices on a `shared_memory` time-share it: a PIM
+   op holds it for its whole run, another op for its off-chip bytes at the streaming rate, a
+   transfer between two of its devices for the transfer; host/PIM mode changes cost their time.
+   With sub-batches and `weight_reuse`, an FC whose weight fits its device's on-chip buffer is
+   simulated once at the full batch and each sub-batch's task takes its rows' share.
 5. Energy: each device's dynamic and active energy from its results, its static power (idle,
-   DRAM background) over the whole system latency (once per package: `part_of`), link energy per
-   bit moved; × shards.
+   DRAM background) over the whole system latency (once per package: `part_of`; DRAM background
+   once per shared memory), link energy per bit moved; × shards.
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from archsim.errors import ArchsimError
 from archsim.result import STATIC_COMPONENTS, SimResult
 from archsim.system.load import load_system
 from archsim.system.placement import GROUPS, SEARCH, group_of, parse_policy, policy_text
-from archsim.system.result import DeviceUse, LinkUse, SystemResult, TaskSpan
+from archsim.system.result import DeviceUse, LinkUse, MemoryUse, SystemResult, TaskSpan
 from archsim.system.schedule import Task, schedule
 from archsim.system.types import ROLES, System
 
@@ -59,14 +63,17 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
                     context: int | None = None, dtype=None, fidelity: str = "analytic",
                     placement: str | None = None, sub_batches: int = 1,
                     layer_pipelining: bool = True, overlap: bool = True, stream_chunks: int = 1,
-                    strategy: str = "auto",
+                    weight_reuse: bool = True, strategy: str = "auto",
                     seed: int = 0, budget: int | None = None, overrides=None, stack: str = "graph",
                     device_overrides: dict | None = None, progress=None) -> SystemResult:
     """Simulate `model` on `system` (a name in hwconfigs/systems/, a YAML path or a `System`).
     `placement` overrides the system's policy ('attention on pim', 'all on host', 'search', ...);
     `sub_batches` > 1 splits the batch for NeuPIMs-style interleaving; `stream_chunks` > 1 streams
     each op in that many slices to the next elementwise / per-head op; `device_overrides` maps a
-    device name to dotted hardware overrides (e.g. {'pim': {'dram.channels': 16}})."""
+    device name to dotted hardware overrides (e.g. {'pim': {'dram.channels': 16}}).
+    `weight_reuse` (with sub-batches): an FC whose weight fits its device's on-chip weight buffer
+    reads the weight once for every sub-batch (NeuPIMs' batching): its sub-batches together cost
+    the full-batch op, each its share of the rows; False: every sub-batch streams it again."""
     from archsim import api
     start = time.perf_counter()
     sysd = load_system(system)
@@ -95,14 +102,15 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
                                f"device's chip ({first.name}) for the all-reduces")
         shard, _ = api._tensor_parallel(model, first, overrides, sysd.shards)
     sizes = _split(batch, sub_batches)
+    reuse = weight_reuse and sub_batches > 1
     graphs = {b: api.build_graph(model, phase=phase, batch=b, seq=seq, context=context, dtypes=dtype,
-                                 overrides=shard) for b in sorted(set(sizes))}
+                                 overrides=shard) for b in sorted(set(sizes) | ({batch} if reuse else set()))}
     policy = sysd.placement if placement is None else placement
     sims: dict = {}
 
     def run(assignment):
         return _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, seed, budget,
-                         stack, progress, sims, overlap, layer_pipelining, stream_chunks)
+                         stack, progress, sims, overlap, layer_pipelining, stream_chunks, reuse)
 
     searched: tuple = ()
     if (policy or "").strip() == SEARCH:
@@ -134,6 +142,9 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
     seq_n = int(meta.get("seq", 0) or 0)
     tokens = batch * seq_n if phase == "prefill" and seq_n else batch
     notes = list(best["notes"])
+    if reuse and best["reused"]:
+        notes.append(f"{best['reused']} FC ops read their weight once for all {sub_batches} sub-batches "
+                     f"(it fits the device's on-chip weight buffer); the others stream it per sub-batch")
     if sysd.shards > 1:
         notes.append(f"tensor parallel over {sysd.shards} shards, each a copy of every device; "
                      f"all-reduces on {first.interconnect[0].name}; energy of every shard")
@@ -143,7 +154,8 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
         sub_batches=sub_batches, layer_pipelining=layer_pipelining, overlap=overlap,
         stream_chunks=stream_chunks,
         shards=sysd.shards, latency_s=best["latency_s"], tokens=tokens, devices=best["devices"],
-        links=best["links"], spans=best["spans"], bound_by=best["bound_by"], fits=best["fits"],
+        links=best["links"], memories=best["memories"], spans=best["spans"], bound_by=best["bound_by"],
+        fits=best["fits"],
         does_not_fit=best["does_not_fit"], notes=tuple(notes), searched=searched,
         sim_wall_s=time.perf_counter() - start)
 
@@ -206,23 +218,43 @@ def _holder(sysd: System, role: str, here: str) -> str | None:
 
 
 def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, seed, budget, stack,
-              progress, sims, overlap, layer_pipelining, chunks) -> dict:
+              progress, sims, overlap, layer_pipelining, chunks, reuse=False) -> dict:
     from archsim.ir import DTYPE_BITS, ops_in_order
     from archsim.parallel import _block_ends, allreduce_seconds
     names = [d.name for d in sysd.devices]
+    total = sum(sizes)
+    shared: dict[str, SimResult] = {}        # device → its weight-reusing FC ops at the full batch
+    if reuse:
+        full = graphs[total]
+        for dev in names:
+            ops = [op.name for op in ops_in_order(full) if assignment[group_of(op.kind.value)] == dev
+                   and group_of(op.kind.value) == "fc" and _holder(sysd, "weight", dev) is None
+                   and _weight_resident(hardware[dev], op)]
+            if ops:
+                shared[dev] = _device_result(sims, dev, hardware[dev], full, ops, fidelity, strategy,
+                                             seed, budget, stack, progress)
     per_size: dict[int, dict] = {}
-    for b, graph in graphs.items():
+    for b in sorted(set(sizes)):
+        graph = graphs[b]
         order = list(ops_in_order(graph))
         where = {op.name: assignment[group_of(op.kind.value)] for op in order}
-        results = {}
+        results, durations, op_rows = {}, {}, {}
         for dev in names:
-            ops = [o for o, d in where.items() if d == dev]
+            reused = {o.name for o in shared[dev].ops} if dev in shared else set()
+            ops = [o for o, d in where.items() if d == dev and o not in reused]
+            durations[dev], op_rows[dev] = {}, {}
             if ops:
                 results[dev] = _device_result(sims, dev, hardware[dev], graph, ops, fidelity, strategy,
                                               seed, budget, stack, progress)
-        per_size[b] = {"order": order, "where": where, "results": results,
-                       "durations": {dev: _durations(r) for dev, r in results.items()}}
+                durations[dev] = _durations(results[dev])
+                op_rows[dev] = {o.name: o for o in results[dev].ops}
+            if dev in shared:               # this sub-batch's rows of the one full-batch op
+                durations[dev] |= {k: v * b / total for k, v in _durations(shared[dev]).items()}
+                op_rows[dev] |= {o.name: o for o in shared[dev].ops}
+        per_size[b] = {"order": order, "where": where, "results": results, "durations": durations,
+                       "ops": op_rows, "reused": {dev: {o.name for o in r.ops} for dev, r in shared.items()}}
     bad = [(dev, r) for p in per_size.values() for dev, r in p["results"].items() if not r.fits]
+    bad += [(dev, r) for dev, r in shared.items() if not r.fits]
     tasks: list[Task] = []
     meta: list[tuple[str, str, int, int, str]] = []          # (kind, device/link, sub-batch, bytes, link)
     link_of: dict[tuple[str, str], object] = {}
@@ -238,8 +270,11 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
 
     def transfer(name, src, dst, nbytes, deps, prio, s):
         lk = link_between(src, dst)
-        tasks.append(Task(name, f"link:{lk.name}:{src}->{dst}", nbytes / lk.bandwidth_bytes_per_s,
-                          tuple(deps), prio, delay_s=lk.latency_s))
+        seconds = nbytes / lk.bandwidth_bytes_per_s
+        mem = sysd.memory_of(src)
+        pins = mem.name if mem is not None and dst in mem.devices else ""    # the memory's own pins
+        tasks.append(Task(name, f"link:{lk.name}:{src}->{dst}", seconds, tuple(deps), prio,
+                          delay_s=lk.latency_s, memory=pins, memory_s=seconds if pins else 0.0))
         meta.append(("transfer", f"{lk.name}:{src}->{dst}", s, nbytes, lk.name))
         return len(tasks) - 1
 
@@ -288,12 +323,17 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
                 for j in range(c):
                     deps[j].extend(moved[key])
             duration = p["durations"][dev].get(op.name, 0.0) / c
+            mem = sysd.memory_of(dev)
+            share = b / total if op.name in p["reused"].get(dev, ()) else 1.0   # rows of a full-batch op
+            mode, hold = (_memory_hold(hardware[dev], p["ops"][dev][op.name], duration * c, share)
+                          if mem is not None else ("host", 0.0))
             ids = []
             for j in range(c):
                 if not layer_pipelining and k > 1 and op.layer > 0:
                     later_layer.setdefault(op.layer, []).append(len(tasks))
                 tasks.append(Task(op.name + (f"[{j}]" if c > 1 else ""), dev, duration,
-                                  tuple(dict.fromkeys(deps[j])), prio + j))
+                                  tuple(dict.fromkeys(deps[j])), prio + j, memory=mem.name if mem else "",
+                                  memory_s=hold / c, mode=mode))
                 meta.append((op.kind.value, dev, s, 0, ""))
                 ids.append(len(tasks) - 1)
                 layer_tasks.setdefault(op.layer, []).append(len(tasks) - 1)
@@ -317,9 +357,56 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
         before = tuple(layer_tasks.get(layer - 1, ()))
         for i in waiting:
             tasks[i] = replace(tasks[i], deps=tuple(sorted(set(tasks[i].deps) | set(before))))
-    spans = schedule(tasks, overlap=overlap)
+    spans = schedule(tasks, overlap=overlap,
+                     switch_s={m.name: (m.to_pim_s, m.to_host_s) for m in sysd.shared_memories})
     latency = max((sp.finish_s for sp in spans), default=0.0)
-    return _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad, shard_link)
+    out = _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad, shard_link, shared)
+    out["reused"] = sum(len(r.ops) for r in shared.values())
+    return out
+
+
+def _weight_resident(hw, op) -> bool:
+    """The op's weights fit the largest on-chip level of `hw` that may hold weights, so they can
+    stay there from one sub-batch's run of the op to the next's."""
+    nbytes = sum(o.tensor.size_bytes for o in op.inputs if o.tensor.role.value == "weight")
+    room = max((lv.size_bytes * lv.instances for lv in hw.levels
+                if not lv.off_chip and (not lv.holds or "weight" in lv.holds)), default=0)
+    return 0 < nbytes <= room
+
+
+def _memory_hold(hw, op, duration_s: float, share: float = 1.0) -> tuple[str, float]:
+    """(mode, seconds) an op holds its device's shared memory: a PIM unit's all-bank work holds
+    every channel for the whole op (ordinary reads and writes cannot run in PIM mode); any other
+    op holds it for its off-chip bytes (× `share`, a sub-batch's part of a full-batch op) at the
+    memory's sustained streaming rate, at most its duration."""
+    from archsim.engine.dram import stream_refresh_fraction, streaming_bandwidth_bytes_per_s
+    if op is None or duration_s <= 0:
+        return "host", 0.0
+    unit = next((u for u in hw.compute if u.name == op.unit), None)
+    offchip = hw.levels[0]
+    nbytes = dict(op.bytes_by_level).get(offchip.name, 0) * share
+    if unit is not None and unit.type == "pim_bank" and nbytes:
+        return "pim", duration_s
+    t = offchip.dram
+    rate = (streaming_bandwidth_bytes_per_s(t) * t.channels * (1.0 - stream_refresh_fraction(t))
+            if t is not None else max(offchip.bandwidth_bytes_per_s, 1.0))
+    return "host", float(min(duration_s, nbytes / rate))
+
+
+def _memory_uses(sysd, tasks, spans, latency) -> tuple[MemoryUse, ...]:
+    out = []
+    for m in sysd.shared_memories:
+        holds = sorted((sp.start_s, t.mode, min(t.memory_s, t.duration_s), sp.switch_s)
+                       for t, sp in zip(tasks, spans) if t.memory == m.name and t.memory_s > 0)
+        host = sum(h for _, mode, h, _ in holds if mode == "host")
+        pim = sum(h for _, mode, h, _ in holds if mode == "pim")
+        switch = sum(sw for *_, sw in holds)
+        switches = sum(1 for a, b in zip(holds, holds[1:]) if a[1] != b[1])
+        busy = host + pim + switch
+        out.append(MemoryUse(name=m.name, devices=m.devices, busy_s=busy,
+                             utilization=busy / latency if latency > 0 else 0.0, host_s=host, pim_s=pim,
+                             switches=switches, switch_s=switch))
+    return tuple(out)
 
 
 def _hidden(op) -> int:
@@ -328,11 +415,13 @@ def _hidden(op) -> int:
     return int(out.shape[-1]) if out is not None and out.shape else 1
 
 
-def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad, shard_link) -> dict:
+def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad, shard_link,
+              shared=None) -> dict:
     shards = sysd.shards
     devices = []
     for d in sysd.devices:
         results = [per_size[b]["results"][d.name] for b in sizes if d.name in per_size[b]["results"]]
+        results += [shared[d.name]] if shared and d.name in shared else []
         busy = sum(sp.finish_s - sp.start_s for t, m, sp in zip(tasks, meta, spans)
                    if m[0] not in ("transfer", "allreduce") and t.resource == d.name)
         energy: dict[str, float] = {}
@@ -343,9 +432,13 @@ def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad,
                     static_w[comp] = joules / r.latency_s          # the chip's static power
                 else:
                     energy[comp] = energy.get(comp, 0.0) + joules
+        mem = sysd.memory_of(d.name)
         for comp, watts in static_w.items():                     # static power over the whole run,
-            if not d.part_of:                                    # once per package
-                energy[comp] = energy.get(comp, 0.0) + watts * latency
+            if d.part_of:                                        # once per package
+                continue
+            if comp == "dram_background" and mem is not None and mem.devices[0] != d.name:
+                continue                                         # and once per shared memory
+            energy[comp] = energy.get(comp, 0.0) + watts * latency
         offchip = hardware[d.name].levels[0].name
         nbytes = sum(lv.reads_bytes + lv.writes_bytes for r in results for lv in r.levels
                      if lv.level == offchip)
@@ -374,16 +467,25 @@ def _assemble(sysd, hardware, per_size, sizes, tasks, meta, spans, latency, bad,
     spans_out = tuple(TaskSpan(resource=t.resource, name=t.name, kind=m[0], sub_batch=m[2],
                                start_s=sp.start_s, finish_s=sp.finish_s)
                       for t, m, sp in zip(tasks, meta, spans))
-    busiest = [(d.busy_s, d.name) for d in devices] + [(lk.busy_s, lk.name) for lk in link_uses]
+    spans_out += tuple(TaskSpan(resource=f"memory:{t.memory}", name=t.name, kind=f"memory {t.mode}",
+                                sub_batch=m[2], start_s=sp.start_s,       # a shared memory's lane
+                                finish_s=sp.start_s + sp.switch_s + min(t.memory_s, t.duration_s))
+                       for t, m, sp in zip(tasks, meta, spans) if t.memory and t.memory_s > 0)
+    memories = _memory_uses(sysd, tasks, spans, latency)
+    busiest = [(d.busy_s, d.name) for d in devices] + [(lk.busy_s, lk.name) for lk in link_uses] + \
+        [(m.busy_s, f"memory:{m.name}") for m in memories]
     bound_by = max(busiest)[1] if busiest else ""
     notes = []
     if sysd.links:
         notes.append("links are full duplex: each direction is its own resource")
+    if sysd.shared_memories:
+        notes.append("devices on a shared memory time-share its channels (host traffic, transfers over "
+                     "its pins, PIM all-bank work); its capacity is checked per device, not summed")
     if any(set(d.holds) != set(ROLES) for d in sysd.devices):
         notes.append("a weight or KV tensor read on a device whose memory does not hold its role "
                      "crosses a link every step (its device simulation still reads it locally)")
     fits = not bad
     reason = "; ".join(f"{dev}: {r.does_not_fit}" for dev, r in bad)
-    return {"latency_s": latency, "devices": tuple(devices), "links": tuple(link_uses),
+    return {"latency_s": latency, "devices": tuple(devices), "links": tuple(link_uses), "memories": memories,
             "spans": spans_out, "bound_by": bound_by, "fits": fits, "does_not_fit": reason,
             "notes": tuple(notes)}

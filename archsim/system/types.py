@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Device", "Link", "System", "ROLES"]
+__all__ = ["Device", "Link", "SharedMemory", "System", "ROLES"]
 
 #: tensor roles a device's memory can hold (`archsim.ir.Role` values a system routes by)
 ROLES = ("weight", "kv_cache")
@@ -33,6 +33,18 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class SharedMemory:
+    """One DRAM that several devices' chips sit on (a host and the PIM dies that are its memory):
+    their off-chip traffic, a link's transfers between them and the PIM units' all-bank work
+    time-share its channels. Entering PIM (all-bank) mode from ordinary reads and writes costs
+    `to_pim_s`, leaving it `to_host_s`."""
+    name: str
+    devices: tuple[str, ...]
+    to_pim_s: float = 0.0
+    to_host_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class System:
     """Devices, links and the default placement policy. `shards` > 1: the model runs
     tensor-parallel over that many copies of the devices (each copy one shard), joined by the first
@@ -42,6 +54,7 @@ class System:
     links: tuple[Link, ...] = ()
     placement: str = ""                 # '' = every op on the first device
     shards: int = 1
+    shared_memories: tuple[SharedMemory, ...] = ()
     description: str = ""
     file: str = ""
     sources: tuple[tuple[str, str, bool], ...] = ()     # (id, text, assumption)
@@ -51,6 +64,10 @@ class System:
             if d.name == name:
                 return d
         raise KeyError(name)
+
+    def memory_of(self, device: str) -> SharedMemory | None:
+        """The shared memory `device` sits on, or None (a memory of its own)."""
+        return next((m for m in self.shared_memories if device in m.devices), None)
 
     def link(self, a: str, b: str) -> Link | None:
         """The link joining devices `a` and `b` (either order), or None."""

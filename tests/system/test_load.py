@@ -84,3 +84,44 @@ def test_unknown_system_name_suggests():
 def test_per_byte_link_energy_is_read_per_bit():
     s = parse_system(GOOD.replace("5 pJ/bit", "10.4 pJ/B"), "s.yaml")
     assert s.links[0].energy_pj_per_bit == pytest.approx(1.3)
+
+
+SHARED = GOOD + """\
+shared_memory:
+  - name: dram
+    devices: [host, pim]
+    to_pim: 50 ns
+    source: [a]
+"""
+
+
+def test_a_shared_memory_parses():
+    system = parse_system(SHARED, "s.yaml")
+    (memory,) = system.shared_memories
+    assert memory.devices == ("host", "pim") and memory.to_pim_s == pytest.approx(50e-9)
+    assert memory.to_host_s == 0.0 and system.memory_of("pim") is memory
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("devices: [host, pim]", "devices: [host, pym]"),
+     "s.yaml:21: shared_memory.dram.devices: no device named 'pym'; did you mean 'pim'"),
+    (("devices: [host, pim]", "devices: [host]"),
+     "s.yaml:21: shared_memory.dram.devices: must name two or more different devices"),
+    (("to_pim: 50 ns", "to_pim: 50 GB"), "s.yaml:22: shared_memory.dram.to_pim:"),
+    (("    source: [a]\n", "    sorce: [a]\n"), "s.yaml:23: shared_memory.dram.sorce: unknown key"),
+])
+def test_bad_shared_memory_says_where_and_why(edit, expected):
+    text = SHARED[::-1].replace(edit[0][::-1], edit[1][::-1], 1)[::-1]     # the last occurrence
+    with pytest.raises(ConfigError) as err:
+        parse_system(text, "s.yaml")
+    assert expected in str(err.value)
+
+
+def test_a_device_sits_on_one_shared_memory():
+    text = SHARED + """\
+  - name: other
+    devices: [pim, host]
+    source: [a]
+"""
+    with pytest.raises(ConfigError, match="device 'pim' already sits on shared memory 'dram'"):
+        parse_system(text, "s.yaml")

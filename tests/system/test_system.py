@@ -132,3 +132,27 @@ def test_a_device_subgraph_keeps_the_graph_order():
     assert sub.graph == {"batch": 4} and sub.number_of_edges() == 0
     both = {names[0], names[1]}
     assert list(_subgraph(g, both).edges(data=True)) == [(names[0], names[1], {"w": 1})]
+
+
+def test_sub_batches_share_a_weight_read_when_the_host_buffer_holds_it(two_devices):
+    """NeuPIMs' batching: the FC weights of a 256-wide model (256 KiB at most) stay in the NPU's
+    2 MiB buffer, so two sub-batches read them once; the LM head's 12.9 MB does not fit and is
+    read per sub-batch. Interleaving then costs only the LM head's second read."""
+    from archsim import api
+    model = dict(phase="decode", batch=64, context=256, dtype="int8",
+                 overrides={"hidden": 256, "heads": 4, "layers": 2})
+    kw = {**model, "placement": "attention on pim"}
+    one = simulate_system("gpt2-small", two_devices(), **kw)
+    shared = simulate_system("gpt2-small", two_devices(), sub_batches=2, **kw)
+    again = simulate_system("gpt2-small", two_devices(), sub_batches=2, weight_reuse=False, **kw)
+    graph = api.build_graph("gpt2-small", **{k: v for k, v in model.items() if k != "dtype"}, dtypes="int8")
+    weights = {n: sum(o.tensor.size_bytes for o in d["op"].inputs if o.tensor.role.value == "weight")
+               for n, d in graph.nodes(data=True) if d["op"].kind.value in ("matmul", "lm_head")}
+    resident = sum(w for n, w in weights.items() if w <= 2 * 2**20)
+    head = sum(w for n, w in weights.items() if w > 2 * 2**20)
+    assert resident > 0 and head > 0 and any("read their weight once" in n for n in shared.notes)
+    host = {k: r.device("host").offchip_bytes for k, r in (("one", one), ("shared", shared), ("again", again))}
+    assert host["again"] - host["shared"] == pytest.approx(resident, rel=0.1)   # one read, not two
+    assert host["shared"] - host["one"] <= 1.1 * head                           # only the head again
+    assert shared.latency_s <= again.latency_s * (1 + 1e-12)
+    assert shared.device("host").energy_j < again.device("host").energy_j
