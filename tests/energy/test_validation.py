@@ -179,9 +179,9 @@ def test_stm32f746_run_power_is_the_core_not_its_data_accesses(f746_run):
     assert 0 < (f746_run.energy_j - time_j) / f746_run.energy_j < 0.05
 
 
-def test_mcu_run_power_scales_with_the_clock():
+def test_mcu_run_power_scales_with_the_clock(f746_run):
     """Run-mode current per MHz: the same block at half the clock draws about half the power."""
-    full = archsim.simulate("deit-tiny", "stm32f746", phase="encode", dtype="int8", overrides={"layers": 1})
+    full = f746_run
     half = archsim.simulate("deit-tiny", "stm32f746", phase="encode", dtype="int8", overrides={"layers": 1},
                             hw_overrides={"clock": "108 MHz"})
     assert half.avg_power_w == pytest.approx(full.avg_power_w / 2, rel=0.05)
