@@ -206,7 +206,7 @@ def register_file(levels, unit_type: str, attached_to: str):
 def accumulator_level(levels, unit_type: str, attached_to: str):
     """Where a systolic unit accumulates its partial sums between folds: the first on-chip SRAM level
     listed after (inside) the level it is attached to — TPU v1's accumulators below its matrix unit
-    (Jouppi et al., ISCA 2017: the products are collected in the 4 MiB of 32-bit accumulators) — or
+    (Jouppi et al., ISCA 2017 body, tpu-v1.yaml `tpu-body`: products collect in 32-bit accumulators) — or
     None (then the level holding the output, else the buffer; `engine.lower.fold_refetch_bytes`)."""
     names = [lv.name for lv in levels]
     if unit_type != "systolic" or attached_to not in names:
