@@ -224,3 +224,16 @@ def test_fpga_mac_energy_is_the_dsp_slice_and_its_fabric():
     assert prices["int16"] == pytest.approx(slice_pj)
     assert prices["int8"] == pytest.approx(slice_pj / 2)
     assert prices["int8"] > 10 * mac_energy_pj("int8", 16)     # the fabric, not the multiplier
+
+
+def test_fpga_static_power_follows_the_table():
+    """The shipped FPGA descriptions' static power is the table's PL leakage for their LUT count
+    (plus the MPSoC PS's leakage, and its dynamic power as `active`, on a Zynq board): the YAML
+    numbers stay tied to their derivation."""
+    from archsim.energy import fpga
+    ps_dynamic, ps_leak = (e.value for e in fpga.MPSOC_PS_W)
+    zcu = load_hardware("zcu102")
+    assert zcu.static_power_w == pytest.approx(fpga.pl_leakage_w(zcu.fpga.lut) + ps_leak, abs=0.005)
+    assert zcu.active_power_w == pytest.approx(ps_dynamic)
+    u280 = load_hardware("alveo-u280")
+    assert u280.static_power_w == pytest.approx(fpga.pl_leakage_w(u280.fpga.lut), abs=0.005)
