@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import math
 
 from archsim.energy import dram as _dram
+from archsim.energy import fpga as _fpga
 from archsim.energy.scaling import energy_factor, scale_energy, vdd_at
 from archsim.energy.tables import (
     DRAM_PJ_PER_BIT, FLASH_READ_PJ_PER_BYTE, MAC_45NM_PJ, MAC_AREA_45NM_UM2, PIM_ACCESS_PJ_PER_BYTE,
@@ -37,7 +38,7 @@ __all__ = ["ActionCounts", "EnergyTable", "EnergyBreakdown", "energy_from_counts
            "OPERAND_DELIVERY_PJ_PER_BYTE_45NM", "sram_energy_pj_per_byte",
            "dram_energy_pj_per_byte", "level_energy_pj_per_byte", "pim_access_pj_per_byte",
            "act_pre_energy_pj", "refresh_energy_pj", "mac_area_mm2", "sram_area_mm2", "register_file",
-           "rf_bytes_per_mac"]
+           "rf_bytes_per_mac", "dsp_array_mac_energy_pj", "accumulator_level"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +154,28 @@ def dram_energy_pj_per_byte(memory_type: str) -> float:
 
 
 def level_energy_pj_per_byte(kind: str, size_bytes: int, node_nm: float) -> float:
-    """Default read energy per byte of a memory level when its description gives none."""
+    """Default read energy per byte of a memory level when its description gives none (FPGA block
+    RAM and UltraRAM from the FPGA table, `archsim.energy.fpga`)."""
     if kind in _dram.KIND_DEFAULT:
         return dram_energy_pj_per_byte(_dram.KIND_DEFAULT[kind])
     if kind == "flash":
         return FLASH_READ_PJ_PER_BYTE.value
+    if kind == "bram":
+        return _fpga.bram_pj_per_byte(_fpga_scale(node_nm))
+    if kind == "uram":
+        return _fpga.uram_pj_per_byte(_fpga_scale(node_nm))
     return sram_energy_pj_per_byte(size_bytes, node_nm)
+
+
+def _fpga_scale(node_nm: float) -> float:
+    """The FPGA table is at 16 nm (UltraScale+); another node scales by SB17."""
+    return energy_factor(node_nm) / energy_factor(_fpga.TABLE_NODE_NM)
+
+
+def dsp_array_mac_energy_pj(macs_per_dsp_cycle: float, node_nm: float) -> float:
+    """Default energy of one MAC on an FPGA `dsp_array` whose slices each do `macs_per_dsp_cycle`
+    MACs per cycle: one DSP slice and its feeding fabric for a cycle, shared by those MACs."""
+    return _fpga.dsp_mac_energy_pj(macs_per_dsp_cycle, _fpga_scale(node_nm))
 
 
 def pim_access_pj_per_byte(placement: str) -> float:
@@ -186,6 +203,17 @@ def register_file(levels, unit_type: str, attached_to: str):
     if unit_type != "systolic" or attached_to not in names:
         return None
     return next((lv for lv in levels[names.index(attached_to) + 1:] if lv.kind == "register"), None)
+
+
+def accumulator_level(levels, unit_type: str, attached_to: str):
+    """Where a systolic unit accumulates its partial sums between folds: the first on-chip SRAM level
+    listed after (inside) the level it is attached to — TPU v1's accumulators below its matrix unit
+    (Jouppi et al., ISCA 2017 body, tpu-v1.yaml `tpu-body`: products collect in 32-bit accumulators) — or
+    None (then the level holding the output, else the buffer; `engine.lower.fold_refetch_bytes`)."""
+    names = [lv.name for lv in levels]
+    if unit_type != "systolic" or attached_to not in names:
+        return None
+    return next((lv for lv in levels[names.index(attached_to) + 1:] if lv.kind == "sram"), None)
 
 
 def rf_bytes_per_mac(dataflow: str, dtype: str) -> tuple[float, float]:

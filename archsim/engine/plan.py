@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from math import ceil, prod
 
-from archsim.energy import register_file
+from archsim.energy import accumulator_level, register_file
 from archsim.errors import MappingError, did_you_mean
 from archsim.hardware import ComputeUnit, Hardware, MemoryLevel
 from archsim.hardware.ops import GENERAL_UNITS, unit_runs_kind
@@ -57,6 +57,7 @@ class OpPlan:
     offchip_act_read_bytes: int = 0  # of offchip_read_bytes: activations (placed or spilled off chip)
     kernel_s: float | None = None    # GPU: this op's share of a fused kernel's time (see timing.sm)
     register_file: MemoryLevel | None = None   # the unit's RF (archsim.energy.register_file)
+    accumulator: MemoryLevel | None = None     # its folds' partial sums (energy.accumulator_level)
     # per off-chip level the op touches: (level, bytes read, bytes written); they add up to
     # offchip_read_bytes / offchip_write_bytes. A chip with one off-chip level has one entry; a
     # board (QSPI flash + SDRAM beside the internal flash) one per level holding the op's tensors
@@ -191,7 +192,8 @@ def _mapping_key(om: OpMapping | None):
             tuple(a for a in om.attrs if a[0] != "placement"))
 
 
-_BY_IDENTITY = ("unit", "buffer", "offchip", "register_file")   # parts of the one `Hardware`
+# parts of the one `Hardware`
+_BY_IDENTITY = ("unit", "buffer", "offchip", "register_file", "accumulator")
 _KEYED = tuple(f.name for f in fields(OpPlan)
                if f.name not in ("index", "op", "producers", "mapping") + _BY_IDENTITY)
 
@@ -361,6 +363,7 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=shape.dtype,
                             dataflow=shape.dataflow, streamed=streamed,
                             register_file=register_file(hw.levels, unit.type, unit.attached_to),
+                            accumulator=accumulator_level(hw.levels, unit.type, unit.attached_to),
                             mapping=om if om is not None and om.unit == unit.name else None,
                             buffer=shape.buffer, offchip=hw.level(shape.home),
                             offchip_read_bytes=shape.read, offchip_write_bytes=shape.write,

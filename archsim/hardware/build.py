@@ -324,7 +324,11 @@ def _compute(ck: Checker, path: str, m: LocMap, clock_hz, node_nm, levels=()):
     # a unit with its own register file has its operand delivery counted there (energy.register_file)
     delivery = energy.register_file([lv for lv in levels if lv is not None], type_,
                                     fields["attached_to"]) is None
-    energy_pj = tuple((d, given.get(d, energy.mac_energy_pj(d, node_nm, delivery))) for d, _ in macs)
+    if type_ == "dsp_array":     # DSP slices with the fabric that feeds them (energy.fpga)
+        energy_pj = tuple((d, given.get(d, energy.dsp_array_mac_energy_pj(rate / pes, node_nm)))
+                          for d, rate in macs)
+    else:
+        energy_pj = tuple((d, given.get(d, energy.mac_energy_pj(d, node_nm, delivery))) for d, _ in macs)
     energy_pj += tuple((d, e) for d, e in energy_map if d not in dict(macs))
     return ComputeUnit(name=name, type=type_, freq_hz=unit_clock, shape=shape, macs_per_cycle=macs,
                        energy_pj_per_mac=energy_pj, **fields)

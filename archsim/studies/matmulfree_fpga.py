@@ -35,8 +35,9 @@ ASSUMPTIONS = (
     "BitLinear weights), activations and recurrent state int8 (BitNet-style 8-bit activations).",
     "matmulfree-1.3b / -2.7b: hidden 2048 × 24 layers and 2560 × 32 layers, GLU width by the rule "
     "that gives the 370M's 2816 (released MMfreeLM configs; assumption, see workloads/zoo.py).",
-    "The FPGA's DSP MAC energies come from the ASIC tables scaled to 16 nm, and its 3 W static power "
-    "is an assumption: no vendor power-estimator per-resource figure was found (issue #12).",
+    "The FPGA's MAC energy is a DSP slice and the fabric that feeds it, and its static power PL leakage "
+    "(scaled by LUT count) plus the MPSoC's processing system, all from the vendor estimator's "
+    "per-resource powers in another design's Vivado report (archsim.energy.fpga, issue #12).",
     f"Human reading speed {HUMAN_READING_TOKENS_PER_S:.1f} tokens/s = 250 words/min × 1.3 tokens "
     "per word (assumption).",
 )
@@ -90,10 +91,12 @@ def run():
         if row.within_band is not False:
             continue
         if "board power" in row.metric:
-            static_w = dict(r.energy_breakdown_j).get("static", 0.0) / r.latency_s
+            parts = dict(r.energy_breakdown_j)
+            static_w, ps_w = (parts.get(k, 0.0) / r.latency_s for k in ("static", "active"))
             gaps.append(f"power: archsim's {FPGA} averages {r.avg_power_w:.1f} W against the paper's "
-                        f"{PUBLISHED_POWER_W:g} W ({row.ratio:.2f}x): {static_w:.1f} W is the board's "
-                        "assumed static power, the rest DDR4 and DSP energy at ASIC prices; the "
+                        f"{PUBLISHED_POWER_W:g} W ({row.ratio:.2f}x): {static_w:.1f} W is leakage, "
+                        f"{ps_w:.1f} W the MPSoC's processing system, the rest DDR4 and the DSP array "
+                        "with its fabric (memory-bound decode keeps it idle most of the time); the "
                         "paper's board (larger, not identified) and its measured power include what "
                         "ZCU102's description leaves out")
         elif "tokens/s" in row.metric:

@@ -84,7 +84,8 @@ ASSUMPTIONS = (
     "Latency and energy per image on stm32f746-disco come from `simulate` (analytic fidelity; "
     "mapper with all three techniques): weights fill the internal flash first and the rest run in "
     "place from the QSPI flash (54 MB/s, the core stalls on it), activations in the SRAM arena; "
-    "energy includes the MCU's static power and the SDRAM's background power (the board powers it).",
+    "energy includes the MCU's run-mode power (ST's typical run current per MHz × clock, "
+    "stm32f746.yaml) and the SDRAM's background power (the board powers it).",
 )
 
 
