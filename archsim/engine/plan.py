@@ -28,7 +28,7 @@ from .gpu_kernels import gpu_kernels
 from .timing.shapes import op_dtype
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
-           "refetched_inputs", "operand_homes", "PIPELINE", "op_key", "plan_key", "plan_one"]
+           "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key", "plan_one"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -56,6 +56,7 @@ class OpPlan:
     offchip_act_read_bytes: int = 0  # of offchip_read_bytes: activations (placed or spilled off chip)
     kernel_s: float | None = None    # GPU: this op's share of a fused kernel's time (see timing.sm)
     register_file: MemoryLevel | None = None   # the unit's RF (archsim.energy.register_file)
+    accumulators: MemoryLevel | None = None    # where its folds' partial sums collect (accumulator_level)
     # per off-chip level the op touches: (level, bytes read, bytes written); they add up to
     # offchip_read_bytes / offchip_write_bytes. A chip with one off-chip level has one entry; a
     # board (QSPI flash + SDRAM beside the internal flash) one per level holding the op's tensors
@@ -96,6 +97,22 @@ def default_unit(op: Op, hw: Hardware) -> ComputeUnit:
         return max(cands, key=lambda u: u.peak_macs_per_s(op_dtype(op, u)))
     plain = [u for u in cands if u.type not in _CONTRACTION_TYPES]
     return max(plain or cands, key=lambda u: u.peak_macs_per_s(op_dtype(op, u)))
+
+
+def accumulator_level(hw: Hardware, unit: ComputeUnit) -> MemoryLevel | None:
+    """A systolic unit's accumulators: the first on-chip SRAM level listed after (inside) the
+    level the unit is attached to that may hold activations, e.g. TPU v1's 4 MiB of 32-bit
+    accumulators behind its unified buffer. The array writes its results there, so the partial
+    sums its k-folds write back and read again collect there (`actions.fold_counts`). None for
+    other units, for a unit with a register file (the RF holds that reuse) and when no such
+    level is listed."""
+    names = [lv.name for lv in hw.levels]
+    if (unit.type != "systolic" or unit.attached_to not in names
+            or register_file(hw.levels, unit.type, unit.attached_to) is not None):
+        return None
+    return next((lv for lv in hw.levels[names.index(unit.attached_to) + 1:]
+                 if not lv.off_chip and lv.kind in ("sram", "bram", "uram")
+                 and (not lv.holds or "activation" in lv.holds)), None)
 
 
 def buffer_level(unit: ComputeUnit, hw: Hardware) -> MemoryLevel:
@@ -189,7 +206,7 @@ def _mapping_key(om: OpMapping | None):
             tuple(a for a in om.attrs if a[0] != "placement"))
 
 
-_BY_IDENTITY = ("unit", "buffer", "offchip", "register_file")   # parts of the one `Hardware`
+_BY_IDENTITY = ("unit", "buffer", "offchip", "register_file", "accumulators")   # parts of the one `Hardware`
 _KEYED = tuple(f.name for f in fields(OpPlan)
                if f.name not in ("index", "op", "producers", "mapping") + _BY_IDENTITY)
 
@@ -381,6 +398,7 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=shape.dtype,
                             dataflow=shape.dataflow, streamed=streamed,
                             register_file=register_file(hw.levels, unit.type, unit.attached_to),
+                            accumulators=accumulator_level(hw, unit),
                             mapping=om if om is not None and om.unit == unit.name else None,
                             buffer=shape.buffer, offchip=hw.level(shape.home),
                             offchip_read_bytes=shape.read, offchip_write_bytes=shape.write,
@@ -412,7 +430,7 @@ def plan_one(op: Op, hw: Hardware, unit: ComputeUnit, dataflow: str,
     shape = _plan_shape(op, None, unit, homes, hw, off, off_chip)
     return OpPlan(index=0, op=op, unit=unit, dtype=shape.dtype, dataflow=dataflow,
                   register_file=register_file(hw.levels, unit.type, unit.attached_to),
-                  buffer=shape.buffer, offchip=hw.level(shape.home),
+                  accumulators=accumulator_level(hw, unit), buffer=shape.buffer, offchip=hw.level(shape.home),
                   offchip_read_bytes=shape.read, offchip_write_bytes=shape.write,
                   pim_bytes=shape.pim_bytes, resident_bytes=shape.resident_bytes, tiles=0,
                   producers=(), homes=homes, offchip_act_read_bytes=shape.act_read,
