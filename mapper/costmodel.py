@@ -96,8 +96,16 @@ def _unit_params(space: Space) -> np.ndarray:
         dram = inner.dram
         ebw = max(o.tensor.dtype_bits for o in op.inputs) / 8
         if dram is not None:
-            up[K.U_ACT_CYC] = (dram.trcd + dram.trp) * dram.tck_s * freq
-            up[K.U_ROW_ELEMS] = dram.row_size_bytes / ebw
+            act = (dram.trcd + dram.trp) * dram.tck_s * freq
+            row_elems = dram.row_size_bytes / ebw
+            # fewer PIM units per channel than banks: a row burst's precharge and activation
+            # overlap the bursts in the other bank sets (as `engine.analytic._pim_s` times them)
+            sets = max(1, dram.banks_per_channel // max(1, unit.count // max(1, dram.channels)))
+            if sets > 1:
+                burst = row_elems / max(unit_rate(unit, dtype), 1e-9)
+                act = max(0.0, (burst + act) / sets - burst)
+            up[K.U_ACT_CYC] = act
+            up[K.U_ROW_ELEMS] = row_elems
             up[K.U_ACT_PJ] = dram.act_energy_pj
     up[K.U_LAUNCH] = unit.launch_overhead_s * freq
     up[K.U_STATIC_PJ] = hw.static_power_w * 1e12 / freq
