@@ -321,8 +321,9 @@ def build_space(op: Op, hw: Hardware, unit: ComputeUnit,
     perms = _perms(nd, inc)
     path = path_levels(hw, unit)
     pl = placement or {}
-    placed = tuple(pl.get(o.tensor.name) or pl.get("activation" if o.tensor.role in
-                                                   (Role.ACTIVATION, Role.OUTPUT) else o.tensor.role.value)
+    acts = (Role.ACTIVATION, Role.OUTPUT)
+    placed = tuple(pl.get(o.tensor.name)
+                   or pl.get("activation" if o.tensor.role in acts else o.tensor.role.value)
                    for o in op.operands)
     return Space(op=op, hw=hw, unit=unit, path=path, homes=default_homes(hw, op, path, placement),
                  dim_names=names, sizes=sizes, values=tuple(tuple(_tile_values(s)) for s in sizes),

@@ -116,7 +116,8 @@ def op_gap(op, freq_hz: float) -> str:
     gap = op.latency_s - op.analytic_cycles / freq_hz
     parts = [(k, v) for k, v in op.gap_effects.items()           # the parts worth a glance
              if k != "load_wait_s" and abs(v) >= 0.01 * abs(gap)]
-    return f"{'+' if gap >= 0 else '−'}{si(abs(gap), 's')}" + (f": {gap_parts(parts)}" if parts else "")
+    head = f"{'+' if gap >= 0 else '−'}{si(abs(gap), 's')}"
+    return head + (f": {gap_parts(parts)}" if parts else "")
 
 
 def fidelity_label(r: SimResult) -> str:

@@ -28,7 +28,8 @@ from .gpu_kernels import gpu_kernels
 from .timing.shapes import op_dtype
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
-           "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key", "plan_one"]
+           "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key",
+           "plan_one"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -56,7 +57,7 @@ class OpPlan:
     offchip_act_read_bytes: int = 0  # of offchip_read_bytes: activations (placed or spilled off chip)
     kernel_s: float | None = None    # GPU: this op's share of a fused kernel's time (see timing.sm)
     register_file: MemoryLevel | None = None   # the unit's RF (archsim.energy.register_file)
-    accumulators: MemoryLevel | None = None    # where its folds' partial sums collect (accumulator_level)
+    accumulators: MemoryLevel | None = None    # where its folds' partial sums collect
     # per off-chip level the op touches: (level, bytes read, bytes written); they add up to
     # offchip_read_bytes / offchip_write_bytes. A chip with one off-chip level has one entry; a
     # board (QSPI flash + SDRAM beside the internal flash) one per level holding the op's tensors
@@ -206,7 +207,8 @@ def _mapping_key(om: OpMapping | None):
             tuple(a for a in om.attrs if a[0] != "placement"))
 
 
-_BY_IDENTITY = ("unit", "buffer", "offchip", "register_file", "accumulators")   # parts of the one `Hardware`
+# parts of the one `Hardware`
+_BY_IDENTITY = ("unit", "buffer", "offchip", "register_file", "accumulators")
 _KEYED = tuple(f.name for f in fields(OpPlan)
                if f.name not in ("index", "op", "producers", "mapping") + _BY_IDENTITY)
 
@@ -395,18 +397,9 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
             shape = shapes[key] = _plan_shape(op, om, unit, homes, hw, off, off_chip)
         producers = tuple(sorted(index[p] for p in graph.predecessors(op.name) if p in index))
         streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
-        plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=shape.dtype,
-                            dataflow=shape.dataflow, streamed=streamed,
-                            register_file=register_file(hw.levels, unit.type, unit.attached_to),
-                            accumulators=accumulator_level(hw, unit),
-                            mapping=om if om is not None and om.unit == unit.name else None,
-                            buffer=shape.buffer, offchip=hw.level(shape.home),
-                            offchip_read_bytes=shape.read, offchip_write_bytes=shape.write,
-                            pim_bytes=shape.pim_bytes, resident_bytes=shape.resident_bytes,
-                            tiles=shape.tiles, producers=producers, homes=homes,
-                            offchip_act_read_bytes=shape.act_read, residents=shape.residents,
-                            offchip_traffic=shape.traffic, flash_weight_bytes=shape.flash_weight_bytes,
-                            flash_wait_states=shape.flash_wait_states))
+        plans.append(_plan(len(plans), op, unit, shape, hw, homes, dataflow=shape.dataflow,
+                           streamed=streamed, producers=producers,
+                           mapping=om if om is not None and om.unit == unit.name else None))
         index[op.name] = plans[-1].index
     for i, fraction in causal_skips(fused_attention_groups(plans), hw).items():
         op = plans[i].op
@@ -428,12 +421,18 @@ def plan_one(op: Op, hw: Hardware, unit: ComputeUnit, dataflow: str,
     off = hw.levels[0]
     off_chip = {lv.name for lv in hw.levels if lv.off_chip}
     shape = _plan_shape(op, None, unit, homes, hw, off, off_chip)
-    return OpPlan(index=0, op=op, unit=unit, dtype=shape.dtype, dataflow=dataflow,
+    return _plan(0, op, unit, shape, hw, homes, dataflow=dataflow, producers=())
+
+
+def _plan(index: int, op: Op, unit: ComputeUnit, shape: _Shape, hw: Hardware, homes: tuple,
+          **rest) -> OpPlan:
+    """An op's plan from its shape (`_plan_shape`) and the unit's parts of `hw`."""
+    return OpPlan(index=index, op=op, unit=unit, dtype=shape.dtype,
                   register_file=register_file(hw.levels, unit.type, unit.attached_to),
-                  accumulators=accumulator_level(hw, unit), buffer=shape.buffer, offchip=hw.level(shape.home),
-                  offchip_read_bytes=shape.read, offchip_write_bytes=shape.write,
-                  pim_bytes=shape.pim_bytes, resident_bytes=shape.resident_bytes, tiles=0,
-                  producers=(), homes=homes, offchip_act_read_bytes=shape.act_read,
-                  residents=shape.residents, offchip_traffic=shape.traffic,
-                  flash_weight_bytes=shape.flash_weight_bytes,
-                  flash_wait_states=shape.flash_wait_states)
+                  accumulators=accumulator_level(hw, unit), buffer=shape.buffer,
+                  offchip=hw.level(shape.home), offchip_read_bytes=shape.read,
+                  offchip_write_bytes=shape.write, pim_bytes=shape.pim_bytes,
+                  resident_bytes=shape.resident_bytes, tiles=shape.tiles, homes=homes,
+                  offchip_act_read_bytes=shape.act_read, residents=shape.residents,
+                  offchip_traffic=shape.traffic, flash_weight_bytes=shape.flash_weight_bytes,
+                  flash_wait_states=shape.flash_wait_states, **rest)

@@ -43,7 +43,8 @@ def test_gap_parts_add_up(runs, hw, named):
 
 
 def test_dram_effects_named_only_on_request(runs):
-    plain, named = dict(runs[("pim-gpt", False)].gap_attribution), dict(runs[("pim-gpt", True)].gap_attribution)
+    plain = dict(runs[("pim-gpt", False)].gap_attribution)
+    named = dict(runs[("pim-gpt", True)].gap_attribution)
     # pim-gpt's all-bank MAC row openings are its largest DRAM effect (dram18's attribution)
     assert named["dram_row_activation_s"] > 0 and plain["dram_row_activation_s"] == 0
     # naming moves time out of `other_s`, nothing else
