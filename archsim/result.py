@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["OpResult", "LevelUse", "Timeline", "PowerUse", "PowerTimeline", "SimResult", "SCHEMA_VERSION",
-           "GAP_EFFECTS", "STATIC_COMPONENTS", "ACTIVE_COMPONENTS"]
+           "GAP_EFFECTS", "ADDITIVE_GAP_EFFECTS", "RUN_GAP_PARTS", "STATIC_COMPONENTS",
+           "ACTIVE_COMPONENTS"]
 
 #: Energy components drawn as power × time whether or not the chip computes (idle/static power and
 #: leakage, DRAM background); `ACTIVE_COMPONENTS` are drawn while it runs (GPU active floor, MCU
@@ -15,10 +16,24 @@ ACTIVE_COMPONENTS = ("active",)
 SCHEMA_VERSION = 1
 
 #: Named effects of the cycle engine that the analytic closed form leaves out, as `OpResult.gap_effects`
-#: keys (seconds): the time the op's tasks stalled on on-chip SRAM ports (summed over its tasks), and
-#: the time its compute unit sat idle between the op's own chunks waiting for their loads, and the time
-#: its NoC transfers waited for a link another op's transfer held (`archsim.engine.noc`).
-GAP_EFFECTS = ("sram_port_stall_s", "load_wait_s", "noc_stall_s")
+#: keys (seconds): the time the op's tasks stalled on on-chip SRAM ports (summed over its tasks); the
+#: time its compute unit sat idle between the op's own chunks waiting for their loads (a symptom: it
+#: holds DRAM and port waits, so it is shown, not added); the time its NoC transfers waited for a link
+#: another op's transfer held (`archsim.engine.noc`); what DRAM refresh, read/write turnaround and
+#: row activation (bank conflicts, row misses) added to the op's span (`engine.attribution`: counter-
+#: factual runs without them, cumulatively in that order; with `attribute_gap=True` only: three more
+#: event-loop runs); and `other_s`, the rest of the op's span − its analytic time (pipeline fill,
+#: queueing behind other ops' transfers, the closed forms' own error).
+GAP_EFFECTS = ("sram_port_stall_s", "load_wait_s", "noc_stall_s", "dram_refresh_s", "dram_turnaround_s",
+               "dram_row_activation_s", "other_s")
+#: Effects whose seconds add up, with `other_s`, to an op's span − analytic time
+ADDITIVE_GAP_EFFECTS = ("sram_port_stall_s", "noc_stall_s", "dram_refresh_s", "dram_turnaround_s",
+                        "dram_row_activation_s")
+#: Run-level parts of the analytic-vs-cycle gap (`SimResult.gap_attribution`, seconds): the per-op
+#: effects summed over ops, and `op_overlap_s` = makespan − Σ op spans: negative where the cycle run
+#: overlaps ops the analytic sum serialises (a PIM op's rows beside the next op's loads), positive
+#: where ops wait for each other; these parts add up to cycle − analytic latency exactly.
+RUN_GAP_PARTS = ("op_overlap_s",) + ADDITIVE_GAP_EFFECTS + ("other_s",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +128,8 @@ class SimResult:
     power_timeline: PowerTimeline | None = None
     throttle: float = 1.0                             # latency growth from the power limit (1 = none)
     actions: tuple[tuple[str, float], ...] = ()       # action → count (the Accelergy-style activity)
+    # cycle fidelity: the analytic-vs-cycle gap (seconds) by RUN_GAP_PARTS; they add up to it
+    gap_attribution: tuple[tuple[str, float], ...] = ()
 
     @property
     def energy_j(self) -> float:

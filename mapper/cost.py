@@ -16,7 +16,9 @@ def _merge(a: tuple[tuple[str, float], ...], b: tuple[tuple[str, float], ...]):
 @dataclass(frozen=True, slots=True)
 class Cost:
     """Analytical cost. `reads_bytes` / `writes_bytes` are per memory level (outermost first).
-    `bound` is "compute" or "memory:<level>"; `utilization` is MACs ÷ (cycles × MAC lanes)."""
+    `bound` is "compute", "memory:<level>" or "ports:<level>" (the on-chip level whose ports
+    bound the op: `engine.ports`); `utilization` is MACs ÷ (cycles × MAC lanes); `port_s` is the
+    op's bytes through on-chip ports at their rate (the engine's analytic `port_seconds`)."""
     cycles: int
     energy_pj: float
     reads_bytes: tuple[tuple[str, float], ...] = ()
@@ -26,6 +28,7 @@ class Cost:
     latency_s: float = 0.0
     compute_cycles: int = 0
     macs: int = 0
+    port_s: float = 0.0
 
     @property
     def energy_j(self) -> float:
@@ -55,7 +58,7 @@ class Cost:
             bound=self.bound if self.cycles >= other.cycles else other.bound,
             latency_s=self.latency_s + other.latency_s,
             compute_cycles=self.compute_cycles + other.compute_cycles,
-            macs=self.macs + other.macs,
+            macs=self.macs + other.macs, port_s=self.port_s + other.port_s,
         )
 
     def to_json(self) -> dict:

@@ -47,11 +47,14 @@ class Arrays:
     wr_pj: np.ndarray
     dbuf: np.ndarray
     up: np.ndarray
+    port: np.ndarray                 # on-chip port bytes per dataflow code, rates (see the kernel)
+    refetch: np.ndarray              # per operand: its tiling re-fetches enter the unit's buffer
+    port_levels: tuple[str, ...] = ()   # names of the port array's levels
 
     @property
     def problem(self) -> tuple:
         return (self.inc, self.eb, self.is_out, self.home, self.keep, self.cap, self.bw, self.rd_pj,
-                self.wr_pj, self.dbuf, self.up)
+                self.wr_pj, self.dbuf, self.up, self.port, self.refetch)
 
     @property
     def decoding(self) -> tuple:
@@ -93,12 +96,59 @@ def _unit_params(space: Space) -> np.ndarray:
         dram = inner.dram
         ebw = max(o.tensor.dtype_bits for o in op.inputs) / 8
         if dram is not None:
-            up[K.U_ACT_CYC] = (dram.trcd + dram.trp) * dram.tck_s * freq
-            up[K.U_ROW_ELEMS] = dram.row_size_bytes / ebw
+            act = (dram.trcd + dram.trp) * dram.tck_s * freq
+            row_elems = dram.row_size_bytes / ebw
+            # fewer PIM units per channel than banks: a row burst's precharge and activation
+            # overlap the bursts in the other bank sets (as `engine.analytic._pim_s` times them)
+            sets = max(1, dram.banks_per_channel // max(1, unit.count // max(1, dram.channels)))
+            if sets > 1:
+                burst = row_elems / max(unit_rate(unit, dtype), 1e-9)
+                act = max(0.0, (burst + act) / sets - burst)
+            up[K.U_ACT_CYC] = act
+            up[K.U_ROW_ELEMS] = row_elems
             up[K.U_ACT_PJ] = dram.act_energy_pj
     up[K.U_LAUNCH] = unit.launch_overhead_s * freq
     up[K.U_STATIC_PJ] = hw.static_power_w * 1e12 / freq
     return up
+
+
+def _port_arrays(space: Space, up: np.ndarray):
+    """The engine's on-chip port bytes of the op (`engine.ports.port_bytes` on the op's plan
+    before tiling, one per dataflow the unit offers: operands, fold traffic, register file) and
+    the levels' port rates, so the kernel's port time is the engine's analytic `port_seconds`;
+    which operands' tiling re-fetches enter the unit's buffer (`engine.plan.refetched_inputs`);
+    and the register file's access energy (the level traffic does not price it). Sets
+    up[U_PORT_BUF]. Returns (port, refetch, level names)."""
+    from archsim.engine.actions import register_file_counts
+    from archsim.engine.analytic import in_place
+    from archsim.engine.plan import plan_one, refetched_inputs
+    from archsim.engine.ports import port_bytes, port_rate_bytes_per_s
+    K = _kernels()
+    op, hw, unit = space.op, space.hw, space.unit
+    homes = space.placed or (None,) * len(op.operands)
+    dataflows = dict.fromkeys(o.dataflow for o in space.options)
+    plans = {DF_CODES.get(df, 0): plan_one(op, hw, unit, df, homes) for df in dataflows}
+    moved = {code: port_bytes(p, hw) for code, p in plans.items()}
+    first = next(iter(plans.values()))
+    buf = first.buffer
+    levels = sorted(set().union(*moved.values()) | ({hw.level_index(buf.name)} if not buf.off_chip
+                                                     else set()))
+    port = np.zeros((K.N_DF + 1, len(levels) + 1))
+    for j, li in enumerate(levels):
+        port[K.N_DF, j] = port_rate_bytes_per_s(hw.levels[li]) / unit.freq_hz
+    port[K.N_DF, len(levels)] = 1.0
+    for code in range(K.N_DF):
+        p = plans.get(code, first)
+        for j, li in enumerate(levels):
+            port[code, j] = moved.get(code, moved[DF_CODES.get(first.dataflow, 0)]).get(li, 0.0)
+        rf = p.register_file
+        for action, n in register_file_counts(p).items():
+            port[code, len(levels)] += n * (rf.read_energy_pj_per_byte if action.endswith(".read")
+                                            else rf.write_energy_pj_per_byte)
+    up[K.U_PORT_BUF] = levels.index(hw.level_index(buf.name)) if not buf.off_chip else -1
+    refetch = np.array([lv is not None and not buf.off_chip and not in_place(first, hw.level(lv))
+                        for lv in refetched_inputs(op, homes, buf, hw)], dtype=np.uint8)
+    return port, refetch, tuple(hw.levels[li].name for li in levels)
 
 
 def arrays_for(space: Space) -> Arrays:
@@ -116,6 +166,8 @@ def arrays_for(space: Space) -> Arrays:
     keep = np.array([[1 if (not lv.holds or r in lv.holds) else 0 for lv in levels] for r in roles],
                     dtype=np.uint8)
     opts = space.options
+    up = _unit_params(space)
+    port, refetch, port_levels = _port_arrays(space, up)
     return Arrays(
         sizes=np.array(space.sizes, dtype=np.int64), vals=vals,
         perms=np.array(space.perms, dtype=np.int64).reshape(len(space.perms), nd),
@@ -134,7 +186,7 @@ def arrays_for(space: Space) -> Arrays:
         rd_pj=np.array([lv.read_energy_pj_per_byte for lv in levels]),
         wr_pj=np.array([lv.write_energy_pj_per_byte for lv in levels]),
         dbuf=np.array([0] + [1] * (len(levels) - 1), dtype=np.uint8),
-        up=_unit_params(space),
+        up=up, port=port, refetch=refetch, port_levels=port_levels,
     )
 
 
@@ -160,25 +212,27 @@ def evaluate(arrays: Arrays, genomes: np.ndarray):
                               *arrays.problem)
 
 
-def _to_cost(space: Space, out: np.ndarray, reads: np.ndarray, writes: np.ndarray) -> Cost:
+def _to_cost(space: Space, arrays: Arrays, out: np.ndarray, reads: np.ndarray,
+             writes: np.ndarray) -> Cost:
     K = _kernels()
     names = [space.hw.levels[i].name for i in space.path]
     cycles = int(out[K.O_CYCLES])
-    lvl = int(out[K.O_BOUND]) - 1
-    bound = "compute" if lvl < 0 else "memory:" + names[lvl]
+    code = int(out[K.O_BOUND])
+    bound = ("compute" if code == 0 else "memory:" + names[code - 1] if code > 0
+             else "ports:" + arrays.port_levels[-code - 1])
     return Cost(cycles=cycles, energy_pj=float(out[K.O_ENERGY]),
                 reads_bytes=tuple((n, float(r)) for n, r in zip(names, reads)),
                 writes_bytes=tuple((n, float(w)) for n, w in zip(names, writes)),
                 utilization=float(out[K.O_UTIL]), bound=bound,
                 latency_s=cycles / space.unit.freq_hz, compute_cycles=int(out[K.O_COMPUTE]),
-                macs=int(space.op.macs))
+                macs=int(space.op.macs), port_s=float(out[K.O_PORT]) / space.unit.freq_hz)
 
 
 def cost_of_genome(space: Space, arrays: Arrays, genome) -> tuple[Cost, int, float]:
     """(Cost, failing path position or -1, bytes needed there)."""
     K = _kernels()
     out, reads, writes = evaluate(arrays, np.asarray([genome]))
-    return (_to_cost(space, out[0], reads[0], writes[0]), int(out[0, K.O_FIT_LEVEL]),
+    return (_to_cost(space, arrays, out[0], reads[0], writes[0]), int(out[0, K.O_FIT_LEVEL]),
             float(out[0, K.O_NEED]))
 
 
@@ -229,4 +283,4 @@ def analytic_cost(op: Op, op_mapping: OpMapping, hw: Hardware,
     arrays = arrays_for(space)
     tiles, orders, dfs, tds = explicit_arrays(space, op_mapping)
     out, reads, writes = K.evaluate_explicit(tiles, orders, dfs, tds, *arrays.problem)
-    return _to_cost(space, out[0], reads[0], writes[0])
+    return _to_cost(space, arrays, out[0], reads[0], writes[0])

@@ -185,6 +185,9 @@ class Space:
     values: tuple[tuple[int, ...], ...]
     perms: tuple[tuple[int, ...], ...]
     options: tuple[SpatialOption, ...]
+    # per operand: the level its tensor is placed in, PIPELINE, or None (the placement as the
+    # engine reads it: `engine.plan.operand_homes`); the cost model's port bytes follow it
+    placed: tuple[str | None, ...] = ()
 
     @property
     def n_levels(self) -> int:
@@ -317,9 +320,14 @@ def build_space(op: Op, hw: Hardware, unit: ComputeUnit,
     inc = np.array([[d in o.dims for d in names] for o in op.operands], dtype=np.uint8)
     perms = _perms(nd, inc)
     path = path_levels(hw, unit)
+    pl = placement or {}
+    acts = (Role.ACTIVATION, Role.OUTPUT)
+    placed = tuple(pl.get(o.tensor.name)
+                   or pl.get("activation" if o.tensor.role in acts else o.tensor.role.value)
+                   for o in op.operands)
     return Space(op=op, hw=hw, unit=unit, path=path, homes=default_homes(hw, op, path, placement),
                  dim_names=names, sizes=sizes, values=tuple(tuple(_tile_values(s)) for s in sizes),
-                 perms=tuple(perms), options=tuple(_options(op, unit, nd, perms)))
+                 perms=tuple(perms), options=tuple(_options(op, unit, nd, perms)), placed=placed)
 
 
 UNIT_CODES = _UNIT_CODES

@@ -34,8 +34,11 @@ DEFAULT_MAX_MB = 256
 FILE_NAME = "mappings.sqlite"
 
 #: everything a searched mapping depends on besides its inputs
+#: (the cost model reads the engine's on-chip port bytes: `engine.plan`/`ports`/`actions`)
 MAPPER_SOURCES = ("mapper", "archsim/kernels", "archsim/hardware/*.py", "archsim/ir.py",
-                  "archsim/mapping.py", "archsim/energy", "archsim/units.py")
+                  "archsim/mapping.py", "archsim/energy", "archsim/units.py",
+                  "archsim/engine/plan.py", "archsim/engine/ports.py", "archsim/engine/actions.py",
+                  "archsim/engine/attention.py", "archsim/engine/analytic.py", "archsim/engine/timing")
 
 _STATE: dict = {"pid": None, "conn": None, "path": None, "warned": False, "code": None}
 

@@ -15,7 +15,7 @@ from archsim.comparison import Comparison, Sweep
 from archsim.result import SimResult
 
 from .figures import PALETTE, Roof, esc, result_figures
-from .table import fidelity_label, format_bytes, misfit_reason, si, used_share
+from .table import fidelity_label, format_bytes, gap_parts, misfit_reason, op_gap, si, used_share
 
 __all__ = ["render_html", "write_html", "write_plotly_js", "comparison_figures", "sweep_figures",
            "PLOTLY_JS"]
@@ -102,6 +102,8 @@ def _summary_section(r: SimResult) -> str:
                  " / ".join(f"{v:.0%}" for v in r.energy_share().values())]]
         if r.analytic_vs_cycle_gap is not None:
             rows.append(["cycle vs analytic gap", f"{100 * r.analytic_vs_cycle_gap:+.1f} %"])
+            if r.gap_attribution:
+                rows.append(["gap by effect", gap_parts(r.gap_attribution)])
         head = _table(["quantity", "value"], rows, numeric={1})
     else:
         head = f'<p class="bad">Does not fit: {esc(misfit_reason(r))}</p>'
@@ -110,8 +112,11 @@ def _summary_section(r: SimResult) -> str:
          used_share(lv.peak_buffer_bytes, lv.capacity_bytes)]
         for lv in r.levels], numeric={1, 2, 3}) if r.levels else ""
     top = sorted(r.ops, key=lambda op: (-op.latency_s, op.name))[:10]
-    ops = _table(["op", "kind", "unit", "latency", "energy", "bound"], [
+    gaps = r.fidelity == "cycle" and bool(r.gap_attribution)
+    ops = _table(["op", "kind", "unit", "latency", "energy", "bound"]
+                 + (["gap vs analytic (named effects)"] if gaps else []), [
         [op.name, op.kind, op.unit, si(op.latency_s, "s"), si(op.energy_j, "J"), op.bound]
+        + ([op_gap(op, r.freq_hz)] if gaps else [])
         for op in top], numeric={3, 4}) if top else ""
     notes = "".join(f'<p class="note">note: {esc(n)}</p>' for n in r.notes)
     columns = [f"<div><h2>Summary</h2>{head}</div>", f"<div><h2>Memory levels</h2>{levels}</div>"]

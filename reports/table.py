@@ -98,6 +98,28 @@ def _workload(r: SimResult) -> str:
     return " · ".join(parts)
 
 
+#: short names of the gap effects (archsim.result.GAP_EFFECTS, RUN_GAP_PARTS) in tables
+GAP_LABELS = {"op_overlap_s": "op overlap", "sram_port_stall_s": "SRAM port stalls",
+              "load_wait_s": "load waits", "dram_refresh_s": "refresh",
+              "dram_turnaround_s": "turnaround", "dram_row_activation_s": "row activation",
+              "other_s": "other"}
+
+
+def gap_parts(parts) -> str:
+    """'op overlap −190 µs · SRAM port stalls +104 µs · …': the non-zero parts of a gap."""
+    return " · ".join(f"{GAP_LABELS.get(k, k)} {'+' if v > 0 else '−'}{si(abs(v), 's')}"
+                      for k, v in parts if v)
+
+
+def op_gap(op, freq_hz: float) -> str:
+    """An op's cycle span − analytic time and its named parts (load waits, a symptom, left out)."""
+    gap = op.latency_s - op.analytic_cycles / freq_hz
+    parts = [(k, v) for k, v in op.gap_effects.items()           # the parts worth a glance
+             if k != "load_wait_s" and abs(v) >= 0.01 * abs(gap)]
+    head = f"{'+' if gap >= 0 else '−'}{si(abs(gap), 's')}"
+    return head + (f": {gap_parts(parts)}" if parts else "")
+
+
 def fidelity_label(r: SimResult) -> str:
     """What the run's fidelity resolved, in a few words (README: "What each fidelity resolves")."""
     if r.fidelity != "cycle":
@@ -141,6 +163,8 @@ def render_summary(r: SimResult, top: int = 8) -> str:
                      f"dynamic {share['dynamic']:.0%}")
     if r.analytic_vs_cycle_gap is not None:
         lines.append(f"  cycle vs analytic gap {100 * r.analytic_vs_cycle_gap:+.1f} %")
+        if r.gap_attribution:
+            lines.append("    by effect: " + gap_parts(r.gap_attribution))
     if r.energy_breakdown_j and r.energy_j > 0:
         parts = sorted(r.energy_breakdown_j, key=lambda kv: -kv[1])
         lines.append("  energy by component: " + ", ".join(
@@ -152,8 +176,13 @@ def render_summary(r: SimResult, top: int = 8) -> str:
         total = sum(op.latency_s for op in r.ops) or 1.0
         rows = [[op.name, op.kind, op.unit, si(op.latency_s, "s"), f"{100 * op.latency_s / total:.1f} %",
                  op.bound] for op in ranked]
+        header = ["op", "kind", "unit", "latency", "share", "bound"]
+        if r.fidelity == "cycle" and r.gap_attribution:
+            header.append("gap vs analytic (named effects)")
+            for row, op in zip(rows, ranked):
+                row.append(op_gap(op, r.freq_hz))
         lines += ["", f"top {len(ranked)} of {len(r.ops)} ops by time",
-                  grid(["op", "kind", "unit", "latency", "share", "bound"], rows, right={3, 4})]
+                  grid(header, rows, right={3, 4})]
     for note in r.notes:
         lines.append(f"note: {note}")
     if r.sim_wall_s > 0:

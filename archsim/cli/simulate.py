@@ -24,6 +24,9 @@ def add_workload_flags(p) -> None:
                                    "per class: weights=int4,activations=int8,kv=fp16 (default: the "
                                    "chip's default dtype, else bf16)")
     p.add_argument("--fidelity", default="analytic", help="analytic (default) | cycle")
+    p.add_argument("--attribute-gap", action="store_true",
+                   help="cycle fidelity, one point: name the DRAM effects (refresh, turnaround, row "
+                        "activation) in each op's analytic-vs-cycle gap (three more event-loop runs)")
     p.add_argument("--strategy", default="auto", help="mapping search strategy (default auto)")
     p.add_argument("--seed", type=int, default=0, help="seed of the mapping search (default 0)")
     p.add_argument("--budget", type=int, default=None, metavar="N",
@@ -122,12 +125,16 @@ def run(args) -> int:
     kw = workload_args(args)
     check_output_flags(args)
     if args.system:
+        if args.attribute_gap:
+            raise api.ArgumentError("--attribute-gap applies to one chip, not a --system")
         return _run_system(args, kw)
     if args.placement or args.sub_batches != 1 or args.no_layer_pipelining or args.no_overlap \
             or args.stream_chunks != 1 or args.no_weight_reuse:
         raise api.ArgumentError("--placement, --sub-batches, --stream-chunks, --no-layer-pipelining, "
                                 "--no-weight-reuse and --no-overlap apply to a --system")
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
+    if args.attribute_gap and (is_sweep or kw["fidelity"] != "cycle"):
+        raise api.ArgumentError("--attribute-gap applies to one workload point at --fidelity cycle")
     hw = api._hardware(args.hw, hw_overrides(args.hw_set))
     with ProgressBar(quiet=args.quiet, unit=" ops") as bar:
         if is_sweep:
@@ -135,7 +142,8 @@ def run(args) -> int:
             first = obj.results[0]
         else:
             kw.update(batch=_single(kw["batch"]), seq=_single(kw["seq"]), context=_single(kw["context"]))
-            obj = first = api.simulate(args.model, hw, progress=bar, **kw)
+            obj = first = api.simulate(args.model, hw, progress=bar, attribute_gap=args.attribute_gap,
+                                       **kw)
     summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout
     if not args.quiet:
         summary_stream.write(render_text(obj))

@@ -38,7 +38,7 @@ __all__ = ["ActionCounts", "EnergyTable", "EnergyBreakdown", "energy_from_counts
            "OPERAND_DELIVERY_PJ_PER_BYTE_45NM", "sram_energy_pj_per_byte",
            "dram_energy_pj_per_byte", "level_energy_pj_per_byte", "pim_access_pj_per_byte",
            "act_pre_energy_pj", "refresh_energy_pj", "mac_area_mm2", "sram_area_mm2", "register_file",
-           "rf_bytes_per_mac", "dsp_array_mac_energy_pj", "accumulator_level"]
+           "rf_bytes_per_mac", "dsp_array_mac_energy_pj"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,17 +203,6 @@ def register_file(levels, unit_type: str, attached_to: str):
     if unit_type != "systolic" or attached_to not in names:
         return None
     return next((lv for lv in levels[names.index(attached_to) + 1:] if lv.kind == "register"), None)
-
-
-def accumulator_level(levels, unit_type: str, attached_to: str):
-    """Where a systolic unit accumulates its partial sums between folds: the first on-chip SRAM level
-    listed after (inside) the level it is attached to — TPU v1's accumulators below its matrix unit
-    (Jouppi et al., ISCA 2017 body, tpu-v1.yaml `tpu-body`: products collect in 32-bit accumulators) — or
-    None (then the level holding the output, else the buffer; `engine.lower.fold_refetch_bytes`)."""
-    names = [lv.name for lv in levels]
-    if unit_type != "systolic" or attached_to not in names:
-        return None
-    return next((lv for lv in levels[names.index(attached_to) + 1:] if lv.kind == "sram"), None)
 
 
 def rf_bytes_per_mac(dataflow: str, dtype: str) -> tuple[float, float]:

@@ -86,20 +86,18 @@ def register_file_counts(p: OpPlan) -> dict[str, float]:
 
 def fold_counts(p: OpPlan) -> dict[str, float]:
     """A systolic array's fold traffic (`fold_refetch_bytes`): inputs re-read from the unit's
-    buffer, partial sums written and read back where the array accumulates them (its accumulator
-    level, `archsim.energy.accumulator_level`), else in the level that holds the output, else the
+    buffer, partial sums written and read back in the array's accumulators
+    (`plan.accumulator_level`), else in the on-chip level that holds the output, else the
     buffer."""
     c: dict[str, float] = {}
     if p.buffer.off_chip:
         return c
     refetch, psums = fold_refetch_bytes(p)
     count_action(c, f"{p.buffer.name}.read", refetch)
-    if p.accumulator is not None:
-        level = p.accumulator.name
-    else:
-        homes = p.homes or (None,) * len(p.op.operands)
-        out_home = next((h for o, h in zip(p.op.operands, homes) if o.is_output), None)
-        level = out_home if out_home not in (None, PIPELINE, p.offchip.name) else p.buffer.name
+    homes = p.homes or (None,) * len(p.op.operands)
+    out_home = next((h for o, h in zip(p.op.operands, homes) if o.is_output), None)
+    level = (p.accumulators.name if p.accumulators is not None
+             else out_home if out_home not in (None, PIPELINE, p.offchip.name) else p.buffer.name)
     count_action(c, f"{level}.read", psums)
     count_action(c, f"{level}.write", psums)
     return c
@@ -116,8 +114,8 @@ def fold_refetch_bytes(p: OpPlan) -> tuple[float, float]:
     instead and both are zero). Per GEMM role (`spatial.SYSTOLIC_ROLES`): an input whose missing
     dim (n for the activation, m for the weight) is spread over the array is re-read once per fold
     along that dim; when k is spread over the array rows, every k-fold but the last writes its
-    partial sums back and every k-fold but the first reads them again (PSUM_BYTES each), in the
-    array's accumulator level (TPU v1's accumulators; `fold_counts` says where)."""
+    partial sums back and every k-fold but the first reads them again (PSUM_BYTES each), where
+    `fold_counts` says (TPU v1's accumulators)."""
     if (p.unit.type != "systolic" or p.register_file is not None or not p.op.kind.is_contraction
             or p.dataflow not in SYSTOLIC_ROLES or len(p.unit.shape) != 2):
         return 0.0, 0.0

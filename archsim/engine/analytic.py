@@ -62,7 +62,19 @@ def _pim_s(p: OpPlan, hw: Hardware) -> float:
     if d["act_ab"] and nb > 1:          # one all-bank ACT opens every bank of the row burst
         act_spread = 0
     per_row = d["trtp"] + d["trp"] + act_spread + d["trcd"]
-    cyc = (cols * tccd_ab + rows * per_row) / (1.0 - refresh_fraction(t))
+    # consecutive row bursts open the next `nb` banks of the channel (the lowering's slots), so
+    # with fewer PIM units than banks a burst's precharge and activation overlap the bursts
+    # before it: a set of banks comes round every `sets` bursts, and a burst takes its columns,
+    # that round's share of its banks' row cycle, or the channel's ACT rate, whichever is longest
+    # (the cycle engine's in-order command timing; one set = bank-level PIM: no overlap)
+    sets = max(1, t.banks_per_channel // nb)
+    burst = cols / rows * tccd_ab
+    if sets == 1:
+        cyc = cols * tccd_ab + rows * per_row
+    else:
+        act_rate = d["trrd_l"] if d["act_ab"] and nb > 1 else max(nb * d["trrd_s"], nb * d["tfaw"] / 4)
+        cyc = rows * max(burst, (burst + per_row) / sets, act_rate) + d["trcd"]
+    cyc /= 1.0 - refresh_fraction(t)
     link = link_bandwidth(hw)
     return cyc * t.tck_s + (p.offchip_read_bytes + p.offchip_write_bytes) / link
 

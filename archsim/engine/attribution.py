@@ -22,7 +22,7 @@ from .execute import run_numba
 from .lower import lower
 from .plan import plan_ops
 
-__all__ = ["EFFECTS", "GapAttribution", "dram_gap_attribution"]
+__all__ = ["EFFECTS", "GapAttribution", "dram_gap_attribution", "dram_effect_ticks"]
 
 #: effect → the DRAM parameters zeroed to remove it (cumulatively, in this order)
 EFFECTS = (("refresh", ("trefi", "trfc", "trfc_pb", "refpb")),
@@ -51,6 +51,26 @@ def _spans(trace, run, n_ops: int, sub: int) -> np.ndarray:
     return out
 
 
+def dram_effect_ticks(tr, base, n_ops: int, sub: int):
+    """The trace `tr` (whose run is `base`) re-run with each DRAM effect of `EFFECTS` removed in
+    turn, cumulatively: ([(effect, hw cycles of the run it saved)], [per-op cycles of its span it
+    saved, one array per effect]). Costs one event-loop run per effect."""
+    prev_total = -(-int(base.makespan) // sub)
+    prev_ops = _spans(tr, base, n_ops, sub)
+    params = tr.dram_params.copy()
+    effects, per_op = [], []
+    for name, keys in EFFECTS:
+        for k in keys:
+            params[:, PARAM_NAMES.index(k)] = 0
+        run = run_numba(dataclasses.replace(tr, dram_params=params.copy()))
+        total = -(-int(run.makespan) // sub)
+        ops = _spans(tr, run, n_ops, sub)
+        effects.append((name, prev_total - total))
+        per_op.append(prev_ops - ops)
+        prev_total, prev_ops = total, ops
+    return effects, per_op
+
+
 def dram_gap_attribution(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None) -> GapAttribution:
     """Attribute the DRAM part of the analytic-vs-cycle gap of `graph` on `hw` to named effects."""
     plans = plan_ops(graph, hw, mapping)
@@ -59,20 +79,9 @@ def dram_gap_attribution(graph: OpGraph, hw: Hardware, mapping: Mapping | None =
     tr = lw.trace
     sub = lw.ticks_per_cycle
     base = run_numba(tr)
-    prev_total = -(-int(base.makespan) // sub)
-    prev_ops = _spans(tr, base, len(plans), sub)
-    total0, ops0 = prev_total, prev_ops
-    params = tr.dram_params.copy()
-    effects, per_op = [], []
-    for name, keys in EFFECTS:
-        for k in keys:
-            params[:, PARAM_NAMES.index(k)] = 0
-        run = run_numba(dataclasses.replace(tr, dram_params=params.copy()))
-        total = -(-int(run.makespan) // sub)
-        ops = _spans(tr, run, len(plans), sub)
-        effects.append((name, prev_total - total))
-        per_op.append(prev_ops - ops)
-        prev_total, prev_ops = total, ops
+    total0 = -(-int(base.makespan) // sub)
+    ops0 = _spans(tr, base, len(plans), sub)
+    effects, per_op = dram_effect_ticks(tr, base, len(plans), sub)
     analytic = sum(ana)
     rows = tuple((p.op.name, int(ops0[p.index]), ana[p.index],
                   tuple((name, int(d[p.index])) for (name, _), d in zip(EFFECTS, per_op)))

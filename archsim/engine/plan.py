@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from math import ceil, prod
 
-from archsim.energy import accumulator_level, register_file
+from archsim.energy import register_file
 from archsim.errors import MappingError, did_you_mean
 from archsim.hardware import ComputeUnit, Hardware, MemoryLevel
 from archsim.hardware.ops import GENERAL_UNITS, unit_runs_kind
@@ -29,7 +29,8 @@ from .noc import NocTraffic, op_traffic
 from .timing.shapes import op_dtype
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
-           "operand_homes", "PIPELINE", "op_key", "plan_key"]
+           "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key",
+           "plan_one"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -57,7 +58,7 @@ class OpPlan:
     offchip_act_read_bytes: int = 0  # of offchip_read_bytes: activations (placed or spilled off chip)
     kernel_s: float | None = None    # GPU: this op's share of a fused kernel's time (see timing.sm)
     register_file: MemoryLevel | None = None   # the unit's RF (archsim.energy.register_file)
-    accumulator: MemoryLevel | None = None     # its folds' partial sums (energy.accumulator_level)
+    accumulators: MemoryLevel | None = None    # where its folds' partial sums collect
     # per off-chip level the op touches: (level, bytes read, bytes written); they add up to
     # offchip_read_bytes / offchip_write_bytes. A chip with one off-chip level has one entry; a
     # board (QSPI flash + SDRAM beside the internal flash) one per level holding the op's tensors
@@ -99,6 +100,22 @@ def default_unit(op: Op, hw: Hardware) -> ComputeUnit:
         return max(cands, key=lambda u: u.peak_macs_per_s(op_dtype(op, u)))
     plain = [u for u in cands if u.type not in _CONTRACTION_TYPES]
     return max(plain or cands, key=lambda u: u.peak_macs_per_s(op_dtype(op, u)))
+
+
+def accumulator_level(hw: Hardware, unit: ComputeUnit) -> MemoryLevel | None:
+    """A systolic unit's accumulators: the first on-chip SRAM level listed after (inside) the
+    level the unit is attached to that may hold activations, e.g. TPU v1's 4 MiB of 32-bit
+    accumulators behind its unified buffer. The array writes its results there, so the partial
+    sums its k-folds write back and read again collect there (`actions.fold_counts`). None for
+    other units, for a unit with a register file (the RF holds that reuse) and when no such
+    level is listed."""
+    names = [lv.name for lv in hw.levels]
+    if (unit.type != "systolic" or unit.attached_to not in names
+            or register_file(hw.levels, unit.type, unit.attached_to) is not None):
+        return None
+    return next((lv for lv in hw.levels[names.index(unit.attached_to) + 1:]
+                 if not lv.off_chip and lv.kind in ("sram", "bram", "uram")
+                 and (not lv.holds or "activation" in lv.holds)), None)
 
 
 def buffer_level(unit: ComputeUnit, hw: Hardware) -> MemoryLevel:
@@ -193,7 +210,7 @@ def _mapping_key(om: OpMapping | None):
 
 
 # parts of the one `Hardware`
-_BY_IDENTITY = ("unit", "buffer", "offchip", "register_file", "accumulator")
+_BY_IDENTITY = ("unit", "buffer", "offchip", "register_file", "accumulators")
 _KEYED = tuple(f.name for f in fields(OpPlan)
                if f.name not in ("index", "op", "producers", "mapping") + _BY_IDENTITY)
 
@@ -224,6 +241,35 @@ class _Shape:
     flash_wait_states: int
 
 
+def _spilled(op: Op, homes: tuple, buf: MemoryLevel) -> frozenset[int]:
+    """Operands (by position) of the activations the mapping does not place that the heuristic
+    spills off chip: all of them unless in + out fit in half of the unit's buffer."""
+    loose = [i for i, (o, h) in enumerate(zip(op.operands, homes))
+             if h is None and o.tensor.role in (Role.ACTIVATION, Role.OUTPUT)]
+    acts = sum(op.operands[i].tensor.size_bytes for i in loose)
+    if buf.off_chip or acts <= _capacity(buf) // 2:
+        return frozenset()
+    return frozenset(loose)
+
+
+def refetched_inputs(op: Op, homes: tuple, buf: MemoryLevel, hw: Hardware) -> tuple[str | None, ...]:
+    """Per operand: the off-chip level whose bytes the mapping's tiling re-fetches for it
+    (`refetch_factor`), else None. Inputs at home off chip re-fetch: placed there, weights and KV
+    cache without a placement, activations the heuristic spills; never a gather's table or an
+    append's cache (they move only the rows they touch). The mapper's cost model charges the
+    same re-fetches at the unit's buffer ports (`mapper.costmodel`)."""
+    if op.kind in (OpKind.EMBEDDING, OpKind.KV_APPEND):
+        return (None,) * len(op.operands)
+    off_chip = {lv.name for lv in hw.levels if lv.off_chip}
+    spilled = _spilled(op, homes, buf)
+    out: list[str | None] = []
+    for i, (o, h) in enumerate(zip(op.operands, homes)):
+        offsite = h in off_chip or (h is None and o.tensor.role in (Role.WEIGHT, Role.KV_CACHE))
+        out.append(None if o.is_output or not (offsite or i in spilled)
+                   else (h if h in off_chip else hw.levels[0].name))
+    return tuple(out)
+
+
 def _plan_shape(op: Op, om: OpMapping | None, unit: ComputeUnit, homes: tuple, hw: Hardware,
                 off: MemoryLevel, off_chip: set[str]) -> _Shape:
     """The part of an op's plan that follows from its `op_key`, mapping, unit and operand homes."""
@@ -251,13 +297,10 @@ def _plan_shape(op: Op, om: OpMapping | None, unit: ComputeUnit, homes: tuple, h
     kv_write = sum(o.tensor.size_bytes for o, h in pairs
                    if o.tensor.role is Role.KV_CACHE and o.is_output and offsite(o, h))
     is_act = [o.tensor.role in (Role.ACTIVATION, Role.OUTPUT) for o in op.operands]
-    # activations the mapping does not place: the heuristic (held in the unit's buffer when
-    # in + out fit in half of it, else spilled off chip)
     loose = [i for i, (h, a) in enumerate(zip(homes, is_act)) if a and h is None]
     acts = sum(op.operands[i].tensor.size_bytes for i in loose)
-    cap = _capacity(buf) if not buf.off_chip else 0
-    fits = buf.off_chip or acts <= cap // 2
-    spilled = set() if fits else set(loose)
+    spilled = _spilled(op, homes, buf)
+    fits = not spilled
     act_off = [i for i, (h, a) in enumerate(zip(homes, is_act))
                if a and (h in off_chip or i in spilled)]
     act_in_off = sum(op.operands[i].tensor.size_bytes for i in act_off if not op.operands[i].is_output)
@@ -292,12 +335,11 @@ def _plan_shape(op: Op, om: OpMapping | None, unit: ComputeUnit, homes: tuple, h
     else:
         extra = 0.0      # re-fetches the mapping's tiling and loop order cause
         extra_at: dict[str, float] = {}
-        if om is not None and op.kind not in (OpKind.EMBEDDING, OpKind.KV_APPEND):
-            for i, (o, h) in enumerate(pairs):
-                if not o.is_output and (offsite(o, h) or i in spilled):
+        if om is not None:
+            for o, lv in zip(op.operands, refetched_inputs(op, homes, buf, hw)):
+                if lv is not None:
                     f = refetch_factor(op, om, o, off.name)
                     extra += (f - 1.0) * o.tensor.size_bytes
-                    lv = level_of(h)
                     extra_at[lv] = extra_at.get(lv, 0.0) + (f - 1.0) * o.tensor.size_bytes
         read = weights + kv_read + act_in_off + int(extra)
         write, pim_bytes = kv_write + act_out_off, 0
@@ -360,18 +402,10 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
             nocs[key] = op_traffic(op, unit, shape.dataflow, hw.noc)
         producers = tuple(sorted(index[p] for p in graph.predecessors(op.name) if p in index))
         streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
-        plans.append(OpPlan(index=len(plans), op=op, unit=unit, dtype=shape.dtype,
-                            dataflow=shape.dataflow, streamed=streamed,
-                            register_file=register_file(hw.levels, unit.type, unit.attached_to),
-                            accumulator=accumulator_level(hw.levels, unit.type, unit.attached_to),
-                            mapping=om if om is not None and om.unit == unit.name else None,
-                            buffer=shape.buffer, offchip=hw.level(shape.home),
-                            offchip_read_bytes=shape.read, offchip_write_bytes=shape.write,
-                            pim_bytes=shape.pim_bytes, resident_bytes=shape.resident_bytes,
-                            tiles=shape.tiles, producers=producers, homes=homes,
-                            offchip_act_read_bytes=shape.act_read, residents=shape.residents,
-                            offchip_traffic=shape.traffic, flash_weight_bytes=shape.flash_weight_bytes,
-                            flash_wait_states=shape.flash_wait_states, noc=nocs.get(key)))
+        plans.append(_plan(len(plans), op, unit, shape, hw, homes, dataflow=shape.dataflow,
+                           streamed=streamed, producers=producers,
+                           mapping=om if om is not None and om.unit == unit.name else None,
+                           noc=nocs.get(key)))
         index[op.name] = plans[-1].index
     for i, fraction in causal_skips(fused_attention_groups(plans), hw).items():
         op = plans[i].op
@@ -383,3 +417,28 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         for i, seconds in kernel_seconds(gpu_kernels(plans, st), plans, hw, st).items():
             plans[i] = replace(plans[i], kernel_s=seconds)
     return plans
+
+
+def plan_one(op: Op, hw: Hardware, unit: ComputeUnit, dataflow: str,
+             homes: tuple[str | None, ...]) -> OpPlan:
+    """The plan of `op` alone on `unit` under `dataflow` with its operands at `homes`, before any
+    tiling (no re-fetches: `refetched_inputs` names what a tiling adds). The mapper's cost model
+    reads the engine's on-chip port bytes from it (`ports.port_bytes`)."""
+    off = hw.levels[0]
+    off_chip = {lv.name for lv in hw.levels if lv.off_chip}
+    shape = _plan_shape(op, None, unit, homes, hw, off, off_chip)
+    return _plan(0, op, unit, shape, hw, homes, dataflow=dataflow, producers=())
+
+
+def _plan(index: int, op: Op, unit: ComputeUnit, shape: _Shape, hw: Hardware, homes: tuple,
+          **rest) -> OpPlan:
+    """An op's plan from its shape (`_plan_shape`) and the unit's parts of `hw`."""
+    return OpPlan(index=index, op=op, unit=unit, dtype=shape.dtype,
+                  register_file=register_file(hw.levels, unit.type, unit.attached_to),
+                  accumulators=accumulator_level(hw, unit), buffer=shape.buffer,
+                  offchip=hw.level(shape.home), offchip_read_bytes=shape.read,
+                  offchip_write_bytes=shape.write, pim_bytes=shape.pim_bytes,
+                  resident_bytes=shape.resident_bytes, tiles=shape.tiles, homes=homes,
+                  offchip_act_read_bytes=shape.act_read, residents=shape.residents,
+                  offchip_traffic=shape.traffic, flash_weight_bytes=shape.flash_weight_bytes,
+                  flash_wait_states=shape.flash_wait_states, **rest)

@@ -17,7 +17,8 @@ from archsim.errors import ArchsimError, DoesNotFit
 from archsim.hardware import Hardware
 from archsim.ir import OpGraph, Role, ops_in_order, unread_weight_bytes
 from archsim.mapping import Mapping
-from archsim.result import LevelUse, OpResult, PowerTimeline, PowerUse, SimResult
+from archsim.result import (ADDITIVE_GAP_EFFECTS, RUN_GAP_PARTS, LevelUse, OpResult, PowerTimeline,
+                            PowerUse, SimResult)
 
 from .accounting import (
     downsample, energy_breakdown_j, occupancy, op_component_energy_j, op_energy_j, prices, with_plan,
@@ -31,7 +32,7 @@ from .gpu_kernels import gpu_kernels
 from .plan import plan_key, plan_ops
 from .stack import software_stack
 
-__all__ = ["simulate", "FIDELITIES", "stack_note", "gap_effects"]
+__all__ = ["simulate", "FIDELITIES", "stack_note", "gap_effects", "attribute"]
 
 FIDELITIES = ("analytic", "cycle")
 
@@ -87,9 +88,11 @@ def _bound(p, hw: Hardware, ticks: int) -> str:
 
 def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
              fidelity: str = "analytic", progress=None, engine: str = "numba",
-             stack: str | None = None) -> SimResult:
+             stack: str | None = None, attribute_gap: bool = False) -> SimResult:
     """`stack`: the software-stack preset a GPU runs the graph with (`stack.STACKS`; default
-    `graph`); chips without `sm` units ignore it."""
+    `graph`); chips without `sm` units ignore it. `attribute_gap` (cycle fidelity): name the DRAM
+    effects in each op's `gap_effects` (refresh, turnaround, row activation: three more event-loop
+    runs of the trace, `attribution.dram_effect_ticks`); without it they stay in `other_s`."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     st = software_stack(stack)
@@ -136,6 +139,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                     counts[f"{lv.name}.refresh"] = int(total * tick_s / (t.trefi * t.tck_s)) * t.channels * t.ranks
         gap = None
         effects = [{} for _ in plans]
+        attribution = ()
     else:
         lw = lower(graph, hw, mapping, plans)
         tr = lw.trace
@@ -195,6 +199,14 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                                          engine=False))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
         effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s, lw.noc_res)
+        if attribute_gap:
+            from .attribution import EFFECTS, dram_effect_ticks
+            _, saved = dram_effect_ticks(tr, run, len(plans), sub)
+            for (name, _), per_op in zip(EFFECTS, saved):
+                for i, v in enumerate(per_op):
+                    if v:
+                        effects[i][f"dram_{name}_s"] = float(v) * tick_s
+        attribution = attribute(effects, spans, ana, total, tick_s)
         groups = ", ".join(f"{lv} {sum(map(len, gs))} channels as {len(gs)} group(s)"
                            for lv, gs in lw.channel_groups.items())
         dram = (f"every DRAM channel simulated ({groups}; channels with identical task sequences "
@@ -283,7 +295,24 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         utilization=tuple(utilization), timelines=tuple(timelines),
         sim_wall_s=time.perf_counter() - wall0, dtype=plans[0].dtype if plans else "",
         notes=tuple(notes), power=power, power_budget_w=hw.power_limit_w or hw.tdp_w,
-        power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())))
+        power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())),
+        gap_attribution=attribution)
+
+
+def attribute(effects: list[dict[str, float]], spans, ana, total: int, tick_s: float):
+    """Completes each op's `gap_effects` with `other_s` (its span − analytic time − the additive
+    named effects) and returns the run's gap by `RUN_GAP_PARTS`: op overlap (makespan − Σ spans)
+    and each effect summed over ops; they add up to cycle − analytic latency."""
+    run = dict.fromkeys(RUN_GAP_PARTS, 0.0)
+    run["op_overlap_s"] = (total - float(sum(spans))) * tick_s
+    for i, e in enumerate(effects):
+        named = sum(e.get(k, 0.0) for k in ADDITIVE_GAP_EFFECTS)
+        other = (float(spans[i]) - float(ana[i])) * tick_s - named
+        if other:
+            e["other_s"] = other
+        for k in ADDITIVE_GAP_EFFECTS + ("other_s",):
+            run[k] += e.get(k, 0.0)
+    return tuple(run.items())
 
 
 def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=()) -> list[dict[str, float]]:

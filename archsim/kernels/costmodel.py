@@ -14,6 +14,12 @@ Array conventions (nl = memory levels on the op's path, outermost first; nd = lo
 - Systolic compute follows SCALE-Sim 3's demand-matrix convention: every fold costs
   T + R + C − 2 cycles (OS) or T + 2R + C − 2 (WS/IS, weights/inputs preloaded over R cycles), and
   the whole layer one cycle less.
+- On-chip ports (the engine's `engine.ports.port_seconds`, same bytes, same rates): port[df, l] =
+  bytes the op moves through port level l under dataflow code df (rows 0..3: operands, fold
+  traffic, register file — independent of the tiling), port[4, l] = that level's port rate in
+  bytes per unit cycle, port[df, npl] = energy (pJ) of those accesses the level traffic above does
+  not price (the register file's); refetch[o] = 1 when the tiling's re-fetches of operand o cross
+  the off-chip boundary into the unit's buffer (port level up[U_PORT_BUF]); they add to its bytes.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from numba import njit
 
 __all__ = [
     "SYSTOLIC", "VECTOR", "PIM_BANK", "DSP_ARRAY", "SCALAR_CORE", "SM",
-    "DF_NONE", "DF_OS", "DF_WS", "DF_IS", "N_UP", "N_OUT",
+    "DF_NONE", "DF_OS", "DF_WS", "DF_IS", "N_UP", "N_OUT", "N_DF",
     "evaluate_explicit", "evaluate_genomes", "score_genomes", "systolic_fold_cycles",
 ]
 
@@ -30,13 +36,14 @@ SYSTOLIC, VECTOR, PIM_BANK, DSP_ARRAY, SCALAR_CORE, SM = 0, 1, 2, 3, 4, 5
 DF_NONE, DF_OS, DF_WS, DF_IS = 0, 1, 2, 3
 
 # unit parameter indices
-U_TYPE, U_ROWS, U_COLS, U_MPC, U_COUNT, U_DEPTH, U_II, U_EMAC, U_SPARE, U_OPP, U_MACS, U_ACT_CYC, \
+U_TYPE, U_ROWS, U_COLS, U_MPC, U_COUNT, U_DEPTH, U_II, U_EMAC, U_PORT_BUF, U_OPP, U_MACS, U_ACT_CYC, \
     U_ROW_ELEMS, U_ACT_PJ, U_LAUNCH, U_STATIC_PJ = range(16)
 N_UP = 16
 
 # per-candidate scalar outputs
-O_CYCLES, O_ENERGY, O_COMPUTE, O_FIT_LEVEL, O_NEED, O_UTIL, O_BOUND = range(7)
-N_OUT = 7
+O_CYCLES, O_ENERGY, O_COMPUTE, O_FIT_LEVEL, O_NEED, O_UTIL, O_BOUND, O_PORT = range(8)
+N_OUT = 8
+N_DF = 4                  # dataflow codes: rows of the port array (its row N_DF holds the rates)
 
 
 @njit(cache=True, inline="always")
@@ -55,8 +62,8 @@ def systolic_fold_cycles(t_len, rows, cols, preload):
 
 
 @njit(cache=True)
-def _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, df,
-              t_dim, reads, writes, out):
+def _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, port,
+              refetch, df, t_dim, reads, writes, out):
     """Cost of one explicit candidate. Fills reads/writes (bytes per level) and out[N_OUT].
     bw[l] = bytes per cycle level l delivers to the next inner level (the unit for l = nl - 1);
     keep[o, l] = 0 when level l may not hold operand o (it then bypasses that level)."""
@@ -90,6 +97,7 @@ def _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj,
     sent = np.zeros(nl)                 # bytes each level delivers inward
     prologue = 0.0
     outer_mult = np.ones(no)            # product over outer levels of non-indexing trips
+    refetched = 0.0                     # bytes re-fetched from off chip into the unit's buffer
     for i in range(1, nl + 1):
         p = i - 1
         for o in range(no):
@@ -106,6 +114,12 @@ def _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj,
                 d = orders[p, k]
                 if not inc[o, d]:
                     m *= _cdiv(tiles[p, d], tiles[i, d])
+            if i == 1 and nl > 1 and refetch[o]:
+                compulsory = eb[o]
+                for d in range(nd):
+                    if inc[o, d]:
+                        compulsory *= tiles[0, d]
+                refetched += compulsory * (m - 1.0)
             om = outer_mult[o]
             for d in range(nd):
                 if not inc[o, d]:
@@ -181,10 +195,26 @@ def _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj,
     compute += up[U_LAUNCH]
     if compute < 1.0:
         compute = 1.0
+    # on-chip ports (engine.ports.port_seconds)
+    npl = port.shape[1] - 1
+    dfr = df if df < N_DF else 0
+    port_cycles = 0.0
+    port_level = -1
+    for q in range(npl):
+        b = port[dfr, q]
+        if q == int(up[U_PORT_BUF]):
+            b += refetched
+        c = b / port[N_DF, q]
+        if c > port_cycles:
+            port_cycles = c
+            port_level = q
     cycles = compute if compute > mem_cycles_max else mem_cycles_max
     bound = 0.0 if compute >= mem_cycles_max else mem_level + 1.0
+    if port_cycles > cycles:
+        cycles = port_cycles
+        bound = -1.0 - port_level
     cycles = np.ceil(cycles + prologue)
-    energy = up[U_MACS] * up[U_EMAC] + up[U_STATIC_PJ] * cycles
+    energy = up[U_MACS] * up[U_EMAC] + up[U_STATIC_PJ] * cycles + port[dfr, npl]
     for i in range(nl):
         energy += reads[i] * rd_pj[i] + writes[i] * wr_pj[i]
     if utype == PIM_BANK:
@@ -195,12 +225,13 @@ def _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj,
     out[O_FIT_LEVEL] = fit_level
     out[O_NEED] = need_bytes
     out[O_UTIL] = up[U_MACS] / (cycles * lanes_total) if cycles > 0 and lanes_total > 0 else 0.0
-    out[O_BOUND] = bound          # 0 compute, else 1 + index of the limiting level
+    out[O_BOUND] = bound          # 0 compute, 1 + index of the limiting level, -1 - port level
+    out[O_PORT] = port_cycles
 
 
 @njit(cache=True)
 def evaluate_explicit(tiles, orders, dfs, t_dims, inc, eb, is_out, home, keep, cap, bw, rd_pj,
-                      wr_pj, dbuf, up):
+                      wr_pj, dbuf, up, port, refetch):
     """Batch of explicit candidates: tiles[C, nl+1, nd], orders[C, nl, nd].
     Returns (out[C, N_OUT], reads[C, nl], writes[C, nl])."""
     c_n = tiles.shape[0]
@@ -210,7 +241,7 @@ def evaluate_explicit(tiles, orders, dfs, t_dims, inc, eb, is_out, home, keep, c
     writes = np.zeros((c_n, nl))
     for c in range(c_n):
         _eval_one(tiles[c], orders[c], inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf,
-                  up, dfs[c], t_dims[c], reads[c], writes[c], out[c])
+                  up, port, refetch, dfs[c], t_dims[c], reads[c], writes[c], out[c])
     return out, reads, writes
 
 
@@ -241,7 +272,7 @@ def _decode(g, sizes, vals, perms, opt_df, opt_tdim, opt_tile, opt_order, nl, ti
 
 @njit(cache=True)
 def evaluate_genomes(genomes, sizes, vals, perms, opt_df, opt_tdim, opt_tile, opt_order, inc, eb,
-                     is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up):
+                     is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, port, refetch):
     """Batch of genomes → (out[C, N_OUT], reads[C, nl], writes[C, nl])."""
     c_n = genomes.shape[0]
     nl = cap.shape[0]
@@ -254,14 +285,14 @@ def evaluate_genomes(genomes, sizes, vals, perms, opt_df, opt_tdim, opt_tile, op
     for c in range(c_n):
         df, td = _decode(genomes[c], sizes, vals, perms, opt_df, opt_tdim, opt_tile, opt_order, nl,
                          tiles, orders)
-        _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, df,
-                  td, reads[c], writes[c], out[c])
+        _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, port,
+                  refetch, df, td, reads[c], writes[c], out[c])
     return out, reads, writes
 
 
 @njit(cache=True)
 def score_genomes(genomes, objective, sizes, vals, perms, opt_df, opt_tdim, opt_tile, opt_order,
-                  inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up):
+                  inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, port, refetch):
     """Batch of genomes → scores[C, 2] (lower is better, compared lexicographically): column 0 is
     the objective (0 latency = cycles, 1 energy, 2 EDP = cycles × energy), column 1 its tie-break
     (energy for latency; cycles for energy and EDP, so equal — e.g. all-zero — energies fall back
@@ -278,8 +309,8 @@ def score_genomes(genomes, objective, sizes, vals, perms, opt_df, opt_tdim, opt_
     for c in range(c_n):
         df, td = _decode(genomes[c], sizes, vals, perms, opt_df, opt_tdim, opt_tile, opt_order, nl,
                          tiles, orders)
-        _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, df,
-                  td, reads, writes, out)
+        _eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, port,
+                  refetch, df, td, reads, writes, out)
         if out[O_FIT_LEVEL] >= 0:
             scores[c, 0] = np.inf
             scores[c, 1] = np.inf

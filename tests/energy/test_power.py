@@ -40,13 +40,10 @@ def test_power_invariants(hw_name, phase, layers, length, fidelity):
         # both fidelities hold every on-chip level to its ports' bytes per cycle (issue #18), so no
         # on-chip level runs above its part's maximum (1e-3: spans rounded to whole cycles); off-chip
         # and compute are held at analytic fidelity (the cycle engine's DRAM refresh count can run
-        # above the refresh rate's maximum on a short run: hbm3-pim prefill 16)
-        # except the accesses the energy model prices but the ports do not time yet
-        # (`engine.ports.priced_not_timed`): register files and a systolic array's fold traffic
-        untimed = {lv.name for lv in hw.levels if lv.kind == "register"} | \
-            {u.attached_to for u in hw.compute if u.type == "systolic"}
-        on_chip = {lv.name for lv in hw.levels if not lv.off_chip} - untimed
-        if (fidelity == "analytic" and p.component not in untimed) or p.component in on_chip:
+        # above the refresh rate's maximum on a short run: hbm3-pim prefill 16); register files and
+        # a systolic array's fold traffic are timed at the ports too (engine.ports)
+        on_chip = {lv.name for lv in hw.levels if not lv.off_chip}
+        if fidelity == "analytic" or p.component in on_chip:
             assert p.peak_w <= p.max_w * (1 + 1e-3) + 1e-12, (fidelity, p)
     assert r.peak_power_w >= r.avg_power_w * (1 - 1e-9)
     share = r.energy_share()

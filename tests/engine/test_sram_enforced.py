@@ -20,18 +20,16 @@ def _run(hw_name: str, bytes_per_cycle: int | None = None, phase: str = "prefill
                             fidelity="cycle", budget=10, hw_overrides=over, **kw)
 
 
-# (edge-npu's levels are its array's buffer and its register file: both carry untimed traffic)
+# edge-npu: its array's buffer (fold traffic: none, the PEs' registers hold the reuse) and its
+# per-PE register file; tpu-v1: the MXU's fold traffic into the unified buffer and accumulators
 @pytest.mark.parametrize("hw_name,phase", [("hbm3-pim", "prefill"), ("hbm3-pim", "decode"),
-                                           ("zcu102", "prefill")])
+                                           ("edge-npu", "prefill"), ("zcu102", "prefill"),
+                                           ("tpu-v1", "prefill")])
 def test_no_op_outruns_an_on_chip_level(hw_name, phase):
     hw = load_hardware(hw_name)
     r = _run(hw_name, phase=phase)
-    # register files and a systolic array's fold traffic are priced, not yet timed at the ports
-    # (engine.ports.priced_not_timed): those levels' byte counts include them
-    untimed = {lv.name for lv in hw.levels if lv.kind == "register"} | \
-        {u.attached_to for u in hw.compute if u.type == "systolic"}
     rate = {lv.name: lv.bandwidth_bytes_per_s / lv.ports * port_lanes(lv) for lv in hw.levels
-            if not lv.off_chip and lv.name not in untimed}
+            if not lv.off_chip}
     checked = 0
     for op in r.ops:
         for level, nbytes in op.bytes_by_level:

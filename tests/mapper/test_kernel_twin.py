@@ -42,8 +42,9 @@ def test_kernel_matches_twin(hw, unit_index, op):
                        arrays.cap.tolist(), arrays.bw.tolist(), arrays.rd_pj.tolist(),
                        arrays.wr_pj.tolist(), arrays.dbuf.tolist(), arrays.up.tolist(),
                        K.DF_NONE if opt.dataflow == "none" else {"os": 1, "ws": 2, "is": 3}[opt.dataflow],
-                       opt.t_dim)
+                       opt.t_dim, arrays.port.tolist(), arrays.refetch.tolist())
         assert out[c, K.O_CYCLES] == ref["cycles"]
+        assert out[c, K.O_PORT] == pytest.approx(ref["port_cycles"], rel=1e-12)
         assert out[c, K.O_ENERGY] == pytest.approx(ref["energy"], rel=1e-9)
         assert out[c, K.O_FIT_LEVEL] == ref["fit_level"]
         assert np.allclose(reads[c], ref["reads"]) and np.allclose(writes[c], ref["writes"])

@@ -12,7 +12,10 @@ def cdiv(a, b):
     return -(-int(a) // int(b))
 
 
-def eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, df, t_dim):
+def eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, df, t_dim,
+             port, refetch):
+    """port[df][l] bytes through port level l (row 4: rates; last column: extra energy),
+    refetch[o]: operand o's off-chip re-fetches enter the buffer (port level up[8])."""
     nl, nd, no = len(cap), len(tiles[0]), len(inc)
     reads, writes = [0.0] * nl, [0.0] * nl
     fit_level, need_bytes = -1, 0.0
@@ -30,7 +33,7 @@ def eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, 
     def trips(p, d):
         return cdiv(tiles[p][d], tiles[p + 1][d])
 
-    sent, prologue = [0.0] * nl, 0.0
+    sent, prologue, refetched = [0.0] * nl, 0.0, 0.0
     for i in range(1, nl + 1):
         p = i - 1
         for o in range(no):
@@ -43,6 +46,8 @@ def eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, 
                    and (trips(p, orders[p][k]) > 1 or (i == nl and orders[p][k] == t_dim))]
             last = idx[-1] if idx else -1
             m *= math.prod(trips(p, orders[p][k]) for k in range(last + 1) if not inc[o][orders[p][k]])
+            if i == 1 and nl > 1 and refetch[o]:
+                refetched += (m - 1) * eb[o] * math.prod(tiles[0][d] for d in range(nd) if inc[o][d])
             q = p
             while q > home[o] and not keep[o][q]:
                 q -= 1
@@ -80,12 +85,16 @@ def eval_one(tiles, orders, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, 
         padded = math.prod(cdiv(tiles[inner][d], tiles[nl][d]) * tiles[nl][d] for d in range(nd))
         compute = math.ceil(visits / count) * (padded * opp / mpc * ii + depth)
     compute = max(compute + up[14], 1.0)
-    cycles = math.ceil(max(compute, mem) + prologue)
+    row = port[df if df < 4 else 0]
+    moved = [b + (refetched if q == int(up[8]) else 0.0) for q, b in enumerate(row[:-1])]
+    port_cycles = max([b / r for b, r in zip(moved, port[4])] + [0.0])
+    cycles = math.ceil(max(compute, mem, port_cycles) + prologue)
     energy = macs * emac + up[15] * cycles + sum(r * e for r, e in zip(reads, rd_pj)) \
-        + sum(w * e for w, e in zip(writes, wr_pj))
+        + sum(w * e for w, e in zip(writes, wr_pj)) + row[-1]
     if utype == PIM_BANK:
         energy += acts * visits * up[13] * count
     return {"cycles": cycles, "energy": energy, "compute": compute, "fit_level": fit_level,
+            "port_cycles": port_cycles,
             "need": need_bytes, "reads": reads, "writes": writes}
 
 

@@ -28,7 +28,8 @@ def fake_map_graph(graph, hw, strategy="auto", objective="edp", budget=None, see
     return Mapping(hw=hw.name, ops=(), attrs=attrs)
 
 
-def fake_simulate(graph, hw, mapping, fidelity="analytic", progress=None, stack=None):
+def fake_simulate(graph, hw, mapping, fidelity="analytic", progress=None, stack=None,
+                  attribute_gap=False):
     rate = hw.peak_macs_per_s("bf16") or 1e9
     ops, t = [], 0.0
     for op in ops_in_order(graph):
