@@ -73,18 +73,40 @@ def _refresh_bank(P, bank_st, chan):
 @njit(cache=True)
 def refresh_if_due(P, bank_st, chan, t, pim):
     """Issue every refresh due by time `t` (per bank, or all banks; see the module docstring);
-    returns nothing, updates state."""
+    returns nothing, updates state.
+
+    On an idle channel the refreshes become regular: once one (all-bank) or one round of `nb`
+    (per-bank) found its banks closed and ready, issued at its due time, the next ones repeat it
+    tREFI (a round) later, every bank's ready time with it (the per-bank order depends only on the
+    round mask and the banks' last ACTs, which idle refreshes do not change). Those are issued in
+    closed form, so catching up an idle gap costs O(1), not O(gap / tREFI)."""
     nb = P[P_NBANKS]
+    regular = 0                              # consecutive per-bank refreshes issued at their due
     while t >= chan[C_NEXTREF]:
         # A controller issues a refresh when it falls due (after the banks allow it), also while
         # the channel idles: refreshes that came due before `t` are not deferred to `t`.
         due = chan[C_NEXTREF]
         if P[P_REFPB] != 0 and not pim:      # one bank; the channel keeps working
+            if regular >= nb and chan[C_REFMASK] == (1 << nb) - 1 and P[P_RFCPB] <= nb * P[P_REFI]:
+                step = nb * P[P_REFI]        # whole regular rounds, each bank once, due to due
+                last = due + (nb - 1) * P[P_REFI]
+                if t >= last:
+                    q = (t - last) // step + 1
+                    for b in range(nb):
+                        bank_st[b, B_RDY] += q * step
+                    chan[C_PBREFS] += q * nb
+                    chan[C_NEXTREF] += q * step
+                    continue
             b = _refresh_bank(P, bank_st, chan)
             ref_t = max(due, bank_st[b, B_RDY])
             if bank_st[b, B_ROW] >= 0:
                 ref_t = max(ref_t, _precharge_time(P, bank_st, b, due) + P[P_RP])
                 chan[C_PRES] += 1
+                regular = 0
+            elif ref_t == due:
+                regular += 1
+            else:
+                regular = 0
             bank_st[b, B_ROW] = -1
             bank_st[b, B_RDY] = ref_t + P[P_RFCPB]
             chan[C_PBREFS] += 1
@@ -102,11 +124,19 @@ def refresh_if_due(P, bank_st, chan, t, pim):
             bank_st[b, B_ROW] = -1
             bank_st[b, B_RDY] = end
         chan[C_REFS] += 1
+        step = P[P_REFI] * nb if P[P_REFPB] != 0 else P[P_REFI]
+        chan[C_NEXTREF] += step
         if P[P_REFPB] != 0:                  # all banks at once stand for a round of per-bank ones
-            chan[C_NEXTREF] += P[P_REFI] * nb
             chan[C_REFMASK] = 0
-        else:
-            chan[C_NEXTREF] += P[P_REFI]
+        if end < chan[C_NEXTREF] and t >= chan[C_NEXTREF]:
+            # banks closed and ready before the next due: every refresh due by t is issued at its
+            # due time (end < due keeps t from moving them)
+            q = (t - chan[C_NEXTREF]) // step + 1
+            end = chan[C_NEXTREF] + (q - 1) * step + P[P_RFC]
+            for b in range(nb):
+                bank_st[b, B_RDY] = end
+            chan[C_REFS] += q
+            chan[C_NEXTREF] += q * step
         t = max(t, end)
 
 
