@@ -75,11 +75,12 @@ def refresh_if_due(P, bank_st, chan, t, pim):
     """Issue every refresh due by time `t` (per bank, or all banks; see the module docstring);
     returns nothing, updates state.
 
-    On an idle channel the refreshes become regular: once one (all-bank) or one round of `nb`
-    (per-bank) found its banks closed and ready, issued at its due time, the next ones repeat it
-    tREFI (a round) later, every bank's ready time with it (the per-bank order depends only on the
-    round mask and the banks' last ACTs, which idle refreshes do not change). Those are issued in
-    closed form, so catching up an idle gap costs O(1), not O(gap / tREFI)."""
+    Past the first refresh the ones due by `t` are regular and issued in closed form, so catching
+    up an idle gap costs O(1), not O(gap / tREFI): all-bank ones back to back while behind, then
+    at their due times (`_refreshes_in_closed_form`); per-bank ones, once a whole round of `nb`
+    found its banks closed and ready at their due times, in whole rounds (each round repeats the
+    last one tREFI·nb later, every bank's ready time with it: the order depends only on the round
+    mask and the banks' last ACTs, which idle refreshes do not change)."""
     nb = P[P_NBANKS]
     regular = 0                              # consecutive per-bank refreshes issued at their due
     while t >= chan[C_NEXTREF]:
@@ -128,16 +129,39 @@ def refresh_if_due(P, bank_st, chan, t, pim):
         chan[C_NEXTREF] += step
         if P[P_REFPB] != 0:                  # all banks at once stand for a round of per-bank ones
             chan[C_REFMASK] = 0
-        if end < chan[C_NEXTREF] and t >= chan[C_NEXTREF]:
-            # banks closed and ready before the next due: every refresh due by t is issued at its
-            # due time (end < due keeps t from moving them)
-            q = (t - chan[C_NEXTREF]) // step + 1
-            end = chan[C_NEXTREF] + (q - 1) * step + P[P_RFC]
-            for b in range(nb):
-                bank_st[b, B_RDY] = end
-            chan[C_REFS] += q
-            chan[C_NEXTREF] += q * step
         t = max(t, end)
+        if step > P[P_RFC]:
+            end = _refreshes_in_closed_form(P, bank_st, chan, t, end, step)
+            t = max(t, end)
+
+
+@njit(cache=True)
+def _refreshes_in_closed_form(P, bank_st, chan, t, end, step):
+    """Right after an all-bank refresh (every bank closed, ready at `end`, the loop's t already
+    max(t, end)): the further refreshes `refresh_if_due` would issue one by one, at once. While the
+    last one ends after the next due (a backlog: the channel streamed past its dues), each starts
+    when the one before ends, tRFC apart, and the backlog shrinks by step − tRFC per refresh; then
+    each is issued at its due time (ending before the next due, t never moves). Returns the end
+    of the last refresh issued (`end` if none)."""
+    nxt = chan[C_NEXTREF]
+    k = 0
+    if end >= nxt:                           # behind: back to back (t >= end >= nxt)
+        k = (end - nxt) // (step - P[P_RFC]) + 1
+        end += k * P[P_RFC]
+        nxt += k * step
+        if end > t:
+            t = end
+    if t >= nxt:                             # on time: each at its due
+        q = (t - nxt) // step + 1
+        end = nxt + (q - 1) * step + P[P_RFC]
+        nxt += q * step
+        k += q
+    if k > 0:
+        for b in range(P[P_NBANKS]):
+            bank_st[b, B_RDY] = end
+        chan[C_REFS] += k
+        chan[C_NEXTREF] = nxt
+    return end
 
 
 @njit(cache=True)
