@@ -22,6 +22,8 @@ refreshed this round, the one activated most recently (a stream is in it or has 
 returns to it last;
 assumption: a controller that sees its queue does at least this well). PIM all-bank MACs need every
 bank, so a channel running them refreshes all banks at once (tRFC, one tREFI's worth of rounds).
+Refreshes that fall due over an idle gap, or pile up behind a long row burst, are issued in closed
+form once they become regular (`refresh_if_due`): catching up costs O(1), not O(gap / tREFI).
 
 The first `span` column commands of a row burst are resolved command by command; the rest use the
 closed form t_j = max_i c_i + (j-i)·tCCD_S + ⌊(j-i)/k⌋·max(0, tCCD_L - k·tCCD_S) (a max-plus

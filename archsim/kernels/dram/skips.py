@@ -5,11 +5,18 @@ leaves the channel state equal to the previous cycle's state shifted by Δ, the 
 (max-plus, time-invariant) repeat it, and whole cycles are advanced by Δ each up to the next
 refresh (`steady_state_skip`).
 
-Refresh period: right after a row burst that issued a refresh, the state — as far as it can still
-matter (`_canon`) and relative to the next refresh due — is looked up among the ones kept earlier in
-the stream at the same phase; a match Δ earlier means the row bursts in between repeat exactly,
-refreshes and all, and whole periods are advanced to the end of the stream (`refresh_period_skip`).
-tests/engine/test_steady_state.py checks both equal the row-by-row path."""
+Refresh period: right after a row burst that issued a refresh (all-bank or per-bank), once the
+stream has visited every bank, the state — as far as it can still matter (`_canon`) and relative to
+the next refresh due — is looked up among the ones kept earlier in the stream at the same phase; a
+match Δ earlier means the row bursts in between repeat exactly, refreshes and all, and whole periods
+are advanced to the end of the stream (`refresh_period_skip`).
+
+Both compare states through `_canon`, which drops what can no longer bind — notably the read
+(write) times a stream of the other mode left in the banks it now streams through: compared raw,
+those kept any state from repeating, and a long stream after one of the other mode ran row by row
+(issue #20). Fields a period rewrote move by Δ per skipped period; the rest stay as they are, so
+the state after a skip is the command loop's. tests/engine/test_steady_state.py and
+test_long_streams.py check both equal the row-by-row path."""
 from __future__ import annotations
 
 import numpy as np
