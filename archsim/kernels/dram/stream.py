@@ -8,7 +8,8 @@ from numba.typed import Dict
 
 from .commands import row_burst
 from .skips import refresh_period_skip, steady_state_skip
-from .state import ALWAYS, C_FLOOR, C_PBREFS, C_REFS, N_CHAN, NEG, P_NBANKS, P_REFI, REFRESH_SKIP_MIN_ROWS
+from .state import (ALWAYS, C_FLOOR, C_PBREFS, C_REFS, N_CHAN, NEG, P_NBANKS, P_REFI,
+                     REFRESH_SKIP_MIN_ROWS)
 
 
 @njit(cache=True)
