@@ -92,13 +92,13 @@ def refresh_one_by_one(P, bank_st, chan, t, pim):
 @settings(max_examples=60, deadline=None)
 @given(name=st.sampled_from(sorted(n for n, t in TYPES.items() if t.trefi)),
        refresh=st.sampled_from(REFRESH[1:]), pim=st.booleans(), seed=st.integers(0, 10**6),
+       refi_scale=st.sampled_from([0.1, 1.0]),
        gaps=st.lists(st.floats(0, 300), min_size=1, max_size=3))
-def test_refreshes_in_closed_form_equal_one_by_one(name, refresh, pim, seed, gaps):
+def test_refreshes_in_closed_form_equal_one_by_one(name, refresh, pim, seed, refi_scale, gaps):
     """Random bank states (open or closed rows, ready times before or after the dues, a backlog
     of dues in the past or none, a round half done), then refreshes due by later and later times:
     the kernel's state equals the one-by-one twin's after each."""
-    t = _variant(TYPES[name], refresh, refi_scale=float(np.random.default_rng(seed).choice([0.1, 1.0])))
-    P = dram_params(t)
+    P = dram_params(_variant(TYPES[name], refresh, refi_scale))
     rng = np.random.default_rng(seed)
     nb, refi = int(P[kd.P_NBANKS]), int(P[kd.P_REFI])
     bank_st, bg_last, chan = kd.new_state(P)
@@ -250,5 +250,6 @@ def test_a_stream_after_one_of_the_other_mode_runs_a_bounded_number_of_row_burst
     bank_st, bg_last, chan = kd.new_state(P)
     work = np.zeros(kd.work_size(P), dtype=np.int64)
     _, end = kd.burst(P, bank_st, bg_last, chan, 0, 0, 256, 4, MODE_WRITE, 3000, 0, False, work)
-    assert kd.burst(P, bank_st, bg_last, chan, 17, 0, 256, 4, MODE_READ, 8 * kd.REFRESH_SKIP_MIN_ROWS,
-                    end + 500 * t.trefi, False, work)[1] == ends[1]
+    long = 8 * kd.REFRESH_SKIP_MIN_ROWS
+    assert kd.burst(P, bank_st, bg_last, chan, 17, 0, 256, 4, MODE_READ, long, end + 500 * t.trefi,
+                    False, work)[1] == ends[1]
