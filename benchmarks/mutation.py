@@ -52,6 +52,7 @@ KERNEL = ("tests/mapper/test_capacity.py", "tests/mapper/test_kernel_twin.py")
 SCALESIM = ("tests/mapper/test_scalesim.py",)
 DRAM = ("tests/engine/test_dram_closed_forms.py", "tests/engine/test_dram_burst.py",
         "tests/engine/test_all_bank_activate.py")
+LONG = ("tests/engine/test_long_streams.py", "tests/engine/test_steady_state.py")
 MCU = ("tests/mapper/test_mcu_techniques.py", "tests/mapper/test_pools.py", "tests/mapper/test_models.py")
 PASSES = ("tests/mapper/test_passes.py", "tests/mapper/test_capacity.py")
 WORK = ("tests/workloads/test_flops_kv.py", "tests/workloads/test_zoo_params.py",
@@ -256,6 +257,14 @@ MUTANTS = (
            "            e = s + dur[i]",
            ("tests/engine/test_kernel_twins.py", "tests/engine/test_simulate.py"),
            "a task on a plain resource starts before its inputs are ready"),
+    # long DRAM streams (#20): refresh catch-up in closed form, the skips' shift rule
+    Mutant("dram-refresh-backlog", "archsim/kernels/dram/commands.py",
+           "        k = (end - nxt) // (step - P[P_RFC]) + 1", "        k = (end - nxt) // (step - P[P_RFC])",
+           LONG, "a refresh backlog one refresh short"),
+    Mutant("dram-skip-shifts-stale", "archsim/kernels/dram/skips.py",
+           "                        if bank_st[b, f] != prev[4 * b + f - B_ACT]:   # rewritten each cycle",
+           "                        if bank_st[b, f] > NEG // 2:", LONG,
+           "the steady-state skip moves bank times the cycle never wrote"),
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)

@@ -22,6 +22,8 @@ refreshed this round, the one activated most recently (a stream is in it or has 
 returns to it last;
 assumption: a controller that sees its queue does at least this well). PIM all-bank MACs need every
 bank, so a channel running them refreshes all banks at once (tRFC, one tREFI's worth of rounds).
+Refreshes that fall due over an idle gap, or pile up behind a long row burst, are issued in closed
+form once they become regular (`refresh_if_due`): catching up costs O(1), not O(gap / tREFI).
 
 The first `span` column commands of a row burst are resolved command by command; the rest use the
 closed form t_j = max_i c_i + (j-i)·tCCD_S + ⌊(j-i)/k⌋·max(0, tCCD_L - k·tCCD_S) (a max-plus
@@ -73,18 +75,41 @@ def _refresh_bank(P, bank_st, chan):
 @njit(cache=True)
 def refresh_if_due(P, bank_st, chan, t, pim):
     """Issue every refresh due by time `t` (per bank, or all banks; see the module docstring);
-    returns nothing, updates state."""
+    returns nothing, updates state.
+
+    Past the first refresh the ones due by `t` are regular and issued in closed form, so catching
+    up an idle gap costs O(1), not O(gap / tREFI): all-bank ones back to back while behind, then
+    at their due times (`_refreshes_in_closed_form`); per-bank ones, once a whole round of `nb`
+    found its banks closed and ready at their due times, in whole rounds (each round repeats the
+    last one tREFI·nb later, every bank's ready time with it: the order depends only on the round
+    mask and the banks' last ACTs, which idle refreshes do not change)."""
     nb = P[P_NBANKS]
+    regular = 0                              # consecutive per-bank refreshes issued at their due
     while t >= chan[C_NEXTREF]:
         # A controller issues a refresh when it falls due (after the banks allow it), also while
         # the channel idles: refreshes that came due before `t` are not deferred to `t`.
         due = chan[C_NEXTREF]
         if P[P_REFPB] != 0 and not pim:      # one bank; the channel keeps working
+            if regular >= nb and chan[C_REFMASK] == (1 << nb) - 1 and P[P_RFCPB] <= nb * P[P_REFI]:
+                step = nb * P[P_REFI]        # whole regular rounds, each bank once, due to due
+                last = due + (nb - 1) * P[P_REFI]
+                if t >= last:
+                    q = (t - last) // step + 1
+                    for b in range(nb):
+                        bank_st[b, B_RDY] += q * step
+                    chan[C_PBREFS] += q * nb
+                    chan[C_NEXTREF] += q * step
+                    continue
             b = _refresh_bank(P, bank_st, chan)
             ref_t = max(due, bank_st[b, B_RDY])
             if bank_st[b, B_ROW] >= 0:
                 ref_t = max(ref_t, _precharge_time(P, bank_st, b, due) + P[P_RP])
                 chan[C_PRES] += 1
+                regular = 0
+            elif ref_t == due:
+                regular += 1
+            else:
+                regular = 0
             bank_st[b, B_ROW] = -1
             bank_st[b, B_RDY] = ref_t + P[P_RFCPB]
             chan[C_PBREFS] += 1
@@ -102,12 +127,43 @@ def refresh_if_due(P, bank_st, chan, t, pim):
             bank_st[b, B_ROW] = -1
             bank_st[b, B_RDY] = end
         chan[C_REFS] += 1
+        step = P[P_REFI] * nb if P[P_REFPB] != 0 else P[P_REFI]
+        chan[C_NEXTREF] += step
         if P[P_REFPB] != 0:                  # all banks at once stand for a round of per-bank ones
-            chan[C_NEXTREF] += P[P_REFI] * nb
             chan[C_REFMASK] = 0
-        else:
-            chan[C_NEXTREF] += P[P_REFI]
         t = max(t, end)
+        if step > P[P_RFC]:
+            end = _refreshes_in_closed_form(P, bank_st, chan, t, end, step)
+            t = max(t, end)
+
+
+@njit(cache=True)
+def _refreshes_in_closed_form(P, bank_st, chan, t, end, step):
+    """Right after an all-bank refresh (every bank closed, ready at `end`, the loop's t already
+    max(t, end)): the further refreshes `refresh_if_due` would issue one by one, at once. While the
+    last one ends after the next due (a backlog: the channel streamed past its dues), each starts
+    when the one before ends, tRFC apart, and the backlog shrinks by step − tRFC per refresh; then
+    each is issued at its due time (ending before the next due, t never moves). Returns the end
+    of the last refresh issued (`end` if none)."""
+    nxt = chan[C_NEXTREF]
+    k = 0
+    if end >= nxt:                           # behind: back to back (t >= end >= nxt)
+        k = (end - nxt) // (step - P[P_RFC]) + 1
+        end += k * P[P_RFC]
+        nxt += k * step
+        if end > t:
+            t = end
+    if t >= nxt:                             # on time: each at its due
+        q = (t - nxt) // step + 1
+        end = nxt + (q - 1) * step + P[P_RFC]
+        nxt += q * step
+        k += q
+    if k > 0:
+        for b in range(P[P_NBANKS]):
+            bank_st[b, B_RDY] = end
+        chan[C_REFS] += k
+        chan[C_NEXTREF] = nxt
+    return end
 
 
 @njit(cache=True)

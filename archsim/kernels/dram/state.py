@@ -32,9 +32,11 @@ N_CHAN = 26
 ALL_BANKS_BG = -2          # C_LASTACT_BG after an all-bank ACT
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
 #: the refresh-period skip keeps a state per refresh, which costs more than it saves on a stream
-#: shorter than this many row bursts (its period is often tens of thousands of row bursts: the
-#: refresh drifts through every offset of the stream's row-burst grid before a state repeats; a
-#: pim-gpt read stream: period 28,204 row bursts, break-even near 60 K, 1.75x slower at 18-30 K)
+#: shorter than this many row bursts (its period can be ten thousand row bursts and more: the
+#: refresh drifts through the offsets of the stream's row-burst grid before a state repeats; a
+#: pim-gpt score read after its write stream: period 13,916 row bursts (2,048 refreshes). Measured
+#: one stream per type of tests/engine/dram_types.py: at 16 K row bursts 1.4-15x faster than row
+#: by row but 2.2x slower on DDR4 / HBM3 all-bank; at 64 K faster on every type)
 REFRESH_SKIP_MIN_ROWS = 65536
 ALWAYS = 2     # `periodic` = ALWAYS: both skips whatever the stream's length (tests)
 

@@ -8,7 +8,8 @@ from numba.typed import Dict
 
 from .commands import row_burst
 from .skips import refresh_period_skip, steady_state_skip
-from .state import ALWAYS, C_FLOOR, C_REFS, N_CHAN, NEG, P_NBANKS, P_REFI, REFRESH_SKIP_MIN_ROWS
+from .state import (ALWAYS, C_FLOOR, C_PBREFS, C_REFS, N_CHAN, NEG, P_NBANKS, P_REFI,
+                     REFRESH_SKIP_MIN_ROWS)
 
 
 @njit(cache=True)
@@ -47,7 +48,7 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
     closed = np.zeros(nb, dtype=np.bool_)
     closed_prev = np.zeros(nb, dtype=np.bool_)
     while r < nrows:
-        refs_before = chan[C_REFS]
+        refs_before = chan[C_REFS] + chan[C_PBREFS]
         s, e = row_burst(P, bank_st, bg_last, chan, slot0 + r * span, row, ncols, span, mode, ready,
                          c, banks)
         if r == 0:
@@ -55,7 +56,9 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
         if e > end:
             end = e
         r += 1
-        if refreshing and chan[C_REFS] != refs_before and r < nrows:
+        # a refresh (all-bank or per-bank) just issued, past the first cycle of banks (from then
+        # on every row burst misses: `skips._canon`'s horizon bound holds)
+        if refreshing and chan[C_REFS] + chan[C_PBREFS] != refs_before and m <= r < nrows:
             skipped, end, store, nstore = refresh_period_skip(
                 P, bank_st, bg_last, chan, end, r, nrows, m, nt, nb, store, nstore, index, cur,
                 ring, ready, closed, closed_prev)
@@ -65,6 +68,7 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
                 continue
         if use and r % m == 0:
             r, end = steady_state_skip(P, bank_st, bg_last, chan, end, r, nrows, m, nt, nb,
-                                       have_prev, prev, cur, prev_rows, prev_counts, ring)
+                                       have_prev, prev, cur, prev_rows, prev_counts, ring, closed,
+                                       closed_prev)
             have_prev = True
     return first, end
