@@ -23,8 +23,15 @@ from .passes.placement import place
 __all__ = ["map_graph", "op_costs", "total_cost"]
 
 
-def _op_placement(op, roles: dict[str, str], streamed: frozenset[str]) -> dict[str, str]:
-    out = {k: v for k, v in roles.items() if k in ("weight", "kv_cache", "activation")}
+_ROLES = ("weight", "kv_cache", "activation")
+
+
+def _op_placement(op, roles: dict[str, str], streamed: frozenset[str],
+                  by_role: dict[str, str] | None = None) -> dict[str, str]:
+    """Where `op`'s tensors live: the levels of the roles (`by_role`: the role entries of `roles`,
+    when the caller has them), then each tensor's own placement; tensors streamed in a fused
+    group in PIPELINE."""
+    out = dict(by_role) if by_role is not None else {k: v for k, v in roles.items() if k in _ROLES}
     for o in op.operands:
         if o.tensor.name in streamed:
             out[o.tensor.name] = PIPELINE
@@ -66,20 +73,20 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
     evaluated = 0
     searched: set = set()          # ops of one shape are searched once (cache); count them once
     todo = [o for o in ops if only is None or o.name == only]
-    roles_only = ("weight", "kv_cache", "activation")
+    by_role = {k: v for k, v in roles.items() if k in _ROLES}
     for i, op in enumerate(todo):
-        pl = _op_placement(op, roles, fplan.streamed)
+        pl = _op_placement(op, roles, fplan.streamed, by_role)
         try:
             try:
-                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl)
+                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl, named=False)
             except MappingNotFound:
                 # tensors kept on chip by layer fusion may crowd out this op's tiles: retry with
                 # them where their role lives
-                plain = {k: v for k, v in pl.items() if k in roles_only or v == PIPELINE}
+                plain = {k: v for k, v in pl.items() if k in _ROLES or v == PIPELINE}
                 if plain == pl:
                     raise
                 pl = plain
-                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl)
+                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl, named=False)
         except MappingNotFound as exc:
             problem = problem or exc.does_not_fit
             unit = next((u for u in hw.compute if unit_can_run(u, op)), hw.compute[0])
@@ -99,7 +106,7 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
             split = max((d for d in spatial if spatial[d] == unit.count), default=op.dims[0][0],
                         key=lambda d: op.dim_sizes.get(d, 0))
             attrs.append(("pim", pim_partition(op, hw, unit, split).as_attrs()))
-        mapped.append(replace(m, fused_into=fused.get(op.name), attrs=tuple(attrs)))
+        mapped.append(replace(m, op=op.name, fused_into=fused.get(op.name), attrs=tuple(attrs)))
         costs.append((op.name, res.cost))
         if progress:
             progress(i + 1, len(todo), op.name)
