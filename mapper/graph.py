@@ -14,7 +14,7 @@ from archsim.mapping import Mapping, OpMapping
 from .cost import Cost
 from .map_op import MappingNotFound, map_op_result
 from .mapspace import PIPELINE, unit_can_run
-from .passes.buffer_plan import plan_buffers
+from .passes.buffer_plan import liveness, persistent_tensors, plan_buffers
 from .passes.fusion import fuse
 from .passes.mcu import TECHNIQUES as MCU_TECHNIQUES, mcu_report, sram_pools
 from .passes.pim import pim_partition
@@ -58,7 +58,8 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
         raise MappingError(f"no op named {only!r} in the graph; "
                            f"{did_you_mean(only, [o.name for o in ops]) or 'see `archsim graph`'}")
     fplan = fuse(graph, hw)
-    pplan = place(graph, hw, fplan.streamed)
+    buffers, tensors = liveness(graph, fplan.streamed), persistent_tensors(graph)
+    pplan = place(graph, hw, fplan.streamed, buffers, tensors)
     roles = pplan.as_dict()
     rep = mcu_report(graph, hw, techniques) if hw.kind == "mcu" else None
     if rep is not None and rep.spilled:
@@ -110,7 +111,7 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
         costs.append((op.name, res.cost))
         if progress:
             progress(i + 1, len(todo), op.name)
-    plan = plan_buffers(graph, hw, roles, fplan.streamed)
+    plan = plan_buffers(graph, hw, roles, fplan.streamed, buffers=buffers, tensors=tensors)
     peaks = dict(plan.peak_bytes)
     attrs: list[tuple[str, object]] = [("op_costs", tuple(costs)),
                                        ("streamed", tuple(sorted(fplan.streamed)))]

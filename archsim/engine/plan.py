@@ -374,5 +374,7 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
     if any(p.unit.type == "sm" for p in plans):
         from .timing.sm import kernel_seconds
         for i, seconds in kernel_seconds(gpu_kernels(plans, st), plans, hw, st).items():
-            plans[i] = replace(plans[i], kernel_s=seconds)
+            # the plans are this function's own until it returns: set in place (as a
+            # `__post_init__` would) rather than copied, one copy per GPU op
+            object.__setattr__(plans[i], "kernel_s", seconds)
     return plans

@@ -5,6 +5,7 @@ lifetime, any buffer already placed; the arena is the highest end. Exact for the
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from archsim.ir import OpGraph, Role, ops_in_order, unread_weight_bytes
@@ -59,7 +60,22 @@ def _place(placed: list[tuple[int, Buffer]], offsets: list[int], off: int, b: Bu
     placed.insert(i, (off, b))
 
 
+#: the last few arena plans by their buffers: the placement pass and the buffer plan of one
+#: `map_graph` (and a sweep's repeated graphs) plan the same activation buffers
+_ARENAS: "OrderedDict[tuple[Buffer, ...], ArenaPlan]" = OrderedDict()
+
+
 def arena_plan(buffers) -> ArenaPlan:
+    key = tuple(buffers)
+    plan = _ARENAS.get(key)
+    if plan is None:
+        plan = _ARENAS[key] = _arena_plan(key)
+        if len(_ARENAS) > 8:
+            _ARENAS.popitem(last=False)
+    return plan
+
+
+def _arena_plan(buffers: tuple[Buffer, ...]) -> ArenaPlan:
     order = sorted(buffers, key=lambda b: (-b.size_bytes, b.first, b.name))
     placed: list[tuple[int, Buffer]] = []
     offsets: list[int] = []
@@ -140,19 +156,23 @@ def persistent_tensors(graph: OpGraph) -> dict[str, tuple[str, int]]:
 
 
 def plan_buffers(graph: OpGraph, hw, placement: dict[str, str],
-                 skip: frozenset[str] = frozenset(), sizes: dict[str, int] | None = None
-                 ) -> BufferPlan:
+                 skip: frozenset[str] = frozenset(), sizes: dict[str, int] | None = None,
+                 buffers: list[Buffer] | None = None,
+                 tensors: dict[str, tuple[str, int]] | None = None) -> BufferPlan:
     """Peak bytes per level: persistent tensors where placed + the activation arena (or, for
-    activations placed per tensor, the peak of live bytes over the schedule)."""
+    activations placed per tensor, the peak of live bytes over the schedule). `buffers` and
+    `tensors`: `liveness(graph, skip, sizes)` and `persistent_tensors(graph)`, when the caller
+    has them already."""
     persistent: dict[str, int] = {}
-    for name, (role, b) in persistent_tensors(graph).items():
+    tensors = persistent_tensors(graph) if tensors is None else tensors
+    for name, (role, b) in tensors.items():
         lv = placement.get(name) or placement.get(role) or hw.levels[0].name
         persistent[lv] = persistent.get(lv, 0) + b
     unread = unread_weight_bytes(graph)          # MoE experts idle this step, stored with the weights
     if unread:
         lv = placement.get("weight") or hw.levels[0].name
         persistent[lv] = persistent.get(lv, 0) + unread
-    buffers = liveness(graph, skip, sizes)
+    buffers = liveness(graph, skip, sizes) if buffers is None else buffers
     by_level: dict[str, list[Buffer]] = {}
     for b in buffers:
         lv = placement.get(b.name) or placement.get("activation") or hw.levels[0].name
