@@ -237,7 +237,7 @@ def measure(line: dict, args) -> None:
         line["genz_ratio_wall"] = {k: round(ours[k]["wall_s"] / genz[k]["wall_s"], 2) for k in ours}
 
     if not args.skip_cycle:
-        hw = api._hardware("pim-gpt", {"dram.rows": CYCLE_ROWS})
+        hw = api.arguments.resolve_hardware("pim-gpt", {"dram.rows": CYCLE_ROWS})
         cyc = {}
         for seq in CYCLE_TOKENS:
             api.simulate("llama2-7b", hw, phase="prefill", seq=seq)          # maps (analytic)
