@@ -6,7 +6,8 @@ import dataclasses
 import pytest
 
 from archsim import mapper, workloads
-from archsim.engine.plan import gpu_kernels, plan_ops
+from archsim.engine.gpu_kernels import gpu_kernels
+from archsim.engine.plan import plan_ops
 from archsim.engine.stack import software_stack
 from archsim.engine.timing.sm import gpu_calibration, gpu_spec, kernel_seconds
 from archsim.hardware import load_hardware
