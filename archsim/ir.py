@@ -199,9 +199,9 @@ def add_op(graph: OpGraph, op: Op, after: Iterable[tuple[str, Tensor]] = ()) -> 
 
 
 def ops_in_order(graph: OpGraph) -> Iterator[Op]:
-    """Ops in a deterministic topological order (insertion order breaks ties). The order of names
-    is computed once per graph and kept on it; graphs only grow (ops and edges are added, never
-    removed), so it is recomputed when the node or edge count changes."""
+    """Ops in a deterministic topological order (insertion order breaks ties). The order (and the
+    ops in it) is computed once per graph and kept on it; graphs only grow (ops and edges are
+    added, never removed or replaced), so it is recomputed when the node or edge count changes."""
     size = (len(graph), sum(map(len, graph._succ.values())))   # number_of_edges(), without views
     cached = graph.__dict__.get("_archsim_order")
     if cached is None or cached[0] != size:
@@ -213,11 +213,10 @@ def ops_in_order(graph: OpGraph) -> Iterator[Op]:
             names = tuple(graph.nodes)
         else:
             names = tuple(nx.lexicographical_topological_sort(graph, key=lambda n: order[n]))
-        cached = (size, names)
+        nodes = graph.nodes
+        cached = (size, tuple(nodes[name]["op"] for name in names))
         graph.__dict__["_archsim_order"] = cached
-    nodes = graph.nodes
-    for name in cached[1]:
-        yield nodes[name]["op"]
+    return iter(cached[1])
 
 
 def unread_weight_bytes(graph: OpGraph) -> int:

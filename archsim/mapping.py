@@ -7,7 +7,7 @@ Per graph: where each tensor class lives, which ops are fused, and the buffer pl
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["LevelTiling", "OpMapping", "Mapping"]
 
@@ -51,6 +51,9 @@ class Mapping:
     peak_buffer_bytes: tuple[tuple[str, int], ...] = ()  # memory level → planned peak bytes
     candidates_evaluated: int = 0
     attrs: tuple[tuple[str, object], ...] = ()
+    # `placement` as a dict, built on first use (the engine asks for every operand of every op):
+    # not compared, not in repr; a `dataclasses.replace` copy starts empty
+    _where: dict = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def for_op(self, name: str) -> OpMapping:
         for m in self.ops:
@@ -59,7 +62,8 @@ class Mapping:
         raise KeyError(name)
 
     def placed(self, tensor_or_role: str, default: str | None = None) -> str | None:
-        for k, v in self.placement:
-            if k == tensor_or_role:
-                return v
-        return default
+        """The level `placement` gives a tensor name or a role (its first entry for it)."""
+        where = self._where
+        if not where and self.placement:
+            where.update(reversed(self.placement))       # the first entry of a key wins
+        return where.get(tensor_or_role, default)

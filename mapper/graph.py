@@ -14,7 +14,7 @@ from archsim.mapping import Mapping, OpMapping
 from .cost import Cost
 from .map_op import MappingNotFound, map_op_result
 from .mapspace import PIPELINE, unit_can_run
-from .passes.buffer_plan import plan_buffers
+from .passes.buffer_plan import liveness, persistent_tensors, plan_buffers
 from .passes.fusion import fuse
 from .passes.mcu import TECHNIQUES as MCU_TECHNIQUES, mcu_report, sram_pools
 from .passes.pim import pim_partition
@@ -23,8 +23,15 @@ from .passes.placement import place
 __all__ = ["map_graph", "op_costs", "total_cost"]
 
 
-def _op_placement(op, roles: dict[str, str], streamed: frozenset[str]) -> dict[str, str]:
-    out = {k: v for k, v in roles.items() if k in ("weight", "kv_cache", "activation")}
+_ROLES = ("weight", "kv_cache", "activation")
+
+
+def _op_placement(op, roles: dict[str, str], streamed: frozenset[str],
+                  by_role: dict[str, str] | None = None) -> dict[str, str]:
+    """Where `op`'s tensors live: the levels of the roles (`by_role`: the role entries of `roles`,
+    when the caller has them), then each tensor's own placement; tensors streamed in a fused
+    group in PIPELINE."""
+    out = dict(by_role) if by_role is not None else {k: v for k, v in roles.items() if k in _ROLES}
     for o in op.operands:
         if o.tensor.name in streamed:
             out[o.tensor.name] = PIPELINE
@@ -51,7 +58,8 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
         raise MappingError(f"no op named {only!r} in the graph; "
                            f"{did_you_mean(only, [o.name for o in ops]) or 'see `archsim graph`'}")
     fplan = fuse(graph, hw)
-    pplan = place(graph, hw, fplan.streamed)
+    buffers, tensors = liveness(graph, fplan.streamed), persistent_tensors(graph)
+    pplan = place(graph, hw, fplan.streamed, buffers, tensors)
     roles = pplan.as_dict()
     rep = mcu_report(graph, hw, techniques) if hw.kind == "mcu" else None
     if rep is not None and rep.spilled:
@@ -66,20 +74,20 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
     evaluated = 0
     searched: set = set()          # ops of one shape are searched once (cache); count them once
     todo = [o for o in ops if only is None or o.name == only]
-    roles_only = ("weight", "kv_cache", "activation")
+    by_role = {k: v for k, v in roles.items() if k in _ROLES}
     for i, op in enumerate(todo):
-        pl = _op_placement(op, roles, fplan.streamed)
+        pl = _op_placement(op, roles, fplan.streamed, by_role)
         try:
             try:
-                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl)
+                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl, named=False)
             except MappingNotFound:
                 # tensors kept on chip by layer fusion may crowd out this op's tiles: retry with
                 # them where their role lives
-                plain = {k: v for k, v in pl.items() if k in roles_only or v == PIPELINE}
+                plain = {k: v for k, v in pl.items() if k in _ROLES or v == PIPELINE}
                 if plain == pl:
                     raise
                 pl = plain
-                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl)
+                res = map_op_result(op, hw, strategy, objective, budget, seed, None, pl, named=False)
         except MappingNotFound as exc:
             problem = problem or exc.does_not_fit
             unit = next((u for u in hw.compute if unit_can_run(u, op)), hw.compute[0])
@@ -99,11 +107,11 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
             split = max((d for d in spatial if spatial[d] == unit.count), default=op.dims[0][0],
                         key=lambda d: op.dim_sizes.get(d, 0))
             attrs.append(("pim", pim_partition(op, hw, unit, split).as_attrs()))
-        mapped.append(replace(m, fused_into=fused.get(op.name), attrs=tuple(attrs)))
+        mapped.append(replace(m, op=op.name, fused_into=fused.get(op.name), attrs=tuple(attrs)))
         costs.append((op.name, res.cost))
         if progress:
             progress(i + 1, len(todo), op.name)
-    plan = plan_buffers(graph, hw, roles, fplan.streamed)
+    plan = plan_buffers(graph, hw, roles, fplan.streamed, buffers=buffers, tensors=tensors)
     peaks = dict(plan.peak_bytes)
     attrs: list[tuple[str, object]] = [("op_costs", tuple(costs)),
                                        ("streamed", tuple(sorted(fplan.streamed)))]

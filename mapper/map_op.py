@@ -160,7 +160,10 @@ def map_op(op: Op, hw: Hardware, strategy: str = "auto", objective: str = "edp",
 def map_op_result(op: Op, hw: Hardware, strategy: str = "auto", objective: str = "edp",
                   budget: int | None = None, seed: int = 0, progress: Callable | None = None,
                   placement: dict[str, str] | None = None, units: tuple[str, ...] | None = None,
-                  use_cache: bool = True) -> OpResult:
+                  use_cache: bool = True, named: bool = True) -> OpResult:
+    """`map_op`'s result with the search count and cache key. `named=False`: a cached result is
+    returned as stored, its mapping under the name of the op it was first searched for (for a
+    caller that renames it anyway)."""
     pl = placement or {}
     where = tuple(pl.get(o.tensor.name) or pl.get("activation" if o.is_output else o.tensor.role.value)
                   for o in op.operands)           # per operand, so repeated layers share a key
@@ -170,6 +173,8 @@ def map_op_result(op: Op, hw: Hardware, strategy: str = "auto", objective: str =
         if hit is not None:
             if isinstance(hit, MappingNotFound):
                 raise MappingNotFound(hit.does_not_fit, op.name)
+            if not named:
+                return hit
             return OpResult(replace(hit.mapping, op=op.name), hit.cost, hit.evaluated, hit.genome,
                             key)
     too_big = _larger_than_the_chip(op, hw, pl)

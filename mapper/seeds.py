@@ -21,6 +21,8 @@ first makes the budget decide only how much better than them the result gets:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .mapspace import Space
@@ -30,31 +32,53 @@ __all__ = ["heuristic_genomes", "FRACTIONS"]
 FRACTIONS = (1.0, 1 / 16, 1 / 256)
 
 
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """The cost model's capacity arrays (`costmodel.Arrays`) as Python lists, read element by
+    element while the seeds shrink their tiles (a NumPy scalar per read costs more than the rule)."""
+    inc: list[list[bool]]          # operand × dim: the dim indexes the operand
+    eb: list[float]                # bytes per element of each operand
+    home: list[int]                # each operand's home position on the path
+    keep: list[list[bool]]         # operand × level: the level may hold the operand
+    dbuf: list[bool]               # per level: double buffered
+    cap: list[float]               # per level: capacity in bytes
+    used: list[bool]               # per dim: some operand is indexed by it
+
+    @staticmethod
+    def of(arrays) -> "_Fit":
+        inc = arrays.inc.astype(bool)
+        return _Fit(inc=inc.tolist(), eb=arrays.eb.astype(float).tolist(), home=arrays.home.tolist(),
+                    keep=arrays.keep.astype(bool).tolist(), dbuf=arrays.dbuf.astype(bool).tolist(),
+                    cap=arrays.cap.astype(float).tolist(), used=inc.any(axis=0).tolist())
+
+
 def _level_bytes(tile: list[int], level: int, inc, eb, home, keep, dbuf, sizes) -> float:
-    """Bytes resident at path position `level` for these tiles (the kernel's capacity rule)."""
+    """Bytes resident at path position `level` for these tiles (the kernel's capacity rule);
+    `inc`, `eb`, `home`, `keep`, `dbuf` as the lists of `_Fit`."""
     need = 0.0
-    for o in range(inc.shape[0]):
-        if home[o] > level or (home[o] < level and not keep[o, level]):
+    for o, rows in enumerate(inc):
+        h = home[o]
+        if h > level or (h < level and not keep[o][level]):
             continue
-        dims = sizes if home[o] == level else tile
-        v = float(eb[o])
-        for d, n in enumerate(dims):
-            if inc[o, d]:
+        dims = sizes if h == level else tile
+        v = eb[o]
+        for n, used in zip(dims, rows):
+            if used:
                 v *= n
-        if home[o] < level and dbuf[level]:
+        if h < level and dbuf[level]:
             v *= 2.0
         need += v
     return need
 
 
-def _fit_level(space: Space, arrays, level: int, parent_idx: list[int], parent_tile: list[int],
+def _fit_level(space: Space, fit: _Fit, level: int, parent_idx: list[int], parent_tile: list[int],
                floors: list[int], keep_dim: int, fraction: float = 1.0,
                fold: bool = False) -> tuple[list[int], list[int]]:
     """Largest tiles (index per dim, clipped sizes) at `level` that fit, shrinking from the
     parent's. Returns the indices even when nothing fits (the kernel then scores it +inf)."""
     values, sizes = space.values, space.sizes
     nd = len(sizes)
-    used = [bool(arrays.inc[:, d].any()) for d in range(nd)]
+    used = fit.used
     idx = list(parent_idx)
     if fold:      # one fold of the unit per tile: spatial dims start at the unit's spatial tile
         for d in range(nd):
@@ -66,9 +90,8 @@ def _fit_level(space: Space, arrays, level: int, parent_idx: list[int], parent_t
         return [min(values[d][i[d]], parent_tile[d]) for d in range(nd)]
 
     tile = tile_of(idx)
-    cap = float(arrays.cap[level]) * fraction
-    while _level_bytes(tile, level, arrays.inc, arrays.eb, arrays.home, arrays.keep, arrays.dbuf,
-                       sizes) > cap:
+    cap = fit.cap[level] * fraction
+    while _level_bytes(tile, level, fit.inc, fit.eb, fit.home, fit.keep, fit.dbuf, sizes) > cap:
         can = [d for d in range(nd) if idx[d] > 0 and used[d]]
         above = [d for d in can
                  if min(values[d][idx[d] - 1], parent_tile[d]) >= min(floors[d], parent_tile[d])]
@@ -135,6 +158,7 @@ def heuristic_genomes(space: Space, arrays) -> np.ndarray:
     `arrays` is `mapper.costmodel.arrays_for(space)`."""
     nl, nd = space.n_levels, len(space.sizes)
     perms = _natural_perms(space, arrays.inc)
+    fit = _Fit.of(arrays)
     count = max(int(space.unit.count), 1)
     rows: list[tuple[int, ...]] = []
     for oi, opt in enumerate(space.options):
@@ -147,7 +171,7 @@ def heuristic_genomes(space: Space, arrays) -> np.ndarray:
             levels: list[tuple[list[int], list[int]]] = []
             for level in range(1, nl):
                 folded = fold == "all" or (fold == "inner" and level == nl - 1)
-                parent_idx, parent_tile = _fit_level(space, arrays, level, parent_idx,
+                parent_idx, parent_tile = _fit_level(space, fit, level, parent_idx,
                                                      parent_tile, floors, keep_dim, fraction,
                                                      folded)
                 levels.append((parent_idx, parent_tile))

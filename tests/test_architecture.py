@@ -1,6 +1,6 @@
 """The import direction of DESIGN.md, enforced with `ast`:
 workloads, mapper and reports import the archsim core and never each other; the core imports none of
-them except in its composition roots (archsim/cli/, archsim/api.py, archsim/studies/); numba is
+them except in its composition roots (archsim/cli/, archsim/api/, archsim/studies/); numba is
 imported only in archsim/kernels/ and plotly only in reports/. The repository's top-level folders
 install as archsim's subpackages, so code names them `archsim.workloads`, … and never `workloads`."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("archsim", "workloads", "mapper", "reports")
 SUBPACKAGES = ("workloads", "mapper", "reports", "hwconfigs")
-COMPOSITION_ROOTS = ("archsim/cli/", "archsim/api.py", "archsim/studies/")
+COMPOSITION_ROOTS = ("archsim/cli/", "archsim/api/", "archsim/studies/")
 
 
 def _modules(path: Path) -> set[str]:

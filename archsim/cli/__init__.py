@@ -1,6 +1,6 @@
 """The `archsim` command: a thin dispatcher. Each subcommand lives in its own module here with
 `add_parser(subparsers)` (argparse only, cheap) and `run(args) -> int` (imports the heavy parts
-lazily). Together with `archsim/api.py` this package is the one composition root allowed to import
+lazily). Together with `archsim/api/` this package is the one composition root allowed to import
 `workloads`, `mapper` and `reports`.
 
 Errors: every `ArchsimError`, a file that cannot be read or written (`OSError`) and a wrong flag

@@ -133,8 +133,8 @@ def run(args) -> int:
         from archsim.errors import did_you_mean
         raise MappingError(f"--objective: unknown objective {args.objective!r}; "
                            f"{did_you_mean(args.objective, OBJECTIVES) or 'choose latency, energy or edp'}")
-    from archsim.api import _search_options
-    _search_options(args.strategy, args.seed, args.budget)   # as the API: before any work
+    from archsim.api.arguments import check_search_options
+    check_search_options(args.strategy, args.seed, args.budget)   # as the API: before any work
     hw = load_hardware(args.hw)
     if args.gemm:
         m, n, k = _gemm_dims(args.gemm)

@@ -98,12 +98,12 @@ def system_args(args) -> dict:
 
 def workload_args(args) -> dict:
     """The keyword arguments shared by api.simulate / sweep / compare, validated."""
-    from archsim.api import FIDELITIES, _choice, _stack, resolve_phase
+    from archsim.api.arguments import FIDELITIES, check_stack, choice, resolve_phase
     batch = int_list(args.batch, "--batch")
     seq = int_list(args.seq, "--seq")
     context = int_list(args.context, "--context")
-    _choice(args.fidelity, FIDELITIES, "fidelity")
-    _stack(args.stack)
+    choice(args.fidelity, FIDELITIES, "fidelity")
+    check_stack(args.stack)
     # an unset phase stays None: the API then takes the chip's `defaults.phase` where it has one
     phase = args.phase and resolve_phase(args.model, args.phase, seq and seq[0], context and context[0])
     return dict(phase=phase, batch=batch, seq=seq, context=context, dtype=args.dtype,
@@ -135,7 +135,7 @@ def run(args) -> int:
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
     if args.attribute_gap and (is_sweep or kw["fidelity"] != "cycle"):
         raise api.ArgumentError("--attribute-gap applies to one workload point at --fidelity cycle")
-    hw = api._hardware(args.hw, hw_overrides(args.hw_set))
+    hw = api.arguments.resolve_hardware(args.hw, hw_overrides(args.hw_set))
     with ProgressBar(quiet=args.quiet, unit=" ops") as bar:
         if is_sweep:
             obj = api.sweep(args.model, hw, progress=bar, **kw)

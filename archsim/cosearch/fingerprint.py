@@ -18,7 +18,7 @@ __all__ = ["simulator_fingerprint", "EVALUATION_SOURCES"]
 EVALUATION_SOURCES = (
     "archsim/engine", "archsim/kernels", "mapper", "workloads", "hwconfigs",
     "archsim/hardware/*.py", "archsim/energy", "archsim/ir.py",
-    "archsim/units.py", "archsim/api.py", "archsim/studies/cosearch_eval.py",
+    "archsim/units.py", "archsim/api", "archsim/studies/cosearch_eval.py",
 )
 
 

@@ -91,10 +91,16 @@ def energy_breakdown_j(counts: dict[str, float], hw: Hardware, latency_s: float
 
 def op_component_energy_j(op_counts: list[dict[str, float]], hw: Hardware, table: dict[str, float],
                           comps: list[str]) -> np.ndarray:
-    """Per-op energy by component (ops × components), per-action components only."""
+    """Per-op energy by component (ops × components), per-action components only. Ops sharing
+    one counts dict (ops alike, see `simulate`) are priced once."""
     col = {c: i for i, c in enumerate(comps)}
     out = np.zeros((len(op_counts), len(comps)))
+    first: dict[int, int] = {}
     for i, oc in enumerate(op_counts):
+        same = first.setdefault(id(oc), i)
+        if same != i:
+            out[i] = out[same]
+            continue
         for a, n in oc.items():
             j = col.get(component_of(a, hw))
             if j is not None:

@@ -42,23 +42,38 @@ def _time(seconds: float, total_s: float) -> str:
     return f"{seconds * 1e6:.3g} µs{share}"
 
 
-def fallback_notes(plans, seconds: list[float], hw: Hardware, dtypes: dict) -> list[str]:
-    """Notes for unit and dtype fallbacks; `seconds[i]` is plan i's time in the result."""
+def _fallbacks(p, dtypes: dict) -> tuple[tuple | None, tuple | None]:
+    """Plan `p`'s unit fallback (op kind, unit) and dtype fallback (unit, dtype, rate used), or None."""
+    kind = p.op.kind.value
+    unit = None if unit_runs_kind(p.unit, kind) else (kind, p.unit.name)
+    name = op_dtype_name(p.op, dtypes)
+    rate = None if dict(p.unit.macs_per_cycle).get(name) else \
+        (p.unit.name, name, _rate_key(p.unit, p.dtype))
+    return unit, rate
+
+
+def fallback_notes(plans, seconds: list[float], hw: Hardware, dtypes: dict,
+                   alike: list[int] | None = None) -> list[str]:
+    """Notes for unit and dtype fallbacks; `seconds[i]` is plan i's time in the result. `alike[i]`:
+    a plan equal to plan i but for names and position (`plan.plan_key`), whose verdict plan i shares."""
     total = sum(seconds)
     units: dict[tuple[str, str], list] = {}
     rates: dict[tuple[str, str, str], list] = {}
-    for p, s in zip(plans, seconds):
-        kind = p.op.kind.value
-        if not unit_runs_kind(p.unit, kind):
-            units.setdefault((kind, p.unit.name), [0, 0.0])
-            units[(kind, p.unit.name)][0] += 1
-            units[(kind, p.unit.name)][1] += s
-        name = op_dtype_name(p.op, dtypes)
-        if not dict(p.unit.macs_per_cycle).get(name):
-            key = (p.unit.name, name, _rate_key(p.unit, p.dtype))
-            rates.setdefault(key, [0, 0.0])
-            rates[key][0] += 1
-            rates[key][1] += s
+    verdicts: dict[int, tuple] = {}
+    for i, (p, s) in enumerate(zip(plans, seconds)):
+        j = alike[i] if alike is not None else i
+        verdict = verdicts.get(j)
+        if verdict is None:
+            verdict = verdicts[j] = _fallbacks(p, dtypes)
+        unit, rate = verdict
+        if unit is not None:
+            units.setdefault(unit, [0, 0.0])
+            units[unit][0] += 1
+            units[unit][1] += s
+        if rate is not None:
+            rates.setdefault(rate, [0, 0.0])
+            rates[rate][0] += 1
+            rates[rate][1] += s
     where = hw.file or hw.name
     notes = [f"fallback: {n} {kind} op(s) ran on {unit}, which does not list {kind} ({_time(s, total)}); "
              f"add {kind!r} to the 'ops' of the unit meant to run it in {where} (`archsim hw show "

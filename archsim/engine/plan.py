@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from math import ceil, prod
+from operator import attrgetter
 
 from archsim.energy import register_file
 from archsim.errors import MappingError, did_you_mean
@@ -213,13 +214,13 @@ def _mapping_key(om: OpMapping | None):
 _BY_IDENTITY = ("unit", "buffer", "offchip", "register_file", "accumulators")
 _KEYED = tuple(f.name for f in fields(OpPlan)
                if f.name not in ("index", "op", "producers", "mapping") + _BY_IDENTITY)
+_by_identity, _keyed = attrgetter(*_BY_IDENTITY), attrgetter(*_KEYED)
 
 
 def plan_key(p: OpPlan) -> tuple:
     """Every field of a plan but its position and names (`op_key`, the mapping without names, the
     hardware parts by identity): plans with one key time and count alike, within one `Hardware`."""
-    return (op_key(p.op), _mapping_key(p.mapping), *(id(getattr(p, f)) for f in _BY_IDENTITY),
-            *(getattr(p, f) for f in _KEYED))
+    return (op_key(p.op), _mapping_key(p.mapping), *map(id, _by_identity(p)), *_keyed(p))
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,7 +416,9 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
     if any(p.unit.type == "sm" for p in plans):
         from .timing.sm import kernel_seconds
         for i, seconds in kernel_seconds(gpu_kernels(plans, st), plans, hw, st).items():
-            plans[i] = replace(plans[i], kernel_s=seconds)
+            # the plans are this function's own until it returns: set in place (as a
+            # `__post_init__` would) rather than copied, one copy per GPU op
+            object.__setattr__(plans[i], "kernel_s", seconds)
     return plans
 
 

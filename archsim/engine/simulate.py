@@ -225,7 +225,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         peaks[name] = max(peaks.get(name, 0), b)
     latency_s = total * tick_s
     notes[:0] = fallback_notes(plans, [spans[p.index] * tick_s for p in plans], hw,
-                               dict(graph.graph.get("dtypes") or {}))
+                               dict(graph.graph.get("dtypes") or {}), alike)
     breakdown = energy_breakdown_j(counts, hw, latency_s)
     throttle = _power_limit(hw, counts, breakdown, latency_s)
     if throttle > 1.0:

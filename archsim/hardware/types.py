@@ -244,6 +244,19 @@ class Hardware:
     default_dtype: str = ""                 # `defaults.dtype`: what a run uses when none is asked for
     default_phase: str = ""                 # `defaults.phase`: e.g. decode on a decode accelerator
     noc: Noc | None = None                  # the on-chip network between a unit's PE arrays
+    # values the engine derives from this (frozen) description, filled on first use (`derived`):
+    # not compared, not in repr (hashes, equality and the mapping cache's digest unchanged), and
+    # a `dataclasses.replace` copy starts empty
+    _derived: dict = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def derived(self, key, compute):
+        """`compute()`, computed once per description object and `key` (a value that follows
+        from the description alone, e.g. its GPU calibration)."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute()
+            return value
 
     def level(self, name: str) -> MemoryLevel:
         for lv in self.levels:

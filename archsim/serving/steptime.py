@@ -197,8 +197,8 @@ def build_step_table(model, hw, *, devices: int = 1, dtype=None, max_batch: int 
     `max_context` cached tokens), plus `checks` off-grid points for the interpolation error.
     Points come from the disk cache when the same simulator has run them before."""
     from .. import api
-    hardware = api._hardware(hw)
-    devices = api._check_devices(devices, hardware)
+    hardware = api.arguments.resolve_hardware(hw)
+    devices = api.arguments.check_devices(devices, hardware)
     if dtype is None:                  # the chip's own default, as `simulate` uses for every step
         dtype = hardware.default_dtype or None
     name = str(model)

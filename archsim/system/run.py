@@ -77,9 +77,9 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
     from archsim import api
     start = time.perf_counter()
     sysd = load_system(system)
-    api._choice(fidelity, api.FIDELITIES, "fidelity")
-    api._stack(stack)
-    api._search_options(strategy, seed, budget, progress)
+    api.arguments.choice(fidelity, api.FIDELITIES, "fidelity")
+    api.arguments.check_stack(stack)
+    api.arguments.check_search_options(strategy, seed, budget, progress)
     if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or \
             not 1 <= sub_batches <= MAX_SUB_BATCHES:
         raise api.ArgumentError(f"sub_batches must be a whole number from 1 to {MAX_SUB_BATCHES} "
@@ -100,7 +100,7 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
         if not first.interconnect:
             raise SystemSetupError(f"{sysd.name}: {sysd.shards} shards need an interconnect on the first "
                                f"device's chip ({first.name}) for the all-reduces")
-        shard, _ = api._tensor_parallel(model, first, overrides, sysd.shards)
+        shard, _ = api.run.tensor_parallel(model, first, overrides, sysd.shards)
     sizes = _split(batch, sub_batches)
     reuse = weight_reuse and sub_batches > 1
     graphs = {b: api.build_graph(model, phase=phase, batch=b, seq=seq, context=context, dtypes=dtype,

@@ -4,6 +4,8 @@ by size (descending), each placed at the lowest offset that does not overlap, in
 lifetime, any buffer already placed; the arena is the highest end. Exact for the plan it makes."""
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from archsim.ir import OpGraph, Role, ops_in_order, unread_weight_bytes
@@ -38,22 +40,47 @@ class BufferPlan:
 
 
 def _lowest_offset(b: Buffer, placed: list[tuple[int, Buffer]]) -> int:
-    """The lowest offset where `b` overlaps no placed buffer alive at the same time."""
-    live = sorted(((off, p) for off, p in placed if not (p.last < b.first or b.last < p.first)),
-                  key=lambda x: x[0])
-    offset = 0
-    for off, p in live:
-        if off - offset >= b.size_bytes:
+    """The lowest offset where `b` overlaps no placed buffer alive at the same time; `placed` is
+    in offset order (`_place` keeps it so)."""
+    offset, size, first, last = 0, b.size_bytes, b.first, b.last
+    for off, p in placed:
+        if p.last < first or last < p.first:
+            continue
+        if off - offset >= size:
             break
-        offset = max(offset, off + p.size_bytes)
+        if off + p.size_bytes > offset:
+            offset = off + p.size_bytes
     return offset
 
 
+def _place(placed: list[tuple[int, Buffer]], offsets: list[int], off: int, b: Buffer) -> None:
+    """Add `b` at `off` to `placed`, kept in offset order (`offsets` mirrors its offsets)."""
+    i = bisect_right(offsets, off)
+    offsets.insert(i, off)
+    placed.insert(i, (off, b))
+
+
+#: the last few arena plans by their buffers: the placement pass and the buffer plan of one
+#: `map_graph` (and a sweep's repeated graphs) plan the same activation buffers
+_ARENAS: "OrderedDict[tuple[Buffer, ...], ArenaPlan]" = OrderedDict()
+
+
 def arena_plan(buffers) -> ArenaPlan:
+    key = tuple(buffers)
+    plan = _ARENAS.get(key)
+    if plan is None:
+        plan = _ARENAS[key] = _arena_plan(key)
+        if len(_ARENAS) > 8:
+            _ARENAS.popitem(last=False)
+    return plan
+
+
+def _arena_plan(buffers: tuple[Buffer, ...]) -> ArenaPlan:
     order = sorted(buffers, key=lambda b: (-b.size_bytes, b.first, b.name))
     placed: list[tuple[int, Buffer]] = []
+    offsets: list[int] = []
     for b in order:
-        placed.append((_lowest_offset(b, placed), b))
+        _place(placed, offsets, _lowest_offset(b, placed), b)
     arena = max((off + b.size_bytes for off, b in placed), default=0)
     return ArenaPlan(arena, tuple(sorted(((b.name, off) for off, b in placed))))
 
@@ -82,6 +109,7 @@ def pool_plan(buffers, capacities) -> PoolPlan:
     free offset still ends within the pool). With one pool it is exactly `arena_plan`."""
     capacities = tuple(int(c) for c in capacities) or (0,)
     placed: list[list[tuple[int, Buffer]]] = [[] for _ in capacities]
+    offsets: list[list[int]] = [[] for _ in capacities]
     where: list[tuple[str, int, int]] = []
     for b in sorted(buffers, key=lambda b: (-b.size_bytes, b.first, b.name)):
         choice = None
@@ -92,7 +120,7 @@ def pool_plan(buffers, capacities) -> PoolPlan:
                 break
         if choice is None:
             choice = (0, _lowest_offset(b, placed[0]))
-        placed[choice[0]].append((choice[1], b))
+        _place(placed[choice[0]], offsets[choice[0]], choice[1], b)
         where.append((b.name, choice[0], choice[1]))
     peaks = tuple(max((off + b.size_bytes for off, b in pool), default=0) for pool in placed)
     return PoolPlan(capacities, peaks, tuple(sorted(where)))
@@ -128,19 +156,23 @@ def persistent_tensors(graph: OpGraph) -> dict[str, tuple[str, int]]:
 
 
 def plan_buffers(graph: OpGraph, hw, placement: dict[str, str],
-                 skip: frozenset[str] = frozenset(), sizes: dict[str, int] | None = None
-                 ) -> BufferPlan:
+                 skip: frozenset[str] = frozenset(), sizes: dict[str, int] | None = None,
+                 buffers: list[Buffer] | None = None,
+                 tensors: dict[str, tuple[str, int]] | None = None) -> BufferPlan:
     """Peak bytes per level: persistent tensors where placed + the activation arena (or, for
-    activations placed per tensor, the peak of live bytes over the schedule)."""
+    activations placed per tensor, the peak of live bytes over the schedule). `buffers` and
+    `tensors`: `liveness(graph, skip, sizes)` and `persistent_tensors(graph)`, when the caller
+    has them already."""
     persistent: dict[str, int] = {}
-    for name, (role, b) in persistent_tensors(graph).items():
+    tensors = persistent_tensors(graph) if tensors is None else tensors
+    for name, (role, b) in tensors.items():
         lv = placement.get(name) or placement.get(role) or hw.levels[0].name
         persistent[lv] = persistent.get(lv, 0) + b
     unread = unread_weight_bytes(graph)          # MoE experts idle this step, stored with the weights
     if unread:
         lv = placement.get("weight") or hw.levels[0].name
         persistent[lv] = persistent.get(lv, 0) + unread
-    buffers = liveness(graph, skip, sizes)
+    buffers = liveness(graph, skip, sizes) if buffers is None else buffers
     by_level: dict[str, list[Buffer]] = {}
     for b in buffers:
         lv = placement.get(b.name) or placement.get("activation") or hw.levels[0].name

@@ -37,8 +37,12 @@ def _onchip_bytes(hw: Hardware) -> int:
     return max(on) if on else 0
 
 
-def _consumers(graph: OpGraph, tensor: str, producer: str) -> list[str]:
-    return [v for _, v, t in graph.out_edges(producer, data="tensor") if t.name == tensor]
+def _consumers(graph: OpGraph) -> dict[tuple[str, str], list[str]]:
+    """(producer, tensor name) → the ops reading that tensor from it, in edge order."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for u, v, t in graph.edges(data="tensor"):
+        out.setdefault((u, t.name), []).append(v)
+    return out
 
 
 def fuse(graph: OpGraph, hw: Hardware, attention: bool = True, epilogues: bool = True) -> FusionPlan:
@@ -46,19 +50,20 @@ def fuse(graph: OpGraph, hw: Hardware, attention: bool = True, epilogues: bool =
     streamed: set[str] = set()
     cap = _onchip_bytes(hw)
     ops = {op.name: op for op in ops_in_order(graph)}
+    consumers = _consumers(graph)
     for name, op in ops.items():
         outs = op.outputs
         if len(outs) != 1:
             continue
         out = outs[0].tensor
-        users = _consumers(graph, out.name, name)
+        users = consumers.get((name, out.name), [])
         if len(users) != 1:
             continue
         user = ops[users[0]]
         root = fused.get(name, name)
         if attention and op.kind is OpKind.ATTN_QK and user.kind is OpKind.SOFTMAX:
             p_out = user.outputs[0].tensor
-            after = _consumers(graph, p_out.name, user.name)
+            after = consumers.get((user.name, p_out.name), [])
             if len(after) == 1 and ops[after[0]].kind is OpKind.ATTN_AV:
                 sizes = op.dim_sizes
                 e = op.attr("head_dim") or min(sizes.values())

@@ -64,9 +64,13 @@ def _split_tensors(persistent: dict[str, tuple[str, int]], role: str, levels: li
     return out
 
 
-def place(graph: OpGraph, hw: Hardware, streamed: frozenset[str] = frozenset()) -> PlacementPlan:
+def place(graph: OpGraph, hw: Hardware, streamed: frozenset[str] = frozenset(),
+          buffers: list | None = None, persistent: dict[str, tuple[str, int]] | None = None
+          ) -> PlacementPlan:
+    """`buffers` and `persistent`: `liveness(graph, streamed)` and `persistent_tensors(graph)`,
+    when the caller has them already."""
     free = {lv.name: lv.size_bytes for lv in hw.levels}
-    persistent = persistent_tensors(graph)
+    persistent = persistent_tensors(graph) if persistent is None else persistent
     need = {"weight": 0, "kv_cache": 0}
     largest: dict[str, tuple[str, int]] = {}
     for name, (role, b) in persistent.items():
@@ -74,7 +78,7 @@ def place(graph: OpGraph, hw: Hardware, streamed: frozenset[str] = frozenset()) 
         if b > largest.get(role, ("", -1))[1]:
             largest[role] = (name, b)
     need["weight"] += unread_weight_bytes(graph)     # MoE experts idle this step stay resident
-    buffers = liveness(graph, streamed)
+    buffers = liveness(graph, streamed) if buffers is None else buffers
     need["activation"] = arena_plan(buffers).arena_bytes if buffers else 0
     out: dict[str, str] = {}
     problem: DoesNotFit | None = None

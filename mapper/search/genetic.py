@@ -28,14 +28,17 @@ class Genetic:
         self.codes = Codes(self.card)
 
     def _legal(self, g: np.ndarray) -> np.ndarray:
+        """`g` with its pruned rows redrawn, up to 10 rounds (each redraws the rows still
+        pruned, in row order; only the redrawn rows are pruned again)."""
         if self.prune is None:
             return g
-        bad = ~self.prune(g)
+        bad = np.flatnonzero(~self.prune(g))
         for _ in range(10):
-            if not bad.any():
+            if not len(bad):
                 break
-            g[bad] = self.rng.integers(0, self.card, size=(int(bad.sum()), len(self.card)))
-            bad = ~self.prune(g)
+            fresh = self.rng.integers(0, self.card, size=(len(bad), len(self.card)))
+            g[bad] = fresh
+            bad = bad[~self.prune(fresh)]
         return g
 
     def ask(self) -> np.ndarray:

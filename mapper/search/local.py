@@ -13,6 +13,7 @@ from .order import Codes, best_of_batch, key_less
 __all__ = ["LocalSearch"]
 
 SMALL_GENE = 8      # a gene with at most this many values has every value as a neighbour
+RANDOM_TRIES = 100  # uniform genomes drawn for a (re)start before giving up on the prune
 
 
 class LocalSearch:
@@ -26,13 +27,26 @@ class LocalSearch:
         self.pending_start = self.current is not None
         self.codes = Codes(self.card)
         self.seen: set = set()
+        self._asked: tuple = (None, [])      # the last neighbours asked for and their codes
 
     def _random(self) -> np.ndarray:
-        for _ in range(100):
-            g = self.rng.integers(0, self.card, size=(1, len(self.card)), dtype=np.int64)
-            if self.prune is None or self.prune(g)[0]:
-                return g[0]
-        return np.zeros(len(self.card), dtype=np.int64)
+        """The first of up to RANDOM_TRIES uniform genomes the prune keeps (zeros if none). The
+        tries are drawn in one batch, then the generator is rewound and advanced by the tries
+        used: a batch of rows is the same draws as that many single rows, so the stream (and the
+        search) is what drawing one genome per try gives."""
+        shape = (RANDOM_TRIES, len(self.card))
+        if self.prune is None:
+            return self.rng.integers(0, self.card, size=(1, len(self.card)), dtype=np.int64)[0]
+        state = self.rng.bit_generator.state
+        tries = self.rng.integers(0, self.card, size=shape, dtype=np.int64)
+        ok = np.flatnonzero(self.prune(tries))
+        if not len(ok):
+            return np.zeros(len(self.card), dtype=np.int64)
+        used = int(ok[0]) + 1
+        if used < RANDOM_TRIES:
+            self.rng.bit_generator.state = state
+            self.rng.integers(0, self.card, size=(used, len(self.card)), dtype=np.int64)
+        return tries[used - 1]
 
     def _neighbours(self, g: np.ndarray) -> np.ndarray:
         from archsim.kernels.search import neighbours      # Numba: imported when a search runs
@@ -40,8 +54,11 @@ class LocalSearch:
         if self.prune is not None and len(arr):
             arr = arr[self.prune(arr)]
         seen = self.seen
-        keep = [i for i, key in enumerate(self.codes.keys(arr)) if key not in seen]
-        return arr[keep]
+        keys = self.codes.keys(arr)
+        keep = [i for i, key in enumerate(keys) if key not in seen]
+        arr = arr[keep]
+        self._asked = (arr, [keys[i] for i in keep])
+        return arr
 
     def ask(self) -> np.ndarray:
         if self.current is None or self.pending_start:
@@ -56,7 +73,8 @@ class LocalSearch:
         return nb
 
     def tell(self, genomes, scores) -> None:
-        self.seen.update(self.codes.keys(genomes))
+        asked, keys = self._asked
+        self.seen.update(keys if genomes is asked else self.codes.keys(genomes))
         i, key = best_of_batch(scores, genomes)
         legal = bool(np.isfinite(key[0]))
         if key_less(key if legal else None, self.current_key) or (

@@ -46,7 +46,7 @@ def best_of_batch(scores, genomes: np.ndarray) -> tuple[int, tuple]:
     g = np.ascontiguousarray(genomes, dtype=np.int64)
     from archsim.kernels.search import best_row
     i = int(best_row(s, g))
-    return i, tuple(s[i].tolist()) + tuple(float(x) for x in g[i].tolist())
+    return i, tuple(s[i].tolist()) + tuple(map(float, g[i].tolist()))
 
 
 class Codes:

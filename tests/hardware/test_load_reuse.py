@@ -40,5 +40,5 @@ def test_a_hardware_built_in_python_is_still_checked():
         api.simulate("gpt2-small", bad, phase="decode", context=16)
     assert not is_validated(bad)                 # a failed check is not remembered as passed
     good = dataclasses.replace(hw, freq_hz=hw.freq_hz * 2)
-    api._check_built(good)
+    api.arguments.check_built(good)
     assert is_validated(good)

@@ -56,7 +56,7 @@ def test_planned_buffers_over_capacity_do_not_fit_when_placement_misses_it(monke
     from archsim.mapper.passes.placement import PlacementPlan
     from archsim.workloads import build_graph
 
-    def optimistic(graph, hw, streamed=frozenset()):
+    def optimistic(graph, hw, streamed=frozenset(), *_, **__):
         roles = {"weight": "dram", "kv_cache": "gbuf", "activation": "gbuf"}
         return PlacementPlan(tuple(sorted(roles.items())), None)
 

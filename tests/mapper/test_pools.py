@@ -81,3 +81,31 @@ def test_the_overflowing_pool_is_named():
     assert not rep.sram_fits
     reason = rep.does_not_fit
     assert reason.level == "axi_sram" and reason.needed_bytes == 600 * KIB
+
+
+def _greedy_reference(bufs):
+    """The greedy planner as first written: per buffer, the placed buffers alive with it sorted
+    by offset, the lowest gap that holds it."""
+    placed = []
+    for b in sorted(bufs, key=lambda b: (-b.size_bytes, b.first, b.name)):
+        live = sorted(((off, p) for off, p in placed if not (p.last < b.first or b.last < p.first)),
+                      key=lambda x: x[0])
+        offset = 0
+        for off, p in live:
+            if off - offset >= b.size_bytes:
+                break
+            offset = max(offset, off + p.size_bytes)
+        placed.append((offset, b))
+    return max((off + b.size_bytes for off, b in placed), default=0), \
+        tuple(sorted((b.name, off) for off, b in placed))
+
+
+@settings(max_examples=150, deadline=None)
+@given(bufs=buffers)
+def test_arena_planner_equals_its_reference(bufs):
+    """The planner keeps placed buffers in offset order instead of sorting the live ones per
+    buffer, and keeps its last plans: the same offsets as the reference, asked once or twice."""
+    want = _greedy_reference(bufs)
+    for _ in range(2):
+        plan = arena_plan(list(bufs))
+        assert (plan.arena_bytes, plan.offsets) == want

@@ -22,7 +22,11 @@ _ELEM_NAME = {OpKind.SWIGLU: "silu_mul", OpKind.SILU: "silu", OpKind.GELU: "gelu
 def gpu_calibration(hw: Hardware) -> gpu.GpuCalibration:
     """The constants measured for this GPU (table entry named like the description), else the
     `transferred` entry moved to this GPU's SM clock (assumptions, stated per constant in
-    archsim/engine/data/gpu-calibration.yaml)."""
+    archsim/engine/data/gpu-calibration.yaml). Computed once per description."""
+    return hw.derived("gpu_calibration", lambda: _calibration(hw))
+
+
+def _calibration(hw: Hardware) -> gpu.GpuCalibration:
     sms = [u for u in hw.compute if u.type == "sm"]
     tensor = max(sms, key=lambda u: max(u.peak_macs_per_s("bf16"), u.peak_macs_per_s("fp16")), default=None)
     return gpu.load_gpu_calibration(hw.name, sm_clock_hz=tensor.freq_hz if tensor else 0.0)
@@ -32,7 +36,13 @@ def gpu_spec(unit: ComputeUnit, hw: Hardware, dtype: str) -> gpu.GpuSpec:
     """The chip's own datasheet peaks (SM count, dense rate of `dtype`, off-chip bandwidth). The
     engine models kernels replayed from a CUDA graph (as serving stacks run a model, and as the
     H200 reference was measured), so the per-kernel latency is the calibration's graph-replay
-    `launch_s`; a description's (eager) `launch_overhead_s` only applies when it is smaller."""
+    `launch_s`; a description's (eager) `launch_overhead_s` only applies when it is smaller.
+    Computed once per description, unit and dtype."""
+    unit_, spec = hw.derived(("gpu_spec", id(unit), dtype), lambda: (unit, _spec(unit, hw, dtype)))
+    return spec if unit_ is unit else _spec(unit, hw, dtype)
+
+
+def _spec(unit: ComputeUnit, hw: Hardware, dtype: str) -> gpu.GpuSpec:
     off = hw.levels[0]
     bw = off.dram.peak_bandwidth_bytes_per_s if off.dram is not None else off.bandwidth_bytes_per_s
     launch = gpu_calibration(hw).launch_s
@@ -96,24 +106,54 @@ def kernel_seconds(kernels, plans, hw: Hardware, stack) -> dict[int, float]:
     """Plan index → seconds for every member of `kernels` (`gpu_kernels.gpu_kernels`): each kernel timed
     once (never less than the host's issue time, `host_issue_s`) and its time shared among its
     members (by MACs in a GEMM or attention kernel; an epilogue or a fused elementwise kernel's
-    time goes to its last member)."""
+    time goes to its last member). Kernels alike (`_kernel_key`: a model's repeated layers) are
+    timed once."""
+    from ..plan import op_key
     host = host_issue_s(hw, stack)
     out: dict[int, float] = {}
+    timed: dict[tuple, tuple[float, ...]] = {}
+    op_keys: dict[int, tuple] = {}
     for k in kernels:
         members = [plans[i] for i in k.members]
-        if k.kind == "attention":
-            out.update(fused_attention_seconds([tuple(members)], hw, host,
-                                               split_kv=stack.attention != "fa2"))
-            continue
-        if k.kind == "gemm":
-            t, shares = _gemm_kernel(members, hw, stack)
-        elif k.kind == "fused":
-            t, shares = _fused_elementwise_seconds(members, hw), [0.0] * (len(members) - 1) + [1.0]
-        else:
-            t, shares = sm_op_seconds(members[0].op, members[0].unit, hw), [1.0]
-        t = max(t, host)
-        out.update((p.index, t * share) for p, share in zip(members, shares))
+        key = _kernel_key(k.kind, members, op_keys, op_key)
+        seconds = timed.get(key)
+        if seconds is None:
+            seconds = timed[key] = _kernel_member_seconds(k.kind, members, hw, stack, host)
+        out.update((p.index, s) for p, s in zip(members, seconds))
     return out
+
+
+def _kernel_key(kind: str, members, op_keys: dict[int, tuple], op_key) -> tuple:
+    """All a kernel's time depends on: its kind and, per member, the op without names
+    (`plan.op_key`), the unit and the dtype; for a fused elementwise kernel also which members
+    touch the same tensor (it reads or writes each tensor once)."""
+    parts = []
+    for p in members:
+        ok = op_keys.get(p.index)
+        if ok is None:
+            ok = op_keys[p.index] = op_key(p.op)
+        parts.append((ok, id(p.unit), p.dtype))
+    if kind != "fused":
+        return kind, tuple(parts)
+    first: dict[str, int] = {}
+    shared = tuple(first.setdefault(o.tensor.name, len(first)) for p in members for o in p.op.operands)
+    return kind, tuple(parts), shared
+
+
+def _kernel_member_seconds(kind: str, members, hw: Hardware, stack, host: float) -> tuple[float, ...]:
+    """Seconds of each member of one kernel of `kind` (see `kernel_seconds`)."""
+    if kind == "attention":
+        by_index = fused_attention_seconds([tuple(members)], hw, host,
+                                           split_kv=stack.attention != "fa2")
+        return tuple(by_index[p.index] for p in members)
+    if kind == "gemm":
+        t, shares = _gemm_kernel(members, hw, stack)
+    elif kind == "fused":
+        t, shares = _fused_elementwise_seconds(members, hw), [0.0] * (len(members) - 1) + [1.0]
+    else:
+        t, shares = sm_op_seconds(members[0].op, members[0].unit, hw), [1.0]
+    t = max(t, host)
+    return tuple(t * share for share in shares)
 
 
 def _gemm_kernel(members, hw: Hardware, stack) -> tuple[float, list[float]]:
