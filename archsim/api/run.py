@@ -28,7 +28,7 @@ def build_graph(model, phase="prefill", batch=1, seq=None, context=None, dtypes=
 
 def run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk: int,
                  fidelity, strategy, seed, progress, budget, devices: int = 1,
-                 stack: str = "graph", past: int = 0) -> SimResult:
+                 stack: str = "graph", past: int = 0, attribute_gap: bool = False) -> SimResult:
     """Build and simulate one workload point; a prompt longer than `chunk` (> 0) runs as a
     chunked prefill (see `archsim.chunked`); `devices` > 1 runs it tensor-parallel (see
     `archsim.parallel`); `past` > 0 runs one chunk of `seq` tokens after `past` cached ones."""
@@ -36,7 +36,8 @@ def run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, 
                    else (overrides, None))
 
     def one(graph):
-        result = simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget, stack)
+        result = simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget, stack,
+                                attribute_gap)
         return step(graph, result) if step else result
 
     if not chunk or seq <= chunk:
@@ -134,9 +135,11 @@ def _gc_paused(fn):
 
 @_gc_paused
 def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto", seed: int = 0,
-                   progress=None, budget: int | None = None, stack: str = "graph") -> SimResult:
+                   progress=None, budget: int | None = None, stack: str = "graph",
+                   attribute_gap: bool = False) -> SimResult:
     """Map and simulate an already built graph on a loaded `Hardware`. `budget` caps the mapping
-    search (evaluations per op; None = the mapper's default); `stack` is the GPU software stack."""
+    search (evaluations per op; None = the mapper's default); `stack` is the GPU software stack;
+    `attribute_gap` names the DRAM effects of the cycle-vs-analytic gap (`engine.simulate`)."""
     from archsim import mapper
     from .. import engine
     choice(fidelity, FIDELITIES, "fidelity")
@@ -154,7 +157,8 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
     if reason:
         result = _does_not_fit(graph, hw, mapping, fidelity, reason)
     else:
-        result = engine.simulate(graph, hw, mapping, fidelity=fidelity, progress=progress, stack=stack)
+        result = engine.simulate(graph, hw, mapping, fidelity=fidelity, progress=progress, stack=stack,
+                                 attribute_gap=attribute_gap)
     changes = {"sim_wall_s": time.perf_counter() - start}
     # the workload's dtypes as asked for, not the compute dtype of its first op (an embedding on a
     # PIM chip's fp32 host unit made a bf16 run read 'fp32' in every summary and roofline)
@@ -170,7 +174,7 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
              strategy: str = "auto", seed: int = 0, progress=None, overrides=None,
              budget: int | None = None, hw_overrides: dict | None = None,
              prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph",
-             past: int = 0) -> SimResult:
+             past: int = 0, attribute_gap: bool = False) -> SimResult:
     """Simulate `model` (zoo name, config.json or .onnx path, or an `OpGraph` already built, whose
     own phase and sizes then apply) on `hw` (library name, YAML path or a `Hardware`).
     `phase=None` picks decode when `context` is given, else the chip's `defaults.phase` when the
@@ -183,7 +187,9 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     `stack` is the software stack a GPU runs the model with: `eager`, `graph` (default) or
     `serving` (see `archsim.engine.stack`); other chips ignore it. `past` > 0 simulates one chunk
     of a chunked prefill: `seq` new tokens after `past` cached positions (what a serving step that
-    continues a prompt runs)."""
+    continues a prompt runs). `attribute_gap` (cycle fidelity) names the DRAM effects in each op's
+    `gap_effects` and the result's `gap_attribution` (three more event-loop runs; without it they
+    are part of `other_s`)."""
     choice(fidelity, FIDELITIES, "fidelity")
     check_stack(stack)
     check_search_options(strategy, seed, budget, progress)
@@ -194,7 +200,8 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
             raise ArgumentError("prefill_chunk and devices need a model name or config, not a "
                                 "built graph (its sizes are fixed)")
         return simulate_graph(model, hardware, fidelity=fidelity, strategy=strategy, seed=seed,
-                              progress=progress, budget=budget, stack=stack)
+                              progress=progress, budget=budget, stack=stack,
+                              attribute_gap=attribute_gap)
     phase = resolve_phase(model, phase, seq, context, hardware.default_phase)
     chunk = check_chunk(prefill_chunk, phase, seq)
     dtype = hardware.default_dtype or None if dtype is None else dtype
@@ -204,7 +211,8 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
         raise ArgumentError("past applies to one prefill chunk: phase prefill, a seq, no "
                             "prefill_chunk")
     return run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk,
-                        fidelity, strategy, seed, progress, budget, devices, stack, past)
+                        fidelity, strategy, seed, progress, budget, devices, stack, past,
+                        attribute_gap)
 
 
 def kv_footprint(model, dtype=None, overrides=None, devices: int = 1) -> tuple[int, int, int]:
