@@ -8,6 +8,11 @@ from hypothesis import given, strategies as st
 from archsim.system.schedule import Task, schedule
 
 
+#: a task's time: none, or at least a nanosecond (a 1e-251 s task vanishes beside a start of 1 s in
+#: floating point, so two memory holds tie at one start and the test could not tell their order)
+DURATIONS_S = st.one_of(st.just(0.0), st.floats(1e-9, 5.0, allow_nan=False))
+
+
 @st.composite
 def task_graphs(draw):
     n = draw(st.integers(1, 30))
@@ -15,7 +20,7 @@ def task_graphs(draw):
     for i in range(n):
         deps = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
         tasks.append(Task(f"t{i}", draw(st.sampled_from(["host", "pim", "link:a->b"])),
-                          draw(st.floats(0.0, 5.0, allow_nan=False)), tuple(deps),
+                          draw(DURATIONS_S), tuple(deps),
                           draw(st.integers(0, 5)), draw(st.sampled_from([0.0, 0.0, 0.5]))))
     return tasks
 
