@@ -17,7 +17,7 @@ from pathlib import Path
 
 from archsim.errors import ConfigError, Problem, did_you_mean
 from archsim.hardware.fields import BAD, Checker, integer, quantity, text, text_list, boolean
-from archsim.hardware.yaml_lines import LocList, LocMap, read_yaml, where
+from archsim.hardware.yaml_lines import LocList, LocMap, read_yaml
 from archsim.system.types import ROLES, Device, Link, SharedMemory, System
 
 __all__ = ["load_system", "parse_system", "list_systems", "system_path", "systems_dir", "is_system"]
@@ -189,16 +189,10 @@ def _devices(ck: Checker, data: LocMap, base: Path, ids: set[str]) -> list[Devic
     if len(nodes) > MAX_DEVICES:
         ck.add(data, "devices", "devices", f"at most {MAX_DEVICES} devices", got=len(nodes))
         return [None]
-    seen: set[str] = set()
-    for i, node in enumerate(nodes):
-        path = f"devices[{i}]"
-        if not isinstance(node, LocMap):
-            ck.add(nodes, i, path, "must be a mapping with name and chip")
+    for node, path, name in _named_entries(ck, nodes, "devices", _DEVICE, "name and chip", "device"):
+        if node is None:
             out.append(None)
             continue
-        name = ck.take(node, "name", path, text, required=True)
-        path = f"devices.{name}" if isinstance(name, str) else path
-        ck.keys(node, _DEVICE, path)
         chip = ck.take(node, "chip", path, text, required=True)
         holds = ck.take(node, "holds", path, _roles, default=ROLES)
         part_of = ck.take(node, "part_of", path, text, default="")
@@ -208,10 +202,6 @@ def _devices(ck: Checker, data: LocMap, base: Path, ids: set[str]) -> list[Devic
                    hint="e.g. {dram.channels: 16}")
             overrides = BAD
         _source_ref(ck, node, path, ids, required=False)
-        if isinstance(name, str):
-            if name in seen:
-                ck.add(node, "name", f"{path}.name", "duplicate device name", got=repr(name))
-            seen.add(name)
         if BAD in (name, chip, holds, overrides, part_of):
             out.append(None)
             continue
@@ -266,18 +256,45 @@ def _roles(value):
     return tuple(one(v) for v in value)
 
 
-def _links(ck: Checker, data: LocMap, names: list[str], ids: set[str]) -> list[Link | None]:
-    out: list[Link | None] = []
+def _named_entries(ck: Checker, nodes: LocList, key: str, allowed, shape: str, what: str):
+    """The entries of the list `key` as (node, path, name): each a mapping with a required `name`
+    (its path then `key.name`), its keys among `allowed`, names unique; an entry that is not a
+    mapping is reported (as needing `shape`) and comes as (None, path, BAD)."""
     seen: set[str] = set()
-    for i, node in enumerate(_list(ck, data, "links", False)):
-        path = f"links[{i}]"
+    for i, node in enumerate(nodes):
+        path = f"{key}[{i}]"
         if not isinstance(node, LocMap):
-            ck.add(data["links"], i, path, "must be a mapping with name, between and bandwidth")
-            out.append(None)
+            ck.add(nodes, i, path, f"must be a mapping with {shape}")
+            yield None, path, BAD
             continue
         name = ck.take(node, "name", path, text, required=True)
-        path = f"links.{name}" if isinstance(name, str) else path
-        ck.keys(node, _LINK, path)
+        if isinstance(name, str):
+            path = f"{key}.{name}"
+            if name in seen:
+                ck.add(node, "name", f"{path}.name", f"duplicate {what} name", got=repr(name))
+            seen.add(name)
+        ck.keys(node, allowed, path)
+        yield node, path, name
+
+
+def _known_devices(ck: Checker, node: LocMap, path: str, field: str, given, names: list[str]) -> bool:
+    """Whether every device `given` (under `field`) is one of `names`; each unknown one reported."""
+    known = True
+    for dev in given:
+        if names and dev not in names:
+            ck.add(node, field, f"{path}.{field}", f"no device named {dev!r}",
+                   hint=did_you_mean(dev, names) or f"devices: {', '.join(names)}")
+            known = False
+    return known
+
+
+def _links(ck: Checker, data: LocMap, names: list[str], ids: set[str]) -> list[Link | None]:
+    out: list[Link | None] = []
+    for node, path, name in _named_entries(ck, _list(ck, data, "links", False), "links", _LINK,
+                                           "name, between and bandwidth", "link"):
+        if node is None:
+            out.append(None)
+            continue
         between = ck.take(node, "between", path, text_list, required=True)
         bw = ck.take(node, "bandwidth", path, quantity("bandwidth"), required=True)
         latency = ck.take(node, "latency", path, quantity("time", positive=False), default=0.0)
@@ -288,16 +305,8 @@ def _links(ck: Checker, data: LocMap, names: list[str], ids: set[str]) -> list[L
                 ck.add(node, "between", f"{path}.between", "must name two different devices",
                        got=repr(list(between)))
                 between = BAD
-            else:
-                for end in between:
-                    if names and end not in names:
-                        ck.add(node, "between", f"{path}.between", f"no device named {end!r}",
-                               hint=did_you_mean(end, names) or f"devices: {', '.join(names)}")
-                        between = BAD
-        if isinstance(name, str):
-            if name in seen:
-                ck.add(node, "name", f"{path}.name", "duplicate link name", got=repr(name))
-            seen.add(name)
+            elif not _known_devices(ck, node, path, "between", between, names):
+                between = BAD
         if BAD in (name, between, bw, latency, energy):
             out.append(None)
             continue
@@ -310,15 +319,11 @@ def _shared(ck: Checker, data: LocMap, names: list[str], ids: set[str]) -> list[
     """`shared_memory:` entries: a DRAM several devices sit on (each device on at most one)."""
     out: list[SharedMemory | None] = []
     taken: dict[str, str] = {}
-    for i, node in enumerate(_list(ck, data, "shared_memory", False)):
-        path = f"shared_memory[{i}]"
-        if not isinstance(node, LocMap):
-            ck.add(data["shared_memory"], i, path, "must be a mapping with name and devices")
+    for node, path, name in _named_entries(ck, _list(ck, data, "shared_memory", False), "shared_memory",
+                                           _SHARED, "name and devices", "shared memory"):
+        if node is None:
             out.append(None)
             continue
-        name = ck.take(node, "name", path, text, required=True)
-        path = f"shared_memory.{name}" if isinstance(name, str) else path
-        ck.keys(node, _SHARED, path)
         members = ck.take(node, "devices", path, text_list, required=True)
         to_pim = ck.take(node, "to_pim", path, quantity("time", positive=False), default=0.0)
         to_host = ck.take(node, "to_host", path, quantity("time", positive=False), default=0.0)
@@ -328,13 +333,11 @@ def _shared(ck: Checker, data: LocMap, names: list[str], ids: set[str]) -> list[
                 ck.add(node, "devices", f"{path}.devices", "must name two or more different devices",
                        got=repr(list(members)))
                 members = BAD
+            elif not _known_devices(ck, node, path, "devices", members, names):
+                members = BAD
             else:
                 for dev in members:
-                    if names and dev not in names:
-                        ck.add(node, "devices", f"{path}.devices", f"no device named {dev!r}",
-                               hint=did_you_mean(dev, names) or f"devices: {', '.join(names)}")
-                        members = BAD
-                    elif dev in taken:
+                    if dev in taken:
                         ck.add(node, "devices", f"{path}.devices",
                                f"device {dev!r} already sits on shared memory {taken[dev]!r}",
                                hint="a device has one off-chip memory")
