@@ -125,3 +125,13 @@ def test_a_device_sits_on_one_shared_memory():
 """
     with pytest.raises(ConfigError, match="device 'pim' already sits on shared memory 'dram'"):
         parse_system(text, "s.yaml")
+
+
+def test_two_shared_memories_may_not_share_a_name():
+    text = SHARED + """\
+  - name: dram
+    devices: [pim, host]
+    source: [a]
+"""
+    with pytest.raises(ConfigError, match="s.yaml:24: shared_memory.dram.name: duplicate shared memory name"):
+        parse_system(text, "s.yaml")
