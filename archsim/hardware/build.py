@@ -103,6 +103,7 @@ def address_mapping(value):
 
 def _dram(ck: Checker, m: LocMap, path: str, kind: str, memory_type: str):
     ck.keys(m, DRAM_KEYS, path)
+    _annotations(ck, m, path)
     take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
     v = {k: take(k, integer(1), required=True) for k in ("channels", "banks", "rows", "burst_length")}
     v["ranks"] = take("ranks", integer(1), default=1)
@@ -221,8 +222,7 @@ def _level(ck: Checker, path: str, m: LocMap, clock_hz, node_nm):
         area_mm2=take("area", quantity("area", positive=False), default=0.0),
         address=take("address", address),
     )
-    take("source", text_list)
-    take("notes", text)
+    _annotations(ck, m, path)
     needed = (name, kind, size, bandwidth, read, write, dram, memory_type, width) + tuple(fields.values())
     if BAD in needed or node_nm is BAD:
         return None
@@ -292,8 +292,7 @@ def _compute(ck: Checker, path: str, m: LocMap, clock_hz, node_nm, levels=()):
         launch_overhead_s=take("launch_overhead", quantity("time", positive=False), default=0.0),
         area_mm2=take("area", quantity("area", positive=False), default=0.0),
     )
-    take("source", text_list)
-    take("notes", text)
+    _annotations(ck, m, path)
     if type_ not in (BAD, "systolic", "dsp_array") and fields["dataflows"]:
         ck.add(m, "dataflows", f"{path}.dataflows", "only systolic and dsp_array units have dataflows",
                got=f"type {type_}")
@@ -341,8 +340,7 @@ def _link(ck: Checker, path: str, m: LocMap):
              required=True), latency_s=take("latency", quantity("time", positive=False), default=0.0),
              energy_pj_per_bit=take("energy", quantity("energy_per_byte", positive=False), default=0.0),
              links=take("links", integer(1), default=1))
-    take("source", text_list)
-    take("notes", text)
+    _annotations(ck, m, path)
     if BAD in v.values():
         return None
     v["energy_pj_per_bit"] /= 8
@@ -362,7 +360,15 @@ def _block(ck: Checker, data: LocMap, key: str, allowed):
     block = ck.mapping(data, key, key, data.get(key))
     if block is not None:
         ck.keys(block, allowed, key)
+        _annotations(ck, block, key)
     return block
+
+
+def _annotations(ck: Checker, m: LocMap, path: str) -> None:
+    """Every section's `source` (an id or a list of ids of `sources`) and `notes` (text) are read,
+    so a number or a mapping there is an error, not silently kept."""
+    ck.take(m, "source", path, text_list)
+    ck.take(m, "notes", path, text)
 
 
 def _active_w(pw: dict, clock_hz: float) -> float:
@@ -389,8 +395,7 @@ def build_hardware(data: LocMap) -> tuple[Hardware | None, list]:
     node = take("technology", quantity("length"), required=True)
     description = take("description", text, default="")
     take("base", text)
-    take("source", text_list)
-    take("notes", text)
+    _annotations(ck, data, "")
     levels = [_level(ck, p, m, clock, node) for p, m in _items(ck, data, "memory", True)]
     units = [_compute(ck, p, m, clock, node, levels) for p, m in _items(ck, data, "compute", True)]
     links = [_link(ck, p, m) for p, m in _items(ck, data, "interconnect", False)]

@@ -198,6 +198,8 @@ def text_list(value):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise Bad("must be a list of text")
+    if not value:
+        raise Bad("is an empty list", "name at least one entry, or leave the key out")
     for v in value:
         _no_control(v)
     return tuple(value)
