@@ -177,15 +177,36 @@ def _finish(values: dict, raw: dict, model_type: str, source: str) -> None:
     if model_type in ("vit", "deit"):
         labels = raw.get("id2label") or {}
         values["num_classes"] = len(labels) if isinstance(labels, dict) else 0
-    act = raw.get("hidden_act") or raw.get("hidden_activation") or raw.get("activation_function")
-    if isinstance(act, str) and model_type not in ("mamba", "t5"):
-        act = act.lower()
-        values["activation"] = ("gelu" if "gelu" in act else "relu" if "relu" in act
-                                else "silu" if act in ("silu", "swish") else values.get("activation", "gelu"))
+    if model_type not in ("mamba", "t5"):
+        _activation(raw, values, source)
     if values.get("sliding_window") and model_type == "qwen2" and not raw.get("use_sliding_window", False):
         values["sliding_window"] = 0
     if values.get("sliding_window") and values["sliding_window"] < 0:
         raise ModelError(f"{source}: sliding_window must be positive (got {values['sliding_window']})")
+
+
+ACTIVATION_KEYS = ("hidden_act", "hidden_activation", "activation_function")
+
+
+def _activation(raw: dict, values: dict, source: str) -> None:
+    """The FFN activation from the first activation key present: any GELU variant (gelu_new,
+    gelu_pytorch_tanh, quick_gelu, ...) costs as gelu, any ReLU variant as relu, silu/swish as silu;
+    a value that is not text, or text naming none of them, is an error (it was once taken silently
+    as the family's default)."""
+    key = next((k for k in ACTIVATION_KEYS if raw.get(k) is not None), None)
+    if key is None:
+        return
+    act = raw[key]
+    if not isinstance(act, str):
+        raise ModelError(f"{source}: {key} must be text such as 'gelu' (got {act!r})")
+    low = act.lower()
+    kind = ("gelu" if "gelu" in low else "relu" if "relu" in low
+            else "silu" if low in ("silu", "swish") else None)
+    if kind is None:
+        raise ModelError(f"{source}: {key} {act!r} is not an activation archsim models; it models "
+                         f"GELU variants (gelu, gelu_new, gelu_pytorch_tanh, quick_gelu), ReLU "
+                         f"variants and silu/swish")
+    values["activation"] = kind
 
 
 def load_hf_config(path: str | Path) -> ModelConfig:

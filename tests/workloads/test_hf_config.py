@@ -123,3 +123,23 @@ def test_directory_with_config_json_and_wrong_file_kind(tmp_path):
     other.write_bytes(b"0")
     with pytest.raises(ModelError, match="not a model file"):
         build_graph(str(other))
+
+
+@pytest.mark.parametrize("value, message", [
+    ({}, "hidden_act must be text such as 'gelu'"),
+    (0, "hidden_act must be text such as 'gelu'"),
+    ("mish", "hidden_act 'mish' is not an activation archsim models"),
+])
+def test_bad_activation_is_refused(tmp_path, value, message):
+    raw = json.loads((DATA / "llama2-7b.json").read_text())
+    raw["hidden_act"] = value
+    with pytest.raises(ModelError, match=message):
+        model_config(str(_write(tmp_path, json.dumps(raw))))
+
+
+@pytest.mark.parametrize("value, kind", [("gelu_pytorch_tanh", "gelu"), ("quick_gelu", "gelu"),
+                                         ("relu", "relu"), ("swish", "silu"), ("SiLU", "silu")])
+def test_activation_variants(tmp_path, value, kind):
+    raw = json.loads((DATA / "llama2-7b.json").read_text())
+    raw["hidden_act"] = value
+    assert model_config(str(_write(tmp_path, json.dumps(raw)))).activation == kind
