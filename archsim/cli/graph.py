@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from .outputs import add_model_set_flag, model_overrides
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("graph", help="lower a model to its operator graph and print per-op rows",
@@ -19,8 +21,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--dtype", default=None,
                    help="one dtype for everything (fp32, bf16, fp16, int8, int4, int2/2bit) or "
                         "weights=int4,activations=int8,kv=fp16")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a hyperparameter (layers, hidden, heads, ...); repeatable")
+    add_model_set_flag(p)
     p.add_argument("--limit", type=_count, default=None, help="print at most this many op rows")
     p.add_argument("--json", action="store_true", help="print JSON (totals and every op)")
     return p
@@ -31,22 +32,6 @@ def _count(text: str) -> int:
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0 (got {text!r})")
     return int(text)
-
-
-def _overrides(items: list[str]) -> dict | None:
-    from archsim.errors import ModelError
-    from archsim.strict_json import JsonProblem, loads_strict
-    out: dict[str, object] = {}
-    for item in items:
-        key, eq, raw = item.partition("=")
-        if not eq:
-            raise ModelError(f"--set {item!r}: expected KEY=VALUE")
-        try:
-            value: object = loads_strict(raw)
-        except JsonProblem:
-            value = raw
-        out[key.strip()] = value
-    return out or None
 
 
 def graph_json(graph) -> dict:
@@ -71,7 +56,7 @@ def run(args) -> int:
     from archsim.workloads import build_graph
     phase = resolve_phase(args.model, args.phase, args.seq, args.context)
     graph = build_graph(args.model, phase=phase, batch=args.batch, seq=args.seq, context=args.context,
-                        dtypes=args.dtype, overrides=_overrides(args.set))
+                        dtypes=args.dtype, overrides=model_overrides(args.model_set))
     if args.json:
         print(json.dumps(graph_json(graph), indent=1, sort_keys=True))
     else:

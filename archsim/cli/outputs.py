@@ -65,7 +65,7 @@ def add_hw_set_flag(p) -> None:
 
 
 def add_model_set_flag(p) -> None:
-    p.add_argument("--model-set", action="append", metavar="KEY=VALUE", default=None,
+    p.add_argument("--model-set", "--set", dest="model_set", action="append", metavar="KEY=VALUE", default=None,
                    help="override one hyperparameter of the model (repeatable), e.g. "
                         "--model-set layers=6 --model-set hidden=192 --model-set attention=linear "
                         "(keys: layers, hidden, heads, kv_heads, head_dim, ffn, mlp_ratio, patch, "

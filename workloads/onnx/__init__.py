@@ -41,7 +41,7 @@ def import_onnx(path: str, batch: int | None = 1, seq: int | None = None, dtypes
     unknown = Counter(n.op_type for n in model.graph.node if not is_supported(n))
     if unknown and not skip_unknown:
         listed = ", ".join(f"{name} ×{count}" for name, count in sorted(unknown.items()))
-        raise ModelError(f"{p}: unsupported ONNX ops: {listed}; pass skip_unknown_ops (--set "
+        raise ModelError(f"{p}: unsupported ONNX ops: {listed}; pass skip_unknown_ops (--model-set "
                          f"skip_unknown_ops=true) to cost them as memory moves")
     opset = check_opset(model, p)
     check_external_data(model, p)
