@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["OpResult", "LevelUse", "Timeline", "PowerUse", "PowerTimeline", "SimResult", "SCHEMA_VERSION",
            "GAP_EFFECTS", "ADDITIVE_GAP_EFFECTS", "RUN_GAP_PARTS", "STATIC_COMPONENTS",
-           "ACTIVE_COMPONENTS"]
+           "ACTIVE_COMPONENTS", "sum_gap_attribution"]
 
 #: Energy components drawn as power × time whether or not the chip computes (idle/static power and
 #: leakage, DRAM background); `ACTIVE_COMPONENTS` are drawn while it runs (GPU active floor, MCU
@@ -166,3 +166,14 @@ class SimResult:
         st = sum(b.get(c, 0.0) for c in STATIC_COMPONENTS) / total
         ac = sum(b.get(c, 0.0) for c in ACTIVE_COMPONENTS) / total
         return {"static": st, "active": ac, "dynamic": 1.0 - st - ac}
+
+
+def sum_gap_attribution(parts) -> tuple[tuple[str, float], ...]:
+    """The gap parts (`SimResult.gap_attribution`) of runs that follow one another (chunks of a
+    prefill), each part summed: they add up to the runs' summed cycle − analytic latency as each
+    run's did to its own. Empty if no run has parts (analytic fidelity)."""
+    parts = [dict(p) for p in parts if p]
+    if not parts:
+        return ()
+    keys = list(RUN_GAP_PARTS) + [k for p in parts for k in p if k not in RUN_GAP_PARTS]
+    return tuple((k, sum(p.get(k, 0.0) for p in parts)) for k in dict.fromkeys(keys))
