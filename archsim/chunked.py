@@ -5,13 +5,14 @@ another, so the prefill's latency and energy are the chunks' sums and its buffer
 chunk's — which is how a prompt whose one-pass activations do not fit still runs.
 
 `chunk_plan` splits a prompt; `combine_chunks` joins the chunks' `SimResult`s into one result for the
-whole prompt (ops renamed `c<i>.<op>` and shifted in time).
+whole prompt (ops renamed `c<i>.<op>` and shifted in time; the analytic-vs-cycle gap and its parts
+summed over the chunks).
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .result import LevelUse, SimResult, Timeline
+from .result import LevelUse, SimResult, Timeline, sum_gap_attribution
 
 __all__ = ["chunk_plan", "combine_chunks"]
 
@@ -28,6 +29,15 @@ def _weighted(results, get) -> float | None:
     if any(v is None for v in values) or total <= 0:
         return None
     return sum(v * r.latency_s for v, r in zip(values, results)) / total
+
+
+def _summed_gap(results) -> float | None:
+    """(Σ cycle − Σ analytic) / Σ analytic over the chunks: each chunk's gap weighted by its
+    analytic time (its ops' `analytic_cycles`); None if any chunk lacks one."""
+    ana = [sum(op.analytic_cycles for op in r.ops) for r in results]
+    if any(r.analytic_vs_cycle_gap is None for r in results) or sum(ana) <= 0:
+        return None
+    return sum(r.analytic_vs_cycle_gap * a for r, a in zip(results, ana)) / sum(ana)
 
 
 def combine_chunks(results: list[SimResult], seq: int, chunk: int) -> SimResult:
@@ -77,7 +87,8 @@ def combine_chunks(results: list[SimResult], seq: int, chunk: int) -> SimResult:
         energy_breakdown_j=tuple(energy.items()),
         levels=tuple(LevelUse(name, capacity[name], *v) for name, v in levels.items()),
         ops=tuple(ops),
-        analytic_vs_cycle_gap=_weighted(results, lambda r: r.analytic_vs_cycle_gap),
+        analytic_vs_cycle_gap=_summed_gap(results),
+        gap_attribution=sum_gap_attribution(r.gap_attribution for r in results),
         dram_row_hit_rate=_weighted(results, lambda r: r.dram_row_hit_rate),
         utilization=utilization,
         timelines=tuple(Timeline(k, tuple(t), tuple(o), *plan) for k, (t, o, plan) in timelines.items()),

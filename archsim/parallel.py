@@ -88,22 +88,41 @@ def add_allreduces(result: SimResult, devices: int, link, rows: int, hidden: int
     seconds, moved = allreduce_seconds(rows * hidden * act_bytes, devices, link)
     link_j = moved * 8 * link.energy_pj_per_bit * 1e-12
     ops, shift = [], 0.0
+    cycles = int(round(seconds * result.freq_hz))
     for op in result.ops:
         ops.append(replace(op, start_s=op.start_s + shift))
-        if op.name in ends:
+        if op.name in ends:       # one closed form at both fidelities: its analytic time is its time
             ops.append(OpResult(name=f"{op.name.rsplit('.', 1)[0]}.allreduce", kind="allreduce",
-                                unit=link.name, cycles=int(round(seconds * result.freq_hz)),
-                                latency_s=seconds, start_s=op.start_s + shift + op.latency_s,
+                                unit=link.name, cycles=cycles, latency_s=seconds,
+                                start_s=op.start_s + shift + op.latency_s,
                                 energy_j=link_j, macs=0, flops=0,
                                 bytes_by_level=((link.name, int(moved)),),
-                                bound=f"link:{link.name}", layer=op.layer))
+                                bound=f"link:{link.name}", layer=op.layer, analytic_cycles=cycles))
             shift += seconds
     energy = [(k, v * devices) for k, v in result.energy_breakdown_j]
     energy.append((f"link:{link.name}", link_j * len(ends) * devices))
     return replace(result, ops=tuple(ops), latency_s=result.latency_s + shift,
                    cycles=result.cycles + int(round(shift * result.freq_hz)),
                    energy_breakdown_j=tuple(energy),
-                   notes=result.notes + (_note(devices, link, len(ends), shift),))
+                   notes=result.notes + (_note(devices, link, len(ends), shift),),
+                   **_gap_with_allreduces(result, shift, cycles * len(ends)))
+
+
+def _gap_with_allreduces(result: SimResult, shift_s: float, allreduce_cycles: int) -> dict:
+    """The device's analytic-vs-cycle gap and its parts once the all-reduces are on the critical
+    path: their time is the same closed form at both fidelities, so the gap in seconds is the
+    device's, over an analytic time longer by theirs; the parts still add up exactly, the
+    all-reduces' rounding to whole cycles (their `analytic_cycles`) going to `other_s`."""
+    if result.analytic_vs_cycle_gap is None:
+        return {}
+    analytic_s = (sum(op.analytic_cycles for op in result.ops) + allreduce_cycles) / result.freq_hz
+    latency_s = result.latency_s + shift_s
+    out = {"analytic_vs_cycle_gap": (latency_s - analytic_s) / analytic_s if analytic_s else None}
+    if result.gap_attribution:
+        rounding = shift_s - allreduce_cycles / result.freq_hz
+        out["gap_attribution"] = tuple((k, v + rounding if k == "other_s" else v)
+                                       for k, v in result.gap_attribution)
+    return out
 
 
 def _block_ends(ops) -> set[str]:

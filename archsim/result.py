@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["OpResult", "LevelUse", "Timeline", "PowerUse", "PowerTimeline", "SimResult", "SCHEMA_VERSION",
            "GAP_EFFECTS", "ADDITIVE_GAP_EFFECTS", "RUN_GAP_PARTS", "STATIC_COMPONENTS",
-           "ACTIVE_COMPONENTS"]
+           "ACTIVE_COMPONENTS", "sum_gap_attribution"]
 
 #: Energy components drawn as power × time whether or not the chip computes (idle/static power and
 #: leakage, DRAM background); `ACTIVE_COMPONENTS` are drawn while it runs (GPU active floor, MCU
@@ -19,16 +19,19 @@ SCHEMA_VERSION = 1
 #: keys (seconds): the time the op's tasks stalled on on-chip SRAM ports (summed over its tasks); the
 #: time its compute unit sat idle between the op's own chunks waiting for their loads (a symptom: it
 #: holds DRAM and port waits, so it is shown, not added); the time its NoC transfers waited for a link
-#: another op's transfer held (`archsim.engine.noc`); what DRAM refresh, read/write turnaround and
-#: row activation (bank conflicts, row misses) added to the op's span (`engine.attribution`: counter-
-#: factual runs without them, cumulatively in that order; with `attribute_gap=True` only: three more
+#: another op's transfer held (`archsim.engine.noc`); the time its PIM all-bank MAC commands waited
+#: for their channel's command bus another op's commands held (`engine.attribution.pim_issue_waits`);
+#: the shares of the op's gap of DRAM refresh, read/write turnaround and row activation (bank
+#: conflicts, row misses): what removing each saves the op's cycle span minus what it saves its
+#: analytic time, the part the closed form misses (negative: over-counts) (`engine.attribution`:
+#: counterfactual runs, cumulatively in that order; with `attribute_gap=True` only: three more
 #: event-loop runs); and `other_s`, the rest of the op's span − its analytic time (pipeline fill,
 #: queueing behind other ops' transfers, the closed forms' own error).
-GAP_EFFECTS = ("sram_port_stall_s", "load_wait_s", "noc_stall_s", "dram_refresh_s", "dram_turnaround_s",
-               "dram_row_activation_s", "other_s")
+GAP_EFFECTS = ("sram_port_stall_s", "load_wait_s", "noc_stall_s", "pim_issue_s", "dram_refresh_s",
+               "dram_turnaround_s", "dram_row_activation_s", "other_s")
 #: Effects whose seconds add up, with `other_s`, to an op's span − analytic time
-ADDITIVE_GAP_EFFECTS = ("sram_port_stall_s", "noc_stall_s", "dram_refresh_s", "dram_turnaround_s",
-                        "dram_row_activation_s")
+ADDITIVE_GAP_EFFECTS = ("sram_port_stall_s", "noc_stall_s", "pim_issue_s", "dram_refresh_s",
+                        "dram_turnaround_s", "dram_row_activation_s")
 #: Run-level parts of the analytic-vs-cycle gap (`SimResult.gap_attribution`, seconds): the per-op
 #: effects summed over ops, and `op_overlap_s` = makespan − Σ op spans: negative where the cycle run
 #: overlaps ops the analytic sum serialises (a PIM op's rows beside the next op's loads), positive
@@ -163,3 +166,14 @@ class SimResult:
         st = sum(b.get(c, 0.0) for c in STATIC_COMPONENTS) / total
         ac = sum(b.get(c, 0.0) for c in ACTIVE_COMPONENTS) / total
         return {"static": st, "active": ac, "dynamic": 1.0 - st - ac}
+
+
+def sum_gap_attribution(parts) -> tuple[tuple[str, float], ...]:
+    """The gap parts (`SimResult.gap_attribution`) of runs that follow one another (chunks of a
+    prefill), each part summed: they add up to the runs' summed cycle − analytic latency as each
+    run's did to its own. Empty if no run has parts (analytic fidelity)."""
+    parts = [dict(p) for p in parts if p]
+    if not parts:
+        return ()
+    keys = list(RUN_GAP_PARTS) + [k for p in parts for k in p if k not in RUN_GAP_PARTS]
+    return tuple((k, sum(p.get(k, 0.0) for p in parts)) for k in dict.fromkeys(keys))

@@ -1,5 +1,6 @@
 """CSV for a user's own plots. A simulation is written one row per op; a sweep or a comparison one
-row per simulation (summary columns; a comparison adds the normalised columns). Numbers use the same
+row per simulation (summary columns; a comparison adds the normalised columns and, at cycle
+fidelity, the gap's parts `gap_<part>_s`, empty at analytic fidelity). Numbers use the same
 rounding as the JSON, so the files are deterministic."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import io
 from pathlib import Path
 
 from archsim.comparison import Comparison, Sweep
-from archsim.result import GAP_EFFECTS, SimResult
+from archsim.result import GAP_EFFECTS, RUN_GAP_PARTS, SimResult
 
 from .json_report import _num
 
@@ -86,10 +87,12 @@ def _rows(obj) -> tuple[list[str], list[list]]:
     if isinstance(obj, Comparison):
         results = [row.result for row in obj.rows]
         levels = _level_names(results)
-        header = _summary_header(levels) + list(NORMALISED_COLUMNS)
+        header = (_summary_header(levels) + list(NORMALISED_COLUMNS)
+                  + [f"gap_{k}" for k in RUN_GAP_PARTS])
         rows = [_summary(row.result, levels)
                 + [getattr(row, c) if c != "area_mm2" else (row.area_mm2 or None)
                    for c in NORMALISED_COLUMNS]
+                + [dict(row.result.gap_attribution).get(k) for k in RUN_GAP_PARTS]
                 for row in obj.rows]
         return header, rows
     raise TypeError(f"cannot write {type(obj).__name__} as CSV")

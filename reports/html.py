@@ -15,7 +15,8 @@ from archsim.comparison import Comparison, Sweep
 from archsim.result import SimResult
 
 from .figures import PALETTE, Roof, esc, result_figures
-from .table import fidelity_label, format_bytes, gap_parts, misfit_reason, op_gap, si, used_share
+from .table import (comparison_gap, fidelity_label, format_bytes, gap_parts, misfit_reason, op_gap, si,
+                    used_share)
 
 __all__ = ["render_html", "write_html", "write_plotly_js", "comparison_figures", "sweep_figures",
            "PLOTLY_JS"]
@@ -224,7 +225,11 @@ def _comparison_table(c: Comparison) -> str:
     notes = "".join(f'<p class="note">note: {esc(n)}</p>' for n in c.notes)
     flag = ("<p>* ran ops on a fallback unit or at another dtype's rate (see the notes)</p>"
             if any(row.fallbacks for row in c.rows) else "")
-    return f"<h2>Comparison</h2>{notes}{table}{flag}<h2>Assumptions</h2>{assumptions}"
+    gap_header, gap_rows = comparison_gap(c)
+    gaps = ("<h2>Cycle vs analytic gap</h2><p>By part; the parts add up to cycle − analytic "
+            "latency.</p>" + _table(gap_header, gap_rows, numeric=set(range(1, len(gap_header))))
+            if gap_rows else "")
+    return f"<h2>Comparison</h2>{notes}{table}{flag}{gaps}<h2>Assumptions</h2>{assumptions}"
 
 
 def _sweep_table(s: Sweep) -> str:

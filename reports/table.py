@@ -6,7 +6,7 @@ import re
 
 from archsim.comparison import Comparison, Sweep
 from archsim.errors import printable
-from archsim.result import SimResult
+from archsim.result import RUN_GAP_PARTS, SimResult
 
 __all__ = ["si", "format_bytes", "grid", "misfit_reason", "used_share", "render_summary",
            "render_sweep", "render_comparison", "render_text"]
@@ -102,7 +102,7 @@ def _workload(r: SimResult) -> str:
 GAP_LABELS = {"op_overlap_s": "op overlap", "sram_port_stall_s": "SRAM port stalls",
               "load_wait_s": "load waits", "dram_refresh_s": "refresh",
               "dram_turnaround_s": "turnaround", "dram_row_activation_s": "row activation",
-              "other_s": "other"}
+              "noc_stall_s": "NoC stalls", "pim_issue_s": "PIM issue", "other_s": "other"}
 
 
 def gap_parts(parts) -> str:
@@ -211,6 +211,29 @@ def render_sweep(s: Sweep) -> str:
                                "fits"], rows, right={0, 1, 2, 3, 4, 5}) + "\n"
 
 
+def signed_s(v: float) -> str:
+    """'+3.60 µs', '−190 ns', '0' for a part of a gap in seconds."""
+    return f"{'+' if v > 0 else '−'}{si(abs(v), 's')}" if v else "0"
+
+
+def comparison_gap(c: Comparison) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the chips' analytic-vs-cycle gaps by part (`RUN_GAP_PARTS`; parts zero on
+    every chip left out, `other` always shown), one row per chip that ran at cycle fidelity; no
+    rows when none did."""
+    ran = [row.result for row in c.rows if row.result.fits and row.result.gap_attribution]
+    if not ran:
+        return [], []
+    parts = [k for k in RUN_GAP_PARTS
+             if k == "other_s" or any(dict(r.gap_attribution).get(k, 0.0) for r in ran)]
+    header = ["hw", "gap"] + [GAP_LABELS.get(k, k) for k in parts]
+    rows = []
+    for r in ran:
+        gap = "–" if r.analytic_vs_cycle_gap is None else f"{100 * r.analytic_vs_cycle_gap:+.1f} %"
+        values = dict(r.gap_attribution)
+        rows.append([r.hw, gap] + [signed_s(values.get(k, 0.0)) for k in parts])
+    return header, rows
+
+
 def render_comparison(c: Comparison) -> str:
     rows, misfits = [], []
     for row in c.rows:
@@ -233,6 +256,10 @@ def render_comparison(c: Comparison) -> str:
                    "static", "speedup", "energy eff.", "perf/W", "perf/mm²"], rows, right=set(range(2, 13)))]
     if misfits:
         lines += ["", "does not fit:"] + misfits
+    gap_header, gap_rows = comparison_gap(c)
+    if gap_rows:
+        lines += ["", "cycle vs analytic gap by part (the parts add up to cycle − analytic latency):",
+                  grid(gap_header, gap_rows, right=set(range(1, len(gap_header))))]
     lines += ["", "assumptions: " + "; ".join(f"{k} {v}" for k, v in c.assumptions)]
     if any(row.fallbacks for row in c.rows):
         lines += ["* ran ops on a fallback unit or at another dtype's rate (see the notes)"]

@@ -55,11 +55,14 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
             seq: int | None = None, context: int | None = None, dtype=None,
             fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
             overrides=None, budget: int | None = None, hw_overrides: dict | None = None,
-            prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph") -> Comparison:
+            prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph",
+            attribute_gap: bool = False) -> Comparison:
     """The same workload on each chip in `hws`, normalised to `baseline` (default: the first).
     Chips that cannot hold the workload are rows with `fits=False` and the shortfall.
     `hw_overrides` (dotted keys, as in `simulate`) apply to every chip; `prefill_chunk` and
-    `devices` and `stack` as in `simulate` (the same device count and GPU stack on every chip)."""
+    `devices` and `stack` as in `simulate` (the same device count and GPU stack on every chip);
+    `attribute_gap` (cycle fidelity, chips only) names the DRAM effects' shares of each chip's
+    analytic-vs-cycle gap, as in `simulate`."""
     import os
     from ..hardware import Hardware
     if isinstance(hws, (str, os.PathLike, Hardware)):
@@ -80,6 +83,12 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     systems = {i: load_system(h) for i, h in enumerate(hws) if is_system(h)}
     chips = [h for i, h in enumerate(hws) if i not in systems]
     hardware = distinct_names([resolve_hardware(h, hw_overrides) for h in chips], chips)
+    if not isinstance(attribute_gap, bool):
+        raise ArgumentError(f"attribute_gap must be True or False (got {attribute_gap!r})")
+    if attribute_gap and (fidelity != "cycle" or systems):
+        raise ArgumentError("attribute_gap applies to chips at fidelity 'cycle'"
+                            + (" (a system's result has no gap attribution)" if systems else
+                               f" (got fidelity {fidelity!r})"))
     if systems and (chunk or devices > 1):
         raise ArgumentError("prefill_chunk and devices apply to chips; a system sets its devices "
                             "and shards in its YAML")
@@ -107,10 +116,12 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     for i, h in enumerate(hardware):
         if progress is not None:
             progress(i, len(hardware), f"simulating on {h.name}")
-        results.append(simulate_graph(graph, h, fidelity, strategy, seed, progress, budget, stack)
+        results.append(simulate_graph(graph, h, fidelity, strategy, seed, progress, budget, stack,
+                                      attribute_gap)
                        if one_pass else
                        run_workload(model, h, phase, batch, seq, context, dtype, overrides, chunk,
-                                    fidelity, strategy, seed, progress, budget, devices, stack))
+                                    fidelity, strategy, seed, progress, budget, devices, stack,
+                                    attribute_gap=attribute_gap))
     by_name = {r.hw: r for r in results}
     for i, sysd in systems.items():
         from ..system import as_sim_result, simulate_system

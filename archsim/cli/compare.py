@@ -1,5 +1,6 @@
 """`archsim compare`: the same workload on several chips of any kinds, normalised to a baseline
-(speedup, energy efficiency, perf/W, perf/mm² where area is known), with the assumptions listed."""
+(speedup, energy efficiency, perf/W, perf/mm² where area is known), with the assumptions listed and,
+at cycle fidelity, each chip's analytic-vs-cycle gap by named part."""
 from __future__ import annotations
 
 import sys
@@ -40,8 +41,9 @@ def run(args) -> int:
                                     "use `archsim simulate` for a sweep")
         kw[flag] = values[0] if values else None
     with ProgressBar(quiet=args.quiet, unit=" ops") as bar:
+        # --attribute-gap (a workload flag): each chip's DRAM effect shares, at --fidelity cycle
         comparison = api.compare(args.model, args.hw, baseline=args.baseline, progress=bar,
-                                 hw_overrides=overrides, **kw)
+                                 hw_overrides=overrides, attribute_gap=args.attribute_gap, **kw)
     summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout
     if not args.quiet:
         summary_stream.write(render_text(comparison))

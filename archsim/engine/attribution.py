@@ -1,10 +1,24 @@
-"""Where the analytic-vs-cycle gap comes from, on the DRAM side: counterfactual runs of the same
-trace with one DRAM effect removed at a time, cumulatively, in a fixed order — refresh, read/write
-turnaround, then row activation (bank conflicts and row misses: tRCD, tRP, tRAS, tRRD, tFAW). The
-cycles each removal saves are that effect's share; what remains of the gap after all three is not
-DRAM timing (pipeline fill at chunk granularity, dependencies between ops, queueing of one op's
-transfers behind another's on an in-order channel, compute closed forms). Per op as well as for the
-run. The order matters where effects interact (a refresh also closes rows): stated, fixed."""
+"""Where the analytic-vs-cycle gap comes from.
+
+DRAM effects: counterfactual runs of the same trace with one effect removed at a time, cumulatively,
+in a fixed order — refresh, read/write turnaround, row activation (bank conflicts and row misses:
+tRCD, tRP, tRAS, tRRD, tFAW). The analytic closed form models most of them itself (refresh as
+1/(1 − tRFC/tREFI), a row cycle per PIM row burst, activations in the streaming rate), so an effect's
+share of the *gap* is what its removal saves the cycle run minus what the same removal saves the
+analytic form: the part of the effect the closed form misses (negative: over-counts). The order
+matters where effects interact (a refresh also closes rows): stated, fixed. The analytic
+counterfactual zeroes the same `DramTiming` fields, except that its closed forms keep tRRD ≥ 1 DRAM
+cycle (`dram.dram_params`).
+
+PIM command issue (`pim_issue_waits`, read off the task times, no extra run): the time an op's
+all-bank MAC row bursts waited, ready, for their channel's command bus while another op's commands
+held it. The issue-rate floor itself (`lower.pim_issue_cycles`) is not a gap effect: it is the PIM
+unit's MAC rate, timed alike by both forms, and removing it would let the commands outrun the units'
+peak (the analytic roofline), so no counterfactual is run for it.
+
+What remains is none of these (pipeline fill at chunk granularity, dependencies between ops,
+queueing of one op's transfers behind another's on an in-order channel or link, the closed forms'
+own error). Per op as well as for the run."""
 from __future__ import annotations
 
 import dataclasses
@@ -20,26 +34,42 @@ from .analytic import analytic_ticks
 from .dram import PARAM_NAMES
 from .execute import run_numba
 from .lower import lower
+from .trace import MODE_PIM_MAC
 from .plan import plan_ops
 
-__all__ = ["EFFECTS", "GapAttribution", "dram_gap_attribution", "dram_effect_ticks"]
+__all__ = ["EFFECTS", "EFFECT_KEYS", "GapAttribution", "dram_gap_attribution", "dram_effect_ticks",
+           "analytic_effect_ticks", "gap_share_cycles", "pim_issue_waits"]
 
-#: effect → the DRAM parameters zeroed to remove it (cumulatively, in this order)
+#: DRAM effect → the DRAM parameters zeroed to remove it from the cycle run (cumulatively, in
+#: this order; `_TIMING_FIELDS` the `DramTiming` fields zeroed to remove it from the analytic form)
 EFFECTS = (("refresh", ("trefi", "trfc", "trfc_pb", "refpb")),
            ("turnaround", ("twtr_s", "twtr_l", "trtw")),
            ("row_activation", ("trcd", "trp", "tras", "trrd_s", "trrd_l", "tfaw")))
+_TIMING_FIELDS = {"refresh": dict(trefi=0, trfc=0, trfc_pb=0, refresh_per_bank=False),
+                  "turnaround": dict(twtr_s=0, twtr_l=0),
+                  "row_activation": dict(trcd=0, trp=0, tras=0, trrd_s=0, trrd_l=0, tfaw=0)}
+#: effect → its key in `OpResult.gap_effects` (`archsim.result.GAP_EFFECTS`)
+EFFECT_KEYS = {name: f"dram_{name}_s" for name, _ in EFFECTS}
 
 
 @dataclass(frozen=True, slots=True)
 class GapAttribution:
-    """Cycles (hw clock) of the cycle run, the analytic total, and per named effect the cycles its
-    removal saved; `other_cycles` = cycle − analytic − Σ effects. `ops`: the same per op (name,
-    cycle span, analytic, {effect: cycles})."""
+    """Cycles (hw clock) of the cycle run, the analytic total, and per DRAM effect (`EFFECTS`) the
+    cycles its removal saved the cycle run (`effects_cycles`) and the analytic form (`analytic_effects_cycles`); an effect's share of
+    the gap is the difference, and `other_cycles` = cycle − analytic − Σ shares. `ops`: per op
+    (name, cycle span, analytic, {effect: share of the op's gap in cycles})."""
     cycles: int
     analytic_cycles: int
     effects_cycles: tuple[tuple[str, int], ...]
+    analytic_effects_cycles: tuple[tuple[str, int], ...]
     other_cycles: int
     ops: tuple[tuple[str, int, int, tuple[tuple[str, int], ...]], ...]
+
+    @property
+    def shares_cycles(self) -> tuple[tuple[str, int], ...]:
+        """Each effect's share of the gap: cycle-run saving − analytic saving."""
+        ana = dict(self.analytic_effects_cycles)
+        return tuple((k, v - ana.get(k, 0)) for k, v in self.effects_cycles)
 
 
 def _spans(trace, run, n_ops: int, sub: int) -> np.ndarray:
@@ -71,6 +101,42 @@ def dram_effect_ticks(tr, base, n_ops: int, sub: int):
     return effects, per_op
 
 
+def _without(hw: Hardware, name: str) -> Hardware:
+    """`hw` with the DRAM effect `name` removed from the timing the plan and closed forms read."""
+    fields = _TIMING_FIELDS[name]
+    return dataclasses.replace(hw, levels=tuple(
+        dataclasses.replace(lv, dram=dataclasses.replace(lv.dram, **fields)) if lv.dram is not None else lv
+        for lv in hw.levels))
+
+
+def analytic_effect_ticks(graph: OpGraph, hw: Hardware, mapping: Mapping | None, names, stack=None,
+                          plans=None) -> list[np.ndarray]:
+    """Per effect in `names` (cumulatively, in that order), the hw cycles its removal saves each
+    op's analytic time; ops are re-planned on each counterfactual chip (the plan reads the DRAM
+    level's timing)."""
+    plans = plans if plans is not None else plan_ops(graph, hw, mapping, stack)
+    prev = np.array([int(analytic_ticks(p, hw)) for p in plans], dtype=np.int64)
+    cur = hw
+    out = []
+    for name in names:
+        cur = _without(cur, name)
+        plans = plan_ops(graph, cur, mapping, stack)
+        now = np.array([int(analytic_ticks(p, cur)) for p in plans], dtype=np.int64)
+        out.append(prev - now)
+        prev = now
+    return out
+
+
+def gap_share_cycles(graph: OpGraph, hw: Hardware, mapping: Mapping | None, lw, run, plans,
+                     stack=None) -> dict[str, np.ndarray]:
+    """`gap_effects` key → per-op hw cycles of that effect's share of the op's analytic-vs-cycle
+    gap (cycle-run saving − analytic saving) for the lowered trace `lw` whose run is `run`."""
+    effects, saved = dram_effect_ticks(lw.trace, run, len(plans), lw.ticks_per_cycle)
+    names = [name for name, _ in effects]
+    ana = analytic_effect_ticks(graph, hw, mapping, names, stack, plans)
+    return {EFFECT_KEYS[name]: s - a for name, s, a in zip(names, saved, ana)}
+
+
 def dram_gap_attribution(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None) -> GapAttribution:
     """Attribute the DRAM part of the analytic-vs-cycle gap of `graph` on `hw` to named effects."""
     plans = plan_ops(graph, hw, mapping)
@@ -82,9 +148,43 @@ def dram_gap_attribution(graph: OpGraph, hw: Hardware, mapping: Mapping | None =
     total0 = -(-int(base.makespan) // sub)
     ops0 = _spans(tr, base, len(plans), sub)
     effects, per_op = dram_effect_ticks(tr, base, len(plans), sub)
+    names = [name for name, _ in effects]
+    ana_saved = analytic_effect_ticks(graph, hw, mapping, names, plans=plans)
     analytic = sum(ana)
     rows = tuple((p.op.name, int(ops0[p.index]), ana[p.index],
-                  tuple((name, int(d[p.index])) for (name, _), d in zip(EFFECTS, per_op)))
+                  tuple((name, int(d[p.index] - a[p.index])) for name, d, a in zip(names, per_op, ana_saved)))
                  for p in plans)
+    ana_effects = tuple((name, int(a.sum())) for name, a in zip(names, ana_saved))
+    shares = sum(v for _, v in effects) - sum(v for _, v in ana_effects)
     return GapAttribution(cycles=total0, analytic_cycles=analytic, effects_cycles=tuple(effects),
-                          other_cycles=total0 - analytic - sum(v for _, v in effects), ops=rows)
+                          analytic_effects_cycles=ana_effects,
+                          other_cycles=total0 - analytic - shares, ops=rows)
+
+
+def pim_issue_waits(tr, run, n_ops: int) -> np.ndarray:
+    """Per op, ticks its all-bank PIM MAC row bursts waited, ready (their dependencies done), for
+    their channel's command bus while a task of another op held it: on each DRAM resource, the part
+    of [ready, start] before the preceding task (another op's) finished. Channel groups run side by
+    side, so an op's wait is the largest over its resources, not their sum. An op's first task
+    waiting is outside its span and not counted (its span starts there)."""
+    out = np.zeros(n_ops, dtype=np.int64)
+    pim = (tr.mode == MODE_PIM_MAC) & (tr.res_dram[tr.res] >= 0) & (tr.op >= 0)
+    if not pim.any():
+        return out
+    first = np.full(n_ops, -1, dtype=np.int64)
+    for i in np.nonzero(tr.op >= 0)[0][::-1]:
+        first[tr.op[i]] = i
+    for r in np.unique(tr.res[pim]):
+        idx = np.nonzero(tr.res == r)[0]
+        per = np.zeros(n_ops, dtype=np.int64)
+        for prev, i in zip(idx[:-1], idx[1:]):
+            o = int(tr.op[i])
+            if not pim[i] or tr.op[prev] == o or first[o] == i:
+                continue
+            d = tr.deps(i)
+            ready = int(run.finish[d].max()) if d.size else 0
+            wait = min(int(run.start[i]), int(run.finish[prev])) - ready
+            if wait > 0:
+                per[o] += wait
+        np.maximum(out, per, out=out)
+    return out

@@ -91,8 +91,9 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
              stack: str | None = None, attribute_gap: bool = False) -> SimResult:
     """`stack`: the software-stack preset a GPU runs the graph with (`stack.STACKS`; default
     `graph`); chips without `sm` units ignore it. `attribute_gap` (cycle fidelity): name the DRAM
-    effects in each op's `gap_effects` (refresh, turnaround, row activation: three more event-loop
-    runs of the trace, `attribution.dram_effect_ticks`); without it they stay in `other_s`."""
+    effects in each op's `gap_effects` (refresh, turnaround, row activation: each effect's share of
+    the gap, what removing it saves the cycle run minus what it saves the analytic form; three more
+    event-loop runs of the trace, `attribution.gap_share_cycles`); without it they stay in `other_s`."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     st = software_stack(stack)
@@ -200,12 +201,11 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         gap = (total - analytic_total) / analytic_total if analytic_total else None
         effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s, lw.noc_res)
         if attribute_gap:
-            from .attribution import EFFECTS, dram_effect_ticks
-            _, saved = dram_effect_ticks(tr, run, len(plans), sub)
-            for (name, _), per_op in zip(EFFECTS, saved):
+            from .attribution import gap_share_cycles
+            for key, per_op in gap_share_cycles(graph, hw, mapping, lw, run, plans, st).items():
                 for i, v in enumerate(per_op):
                     if v:
-                        effects[i][f"dram_{name}_s"] = float(v) * tick_s
+                        effects[i][key] = float(v) * tick_s
         attribution = attribute(effects, spans, ana, total, tick_s)
         groups = ", ".join(f"{lv} {sum(map(len, gs))} channels as {len(gs)} group(s)"
                            for lv, gs in lw.channel_groups.items())
@@ -319,7 +319,9 @@ def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=()) -> 
     """Per op, seconds of the named effects (`archsim.result.GAP_EFFECTS`) read off the task times:
     port stalls of the op's tasks, the idle time of its compute unit between two of its own
     consecutive tasks (a chunk waiting for its load), and NoC stalls: how long the op's NoC
-    transfers waited, ready, for a link another op's transfer held (contention between ops)."""
+    transfers waited, ready, for a link another op's transfer held (contention between ops), and
+    PIM command issue: how long its all-bank MAC row bursts waited, ready, for their channel's
+    command bus another op's commands held (`attribution.pim_issue_waits`)."""
     stall = np.bincount(tr.op[tr.op >= 0], weights=run.port_stall[tr.op >= 0], minlength=n_ops)
     wait = np.zeros(n_ops)
     for r in compute_res:
@@ -336,8 +338,10 @@ def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=()) -> 
             ready = int(run.finish[d].max()) if d.size else 0
             if run.start[i] > ready and tr.op[i] >= 0 and tr.op[prev] != tr.op[i]:
                 noc[tr.op[i]] += run.start[i] - ready
+    from .attribution import pim_issue_waits
+    issue = pim_issue_waits(tr, run, n_ops)
     return [{k: float(v) * tick_s for k, v in (("sram_port_stall_s", stall[i]), ("load_wait_s", wait[i]),
-                                                ("noc_stall_s", noc[i])) if v}
+                                                ("noc_stall_s", noc[i]), ("pim_issue_s", issue[i])) if v}
             for i in range(n_ops)]
 
 

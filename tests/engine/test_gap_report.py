@@ -22,10 +22,10 @@ KW = dict(phase="decode", context=256, fidelity="cycle", overrides={"layers": 2}
 @pytest.fixture(scope="module")
 def runs():
     return {(hw, named): archsim.simulate("gpt2-small", hw, attribute_gap=named, **KW)
-            for hw in ("pim-gpt", "edge-npu") for named in (False, True)}
+            for hw in ("pim-gpt", "edge-npu", "hbm3-pim") for named in (False, True)}
 
 
-@pytest.mark.parametrize("hw", ["pim-gpt", "edge-npu"])
+@pytest.mark.parametrize("hw", ["pim-gpt", "edge-npu", "hbm3-pim"])
 @pytest.mark.parametrize("named", [False, True])
 def test_gap_parts_add_up(runs, hw, named):
     r = runs[(hw, named)]
@@ -51,6 +51,16 @@ def test_dram_effects_named_only_on_request(runs):
     moved = sum(named[k] for k in ("dram_refresh_s", "dram_turnaround_s", "dram_row_activation_s"))
     assert plain["other_s"] - named["other_s"] == pytest.approx(moved, rel=1e-9, abs=1e-12)
     assert plain["op_overlap_s"] == named["op_overlap_s"]
+
+
+def test_pim_issue_waits_named_and_added(runs):
+    """hbm3-pim's MAC rows on some channels wait for another op's commands (tens of ns): named as
+    `pim_issue_s`, every run, and part of the sum; nothing on a chip without PIM units."""
+    for named in (False, True):
+        r = runs[("hbm3-pim", named)]
+        assert dict(r.gap_attribution)["pim_issue_s"] > 0
+        assert any(op.gap_effects.get("pim_issue_s", 0) > 0 for op in r.ops if op.unit == "pim")
+    assert dict(runs[("edge-npu", True)].gap_attribution)["pim_issue_s"] == 0
 
 
 def test_reports_show_the_effects(runs):
