@@ -25,13 +25,15 @@ SCHEMA_VERSION = 1
 #: conflicts, row misses): what removing each saves the op's cycle span minus what it saves its
 #: analytic time, the part the closed form misses (negative: over-counts) (`engine.attribution`:
 #: counterfactual runs, cumulatively in that order; with `attribute_gap=True` only: three more
-#: event-loop runs); and `other_s`, the rest of the op's span − its analytic time (pipeline fill,
-#: queueing behind other ops' transfers, the closed forms' own error).
+#: event-loop runs; with it `sram_port_stall_s` is the ports' share of the gap the same way, one run more); the closed form's pipeline-fill allowance, min(compute, load) / 8, which the
+#: cycle run replaces by its tile stream's real fill (`analytic_fill_s`, negative, every run); and
+#: `other_s`, the rest of the op's span − its analytic time (queueing behind other ops' transfers,
+#: the closed forms' own error).
 GAP_EFFECTS = ("sram_port_stall_s", "load_wait_s", "noc_stall_s", "pim_issue_s", "dram_refresh_s",
-               "dram_turnaround_s", "dram_row_activation_s", "other_s")
+               "dram_turnaround_s", "dram_row_activation_s", "analytic_fill_s", "other_s")
 #: Effects whose seconds add up, with `other_s`, to an op's span − analytic time
 ADDITIVE_GAP_EFFECTS = ("sram_port_stall_s", "noc_stall_s", "pim_issue_s", "dram_refresh_s",
-                        "dram_turnaround_s", "dram_row_activation_s")
+                        "dram_turnaround_s", "dram_row_activation_s", "analytic_fill_s")
 #: Run-level parts of the analytic-vs-cycle gap (`SimResult.gap_attribution`, seconds): the per-op
 #: effects summed over ops, and `op_overlap_s` = makespan − Σ op spans: negative where the cycle run
 #: overlaps ops the analytic sum serialises (a PIM op's rows beside the next op's loads), positive

@@ -102,7 +102,8 @@ def _workload(r: SimResult) -> str:
 GAP_LABELS = {"op_overlap_s": "op overlap", "sram_port_stall_s": "SRAM port stalls",
               "load_wait_s": "load waits", "dram_refresh_s": "refresh",
               "dram_turnaround_s": "turnaround", "dram_row_activation_s": "row activation",
-              "noc_stall_s": "NoC stalls", "pim_issue_s": "PIM issue", "other_s": "other"}
+              "noc_stall_s": "NoC stalls", "pim_issue_s": "PIM issue",
+              "analytic_fill_s": "analytic fill allowance", "other_s": "other"}
 
 
 def gap_parts(parts) -> str:

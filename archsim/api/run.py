@@ -188,8 +188,8 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     `serving` (see `archsim.engine.stack`); other chips ignore it. `past` > 0 simulates one chunk
     of a chunked prefill: `seq` new tokens after `past` cached positions (what a serving step that
     continues a prompt runs). `attribute_gap` (cycle fidelity) names the DRAM effects in each op's
-    `gap_effects` and the result's `gap_attribution` (three more event-loop runs; without it they
-    are part of `other_s`)."""
+    `gap_effects` and the result's `gap_attribution`, and the SRAM ports' share (four more
+    event-loop runs; without it the DRAM effects are part of `other_s`)."""
     choice(fidelity, FIDELITIES, "fidelity")
     check_stack(stack)
     check_search_options(strategy, seed, budget, progress)

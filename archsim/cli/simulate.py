@@ -25,8 +25,9 @@ def add_workload_flags(p) -> None:
                                    "chip's default dtype, else bf16)")
     p.add_argument("--fidelity", default="analytic", help="analytic (default) | cycle")
     p.add_argument("--attribute-gap", action="store_true",
-                   help="cycle fidelity, one point: name the DRAM effects' shares (refresh, turnaround, "
-                        "row activation) of each op's analytic-vs-cycle gap (three more event-loop runs)")
+                   help="cycle fidelity, one point: name the shares of DRAM refresh, turnaround, row "
+                        "activation and the SRAM ports in each op's analytic-vs-cycle gap (four more "
+                        "event-loop runs)")
     p.add_argument("--strategy", default="auto", help="mapping search strategy (default auto)")
     p.add_argument("--seed", type=int, default=0, help="seed of the mapping search (default 0)")
     p.add_argument("--budget", type=int, default=None, metavar="N",

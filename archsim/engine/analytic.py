@@ -79,7 +79,10 @@ def _pim_s(p: OpPlan, hw: Hardware) -> float:
     return cyc * t.tck_s + (p.offchip_read_bytes + p.offchip_write_bytes) / link
 
 
-def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
+def analytic_ticks(p: OpPlan, hw: Hardware, ports: bool = True, fill: bool = True) -> int:
+    """The op's closed-form time in hw cycles; `ports=False`: without the on-chip port bound (the
+    counterfactual `attribution.port_share_ticks` compares against); `fill=False`: without the
+    allowance for load/compute pipeline fill (`min(compute, load) / 8`; `attribution.fill_ticks`)."""
     tick = 1.0 / hw.freq_hz
     if p.unit.type == "sm" and p.kernel_s == 0.0:
         return 0          # runs inside another op's kernel (an epilogue, a fused softmax): timed there
@@ -87,13 +90,14 @@ def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
         s = sm_plan_seconds(p, hw)
     elif p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes:
         from .ports import port_seconds
-        s = max(_pim_s(p, hw), port_seconds(p, hw))    # inputs read from, results written to SRAM
+        s = max(_pim_s(p, hw), port_seconds(p, hw) if ports else 0.0)   # inputs from, results to SRAM
     else:
         comp = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=p.flash_weight_bytes,
                            wait_states=p.flash_wait_states,
                            streamed=p.streamed, mapping=p.mapping) / p.unit.freq_hz
         from .ports import port_seconds
-        comp = max(comp, port_seconds(p, hw))      # on-chip bytes at the levels' port rate
+        if ports:
+            comp = max(comp, port_seconds(p, hw))      # on-chip bytes at the levels' port rate
         load = store = 0.0
         for lv, r, w in offchip_traffic(p):
             level = hw.level(lv)
@@ -107,7 +111,7 @@ def analytic_ticks(p: OpPlan, hw: Hardware) -> int:
         if p.unit.type == "scalar_core":
             s = comp + load + store      # an in-order core loads the bytes itself: no overlap
         else:
-            s = max(comp, load) + min(comp, load) / 8 + store
+            s = max(comp, load) + (min(comp, load) / 8 if fill else 0.0) + store
     return max(int(ceil(s / tick)), roofline_ticks(p, hw))
 
 

@@ -16,6 +16,19 @@ held it. The issue-rate floor itself (`lower.pim_issue_cycles`) is not a gap eff
 unit's MAC rate, timed alike by both forms, and removing it would let the commands outrun the units'
 peak (the analytic roofline), so no counterfactual is run for it.
 
+SRAM ports (with `attribute_gap` only, one more event-loop run): the trace re-run with every on-chip
+port access taking no time, against the analytic form without its port bound (same plans): the
+op's share is what that saves its cycle span minus what it saves its analytic time, like the DRAM
+effects (not cumulative with them). Without `attribute_gap` an op's `sram_port_stall_s` is the time
+its tasks waited on ports, read off the task times: an upper estimate, since the analytic bound
+already charges the port time of its busiest level.
+
+The closed form's pipeline-fill allowance (`fill_ticks`, every cycle run, analytic only): a unit
+that overlaps loads with compute is charged max(compute, load) + min(compute, load) / 8; the
+cycle run replaces that eighth by the real fill and drain of its tile stream (one tile's load
+before the first compute, its last compute after the last load), so the allowance is named as
+its own part of the gap, negative: `analytic_fill_s`.
+
 What remains is none of these (pipeline fill at chunk granularity, dependencies between ops,
 queueing of one op's transfers behind another's on an in-order channel or link, the closed forms'
 own error). Per op as well as for the run."""
@@ -38,7 +51,8 @@ from .trace import MODE_PIM_MAC
 from .plan import plan_ops
 
 __all__ = ["EFFECTS", "EFFECT_KEYS", "GapAttribution", "dram_gap_attribution", "dram_effect_ticks",
-           "analytic_effect_ticks", "gap_share_cycles", "pim_issue_waits"]
+           "analytic_effect_ticks", "gap_share_cycles", "port_share_ticks", "fill_ticks",
+           "pim_issue_waits"]
 
 #: DRAM effect → the DRAM parameters zeroed to remove it from the cycle run (cumulatively, in
 #: this order; `_TIMING_FIELDS` the `DramTiming` fields zeroed to remove it from the analytic form)
@@ -134,7 +148,30 @@ def gap_share_cycles(graph: OpGraph, hw: Hardware, mapping: Mapping | None, lw, 
     effects, saved = dram_effect_ticks(lw.trace, run, len(plans), lw.ticks_per_cycle)
     names = [name for name, _ in effects]
     ana = analytic_effect_ticks(graph, hw, mapping, names, stack, plans)
-    return {EFFECT_KEYS[name]: s - a for name, s, a in zip(names, saved, ana)}
+    out = {EFFECT_KEYS[name]: s - a for name, s, a in zip(names, saved, ana)}
+    out["sram_port_stall_s"] = port_share_ticks(lw.trace, run, plans, hw, lw.ticks_per_cycle)
+    return out
+
+
+def fill_ticks(plans, hw: Hardware) -> np.ndarray:
+    """Per op, hw cycles of the closed form's pipeline-fill allowance (`analytic_ticks` with and
+    without it); zero where the op has none (GPU, PIM, in-order cores)."""
+    return np.array([int(analytic_ticks(p, hw)) - int(analytic_ticks(p, hw, fill=False)) for p in plans],
+                    dtype=np.int64)
+
+
+def port_share_ticks(tr, base, plans, hw: Hardware, sub: int) -> np.ndarray:
+    """Per op, hw cycles of the on-chip ports' share of its gap: what removing the port time saves
+    its cycle span (the trace re-run with every port access taking no time) minus what it saves its
+    analytic time (`analytic_ticks(..., ports=False)`, same plans)."""
+    n = len(plans)
+    if not tr.acc_dur.size:
+        return np.zeros(n, dtype=np.int64)
+    run = run_numba(dataclasses.replace(tr, acc_dur=np.zeros_like(tr.acc_dur)))
+    saved = _spans(tr, base, n, sub) - _spans(tr, run, n, sub)
+    ana = np.array([int(analytic_ticks(p, hw)) - int(analytic_ticks(p, hw, ports=False)) for p in plans],
+                   dtype=np.int64)
+    return saved - ana
 
 
 def dram_gap_attribution(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None) -> GapAttribution:

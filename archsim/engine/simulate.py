@@ -92,8 +92,9 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     """`stack`: the software-stack preset a GPU runs the graph with (`stack.STACKS`; default
     `graph`); chips without `sm` units ignore it. `attribute_gap` (cycle fidelity): name the DRAM
     effects in each op's `gap_effects` (refresh, turnaround, row activation: each effect's share of
-    the gap, what removing it saves the cycle run minus what it saves the analytic form; three more
-    event-loop runs of the trace, `attribution.gap_share_cycles`); without it they stay in `other_s`."""
+    the gap, what removing it saves the cycle run minus what it saves the analytic form) and the
+    SRAM ports' share (four more event-loop runs of the trace, `attribution.gap_share_cycles`);
+    without it the DRAM effects stay in `other_s` and the port stall is read off the tasks."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     st = software_stack(stack)
@@ -200,10 +201,17 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                                          engine=False))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
         effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s, lw.noc_res)
+        from .attribution import fill_ticks
+        fill = fill_ticks([plans[j] for j in first.values()], hw)
+        fill_of = dict(zip(first.values(), fill))
+        for i, j in enumerate(alike):
+            if fill_of[j]:
+                effects[i]["analytic_fill_s"] = -float(fill_of[j]) * tick_s
         if attribute_gap:
             from .attribution import gap_share_cycles
             for key, per_op in gap_share_cycles(graph, hw, mapping, lw, run, plans, st).items():
                 for i, v in enumerate(per_op):
+                    effects[i].pop(key, None)        # a share replaces the stall read off the tasks
                     if v:
                         effects[i][key] = float(v) * tick_s
         attribution = attribute(effects, spans, ana, total, tick_s)
