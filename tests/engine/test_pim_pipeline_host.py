@@ -11,6 +11,7 @@ import functools
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from archsim.engine import simulate
 from archsim.engine.actions import op_action_counts
@@ -156,3 +157,19 @@ def test_the_mapper_places_the_scores_where_the_engine_does():
     assert fit.homes[out] == len(fit.path)       # streamed: never materialised
     assert spill.homes[out] == 0                  # the DRAM
     assert fit.homes[:out] == spill.homes[:out]
+
+
+@settings(max_examples=15, deadline=None)
+@given(host_bytes=st.integers(16, 4 * SEQ * 2))
+def test_pipeline_bytes_are_conserved_whatever_the_host_buffer(host_bytes):
+    """Every "@pipeline" byte of a streamed PIM op is either at the host or spilled, never both or
+    neither, and the DRAM bytes plus the host bytes are the same whatever the buffer holds."""
+    base = _plans("prefill", 1)           # a 1-byte buffer: everything spills
+    here = _plans("prefill", host_bytes)
+    fits = 2 * SEQ * 2 <= host_bytes
+    for kind in (OpKind.ATTN_QK, OpKind.ATTN_AV):
+        a, b = base[kind], here[kind]
+        assert b.host_read_bytes + b.host_write_bytes + b.pipeline_spill_bytes == SCORE_BYTES
+        assert (b.pipeline_spill_bytes == 0) == fits
+        assert b.offchip_read_bytes + b.offchip_write_bytes + b.host_read_bytes + b.host_write_bytes \
+            == a.offchip_read_bytes + a.offchip_write_bytes
