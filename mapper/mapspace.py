@@ -325,7 +325,16 @@ def build_space(op: Op, hw: Hardware, unit: ComputeUnit,
     placed = tuple(pl.get(o.tensor.name)
                    or pl.get("activation" if o.tensor.role in acts else o.tensor.role.value)
                    for o in op.operands)
-    return Space(op=op, hw=hw, unit=unit, path=path, homes=default_homes(hw, op, path, placement),
+    homes = default_homes(hw, op, path, placement)
+    from archsim.engine.plan import host_buffer, pim_streams_from_dram, row_block_fits
+    if pim_streams_from_dram(op, unit, hw):
+        # a "@pipeline" activation whose row block does not fit the host buffer spills to the
+        # DRAM, as the engine plans it (`engine.plan.pipeline_at_host`); one that fits lives there
+        buf = host_buffer(hw)
+        homes = tuple(0 if where == PIPELINE and o.tensor.role in acts
+                      and not row_block_fits(o.tensor, buf) else h
+                      for h, where, o in zip(homes, placed, op.operands))
+    return Space(op=op, hw=hw, unit=unit, path=path, homes=homes,
                  dim_names=names, sizes=sizes, values=tuple(tuple(_tile_values(s)) for s in sizes),
                  perms=tuple(perms), options=tuple(_options(op, unit, nd, perms)), placed=placed)
 

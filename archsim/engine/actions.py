@@ -30,7 +30,9 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
     """Timing-independent actions of one op: MACs on its unit, bytes at each level. Off-chip bytes
     are staged through the unit's buffer; a tensor at home in another on-chip level is read from
     (or written to) that level and staged through the unit's buffer too; a tensor streamed inside
-    a fused group ("@pipeline") touches no memory level."""
+    a fused group ("@pipeline") touches no memory level, except the one a PIM op streamed from the
+    DRAM sends to (or takes from) the host buffer over the host link (`plan.pipeline_at_host`):
+    written to (read from) that buffer once and moved over the link once."""
     c: dict[str, float] = {}
     count_action(c, f"{p.unit.name}.mac.{p.dtype}", work_units(p.op))
     merge_counts(c, register_file_counts(p))
@@ -38,6 +40,11 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
         count_action(c, f"{lv}.read", r)
         count_action(c, f"{lv}.write", w)
     count_action(c, f"{p.offchip.name}.pim_read", p.pim_bytes)     # in-bank operand reads, no I/O
+    if p.host_buffer is not None:   # "@pipeline" tensors of a PIM op kept at the host (plan)
+        count_action(c, f"{p.host_buffer}.write", p.host_write_bytes)
+        count_action(c, f"{p.host_buffer}.read", p.host_read_bytes)
+        if p.host_link is not None:
+            count_action(c, f"{p.host_link}.transfer", p.host_read_bytes + p.host_write_bytes)
     if p.noc is not None:      # bytes × links traversed on the NoC (priced per bit per hop)
         count_action(c, NOC_ACTION, p.noc.byte_hops)
     homes = p.homes or (None,) * len(p.op.operands)

@@ -12,7 +12,7 @@ from .plan import OpPlan, offchip_traffic
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 
-__all__ = ["analytic_ticks", "in_place", "roofline_ticks", "offchip_bandwidth_bytes_per_s", "link_bandwidth"]
+__all__ = ["analytic_ticks", "host_link_s", "in_place", "roofline_ticks", "offchip_bandwidth_bytes_per_s", "link_bandwidth"]
 
 
 def offchip_bandwidth_bytes_per_s(lv: MemoryLevel) -> float:
@@ -45,6 +45,7 @@ def roofline_ticks(p: OpPlan, hw: Hardware) -> int:
         mem = (p.offchip_read_bytes + p.offchip_write_bytes) / link_bandwidth(hw)
     else:       # each off-chip level's bytes across its own pins
         mem = sum((r + w) / offchip_bandwidth_bytes_per_s(hw.level(lv)) for lv, r, w in offchip_traffic(p))
+        mem = max(mem, host_link_s(p, hw))
     return int(max(comp, mem) / tick * (1 - 1e-9))
 
 
@@ -108,11 +109,20 @@ def analytic_ticks(p: OpPlan, hw: Hardware, ports: bool = True, fill: bool = Tru
             from .noc import phase_seconds
             comp = max(comp, phase_seconds(p.noc.distribute, hw.noc))
             store += phase_seconds(p.noc.collect, hw.noc)
+        store += host_link_s(p, hw)      # "@pipeline" tensors to / from the host, as `lower_stream`
         if p.unit.type == "scalar_core":
             s = comp + load + store      # an in-order core loads the bytes itself: no overlap
         else:
             s = max(comp, load) + (min(comp, load) / 8 if fill else 0.0) + store
     return max(int(ceil(s / tick)), roofline_ticks(p, hw))
+
+
+def host_link_s(p: OpPlan, hw: Hardware) -> float:
+    """Time a PIM op streamed from the DRAM moves its "@pipeline" tensors over the host link to and
+    from the host buffer (`plan.pipeline_at_host`): the inputs before its first tile, the outputs
+    after its last, at the link's bandwidth (the cycle engine's two link tasks)."""
+    n = p.host_read_bytes + p.host_write_bytes
+    return n / link_bandwidth(hw) if n else 0.0
 
 
 def in_place(p: OpPlan, level: MemoryLevel) -> bool:

@@ -185,6 +185,12 @@ class ChannelState:
     def refresh_due(self, t: int) -> bool:
         return t >= self.next_ref
 
+    def postponed_limit(self, max_postponed: int) -> int:
+        """When the `max_postponed`-th owed refresh falls due (`kernels.dram.commands.postponed_limit`)."""
+        p = self.p
+        step = p["trefi"] * p["nbanks"] if p["refpb"] else p["trefi"]
+        return self.next_ref + (max_postponed - 1) * step
+
     def turnaround(self, g: int, mode_write: bool) -> int:
         """Earliest column of this mode in bank group g after the other mode's last column."""
         p = self.p

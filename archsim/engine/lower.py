@@ -400,6 +400,7 @@ class _Lowerer:
         # each streamed operand has its own two slots: they share the two slots' space
         slot_bytes = max(1, slot_bytes // max(1, sum(len(v) for _, v in ts.operands)))
         ring0 = len(self.ring)
+        host_in = [self.host_link(p, p.host_read_bytes, deps)] if p.host_read_bytes else []
         comps: list[int] = []                      # compute task per group of tiles
         pending: list[tuple[int, int]] = []        # (load task, last tile using its bytes)
 
@@ -436,7 +437,7 @@ class _Lowerer:
                     used = j + max(fetched) - 1
                     nxt = load_at[bisect_right(load_at, used)] if used < load_at[-1] else n
                     pending.append((dmas[-1][0], min(n, nxt) - 1))
-            cdeps = [task for tasks in dmas for task in tasks] + (list(deps) if j == 0 else [])
+            cdeps = [task for tasks in dmas for task in tasks] + (list(deps) + host_in if j == 0 else [])
             if j == 0 and residents:
                 # activations held while the op runs, in the level the mapping placed them (else
                 # the unit's buffer): zero-time hold tasks on the unit, released by the last tile
@@ -481,7 +482,16 @@ class _Lowerer:
                 tag = "out:" + p.op.name + ("" if lv.name == p.offchip.name else ":" + lv.name)
                 last = self.transfer(lv, w, last, p.index, tag, write=True,
                                      accesses=self.port(bi, w, 0))
+        if p.host_write_bytes:
+            last = last + [self.host_link(p, p.host_write_bytes, [comp])]
         return last
+
+    def host_link(self, p: OpPlan, nbytes: int, deps) -> int:
+        """A PIM op's "@pipeline" bytes crossing the host link to or from the host buffer
+        (`plan.pipeline_at_host`; the buffer's port bytes are the compute tiles' accesses)."""
+        link, bw = self.link_res()
+        acts = ((f"{p.host_link}.transfer", nbytes),) if p.host_link is not None else ()
+        return self.b.task(link, self.ticks(nbytes / bw), deps, p.index, actions=acts)
 
 
 def _in_bank(p: OpPlan) -> bool:

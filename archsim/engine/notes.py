@@ -1,6 +1,9 @@
 """Result notes for what the engine did that the description did not ask for: no silent fallbacks.
 
-Two kinds, one note per (op kind or dtype, unit), each with the ops, the unit, their time and what to
+A PIM op's "@pipeline" tensors that spill to the DRAM because a row block does not fit the host
+buffer (`plan.pipeline_at_host`) get one note (`pipeline_spill_note`).
+
+Unit and dtype fallbacks: two kinds, one note per (op kind or dtype, unit), each with the ops, the unit, their time and what to
 change:
 - an op ran on a unit that does not run its kind as described (`archsim.hardware.ops`): the mapper
   fell back to a general-purpose unit, or a unit emulated it;
@@ -14,7 +17,7 @@ from archsim.hardware import Hardware
 from archsim.hardware.ops import unit_runs_kind
 from archsim.ir import DTYPE_BITS
 
-__all__ = ["fallback_notes", "op_dtype_name"]
+__all__ = ["fallback_notes", "op_dtype_name", "pipeline_spill_note"]
 
 
 def op_dtype_name(op, dtypes: dict) -> str:
@@ -86,3 +89,19 @@ def fallback_notes(plans, seconds: list[float], hw: Hardware, dtypes: dict,
                      f"widening on the fly); run --dtype with a dtype it lists ({listed}) or give it a rate "
                      f"for {name} in {where}")
     return notes
+
+
+def pipeline_spill_note(plans, hw: Hardware) -> str | None:
+    """One note for the "@pipeline" bytes of PIM ops written to and read from the DRAM because a
+    row block does not fit the host buffer (`plan.pipeline_at_host`), else None."""
+    spilled = [p for p in plans if p.pipeline_spill_bytes]
+    if not spilled:
+        return None
+    from .plan import host_buffer
+    buf = host_buffer(hw)
+    where = (f"the host buffer {buf.name} ({buf.size_bytes * max(1, buf.instances):,} B) holds "
+             f"less than two rows" if buf is not None else "the chip has no host buffer")
+    total = sum(p.pipeline_spill_bytes for p in spilled)
+    return (f"PIM pipeline spill: {len(spilled)} op(s) moved {total:,} B of fused-group tensors "
+            f"(attention scores) through the DRAM instead of the host: {where}; a larger host "
+            f"buffer, or a shorter sequence, keeps them there")

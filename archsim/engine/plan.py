@@ -10,7 +10,15 @@ fused group, never materialised), else the graph's `Mapping.attrs["streamed"]` a
 or written to that level, and held there while the op runs); a "@pipeline" tensor costs no memory
 traffic at all; a tensor at home off chip streams across the off-chip boundary. Only activations of
 an op the mapping does not place fall back to a heuristic: held in the unit's buffer when they fit
-in half of it, else spilled off chip. Weights and KV cache without a placement live off chip."""
+in half of it, else spilled off chip. Weights and KV cache without a placement live off chip.
+
+PIM ops (`pim_bank` units on a DRAM level): an in-bank op (weights or KV cache in the banks,
+`pim_bytes` > 0) gets its inputs broadcast over the host link and its results read back over it,
+priced as the DRAM level's reads and writes (unchanged). A PIM op streamed from the DRAM arrays
+(a prefill's QKᵀ and PV, whose K, V and Q are activations) would store its "@pipeline" tensors in
+the DRAM: there the rule of `pipeline_at_host` applies — a "@pipeline" activation crosses the host
+link to or from the host buffer (PIM-GPT sends a row's scores to the ASIC buffer) when one row
+block fits there, and only otherwise spills to the DRAM (`OpPlan.pipeline_spill_bytes`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
@@ -31,7 +39,8 @@ from .timing.shapes import op_dtype
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
            "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key",
-           "plan_one"]
+           "plan_one", "host_buffer", "pipeline_at_host", "PipelineAtHost", "row_block_fits",
+           "pim_streams_from_dram"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -67,6 +76,12 @@ class OpPlan:
     flash_weight_bytes: int = 0      # weight bytes read in place from a flash with wait states
     flash_wait_states: int = 0       # that flash's wait states (MCU core timing)
     noc: NocTraffic | None = None    # bytes per NoC link when the op runs on the NoC's arrays (noc.py)
+    # a PIM op streamed from the DRAM: its "@pipeline" activations kept at the host (`pipeline_at_host`)
+    host_buffer: str | None = None   # the host-side level they cross to or from
+    host_link: str | None = None     # the link they cross (priced as LINK.transfer), None = unnamed
+    host_read_bytes: int = 0         # inputs sent from the host buffer to the banks over the link
+    host_write_bytes: int = 0        # outputs sent from the banks to the host buffer over the link
+    pipeline_spill_bytes: int = 0    # "@pipeline" bytes whose row block does not fit: off chip
 
 
 def offchip_traffic(p: OpPlan) -> tuple[tuple[str, int, int], ...]:
@@ -240,6 +255,67 @@ class _Shape:
     traffic: tuple[tuple[str, int, int], ...]   # (off-chip level, read, write) per level
     flash_weight_bytes: int
     flash_wait_states: int
+    host: PipelineAtHost | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineAtHost:
+    """Where a PIM op's "@pipeline" activations go (`pipeline_at_host`)."""
+    buffer: str | None               # the host buffer (None: the chip has none)
+    link: str | None                 # the host link's name (None: no interconnect is described)
+    read_bytes: int                  # inputs held at the host, sent to the banks
+    write_bytes: int                 # outputs sent to the host and held there
+    spill_read_bytes: int            # inputs whose row block does not fit: read from the DRAM
+    spill_write_bytes: int           # outputs whose row block does not fit: written to the DRAM
+
+
+def host_buffer(hw: Hardware) -> MemoryLevel | None:
+    """The on-chip level the host side of a PIM chip works in: of the on-chip levels that may hold
+    activations and that a unit other than the PIM banks is attached to, the largest (PIM-GPT's
+    ASIC buffer). None when there is none."""
+    attached = {u.attached_to for u in hw.compute if u.type != "pim_bank"}
+    cands = [lv for lv in hw.levels if not lv.off_chip and lv.name in attached
+             and (not lv.holds or "activation" in lv.holds)]
+    return max(cands, key=_capacity, default=None)
+
+
+def row_block_fits(tensor, buf: MemoryLevel | None) -> bool:
+    """`pipeline_at_host`'s rule: two rows of `tensor` (its innermost dim) fit in `buf`."""
+    shape = tensor.shape or (1,)
+    return buf is not None and 2 * ceil(shape[-1] * tensor.dtype_bits / 8) <= _capacity(buf)
+
+
+def pim_streams_from_dram(op: Op, unit: ComputeUnit, hw: Hardware) -> bool:
+    """`op` on `unit` is a PIM op streamed from the DRAM arrays (no weight or KV cache in the banks:
+    a prefill's QKᵀ and PV), where `pipeline_at_host` decides where its "@pipeline" tensors live."""
+    return (unit.type == "pim_bank" and buffer_level(unit, hw) is hw.levels[0]
+            and not any(o.tensor.role in (Role.WEIGHT, Role.KV_CACHE) for o in op.inputs))
+
+
+def pipeline_at_host(op: Op, homes: tuple, hw: Hardware) -> PipelineAtHost:
+    """Where the "@pipeline" activations of `op`, a PIM op streamed from the DRAM arrays, live.
+
+    Rule: such a tensor (a prefill's attention scores between QKᵀ on the banks and softmax on the
+    host, the probabilities on their way to PV) stays in the host buffer (`host_buffer`) when one
+    row block fits there: a row is the tensor's innermost dim (a query's scores over every key,
+    which the host's softmax normalises whole), and the buffer holds two rows (one arriving over
+    the host link while the host works on the other), so it fits when 2 × row bytes ≤ the
+    buffer's capacity. It then crosses the host link once (banks → host for an output, host →
+    banks for an input) and is written to (read from) the host buffer; no DRAM command touches it.
+    When the row block does not fit (or the chip has no host buffer) it spills: written to and
+    read from the DRAM as any off-chip activation, counted in the plan's off-chip bytes and
+    reported as `OpPlan.pipeline_spill_bytes` (and a result note)."""
+    buf = host_buffer(hw)
+    link = hw.interconnect[0].name if hw.interconnect else None
+    out = {"r": 0, "w": 0, "sr": 0, "sw": 0}
+    for o, h in zip(op.operands, homes):
+        if h != PIPELINE or o.tensor.role not in (Role.ACTIVATION, Role.OUTPUT):
+            continue
+        fits = row_block_fits(o.tensor, buf)
+        out[("" if fits else "s") + ("w" if o.is_output else "r")] += o.tensor.size_bytes
+    return PipelineAtHost(buffer=buf.name if buf is not None else None, link=link,
+                          read_bytes=out["r"], write_bytes=out["w"],
+                          spill_read_bytes=out["sr"], spill_write_bytes=out["sw"])
 
 
 def _spilled(op: Op, homes: tuple, buf: MemoryLevel) -> frozenset[int]:
@@ -333,6 +409,10 @@ def _plan_shape(op: Op, om: OpMapping | None, unit: ComputeUnit, homes: tuple, h
         act_all = sum(o.tensor.size_bytes for o, a in zip(op.operands, is_act) if a)
         read, write, pim_bytes = (act_all - outs), outs + kv_write, weights + kv_read
         held = {}
+        if not pim_bytes:   # streamed from the DRAM arrays: "@pipeline" tensors at the host
+            host = pipeline_at_host(op, homes, hw)
+            read -= host.read_bytes
+            write -= host.write_bytes
     else:
         extra = 0.0      # re-fetches the mapping's tiling and loop order cause
         extra_at: dict[str, float] = {}
@@ -371,7 +451,8 @@ def _plan_shape(op: Op, om: OpMapping | None, unit: ComputeUnit, homes: tuple, h
                   act_read=int(0 if pim else act_in_off),
                   residents=tuple(sorted((k, int(v)) for k, v in held.items() if v)),
                   home=home, traffic=tuple((lv, int(r), int(w)) for lv, (r, w) in traffic.items() if r or w),
-                  flash_weight_bytes=int(sum(flash_w.values())), flash_wait_states=int(flash_ws))
+                  flash_weight_bytes=int(sum(flash_w.values())), flash_wait_states=int(flash_ws),
+                  host=host if pim and not pim_bytes else None)
 
 
 def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) -> list[OpPlan]:
@@ -436,6 +517,11 @@ def plan_one(op: Op, hw: Hardware, unit: ComputeUnit, dataflow: str,
 def _plan(index: int, op: Op, unit: ComputeUnit, shape: _Shape, hw: Hardware, homes: tuple,
           **rest) -> OpPlan:
     """An op's plan from its shape (`_plan_shape`) and the unit's parts of `hw`."""
+    h = shape.host
+    if h is not None and (h.read_bytes or h.write_bytes or h.spill_read_bytes or h.spill_write_bytes):
+        rest.update(host_buffer=h.buffer, host_link=h.link, host_read_bytes=h.read_bytes,
+                    host_write_bytes=h.write_bytes,
+                    pipeline_spill_bytes=h.spill_read_bytes + h.spill_write_bytes)
     return OpPlan(index=index, op=op, unit=unit, dtype=shape.dtype,
                   register_file=register_file(hw.levels, unit.type, unit.attached_to),
                   accumulators=accumulator_level(hw, unit), buffer=shape.buffer,

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
+from archsim.kernels.dram.state import MAX_POSTPONED
+
 from .dram import ChannelState
 from .execute import DRAM_COUNT_NAMES, TraceRun
 from .trace import MODE_PIM_MAC, MODE_WRITE, Trace, expand_reps
@@ -124,6 +126,8 @@ def _run(trace: Trace) -> TraceRun:
                 yield column_stream
             ch.precharge(b, floor)
 
+        whole = [None]      # column-done event of the last PIM burst over every bank
+
         def rows():
             for i in tasks:
                 ready = yield from wait_deps(i)
@@ -133,6 +137,11 @@ def _run(trace: Trace) -> TraceRun:
                 for r in range(int(trace.nrows[i])):
                     slot0 = int(trace.slot[i]) + r * span
                     row = int(trace.row[i])
+                    if whole[0] is not None:
+                        # it may stop to refresh (`columns`): the kernel plans the next burst
+                        # after it, and every command of that burst follows its last column
+                        yield whole[0]
+                        whole[0] = None
                     t0 = max(ready, ch.last_act)
                     if ch.refresh_due(t0) and p["refpb"] and mode != MODE_PIM_MAC:
                         # per-bank: each refresh waits only for its bank's last columns
@@ -180,13 +189,41 @@ def _run(trace: Trace) -> TraceRun:
                             banks.append(b)
                     col_done = {b: env.event() for b in banks}
                     pending.update(col_done)
+                    if mode == MODE_PIM_MAC and k == nb and p["trefi"] > 0:
+                        whole[0] = col_done[banks[-1]]
                     last = r == int(trace.nrows[i]) - 1
-                    yield bursts.put((i, ready, mode, ncols, banks, rdy, col_done, r == 0, last, ch.last_act))
+                    yield bursts.put((i, ready, mode, ncols, banks, rdy, col_done, r == 0, last, ch.last_act,
+                                      slot0, row))
+
+        def reopen(ready, slot0, row, banks, issued):
+            """A PIM burst over every bank stops for the owed refreshes (as
+            `kernels.dram.commands.row_burst`); returns when its next column may issue."""
+            if issued:                  # the columns so far bound the precharges
+                for b in banks:
+                    ch.last_rd[b] = ch.last_col
+                    ch.bg_last[ch.bank_group(b)] = ch.last_col
+                ch.last_col_bg = ch.bank_group(banks[-1])
+            t0 = ch.postponed_limit(MAX_POSTPONED)
+            while ch.refresh_due(t0):
+                t0 = max(t0, ch.refresh(t0, True))
+            if ch.all_bank(slot0, len(banks)):
+                rdy, act = ch.open_all(banks, row + slot0 // nb, ready)
+                if act is not None:
+                    yield _at(env, act)
+            else:
+                rdy = []
+                for j, b in enumerate(banks):
+                    t_ready, act = ch.open(b, row + (slot0 + j) // nb, ready)
+                    if act is not None:
+                        yield _at(env, act)
+                    rdy.append(t_ready)
+            return max([ch.last_col + p["tccd_ab"]] + rdy)
 
         def columns():
             end_of_task = 0
             while True:
-                i, ready, mode, ncols, banks, rdy, col_done, first, last, act_floor = yield bursts.get()
+                i, ready, mode, ncols, banks, rdy, col_done, first, last, act_floor, slot0, row = \
+                    yield bursts.get()
                 if first:
                     end_of_task = ready
                 k = len(banks)
@@ -196,6 +233,9 @@ def _run(trace: Trace) -> TraceRun:
                     for j in range(ncols):
                         if j:
                             t = ch.last_col + p["tccd_ab"]
+                        if k == nb and p["trefi"] > 0 and t >= ch.postponed_limit(MAX_POSTPONED):
+                            # MAX_POSTPONED refreshes owed: stop, refresh, reopen the row
+                            t = yield from reopen(ready, slot0, row, banks, j)
                         yield _at(env, t)
                         if first and j == 0:
                             begin(i, t)

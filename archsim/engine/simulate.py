@@ -27,7 +27,7 @@ from .analytic import analytic_ticks, roofline_ticks
 from .dram import PARAM_NAMES
 from .execute import run_numba
 from .lower import lower
-from .notes import fallback_notes
+from .notes import fallback_notes, pipeline_spill_note
 from .gpu_kernels import gpu_kernels
 from .plan import plan_key, plan_ops
 from .stack import software_stack
@@ -234,6 +234,9 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     latency_s = total * tick_s
     notes[:0] = fallback_notes(plans, [spans[p.index] * tick_s for p in plans], hw,
                                dict(graph.graph.get("dtypes") or {}), alike)
+    spill = pipeline_spill_note(plans, hw)
+    if spill:
+        notes.append(spill)
     breakdown = energy_breakdown_j(counts, hw, latency_s)
     throttle = _power_limit(hw, counts, breakdown, latency_s)
     if throttle > 1.0:

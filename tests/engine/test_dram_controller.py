@@ -14,8 +14,31 @@ from archsim.errors import ArchsimError
 
 from .dram_types import all_dram_types
 
-TYPES = {k: v for k, v in all_dram_types().items()
-         if not k.startswith(("hbm3-pim-", "aim-gddr6", "hbm-pim"))}   # same parts as others
+
+def _distinct(types: dict) -> dict:
+    """One entry per distinct DRAM timing (the hbm3-pim variants share hbm3-pim's part): the first
+    name in sorted order stands for the others."""
+    out: dict = {}
+    for name in sorted(types):
+        if types[name] not in out.values():
+            out[name] = types[name]
+    return out
+
+
+TYPES = _distinct(all_dram_types())
+
+
+def test_every_dram_of_hwconfigs_is_covered():
+    """Every DRAM level in hwconfigs/ (PIM parts included: lpddr5-pim, aim-gddr6, hbm-pim, the
+    hbm3-pim family) has its timing among the parametrised TYPES."""
+    from archsim.hardware import list_hardware, load_hardware
+    covered = list(TYPES.values())
+    for name in list_hardware():
+        for lv in load_hardware(name).levels:
+            if lv.dram is not None:
+                assert lv.dram in covered, f"{name}:{lv.name}"
+    assert {"aim-gddr6:gddr6", "hbm-pim:hbm2", "lpddr5-pim:lpddr5"} <= set(TYPES)
+    assert any(k.startswith("hbm3-pim") for k in TYPES)
 
 
 def _ratio(run, closed):

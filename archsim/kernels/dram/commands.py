@@ -12,9 +12,20 @@ Commands are issued in order per channel: ACT/PRE in burst order, column command
 Per bank: open-row policy (a row stays open until a conflicting row or a refresh closes it); a
 burst first precharges every bank it needs, then activates them in order.
 Constraints: tRCD, tRP, tRAS, tRTP, tWR, tCCD_S/L, tRRD_S/L, tFAW, tREFI/tRFC (all-bank refresh,
-issued when a burst finds the refresh due; postponed while a burst streams, as JEDEC permits), and
+issued when a burst finds the refresh due; postponed while a burst streams, as JEDEC permits, up
+to MAX_POSTPONED: see below), and
 the read/write turnaround: a read column waits CWL + BL + tWTR_S/L (same bank group: _L) after the
 last write column, a write column tRTW after the last read column.
+
+Postponement is bounded as JEDEC bounds it (DDR4/DDR5, LPDDR4/5, GDDR6, HBM: at most 8 REF
+commands postponed): refreshes are checked when a row burst starts, and a PIM all-bank MAC burst
+over every bank of the channel (span = banks), whose column stream may run for thousands of tREFI,
+stops when it reaches the time the MAX_POSTPONED-th owed refresh falls due (`postponed_limit`):
+its banks precharge, the owed refreshes are issued back to back (`refresh_if_due`), the row
+reopens and the columns go on. So at most MAX_POSTPONED refreshes are ever owed during such a
+burst. A PIM burst over fewer banks (bank-group / buffer-die PIM) still defers its refreshes to
+the next row burst: the SimPy reference opens the next burst's banks beside it, which an
+interruption would have to undo (not modelled).
 
 Per-bank refresh (P[P_REFPB] = 1; HBM3 REFsb, LPDDR5/DDR5 REFpb): one bank is refreshed every
 tREFI / banks for tRFCpb while the others keep working; the controller picks, among the banks not yet
@@ -41,7 +52,7 @@ from .state import (NEG, P_NBANKS, P_BPG, P_CL, P_CWL, P_RCD, P_RP, P_RAS, P_CCD
     P_RTW, B_ROW, B_ACT, B_RD, B_WR, B_RDY, C_LASTCOL, C_LASTCOL_BG, C_LASTACT, C_LASTACT_BG,
     C_NEXTREF, C_RING, C_R0, C_REFS, C_ACTS, C_PRES, C_HITS, C_MISSES, C_RDCOLS, C_WRCOLS,
     C_MACCOLS, C_ABACTS, C_RINGN, C_REFMASK, C_LASTRD, C_LASTWR, C_LASTWR_BG, C_PBREFS,
-    ALL_BANKS_BG, MODE_WRITE, MODE_PIM_MAC)
+    ALL_BANKS_BG, MODE_WRITE, MODE_PIM_MAC, MAX_POSTPONED)
 
 
 @njit(cache=True)
@@ -238,6 +249,44 @@ def _open_all(P, bank_st, chan, slot0, span, row, ready):
 
 
 @njit(cache=True)
+def postponed_limit(P, chan):
+    """The time the MAX_POSTPONED-th owed all-bank refresh falls due (the first at C_NEXTREF, then
+    every tREFI: with per-bank refresh an all-bank one stands for a round of them, tREFI / banks
+    apart, as `refresh_if_due` issues them during PIM MACs): no PIM MAC column issues at or after
+    it while they are owed."""
+    step = P[P_REFI] * P[P_NBANKS] if P[P_REFPB] != 0 else P[P_REFI]
+    return chan[C_NEXTREF] + (MAX_POSTPONED - 1) * step
+
+
+@njit(cache=True)
+def _open_pim_row(P, bank_st, chan, slot0, span, row, ready):
+    """Open a PIM MAC burst's row in its banks (one all-bank ACT where it applies); returns the
+    time its MAC columns may start."""
+    nb = P[P_NBANKS]
+    if all_bank_ok(P, slot0, span):
+        return _open_all(P, bank_st, chan, slot0, span, row + slot0 // nb, ready)
+    start = NEG
+    for i in range(span):
+        b = slot_bank(P, slot0 + i)
+        rdy = _open_row(P, bank_st, chan, b, row + (slot0 + i) // nb, ready)
+        start = max(start, rdy)
+    return start
+
+
+@njit(cache=True)
+def _pim_columns(P, bank_st, bg_last, chan, slot0, span, last, n):
+    """`n` all-bank MAC columns of a burst over slots slot0.. issued, the last at `last`."""
+    bpg = P[P_BPG]
+    for i in range(span):
+        b = slot_bank(P, slot0 + i)
+        bank_st[b, B_RD] = last
+        bg_last[b // bpg] = last
+    chan[C_LASTCOL] = last
+    chan[C_LASTCOL_BG] = slot_bank(P, slot0 + span - 1) // bpg
+    chan[C_MACCOLS] += n
+
+
+@njit(cache=True)
 def column_time(c, k, j, S, L):
     """Closed form: time of column j ≥ k given the first k column times c[0..k-1]."""
     extra = L - k * S
@@ -261,26 +310,35 @@ def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c
     refresh_if_due(P, bank_st, chan, t0, mode == MODE_PIM_MAC)
     bpg = P[P_BPG]
     if mode == MODE_PIM_MAC:
-        start = max(ready, chan[C_LASTCOL] + P[P_CCDAB])
+        ccd = P[P_CCDAB]
+        start = max(ready, chan[C_LASTCOL] + ccd)
         for i in range(span):
             _precharge_if_conflict(P, bank_st, chan, slot_bank(P, slot0 + i),
                                    row + (slot0 + i) // nb, ready)
-        if all_bank_ok(P, slot0, span):
-            start = max(start, _open_all(P, bank_st, chan, slot0, span, row + slot0 // nb, ready))
-        else:
-            for i in range(span):
-                b = slot_bank(P, slot0 + i)
-                rdy = _open_row(P, bank_st, chan, b, row + (slot0 + i) // nb, ready)
-                start = max(start, rdy)
-        last = start + (ncols - 1) * P[P_CCDAB]
-        for i in range(span):
-            b = slot_bank(P, slot0 + i)
-            bank_st[b, B_RD] = last
-            bg_last[b // bpg] = last
-        chan[C_LASTCOL] = last
-        chan[C_LASTCOL_BG] = slot_bank(P, slot0 + span - 1) // bpg
-        chan[C_MACCOLS] += ncols
-        return start, last + P[P_BL]
+        start = max(start, _open_pim_row(P, bank_st, chan, slot0, span, row, ready))
+        first = NEG
+        left = ncols
+        while span == nb and P[P_REFI] > 0:
+            # all-bank MACs hold every bank: refresh waits for the burst, but at most
+            # MAX_POSTPONED refreshes may be owed; when the column stream reaches the time the
+            # last allowed one falls due, the burst stops, the owed refreshes are issued, the row
+            # reopens and the columns go on
+            limit = postponed_limit(P, chan)
+            if start + (left - 1) * ccd < limit:
+                break
+            n = 0 if start >= limit else (limit - start + ccd - 1) // ccd   # columns before it
+            if n > 0:
+                _pim_columns(P, bank_st, bg_last, chan, slot0, span, start + (n - 1) * ccd, n)
+                if first == NEG:
+                    first = start
+                left -= n
+            refresh_if_due(P, bank_st, chan, limit, True)
+            start = max(chan[C_LASTCOL] + ccd, _open_pim_row(P, bank_st, chan, slot0, span, row, ready))
+        if first == NEG:
+            first = start
+        last = start + (left - 1) * ccd
+        _pim_columns(P, bank_st, bg_last, chan, slot0, span, last, left)
+        return first, last + P[P_BL]
     k = min(span, ncols)
     for i in range(k):
         _precharge_if_conflict(P, bank_st, chan, slot_bank(P, slot0 + i), row + (slot0 + i) // nb,

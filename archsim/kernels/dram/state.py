@@ -14,7 +14,7 @@ __all__ = ['NEG', 'P_NBANKS', 'P_BPG', 'P_NBG', 'P_CL', 'P_CWL', 'P_RCD', 'P_RP'
            'C_REFS', 'C_ACTS', 'C_PRES', 'C_HITS', 'C_MISSES', 'C_RDCOLS', 'C_WRCOLS', 'C_MACCOLS',
            'C_FLOOR', 'C_ABACTS', 'C_RINGN', 'C_REFMASK', 'C_LASTRD', 'C_LASTWR', 'C_LASTWR_BG',
            'C_PBREFS', 'N_CHAN', 'ALL_BANKS_BG', 'MODE_READ', 'MODE_WRITE', 'MODE_PIM_MAC',
-           'REFRESH_SKIP_MIN_ROWS', 'ALWAYS', 'new_state', 'work_size']
+           'REFRESH_SKIP_MIN_ROWS', 'ALWAYS', 'MAX_POSTPONED', 'new_state', 'work_size']
 
 NEG = -(1 << 40)
 
@@ -31,6 +31,10 @@ C_LASTCOL, C_LASTCOL_BG, C_LASTACT, C_LASTACT_BG, C_NEXTREF, C_RING, C_R0, C_R1,
 N_CHAN = 26
 ALL_BANKS_BG = -2          # C_LASTACT_BG after an all-bank ACT
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
+#: refresh commands a controller may postpone (JEDEC DDR4 JESD79-4 §4.9, and the same 8 for DDR5,
+#: LPDDR4/5, GDDR6 and HBM2/3: "up to 8 REF commands may be postponed"); a PIM all-bank burst is
+#: stopped to refresh when the last of them falls due (`commands.postponed_limit`)
+MAX_POSTPONED = 8
 #: the refresh-period skip keeps a state per refresh, which costs more than it saves on a stream
 #: shorter than this many row bursts (its period can be ten thousand row bursts and more: the
 #: refresh drifts through the offsets of the stream's row-burst grid before a state repeats; a
