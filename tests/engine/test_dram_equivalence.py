@@ -1,0 +1,110 @@
+"""The engine's burst path against the request-level controller (`archsim.engine.dram_equivalence`):
+a transfer alone on its channel finishes at the same cycle in both, within the stated tolerance,
+on every DRAM type of tests/engine/dram_types.py, with refresh off, all-bank and per-bank."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from archsim.engine import dram_equivalence as de
+from archsim.engine.dram import PARAM_NAMES, dram_params
+from archsim.engine.dram_controller import parse_mapping
+from archsim.engine.lower import burst_shape
+
+from .dram_types import all_dram_types
+
+TYPES = all_dram_types()
+
+
+def _refresh(t, kind):
+    if kind == "off":
+        return dataclasses.replace(t, trefi=0)
+    if kind == "all-bank":
+        return dataclasses.replace(t, refresh_per_bank=False)
+    # per-bank: the description's tRFCpb, else half the all-bank tRFC (assumption, as LPDDR5)
+    return dataclasses.replace(t, refresh_per_bank=True, trfc_pb=t.trfc_pb or max(1, t.trfc // 2))
+
+
+def in_order_slack(t, nrows, span):
+    """Cycles by which FR-FCFS may beat the engine's in-order column issue on a transfer alone:
+    at the stream start the k banks' ACTs are tRRD apart while their columns could go tCCD_S
+    apart (the controller serves an open bank's next column first), and at each row-burst
+    boundary, when the columns do not split evenly over the banks, the next burst's first column
+    is in the same bank group as the last one (tCCD_L) where the controller takes the next group's
+    (tCCD_S)."""
+    p = dict(zip(PARAM_NAMES, dram_params(t)))
+    ramp = (span - 1) * max(0, max(p["trrd_s"], -(-p["tfaw"] // 4)) - p["tccd_s"])
+    return ramp + nrows * (p["tccd_l"] - p["tccd_s"])
+
+
+def lookahead_deficit(t, nrows, span):
+    """Cycles by which the controller may trail the engine on a transfer alone: the engine
+    activates a row burst's banks as early as they allow (unbounded look-ahead), the controller
+    only once their requests are in its queue (`queue_depth` columns ahead). Once the stream wraps
+    round the banks (after banks / span row bursts) each row burst first closes its banks' old
+    rows: PRE, tRP, then k ACTs tRRD_S (or tFAW / 4) apart and tRCD, of which the queue hides
+    queue_depth · tCCD_S."""
+    p = dict(zip(PARAM_NAMES, dram_params(t)))
+    wrapped = max(0, nrows - p["nbanks"] // span)
+    reopen = p["trp"] + p["trcd"] + (span - 1) * max(p["trrd_s"], -(-p["tfaw"] // 4))
+    return wrapped * max(0, reopen - t.queue_depth * p["tccd_s"])
+
+
+def refresh_cost(t):
+    """(least, most) one refresh costs a stream: the engine issues it between two row bursts, after
+    the open banks' last columns, so it costs at least tRFC (all-bank; a per-bank one may cost
+    nothing); the controller issues it when due, mid-row: at most the open banks' write recovery
+    and precharge, tRFC (tRFCpb), then four banks re-activated and tRCD."""
+    p = dict(zip(PARAM_NAMES, dram_params(t)))
+    rfc = p["trfc_pb"] if p["refpb"] else p["trfc"]
+    most = (p["cwl"] + p["burst_cycles"] + p["twr"] + p["trp"] + rfc
+            + 3 * max(p["trrd_l"], -(-p["tfaw"] // 4)) + p["trcd"])
+    return (0 if p["refpb"] else rfc), most
+
+
+def test_engine_layout_is_the_default_mapping_for_whole_row_bursts():
+    """Whole row bursts from a slot that starts a bank-group round: the engine's column commands
+    are consecutive bursts of the default mapping (RoRaBaCoBgCh: bank groups fastest, then the
+    column, then the bank, then the row), and encode/decode round-trip."""
+    from archsim.kernels.dram.address import decode
+    for name in ("ddr4-3200", "hbm3", "gddr6", "stm32f746-disco:sdram"):
+        t = TYPES[name]
+        span = min(4, t.ranks * t.bank_groups)
+        cols = t.row_size_bytes // t.burst_bytes
+        nrows, ncols, k = burst_shape(t, 3 * t.banks_per_channel * t.row_size_bytes)
+        assert (ncols, k) == (cols * span, span)
+        bank, row, col = de.engine_layout(t, 0, nrows, ncols, k)
+        addr = de.encode_addresses(t, 0, bank, row, col)
+        assert np.array_equal(addr // t.burst_bytes // t.channels, np.arange(addr.size)), name
+        fields, sizes = parse_mapping(t.address_mapping, t)
+        ch, b2, r2 = (np.empty(addr.size, np.int64) for _ in range(3))
+        decode(addr, t.burst_bytes, fields, sizes, t.banks_per_group, t.bank_groups, ch, b2, r2)
+        assert (ch == 0).all() and np.array_equal(b2, bank) and np.array_equal(r2, row)
+
+
+@pytest.mark.parametrize("name", sorted(TYPES))
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(nbytes=st.integers(1, 200_000), slot0=st.integers(0, 63), write=st.booleans(),
+       kind=st.sampled_from(["off", "all-bank", "per-bank"]))
+def test_a_transfer_alone_finishes_when_the_controller_says(name, nbytes, slot0, write, kind):
+    """The same column commands (the engine's addresses, open page, the description's queue):
+    without refresh the engine finishes with the controller, at most `in_order_slack` later or
+    `lookahead_deficit` earlier. With refresh the engine defers the refreshes that fall due inside
+    the transfer to the channel's next burst task (see `dram_equivalence`), so the controller may
+    issue more: it is later by at most its refreshes at their most less the engine's at their
+    least (`refresh_cost`)."""
+    t = _refresh(TYPES[name], kind)
+    x = de.Transfer(nbytes, write, slot0)
+    nrows, _, span = burst_shape(t, nbytes)
+    (eng,), eng_refs = de.engine_finish(t, [x])
+    (ctl,), ctl_refs = de.controller_finish(t, [x])
+    slack = in_order_slack(t, nrows, span)
+    deficit = lookahead_deficit(t, nrows, span)
+    assert eng - slack <= ctl, (eng, ctl, slack)
+    least, most = refresh_cost(t)
+    assert ctl - eng <= deficit + ctl_refs * most - eng_refs * least, (eng, ctl, eng_refs, ctl_refs)
+    if kind == "off":
+        assert ctl - eng <= deficit
