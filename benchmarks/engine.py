@@ -13,6 +13,12 @@
 - dram_controller: per DRAM description in hwconfigs/, the request-level controller (every channel)
   under streaming, random and 2:1 read/write traffic: sustained bandwidth as a share of pin and of its
   closed form, and requests simulated per second — run only this part: --dram
+- dram_concurrency: per distinct DRAM channel timing in hwconfigs/ and tests/engine/dram_types.py,
+  the request-level controller's finish over the engine's burst path on one channel
+  (`archsim.engine.dram_equivalence`): random transfers alone (refresh off / the description's
+  refresh) and random pairs and triples of transfers ready at once (engine: issue order;
+  controller: interleaved requests, FR-FCFS with the description's row-hit cap and uncapped) —
+  run only this part: --dram-concurrency
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
   2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
 - *_mapped_*: the same three runs with the mapper's mapping (as `archsim simulate` runs them: every
@@ -155,6 +161,18 @@ def dram_controller() -> dict:
                                             "of_closed_form": round(r.bandwidth_bytes_per_s / cf, 3)}
                                         for k, (r, cf) in runs.items()}
     return {"types": out, "requests_per_cpu_s": round(reqs / cpu) if cpu else 0}
+
+
+def dram_concurrency() -> dict:
+    """Controller over engine finish ratios per distinct DRAM channel timing (min/median/max)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from archsim.engine import dram_equivalence as de
+    from tests.engine.dram_types import all_dram_types
+    types = all_dram_types()
+    c0 = time.process_time()
+    out = {name: {"alone": de.alone_sample(types[name]), "concurrent": de.concurrency_sample(types[name])}
+           for name in de.distinct_channels(types)}
+    return {"types": out, "cpu_s": round(time.process_time() - c0, 2)}
 
 
 def llama7b_decode() -> dict:
@@ -332,6 +350,7 @@ def main() -> None:
         "llama2_7b_decode_pim_gpt_mapped_tasks": dec_m["tasks"],
         "llama2_70b_prefill_2048_mapped_peak_rss_gb": round(rss_m, 3),
         "dram_controller": dram_controller(),
+        "dram_concurrency": dram_concurrency(),
         "llama2_7b_decode_pim_gpt_latency_ms": round(dec["latency_s"] * 1e3, 3),
         "llama2_7b_decode_pim_gpt_mac_peak_fraction_pim_ops": round(dec["mac_peak_fraction_pim_ops"], 3),
         "llama2_7b_decode_pim_gpt_mac_peak_fraction_token": round(dec["mac_peak_fraction_token"], 3),
@@ -356,7 +375,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if "--dram" in sys.argv[1:]:
+    if "--dram-concurrency" in sys.argv[1:]:
+        print(json.dumps({"dram_concurrency": dram_concurrency()}))
+    elif "--dram" in sys.argv[1:]:
         print(json.dumps({"dram_controller": dram_controller()}))
     elif "--gpu" in sys.argv[1:]:
         print(json.dumps({"gpu_calibration": gpu_calibration(),

@@ -13,8 +13,9 @@ requests through a queue with FR-FCFS. Here both are fed the same transfers on c
 - `engine_finish` / `controller_finish`: each transfer's finish (DRAM cycles, all ready at 0);
   the engine serves them in order, the controller gets their requests interleaved one by one
   (concurrent DMA streams) and reorders them (FR-FCFS + cap, write drain).
-- `concurrency_sample`: the makespan and per-transfer finish ratios of random pairs and triples
-  (tests/engine/test_dram_equivalence.py, `benchmarks/engine.py --dram-concurrency`).
+- `alone_sample` / `concurrency_sample`: controller over engine finish ratios of random transfers
+  alone and of random pairs and triples sharing a channel (tests/engine/test_dram_equivalence.py,
+  `benchmarks/engine.py --dram-concurrency`).
 
 Differences for a transfer alone (measured, tests/engine/test_dram_equivalence.py): without
 refresh the controller is at most a few cycles faster, where FR-FCFS serves a ready bank's column
@@ -37,7 +38,7 @@ from .dram_controller import FIELDS, parse_mapping, run_requests
 from .lower import burst_shape
 
 __all__ = ["Transfer", "engine_layout", "encode_addresses", "engine_finish", "controller_finish",
-           "concurrency_sample"]
+           "alone_sample", "concurrency_sample", "distinct_channels"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +122,45 @@ def controller_finish(t: DramTiming, transfers, interleave: bool = True,
     return out, run.count("refs") + run.count("pb_refs")
 
 
+def distinct_channels(types: dict[str, DramTiming]) -> list[str]:
+    """One name (the first in order) per distinct one-channel timing among `types`: descriptions
+    repeat DRAM parts with other channel counts or capacities."""
+    seen: dict[tuple, str] = {}
+    for name, t in sorted(types.items()):
+        seen.setdefault((tuple(dram_params(t)), t.row_size_bytes, t.burst_bytes, t.queue_depth,
+                         t.row_hit_cap, t.page_policy, t.address_mapping), name)
+    return sorted(seen.values())
+
+
+def _stats(v) -> dict:
+    return {"min": round(float(np.min(v)), 3), "median": round(float(np.median(v)), 3),
+            "max": round(float(np.max(v)), 3)}
+
+
+def alone_sample(t: DramTiming, n: int = 24, seed: int = 0, max_bytes: int = 1 << 18) -> dict:
+    """`n` random transfers alone on one channel (sizes 1 B … `max_bytes`, read or write, first
+    slot 0 … 63): the controller's finish over the engine's, with refresh off and with the
+    description's refresh. Returns their min / median / max."""
+    import dataclasses
+    rng = np.random.default_rng(seed)
+    off = dataclasses.replace(t, trefi=0)
+    ratios: dict[str, list] = {"refresh_off": [], "refresh_on": []}
+    for _ in range(n):
+        x = [Transfer(int(rng.integers(1, max_bytes)), bool(rng.integers(2)), int(rng.integers(64)))]
+        for key, tt in (("refresh_off", off), ("refresh_on", t)):
+            ratios[key].append(controller_finish(tt, x)[0][0] / engine_finish(tt, x)[0][0])
+    return {k: _stats(v) for k, v in ratios.items()}
+
+
 def concurrency_sample(t: DramTiming, n: int = 24, seed: int = 0, max_bytes: int = 1 << 17) -> dict:
     """`n` random pairs and triples of transfers (sizes 1 B … `max_bytes`, read or write) sharing
-    one channel, each packed after the previous in bank slots as the engine packs tensors; per
-    sample the controller's makespan over the engine's, and the earliest transfer's finish (the
-    engine's first, served alone) in the controller over the engine's. Returns their min / median /
-    max, rounded to 3 digits."""
+    one channel, each packed after the previous in bank slots as the engine packs tensors, all
+    ready at once: the engine serves them in issue order, the controller interleaves their
+    requests. Per sample: the controller's makespan over the engine's (with the description's
+    row-hit cap, and uncapped: pure FR-FCFS), and the first transfer's finish (the engine serves
+    it alone) in the controller over the engine's. Returns their min / median / max."""
     rng = np.random.default_rng(seed)
-    makespan, first = [], []
+    makespan, uncapped, first = [], [], []
     for _ in range(n):
         slot = int(rng.integers(0, t.banks_per_channel))
         xs = []
@@ -140,9 +172,7 @@ def concurrency_sample(t: DramTiming, n: int = 24, seed: int = 0, max_bytes: int
         e, _ = engine_finish(t, xs)
         c, _ = controller_finish(t, xs)
         makespan.append(c.max() / e.max())
+        uncapped.append(controller_finish(t, xs, cap=1 << 30)[0].max() / e.max())
         first.append(c[0] / e[0])
-
-    def stats(v):
-        return {"min": round(float(np.min(v)), 3), "median": round(float(np.median(v)), 3),
-                "max": round(float(np.max(v)), 3)}
-    return {"makespan_ratio": stats(makespan), "first_finish_ratio": stats(first), "samples": n}
+    return {"makespan_ratio": _stats(makespan), "makespan_ratio_uncapped": _stats(uncapped),
+            "first_finish_ratio": _stats(first), "samples": n}
