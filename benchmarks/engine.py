@@ -15,8 +15,9 @@
   closed form, and requests simulated per second — run only this part: --dram
 - dram_concurrency: per distinct DRAM channel timing in hwconfigs/ and tests/engine/dram_types.py,
   the request-level controller's finish over the engine's burst path on one channel
-  (`archsim.engine.dram_equivalence`): random transfers alone (refresh off / the description's
-  refresh) and random pairs and triples of transfers ready at once (engine: issue order;
+  (`archsim.engine.dram_equivalence`): random transfers alone and random sequences served one after
+  the other (refresh off / the description's refresh), and random pairs and triples of transfers
+  ready at once (engine: issue order;
   controller: interleaved requests, FR-FCFS with the description's row-hit cap and uncapped) —
   run only this part: --dram-concurrency
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
@@ -170,7 +171,8 @@ def dram_concurrency() -> dict:
     from tests.engine.dram_types import all_dram_types
     types = all_dram_types()
     c0 = time.process_time()
-    out = {name: {"alone": de.alone_sample(types[name]), "concurrent": de.concurrency_sample(types[name])}
+    out = {name: {"alone": de.alone_sample(types[name]), "sequence": de.sequence_sample(types[name]),
+                  "concurrent": de.concurrency_sample(types[name])}
            for name in de.distinct_channels(types)}
     return {"types": out, "cpu_s": round(time.process_time() - c0, 2)}
 

@@ -13,8 +13,9 @@ requests through a queue with FR-FCFS. Here both are fed the same transfers on c
 - `engine_finish` / `controller_finish`: each transfer's finish (DRAM cycles, all ready at 0);
   the engine serves them in order, the controller gets their requests interleaved one by one
   (concurrent DMA streams) and reorders them (FR-FCFS + cap, write drain).
-- `alone_sample` / `concurrency_sample`: controller over engine finish ratios of random transfers
-  alone and of random pairs and triples sharing a channel (tests/engine/test_dram_equivalence.py,
+- `alone_sample` / `sequence_sample` / `concurrency_sample`: controller over engine finish ratios
+  of random transfers alone, of random sequences served one after the other, and of random pairs
+  and triples sharing a channel at once (tests/engine/test_dram_equivalence.py,
   `benchmarks/engine.py --dram-concurrency`).
 
 Differences for a transfer alone (measured, tests/engine/test_dram_equivalence.py): without
@@ -38,7 +39,7 @@ from .dram_controller import FIELDS, parse_mapping, run_requests
 from .lower import burst_shape
 
 __all__ = ["Transfer", "engine_layout", "encode_addresses", "engine_finish", "controller_finish",
-           "alone_sample", "concurrency_sample", "distinct_channels"]
+           "alone_sample", "sequence_sample", "concurrency_sample", "distinct_channels"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,30 @@ def alone_sample(t: DramTiming, n: int = 24, seed: int = 0, max_bytes: int = 1 <
         x = [Transfer(int(rng.integers(1, max_bytes)), bool(rng.integers(2)), int(rng.integers(64)))]
         for key, tt in (("refresh_off", off), ("refresh_on", t)):
             ratios[key].append(controller_finish(tt, x)[0][0] / engine_finish(tt, x)[0][0])
+    return {k: _stats(v) for k, v in ratios.items()}
+
+
+def sequence_sample(t: DramTiming, n: int = 12, seed: int = 0, max_bytes: int = 1 << 17) -> dict:
+    """`n` random sequences of 4 … 11 transfers (sizes 1 B … `max_bytes`, read or write) packed in
+    bank slots, served one after the other (the controller gets them in that order, not
+    interleaved): the controller's makespan over the engine's with refresh off and with the
+    description's refresh — where the refreshes a transfer alone defers are paid. Returns their
+    min / median / max."""
+    import dataclasses
+    rng = np.random.default_rng(seed)
+    off = dataclasses.replace(t, trefi=0)
+    ratios: dict[str, list] = {"refresh_off": [], "refresh_on": []}
+    for _ in range(n):
+        slot = int(rng.integers(0, t.banks_per_channel))
+        xs = []
+        for _ in range(int(rng.integers(4, 12))):
+            x = Transfer(int(rng.integers(1, max_bytes)), bool(rng.integers(2)), slot)
+            nrows, _, span = burst_shape(t, x.nbytes)
+            slot += nrows * span
+            xs.append(x)
+        for key, tt in (("refresh_off", off), ("refresh_on", t)):
+            ratios[key].append(controller_finish(tt, xs, interleave=False)[0].max()
+                               / engine_finish(tt, xs)[0].max())
     return {k: _stats(v) for k, v in ratios.items()}
 
 
