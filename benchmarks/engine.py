@@ -18,8 +18,11 @@
   (`archsim.engine.dram_equivalence`): random transfers alone and random sequences served one after
   the other (refresh off / the description's refresh), and random pairs and triples of transfers
   ready at once (engine: issue order;
-  controller: interleaved requests, FR-FCFS with the description's row-hit cap and uncapped) —
-  run only this part: --dram-concurrency
+  controller: interleaved requests, FR-FCFS with the description's row-hit cap and uncapped); and
+  in the engine runs of BERT-base on edge-npu and LLaMA-2-7B decode on pim-gpt (default and mapped),
+  how many burst tasks find their channel busy and how many wait on average (what the engine
+  serves in issue order where a controller would interleave) — run only this part:
+  --dram-concurrency
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
   2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
 - *_mapped_*: the same three runs with the mapper's mapping (as `archsim simulate` runs them: every
@@ -174,7 +177,19 @@ def dram_concurrency() -> dict:
     out = {name: {"alone": de.alone_sample(types[name]), "sequence": de.sequence_sample(types[name]),
                   "concurrent": de.concurrency_sample(types[name])}
            for name in de.distinct_channels(types)}
-    return {"types": out, "cpu_s": round(time.process_time() - c0, 2)}
+    runs = {}
+    from archsim.engine.execute import run_numba
+    from archsim.engine.lower import lower
+    from archsim.hardware import load_hardware
+    from archsim.mapper import map_graph
+    from archsim.workloads import build_graph
+    for model, phase, chip, kw in (("bert-base", "encode", "edge-npu", {"seq": 128}),
+                                   ("llama2-7b", "decode", "pim-gpt", {"context": 2048})):
+        g, hw = build_graph(model, phase, **kw), load_hardware(chip)
+        for label, m in (("default", None), ("mapped", map_graph(g, hw))):
+            lw = lower(g, hw, m)
+            runs[f"{model}_{phase}_{chip}_{label}"] = de.channel_overlap(lw.trace, run_numba(lw.trace))
+    return {"types": out, "engine_runs": runs, "cpu_s": round(time.process_time() - c0, 2)}
 
 
 def llama7b_decode() -> dict:

@@ -39,7 +39,7 @@ from .dram_controller import FIELDS, parse_mapping, run_requests
 from .lower import burst_shape
 
 __all__ = ["Transfer", "engine_layout", "encode_addresses", "engine_finish", "controller_finish",
-           "alone_sample", "sequence_sample", "concurrency_sample", "distinct_channels"]
+           "alone_sample", "sequence_sample", "concurrency_sample", "channel_overlap", "distinct_channels"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +175,33 @@ def sequence_sample(t: DramTiming, n: int = 12, seed: int = 0, max_bytes: int = 
             ratios[key].append(controller_finish(tt, xs, interleave=False)[0].max()
                                / engine_finish(tt, xs)[0].max())
     return {k: _stats(v) for k, v in ratios.items()}
+
+
+def channel_overlap(trace, run) -> dict:
+    """How much an engine run serves concurrent transfers in issue order: over the DRAM channel
+    resources of `trace` (a group of channels that time alike counts once), the share of burst
+    tasks that became ready while their channel still served an earlier one, and the mean number
+    of transfers waiting while a channel serves one (cycles waited / cycles served: Little's law).
+    These are the transfers a request-level controller would interleave (FR-FCFS), which measured
+    1.06-1.33x the in-order makespan (`concurrency_sample`)."""
+    dram = np.nonzero(trace.res_dram >= 0)[0]
+    tasks = np.nonzero(np.isin(trace.res, dram))[0]
+    n = concurrent = wait = busy = 0
+    prev: dict[int, int] = {}                       # resource → finish of its last task
+    for i in tasks:                                 # index order = each resource's issue order
+        r = int(trace.res[i])
+        deps = trace.deps(int(i))
+        ready = int(run.finish[deps].max()) if deps.size else 0
+        begin = ready
+        if r in prev and ready < prev[r]:
+            concurrent += 1
+            wait += prev[r] - ready
+            begin = prev[r]
+        n += 1
+        busy += max(0, int(run.finish[i]) - begin)
+        prev[r] = int(run.finish[i])
+    return {"dram_tasks": n, "concurrent_share": round(concurrent / max(1, n), 3),
+            "mean_transfers_waiting": round(wait / max(1, busy), 3)}
 
 
 def concurrency_sample(t: DramTiming, n: int = 24, seed: int = 0, max_bytes: int = 1 << 17) -> dict:
