@@ -54,15 +54,21 @@ def engine_layout(t: DramTiming, slot0: int, nrows: int, ncols: int, span: int):
     """(bank, row, column) of each column command of a burst task, in the engine's issue order:
     row burst r covers slots slot0 + r·span …, column j goes to the (j mod k)-th of them at column
     ⌊j / k⌋ of its row (k = min(span, ncols)); slot s is bank `slot_bank(s)`, row s // banks."""
+    return layout_of(dram_params(t), slot0, nrows, ncols, span)
+
+
+def layout_of(P: np.ndarray, slot0: int, nrows: int, ncols: int, span: int):
+    """`engine_layout` for a channel given by its parameter vector (`dram.dram_params`)."""
     from archsim.kernels.dram import slot_bank
-    P = dram_params(t)
-    nb = t.banks_per_channel
+    from archsim.kernels.dram.state import P_NBANKS
+    nb = int(P[P_NBANKS])
     k = min(span, ncols)
     r = np.repeat(np.arange(nrows, dtype=np.int64), ncols)
     j = np.tile(np.arange(ncols, dtype=np.int64), nrows)
     slots = slot0 + r * span + j % k
-    bank = np.array([slot_bank(P, int(s)) for s in range(int(slots.max()) + 1)],
-                    dtype=np.int64)[slots]
+    lo = int(slots.min())
+    bank = np.array([slot_bank(P, s) for s in range(lo, int(slots.max()) + 1)],
+                    dtype=np.int64)[slots - lo]
     return bank, slots // nb, j // k
 
 
