@@ -171,6 +171,8 @@ def dram_concurrency() -> dict:
     """Controller over engine finish ratios per distinct DRAM channel timing (min/median/max)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from archsim.engine import dram_equivalence as de
+    if str(_HERE.parent) not in sys.path:          # the DRAM types of the tests (repo root)
+        sys.path.insert(0, str(_HERE.parent))
     from tests.engine.dram_types import all_dram_types
     types = all_dram_types()
     c0 = time.process_time()
