@@ -13,6 +13,16 @@
 - dram_controller: per DRAM description in hwconfigs/, the request-level controller (every channel)
   under streaming, random and 2:1 read/write traffic: sustained bandwidth as a share of pin and of its
   closed form, and requests simulated per second — run only this part: --dram
+- dram_concurrency: per distinct DRAM channel timing in hwconfigs/ and tests/engine/dram_types.py,
+  the request-level controller's finish over the engine's burst path on one channel
+  (`archsim.engine.dram_equivalence`): random transfers alone and random sequences served one after
+  the other (refresh off / the description's refresh), and random pairs and triples of transfers
+  ready at once (engine: issue order;
+  controller: interleaved requests, FR-FCFS with the description's row-hit cap and uncapped); and
+  in the engine runs of BERT-base on edge-npu and LLaMA-2-7B decode on pim-gpt (default and mapped),
+  how many burst tasks find their channel busy and how many wait on average (what the engine
+  serves in issue order where a controller would interleave) — run only this part:
+  --dram-concurrency
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
   2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
 - *_mapped_*: the same three runs with the mapper's mapping (as `archsim simulate` runs them: every
@@ -155,6 +165,33 @@ def dram_controller() -> dict:
                                             "of_closed_form": round(r.bandwidth_bytes_per_s / cf, 3)}
                                         for k, (r, cf) in runs.items()}
     return {"types": out, "requests_per_cpu_s": round(reqs / cpu) if cpu else 0}
+
+
+def dram_concurrency() -> dict:
+    """Controller over engine finish ratios per distinct DRAM channel timing (min/median/max)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from archsim.engine import dram_equivalence as de
+    if str(_HERE.parent) not in sys.path:          # the DRAM types of the tests (repo root)
+        sys.path.insert(0, str(_HERE.parent))
+    from tests.engine.dram_types import all_dram_types
+    types = all_dram_types()
+    c0 = time.process_time()
+    out = {name: {"alone": de.alone_sample(types[name]), "sequence": de.sequence_sample(types[name]),
+                  "concurrent": de.concurrency_sample(types[name])}
+           for name in de.distinct_channels(types)}
+    runs = {}
+    from archsim.engine.execute import run_numba
+    from archsim.engine.lower import lower
+    from archsim.hardware import load_hardware
+    from archsim.mapper import map_graph
+    from archsim.workloads import build_graph
+    for model, phase, chip, kw in (("bert-base", "encode", "edge-npu", {"seq": 128}),
+                                   ("llama2-7b", "decode", "pim-gpt", {"context": 2048})):
+        g, hw = build_graph(model, phase, **kw), load_hardware(chip)
+        for label, m in (("default", None), ("mapped", map_graph(g, hw))):
+            lw = lower(g, hw, m)
+            runs[f"{model}_{phase}_{chip}_{label}"] = de.channel_overlap(lw.trace, run_numba(lw.trace))
+    return {"types": out, "engine_runs": runs, "cpu_s": round(time.process_time() - c0, 2)}
 
 
 def llama7b_decode() -> dict:
@@ -332,6 +369,7 @@ def main() -> None:
         "llama2_7b_decode_pim_gpt_mapped_tasks": dec_m["tasks"],
         "llama2_70b_prefill_2048_mapped_peak_rss_gb": round(rss_m, 3),
         "dram_controller": dram_controller(),
+        "dram_concurrency": dram_concurrency(),
         "llama2_7b_decode_pim_gpt_latency_ms": round(dec["latency_s"] * 1e3, 3),
         "llama2_7b_decode_pim_gpt_mac_peak_fraction_pim_ops": round(dec["mac_peak_fraction_pim_ops"], 3),
         "llama2_7b_decode_pim_gpt_mac_peak_fraction_token": round(dec["mac_peak_fraction_token"], 3),
@@ -356,7 +394,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if "--dram" in sys.argv[1:]:
+    if "--dram-concurrency" in sys.argv[1:]:
+        print(json.dumps({"dram_concurrency": dram_concurrency()}))
+    elif "--dram" in sys.argv[1:]:
         print(json.dumps({"dram_controller": dram_controller()}))
     elif "--gpu" in sys.argv[1:]:
         print(json.dumps({"gpu_calibration": gpu_calibration(),

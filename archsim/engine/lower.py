@@ -67,7 +67,7 @@ from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
-__all__ = ["Lowered", "lower", "interleave_bytes", "channel_groups", "ticks_per_cycle",
+__all__ = ["Lowered", "lower", "burst_shape", "interleave_bytes", "channel_groups", "ticks_per_cycle",
            "pim_issue_cycles", "MAX_CHUNKS", "TILE_BUDGET", "PIM_ROWS_PER_TASK", "pim_span"]
 
 MAX_CHUNKS = 8
@@ -263,17 +263,7 @@ class _Lowerer:
                                 accesses=accesses)]
         t = lv.dram
         rs = self.dram_res(lv)
-        k = min(4, t.ranks * t.bank_groups)
-        per_row = max(1, t.row_size_bytes // t.burst_bytes) * k
-        shapes = []
-        for b in self.channel_bytes(lv, key, nbytes):
-            if b <= 0:
-                shapes.append(None)
-                continue
-            cols = max(1, ceil(b / t.burst_bytes))
-            nrows = ceil(cols / per_row)
-            ncols = ceil(cols / nrows)
-            shapes.append((nrows, ncols, min(k, ncols)))
+        shapes = [burst_shape(t, b) if b > 0 else None for b in self.channel_bytes(lv, key, nbytes)]
         slot = self.slot_for(key, max(s[0] * s[2] for s in shapes if s))
         mode = MODE_WRITE if write else MODE_READ
         self.record(lv, [s and (slot, mode) + s for s in shapes])
@@ -536,6 +526,18 @@ def pim_span(unit, t) -> int:
     """Banks one PIM command works on per channel: the PIM units per channel (one per bank for
     bank-level PIM, fewer for bank-group or buffer-die placement)."""
     return max(1, min(t.banks_per_channel, unit.count // max(1, t.channels)))
+
+
+def burst_shape(t, nbytes: int) -> tuple[int, int, int]:
+    """(nrows, ncols, span) of the burst task moving `nbytes` on one channel: row bursts over
+    `span` = min(4, bank groups) banks (distinct groups), each at most a row per bank, the columns
+    split evenly over the row bursts (rounded up: at most nrows − 1 bursts more than the bytes)."""
+    k = min(4, t.ranks * t.bank_groups)
+    per_row = max(1, t.row_size_bytes // t.burst_bytes) * k
+    cols = max(1, ceil(nbytes / t.burst_bytes))
+    nrows = ceil(cols / per_row)
+    ncols = ceil(cols / nrows)
+    return nrows, ncols, min(k, ncols)
 
 
 def interleave_bytes(t) -> int:

@@ -20,7 +20,8 @@ mapping (`address.decode`), then each channel runs:
 - read/write turnaround (a read waits CWL + BL + tWTR_S/L after the last write, a write tRTW after the
   last read), tCCD_S/L per bank group;
 - all-bank refresh as the burst kernel (`commands.refresh_if_due`); per-bank refresh one bank every
-  tREFI / banks, chosen among those not yet refreshed this round as one no queued request needs;
+  tREFI / banks, chosen among those not yet refreshed this round as one no queued request needs
+  (postponed, at most 8 owed, while every such bank has queued requests);
 - power-down: a channel idle for `pd_idle` cycles after its last data powers down (if `pd_idle` > 0);
   the next request's commands wait for max(arrival, entry + tCKE) + tXP.
 
@@ -46,6 +47,9 @@ N_X = 6
 K_ACTS, K_PRES, K_HITS, K_MISSES, K_REFS, K_PBREFS, K_RD, K_WR, K_TURNS, K_PD, K_PDCYC, K_FORCED, \
     K_BUSY = range(13)
 N_K = 13
+#: per-bank refreshes a controller may owe before it must refresh a bank queued requests need
+#: (JEDEC DDR4/LPDDR5/HBM3: up to 8 refresh commands may be postponed)
+MAX_POSTPONED = 8
 
 
 @njit(cache=True)
@@ -136,7 +140,13 @@ def _serve(P, X, bank_st, bg_last, chan, b, row, write, base, k):
 def _refresh(P, bank_st, chan, now, queued, k):
     """Refreshes due by `now`. All-bank: `commands.refresh_if_due`. Per-bank: the controller sees its
     queue and refreshes, among the banks not yet refreshed this round, one no queued request needs
-    (the most recently activated such bank: a stream has left it), else the least needed one."""
+    (the most recently activated such bank: a stream has left it). When every such bank has queued
+    requests (late in a round the one left is often the bank a stream is in), the refresh is
+    postponed until one has none, at most MAX_POSTPONED owed, then the least needed one is
+    refreshed (JEDEC lets a controller postpone up to 8 refresh commands; HBM3 / LPDDR5
+    per-bank refresh: any order within a round). Without postponing, HBM3 sequences of read and
+    write transfers lost up to 22 % to refreshes a stream waits for (tests/engine/
+    test_dram_equivalence.py)."""
     if P[P_REFPB] == 0:
         refs0 = chan[C_REFS]
         refresh_if_due(P, bank_st, chan, now, False)
@@ -154,6 +164,9 @@ def _refresh(P, bank_st, chan, now, queued, k):
             if best < 0 or queued[b] < queued[best] or (
                     queued[b] == queued[best] and bank_st[b, B_ACT] > bank_st[best, B_ACT]):
                 best = b
+        owed = (now - due) // P[P_REFI] + 1
+        if queued[best] > 0 and owed < MAX_POSTPONED:
+            return                                   # wait until a bank of the round is free
         chan[C_REFMASK] |= 1 << best
         ref_t = max(due, bank_st[best, B_RDY])
         if bank_st[best, B_ROW] >= 0:
