@@ -62,7 +62,7 @@ from .analytic import in_place
 from .plan import OpPlan, offchip_traffic, plan_ops
 from .noc import emit_phase, links as noc_links
 from .ports import onchip_bytes, port_lanes, staged_bytes
-from .tiles import coarsen, tile_stream
+from .tiles import coarse_loads, tile_stream
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
@@ -102,6 +102,8 @@ class _Lowerer:
         self.history: dict[str, list[int]] = {}       # level → running hash per channel
         self.next_addr: dict[str, int] = {}           # level → next free byte address
         self.addrs: dict[tuple[str, str], int] = {}
+        self.units: dict[str, int] = {}               # level → `interleave_bytes` of its timing
+        self.shape_memo: dict[tuple[str, int, int], tuple] = {}   # `shapes` per (level, offset, size)
         self.sub = ticks_per_cycle(hw)
         self.tick_s = 1.0 / hw.freq_hz / self.sub
         self.b = TraceBuilder()
@@ -161,7 +163,9 @@ class _Lowerer:
         `key` is packed after the previous ones (burst-aligned); interleave units of the channel
         field's granularity go round-robin over the channels from the tensor's first unit."""
         t = lv.dram
-        unit = interleave_bytes(t)
+        unit = self.units.get(lv.name)
+        if unit is None:
+            unit = self.units[lv.name] = interleave_bytes(t)
         k = (lv.name, key)
         if k not in self.addrs:
             self.addrs[k] = self.next_addr.get(lv.name, 0)
@@ -180,6 +184,38 @@ class _Lowerer:
         out[first % t.channels] -= head
         out[last % t.channels] -= tail
         return [max(0, b) for b in out]
+
+    def shapes(self, lv: MemoryLevel, key: str, nbytes: int, rs: list[int]):
+        """A transfer's row-burst shape per channel ((nrows, ncols, span), None: no bytes there),
+        the bank slots it takes, and (resource, shape) per channel group with bytes (members
+        time alike; while recording, all channels one group: any channel with bytes). The split
+        depends only on the tensor's offset within a round of interleave units and its size, so
+        the answer is kept per (level, offset, size): a tile stream's loads repeat a few."""
+        t = lv.dram
+        self.channel_bytes(lv, key, nbytes)          # places the tensor
+        unit = self.units[lv.name]
+        memo_key = (lv.name, self.addrs[(lv.name, key)] % (unit * t.channels), nbytes)
+        hit = self.shape_memo.get(memo_key)
+        if hit is not None:
+            return hit
+        k = min(4, t.ranks * t.bank_groups)
+        per_row = max(1, t.row_size_bytes // t.burst_bytes) * k
+        shapes = []
+        for b in self.channel_bytes(lv, key, nbytes):
+            if b <= 0:
+                shapes.append(None)
+                continue
+            cols = max(1, ceil(b / t.burst_bytes))
+            nrows = ceil(cols / per_row)
+            ncols = ceil(cols / nrows)
+            shapes.append((nrows, ncols, min(k, ncols)))
+        per_group = []
+        for r, members in zip(rs, self.channel_groups(lv)):
+            s = next((shapes[c] for c in members if shapes[c] is not None), None)
+            if s is not None:
+                per_group.append((r, s))
+        hit = self.shape_memo[memo_key] = (shapes, max(s[0] * s[2] for s in shapes if s), per_group)
+        return hit
 
     def unit_res(self, name: str) -> int:
         key = "unit:" + name
@@ -261,28 +297,13 @@ class _Lowerer:
             return [self.b.task(self.mem_res(lv), dur, deps, op, level=li, nbytes=nbytes,
                                 occ_level=occ[0], occ_bytes=occ[1], actions=((act, nbytes),),
                                 accesses=accesses)]
-        t = lv.dram
         rs = self.dram_res(lv)
-        k = min(4, t.ranks * t.bank_groups)
-        per_row = max(1, t.row_size_bytes // t.burst_bytes) * k
-        shapes = []
-        for b in self.channel_bytes(lv, key, nbytes):
-            if b <= 0:
-                shapes.append(None)
-                continue
-            cols = max(1, ceil(b / t.burst_bytes))
-            nrows = ceil(cols / per_row)
-            ncols = ceil(cols / nrows)
-            shapes.append((nrows, ncols, min(k, ncols)))
-        slot = self.slot_for(key, max(s[0] * s[2] for s in shapes if s))
+        shapes, nslots, per_group = self.shapes(lv, key, nbytes, rs)
+        slot = self.slot_for(key, nslots)
         mode = MODE_WRITE if write else MODE_READ
         self.record(lv, [s and (slot, mode) + s for s in shapes])
         out = []
-        for r, members in zip(rs, self.channel_groups(lv)):
-            # members time alike; while recording (all channels one group) any channel with bytes
-            s = next((shapes[c] for c in members if shapes[c] is not None), None)
-            if s is None:
-                continue
+        for r, s in per_group:
             first = not out
             out.append(self.b.task(r, 0, deps, op, slot=slot, ncols=s[1], span=s[2], nrows=s[0],
                                    mode=mode, level=li, nbytes=nbytes if first else 0,
@@ -366,7 +387,7 @@ class _Lowerer:
         ts = tile_stream(p, self.hw, chunks)
         n = ts.n
         # tile → level → bytes; over the op's share of the budget, `coarse` loading tiles a load
-        loads, coarse = coarsen(ts.loads([(lv.name, r) for lv, r in reads]), self.tile_cap)
+        loads, coarse = coarse_loads(ts, [(lv.name, r) for lv, r in reads], self.tile_cap)
         load_at = sorted(loads)
         levels = {lv.name: lv for lv, _ in reads}
         weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)

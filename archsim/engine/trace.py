@@ -134,14 +134,14 @@ class TraceBuilder:
              level: int = -1, nbytes: int = 0, occ_level: int = -1, occ_bytes: int = 0,
              actions: tuple[tuple[str, float], ...] = (),
              accesses: tuple[tuple[int, int], ...] = (), reps: int = 1) -> int:
-        i = self.n_tasks
-        c = self._cols
-        if reps < 1 or (reps > 1 and self._res_dram[res] >= 0):
+        i = len(self._dep_ptr) - 1
+        dram = self._res_dram[res] >= 0
+        if reps != 1 and (reps < 1 or dram):
             raise ValueError(f"task {i}: reps {reps} (a plain task stands for >= 1 tiles)")
         if reps > 1 and any(t % reps for _, t in accesses):
             raise ValueError(f"task {i}: access ticks {[t for _, t in accesses]} are not split "
                              f"evenly over {reps} tiles")
-        if self._res_dram[res] >= 0:
+        if dram:
             p = self._dram_params[self._res_dram[res]]
             if ncols < 1 or nrows < 1 or span < 1:
                 raise ValueError(f"DRAM task needs ncols, nrows, span >= 1 (got {ncols}, {nrows}, {span})")
@@ -152,14 +152,27 @@ class TraceBuilder:
         for d in deps:
             if not 0 <= d < i:
                 raise ValueError(f"task {i}: dependency {d} is not an earlier task")
-        for name, v in (("res", res), ("dur", max(0, int(dur))), ("slot", slot), ("row", row),
-                        ("ncols", ncols), ("span", span), ("mode", mode), ("nrows", nrows),
-                        ("op", op), ("level", level), ("nbytes", nbytes), ("occ_level", occ_level),
-                        ("occ_bytes", occ_bytes), ("occ_release", i), ("reps", reps)):
-            c[name].append(int(v))
-        for name, amount in actions:
-            self._act_id.append(self._action_names.setdefault(name, len(self._action_names)))
-            self._act_amount.append(float(amount))
+        c = self._cols
+        c["res"].append(int(res))
+        c["dur"].append(int(dur) if dur > 0 else 0)
+        c["slot"].append(int(slot))
+        c["row"].append(int(row))
+        c["ncols"].append(int(ncols))
+        c["span"].append(int(span))
+        c["mode"].append(int(mode))
+        c["nrows"].append(int(nrows))
+        c["op"].append(int(op))
+        c["level"].append(int(level))
+        c["nbytes"].append(int(nbytes))
+        c["occ_level"].append(int(occ_level))
+        c["occ_bytes"].append(int(occ_bytes))
+        c["occ_release"].append(i)
+        c["reps"].append(int(reps))
+        if actions:
+            names = self._action_names
+            for name, amount in actions:
+                self._act_id.append(names.setdefault(name, len(names)))
+                self._act_amount.append(float(amount))
         self._act_ptr.append(len(self._act_id))
         for port, ticks in accesses:
             if port not in self._lanes:
@@ -168,7 +181,7 @@ class TraceBuilder:
                 self._acc_res.append(int(port))
                 self._acc_dur.append(int(ticks))
         self._acc_ptr.append(len(self._acc_res))
-        self._dep_idx.extend(int(d) for d in deps)
+        self._dep_idx.extend(deps)            # task ids (int; `build` converts to int64)
         self._dep_ptr.append(len(self._dep_idx))
         return i
 
