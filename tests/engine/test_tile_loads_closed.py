@@ -4,7 +4,7 @@ the closed form is the one taken on long streams (a 32 K-token attention op's 17
 from __future__ import annotations
 
 import time
-from dataclasses import fields
+from dataclasses import fields, replace
 from unittest.mock import patch
 
 import numpy as np
@@ -15,6 +15,10 @@ from archsim.engine import lower as lower_module, tiles
 from archsim.engine.lower import lower
 from archsim.mapper import map_graph
 from archsim.workloads import build_graph
+
+from . import dram_types
+
+DRAM_TYPES = dram_types.all_dram_types()
 from archsim.engine.tiles import TileStream, coarse_loads, coarsen
 
 _PERIODS = st.sampled_from([1, 1, 2, 3, 4, 6, 7, 16, 1000])
@@ -91,9 +95,54 @@ def test_traces_equal_the_tile_walks(chip, hw_set, model, seq):
     with patch.object(lower_module, "coarse_loads",
                       lambda ts, reads, cap: coarsen(ts.loads(reads), cap)):
         walk = lower(g, hw, mp).trace
-    for f in fields(walk):
-        a, b = getattr(fast, f.name), getattr(walk, f.name)
-        if isinstance(b, np.ndarray):
-            assert a.dtype == b.dtype and np.array_equal(a, b), f.name
+    _same_trace(fast, walk)
+
+
+def _lower_without_shape_memo(g, hw, mp):
+    """`lower` with every transfer's channel split computed afresh (no `_Lowerer.shape_memo`)."""
+    class NoMemo(dict):
+        def get(self, key, default=None):
+            return default
+
+        def __setitem__(self, key, value):
+            pass
+
+    init = lower_module._Lowerer.__init__
+
+    def fresh(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.shape_memo = NoMemo()
+    with patch.object(lower_module._Lowerer, "__init__", fresh):
+        return lower(g, hw, mp).trace
+
+
+def _same_trace(a, b):
+    for f in fields(b):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(y, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y), f.name
         else:
-            assert a == b, f.name
+            assert x == y, f.name
+
+
+@pytest.fixture(scope="module")
+def edge_prefill():
+    from archsim.hardware import load_hardware
+    hw = load_hardware("edge-npu")
+    g = build_graph("llama2-7b", "prefill", overrides={"layers": 1}, seq=256)
+    return hw, g, map_graph(g, hw)
+
+
+@pytest.mark.parametrize("name", sorted(DRAM_TYPES))
+def test_channel_split_kept_per_offset_is_exact_on_every_dram_type(name, edge_prefill):
+    """Per-tile transfers split over the channels of every DRAM type (address mapping, channel
+    count, burst size): the split kept per (offset in a round of interleave units, size) gives the
+    trace computing every split afresh gives, and the closed-form loads the tile walk's."""
+    hw, g, mp = edge_prefill
+    off = hw.levels[0]
+    hw = replace(hw, levels=(replace(off, dram=DRAM_TYPES[name]),) + tuple(hw.levels[1:]))
+    fast = lower(g, hw, mp).trace
+    _same_trace(fast, _lower_without_shape_memo(g, hw, mp))
+    with patch.object(lower_module, "coarse_loads",
+                      lambda ts, reads, cap: coarsen(ts.loads(reads), cap)):
+        _same_trace(fast, lower(g, hw, mp).trace)
