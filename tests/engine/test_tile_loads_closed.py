@@ -80,7 +80,7 @@ def test_long_streams_take_the_closed_form():
 LONG = [("pim-gpt", {"dram.rows": 262144}, "llama2-7b", 1024),
         ("edge-npu", {}, "llama2-7b", 1024),
         ("tpu-v4", {}, "llama2-7b", 2048),
-        ("hbm3-pim", {}, "llama2-7b", 1024)]
+        ("hbm3-pim", {}, "llama2-7b", 256)]      # 32 pseudo-channels: each transfer is 32 tasks
 
 
 @pytest.mark.parametrize("chip,hw_set,model,seq", LONG, ids=[c[0] for c in LONG])
@@ -129,7 +129,7 @@ def _same_trace(a, b):
 def edge_prefill():
     from archsim.hardware import load_hardware
     hw = load_hardware("edge-npu")
-    g = build_graph("llama2-7b", "prefill", overrides={"layers": 1}, seq=256)
+    g = build_graph("gpt2-small", "prefill", overrides={"layers": 1, "vocab": 512}, seq=128)
     return hw, g, map_graph(g, hw)
 
 
