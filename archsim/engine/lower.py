@@ -62,7 +62,7 @@ from .analytic import in_place
 from .plan import OpPlan, offchip_traffic, plan_ops
 from .noc import emit_phase, links as noc_links
 from .ports import onchip_bytes, port_lanes, staged_bytes
-from .tiles import coarsen, tile_stream
+from .tiles import coarse_loads, tile_stream
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
@@ -102,6 +102,8 @@ class _Lowerer:
         self.history: dict[str, list[int]] = {}       # level → running hash per channel
         self.next_addr: dict[str, int] = {}           # level → next free byte address
         self.addrs: dict[tuple[str, str], int] = {}
+        self.units: dict[str, int] = {}               # level → `interleave_bytes` of its timing
+        self.shape_memo: dict[tuple[str, int, int], tuple] = {}   # `shapes` per (level, offset, size)
         self.sub = ticks_per_cycle(hw)
         self.tick_s = 1.0 / hw.freq_hz / self.sub
         self.b = TraceBuilder()
@@ -156,17 +158,30 @@ class _Lowerer:
         for c, sig in enumerate(per_channel):
             h[c] = hash((h[c], sig))
 
+    def interleave_unit(self, lv: MemoryLevel) -> int:
+        unit = self.units.get(lv.name)
+        if unit is None:
+            unit = self.units[lv.name] = interleave_bytes(lv.dram)
+        return unit
+
+    def place(self, lv: MemoryLevel, key: str, nbytes: int) -> int:
+        """Byte address of tensor `key` in DRAM level `lv`: packed after the previous ones
+        (burst-aligned); the same tensor keeps its address."""
+        k = (lv.name, key)
+        base = self.addrs.get(k)
+        if base is None:
+            burst = lv.dram.burst_bytes
+            base = self.addrs[k] = self.next_addr.get(lv.name, 0)
+            self.next_addr[lv.name] = base + -(-nbytes // burst) * burst
+        return base
+
     def channel_bytes(self, lv: MemoryLevel, key: str, nbytes: int) -> list[int]:
         """Bytes of a transfer each channel moves under the level's address mapping: the tensor
         `key` is packed after the previous ones (burst-aligned); interleave units of the channel
         field's granularity go round-robin over the channels from the tensor's first unit."""
         t = lv.dram
-        unit = interleave_bytes(t)
-        k = (lv.name, key)
-        if k not in self.addrs:
-            self.addrs[k] = self.next_addr.get(lv.name, 0)
-            self.next_addr[lv.name] = self.addrs[k] + -(-nbytes // t.burst_bytes) * t.burst_bytes
-        base = self.addrs[k]
+        unit = self.interleave_unit(lv)
+        base = self.place(lv, key, nbytes)
         first = base // unit
         last = (base + max(nbytes, 1) - 1) // unit
         n_units = last - first + 1
@@ -180,6 +195,27 @@ class _Lowerer:
         out[first % t.channels] -= head
         out[last % t.channels] -= tail
         return [max(0, b) for b in out]
+
+    def shapes(self, lv: MemoryLevel, key: str, nbytes: int, rs: list[int]):
+        """A transfer's row-burst shape per channel ((nrows, ncols, span), None: no bytes there),
+        the bank slots it takes, and (resource, shape) per channel group with bytes (members
+        time alike; while recording, all channels one group: any channel with bytes). The split
+        depends only on the tensor's offset within a round of interleave units and its size, so
+        the answer is kept per (level, offset, size): a tile stream's loads repeat a few."""
+        t = lv.dram
+        memo_key = (lv.name, self.place(lv, key, nbytes) % (self.interleave_unit(lv) * t.channels),
+                    nbytes)
+        hit = self.shape_memo.get(memo_key)
+        if hit is not None:
+            return hit
+        shapes = [burst_shape(t, b) if b > 0 else None for b in self.channel_bytes(lv, key, nbytes)]
+        per_group = []
+        for r, members in zip(rs, self.channel_groups(lv)):
+            s = next((shapes[c] for c in members if shapes[c] is not None), None)
+            if s is not None:
+                per_group.append((r, s))
+        hit = self.shape_memo[memo_key] = (shapes, max(s[0] * s[2] for s in shapes if s), per_group)
+        return hit
 
     def unit_res(self, name: str) -> int:
         key = "unit:" + name
@@ -261,25 +297,14 @@ class _Lowerer:
             return [self.b.task(self.mem_res(lv), dur, deps, op, level=li, nbytes=nbytes,
                                 occ_level=occ[0], occ_bytes=occ[1], actions=((act, nbytes),),
                                 accesses=accesses)]
-        t = lv.dram
         rs = self.dram_res(lv)
-        shapes = [burst_shape(t, b) if b > 0 else None for b in self.channel_bytes(lv, key, nbytes)]
-        slot = self.slot_for(key, max(s[0] * s[2] for s in shapes if s))
+        shapes, nslots, per_group = self.shapes(lv, key, nbytes, rs)
+        slot = self.slot_for(key, nslots)
         mode = MODE_WRITE if write else MODE_READ
         self.record(lv, [s and (slot, mode) + s for s in shapes])
-        out = []
-        for r, members in zip(rs, self.channel_groups(lv)):
-            # members time alike; while recording (all channels one group) any channel with bytes
-            s = next((shapes[c] for c in members if shapes[c] is not None), None)
-            if s is None:
-                continue
-            first = not out
-            out.append(self.b.task(r, 0, deps, op, slot=slot, ncols=s[1], span=s[2], nrows=s[0],
-                                   mode=mode, level=li, nbytes=nbytes if first else 0,
-                                   occ_level=occ[0] if first else -1, occ_bytes=occ[1] if first else 0,
-                                   actions=((act, nbytes),) if first else (),
-                                   accesses=accesses if first else ()))
-        return out
+        return self.b.dram_tasks(per_group, deps, op, slot=slot, mode=mode, level=li, nbytes=nbytes,
+                                 occ_level=occ[0], occ_bytes=occ[1], actions=((act, nbytes),),
+                                 accesses=accesses)
 
     # ---------------------------------------------------------------- per op
     def lower_op(self, p: OpPlan, last: list[list[int]]) -> list[int]:
@@ -356,7 +381,7 @@ class _Lowerer:
         ts = tile_stream(p, self.hw, chunks)
         n = ts.n
         # tile → level → bytes; over the op's share of the budget, `coarse` loading tiles a load
-        loads, coarse = coarsen(ts.loads([(lv.name, r) for lv, r in reads]), self.tile_cap)
+        loads, coarse = coarse_loads(ts, [(lv.name, r) for lv, r in reads], self.tile_cap)
         load_at = sorted(loads)
         levels = {lv.name: lv for lv, _ in reads}
         weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)
@@ -397,12 +422,16 @@ class _Lowerer:
         def task_of(tile: int) -> int:
             return comps[bisect_right(starts, tile) - 1]
 
+        periods = {name: ts.periods(name) for name in levels}
+        act_read = p.offchip_act_read_bytes or p.offchip_read_bytes > weight_stream
+        home = p.offchip.name if p.offchip is not None else None
+        mac = f"{p.unit.name}.mac.{p.dtype}"
         for g, j in enumerate(starts):
             end = starts[g + 1] if g + 1 < len(starts) else n
             part = loads.get(j, {})
             dmas = []                 # per level loaded: its tasks, one per channel group
             if part:
-                fetched = [f for lv in part for f in ts.periods(lv) if j % f == 0] or [1]
+                fetched = [f for lv in part for f in periods[lv] if j % f == 0] or [1]
                 # the slot this tile's load fills held the operand's tile before last (double
                 # buffering) or its previous tile: the load waits for the last tile using it
                 t = max(j - f - 1 for f in fetched) if ts.double_buffer else j - 1
@@ -412,14 +441,14 @@ class _Lowerer:
                 prior = task_of(t) if t >= 0 else (self.ring[ring0 + t] if ring0 + t >= 0 else -1)
                 # the slot is free once that tile computed and its inputs crossed the NoC
                 dma_deps = [prior] + self.after.get(prior, []) if prior >= 0 else []
-                if p.offchip_act_read_bytes or p.offchip_read_bytes > weight_stream:
+                if act_read:
                     # activations read from off chip: wait for the producers that write them
                     dma_deps += deps
                 if serial and comp >= 0:
                     dma_deps.append(comp)
                 for name, nb in part.items():
                     lv = levels[name]
-                    tag = f"{key}:{j}" if name == p.offchip.name else f"{key}:{name}:{j}"
+                    tag = f"{key}:{j}" if name == home else f"{key}:{name}:{j}"
                     dmas.append(self.transfer(lv, nb, dma_deps, p.index, tag,
                                               occ=(bi, min(nb, slot_bytes)),
                                               accesses=self.port(bi, nb, 0)))
@@ -448,7 +477,7 @@ class _Lowerer:
                 noc_tasks += dist
             per = base * (end - j) + max(0, min(end, extra) - j)    # tiles add up to the closed form
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
-                          actions=((f"{p.unit.name}.mac.{p.dtype}", work * (end - j) / n),),
+                          actions=((mac, work * (end - j) / n),),
                           accesses=tuple((lane, d * (end - j)) for lane, d in tile_acc),
                           reps=end - j)
             if p.noc is not None:

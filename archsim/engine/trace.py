@@ -90,7 +90,8 @@ class TraceBuilder:
     """Append tasks one by one (plain Python lists), then `build()` the arrays."""
 
     def __init__(self):
-        self._cols: dict[str, list[int]] = {f: [] for f in _INT_FIELDS}
+        self._rows: list[tuple] = []                  # per task: its _INT_FIELDS but occ_release
+        self._release: dict[int, int] = {}            # task → the task whose finish frees its buffer
         self._dep_ptr: list[int] = [0]
         self._dep_idx: list[int] = []
         self._resources: list[str] = []
@@ -134,14 +135,14 @@ class TraceBuilder:
              level: int = -1, nbytes: int = 0, occ_level: int = -1, occ_bytes: int = 0,
              actions: tuple[tuple[str, float], ...] = (),
              accesses: tuple[tuple[int, int], ...] = (), reps: int = 1) -> int:
-        i = self.n_tasks
-        c = self._cols
-        if reps < 1 or (reps > 1 and self._res_dram[res] >= 0):
+        i = len(self._dep_ptr) - 1
+        dram = self._res_dram[res] >= 0
+        if reps != 1 and (reps < 1 or dram):
             raise ValueError(f"task {i}: reps {reps} (a plain task stands for >= 1 tiles)")
         if reps > 1 and any(t % reps for _, t in accesses):
             raise ValueError(f"task {i}: access ticks {[t for _, t in accesses]} are not split "
                              f"evenly over {reps} tiles")
-        if self._res_dram[res] >= 0:
+        if dram:
             p = self._dram_params[self._res_dram[res]]
             if ncols < 1 or nrows < 1 or span < 1:
                 raise ValueError(f"DRAM task needs ncols, nrows, span >= 1 (got {ncols}, {nrows}, {span})")
@@ -152,14 +153,13 @@ class TraceBuilder:
         for d in deps:
             if not 0 <= d < i:
                 raise ValueError(f"task {i}: dependency {d} is not an earlier task")
-        for name, v in (("res", res), ("dur", max(0, int(dur))), ("slot", slot), ("row", row),
-                        ("ncols", ncols), ("span", span), ("mode", mode), ("nrows", nrows),
-                        ("op", op), ("level", level), ("nbytes", nbytes), ("occ_level", occ_level),
-                        ("occ_bytes", occ_bytes), ("occ_release", i), ("reps", reps)):
-            c[name].append(int(v))
-        for name, amount in actions:
-            self._act_id.append(self._action_names.setdefault(name, len(self._action_names)))
-            self._act_amount.append(float(amount))
+        self._rows.append((res, int(dur) if dur > 0 else 0, slot, row, ncols, span, mode, nrows, op,
+                           level, nbytes, occ_level, occ_bytes, reps))
+        if actions:
+            names = self._action_names
+            for name, amount in actions:
+                self._act_id.append(names.setdefault(name, len(names)))
+                self._act_amount.append(float(amount))
         self._act_ptr.append(len(self._act_id))
         for port, ticks in accesses:
             if port not in self._lanes:
@@ -168,20 +168,61 @@ class TraceBuilder:
                 self._acc_res.append(int(port))
                 self._acc_dur.append(int(ticks))
         self._acc_ptr.append(len(self._acc_res))
-        self._dep_idx.extend(int(d) for d in deps)
+        self._dep_idx.extend(deps)            # task ids (int; `build` converts to int64)
         self._dep_ptr.append(len(self._dep_idx))
         return i
+
+    def dram_tasks(self, shapes, deps=(), op: int = -1, *, slot: int = 0, mode: int = MODE_READ,
+                   level: int = -1, nbytes: int = 0, occ_level: int = -1, occ_bytes: int = 0,
+                   actions: tuple[tuple[str, float], ...] = (),
+                   accesses: tuple[tuple[int, int], ...] = ()) -> list[int]:
+        """One transfer over DRAM channel resources: a task per (resource, (nrows, ncols, span))
+        of `shapes`, all behind `deps`, the first carrying the bytes, buffer occupancy, actions and
+        port accesses. The same tasks as that many `task` calls, checked as they are."""
+        out = []
+        for res, (nrows, ncols, span) in shapes:
+            if not out:
+                out.append(self.task(res, 0, deps, op, slot=slot, ncols=ncols, span=span,
+                                     nrows=nrows, mode=mode, level=level, nbytes=nbytes,
+                                     occ_level=occ_level, occ_bytes=occ_bytes, actions=actions,
+                                     accesses=accesses))
+                ndeps = len(self._dep_idx) - self._dep_ptr[-2]
+                continue
+            d = self._res_dram[res]
+            if d < 0:
+                raise ValueError(f"task {len(self._rows)}: resource {res} is not a DRAM channel")
+            p = self._dram_params[d]
+            if ncols < 1 or nrows < 1 or span < 1:
+                raise ValueError(f"DRAM task needs ncols, nrows, span >= 1 (got {ncols}, {nrows}, {span})")
+            if mode != MODE_PIM_MAC and span > p[2]:
+                raise ValueError(f"span {span} exceeds bank groups {p[2]}")
+            if mode == MODE_PIM_MAC and span > p[0]:
+                raise ValueError(f"span {span} exceeds banks {p[0]}")
+            out.append(len(self._rows))
+            self._rows.append((res, 0, slot, 0, ncols, span, mode, nrows, op, level, 0, -1, 0, 1))
+            self._act_ptr.append(len(self._act_id))
+            self._acc_ptr.append(len(self._acc_res))
+            self._dep_idx.extend(self._dep_idx[len(self._dep_idx) - ndeps:] if ndeps else ())
+            self._dep_ptr.append(len(self._dep_idx))
+        return out
 
     def release(self, task: int, at_finish_of: int) -> None:
         """Task `task`'s buffer space is held until `at_finish_of` finishes."""
         if at_finish_of < task:
             raise ValueError("a buffer is released by a later task")
-        self._cols["occ_release"][task] = at_finish_of
+        self._release[task] = at_finish_of
 
     def build(self) -> Trace:
         dt = {"res": np.int32, "mode": np.int8, "level": np.int16, "occ_level": np.int16,
               "op": np.int32, "span": np.int32, "ncols": np.int32, "reps": np.int32}
-        arrays = {f: np.asarray(v, dtype=dt.get(f, np.int64)) for f, v in self._cols.items()}
+        fields = [f for f in _INT_FIELDS if f != "occ_release"]
+        table = np.array(self._rows, dtype=np.int64).reshape(len(self._rows), len(fields))
+        arrays = {f: table[:, k].astype(dt.get(f, np.int64)) for k, f in enumerate(fields)}
+        release = np.arange(len(self._rows), dtype=np.int64)
+        if self._release:
+            release[np.fromiter(self._release.keys(), np.int64, len(self._release))] = \
+                np.fromiter(self._release.values(), np.int64, len(self._release))
+        arrays["occ_release"] = release
         params = (np.stack(self._dram_params) if self._dram_params
                   else np.zeros((0, len(PARAM_NAMES)), dtype=np.int64))
         return Trace(dep_ptr=np.asarray(self._dep_ptr, dtype=np.int64),
