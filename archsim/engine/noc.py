@@ -40,7 +40,7 @@ from archsim.ir import Op
 from .timing.shapes import gemm_shape, op_elems
 
 __all__ = ["MEMORY", "NocPhase", "NocTraffic", "links", "route", "nearest_memory_node", "multicast", "reduce_chain",
-           "phase_seconds", "op_traffic", "describe", "emit_phase"]
+           "phase_seconds", "op_traffic", "describe", "emit_phase", "emit_shares"]
 
 MEMORY = -1          # the memory side (the unit's attached level) as a route end
 
@@ -293,10 +293,34 @@ def emit_phase(builder, resource, phase: NocPhase, noc: Noc, deps, op: int, tick
     phase's hops × the hop latency (a link is held until the share's last flit arrives). With no
     contention the phase ends when the closed form (`phase_seconds`) says; transfers of other
     chunks and ops queue behind each other on shared links."""
-    out = []
+    return emit_shares(builder, resource, phase, noc, deps, op, ticks, part, part + 1, parts)[0]
+
+
+def emit_shares(builder, resource, phase: NocPhase, noc: Noc, deps, op: int, ticks,
+                first: int, end: int, parts: int) -> tuple[list[int], list[int]]:
+    """The tasks of shares `first`..`end`-1 of `parts` of a phase (`emit_phase`'s, share by share),
+    one per link: only share `first` waits for `deps`, so on each link the later shares queue
+    right behind it and run back to back; one task (`reps` = the shares with bytes on the link,
+    busy for the sum of their times) times exactly as one task per share. A link without bytes in
+    share `first` gets a task without dependencies. Share j of a link's `nbytes` is
+    nbytes·(j+1)//parts − nbytes·j//parts: q = nbytes//parts or q + 1 bytes, so the sum takes two
+    durations. Returns (the tasks, those on links where share `end`-1 has bytes: they finish when
+    that share is through)."""
+    out, tail = [], []
+    bw, lat = noc.link_bandwidth_bytes_per_s, phase.hops * noc.hop_latency_s
     for k, nbytes in phase.loads:
-        share = nbytes * (part + 1) // parts - nbytes * part // parts
-        if share:
-            dur = ticks(share / noc.link_bandwidth_bytes_per_s + phase.hops * noc.hop_latency_s)
-            out.append(builder.task(resource(k), dur, deps, op))
-    return out
+        q = nbytes // parts
+        big = nbytes * end // parts - nbytes * first // parts - q * (end - first)
+        small = (end - first) - big
+        dur = big * ticks((q + 1) / bw + lat)
+        if q:
+            dur += small * ticks(q / bw + lat)
+        reps = big + (small if q else 0)
+        if not reps:
+            continue
+        head = nbytes * (first + 1) // parts - nbytes * first // parts
+        last = nbytes * end // parts - nbytes * (end - 1) // parts
+        out.append(builder.task(resource(k), dur, deps if head else (), op, reps=reps))
+        if last:
+            tail.append(out[-1])
+    return out, tail
