@@ -60,7 +60,7 @@ from .actions import count_action, op_action_counts
 from .dram import PARAM_NAMES, dram_params
 from .analytic import in_place
 from .plan import OpPlan, offchip_traffic, plan_ops
-from .noc import emit_phase, emit_shares, links as noc_links
+from .noc import emit_phase, emit_shares, links as noc_links, share_links
 from .ports import onchip_bytes, port_lanes, staged_bytes
 from .tiles import coarsen, tile_stream
 from .timing.sm import sm_plan_seconds
@@ -392,7 +392,9 @@ class _Lowerer:
             starts = sorted(set(starts) | {j + 1 for j in load_at[-self.ring_reach:] if j + 1 < n})
         base, extra = divmod(total, n)     # tile j: `base` ticks, one more for the first `extra`
         comp = -1
-        noc_tasks: list[int] = []
+        noc_last: dict[int, int] = {}     # NoC link → the op's last distribute task on it
+        if p.noc is not None:
+            dist_links = share_links(p.noc.distribute, self.hw.noc, self.ticks, n)
         key = "in:" + p.op.name
         residents = [(self.level_idx[name], nb) for name, nb in p.residents if nb > 0]
         holds: list[tuple[int, int, int]] = []      # (hold task, level, bytes)
@@ -457,9 +459,8 @@ class _Lowerer:
                 # the tiles' inputs cross the NoC to the arrays while they compute (as their port
                 # accesses do); a buffer slot is reused once the group's last tile and its share
                 # are done (`emit_shares`: a group's shares are one task per link, exactly)
-                dist, tail = emit_shares(b, self.noc_res, p.noc.distribute, self.hw.noc, cdeps,
-                                         p.index, self.ticks, j, end, n)
-                noc_tasks += dist
+                _, tail = emit_shares(b, self.noc_res, dist_links, cdeps, p.index, j, end, n,
+                                      noc_last)
             per = base * (end - j) + max(0, min(end, extra) - j)    # tiles add up to the closed form
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
                           actions=((f"{p.unit.name}.mac.{p.dtype}", work * (end - j) / n),),
@@ -479,7 +480,7 @@ class _Lowerer:
             self.held.setdefault(li, []).append((comp, nb))
         last = [comp]
         if p.noc is not None:        # partial sums reduced, outputs back to the memory side
-            last += noc_tasks
+            last += list(noc_last.values())     # each link's last transfer finishes its last
             last = emit_phase(b, self.noc_res, p.noc.collect, self.hw.noc, last, p.index, self.ticks) or last
         for lv, _, w in traffic:
             if w:

@@ -293,34 +293,51 @@ def emit_phase(builder, resource, phase: NocPhase, noc: Noc, deps, op: int, tick
     phase's hops × the hop latency (a link is held until the share's last flit arrives). With no
     contention the phase ends when the closed form (`phase_seconds`) says; transfers of other
     chunks and ops queue behind each other on shared links."""
-    return emit_shares(builder, resource, phase, noc, deps, op, ticks, part, part + 1, parts)[0]
+    links_ = share_links(phase, noc, ticks, parts)
+    return emit_shares(builder, resource, links_, deps, op, part, part + 1, parts)[0]
 
 
-def emit_shares(builder, resource, phase: NocPhase, noc: Noc, deps, op: int, ticks,
-                first: int, end: int, parts: int) -> tuple[list[int], list[int]]:
-    """The tasks of shares `first`..`end`-1 of `parts` of a phase (`emit_phase`'s, share by share),
-    one per link: only share `first` waits for `deps`, so on each link the later shares queue
-    right behind it and run back to back; one task (`reps` = the shares with bytes on the link,
-    busy for the sum of their times) times exactly as one task per share. A link without bytes in
-    share `first` gets a task without dependencies. Share j of a link's `nbytes` is
-    nbytes·(j+1)//parts − nbytes·j//parts: q = nbytes//parts or q + 1 bytes, so the sum takes two
-    durations. Returns (the tasks, those on links where share `end`-1 has bytes: they finish when
-    that share is through)."""
-    out, tail = [], []
+def share_links(phase: NocPhase, noc: Noc, ticks, parts: int) -> list[list]:
+    """Per link with traffic in a phase split in `parts` shares: [its id, its resource (None until
+    `emit_shares` first puts a task on it), its bytes, q = bytes // parts, the ticks of a q-byte
+    share, of a (q + 1)-byte share]. A share of b bytes takes b at the link bandwidth + the
+    phase's hops × the hop latency."""
     bw, lat = noc.link_bandwidth_bytes_per_s, phase.hops * noc.hop_latency_s
+    out = []
     for k, nbytes in phase.loads:
         q = nbytes // parts
-        big = nbytes * end // parts - nbytes * first // parts - q * (end - first)
-        small = (end - first) - big
-        dur = big * ticks((q + 1) / bw + lat)
-        if q:
-            dur += small * ticks(q / bw + lat)
-        reps = big + (small if q else 0)
-        if not reps:
-            continue
-        head = nbytes * (first + 1) // parts - nbytes * first // parts
-        last = nbytes * end // parts - nbytes * (end - 1) // parts
-        out.append(builder.task(resource(k), dur, deps if head else (), op, reps=reps))
-        if last:
-            tail.append(out[-1])
-    return out, tail
+        out.append([k, None, nbytes, q, ticks(q / bw + lat) if q else 0, ticks((q + 1) / bw + lat)])
+    return out
+
+
+def emit_shares(builder, resource, links_, deps, op: int, first: int, end: int, parts: int,
+                latest: dict | None = None) -> tuple[list[int], list[int]]:
+    """The tasks of shares `first`..`end`-1 of `parts` of a phase (`emit_phase`'s, share by share;
+    `links_` from `share_links`; a link's resource is `resource(link id)`), one per link: only share `first` waits for `deps`, so on each
+    link the later shares queue right behind it and run back to back; one task (`reps` = the
+    shares with bytes on the link, busy for the sum of their times) times exactly as one task per
+    share. A link without bytes in share `first` gets a task without dependencies. Share j of a
+    link's `nbytes` is nbytes·(j+1)//parts − nbytes·j//parts: q = nbytes//parts or q + 1 bytes, so
+    the sum takes two durations. Returns (the tasks, those on links where share `end`-1 has bytes:
+    they finish when that share is through); `latest` (resource → task) keeps each link's last
+    task, the one of its tasks that finishes last (a link serves its tasks in order)."""
+    rows, tails = [], []
+    n = end - first
+    for rec in links_:
+        _, res, nbytes, q, d_q, d_q1 = rec
+        big = nbytes * end // parts - nbytes * first // parts - q * n
+        reps = big + (n - big if q else 0)
+        if reps:
+            head = q or nbytes * (first + 1) // parts - nbytes * first // parts
+            if res is None:       # made when first used, as one task per share would
+                res = rec[1] = resource(rec[0])
+            tails.append(bool(q or nbytes * end // parts - nbytes * (end - 1) // parts))
+            rows.append((res, big * d_q1 + (n - big) * d_q, reps, bool(head)))
+    if not rows:
+        return [], []
+    i = builder.plain_tasks(rows, deps, op)
+    out = list(range(i, i + len(rows)))
+    if latest is not None:
+        for r, t in zip(rows, out):
+            latest[r[0]] = t
+    return out, [t for t, last in zip(out, tails) if last]
