@@ -321,23 +321,26 @@ def emit_shares(builder, resource, links_, deps, op: int, first: int, end: int, 
     the sum takes two durations. Returns (the tasks, those on links where share `end`-1 has bytes:
     they finish when that share is through); `latest` (resource → task) keeps each link's last
     task, the one of its tasks that finishes last (a link serves its tasks in order)."""
-    rows, tails = [], []
+    res_, dur, reps_, waits, tails = [], [], [], [], []
     n = end - first
     for rec in links_:
         _, res, nbytes, q, d_q, d_q1 = rec
-        big = nbytes * end // parts - nbytes * first // parts - q * n
+        done = nbytes * first // parts
+        big = nbytes * end // parts - done - q * n
         reps = big + (n - big if q else 0)
         if reps:
-            head = q or nbytes * (first + 1) // parts - nbytes * first // parts
             if res is None:       # made when first used, as one task per share would
                 res = rec[1] = resource(rec[0])
-            tails.append(bool(q or nbytes * end // parts - nbytes * (end - 1) // parts))
-            rows.append((res, big * d_q1 + (n - big) * d_q, reps, bool(head)))
-    if not rows:
+            res_.append(res)
+            dur.append(big * d_q1 + (n - big) * d_q)
+            reps_.append(reps)
+            waits.append(q > 0 or nbytes * (first + 1) // parts > done)
+            tails.append(q > 0 or nbytes * end // parts > nbytes * (end - 1) // parts)
+    if not res_:
         return [], []
-    i = builder.plain_tasks(rows, deps, op)
-    out = list(range(i, i + len(rows)))
+    i = builder.plain_tasks(res_, dur, reps_, waits, [int(d) for d in deps], op)
+    out = list(range(i, i + len(res_)))
     if latest is not None:
-        for r, t in zip(rows, out):
-            latest[r[0]] = t
+        for r, t in zip(res_, out):
+            latest[r] = t
     return out, [t for t, last in zip(out, tails) if last]

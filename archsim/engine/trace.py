@@ -172,24 +172,24 @@ class TraceBuilder:
         self._dep_ptr.append(len(self._dep_idx))
         return i
 
-    def plain_tasks(self, rows, deps=(), op: int = -1) -> int:
+    def plain_tasks(self, res, dur, reps, waits, deps=(), op: int = -1) -> int:
         """Plain tasks without bytes, buffer space, actions or port accesses appended at once (a
-        NoC transfer's per-link tasks): per row (resource, dur, reps, waits), a task behind `deps`
-        when `waits` (else none). The same tasks as that many `task` calls, checked as they are.
-        Returns the first one's index."""
+        NoC transfer's per-link tasks): task k on resource `res[k]`, busy `dur[k]` ticks for
+        `reps[k]` tiles, behind `deps` when `waits[k]` (else behind nothing). The same tasks as
+        that many `task` calls, checked as they are. Returns the first one's index."""
         i = self.n_tasks
+        n = len(res)
         for d in deps:
             if not 0 <= d < i:
                 raise ValueError(f"task {i}: dependency {d} is not an earlier task")
-        for res, _, reps, _ in rows:
-            if reps < 1 or self._res_dram[res] >= 0:
-                raise ValueError(f"task {i}: reps {reps} on resource {res} (a plain task stands "
-                                 f"for >= 1 tiles)")
-        n = len(rows)
+        for r, k in zip(res, reps):
+            if k < 1 or self._res_dram[r] >= 0:
+                raise ValueError(f"task {i}: reps {k} on resource {r} (a plain task stands for "
+                                 f">= 1 tiles)")
         c = self._cols
-        c["res"].extend(r[0] for r in rows)
-        c["dur"].extend(max(0, int(r[1])) for r in rows)
-        c["reps"].extend(int(r[2]) for r in rows)
+        c["res"].extend(res)
+        c["dur"].extend([d if d > 0 else 0 for d in dur])
+        c["reps"].extend(reps)
         c["occ_release"].extend(range(i, i + n))
         for name, v in (("slot", 0), ("row", 0), ("ncols", 0), ("span", 1), ("mode", MODE_READ),
                         ("nrows", 1), ("op", op), ("level", -1), ("nbytes", 0), ("occ_level", -1),
@@ -197,11 +197,11 @@ class TraceBuilder:
             c[name].extend([v] * n)
         self._act_ptr.extend([len(self._act_id)] * n)
         self._acc_ptr.extend([len(self._acc_res)] * n)
-        deps = [int(d) for d in deps]
-        for r in rows:
-            if r[3]:
-                self._dep_idx.extend(deps)
-            self._dep_ptr.append(len(self._dep_idx))
+        idx, ptr = self._dep_idx, self._dep_ptr
+        for w in waits:
+            if w:
+                idx.extend(deps)
+            ptr.append(len(idx))
         return i
 
     def release(self, task: int, at_finish_of: int) -> None:
