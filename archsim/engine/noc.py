@@ -321,7 +321,7 @@ def emit_shares(builder, resource, links_, deps, op: int, first: int, end: int, 
     the sum takes two durations. Returns (the tasks, those on links where share `end`-1 has bytes:
     they finish when that share is through); `latest` (resource → task) keeps each link's last
     task, the one of its tasks that finishes last (a link serves its tasks in order)."""
-    res_, dur, reps_, waits, tails = [], [], [], [], []
+    res_, dur, reps_, waits, tails, new = [], [], [], [], [], []
     n = end - first
     for rec in links_:
         _, res, nbytes, q, d_q, d_q1 = rec
@@ -329,8 +329,8 @@ def emit_shares(builder, resource, links_, deps, op: int, first: int, end: int, 
         big = nbytes * end // parts - done - q * n
         reps = big + (n - big if q else 0)
         if reps:
-            if res is None:       # made when first used, as one task per share would
-                res = rec[1] = resource(rec[0])
+            if res is None:       # made below, when its first share with bytes would make it
+                new.append((first if q else -(-(done + 1) * parts // nbytes) - 1, len(res_), rec))
             res_.append(res)
             dur.append(big * d_q1 + (n - big) * d_q)
             reps_.append(reps)
@@ -338,6 +338,8 @@ def emit_shares(builder, resource, links_, deps, op: int, first: int, end: int, 
             tails.append(q > 0 or nbytes * end // parts > nbytes * (end - 1) // parts)
     if not res_:
         return [], []
+    for _, at, rec in sorted(new, key=lambda x: x[:2]):
+        res_[at] = rec[1] = resource(rec[0])
     i = builder.plain_tasks(res_, dur, reps_, waits, [int(d) for d in deps], op)
     out = list(range(i, i + len(res_)))
     if latest is not None:

@@ -116,3 +116,48 @@ def test_noc_results_stay_pinned(name, model, kw, want):
     stall = sum(o.gap_effects.get("noc_stall_s", 0) for o in r.ops)
     got = (r.cycles, cycles, stall, dict(r.actions)["noc.byte_hop"], dict(r.energy_breakdown_j)["noc"])
     assert got == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 60), min_size=1, max_size=5), st.integers(0, 3), st.integers(1, 40),
+       st.sets(st.integers(1, 39)), st.lists(st.integers(0, 400), min_size=40, max_size=40))
+def test_shares_of_a_group_time_as_one_task_per_share(nbytes, hops, parts, cuts, gates):
+    """Groups of shares (each behind its own gate, a load that may finish late) as `emit_shares`
+    tasks vs share by share (`emit_phase`, only a group's first share behind the gate): each
+    link's busy time, last finish and first start, and each group's tail finish agree, also where
+    a link has fewer bytes than shares (some shares empty, the group's first among them)."""
+    from archsim.engine.noc import NocPhase, emit_phase, emit_shares, share_links
+    from archsim.engine.trace import TraceBuilder
+    from .test_noc import noc
+    net = noc("ring", (4,), bw=1e9, lat=2e-9)
+    phase = NocPhase(tuple(enumerate(nbytes)), hops)
+    ticks = lambda s: int(np.ceil(s / 1e-9 - 1e-9))
+    starts = sorted({0} | {c for c in cuts if c < parts})
+    ends = starts[1:] + [parts]
+
+    def build(grouped):
+        b = TraceBuilder()
+        gate_res = b.resource("dma")
+        res: dict[int, int] = {}
+        resource = lambda k: res[k] if k in res else res.setdefault(k, b.resource(f"link{k}"))
+        tails = []
+        links_ = share_links(phase, net, ticks, parts)
+        for gi, (s, e) in enumerate(zip(starts, ends)):
+            gate = b.task(gate_res, gates[gi], (), 0)
+            if grouped:
+                tails.append(emit_shares(b, resource, links_, [gate], 0, s, e, parts)[1])
+            else:
+                for j in range(s, e):
+                    t = emit_phase(b, resource, phase, net, [gate] if j == s else [], 0, ticks, j, parts)
+                tails.append(t)
+        return b.build(), res, tails
+
+    (ta, ra, tails_a), (tb, rb, tails_b) = build(True), build(False)
+    a, b = run_numba(ta), run_numba(tb)
+    assert ra == rb
+    for r in ra.values():
+        ia, ib = np.nonzero(ta.res == r)[0], np.nonzero(tb.res == r)[0]
+        assert ta.dur[ia].sum() == tb.dur[ib].sum()
+        assert a.finish[ia].max() == b.finish[ib].max() and a.start[ia].min() == b.start[ib].min()
+    for x, y in zip(tails_a, tails_b):
+        assert a.finish[x].max(initial=0) == b.finish[y].max(initial=0)
