@@ -25,8 +25,11 @@ folds stay in the arrays' local buffers (as `ports.priced_not_timed`'s fold traf
 
 Time (`phase_seconds`): a phase moves all its flows at once, so it takes its busiest link's bytes at
 the link bandwidth plus its longest path's hops × the hop latency. The analytic fidelity uses this
-closed form; the cycle engine puts one task per link and phase on a resource per link (`lower.py`),
-where transfers of other chunks and ops contend.
+closed form; the cycle engine puts one task per link and tile's share of a phase on a resource per
+link (`lower.py`), where transfers of other chunks and ops contend. A run of tiles that load
+nothing is one task per link (`emit_shares`, `reps`), which times exactly as one per tile
+(tests/engine/test_noc_grouping.py): gpt2-small decode (context 128) on simba lowers to 2.0 M
+tasks instead of 11.9 M.
 """
 from __future__ import annotations
 
@@ -313,8 +316,9 @@ def share_links(phase: NocPhase, noc: Noc, ticks, parts: int) -> list[list]:
 def emit_shares(builder, resource, links_, deps, op: int, first: int, end: int, parts: int,
                 latest: dict | None = None) -> tuple[list[int], list[int]]:
     """The tasks of shares `first`..`end`-1 of `parts` of a phase (`emit_phase`'s, share by share;
-    `links_` from `share_links`; a link's resource is `resource(link id)`), one per link: only share `first` waits for `deps`, so on each
-    link the later shares queue right behind it and run back to back; one task (`reps` = the
+    `links_` from `share_links`; a link's resource is `resource(link id)`), one per link: only
+    share `first` waits for `deps`, so on each link the later shares queue right behind it and
+    run back to back; one task (`reps` = the
     shares with bytes on the link, busy for the sum of their times) times exactly as one task per
     share. A link without bytes in share `first` gets a task without dependencies. Share j of a
     link's `nbytes` is nbytes·(j+1)//parts − nbytes·j//parts: q = nbytes//parts or q + 1 bytes, so
