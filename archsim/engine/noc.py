@@ -318,13 +318,13 @@ def emit_shares(builder, resource, links_, deps, op: int, first: int, end: int, 
     """The tasks of shares `first`..`end`-1 of `parts` of a phase (`emit_phase`'s, share by share;
     `links_` from `share_links`; a link's resource is `resource(link id)`), one per link: only
     share `first` waits for `deps`, so on each link the later shares queue right behind it and
-    run back to back; one task (`reps` = the
-    shares with bytes on the link, busy for the sum of their times) times exactly as one task per
-    share. A link without bytes in share `first` gets a task without dependencies. Share j of a
-    link's `nbytes` is nbytes·(j+1)//parts − nbytes·j//parts: q = nbytes//parts or q + 1 bytes, so
-    the sum takes two durations. Returns (the tasks, those on links where share `end`-1 has bytes:
-    they finish when that share is through); `latest` (resource → task) keeps each link's last
-    task, the one of its tasks that finishes last (a link serves its tasks in order)."""
+    run back to back; one task (`reps` = the shares with bytes on the link, busy for the sum of
+    their times) times exactly as one task per share. A link without bytes in share `first` gets
+    a task without dependencies. Share j of a link's `nbytes` is nbytes·(j+1)//parts −
+    nbytes·j//parts: q = nbytes//parts or q + 1 bytes, so the sum takes two durations. Returns
+    (the tasks, those on links where share `end`-1 has bytes: they finish when that share is
+    through); `latest` (resource → task) keeps each link's last task, the one of its tasks that
+    finishes last (a link serves its tasks in order)."""
     res_, dur, reps_, waits, tails, new = [], [], [], [], [], []
     n = end - first
     for rec in links_:
