@@ -113,7 +113,8 @@ class _Lowerer:
         self.held: dict[int, list[tuple[int, int]]] = {}   # level → (release task, bytes) resident
         self.lanes: dict[int, list[int]] = {}               # on-chip level → its port lanes
         self.after: dict[int, list[int]] = {}  # compute task → NoC tasks its buffer slot also waits for
-        self.ring_reach = 2                # `ring` entries a later op's first loads may look back
+        # `ring` entries a later op's first loads may look back (`ring_reach`; all until set)
+        self.ring_reach = TILE_BUDGET
         self.out = Lowered(trace=None, plans=[], tick_s=self.tick_s,
                            level_names=tuple(lv.name for lv in hw.levels), ticks_per_cycle=self.sub)
 
