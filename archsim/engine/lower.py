@@ -60,7 +60,7 @@ from .actions import count_action, op_action_counts
 from .dram import PARAM_NAMES, dram_params
 from .analytic import in_place
 from .plan import OpPlan, offchip_traffic, plan_ops
-from .noc import emit_phase, emit_shares, links as noc_links, share_links
+from .noc import emit_phase, emit_shares, group_durations, links as noc_links, share_links
 from .ports import onchip_bytes, port_lanes, staged_bytes
 from .tiles import coarsen, tile_stream
 from .timing.sm import sm_plan_seconds
@@ -396,6 +396,7 @@ class _Lowerer:
         noc_last: dict[int, int] = {}     # NoC link → the op's last distribute task on it
         if p.noc is not None:
             dist_links = share_links(p.noc.distribute, self.hw.noc, self.ticks, n)
+            dist_durs = group_durations(dist_links, starts, n)
         key = "in:" + p.op.name
         residents = [(self.level_idx[name], nb) for name, nb in p.residents if nb > 0]
         holds: list[tuple[int, int, int]] = []      # (hold task, level, bytes)
@@ -461,7 +462,7 @@ class _Lowerer:
                 # accesses do); a buffer slot is reused once the group's last tile and its share
                 # are done (`emit_shares`: a group's shares are one task per link, exactly)
                 _, tail = emit_shares(b, self.noc_res, dist_links, cdeps, p.index, j, end, n,
-                                      noc_last)
+                                      noc_last, dist_durs and dist_durs[g])
             per = base * (end - j) + max(0, min(end, extra) - j)    # tiles add up to the closed form
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
                           actions=((f"{p.unit.name}.mac.{p.dtype}", work * (end - j) / n),),

@@ -43,7 +43,8 @@ from archsim.ir import Op
 from .timing.shapes import gemm_shape, op_elems
 
 __all__ = ["MEMORY", "NocPhase", "NocTraffic", "links", "route", "nearest_memory_node", "multicast", "reduce_chain",
-           "phase_seconds", "op_traffic", "describe", "emit_phase", "emit_shares"]
+           "phase_seconds", "op_traffic", "describe", "emit_phase", "emit_shares",
+           "share_links", "group_durations"]
 
 MEMORY = -1          # the memory side (the unit's attached level) as a route end
 
@@ -313,8 +314,24 @@ def share_links(phase: NocPhase, noc: Noc, ticks, parts: int) -> list[list]:
     return out
 
 
+def group_durations(links_, starts, parts: int) -> list[list[int]] | None:
+    """Per group of shares (`starts[g]` up to the next start, the last up to `parts`), each link's
+    task ticks in `emit_shares`, all groups at once, when every link has bytes in every share
+    (q > 0: a group has a task on every link, `reps` = its shares, behind its deps, finishing with
+    its last share); None otherwise."""
+    if not links_ or any(rec[3] == 0 for rec in links_):
+        return None
+    import numpy as np
+    s = np.asarray(starts, dtype=np.int64)
+    e = np.append(s[1:], parts)
+    nb, q, d_q, d_q1 = (np.array([rec[i] for rec in links_], dtype=np.int64) for i in (2, 3, 4, 5))
+    big = nb * e[:, None] // parts - nb * s[:, None] // parts - q * (e - s)[:, None]
+    return ((e - s)[:, None] * d_q + big * (d_q1 - d_q)).tolist()
+
+
 def emit_shares(builder, resource, links_, deps, op: int, first: int, end: int, parts: int,
-                latest: dict | None = None) -> tuple[list[int], list[int]]:
+                latest: dict | None = None,
+                durs: list[int] | None = None) -> tuple[list[int], list[int]]:
     """The tasks of shares `first`..`end`-1 of `parts` of a phase (`emit_phase`'s, share by share;
     `links_` from `share_links`; a link's resource is `resource(link id)`), one per link: only
     share `first` waits for `deps`, so on each link the later shares queue right behind it and
@@ -324,7 +341,15 @@ def emit_shares(builder, resource, links_, deps, op: int, first: int, end: int, 
     nbytes·j//parts: q = nbytes//parts or q + 1 bytes, so the sum takes two durations. Returns
     (the tasks, those on links where share `end`-1 has bytes: they finish when that share is
     through); `latest` (resource → task) keeps each link's last task, the one of its tasks that
-    finishes last (a link serves its tasks in order)."""
+    finishes last (a link serves its tasks in order). `durs`: this group's `group_durations`."""
+    if durs is not None and all(rec[1] is not None for rec in links_):
+        res_ = [rec[1] for rec in links_]
+        n = len(res_)
+        i = builder.plain_tasks(res_, durs, [end - first] * n, [True] * n, [int(d) for d in deps], op)
+        out = list(range(i, i + n))
+        if latest is not None:
+            latest.update(zip(res_, out))
+        return out, out
     res_, dur, reps_, waits, tails, new = [], [], [], [], [], []
     n = end - first
     for rec in links_:

@@ -119,14 +119,15 @@ def test_noc_results_stay_pinned(name, model, kw, want):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(1, 60), min_size=1, max_size=5), st.integers(0, 3), st.integers(1, 40),
+@given(st.lists(st.integers(1, 200), min_size=1, max_size=5), st.integers(0, 3), st.integers(1, 40),
        st.sets(st.integers(1, 39)), st.lists(st.integers(0, 400), min_size=40, max_size=40))
 def test_shares_of_a_group_time_as_one_task_per_share(nbytes, hops, parts, cuts, gates):
     """Groups of shares (each behind its own gate, a load that may finish late) as `emit_shares`
     tasks vs share by share (`emit_phase`, only a group's first share behind the gate): each
     link's busy time, last finish and first start, and each group's tail finish agree, also where
-    a link has fewer bytes than shares (some shares empty, the group's first among them)."""
-    from archsim.engine.noc import NocPhase, emit_phase, emit_shares, share_links
+    a link has fewer bytes than shares (some shares empty, the group's first among them); with
+    every share non-empty, through `group_durations`' fast path."""
+    from archsim.engine.noc import NocPhase, emit_phase, emit_shares, group_durations, share_links
     from archsim.engine.trace import TraceBuilder
     from .test_noc import noc
     net = noc("ring", (4,), bw=1e9, lat=2e-9)
@@ -142,10 +143,12 @@ def test_shares_of_a_group_time_as_one_task_per_share(nbytes, hops, parts, cuts,
         resource = lambda k: res[k] if k in res else res.setdefault(k, b.resource(f"link{k}"))
         tails = []
         links_ = share_links(phase, net, ticks, parts)
+        durs = group_durations(links_, starts, parts)       # None unless every share has bytes
         for gi, (s, e) in enumerate(zip(starts, ends)):
             gate = b.task(gate_res, gates[gi], (), 0)
             if grouped:
-                tails.append(emit_shares(b, resource, links_, [gate], 0, s, e, parts)[1])
+                tails.append(emit_shares(b, resource, links_, [gate], 0, s, e, parts,
+                                         durs=durs and durs[gi])[1])
             else:
                 for j in range(s, e):
                     t = emit_phase(b, resource, phase, net, [gate] if j == s else [], 0, ticks, j, parts)
