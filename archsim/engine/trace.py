@@ -213,18 +213,19 @@ class TraceBuilder:
     def build(self) -> Trace:
         dt = {"res": np.int32, "mode": np.int8, "level": np.int16, "occ_level": np.int16,
               "op": np.int32, "span": np.int32, "ncols": np.int32, "reps": np.int32}
-        arrays = {f: np.asarray(v, dtype=dt.get(f, np.int64)) for f, v in self._cols.items()}
+        # fromiter: twice as fast as asarray on lists of millions of ints (a NoC chip's traces)
+        arrays = {f: np.fromiter(v, dt.get(f, np.int64), len(v)) for f, v in self._cols.items()}
         params = (np.stack(self._dram_params) if self._dram_params
                   else np.zeros((0, len(PARAM_NAMES)), dtype=np.int64))
-        return Trace(dep_ptr=np.asarray(self._dep_ptr, dtype=np.int64),
-                     dep_idx=np.asarray(self._dep_idx, dtype=np.int64),
+        return Trace(dep_ptr=np.fromiter(self._dep_ptr, np.int64, len(self._dep_ptr)),
+                     dep_idx=np.fromiter(self._dep_idx, np.int64, len(self._dep_idx)),
                      resources=tuple(self._resources),
-                     act_ptr=np.asarray(self._act_ptr, dtype=np.int64),
+                     act_ptr=np.fromiter(self._act_ptr, np.int64, len(self._act_ptr)),
                      act_id=np.asarray(self._act_id, dtype=np.int32),
                      act_amount=np.asarray(self._act_amount, dtype=np.float64),
                      action_names=tuple(self._action_names),
                      res_dram=np.asarray(self._res_dram, dtype=np.int64),
-                     dram_params=params, acc_ptr=np.asarray(self._acc_ptr, dtype=np.int64),
+                     dram_params=params, acc_ptr=np.fromiter(self._acc_ptr, np.int64, len(self._acc_ptr)),
                      acc_res=np.asarray(self._acc_res, dtype=np.int64),
                      acc_dur=np.asarray(self._acc_dur, dtype=np.int64), **arrays)
 
