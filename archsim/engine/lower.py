@@ -565,14 +565,16 @@ def _lower_once(graph, hw, plans, groups, group_tiles=True):
 
 
 def ring_reach(plans, hw) -> int:
-    """How many `ring` entries back an op's first loads may wait for: the load at tile 0 (or at
-    tile f) waits for the tile (f + 1) before it, f a fetch period of the op's stream (at most its
-    longest), 2 with coarsened loads; entries appended after an op's only shorten its depth."""
+    """How many `ring` entries back an op's first loads may wait for: the load at tile 0 waits
+    for the entry (f + 1) back, f the shortest fetch period among the levels it loads (at most the
+    largest of each level's shortest period), the load at tile f for the last entry, 2 with
+    coarsened loads; entries appended after an op's only shorten its depth."""
     reach = 2
     for p in plans:
         if p.unit.type != "sm" and not _in_bank(p):
             ts = tile_stream(p, hw, MAX_CHUNKS)
-            reach = max(reach, 1 + max((f for _, per in ts.operands for f, _ in per), default=1))
+            reach = max(reach, 1 + max((min(f for f, _ in per) for _, per in ts.operands if per),
+                                       default=1))
     return reach
 
 
