@@ -182,10 +182,9 @@ class TraceBuilder:
         for d in deps:
             if not 0 <= d < i:
                 raise ValueError(f"task {i}: dependency {d} is not an earlier task")
-        for r, k in zip(res, reps):
-            if k < 1 or self._res_dram[r] >= 0:
-                raise ValueError(f"task {i}: reps {k} on resource {r} (a plain task stands for "
-                                 f">= 1 tiles)")
+        if n and (min(reps) < 1 or any(self._res_dram[r] >= 0 for r in set(res))):
+            raise ValueError(f"task {i}: reps {list(reps)} on resources {list(res)} (plain tasks "
+                             f"stand for >= 1 tiles)")
         c = self._cols
         c["res"].extend(res)
         c["dur"].extend([d if d > 0 else 0 for d in dur])
@@ -198,6 +197,11 @@ class TraceBuilder:
         self._act_ptr.extend([len(self._act_id)] * n)
         self._acc_ptr.extend([len(self._acc_res)] * n)
         idx, ptr = self._dep_idx, self._dep_ptr
+        m = len(deps)
+        if all(waits):                    # every task behind `deps`
+            ptr.extend(range(len(idx) + m, len(idx) + m * n + 1, m) if m else [len(idx)] * n)
+            idx.extend(list(deps) * n)
+            return i
         for w in waits:
             if w:
                 idx.extend(deps)

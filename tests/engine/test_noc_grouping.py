@@ -164,3 +164,32 @@ def test_shares_of_a_group_time_as_one_task_per_share(nbytes, hops, parts, cuts,
         assert a.finish[ia].max() == b.finish[ib].max() and a.start[ia].min() == b.start[ib].min()
     for x, y in zip(tails_a, tails_b):
         assert a.finish[x].max(initial=0) == b.finish[y].max(initial=0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-2, 9), st.integers(1, 4), st.booleans()),
+                min_size=1, max_size=6), st.sampled_from([(), (0,), (0, 1)]), st.booleans())
+def test_plain_tasks_are_task_calls(rows, deps, all_wait):
+    """`TraceBuilder.plain_tasks` builds the same trace, field for field, as one `task` per row."""
+    from archsim.engine.trace import TraceBuilder
+    if all_wait:
+        rows = [(r, d, k, True) for r, d, k, _ in rows]
+    a, b = TraceBuilder(), TraceBuilder()
+    for x in (a, b):
+        for r in range(4):
+            x.resource(f"r{r}")
+        x.task(0, 5)
+        x.task(1, 3, [0])
+    res, dur, reps, waits = (list(c) for c in zip(*rows))
+    a.plain_tasks(res, dur, reps, waits, list(deps), 3)
+    for r, d, k, w in rows:
+        b.task(r, d, deps if w else (), 3, reps=k)
+    ta, tb = a.build(), b.build()
+    for f in ta.__dataclass_fields__:
+        va, vb = getattr(ta, f), getattr(tb, f)
+        if isinstance(va, np.ndarray):
+            assert va.dtype == vb.dtype and np.array_equal(va, vb), f
+        else:
+            assert va == vb, f
+    with pytest.raises(ValueError, match="plain tasks"):
+        a.plain_tasks([0], [1], [0], [False])
