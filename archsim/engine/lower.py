@@ -60,7 +60,7 @@ from .actions import count_action, op_action_counts
 from .dram import PARAM_NAMES, dram_params
 from .analytic import in_place
 from .plan import OpPlan, offchip_traffic, plan_ops
-from .noc import emit_phase, links as noc_links
+from .noc import emit_phase, emit_shares, group_durations, links as noc_links, share_links
 from .ports import onchip_bytes, port_lanes, staged_bytes
 from .tiles import coarse_loads, tile_stream
 from .timing.sm import sm_plan_seconds
@@ -115,6 +115,8 @@ class _Lowerer:
         self.held: dict[int, list[tuple[int, int]]] = {}   # level → (release task, bytes) resident
         self.lanes: dict[int, list[int]] = {}               # on-chip level → its port lanes
         self.after: dict[int, list[int]] = {}  # compute task → NoC tasks its buffer slot also waits for
+        # `ring` entries a later op's first loads may look back (`ring_reach`; all until set)
+        self.ring_reach = TILE_BUDGET
         self.out = Lowered(trace=None, plans=[], tick_s=self.tick_s,
                            level_names=tuple(lv.name for lv in hw.levels), ticks_per_cycle=self.sub)
 
@@ -399,10 +401,17 @@ class _Lowerer:
         tile_acc = tuple(a for li, nb in moved.items() for a in self.port(li, nb / n, side))
         # Tiles that load nothing run back to back on the unit right after the tile before them:
         # one task stands for such a run (`reps`), which both engines time tile by tile
-        starts = sorted(set(loads) | {0}) if self.group_tiles and p.noc is None else list(range(n))
+        starts = sorted(set(loads) | {0}) if self.group_tiles else list(range(n))
+        if p.noc is not None and self.group_tiles:
+            # a NoC op's loading tiles that a later op's first loads may wait for (`ring`: that
+            # tile's compute and NoC share, not its group's) are groups of their own
+            starts = sorted(set(starts) | {j + 1 for j in load_at[-self.ring_reach:] if j + 1 < n})
         base, extra = divmod(total, n)     # tile j: `base` ticks, one more for the first `extra`
         comp = -1
-        noc_tasks: list[int] = []
+        noc_last: dict[int, int] = {}     # NoC link → the op's last distribute task on it
+        if p.noc is not None:
+            dist_links = share_links(p.noc.distribute, self.hw.noc, self.ticks, n)
+            dist_durs = group_durations(dist_links, starts, n)
         key = "in:" + p.op.name
         residents = [(self.level_idx[name], nb) for name, nb in p.residents if nb > 0]
         holds: list[tuple[int, int, int]] = []      # (hold task, level, bytes)
@@ -469,19 +478,18 @@ class _Lowerer:
             # a tile holds its share of the staged operands in the buffer while it computes
             occ = (bi, min(quarter, ceil(staged / n))) if staged else (-1, 0)
             if p.noc is not None:
-                # the tile's inputs cross the NoC to the arrays while it computes (as its port
-                # accesses do); its buffer slot is reused once both are done (a NoC op's tiles are
-                # issued one by one: `starts` does not group them)
-                dist = emit_phase(b, self.noc_res, p.noc.distribute, self.hw.noc, cdeps, p.index,
-                                  self.ticks, j, n)
-                noc_tasks += dist
+                # the tiles' inputs cross the NoC to the arrays while they compute (as their port
+                # accesses do); a buffer slot is reused once the group's last tile and its share
+                # are done (`emit_shares`: a group's shares are one task per link, exactly)
+                _, tail = emit_shares(b, self.noc_res, dist_links, cdeps, p.index, j, end, n,
+                                      noc_last, dist_durs and dist_durs[g])
             per = base * (end - j) + max(0, min(end, extra) - j)    # tiles add up to the closed form
             comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
                           actions=((mac, work * (end - j) / n),),
                           accesses=tuple((lane, d * (end - j)) for lane, d in tile_acc),
                           reps=end - j)
             if p.noc is not None:
-                self.after[comp] = dist
+                self.after[comp] = tail
             comps.append(comp)
             if dmas:
                 self.ring.append(comp)
@@ -494,7 +502,7 @@ class _Lowerer:
             self.held.setdefault(li, []).append((comp, nb))
         last = [comp]
         if p.noc is not None:        # partial sums reduced, outputs back to the memory side
-            last += noc_tasks
+            last += list(noc_last.values())     # each link's last transfer finishes its last
             last = emit_phase(b, self.noc_res, p.noc.collect, self.hw.noc, last, p.index, self.ticks) or last
         for lv, _, w in traffic:
             if w:
@@ -586,6 +594,7 @@ def _lower_once(graph, hw, plans, groups, group_tiles=True):
     lw = _Lowerer(hw, groups, group_tiles)
     streams = sum(1 for p in plans if p.unit.type != "sm" and not _in_bank(p))
     lw.tile_cap = max(MAX_CHUNKS, TILE_BUDGET // max(1, streams))
+    lw.ring_reach = ring_reach(plans, hw)
     last: list[list[int]] = [[] for _ in plans]
     for p in plans:
         last[p.index] = lw.lower_op(p, last)
@@ -594,6 +603,20 @@ def _lower_once(graph, hw, plans, groups, group_tiles=True):
         for k, v in oc.items():
             count_action(lw.out.counts, k, v)
     return lw
+
+
+def ring_reach(plans, hw) -> int:
+    """How many `ring` entries back an op's first loads may wait for: the load at tile 0 waits
+    for the entry (f + 1) back, f the shortest fetch period among the levels it loads (at most the
+    largest of each level's shortest period), the load at tile f for the last entry, 2 with
+    coarsened loads; entries appended after an op's only shorten its depth."""
+    reach = 2
+    for p in plans:
+        if p.unit.type != "sm" and not _in_bank(p):
+            ts = tile_stream(p, hw, MAX_CHUNKS)
+            reach = max(reach, 1 + max((min(f for f, _ in per) for _, per in ts.operands if per),
+                                       default=1))
+    return reach
 
 
 def channel_groups(lw: "_Lowerer") -> dict[str, list[list[int]]]:

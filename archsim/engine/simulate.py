@@ -344,10 +344,11 @@ def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=()) -> 
     noc = np.zeros(n_ops)
     for r in noc_res:                 # a link serves its transfers in order: a wait behind another
         idx = np.nonzero(tr.res == r)[0]      # op's transfer is contention (own chunks queue as the
-        for prev, i in zip(idx[:-1], idx[1:]):   # closed form's busiest-link bytes already say)
+        ops = tr.op[idx]                      # closed form's busiest-link bytes already say)
+        for i in idx[1:][(ops[1:] != ops[:-1]) & (ops[1:] >= 0)]:
             d = tr.deps(i)
             ready = int(run.finish[d].max()) if d.size else 0
-            if run.start[i] > ready and tr.op[i] >= 0 and tr.op[prev] != tr.op[i]:
+            if run.start[i] > ready:
                 noc[tr.op[i]] += run.start[i] - ready
     from .attribution import pim_issue_waits
     issue = pim_issue_waits(tr, run, n_ops)

@@ -19,6 +19,7 @@ and accesses split evenly (the first `dur % reps` tiles a tick longer): both eng
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import chain
 
 import numpy as np
 
@@ -206,6 +207,36 @@ class TraceBuilder:
             self._dep_ptr.append(len(self._dep_idx))
         return out
 
+    def plain_tasks(self, res, dur, reps, waits, deps=(), op: int = -1) -> int:
+        """Plain tasks without bytes, buffer space, actions or port accesses appended at once (a
+        NoC transfer's per-link tasks): task k on resource `res[k]`, busy `dur[k]` ticks for
+        `reps[k]` tiles, behind `deps` when `waits[k]` (else behind nothing). The same tasks as
+        that many `task` calls, checked as they are. Returns the first one's index."""
+        i = self.n_tasks
+        n = len(res)
+        for d in deps:
+            if not 0 <= d < i:
+                raise ValueError(f"task {i}: dependency {d} is not an earlier task")
+        if n and (min(reps) < 1 or any(self._res_dram[r] >= 0 for r in set(res))):
+            raise ValueError(f"task {i}: reps {list(reps)} on resources {list(res)} (plain tasks "
+                             f"stand for >= 1 tiles)")
+        # rows in `_INT_FIELDS` order without occ_release (each its own: the default)
+        self._rows.extend([(r, d if d > 0 else 0, 0, 0, 0, 1, MODE_READ, 1, op, -1, 0, -1, 0, k)
+                           for r, d, k in zip(res, dur, reps)])
+        self._act_ptr.extend([len(self._act_id)] * n)
+        self._acc_ptr.extend([len(self._acc_res)] * n)
+        idx, ptr = self._dep_idx, self._dep_ptr
+        m = len(deps)
+        if all(waits):                    # every task behind `deps`
+            ptr.extend(range(len(idx) + m, len(idx) + m * n + 1, m) if m else [len(idx)] * n)
+            idx.extend(list(deps) * n)
+            return i
+        for w in waits:
+            if w:
+                idx.extend(deps)
+            ptr.append(len(idx))
+        return i
+
     def release(self, task: int, at_finish_of: int) -> None:
         """Task `task`'s buffer space is held until `at_finish_of` finishes."""
         if at_finish_of < task:
@@ -216,7 +247,9 @@ class TraceBuilder:
         dt = {"res": np.int32, "mode": np.int8, "level": np.int16, "occ_level": np.int16,
               "op": np.int32, "span": np.int32, "ncols": np.int32, "reps": np.int32}
         fields = [f for f in _INT_FIELDS if f != "occ_release"]
-        table = np.array(self._rows, dtype=np.int64).reshape(len(self._rows), len(fields))
+        # fromiter over the flattened rows: about twice as fast as np.array on millions of tuples
+        table = np.fromiter(chain.from_iterable(self._rows), np.int64,
+                            len(self._rows) * len(fields)).reshape(len(self._rows), len(fields))
         arrays = {f: table[:, k].astype(dt.get(f, np.int64)) for k, f in enumerate(fields)}
         release = np.arange(len(self._rows), dtype=np.int64)
         if self._release:
@@ -225,15 +258,15 @@ class TraceBuilder:
         arrays["occ_release"] = release
         params = (np.stack(self._dram_params) if self._dram_params
                   else np.zeros((0, len(PARAM_NAMES)), dtype=np.int64))
-        return Trace(dep_ptr=np.asarray(self._dep_ptr, dtype=np.int64),
-                     dep_idx=np.asarray(self._dep_idx, dtype=np.int64),
+        return Trace(dep_ptr=np.fromiter(self._dep_ptr, np.int64, len(self._dep_ptr)),
+                     dep_idx=np.fromiter(self._dep_idx, np.int64, len(self._dep_idx)),
                      resources=tuple(self._resources),
-                     act_ptr=np.asarray(self._act_ptr, dtype=np.int64),
+                     act_ptr=np.fromiter(self._act_ptr, np.int64, len(self._act_ptr)),
                      act_id=np.asarray(self._act_id, dtype=np.int32),
                      act_amount=np.asarray(self._act_amount, dtype=np.float64),
                      action_names=tuple(self._action_names),
                      res_dram=np.asarray(self._res_dram, dtype=np.int64),
-                     dram_params=params, acc_ptr=np.asarray(self._acc_ptr, dtype=np.int64),
+                     dram_params=params, acc_ptr=np.fromiter(self._acc_ptr, np.int64, len(self._acc_ptr)),
                      acc_res=np.asarray(self._acc_res, dtype=np.int64),
                      acc_dur=np.asarray(self._acc_dur, dtype=np.int64), **arrays)
 
