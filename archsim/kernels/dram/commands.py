@@ -323,10 +323,10 @@ def _rw_part(P, bank_st, bg_last, chan, slot0, row, ncols, k0, rot, mode, ready,
     bpg = P[P_BPG]
     k = min(k0, ncols)
     for i in range(k):
-        s = slot0 + (rot + i) % k0
+        s = slot0 + i if rot == 0 else slot0 + (rot + i) % k0
         _precharge_if_conflict(P, bank_st, chan, slot_bank(P, s), row + s // nb, ready)
     for i in range(k):
-        s = slot0 + (rot + i) % k0
+        s = slot0 + i if rot == 0 else slot0 + (rot + i) % k0
         banks[i] = slot_bank(P, s)
         rdy = _open_row(P, bank_st, chan, banks[i], row + s // nb, ready)
         bg = banks[i] // bpg
@@ -350,7 +350,8 @@ def _rw_part(P, bank_st, bg_last, chan, slot0, row, ncols, k0, rot, mode, ready,
     S = P[P_CCDS] if k > 1 else P[P_CCDL]
     L = P[P_CCDL]
     n = ncols
-    if (c[n - 1] if n - 1 < k else column_time(c, k, n - 1, S, L)) >= limit:
+    tlast = c[n - 1] if n - 1 < k else column_time(c, k, n - 1, S, L)
+    if tlast >= limit:
         lo = 0                               # the first column at or after `limit`
         hi = n - 1
         while lo < hi:
@@ -360,8 +361,9 @@ def _rw_part(P, bank_st, bg_last, chan, slot0, row, ncols, k0, rot, mode, ready,
             else:
                 lo = mid + 1
         n = lo
-    if n == 0:
-        return 0, NEG, NEG
+        if n == 0:
+            return 0, NEG, NEG
+        tlast = c[n - 1] if n - 1 < k else column_time(c, k, n - 1, S, L)
     for i in range(min(k, n)):
         jl = i + ((n - 1 - i) // k) * k
         tl = c[i] if jl < k else column_time(c, k, jl, S, L)
@@ -372,7 +374,6 @@ def _rw_part(P, bank_st, bg_last, chan, slot0, row, ncols, k0, rot, mode, ready,
             bank_st[b, B_RD] = tl
         bg_last[b // bpg] = tl
     jlast = n - 1
-    tlast = c[jlast] if jlast < k else column_time(c, k, jlast, S, L)
     chan[C_LASTCOL] = tlast
     chan[C_LASTCOL_BG] = banks[jlast % k] // bpg
     if mode == MODE_WRITE:
@@ -425,10 +426,12 @@ def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c
         _pim_columns(P, bank_st, bg_last, chan, slot0, span, last, left)
         return first, last + P[P_BL]
     k0 = min(span, ncols)
-    first = NEG
-    end = NEG
-    done = 0
-    while True:
+    limit = postponed_limit(P, chan, False)
+    n, first, end = _rw_part(P, bank_st, bg_last, chan, slot0, row, ncols, k0, 0, mode, ready, c,
+                             banks, limit)
+    done = n
+    while done < ncols:                      # the stop: owed refreshes, then the columns go on
+        refresh_if_due(P, bank_st, chan, limit, False)
         limit = postponed_limit(P, chan, False)
         n, f, e = _rw_part(P, bank_st, bg_last, chan, slot0, row, ncols - done, k0, done % k0,
                            mode, ready, c, banks, limit)
@@ -437,6 +440,4 @@ def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c
                 first = f
             end = e
         done += n
-        if done == ncols:
-            return first, end
-        refresh_if_due(P, bank_st, chan, limit, False)    # the stop: owed refreshes, then go on
+    return first, end
