@@ -259,9 +259,9 @@ def postponed_limit(P, chan, pim):
     """The time at which MAX_POSTPONED refreshes are owed: the MAX_POSTPONED-th all-bank one falls
     due (the first at C_NEXTREF, then every tREFI; with per-bank refresh an all-bank one stands for
     a round of them, tREFI / banks apart, as `refresh_if_due` issues them during PIM MACs), or,
-    with per-bank refresh outside PIM, MAX_POSTPONED rounds of per-bank ones are owed (the same
-    time span of postponed refresh; assumption: LPDDR5/HBM3 bound REFpb postponement by the
-    REFab-equivalent). No column command issues at or after it while they are owed."""
+    with per-bank refresh outside PIM, MAX_POSTPONED rounds of per-bank ones are owed (assumption:
+    the bound on postponed REFab taken as the same span of time for REFpb/REFsb, not checked
+    against the LPDDR5/HBM3 text). No column command issues at or after it while they are owed."""
     if P[P_REFI] <= 0:
         return 1 << 62
     if P[P_REFPB] != 0 and not pim:
