@@ -22,6 +22,7 @@ from math import ceil
 import numpy as np
 
 from archsim.hardware import DramTiming
+from archsim.kernels.dram.state import MAX_POSTPONED
 
 __all__ = ["PARAM_NAMES", "dram_params", "streaming_bandwidth_bytes_per_s",
            "random_row_rate_per_s", "refresh_fraction", "stream_refresh_fraction", "faw_act_rate_per_s",
@@ -185,11 +186,16 @@ class ChannelState:
     def refresh_due(self, t: int) -> bool:
         return t >= self.next_ref
 
-    def postponed_limit(self, max_postponed: int) -> int:
-        """When the `max_postponed`-th owed refresh falls due (`kernels.dram.commands.postponed_limit`)."""
+    def postponed_limit(self, pim: bool) -> int:
+        """When MAX_POSTPONED refreshes are owed; no column command issues at or after it
+        (`kernels.dram.commands.postponed_limit`)."""
         p = self.p
+        if p["trefi"] <= 0:
+            return 1 << 62
+        if p["refpb"] and not pim:
+            return self.next_ref + (MAX_POSTPONED * p["nbanks"] - 1) * p["trefi"]
         step = p["trefi"] * p["nbanks"] if p["refpb"] else p["trefi"]
-        return self.next_ref + (max_postponed - 1) * step
+        return self.next_ref + (MAX_POSTPONED - 1) * step
 
     def turnaround(self, g: int, mode_write: bool) -> int:
         """Earliest column of this mode in bank group g after the other mode's last column."""

@@ -4,7 +4,10 @@ Plain resources: one process per resource takes its tasks in trace order, waits 
 dependencies' completion events, then holds the resource for `dur` cycles.
 DRAM channels: a row process issues PRE/ACT commands burst by burst (waiting for the column stream
 of an earlier burst on a bank before precharging it), and a column process issues every column
-command one at a time at the earliest cycle its constraints allow. No closed forms: this is the
+command one at a time at the earliest cycle its constraints allow. The row process also plans each
+burst's column times (`_Columns`), so it splits a burst where its columns reach the time
+MAX_POSTPONED refreshes are owed, issues them and reopens the rows before it plans the next burst
+(the rule of `archsim.kernels.dram.commands`). No closed forms: this is the
 command-by-command path the Numba kernel's burst formula must reproduce exactly. Slow by design.
 On-chip port lanes: one process per lane takes the accesses on it in trace order; each waits for
 its task's start, then holds the lane from max(start, lane free) for its duration. A task finishes
@@ -13,10 +16,10 @@ as that many tasks (`trace.expand_reps`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import simpy
-
-from archsim.kernels.dram.state import MAX_POSTPONED
 
 from .dram import ChannelState
 from .execute import DRAM_COUNT_NAMES, TraceRun
@@ -29,6 +32,64 @@ def _at(env: simpy.Environment, t: int):
     if t < env.now:
         raise AssertionError(f"command at {t} is before now={env.now}")
     return env.timeout(t - env.now)
+
+
+@dataclass
+class _Columns:
+    """The column state the column process will reach once every burst planned so far has
+    issued: the row process plans each burst's columns ahead with it, so a burst that would issue
+    a column at or after `ChannelState.postponed_limit` is split there before any later burst is
+    planned (no look-ahead ACT of a later burst has to be undone). The column process recomputes
+    every time itself, command by command."""
+    last_col: int
+    last_col_bg: int
+    bg_last: list
+    last_rd_t: int
+    last_wr_t: int
+    last_wr_bg: int
+
+    @classmethod
+    def new(cls, ch: ChannelState) -> "_Columns":
+        return cls(ch.last_col, ch.last_col_bg, list(ch.bg_last), ch.last_rd_t, ch.last_wr_t,
+                   ch.last_wr_bg)
+
+    def plan(self, p: dict, mode: int, ready: int, ncols: int, banks: list, rdy: list,
+             act_floor: int, limit: int) -> int:
+        """How many of a burst's `ncols` columns issue before `limit`; the state moves past them."""
+        bpg = p["banks_per_group"]
+        if mode == MODE_PIM_MAC:
+            ccd = p["tccd_ab"]
+            t = max([ready, self.last_col + ccd] + rdy)
+            n = ncols if t + (ncols - 1) * ccd < limit else max(0, -(-(limit - t) // ccd))
+            if n:
+                self.last_col = t + (n - 1) * ccd
+                self.last_col_bg = banks[-1] // bpg
+                for b in banks:
+                    self.bg_last[b // bpg] = self.last_col
+            return n
+        k = len(banks)
+        write = mode == MODE_WRITE
+        n = 0
+        for j in range(ncols):
+            g = banks[j % k] // bpg
+            gap = p["tccd_l"] if g == self.last_col_bg else p["tccd_s"]
+            t = max(ready, rdy[j % k], self.last_col + gap, self.bg_last[g] + p["tccd_l"],
+                    act_floor if j == 0 else 0)
+            if j < k:
+                if write:
+                    t = max(t, self.last_rd_t + p["trtw"])
+                else:
+                    wtr = p["twtr_l"] if g == self.last_wr_bg else p["twtr_s"]
+                    t = max(t, self.last_wr_t + p["cwl"] + p["burst_cycles"] + wtr)
+            if t >= limit:
+                break
+            self.last_col, self.last_col_bg, self.bg_last[g] = t, g, t
+            n += 1
+        if n and write:
+            self.last_wr_t, self.last_wr_bg = self.last_col, self.last_col_bg
+        elif n:
+            self.last_rd_t = self.last_col
+        return n
 
 
 def run_simpy(trace: Trace) -> TraceRun:
@@ -126,103 +187,91 @@ def _run(trace: Trace) -> TraceRun:
                 yield column_stream
             ch.precharge(b, floor)
 
-        whole = [None]      # column-done event of the last PIM burst over every bank
+        col = _Columns.new(ch)      # the column state once every burst planned so far has issued
+
+        def refresh(t, pim):
+            """Every refresh due by t, as `kernels.dram.commands.refresh_if_due`."""
+            if p["refpb"] and not pim:
+                # per-bank: each refresh waits only for its bank's last columns
+                while ch.refresh_due(t):
+                    b, due = ch.pick_refresh_bank()
+                    refreshing[b] = env.process(
+                        refresh_bank(b, due, [refreshing.get(b), pending.get(b)]))
+            elif ch.refresh_due(t):
+                waits = list(pending.values()) + list(refreshing.values())
+                if waits:
+                    yield env.all_of(waits)
+                while ch.refresh_due(t):
+                    t = max(t, ch.refresh(t, pim))
 
         def rows():
             for i in tasks:
                 ready = yield from wait_deps(i)
                 ready = ch.floor = max(ready, ch.floor)
                 span, mode = int(trace.span[i]), int(trace.mode[i])
-                ncols = int(trace.ncols[i])
-                for r in range(int(trace.nrows[i])):
+                pim = mode == MODE_PIM_MAC
+                ncols, nrows = int(trace.ncols[i]), int(trace.nrows[i])
+                started = False
+                for r in range(nrows):
                     slot0 = int(trace.slot[i]) + r * span
                     row = int(trace.row[i])
-                    if whole[0] is not None:
-                        # it may stop to refresh (`columns`): the kernel plans the next burst
-                        # after it, and every command of that burst follows its last column
-                        yield whole[0]
-                        whole[0] = None
-                    t0 = max(ready, ch.last_act)
-                    if ch.refresh_due(t0) and p["refpb"] and mode != MODE_PIM_MAC:
-                        # per-bank: each refresh waits only for its bank's last columns
-                        while ch.refresh_due(t0):
-                            b, due = ch.pick_refresh_bank()
-                            refreshing[b] = env.process(
-                                refresh_bank(b, due, [refreshing.get(b), pending.get(b)]))
-                    elif ch.refresh_due(t0):
-                        waits = list(pending.values()) + list(refreshing.values())
-                        if waits:
-                            yield env.all_of(waits)
-                        while ch.refresh_due(t0):
-                            end = ch.refresh(t0, mode == MODE_PIM_MAC)
-                            t0 = max(t0, end)
-                    k = span if mode == MODE_PIM_MAC else min(span, ncols)
-                    rdy = []
-                    banks = []
-                    floor0 = ready              # look-ahead precharge (as the kernel)
-                    closing = {}
-                    for j in range(k):
-                        b = ch.bank_of_slot(slot0 + j)
-                        if b in refreshing and not refreshing[b].triggered:
-                            continue                 # its pending refresh closes it
-                        if ch.needs_precharge(b, row + (slot0 + j) // nb):
-                            closing[b] = env.process(precharge(b, floor0, pending.get(b)))
-                    if mode == MODE_PIM_MAC and ch.all_bank(slot0, k):   # one all-bank ACT
-                        banks = [ch.bank_of_slot(slot0 + j) for j in range(k)]
-                        for ev in [refreshing[b] for b in banks if b in refreshing] + list(closing.values()):
-                            yield ev
-                        rdy, act = ch.open_all(banks, row + slot0 // nb, ready)
-                        if act is not None:
-                            yield _at(env, act)
-                    else:
-                        for j in range(k):
-                            b = ch.bank_of_slot(slot0 + j)
-                            rw = row + (slot0 + j) // nb
-                            if b in refreshing:      # refreshed before it reopens
-                                yield refreshing[b]
-                            if b in closing:
-                                yield closing[b]
-                            t_ready, act = ch.open(b, rw, ready)
+                    yield from refresh(max(ready, ch.last_act), pim)
+                    k0 = span if pim else min(span, ncols)
+                    done = 0
+                    while True:
+                        # the columns left, from slot (done mod k0) on; they stop at the limit
+                        slots = [slot0 + (done + j) % k0 for j in range(k0 if pim else min(k0, ncols - done))]
+                        rdy = []
+                        banks = []
+                        floor0 = ready              # look-ahead precharge (as the kernel)
+                        closing = {}
+                        for s in slots:
+                            b = ch.bank_of_slot(s)
+                            if b in refreshing and not refreshing[b].triggered:
+                                continue                 # its pending refresh closes it
+                            if ch.needs_precharge(b, row + s // nb):
+                                closing[b] = env.process(precharge(b, floor0, pending.get(b)))
+                        if pim and ch.all_bank(slot0, k0):   # one all-bank ACT
+                            banks = [ch.bank_of_slot(s) for s in slots]
+                            for ev in [refreshing[b] for b in banks if b in refreshing] + list(closing.values()):
+                                yield ev
+                            rdy, act = ch.open_all(banks, row + slot0 // nb, ready)
                             if act is not None:
                                 yield _at(env, act)
-                            rdy.append(t_ready)
-                            banks.append(b)
-                    col_done = {b: env.event() for b in banks}
-                    pending.update(col_done)
-                    if mode == MODE_PIM_MAC and k == nb and p["trefi"] > 0:
-                        whole[0] = col_done[banks[-1]]
-                    last = r == int(trace.nrows[i]) - 1
-                    yield bursts.put((i, ready, mode, ncols, banks, rdy, col_done, r == 0, last, ch.last_act,
-                                      slot0, row))
-
-        def reopen(ready, slot0, row, banks, issued):
-            """A PIM burst over every bank stops for the owed refreshes (as
-            `kernels.dram.commands.row_burst`); returns when its next column may issue."""
-            if issued:                  # the columns so far bound the precharges
-                for b in banks:
-                    ch.last_rd[b] = ch.last_col
-                    ch.bg_last[ch.bank_group(b)] = ch.last_col
-                ch.last_col_bg = ch.bank_group(banks[-1])
-            t0 = ch.postponed_limit(MAX_POSTPONED)
-            while ch.refresh_due(t0):
-                t0 = max(t0, ch.refresh(t0, True))
-            if ch.all_bank(slot0, len(banks)):
-                rdy, act = ch.open_all(banks, row + slot0 // nb, ready)
-                if act is not None:
-                    yield _at(env, act)
-            else:
-                rdy = []
-                for j, b in enumerate(banks):
-                    t_ready, act = ch.open(b, row + (slot0 + j) // nb, ready)
-                    if act is not None:
-                        yield _at(env, act)
-                    rdy.append(t_ready)
-            return max([ch.last_col + p["tccd_ab"]] + rdy)
+                        else:
+                            for s in slots:
+                                b = ch.bank_of_slot(s)
+                                if b in refreshing:      # refreshed before it reopens
+                                    yield refreshing[b]
+                                if b in closing:
+                                    yield closing[b]
+                                t_ready, act = ch.open(b, row + s // nb, ready)
+                                if act is not None:
+                                    yield _at(env, act)
+                                rdy.append(t_ready)
+                                banks.append(b)
+                        limit = ch.postponed_limit(pim)
+                        n = col.plan(p, mode, ready, ncols - done, banks, rdy, ch.last_act, limit)
+                        if n:
+                            if not pim:          # banks opened past the stop get no column
+                                banks, rdy = banks[:n], rdy[:n]
+                            col_done = {b: env.event() for b in banks}
+                            pending.update(col_done)
+                            done += n
+                            last = r == nrows - 1 and done == ncols
+                            yield bursts.put((i, ready, mode, n, banks, rdy, col_done, not started,
+                                              last, ch.last_act))
+                            started = True
+                        if done == ncols:
+                            break
+                        # MAX_POSTPONED refreshes owed: the burst stops, they are issued, its
+                        # rows reopen and its columns go on
+                        yield from refresh(limit, pim)
 
         def columns():
             end_of_task = 0
             while True:
-                i, ready, mode, ncols, banks, rdy, col_done, first, last, act_floor, slot0, row = \
+                i, ready, mode, ncols, banks, rdy, col_done, first, last, act_floor = \
                     yield bursts.get()
                 if first:
                     end_of_task = ready
@@ -233,9 +282,6 @@ def _run(trace: Trace) -> TraceRun:
                     for j in range(ncols):
                         if j:
                             t = ch.last_col + p["tccd_ab"]
-                        if k == nb and p["trefi"] > 0 and t >= ch.postponed_limit(MAX_POSTPONED):
-                            # MAX_POSTPONED refreshes owed: stop, refresh, reopen the row
-                            t = yield from reopen(ready, slot0, row, banks, j)
                         yield _at(env, t)
                         if first and j == 0:
                             begin(i, t)

@@ -1,9 +1,10 @@
 """At most 8 refreshes are ever owed (JEDEC DDR4 JESD79-4 §4.9; DDR5, LPDDR4/5, GDDR6 and HBM allow
 the same 8 postponed REF commands). A PIM all-bank MAC row burst used to defer every refresh to the
-next row burst: one burst of ~2 M columns on pim-gpt postponed ~1,000. Now the burst stops when the
-8th owed refresh falls due (`kernels.dram.commands.postponed_limit`): its banks precharge, the 8
-refreshes are issued back to back, the row reopens and the columns go on, in the Numba kernel and in
-the SimPy reference alike."""
+next row burst: one burst of ~2 M columns on pim-gpt postponed ~1,000; so did a read/write stream
+that only hits open rows (refresh was checked at its last ACT) and a PIM burst over fewer banks than
+the channel has. Now every column command stops when the 8th owed refresh falls due
+(`kernels.dram.commands.postponed_limit`): its banks precharge, the owed refreshes are issued, the
+rows reopen and the columns go on, in the Numba kernel and in the SimPy reference alike."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,10 +17,10 @@ from hypothesis import given, settings, strategies as st
 from archsim.engine.dram import PARAM_NAMES, dram_params
 from archsim.engine.execute import run_numba
 from archsim.engine.reference import run_simpy
-from archsim.engine.trace import MODE_PIM_MAC, TraceBuilder
+from archsim.engine.trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, TraceBuilder
 from archsim.kernels.dram.state import MAX_POSTPONED
 
-from .dram_types import FACTS
+from .dram_types import FACTS, all_dram_types
 
 
 @functools.lru_cache(maxsize=None)
@@ -148,3 +149,147 @@ def test_a_short_pim_burst_is_unchanged():
     run = run_numba(_trace(t, ncols))
     assert run.counts(0)["refs"] == 0
     assert int(run.finish[0]) == _act_spread(p) + p["trcd"] + (ncols - 1) * p["tccd_ab"] + p["burst_cycles"]
+
+
+# ---------------------------------------------------------------- every command path, any span
+def _hit_stream(t, ntasks: int, ncols: int, mode: int = MODE_READ):
+    """`ntasks` read (write) tasks of `ncols` columns each, all on one row of one bank, all ready at
+    0: after the first ACT every column hits; the old rule checked refresh only at that ACT."""
+    b = TraceBuilder()
+    d = b.resource("dram", dram_params(t))
+    for _ in range(ntasks):
+        b.task(d, 0, (), slot=0, row=0, ncols=ncols, span=1, mode=mode)
+    return b.build()
+
+
+def _hit_stream_closed_form(p: dict, total: int) -> tuple[int, int]:
+    """(finish, refreshes) of `total` read columns in one open row of one bank from a fresh
+    all-bank-refreshed channel: the ACT at 0, columns tRCD later and every tCCD_L (one bank group);
+    the stream stops at its first column at or after the 8th owed refresh's due time: the bank
+    precharges tRTP after the last column (tRP), the 8 owed refreshes run back to back (8 tRFC),
+    the row reopens (ACT, tRCD) and the columns go on."""
+    ccd, refi = p["tccd_l"], p["trefi"]
+    t, left, due, refs, act = p["trcd"], total, refi, 0, 0
+    while t + (left - 1) * ccd >= due + (MAX_POSTPONED - 1) * refi:
+        n = -(-(due + (MAX_POSTPONED - 1) * refi - t) // ccd)
+        last = t + (n - 1) * ccd
+        end = max(act + p["tras"], last + p["trtp"]) + p["trp"] + MAX_POSTPONED * p["trfc"]
+        assert end < due + MAX_POSTPONED * refi          # no 9th one falls due meanwhile
+        left -= n
+        refs += MAX_POSTPONED
+        due += MAX_POSTPONED * refi
+        act, t = end, end + p["trcd"]
+    return t + (left - 1) * ccd + p["cl"] + p["burst_cycles"], refs
+
+
+@pytest.mark.parametrize("name", sorted(FACTS))
+def test_a_long_row_hit_stream_refreshes_as_the_closed_form_says(name):
+    """Reads that only hit an open row: before, 0 refreshes over 20 tREFI; now 8 every 8 tREFI."""
+    t = FACTS[name]
+    p = dict(zip(PARAM_NAMES, (int(v) for v in dram_params(t))))
+    per_task = max(1, t.row_size_bytes // t.burst_bytes)
+    ntasks = 20 * p["trefi"] // (p["tccd_l"] * per_task)
+    run = run_numba(_hit_stream(t, ntasks, per_task))
+    finish, refs = _hit_stream_closed_form(p, ntasks * per_task)
+    c = run.counts(0)
+    assert refs == 2 * MAX_POSTPONED
+    assert (int(run.finish.max()), c["refs"], c["rd_cols"]) == (finish, refs, ntasks * per_task)
+    assert c["acts"] == 1 + refs // MAX_POSTPONED          # the row reopens after each stop
+    assert 0 <= _owed(p, c, finish) <= MAX_POSTPONED
+
+
+def test_the_row_hit_closed_form_agrees_with_simpy():
+    t = dataclasses.replace(FACTS["hbm2"], trefi=300, trfc=20)
+    p = dict(zip(PARAM_NAMES, (int(v) for v in dram_params(t))))
+    tr = _hit_stream(t, 60, 32)
+    a, b = run_numba(tr), run_simpy(tr)
+    assert np.array_equal(a.finish, b.finish) and np.array_equal(a.dram_counts, b.dram_counts)
+    assert (int(b.finish.max()), b.counts(0)["refs"]) == _hit_stream_closed_form(p, 60 * 32)
+
+
+def _owed_any(p: dict, c: dict, at: int) -> int:
+    """Refreshes owed at `at`, in per-bank units on a per-bank-refreshed channel (an all-bank one,
+    issued during PIM MACs at the round's first due, counts the round: up to banks − 1 pulled in,
+    so down to −banks), else all-bank ones."""
+    if p["refpb"]:
+        due = 0 if at < p["trefi"] else (at - p["trefi"]) // p["trefi"] + 1
+        return due - c["pb_refs"] - c["refs"] * p["nbanks"]
+    return _owed(p, c, at)
+
+
+_TYPES = all_dram_types()
+
+
+def _stream(t, ops):
+    """A random stream of read/write/PIM tasks on one channel, all ready at 0 (hits, misses and
+    long PIM bursts over 1, a bank group's worth or all the banks)."""
+    b = TraceBuilder()
+    d = b.resource("dram", dram_params(t))
+    nb, nbg = t.banks_per_channel, t.ranks * t.bank_groups
+    per_row = max(1, t.row_size_bytes // t.burst_bytes)
+    for kind, slot, row, cols, span_pick, nrows in ops:
+        if kind == 2:
+            span = (nb, max(1, nb // nbg), 1)[span_pick % 3]
+            b.task(d, 0, (), slot=slot * span, row=row, ncols=cols, span=span, mode=MODE_PIM_MAC,
+                   nrows=nrows)
+        else:
+            span = min(nbg, 4, 1 << (span_pick % 3))
+            b.task(d, 0, (), slot=slot, row=row, ncols=1 + cols % (per_row * span), span=span,
+                   mode=MODE_WRITE if kind else MODE_READ, nrows=nrows)
+    return b.build()
+
+
+_OPS = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 2),
+                          st.integers(1, 3000), st.integers(0, 2), st.integers(1, 2)),
+                min_size=1, max_size=40)
+
+
+def _short_refresh(t, per_bank: bool):
+    t = dataclasses.replace(t, trefi=max(t.trefi // 8, 60 * t.banks_per_channel if per_bank else 60),
+                            trfc=min(t.trfc, 30))
+    if per_bank:
+        t = dataclasses.replace(t, refresh_per_bank=True, trfc_pb=min(t.trfc_pb or 20, 20))
+    return t
+
+
+@settings(max_examples=80, deadline=None)
+@given(name=st.sampled_from(sorted(_TYPES)), ops=_OPS, per_bank=st.booleans())
+def test_never_more_than_8_owed_on_any_stream(name, ops, per_bank):
+    """Every prefix of a stream is a stream of its own (the same commands, in order): at the end of
+    each, at most MAX_POSTPONED refreshes are owed (MAX_POSTPONED rounds of per-bank ones)."""
+    t = _short_refresh(_TYPES[name], per_bank)
+    p = dict(zip(PARAM_NAMES, (int(v) for v in dram_params(t))))
+    bound = MAX_POSTPONED * (p["nbanks"] if p["refpb"] else 1)
+    for m in range(1, len(ops) + 1):
+        run = run_numba(_stream(t, ops[:m]))
+        assert -p["nbanks"] * p["refpb"] <= _owed_any(p, run.counts(0), int(run.finish.max())) <= bound
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(sorted(FACTS) + ["hbm3-pim-bg:hbm3", "pim-gpt:gddr6"]), ops=_OPS,
+       per_bank=st.booleans(), all_bank=st.booleans())
+def test_numba_and_simpy_agree_on_any_stream(name, ops, per_bank, all_bank):
+    t = _TYPES.get(name) or FACTS[name]
+    t = _short_refresh(dataclasses.replace(t, all_bank_activate=all_bank), per_bank)
+    tr = _stream(t, ops)
+    a, b = run_numba(tr, periodic=False), run_simpy(tr)
+    assert np.array_equal(a.start, b.start) and np.array_equal(a.finish, b.finish)
+    assert np.array_equal(a.dram_counts, b.dram_counts)
+    assert np.array_equal(run_numba(tr).finish, a.finish)       # the skips too
+
+
+def test_a_bank_group_pim_burst_stops_too():
+    """A PIM burst over a bank group's banks (hbm3-pim-bg) of ~20 tREFI: refreshed, not deferred."""
+    t = dataclasses.replace(FACTS["hbm3"], all_bank_activate=True)
+    p = dict(zip(PARAM_NAMES, (int(v) for v in dram_params(t))))
+    span = t.banks_per_group
+    ncols = 20 * p["trefi"] // p["tccd_ab"]
+    b = TraceBuilder()
+    d = b.resource("dram", dram_params(t))
+    b.task(d, 0, (), slot=0, row=0, ncols=ncols, span=span, mode=MODE_PIM_MAC)
+    tr = b.build()
+    run = run_numba(tr)
+    c = run.counts(0)
+    assert c["refs"] == 2 * MAX_POSTPONED and c["mac_cols"] == ncols
+    assert 0 <= _owed(p, c, int(run.finish[0])) <= MAX_POSTPONED
+    assert np.array_equal(run_simpy(tr).finish, run.finish)

@@ -18,14 +18,20 @@ the read/write turnaround: a read column waits CWL + BL + tWTR_S/L (same bank gr
 last write column, a write column tRTW after the last read column.
 
 Postponement is bounded as JEDEC bounds it (DDR4/DDR5, LPDDR4/5, GDDR6, HBM: at most 8 REF
-commands postponed): refreshes are checked when a row burst starts, and a PIM all-bank MAC burst
-over every bank of the channel (span = banks), whose column stream may run for thousands of tREFI,
-stops when it reaches the time the MAX_POSTPONED-th owed refresh falls due (`postponed_limit`):
-its banks precharge, the owed refreshes are issued back to back (`refresh_if_due`), the row
-reopens and the columns go on. So at most MAX_POSTPONED refreshes are ever owed during such a
-burst. A PIM burst over fewer banks (bank-group / buffer-die PIM) still defers its refreshes to
-the next row burst: the SimPy reference opens the next burst's banks beside it, which an
-interruption would have to undo (not modelled).
+commands postponed). Refreshes are checked when a row burst starts, at max(ready, last ACT); a
+stream that only hits open rows issues no ACT, and a PIM MAC burst may run for thousands of tREFI,
+so that check alone let refreshes pile up. The rule, for every column command (read, write or PIM
+MAC, over any number of banks, all-bank or per-bank refresh): no column issues at or after the
+time MAX_POSTPONED refreshes are owed (`postponed_limit`). A burst whose columns reach it stops
+there: its banks precharge (after their last columns), the owed refreshes are issued
+(`refresh_if_due` at that time: all-bank ones back to back, or per-bank ones bank by bank), its
+rows reopen and its remaining columns go on (a read/write burst from the bank its next column
+goes to). Later bursts are planned after the stop, so their look-ahead ACTs follow the refresh;
+the SimPy reference plans each burst's column times ahead of its column process for the same
+reason (`archsim.engine.reference._Columns`). So at most MAX_POSTPONED refreshes (rounds of
+per-bank ones) are ever owed. Streams that miss rows activate every row burst and keep far from
+the limit: their timing is unchanged, and so are the skips (`skips.py`), which compare states
+relative to the refresh schedule.
 
 Per-bank refresh (P[P_REFPB] = 1; HBM3 REFsb, LPDDR5/DDR5 REFpb): one bank is refreshed every
 tREFI / banks for tRFCpb while the others keep working; the controller picks, among the banks not yet
@@ -249,11 +255,17 @@ def _open_all(P, bank_st, chan, slot0, span, row, ready):
 
 
 @njit(cache=True)
-def postponed_limit(P, chan):
-    """The time the MAX_POSTPONED-th owed all-bank refresh falls due (the first at C_NEXTREF, then
-    every tREFI: with per-bank refresh an all-bank one stands for a round of them, tREFI / banks
-    apart, as `refresh_if_due` issues them during PIM MACs): no PIM MAC column issues at or after
-    it while they are owed."""
+def postponed_limit(P, chan, pim):
+    """The time at which MAX_POSTPONED refreshes are owed: the MAX_POSTPONED-th all-bank one falls
+    due (the first at C_NEXTREF, then every tREFI; with per-bank refresh an all-bank one stands for
+    a round of them, tREFI / banks apart, as `refresh_if_due` issues them during PIM MACs), or,
+    with per-bank refresh outside PIM, MAX_POSTPONED rounds of per-bank ones are owed (assumption:
+    the bound on postponed REFab taken as the same span of time for REFpb/REFsb, not checked
+    against the LPDDR5/HBM3 text). No column command issues at or after it while they are owed."""
+    if P[P_REFI] <= 0:
+        return 1 << 62
+    if P[P_REFPB] != 0 and not pim:
+        return chan[C_NEXTREF] + (MAX_POSTPONED * P[P_NBANKS] - 1) * P[P_REFI]
     step = P[P_REFI] * P[P_NBANKS] if P[P_REFPB] != 0 else P[P_REFI]
     return chan[C_NEXTREF] + (MAX_POSTPONED - 1) * step
 
@@ -302,50 +314,21 @@ def column_time(c, k, j, S, L):
 
 
 @njit(cache=True)
-def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c, banks):
-    """One row burst over slots slot0..slot0+span-1; returns (first command time, data end).
-    `c` and `banks` are scratch arrays of at least `span` entries."""
+def _rw_part(P, bank_st, bg_last, chan, slot0, row, ncols, k0, rot, mode, ready, c, banks, limit):
+    """The read/write columns of a row burst over slots slot0..slot0+k0-1, or what is left of it
+    after a stop: `ncols` columns, the j-th to slot slot0 + (rot + j) % k0. Opens the rows, then
+    issues the columns that come before `limit` (`postponed_limit`). Returns (columns issued, first
+    column time, data end); (0, NEG, NEG) when the first column would come at or after `limit`."""
     nb = P[P_NBANKS]
-    t0 = max(ready, chan[C_LASTACT])
-    refresh_if_due(P, bank_st, chan, t0, mode == MODE_PIM_MAC)
     bpg = P[P_BPG]
-    if mode == MODE_PIM_MAC:
-        ccd = P[P_CCDAB]
-        start = max(ready, chan[C_LASTCOL] + ccd)
-        for i in range(span):
-            _precharge_if_conflict(P, bank_st, chan, slot_bank(P, slot0 + i),
-                                   row + (slot0 + i) // nb, ready)
-        start = max(start, _open_pim_row(P, bank_st, chan, slot0, span, row, ready))
-        first = NEG
-        left = ncols
-        while span == nb and P[P_REFI] > 0:
-            # all-bank MACs hold every bank: refresh waits for the burst, but at most
-            # MAX_POSTPONED refreshes may be owed; when the column stream reaches the time the
-            # last allowed one falls due, the burst stops, the owed refreshes are issued, the row
-            # reopens and the columns go on
-            limit = postponed_limit(P, chan)
-            if start + (left - 1) * ccd < limit:
-                break
-            n = 0 if start >= limit else (limit - start + ccd - 1) // ccd   # columns before it
-            if n > 0:
-                _pim_columns(P, bank_st, bg_last, chan, slot0, span, start + (n - 1) * ccd, n)
-                if first == NEG:
-                    first = start
-                left -= n
-            refresh_if_due(P, bank_st, chan, limit, True)
-            start = max(chan[C_LASTCOL] + ccd, _open_pim_row(P, bank_st, chan, slot0, span, row, ready))
-        if first == NEG:
-            first = start
-        last = start + (left - 1) * ccd
-        _pim_columns(P, bank_st, bg_last, chan, slot0, span, last, left)
-        return first, last + P[P_BL]
-    k = min(span, ncols)
+    k = min(k0, ncols)
     for i in range(k):
-        _precharge_if_conflict(P, bank_st, chan, slot_bank(P, slot0 + i), row + (slot0 + i) // nb,
-                               ready)
+        s = slot0 + i if rot == 0 else slot0 + (rot + i) % k0
+        _precharge_if_conflict(P, bank_st, chan, slot_bank(P, s), row + s // nb, ready)
     for i in range(k):
-        banks[i] = slot_bank(P, slot0 + i)
-        rdy = _open_row(P, bank_st, chan, banks[i], row + (slot0 + i) // nb, ready)
+        s = slot0 + i if rot == 0 else slot0 + (rot + i) % k0
+        banks[i] = slot_bank(P, s)
+        rdy = _open_row(P, bank_st, chan, banks[i], row + s // nb, ready)
         bg = banks[i] // bpg
         if i == 0:
             prev = chan[C_LASTCOL]
@@ -366,8 +349,23 @@ def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c
             P[P_CCDL] if banks[i] // bpg == banks[i - 1] // bpg else P[P_CCDS]))
     S = P[P_CCDS] if k > 1 else P[P_CCDL]
     L = P[P_CCDL]
-    for i in range(k):
-        jl = i + ((ncols - 1 - i) // k) * k
+    n = ncols
+    tlast = c[n - 1] if n - 1 < k else column_time(c, k, n - 1, S, L)
+    if tlast >= limit:
+        lo = 0                               # the first column at or after `limit`
+        hi = n - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if (c[mid] if mid < k else column_time(c, k, mid, S, L)) >= limit:
+                hi = mid
+            else:
+                lo = mid + 1
+        n = lo
+        if n == 0:
+            return 0, NEG, NEG
+        tlast = c[n - 1] if n - 1 < k else column_time(c, k, n - 1, S, L)
+    for i in range(min(k, n)):
+        jl = i + ((n - 1 - i) // k) * k
         tl = c[i] if jl < k else column_time(c, k, jl, S, L)
         b = banks[i]
         if mode == MODE_WRITE:
@@ -375,15 +373,71 @@ def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c
         else:
             bank_st[b, B_RD] = tl
         bg_last[b // bpg] = tl
-    jlast = ncols - 1
-    tlast = c[jlast] if jlast < k else column_time(c, k, jlast, S, L)
+    jlast = n - 1
     chan[C_LASTCOL] = tlast
     chan[C_LASTCOL_BG] = banks[jlast % k] // bpg
     if mode == MODE_WRITE:
         chan[C_LASTWR] = tlast
         chan[C_LASTWR_BG] = banks[jlast % k] // bpg
-        chan[C_WRCOLS] += ncols
-        return c[0], tlast + P[P_CWL] + P[P_BL]
+        chan[C_WRCOLS] += n
+        return n, c[0], tlast + P[P_CWL] + P[P_BL]
     chan[C_LASTRD] = tlast
-    chan[C_RDCOLS] += ncols
-    return c[0], tlast + P[P_CL] + P[P_BL]
+    chan[C_RDCOLS] += n
+    return n, c[0], tlast + P[P_CL] + P[P_BL]
+
+
+@njit(cache=True)
+def row_burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, ready, c, banks):
+    """One row burst over slots slot0..slot0+span-1; returns (first command time, data end).
+    `c` and `banks` are scratch arrays of at least `span` entries. Stops for refresh whenever its
+    columns reach `postponed_limit` (see the module docstring)."""
+    nb = P[P_NBANKS]
+    t0 = max(ready, chan[C_LASTACT])
+    pim = mode == MODE_PIM_MAC
+    refresh_if_due(P, bank_st, chan, t0, pim)
+    if pim:
+        ccd = P[P_CCDAB]
+        start = max(ready, chan[C_LASTCOL] + ccd)
+        for i in range(span):
+            _precharge_if_conflict(P, bank_st, chan, slot_bank(P, slot0 + i),
+                                   row + (slot0 + i) // nb, ready)
+        start = max(start, _open_pim_row(P, bank_st, chan, slot0, span, row, ready))
+        first = NEG
+        left = ncols
+        while True:
+            # MACs hold their banks: refresh waits for the burst, but at most MAX_POSTPONED
+            # refreshes may be owed; when the column stream reaches the time the last allowed one
+            # falls due, the burst stops, the owed refreshes are issued, the row reopens and the
+            # columns go on
+            limit = postponed_limit(P, chan, True)
+            if start + (left - 1) * ccd < limit:
+                break
+            n = 0 if start >= limit else (limit - start + ccd - 1) // ccd   # columns before it
+            if n > 0:
+                _pim_columns(P, bank_st, bg_last, chan, slot0, span, start + (n - 1) * ccd, n)
+                if first == NEG:
+                    first = start
+                left -= n
+            refresh_if_due(P, bank_st, chan, limit, True)
+            start = max(chan[C_LASTCOL] + ccd, _open_pim_row(P, bank_st, chan, slot0, span, row, ready))
+        if first == NEG:
+            first = start
+        last = start + (left - 1) * ccd
+        _pim_columns(P, bank_st, bg_last, chan, slot0, span, last, left)
+        return first, last + P[P_BL]
+    k0 = min(span, ncols)
+    limit = postponed_limit(P, chan, False)
+    n, first, end = _rw_part(P, bank_st, bg_last, chan, slot0, row, ncols, k0, 0, mode, ready, c,
+                             banks, limit)
+    done = n
+    while done < ncols:                      # the stop: owed refreshes, then the columns go on
+        refresh_if_due(P, bank_st, chan, limit, False)
+        limit = postponed_limit(P, chan, False)
+        n, f, e = _rw_part(P, bank_st, bg_last, chan, slot0, row, ncols - done, k0, done % k0,
+                           mode, ready, c, banks, limit)
+        if n > 0:
+            if first == NEG:
+                first = f
+            end = e
+        done += n
+    return first, end

@@ -32,8 +32,8 @@ N_CHAN = 26
 ALL_BANKS_BG = -2          # C_LASTACT_BG after an all-bank ACT
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
 #: refresh commands a controller may postpone (JEDEC DDR4 JESD79-4 §4.9, and the same 8 for DDR5,
-#: LPDDR4/5, GDDR6 and HBM2/3: "up to 8 REF commands may be postponed"); a PIM all-bank burst is
-#: stopped to refresh when the last of them falls due (`commands.postponed_limit`)
+#: LPDDR4/5, GDDR6 and HBM2/3: "up to 8 REF commands may be postponed"); any column stream (read,
+#: write, PIM) stops to refresh when the last of them falls due (`commands.postponed_limit`)
 MAX_POSTPONED = 8
 #: the refresh-period skip keeps a state per refresh, which costs more than it saves on a stream
 #: shorter than this many row bursts (its period can be ten thousand row bursts and more: the
