@@ -22,7 +22,6 @@ from math import ceil
 import numpy as np
 
 from archsim.hardware import DramTiming
-from archsim.kernels.dram.state import MAX_POSTPONED
 
 __all__ = ["PARAM_NAMES", "dram_params", "streaming_bandwidth_bytes_per_s",
            "random_row_rate_per_s", "refresh_fraction", "stream_refresh_fraction", "faw_act_rate_per_s",
@@ -189,6 +188,7 @@ class ChannelState:
     def postponed_limit(self, pim: bool) -> int:
         """When MAX_POSTPONED refreshes are owed; no column command issues at or after it
         (`kernels.dram.commands.postponed_limit`)."""
+        from archsim.kernels.dram.state import MAX_POSTPONED    # here: the package loads Numba
         p = self.p
         if p["trefi"] <= 0:
             return 1 << 62

@@ -34,7 +34,8 @@ import numpy as np
 from numba import njit
 
 from .commands import _precharge_time, refresh_if_due
-from .state import (ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR, C_ACTS, C_HITS, C_LASTACT,
+from .state import (MAX_POSTPONED, ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR, C_ACTS,
+                    C_HITS, C_LASTACT,
                     C_LASTACT_BG, C_LASTCOL, C_LASTCOL_BG, C_LASTRD, C_LASTWR, C_LASTWR_BG,
                     C_MISSES, C_NEXTREF, C_PBREFS, C_R0, C_RDCOLS, C_REFMASK, C_REFS, C_RING,
                     C_RINGN, C_WRCOLS, P_BL, P_BPG, P_CCDL, P_CCDS, P_CL, P_CWL, P_FAW, P_NBANKS,
@@ -47,9 +48,6 @@ N_X = 6
 K_ACTS, K_PRES, K_HITS, K_MISSES, K_REFS, K_PBREFS, K_RD, K_WR, K_TURNS, K_PD, K_PDCYC, K_FORCED, \
     K_BUSY = range(13)
 N_K = 13
-#: per-bank refreshes a controller may owe before it must refresh a bank queued requests need
-#: (JEDEC DDR4/LPDDR5/HBM3: up to 8 refresh commands may be postponed)
-MAX_POSTPONED = 8
 
 
 @njit(cache=True)
