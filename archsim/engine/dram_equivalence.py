@@ -170,17 +170,25 @@ def sequence_sample(t: DramTiming, n: int = 12, seed: int = 0, max_bytes: int = 
     off = dataclasses.replace(t, trefi=0)
     ratios: dict[str, list] = {"refresh_off": [], "refresh_on": []}
     for _ in range(n):
-        slot = int(rng.integers(0, t.banks_per_channel))
-        xs = []
-        for _ in range(int(rng.integers(4, 12))):
-            x = Transfer(int(rng.integers(1, max_bytes)), bool(rng.integers(2)), slot)
-            nrows, _, span = burst_shape(t, x.nbytes)
-            slot += nrows * span
-            xs.append(x)
+        xs = _packed(t, rng, (4, 12), max_bytes)
         for key, tt in (("refresh_off", off), ("refresh_on", t)):
             ratios[key].append(controller_finish(tt, xs, interleave=False)[0].max()
                                / engine_finish(tt, xs)[0].max())
     return {k: _stats(v) for k, v in ratios.items()}
+
+
+def _packed(t: DramTiming, rng, count: tuple[int, int], max_bytes: int) -> list:
+    """Random transfers (their number drawn from [`count`), each 1 B … `max_bytes`, read or write)
+    on one channel, each packed after the previous in bank slots as the engine packs tensors, from
+    a random first slot."""
+    slot = int(rng.integers(0, t.banks_per_channel))
+    xs = []
+    for _ in range(int(rng.integers(*count))):
+        x = Transfer(int(rng.integers(1, max_bytes)), bool(rng.integers(2)), slot)
+        nrows, _, span = burst_shape(t, x.nbytes)
+        slot += nrows * span
+        xs.append(x)
+    return xs
 
 
 def channel_overlap(trace, run) -> dict:
@@ -220,13 +228,7 @@ def concurrency_sample(t: DramTiming, n: int = 24, seed: int = 0, max_bytes: int
     rng = np.random.default_rng(seed)
     makespan, uncapped, first = [], [], []
     for _ in range(n):
-        slot = int(rng.integers(0, t.banks_per_channel))
-        xs = []
-        for _ in range(int(rng.integers(2, 4))):
-            x = Transfer(int(rng.integers(1, max_bytes)), bool(rng.integers(2)), slot)
-            nrows, _, span = burst_shape(t, x.nbytes)
-            slot += nrows * span
-            xs.append(x)
+        xs = _packed(t, rng, (2, 4), max_bytes)
         e, _ = engine_finish(t, xs)
         c, _ = controller_finish(t, xs)
         makespan.append(c.max() / e.max())

@@ -144,13 +144,7 @@ class TraceBuilder:
             raise ValueError(f"task {i}: access ticks {[t for _, t in accesses]} are not split "
                              f"evenly over {reps} tiles")
         if dram:
-            p = self._dram_params[self._res_dram[res]]
-            if ncols < 1 or nrows < 1 or span < 1:
-                raise ValueError(f"DRAM task needs ncols, nrows, span >= 1 (got {ncols}, {nrows}, {span})")
-            if mode != MODE_PIM_MAC and span > p[2]:
-                raise ValueError(f"span {span} exceeds bank groups {p[2]}")
-            if mode == MODE_PIM_MAC and span > p[0]:
-                raise ValueError(f"span {span} exceeds banks {p[0]}")
+            self._check_burst(self._res_dram[res], ncols, nrows, span, mode)
         for d in deps:
             if not 0 <= d < i:
                 raise ValueError(f"task {i}: dependency {d} is not an earlier task")
@@ -173,6 +167,17 @@ class TraceBuilder:
         self._dep_ptr.append(len(self._dep_idx))
         return i
 
+    def _check_burst(self, d: int, ncols: int, nrows: int, span: int, mode: int) -> None:
+        """A burst task's shape on DRAM timing `d`: at least one row burst of one column, over no
+        more bank groups (banks, for PIM MACs) than the channel has."""
+        p = self._dram_params[d]
+        if ncols < 1 or nrows < 1 or span < 1:
+            raise ValueError(f"DRAM task needs ncols, nrows, span >= 1 (got {ncols}, {nrows}, {span})")
+        if mode != MODE_PIM_MAC and span > p[2]:
+            raise ValueError(f"span {span} exceeds bank groups {p[2]}")
+        if mode == MODE_PIM_MAC and span > p[0]:
+            raise ValueError(f"span {span} exceeds banks {p[0]}")
+
     def dram_tasks(self, shapes, deps=(), op: int = -1, *, slot: int = 0, mode: int = MODE_READ,
                    level: int = -1, nbytes: int = 0, occ_level: int = -1, occ_bytes: int = 0,
                    actions: tuple[tuple[str, float], ...] = (),
@@ -192,13 +197,7 @@ class TraceBuilder:
             d = self._res_dram[res]
             if d < 0:
                 raise ValueError(f"task {len(self._rows)}: resource {res} is not a DRAM channel")
-            p = self._dram_params[d]
-            if ncols < 1 or nrows < 1 or span < 1:
-                raise ValueError(f"DRAM task needs ncols, nrows, span >= 1 (got {ncols}, {nrows}, {span})")
-            if mode != MODE_PIM_MAC and span > p[2]:
-                raise ValueError(f"span {span} exceeds bank groups {p[2]}")
-            if mode == MODE_PIM_MAC and span > p[0]:
-                raise ValueError(f"span {span} exceeds banks {p[0]}")
+            self._check_burst(d, ncols, nrows, span, mode)
             out.append(len(self._rows))
             self._rows.append((res, 0, slot, 0, ncols, span, mode, nrows, op, level, 0, -1, 0, 1))
             self._act_ptr.append(len(self._act_id))

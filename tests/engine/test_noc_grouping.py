@@ -20,12 +20,12 @@ from archsim.engine.execute import run_numba
 from archsim.engine.lower import TILE_BUDGET, lower
 from archsim.engine.simulate import gap_effects
 from archsim.hardware import parse_hardware
-from archsim.ir import Op, OpKind, Operand, Role, Tensor, add_op, new_graph
+from archsim.ir import Op, OpKind, Operand, Role, Tensor, add_op
 from archsim.mapper import map_graph
 from archsim.workloads import build_graph
 
 from .test_noc import NOC_CHIP
-from .test_tile_issue import _mapping, assert_same_timing
+from .test_tile_issue import _graph as _tile_graph, _mapping, assert_same_timing
 
 
 def chip(topology="mesh", dims="[2, 2]", bpc=2):
@@ -34,17 +34,8 @@ def chip(topology="mesh", dims="[2, 2]", bpc=2):
 
 def _graph(m, n, k, bits):
     """Two matmuls in a row (both on the NoC's arrays) and an activation between them."""
-    g = new_graph(name="noc-tiles", family="test")
-    x = Tensor("x", (m, k), bits)
-    w = Tensor("w", (k, n), bits, Role.WEIGHT)
-    y = Tensor("y", (m, n), bits)
-    add_op(g, Op("mm", OpKind.MATMUL, (("m", m), ("n", n), ("k", k)),
-                 (Operand(x, ("m", "k")), Operand(w, ("k", "n")), Operand(y, ("m", "n"), True)),
-                 macs=m * n * k, flops=2 * m * n * k), ())
-    z = Tensor("z", (m, n), bits)
-    add_op(g, Op("act", OpKind.GELU, (("m", m), ("n", n)),
-                 (Operand(y, ("m", "n")), Operand(z, ("m", "n"), True)), macs=0, flops=8 * m * n),
-           (("mm", y),))
+    g = _tile_graph(m, n, k, bits)
+    z = next(o.tensor for o in g.nodes["act"]["op"].operands if o.is_output)
     w2 = Tensor("w2", (n, k), bits, Role.WEIGHT)
     o = Tensor("o", (m, k), bits)
     add_op(g, Op("mm2", OpKind.MATMUL, (("m", m), ("k", k), ("n", n)),
