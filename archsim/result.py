@@ -25,8 +25,9 @@ SCHEMA_VERSION = 1
 #: conflicts, row misses): what removing each saves the op's cycle span minus what it saves its
 #: analytic time, the part the closed form misses (negative: over-counts) (`engine.attribution`:
 #: counterfactual runs, cumulatively in that order; with `attribute_gap=True` only: three more
-#: event-loop runs; with it `sram_port_stall_s` is the ports' share of the gap the same way, one run more); the closed form's pipeline-fill allowance, min(compute, load) / 8, which the
-#: cycle run replaces by its tile stream's real fill (`analytic_fill_s`, negative, every run); and
+#: event-loop runs; with it `sram_port_stall_s` is the ports' share of the gap the same way, one
+#: run more); the closed form's pipeline-fill allowance, min(compute, load) / 8, which the cycle
+#: run replaces by its tile stream's real fill (`analytic_fill_s`, negative, every run); and
 #: `other_s`, the rest of the op's span − its analytic time (queueing behind other ops' transfers,
 #: the closed forms' own error).
 GAP_EFFECTS = ("sram_port_stall_s", "load_wait_s", "noc_stall_s", "pim_issue_s", "dram_refresh_s",

@@ -132,8 +132,9 @@ MUTANTS = (
            "return int(ceil(ceil(visits / max(1, unit.count)) * folds * per_fold - 1 + launch))",
            "return int(ceil(visits * folds * per_fold - 1 + launch))", TIMING,
            "mapped systolic timing ignores the unit count"),
-    Mutant("plan-half-capacity", "archsim/engine/plan.py", "fits = buf.off_chip or acts <= cap // 2",
-           "fits = buf.off_chip or acts <= cap", ("tests/engine/test_energy_accounting.py",
+    Mutant("plan-half-capacity", "archsim/engine/plan.py",
+           "if buf.off_chip or acts <= capacity_bytes(buf) // 2:",
+           "if buf.off_chip or acts <= capacity_bytes(buf):", ("tests/engine/test_energy_accounting.py",
                                                   "tests/engine/test_planned_buffers.py"),
            "activations assumed to fit without double buffering"),
     # kernels

@@ -326,10 +326,10 @@ def build_space(op: Op, hw: Hardware, unit: ComputeUnit,
                    or pl.get("activation" if o.tensor.role in acts else o.tensor.role.value)
                    for o in op.operands)
     homes = default_homes(hw, op, path, placement)
-    from archsim.engine.plan import host_buffer, pim_streams_from_dram, row_block_fits
+    from archsim.engine.pim_host import host_buffer, pim_streams_from_dram, row_block_fits
     if pim_streams_from_dram(op, unit, hw):
         # a "@pipeline" activation whose row block does not fit the host buffer spills to the
-        # DRAM, as the engine plans it (`engine.plan.pipeline_at_host`); one that fits lives there
+        # DRAM, as the engine plans it (`engine.pim_host.pipeline_at_host`); one that fits lives there
         buf = host_buffer(hw)
         homes = tuple(0 if where == PIPELINE and o.tensor.role in acts
                       and not row_block_fits(o.tensor, buf) else h

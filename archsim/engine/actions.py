@@ -31,7 +31,7 @@ def op_action_counts(p: OpPlan) -> dict[str, float]:
     are staged through the unit's buffer; a tensor at home in another on-chip level is read from
     (or written to) that level and staged through the unit's buffer too; a tensor streamed inside
     a fused group ("@pipeline") touches no memory level, except the one a PIM op streamed from the
-    DRAM sends to (or takes from) the host buffer over the host link (`plan.pipeline_at_host`):
+    DRAM sends to (or takes from) the host buffer over the host link (`pim_host.pipeline_at_host`):
     written to (read from) that buffer once and moved over the link once."""
     c: dict[str, float] = {}
     count_action(c, f"{p.unit.name}.mac.{p.dtype}", work_units(p.op))

@@ -12,7 +12,8 @@ from .plan import OpPlan, offchip_traffic
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 
-__all__ = ["analytic_ticks", "host_link_s", "in_place", "roofline_ticks", "offchip_bandwidth_bytes_per_s", "link_bandwidth"]
+__all__ = ["analytic_ticks", "host_link_s", "in_place", "roofline_ticks",
+           "offchip_bandwidth_bytes_per_s", "link_bandwidth"]
 
 
 def offchip_bandwidth_bytes_per_s(lv: MemoryLevel) -> float:
@@ -119,7 +120,7 @@ def analytic_ticks(p: OpPlan, hw: Hardware, ports: bool = True, fill: bool = Tru
 
 def host_link_s(p: OpPlan, hw: Hardware) -> float:
     """Time a PIM op streamed from the DRAM moves its "@pipeline" tensors over the host link to and
-    from the host buffer (`plan.pipeline_at_host`): the inputs before its first tile, the outputs
+    from the host buffer (`pim_host.pipeline_at_host`): the inputs before its first tile, the outputs
     after its last, at the link's bandwidth (the cycle engine's two link tasks)."""
     n = p.host_read_bytes + p.host_write_bytes
     return n / link_bandwidth(hw) if n else 0.0

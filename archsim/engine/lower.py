@@ -515,7 +515,7 @@ class _Lowerer:
 
     def host_link(self, p: OpPlan, nbytes: int, deps) -> int:
         """A PIM op's "@pipeline" bytes crossing the host link to or from the host buffer
-        (`plan.pipeline_at_host`; the buffer's port bytes are the compute tiles' accesses)."""
+        (`pim_host.pipeline_at_host`; the buffer's port bytes are the compute tiles' accesses)."""
         link, bw = self.link_res()
         acts = ((f"{p.host_link}.transfer", nbytes),) if p.host_link is not None else ()
         return self.b.task(link, self.ticks(nbytes / bw), deps, p.index, actions=acts)

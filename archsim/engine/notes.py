@@ -1,10 +1,10 @@
 """Result notes for what the engine did that the description did not ask for: no silent fallbacks.
 
 A PIM op's "@pipeline" tensors that spill to the DRAM because a row block does not fit the host
-buffer (`plan.pipeline_at_host`) get one note (`pipeline_spill_note`).
+buffer (`pim_host.pipeline_at_host`) get one note (`pipeline_spill_note`).
 
-Unit and dtype fallbacks: two kinds, one note per (op kind or dtype, unit), each with the ops, the unit, their time and what to
-change:
+Unit and dtype fallbacks: two kinds, one note per (op kind or dtype, unit), each with the ops, the
+unit, their time and what to change:
 - an op ran on a unit that does not run its kind as described (`archsim.hardware.ops`): the mapper
   fell back to a general-purpose unit, or a unit emulated it;
 - an op's dtype has no MAC rate on its unit: it was timed at the rate of another dtype the unit lists
@@ -93,13 +93,14 @@ def fallback_notes(plans, seconds: list[float], hw: Hardware, dtypes: dict,
 
 def pipeline_spill_note(plans, hw: Hardware) -> str | None:
     """One note for the "@pipeline" bytes of PIM ops written to and read from the DRAM because a
-    row block does not fit the host buffer (`plan.pipeline_at_host`), else None."""
+    row block does not fit the host buffer (`pim_host.pipeline_at_host`), else None."""
     spilled = [p for p in plans if p.pipeline_spill_bytes]
     if not spilled:
         return None
-    from .plan import host_buffer
+    from .pim_host import host_buffer
+    from .plan import capacity_bytes
     buf = host_buffer(hw)
-    where = (f"the host buffer {buf.name} ({buf.size_bytes * max(1, buf.instances):,} B) holds "
+    where = (f"the host buffer {buf.name} ({capacity_bytes(buf):,} B) holds "
              f"less than two rows" if buf is not None else "the chip has no host buffer")
     total = sum(p.pipeline_spill_bytes for p in spilled)
     return (f"PIM pipeline spill: {len(spilled)} op(s) moved {total:,} B of fused-group tensors "

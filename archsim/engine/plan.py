@@ -12,18 +12,14 @@ traffic at all; a tensor at home off chip streams across the off-chip boundary. 
 an op the mapping does not place fall back to a heuristic: held in the unit's buffer when they fit
 in half of it, else spilled off chip. Weights and KV cache without a placement live off chip.
 
-PIM ops (`pim_bank` units on a DRAM level): an in-bank op (weights or KV cache in the banks,
-`pim_bytes` > 0) gets its inputs broadcast over the host link and its results read back over it,
-priced as the DRAM level's reads and writes (unchanged). A PIM op streamed from the DRAM arrays
-(a prefill's QKᵀ and PV, whose K, V and Q are activations) would store its "@pipeline" tensors in
-the DRAM: there the rule of `pipeline_at_host` applies — a "@pipeline" activation crosses the host
-link to or from the host buffer (PIM-GPT sends a row's scores to the ASIC buffer) when one row
-block fits there, and only otherwise spills to the DRAM (`OpPlan.pipeline_spill_bytes`)."""
+PIM ops streamed from the DRAM arrays keep their "@pipeline" tensors in the host buffer when a row
+block fits there (`pim_host.pipeline_at_host`), else they spill to the DRAM."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from math import ceil, prod
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from archsim.energy import register_file
 from archsim.errors import MappingError, did_you_mean
@@ -37,10 +33,12 @@ from .gpu_kernels import gpu_kernels
 from .noc import NocTraffic, op_traffic
 from .timing.shapes import op_dtype
 
+if TYPE_CHECKING:
+    from .pim_host import PipelineAtHost
+
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
            "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key",
-           "plan_one", "host_buffer", "pipeline_at_host", "PipelineAtHost", "row_block_fits",
-           "pim_streams_from_dram"]
+           "plan_one", "capacity_bytes"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -76,7 +74,8 @@ class OpPlan:
     flash_weight_bytes: int = 0      # weight bytes read in place from a flash with wait states
     flash_wait_states: int = 0       # that flash's wait states (MCU core timing)
     noc: NocTraffic | None = None    # bytes per NoC link when the op runs on the NoC's arrays (noc.py)
-    # a PIM op streamed from the DRAM: its "@pipeline" activations kept at the host (`pipeline_at_host`)
+    # a PIM op streamed from the DRAM: its "@pipeline" activations kept at the host
+    # (`pim_host.pipeline_at_host`)
     host_buffer: str | None = None   # the host-side level they cross to or from
     host_link: str | None = None     # the link they cross (priced as LINK.transfer), None = unnamed
     host_read_bytes: int = 0         # inputs sent from the host buffer to the banks over the link
@@ -153,7 +152,8 @@ def _unit_for(om: OpMapping | None, op: Op, hw: Hardware) -> ComputeUnit:
                            f"{did_you_mean(om.unit, names) or 'units: ' + ', '.join(names)}") from None
 
 
-def _capacity(lv: MemoryLevel) -> int:
+def capacity_bytes(lv: MemoryLevel) -> int:
+    """Bytes a level holds over all its instances."""
     return lv.size_bytes * max(1, getattr(lv, "instances", 1))
 
 
@@ -255,67 +255,7 @@ class _Shape:
     traffic: tuple[tuple[str, int, int], ...]   # (off-chip level, read, write) per level
     flash_weight_bytes: int
     flash_wait_states: int
-    host: PipelineAtHost | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineAtHost:
-    """Where a PIM op's "@pipeline" activations go (`pipeline_at_host`)."""
-    buffer: str | None               # the host buffer (None: the chip has none)
-    link: str | None                 # the host link's name (None: no interconnect is described)
-    read_bytes: int                  # inputs held at the host, sent to the banks
-    write_bytes: int                 # outputs sent to the host and held there
-    spill_read_bytes: int            # inputs whose row block does not fit: read from the DRAM
-    spill_write_bytes: int           # outputs whose row block does not fit: written to the DRAM
-
-
-def host_buffer(hw: Hardware) -> MemoryLevel | None:
-    """The on-chip level the host side of a PIM chip works in: of the on-chip levels that may hold
-    activations and that a unit other than the PIM banks is attached to, the largest (PIM-GPT's
-    ASIC buffer). None when there is none."""
-    attached = {u.attached_to for u in hw.compute if u.type != "pim_bank"}
-    cands = [lv for lv in hw.levels if not lv.off_chip and lv.name in attached
-             and (not lv.holds or "activation" in lv.holds)]
-    return max(cands, key=_capacity, default=None)
-
-
-def row_block_fits(tensor, buf: MemoryLevel | None) -> bool:
-    """`pipeline_at_host`'s rule: two rows of `tensor` (its innermost dim) fit in `buf`."""
-    shape = tensor.shape or (1,)
-    return buf is not None and 2 * ceil(shape[-1] * tensor.dtype_bits / 8) <= _capacity(buf)
-
-
-def pim_streams_from_dram(op: Op, unit: ComputeUnit, hw: Hardware) -> bool:
-    """`op` on `unit` is a PIM op streamed from the DRAM arrays (no weight or KV cache in the banks:
-    a prefill's QKᵀ and PV), where `pipeline_at_host` decides where its "@pipeline" tensors live."""
-    return (unit.type == "pim_bank" and buffer_level(unit, hw) is hw.levels[0]
-            and not any(o.tensor.role in (Role.WEIGHT, Role.KV_CACHE) for o in op.inputs))
-
-
-def pipeline_at_host(op: Op, homes: tuple, hw: Hardware) -> PipelineAtHost:
-    """Where the "@pipeline" activations of `op`, a PIM op streamed from the DRAM arrays, live.
-
-    Rule: such a tensor (a prefill's attention scores between QKᵀ on the banks and softmax on the
-    host, the probabilities on their way to PV) stays in the host buffer (`host_buffer`) when one
-    row block fits there: a row is the tensor's innermost dim (a query's scores over every key,
-    which the host's softmax normalises whole), and the buffer holds two rows (one arriving over
-    the host link while the host works on the other), so it fits when 2 × row bytes ≤ the
-    buffer's capacity. It then crosses the host link once (banks → host for an output, host →
-    banks for an input) and is written to (read from) the host buffer; no DRAM command touches it.
-    When the row block does not fit (or the chip has no host buffer) it spills: written to and
-    read from the DRAM as any off-chip activation, counted in the plan's off-chip bytes and
-    reported as `OpPlan.pipeline_spill_bytes` (and a result note)."""
-    buf = host_buffer(hw)
-    link = hw.interconnect[0].name if hw.interconnect else None
-    out = {"r": 0, "w": 0, "sr": 0, "sw": 0}
-    for o, h in zip(op.operands, homes):
-        if h != PIPELINE or o.tensor.role not in (Role.ACTIVATION, Role.OUTPUT):
-            continue
-        fits = row_block_fits(o.tensor, buf)
-        out[("" if fits else "s") + ("w" if o.is_output else "r")] += o.tensor.size_bytes
-    return PipelineAtHost(buffer=buf.name if buf is not None else None, link=link,
-                          read_bytes=out["r"], write_bytes=out["w"],
-                          spill_read_bytes=out["sr"], spill_write_bytes=out["sw"])
+    host: "PipelineAtHost | None" = None     # `pim_host.pipeline_at_host`, PIM ops streamed from DRAM
 
 
 def _spilled(op: Op, homes: tuple, buf: MemoryLevel) -> frozenset[int]:
@@ -324,7 +264,7 @@ def _spilled(op: Op, homes: tuple, buf: MemoryLevel) -> frozenset[int]:
     loose = [i for i, (o, h) in enumerate(zip(op.operands, homes))
              if h is None and o.tensor.role in (Role.ACTIVATION, Role.OUTPUT)]
     acts = sum(op.operands[i].tensor.size_bytes for i in loose)
-    if buf.off_chip or acts <= _capacity(buf) // 2:
+    if buf.off_chip or acts <= capacity_bytes(buf) // 2:
         return frozenset()
     return frozenset(loose)
 
@@ -410,6 +350,7 @@ def _plan_shape(op: Op, om: OpMapping | None, unit: ComputeUnit, homes: tuple, h
         read, write, pim_bytes = (act_all - outs), outs + kv_write, weights + kv_read
         held = {}
         if not pim_bytes:   # streamed from the DRAM arrays: "@pipeline" tensors at the host
+            from .pim_host import pipeline_at_host
             host = pipeline_at_host(op, homes, hw)
             read -= host.read_bytes
             write -= host.write_bytes

@@ -2,7 +2,7 @@
 and PV run on the banks streamed from the DRAM arrays and the mapper streams the scores and the
 probabilities between them and the ASIC's softmax ("@pipeline"). The engine used to plan every
 PIM output as a DRAM write, so the scores were written to GDDR6 and read back (64 GiB per layer
-at 32K tokens). Now (`engine.plan.pipeline_at_host`) a "@pipeline" tensor crosses the host link
+at 32K tokens). Now (`engine.pim_host.pipeline_at_host`) a "@pipeline" tensor crosses the host link
 into the ASIC buffer when two of its rows fit there, and spills to the DRAM (counted, with a note)
 only when they do not. Decode (in-bank QKᵀ / PV: the scores read out over the link) is unchanged."""
 from __future__ import annotations
@@ -15,7 +15,8 @@ from hypothesis import given, settings, strategies as st
 
 from archsim.engine import simulate
 from archsim.engine.actions import op_action_counts
-from archsim.engine.plan import PIPELINE, host_buffer, plan_ops
+from archsim.engine.pim_host import host_buffer
+from archsim.engine.plan import PIPELINE, plan_ops
 from archsim.ir import OpKind
 
 BF16 = {"weights": "bf16", "activations": "bf16", "kv": "bf16"}
