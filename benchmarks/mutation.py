@@ -133,8 +133,8 @@ MUTANTS = (
            "return int(ceil(visits * folds * per_fold - 1 + launch))", TIMING,
            "mapped systolic timing ignores the unit count"),
     Mutant("plan-half-capacity", "archsim/engine/plan.py",
-           "if buf.off_chip or acts <= capacity_bytes(buf) // 2:",
-           "if buf.off_chip or acts <= capacity_bytes(buf):", ("tests/engine/test_energy_accounting.py",
+           "if buf.off_chip or acts <= buf.capacity_bytes // 2:",
+           "if buf.off_chip or acts <= buf.capacity_bytes:", ("tests/engine/test_energy_accounting.py",
                                                   "tests/engine/test_planned_buffers.py"),
            "activations assumed to fit without double buffering"),
     # kernels

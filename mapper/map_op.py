@@ -231,12 +231,12 @@ def _larger_than_the_chip(op: Op, hw: Hardware, placement: dict[str, str]) -> Do
     """An operand larger than all of the chip's memory together can be held nowhere: the op does
     not fit, whatever its tiling (checked before the search, which could loop over huge dims).
     Tensors streamed between fused ops (placed in the pipeline) are never held whole: exempt."""
-    capacity = sum(lv.size_bytes * max(1, lv.instances) for lv in hw.levels)
+    capacity = sum(lv.capacity_bytes for lv in hw.levels)
     held = [o for o in op.operands if placement.get(o.tensor.name) != PIPELINE]
     worst = max(held, key=lambda o: o.tensor.size_bytes, default=None)
     if worst is None or worst.tensor.size_bytes <= capacity:
         return None
-    home = max(hw.levels, key=lambda lv: lv.size_bytes * max(1, lv.instances))
+    home = max(hw.levels, key=lambda lv: lv.capacity_bytes)
     return DoesNotFit(level=home.name, tensor=f"{worst.tensor.name} (more than all levels together)",
                       needed_bytes=int(worst.tensor.size_bytes),
-                      capacity_bytes=int(home.size_bytes * max(1, home.instances)))
+                      capacity_bytes=home.capacity_bytes)

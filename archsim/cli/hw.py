@@ -42,7 +42,7 @@ def summary_rows(names=None) -> list[dict]:
             "name": hw.name, "kind": hw.kind,
             "peak_ops_per_s": {d: 2 * hw.peak_macs_per_s(d) for d in _DTYPES if hw.peak_macs_per_s(d) > 0},
             "off_chip_bytes": hw.off_chip.size_bytes,
-            "on_chip_bytes": sum(lv.size_bytes * lv.instances for lv in hw.levels[1:]),
+            "on_chip_bytes": sum(lv.capacity_bytes for lv in hw.levels[1:]),
             "off_chip_bandwidth_bytes_per_s": hw.off_chip.bandwidth_bytes_per_s,
             "levels": [lv.name for lv in hw.levels],
         })

@@ -284,7 +284,7 @@ class _Lowerer:
 
     def capacity(self, level: int) -> int:
         lv = self.hw.levels[level]
-        return lv.size_bytes * max(1, getattr(lv, "instances", 1))
+        return lv.capacity_bytes
 
     # ---------------------------------------------------------------- transfers
     def transfer(self, lv: MemoryLevel, nbytes: int, deps, op: int, key: str, write: bool = False,
@@ -367,7 +367,7 @@ class _Lowerer:
         b = self.b
         unit = self.unit_res(p.unit.name)
         bi = self.level_idx[p.buffer.name]
-        cap = p.buffer.size_bytes * max(1, getattr(p.buffer, "instances", 1))
+        cap = p.buffer.capacity_bytes
         quarter = max(1, cap // 4)
         traffic = [(self.hw.level(lv), r, w) for lv, r, w in offchip_traffic(p)]
         # an MCU core reads its internal flash in place (wait states in the core timing); every

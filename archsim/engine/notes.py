@@ -98,9 +98,8 @@ def pipeline_spill_note(plans, hw: Hardware) -> str | None:
     if not spilled:
         return None
     from .pim_host import host_buffer
-    from .plan import capacity_bytes
     buf = host_buffer(hw)
-    where = (f"the host buffer {buf.name} ({capacity_bytes(buf):,} B) holds "
+    where = (f"the host buffer {buf.name} ({buf.capacity_bytes:,} B) holds "
              f"less than two rows" if buf is not None else "the chip has no host buffer")
     total = sum(p.pipeline_spill_bytes for p in spilled)
     return (f"PIM pipeline spill: {len(spilled)} op(s) moved {total:,} B of fused-group tensors "

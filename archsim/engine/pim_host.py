@@ -17,7 +17,7 @@ from math import ceil
 from archsim.hardware import ComputeUnit, Hardware, MemoryLevel
 from archsim.ir import Op, Role
 
-from .plan import PIPELINE, buffer_level, capacity_bytes
+from .plan import PIPELINE, buffer_level
 
 __all__ = ["PipelineAtHost", "host_buffer", "row_block_fits", "pim_streams_from_dram",
            "pipeline_at_host"]
@@ -41,13 +41,13 @@ def host_buffer(hw: Hardware) -> MemoryLevel | None:
     attached = {u.attached_to for u in hw.compute if u.type != "pim_bank"}
     cands = [lv for lv in hw.levels if not lv.off_chip and lv.name in attached
              and (not lv.holds or "activation" in lv.holds)]
-    return max(cands, key=capacity_bytes, default=None)
+    return max(cands, key=lambda lv: lv.capacity_bytes, default=None)
 
 
 def row_block_fits(tensor, buf: MemoryLevel | None) -> bool:
     """`pipeline_at_host`'s rule: two rows of `tensor` (its innermost dim) fit in `buf`."""
     shape = tensor.shape or (1,)
-    return buf is not None and 2 * ceil(shape[-1] * tensor.dtype_bits / 8) <= capacity_bytes(buf)
+    return buf is not None and 2 * ceil(shape[-1] * tensor.dtype_bits / 8) <= buf.capacity_bytes
 
 
 def pim_streams_from_dram(op: Op, unit: ComputeUnit, hw: Hardware) -> bool:

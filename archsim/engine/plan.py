@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
            "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key",
-           "plan_one", "capacity_bytes"]
+           "plan_one"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -152,11 +152,6 @@ def _unit_for(om: OpMapping | None, op: Op, hw: Hardware) -> ComputeUnit:
                            f"{did_you_mean(om.unit, names) or 'units: ' + ', '.join(names)}") from None
 
 
-def capacity_bytes(lv: MemoryLevel) -> int:
-    """Bytes a level holds over all its instances."""
-    return lv.size_bytes * max(1, getattr(lv, "instances", 1))
-
-
 def refetch_factor(op: Op, om: OpMapping | None, operand, offchip: str) -> float:
     """How many times an operand crosses the off-chip boundary relative to once, under the
     mapping's tiling: the buffer holds one tile (the next level's tile sizes); an operand's tile is
@@ -264,7 +259,7 @@ def _spilled(op: Op, homes: tuple, buf: MemoryLevel) -> frozenset[int]:
     loose = [i for i, (o, h) in enumerate(zip(op.operands, homes))
              if h is None and o.tensor.role in (Role.ACTIVATION, Role.OUTPUT)]
     acts = sum(op.operands[i].tensor.size_bytes for i in loose)
-    if buf.off_chip or acts <= capacity_bytes(buf) // 2:
+    if buf.off_chip or acts <= buf.capacity_bytes // 2:
         return frozenset()
     return frozenset(loose)
 

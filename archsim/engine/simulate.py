@@ -262,13 +262,13 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         if fits and held_bytes > lv.size_bytes:
             fits, reason = False, str(DoesNotFit(name, "weights and KV cache", held_bytes, lv.size_bytes))
     for lv in hw.levels[1:]:
-        cap = lv.size_bytes * max(1, getattr(lv, "instances", 1))
+        cap = lv.capacity_bytes
         if fits and planned.get(lv.name, 0) > cap:
             fits, reason = False, str(DoesNotFit(lv.name, "planned buffers", planned[lv.name], cap))
     mapped_reason = dict(mapping.attrs).get("does_not_fit") if mapping is not None else None
     if mapped_reason is not None:       # the mapper's verdict (level, tensor, shortfall) wins
         fits, reason = False, str(mapped_reason)
-    levels = tuple(LevelUse(level=lv.name, capacity_bytes=lv.size_bytes * max(1, getattr(lv, "instances", 1)),
+    levels = tuple(LevelUse(level=lv.name, capacity_bytes=lv.capacity_bytes,
                             peak_buffer_bytes=int(peaks.get(lv.name, 0)),
                             reads_bytes=int(counts.get(f"{lv.name}.read", 0)),
                             writes_bytes=int(counts.get(f"{lv.name}.write", 0)))

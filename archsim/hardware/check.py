@@ -101,7 +101,7 @@ def check_hardware(ck, data: LocMap, levels: list, units: list, sources: list) -
             _dram(ck, m, path, lv)
     for i, (m, lv) in enumerate(pairs[1:], start=1):
         path = f"memory.{lv.name}"
-        total = lv.size_bytes * lv.instances
+        total = lv.capacity_bytes
         # several off-chip levels are siblings (a board's QSPI flash and SDRAM), not nested
         if total > outer.size_bytes and not lv.off_chip:
             ck.add(m, "size", f"{path}.size", f"inner level larger than the outermost level '{outer.name}'",
@@ -111,6 +111,6 @@ def check_hardware(ck, data: LocMap, levels: list, units: list, sources: list) -
             ck.add(m, "kind", f"{path}.kind", "an off-chip level listed inside an on-chip level",
                    got=lv.kind, hint="levels are listed outermost first")
         prev = pairs[i - 1][1]
-        if lv.kind == "cache" and not prev.off_chip and total > prev.size_bytes * prev.instances:
+        if lv.kind == "cache" and not prev.off_chip and total > prev.capacity_bytes:
             ck.add(m, "size", f"{path}.size", f"a {lv.kind} cannot be larger than the level it sits in ('{prev.name}')",
-                   got=f"{total} B > {prev.size_bytes * prev.instances} B")
+                   got=f"{total} B > {prev.capacity_bytes} B")

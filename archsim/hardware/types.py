@@ -109,6 +109,11 @@ class MemoryLevel:
     def off_chip(self) -> bool:
         return self.kind in OFF_CHIP_KINDS
 
+    @property
+    def capacity_bytes(self) -> int:
+        """Bytes the level holds over all its instances."""
+        return self.size_bytes * max(1, self.instances)
+
 
 @dataclass(frozen=True, slots=True)
 class ComputeUnit:

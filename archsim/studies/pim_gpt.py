@@ -138,7 +138,7 @@ def roofline_bound_s(model: str, hw) -> float:
             entry[1] = entry[1] and op.kind is OpKind.EMBEDDING
             entry[2] += sum(o.tensor.size_bytes for o in op.outputs)
     unread = sum(size - min(size, read) for size, lookup, read in tables.values() if lookup)
-    on_chip = sum(lv.size_bytes * lv.instances for lv in hw.levels if not lv.off_chip)
+    on_chip = sum(lv.capacity_bytes for lv in hw.levels if not lv.off_chip)
     off_chip = max(0, totals.weight_bytes - unread + totals.kv_cache_bytes - on_chip)
     return max(totals.macs / hw.peak_macs_per_s("bf16"),
                off_chip / hw.off_chip.bandwidth_bytes_per_s)

@@ -369,7 +369,7 @@ def _weight_resident(hw, op) -> bool:
     """The op's weights fit the largest on-chip level of `hw` that may hold weights, so they can
     stay there from one sub-batch's run of the op to the next's."""
     nbytes = sum(o.tensor.size_bytes for o in op.inputs if o.tensor.role.value == "weight")
-    room = max((lv.size_bytes * lv.instances for lv in hw.levels
+    room = max((lv.capacity_bytes for lv in hw.levels
                 if not lv.off_chip and (not lv.holds or "weight" in lv.holds)), default=0)
     return 0 < nbytes <= room
 
