@@ -3,9 +3,7 @@
 at cycle fidelity, each chip's analytic-vs-cycle gap by named part."""
 from __future__ import annotations
 
-import sys
-
-from .outputs import add_hw_set_flag, add_output_flags, check_output_flags, hw_overrides, stem, write_outputs
+from .outputs import add_hw_set_flag, add_output_flags, check_output_flags, emit, hw_overrides, stem
 from .simulate import add_workload_flags, workload_args
 
 __all__ = ["add_parser", "run"]
@@ -29,7 +27,6 @@ def add_parser(subparsers):
 def run(args) -> int:
     from archsim import api
     from archsim.reports.progress import ProgressBar
-    from archsim.reports.table import render_text
 
     kw = workload_args(args)
     overrides = hw_overrides(args.hw_set)
@@ -44,14 +41,5 @@ def run(args) -> int:
         # --attribute-gap (a workload flag): each chip's DRAM effect shares, at --fidelity cycle
         comparison = api.compare(args.model, args.hw, baseline=args.baseline, progress=bar,
                                  hw_overrides=overrides, attribute_gap=args.attribute_gap, **kw)
-    summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout
-    if not args.quiet:
-        summary_stream.write(render_text(comparison))
     first = comparison.rows[0].result
-    name = f"{stem(comparison.model or args.model)}_{first.phase}_compare"
-    written = write_outputs(comparison, args, name)
-    if not args.quiet:
-        for path in written:
-            if path != "-":
-                print(f"wrote {path}", file=sys.stderr)
-    return 0
+    return emit(comparison, args, f"{stem(comparison.model or args.model)}_{first.phase}_compare")

@@ -249,3 +249,17 @@ def write_outputs(obj, args, default_stem: str, roof=None) -> list[str]:
             _write(Path(target), text)
         written.append(target)
     return written
+
+
+def emit(obj, args, default_stem: str, roof=None) -> int:
+    """A command's ending: the summary table (on stderr when a report goes to stdout, so the
+    report stays parseable; nothing with --quiet), then the files the flags ask for
+    (`write_outputs`), each named on stderr. Returns the exit code 0."""
+    from archsim.reports.table import render_text
+    if not args.quiet:
+        stream = sys.stderr if "-" in (args.json, args.html, getattr(args, "csv", None)) else sys.stdout
+        stream.write(render_text(obj))
+    for path in write_outputs(obj, args, default_stem, roof=roof):
+        if path != "-" and not args.quiet:
+            print(f"wrote {path}", file=sys.stderr)
+    return 0

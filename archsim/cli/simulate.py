@@ -2,11 +2,8 @@
 Lists in --batch, --seq or --context (e.g. `--context 128,1024,4096`) produce a series."""
 from __future__ import annotations
 
-import sys
-
 from .outputs import (add_cache_flag, add_hw_set_flag, add_model_set_flag, add_output_flags,
-                      check_output_flags, hw_overrides, int_list, model_overrides, stem,
-                      write_outputs)
+                      check_output_flags, emit, hw_overrides, int_list, model_overrides, stem)
 
 __all__ = ["add_parser", "run"]
 
@@ -121,7 +118,6 @@ def run(args) -> int:
     from archsim import api
     from archsim.reports.roof import roof_from_hardware
     from archsim.reports.progress import ProgressBar
-    from archsim.reports.table import render_text
 
     kw = workload_args(args)
     check_output_flags(args)
@@ -145,25 +141,16 @@ def run(args) -> int:
             kw.update(batch=_single(kw["batch"]), seq=_single(kw["seq"]), context=_single(kw["context"]))
             obj = first = api.simulate(args.model, hw, progress=bar, attribute_gap=args.attribute_gap,
                                        **kw)
-    summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout
-    if not args.quiet:
-        summary_stream.write(render_text(obj))
     name = f"{stem(first.model or args.model)}_{stem(hw.name)}_{first.phase}"
     if is_sweep:
         name += "_sweep"
-    written = write_outputs(obj, args, name, roof=roof_from_hardware(hw, first.dtype))
-    if not args.quiet:
-        for path in written:
-            if path != "-":
-                print(f"wrote {path}", file=sys.stderr)
-    return 0
+    return emit(obj, args, name, roof=roof_from_hardware(hw, first.dtype))
 
 
 def _run_system(args, kw) -> int:
     from archsim import api
     from archsim.system import simulate_system
     from archsim.reports.progress import ProgressBar
-    from archsim.reports.table import render_text
     options = system_args(args)
     if any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"])):
         raise api.ArgumentError("a system runs one workload point: give one --batch, --seq and --context")
@@ -173,13 +160,4 @@ def _run_system(args, kw) -> int:
                                  dtype=kw["dtype"], fidelity=kw["fidelity"], strategy=kw["strategy"],
                                  seed=kw["seed"], budget=kw["budget"], overrides=kw["overrides"],
                                  stack=kw["stack"], progress=bar, **options)
-    summary_stream = sys.stderr if "-" in (args.json, args.html, args.csv) else sys.stdout
-    if not args.quiet:
-        summary_stream.write(render_text(result))
-    name = f"{stem(result.model or args.model)}_{stem(result.system)}_{result.phase}"
-    written = write_outputs(result, args, name)
-    if not args.quiet:
-        for path in written:
-            if path != "-":
-                print(f"wrote {path}", file=sys.stderr)
-    return 0
+    return emit(result, args, f"{stem(result.model or args.model)}_{stem(result.system)}_{result.phase}")
