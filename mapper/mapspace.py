@@ -19,6 +19,8 @@ from archsim.hardware.ops import GENERAL_UNITS, unit_runs_kind
 from archsim.ir import Op, Role
 from archsim.mapping import LevelTiling, OpMapping
 
+from .search.nesting import Nesting
+
 __all__ = ["Space", "build_space", "op_dtype", "roles_of", "unit_can_run", "path_levels",
            "default_homes", "MAX_VALUES", "PIPELINE", "unit_rate", "GENERAL_UNITS"]
 
@@ -203,11 +205,11 @@ class Space:
     def size(self) -> int:
         return prod(self.cardinalities)
 
-    def prune(self, genomes: np.ndarray) -> np.ndarray:
-        """Mask of genomes kept: inner tile indices never exceed the outer ones (nesting)."""
-        from archsim.kernels.search import nested_mask      # Numba: imported when a search runs
-        return nested_mask(np.ascontiguousarray(genomes, dtype=np.int64), self.n_levels,
-                           len(self.sizes))
+    @property
+    def prune(self) -> Nesting:
+        """The prune rule (called on genomes: mask of those kept): inner tile indices never
+        exceed the outer ones. A value, so the search kernels apply it themselves."""
+        return Nesting(self.n_levels, len(self.sizes))
 
     def decode(self, genome) -> OpMapping:
         g = [int(x) for x in genome]
