@@ -173,18 +173,18 @@ def seen_new(n_genes):
 
 @njit(cache=True)
 def _row_hash(genome):
-    h = np.uint64(14695981039346656037)
+    """A hash of the row (no overflow, so the pure-Python twin under NUMBA_DISABLE_JIT agrees)."""
+    h = 1
     for x in genome:
-        h = (h ^ np.uint64(x)) * np.uint64(1099511628211)
-        h ^= h >> np.uint64(29)
+        h = (h * 1000003 + x + 1) % 2147483647
     return h
 
 
 @njit(cache=True)
 def _slot(table, rows, genome):
     """Slot of `genome` in `table`, or of the empty slot where it would go."""
-    mask = np.uint64(table.shape[0] - 1)
-    s = np.int64(_row_hash(genome) & mask)
+    mask = table.shape[0] - 1
+    s = _row_hash(genome) & mask
     while table[s] != 0:
         r = table[s] - 1
         equal = True
@@ -194,7 +194,7 @@ def _slot(table, rows, genome):
                 break
         if equal:
             return s
-        s = np.int64((np.uint64(s) + np.uint64(1)) & mask)
+        s = (s + 1) & mask
     return s
 
 
