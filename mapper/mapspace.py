@@ -9,6 +9,7 @@ decodes to a legal nest, and `Space.prune` drops genomes whose clipping would du
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import permutations
 from math import isqrt, prod
 
@@ -137,7 +138,14 @@ def roles_of(op: Op) -> dict[str, int]:
 MAX_TRIAL_DIVISOR = 2 ** 20
 
 
-def _tile_values(n: int) -> list[int]:
+@lru_cache(maxsize=4096)
+def _tile_values(n: int) -> tuple[int, ...]:
+    """Tile sizes considered for a dim of `n` (every space of a model asks for the same few dims:
+    kept per process)."""
+    return tuple(_tile_values_of(n))
+
+
+def _tile_values_of(n: int) -> list[int]:
     vals = {1, n}
     vals.update(d for d in range(1, min(isqrt(n), MAX_TRIAL_DIVISOR) + 1) if n % d == 0)
     vals.update(n // d for d in list(vals) if n % d == 0)
@@ -337,7 +345,7 @@ def build_space(op: Op, hw: Hardware, unit: ComputeUnit,
                       and not row_block_fits(o.tensor, buf) else h
                       for h, where, o in zip(homes, placed, op.operands))
     return Space(op=op, hw=hw, unit=unit, path=path, homes=homes,
-                 dim_names=names, sizes=sizes, values=tuple(tuple(_tile_values(s)) for s in sizes),
+                 dim_names=names, sizes=sizes, values=tuple(_tile_values(s) for s in sizes),
                  perms=tuple(perms), options=tuple(_options(op, unit, nd, perms)), placed=placed)
 
 
