@@ -104,7 +104,9 @@ def search_space(space: Space, strategy: str = "auto", objective: str = "edp",
     if strategy == "exhaustive":
         return run_search(Exhaustive(space.cardinalities, space.prune), scorer,
                           budget, budget_s, progress, seeds), arrays
-    in_kernel = progress is None and budget_s is None     # whole searches in one Numba call
+    # whole searches in one Numba call, unless a progress callback or a seconds budget needs the
+    # Python loop (or the prune is one the kernels cannot apply)
+    in_kernel = progress is None and budget_s is None and nesting_of(space.prune) is not None
     if strategy == "hybrid":   # genetic for most of the budget, then local refinement of its best
         if in_kernel:
             first = _genetic_in_kernel(space, arrays, objective, int(budget_evals * 0.6), seed,
