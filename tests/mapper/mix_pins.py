@@ -18,7 +18,7 @@ PINS_PATH = ROOT / "tests" / "mapper" / "data" / "mix_pins.json"
 def _kw(phase, tokens):
     if tokens is None:
         return {"phase": phase}
-    return {"phase": phase, "context": tokens} if phase == "decode" else {"phase": phase, "seq": tokens}
+    return {"phase": phase, "context" if phase == "decode" else "seq": tokens}
 
 
 def capture() -> dict:
@@ -65,5 +65,23 @@ def capture() -> dict:
     return out
 
 
+def dumps(pins: dict) -> str:
+    """The pins as JSON, one search (or op list) per line: a re-recording diffs line by line."""
+    lines = ["{"]
+    for e, (estimate, pin) in enumerate(sorted(pins.items())):
+        lines.append(f" {json.dumps(estimate)}: {{")
+        lines.append(f'  "energy_j": {json.dumps(pin["energy_j"])},')
+        lines.append(f'  "latency_s": {json.dumps(pin["latency_s"])},')
+        lines.append(f'  "ops": {json.dumps(pin["ops"])},')
+        lines.append('  "searches": [')
+        n = len(pin["searches"])
+        lines += [f"   {json.dumps(s, sort_keys=True)}{',' if i < n - 1 else ''}"
+                  for i, s in enumerate(pin["searches"])]
+        lines.append("  ]")
+        lines.append(" }" + ("," if e < len(pins) - 1 else ""))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(json.dumps(capture(), indent=1, sort_keys=True))
+    print(dumps(capture()), end="")
