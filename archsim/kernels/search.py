@@ -2,8 +2,8 @@
 row, a population's selection), the nesting rule of a genome, a set of genomes already seen, and
 the one-gene neighbourhood of a genome. They replace per-candidate Python (row-by-row loops,
 `bytes` keys, Python sets, column-by-column narrowing) and return exactly what the plain-NumPy
-versions did, so a search finds the same mapping for the same seed (tests/mapper/test_search_pins.py,
-tests/mapper/test_mix_pins.py). The strategies' random draws are in `kernels/genetic.py`.
+versions did, so a search finds the same mapping for the same seed (tests/mapper/
+test_search_pins.py, test_mix_pins.py). The strategies' random draws are in `kernels/genetic.py`.
 
 Genomes are int64 rows; scores are float64 rows (objective first, then its tie-breaks).
 """
