@@ -6,6 +6,7 @@ NPU the systolic array and the vector unit); the best legal result wins. When no
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -22,6 +23,9 @@ from .costmodel import OBJECTIVES, arrays_for, cost_of_genome, score
 from .mapspace import PIPELINE, Space, build_space, unit_can_run
 from .seeds import heuristic_genomes
 from .search import STRATEGIES, Exhaustive, Genetic, LocalSearch, RandomPruned, run_search
+from .search.base import SearchResult
+from .search.local import RANDOM_TRIES, SMALL_GENE
+from .search.nesting import nesting_of
 from .search.order import key_less
 
 __all__ = ["map_op", "search_space", "OpResult", "DEFAULT_BUDGET", "does_not_fit_for",
@@ -100,17 +104,64 @@ def search_space(space: Space, strategy: str = "auto", objective: str = "edp",
     if strategy == "exhaustive":
         return run_search(Exhaustive(space.cardinalities, space.prune), scorer,
                           budget, budget_s, progress, seeds), arrays
+    # whole searches in one Numba call, unless a progress callback or a seconds budget needs the
+    # Python loop (or the prune is one the kernels cannot apply)
+    in_kernel = progress is None and budget_s is None and nesting_of(space.prune) is not None
     if strategy == "hybrid":   # genetic for most of the budget, then local refinement of its best
-        first = run_search(Genetic(space.cardinalities, space.prune, seed=seed), scorer,
-                           int(budget_evals * 0.6), budget_s, progress, seeds)
-        rest = max(budget_evals - first.evaluated, 0)
-        second = run_search(LocalSearch(space.cardinalities, space.prune, start=first.best_genome,
-                                        seed=seed + 1), scorer, rest, budget_s, progress)
+        if in_kernel:
+            first = _genetic_in_kernel(space, arrays, objective, int(budget_evals * 0.6), seed,
+                                       seeds)
+            rest = max(budget_evals - first.evaluated, 0)
+            second = _local_in_kernel(space, arrays, objective, rest, seed + 1, first.best_genome)
+        else:
+            first = run_search(Genetic(space.cardinalities, space.prune, seed=seed), scorer,
+                               int(budget_evals * 0.6), budget_s, progress, seeds)
+            rest = max(budget_evals - first.evaluated, 0)
+            second = run_search(LocalSearch(space.cardinalities, space.prune,
+                                            start=first.best_genome, seed=seed + 1),
+                                scorer, rest, budget_s, progress)
         best = second if key_less(second.best_key, first.best_key) else first
         return replace(best, evaluated=first.evaluated + second.evaluated,
                        elapsed_s=first.elapsed_s + second.elapsed_s), arrays
+    if strategy == "genetic" and in_kernel:
+        return _genetic_in_kernel(space, arrays, objective, budget_evals, seed, seeds), arrays
     strat = _strategy(strategy, space, seed)
     return run_search(strat, scorer, budget_evals, budget_s, progress, seeds), arrays
+
+
+def _result(best_s, best_g, evaluated: int, found: bool, t0: float) -> SearchResult:
+    if not found:
+        return SearchResult(None, np.inf, int(evaluated), time.perf_counter() - t0, ())
+    genome = tuple(int(x) for x in best_g)
+    return SearchResult(genome, float(best_s[0]), int(evaluated), time.perf_counter() - t0,
+                        tuple(float(x) for x in best_s) + tuple(float(x) for x in genome))
+
+
+def _genetic_in_kernel(space: Space, arrays, objective: str, budget: int, seed: int,
+                       seeds) -> SearchResult:
+    """`run_search(Genetic(...), ...)` as one kernel call (`archsim.kernels.search_run`)."""
+    from archsim.kernels.search_run import genetic_run    # Numba: imported when a search runs
+    t0 = time.perf_counter()
+    g = Genetic(space.cardinalities, space.prune, seed=seed)
+    seeds = np.zeros((0, len(g.card)), dtype=np.int64) if seeds is None else np.ascontiguousarray(
+        seeds, dtype=np.int64).reshape(-1, len(g.card))
+    out = genetic_run(g.rng, g.card, *nesting_of(g.prune), g.n, g.mutation, g.elite, seeds,
+                      int(budget), OBJECTIVES[objective], *arrays.decoding, *arrays.problem)
+    return _result(*out, t0)
+
+
+def _local_in_kernel(space: Space, arrays, objective: str, budget: int, seed: int,
+                     start) -> SearchResult:
+    """`run_search(LocalSearch(..., start=start), ...)` as one kernel call."""
+    from archsim.kernels.search_run import local_run
+    t0 = time.perf_counter()
+    ls = LocalSearch(space.cardinalities, space.prune, start=start, seed=seed)
+    has_start = ls.current is not None
+    begin = ls.current if has_start else np.zeros(len(ls.card), dtype=np.int64)
+    out = local_run(ls.rng, ls.card, *nesting_of(ls.prune), SMALL_GENE, RANDOM_TRIES,
+                    np.ascontiguousarray(begin, dtype=np.int64), has_start, int(budget),
+                    OBJECTIVES[objective], *arrays.decoding, *arrays.problem)
+    return _result(*out, t0)
 
 
 def does_not_fit_for(space: Space, level_pos: int, need: float) -> DoesNotFit:

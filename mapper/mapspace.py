@@ -9,6 +9,7 @@ decodes to a legal nest, and `Space.prune` drops genomes whose clipping would du
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import permutations
 from math import isqrt, prod
 
@@ -18,6 +19,8 @@ from archsim.hardware import ComputeUnit, Hardware
 from archsim.hardware.ops import GENERAL_UNITS, unit_runs_kind
 from archsim.ir import Op, Role
 from archsim.mapping import LevelTiling, OpMapping
+
+from .search.nesting import Nesting
 
 __all__ = ["Space", "build_space", "op_dtype", "roles_of", "unit_can_run", "path_levels",
            "default_homes", "MAX_VALUES", "PIPELINE", "unit_rate", "GENERAL_UNITS"]
@@ -135,7 +138,14 @@ def roles_of(op: Op) -> dict[str, int]:
 MAX_TRIAL_DIVISOR = 2 ** 20
 
 
-def _tile_values(n: int) -> list[int]:
+@lru_cache(maxsize=4096)
+def _tile_values(n: int) -> tuple[int, ...]:
+    """Tile sizes considered for a dim of `n` (every space of a model asks for the same few dims:
+    kept per process)."""
+    return tuple(_tile_values_of(n))
+
+
+def _tile_values_of(n: int) -> list[int]:
     vals = {1, n}
     vals.update(d for d in range(1, min(isqrt(n), MAX_TRIAL_DIVISOR) + 1) if n % d == 0)
     vals.update(n // d for d in list(vals) if n % d == 0)
@@ -203,11 +213,11 @@ class Space:
     def size(self) -> int:
         return prod(self.cardinalities)
 
-    def prune(self, genomes: np.ndarray) -> np.ndarray:
-        """Mask of genomes kept: inner tile indices never exceed the outer ones (nesting)."""
-        from archsim.kernels.search import nested_mask      # Numba: imported when a search runs
-        return nested_mask(np.ascontiguousarray(genomes, dtype=np.int64), self.n_levels,
-                           len(self.sizes))
+    @property
+    def prune(self) -> Nesting:
+        """The prune rule (called on genomes: mask of those kept): inner tile indices never
+        exceed the outer ones. A value, so the search kernels apply it themselves."""
+        return Nesting(self.n_levels, len(self.sizes))
 
     def decode(self, genome) -> OpMapping:
         g = [int(x) for x in genome]
@@ -335,7 +345,7 @@ def build_space(op: Op, hw: Hardware, unit: ComputeUnit,
                       and not row_block_fits(o.tensor, buf) else h
                       for h, where, o in zip(homes, placed, op.operands))
     return Space(op=op, hw=hw, unit=unit, path=path, homes=homes,
-                 dim_names=names, sizes=sizes, values=tuple(tuple(_tile_values(s)) for s in sizes),
+                 dim_names=names, sizes=sizes, values=tuple(_tile_values(s) for s in sizes),
                  perms=tuple(perms), options=tuple(_options(op, unit, nd, perms)), placed=placed)
 
 

@@ -161,27 +161,38 @@ def heuristic_genomes(space: Space, arrays) -> np.ndarray:
     fit = _Fit.of(arrays)
     count = max(int(space.unit.count), 1)
     rows: list[tuple[int, ...]] = []
+    by_floors: dict[tuple[int, ...], list[tuple[int, ...]]] = {}    # options of one spatial tile
     for oi, opt in enumerate(space.options):
         floors = [min(int(opt.tile[d]), space.sizes[d]) for d in range(nd)]
-        tile_genes: list[tuple[int, ...]] = []
-        variants = [(-1, f, "") for f in FRACTIONS] + [(d, 1.0, "") for d in range(nd)]
-        for keep_dim, fraction, fold in variants + [(-1, 1.0, "inner"), (-1, 1.0, "all")]:
-            parent_idx = [len(v) - 1 for v in space.values]
-            parent_tile = list(space.sizes)
-            levels: list[tuple[list[int], list[int]]] = []
-            for level in range(1, nl):
-                folded = fold == "all" or (fold == "inner" and level == nl - 1)
-                parent_idx, parent_tile = _fit_level(space, fit, level, parent_idx,
-                                                     parent_tile, floors, keep_dim, fraction,
-                                                     folded)
-                levels.append((parent_idx, parent_tile))
-            if not levels:
-                continue
-            tile_genes.append(tuple(g for lv in levels for g in lv[0]))
-            if count > 1 and keep_dim < 0 and fraction == 1.0:
-                tile_genes.extend(_split_for_instances(space, levels, count))
+        tile_genes = by_floors.get(tuple(floors))
+        if tile_genes is None:
+            tile_genes = by_floors[tuple(floors)] = _tile_genes(space, fit, floors, count)
         for genes in dict.fromkeys(tile_genes or [()]):
             for p in perms:
                 rows.append((oi,) + genes + (p,) * (nl - 1))
     out = np.array(list(dict.fromkeys(rows)), dtype=np.int64).reshape(-1, len(space.cardinalities))
     return out[space.prune(out)] if len(out) else out
+
+
+def _tile_genes(space: Space, fit: _Fit, floors: list[int], count: int) -> list[tuple[int, ...]]:
+    """The tile genes of every variant for one spatial tile (`floors`): they depend on nothing
+    else of the option (options differing only in their inner loop order share them)."""
+    nl, nd = space.n_levels, len(space.sizes)
+    tile_genes: list[tuple[int, ...]] = []
+    variants = [(-1, f, "") for f in FRACTIONS] + [(d, 1.0, "") for d in range(nd)]
+    for keep_dim, fraction, fold in variants + [(-1, 1.0, "inner"), (-1, 1.0, "all")]:
+        parent_idx = [len(v) - 1 for v in space.values]
+        parent_tile = list(space.sizes)
+        levels: list[tuple[list[int], list[int]]] = []
+        for level in range(1, nl):
+            folded = fold == "all" or (fold == "inner" and level == nl - 1)
+            parent_idx, parent_tile = _fit_level(space, fit, level, parent_idx,
+                                                 parent_tile, floors, keep_dim, fraction,
+                                                 folded)
+            levels.append((parent_idx, parent_tile))
+        if not levels:
+            continue
+        tile_genes.append(tuple(g for lv in levels for g in lv[0]))
+        if count > 1 and keep_dim < 0 and fraction == 1.0:
+            tile_genes.extend(_split_for_instances(space, levels, count))
+    return tile_genes

@@ -109,6 +109,8 @@ def warm_up(quiet: bool) -> int:
             api.simulate(model, chip, phase=phase, fidelity=fidelity, **kw)
             if not quiet:
                 print(f" {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+        from archsim.mapper.search import warm_kernels
+        warm_kernels()       # the ask/tell entry points (searches with a progress callback)
     finally:
         if old is None:
             os.environ.pop("ARCHSIM_NO_CACHE", None)

@@ -1,15 +1,25 @@
 """A genetic algorithm over genomes: tournament selection, uniform crossover, per-gene mutation
 (a ±1 step or a fresh value), elitism. Deterministic for a given seed. Genomes told before the
-first `ask` (seed mappings) join the first, random, population."""
+first `ask` (seed mappings) join the first, random, population.
+
+The steps run as Numba kernels on arrays (`archsim.kernels.genetic`, `archsim.kernels.search`)
+drawing from this strategy's NumPy generator in the order the NumPy steps did, so a seed gives
+the same genomes. A prune that is not a `Nesting` is applied in Python between the kernels."""
 from __future__ import annotations
 
 from typing import Callable
 
 import numpy as np
 
-from .order import Codes, keys_of, lex_order
+from .nesting import nesting_of
 
 __all__ = ["Genetic"]
+
+
+def _kernels():
+    """Numba kernels, imported when a search runs (an analytic run from the cache never does)."""
+    from archsim.kernels import genetic, search
+    return genetic, search
 
 
 class Genetic:
@@ -17,22 +27,24 @@ class Genetic:
                  population: int = 128, mutation: float = 0.15, elite: int = 8, seed: int = 0):
         self.card = np.asarray(cardinalities, dtype=np.int64)
         self.prune = prune
+        self.nesting = nesting_of(prune)
         self.n = population
         self.mutation = mutation
         self.elite = elite
         self.rng = np.random.default_rng(seed)
-        self.pop: np.ndarray | None = None
-        self.fit: np.ndarray | None = None        # rank in the total order (0 = best)
-        self.keys: np.ndarray | None = None
+        self.pop: np.ndarray | None = None        # ranked best first (the rank is the row)
+        self.scores: np.ndarray | None = None     # their score rows
         self.started = False
-        self.codes = Codes(self.card)
 
-    def _legal(self, g: np.ndarray) -> np.ndarray:
-        """`g` with its pruned rows redrawn, up to 10 rounds (each redraws the rows still
-        pruned, in row order; only the redrawn rows are pruned again)."""
+    def _legal(self, g: np.ndarray, start: int = 0) -> np.ndarray:
+        """`g` with its pruned rows from `start` on redrawn, up to 10 rounds (each redraws the
+        rows still pruned, in row order; only the redrawn rows are pruned again)."""
         if self.prune is None:
             return g
-        bad = np.flatnonzero(~self.prune(g))
+        if self.nesting is not None:
+            _kernels()[0].legalise(self.rng, g, start, self.card, *self.nesting)
+            return g
+        bad = start + np.flatnonzero(~self.prune(g[start:]))
         for _ in range(10):
             if not len(bad):
                 break
@@ -42,35 +54,19 @@ class Genetic:
         return g
 
     def ask(self) -> np.ndarray:
+        genetic, _ = _kernels()
         if not self.started:
             self.started = True
-            g = self.rng.integers(0, self.card, size=(self.n, len(self.card)), dtype=np.int64)
-            return self._legal(g)
-        order = np.argsort(self.fit, kind="stable")
-        elite = self.pop[order[: self.elite]]
-        k = self.n - self.elite
-        a = self.rng.integers(0, len(self.pop), size=(k, 2))
-        b = self.rng.integers(0, len(self.pop), size=(k, 2))
-        pa = np.where(self.fit[a[:, 0]] <= self.fit[a[:, 1]], a[:, 0], a[:, 1])
-        pb = np.where(self.fit[b[:, 0]] <= self.fit[b[:, 1]], b[:, 0], b[:, 1])
-        mask = self.rng.random((k, len(self.card))) < 0.5
-        child = np.where(mask, self.pop[pa], self.pop[pb])
-        mut = self.rng.random(child.shape) < self.mutation
-        step = self.rng.choice(np.array([-1, 1]), size=child.shape)
-        fresh = self.rng.integers(0, self.card, size=child.shape)
-        use_step = self.rng.random(child.shape) < 0.6
-        child = np.where(mut, np.where(use_step, np.clip(child + step, 0, self.card - 1), fresh),
-                         child)
-        return np.concatenate([elite, self._legal(child.astype(np.int64))])
+            return self._legal(genetic.random_genomes(self.rng, self.n, self.card))
+        out = genetic.offspring(self.rng, self.pop, self.card, self.elite, self.n, self.mutation)
+        return self._legal(out, min(self.elite, len(self.pop)))
 
     def tell(self, genomes, scores) -> None:
-        keys = keys_of(scores, genomes)
-        if self.pop is None:
-            allg, allk = np.asarray(genomes, dtype=np.int64), keys
-        else:
-            allg, allk = np.concatenate([self.pop, genomes]), np.concatenate([self.keys, keys])
-        first = self.codes.first_occurrences(allg)
-        allg, allk = allg[first], allk[first]
-        keep = lex_order(allk)[: self.n]
-        self.pop, self.keys = allg[keep], allk[keep]
-        self.fit = np.arange(len(keep), dtype=float)
+        s = np.asarray(scores, dtype=float)
+        s = s[:, None] if s.ndim == 1 else s
+        g = np.asarray(genomes, dtype=np.int64).reshape(len(s), -1)
+        if self.pop is not None:
+            g, s = np.concatenate([self.pop, g]), np.concatenate([self.scores, s])
+        keep = _kernels()[1].select_population(np.ascontiguousarray(g), np.ascontiguousarray(s),
+                                               self.n)
+        self.pop, self.scores = g[keep], s[keep]

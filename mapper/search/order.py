@@ -10,13 +10,10 @@ genomes never tie, so the optimum of a space is unique.
 """
 from __future__ import annotations
 
-from math import prod
-
 import numpy as np
 
 
-__all__ = ["keys_of", "lex_argmin", "lex_order", "key_less", "best_of_batch",
-           "Codes"]
+__all__ = ["keys_of", "lex_argmin", "lex_order", "key_less", "best_of_batch"]
 
 
 def keys_of(scores, genomes) -> np.ndarray:
@@ -47,38 +44,6 @@ def best_of_batch(scores, genomes: np.ndarray) -> tuple[int, tuple]:
     from archsim.kernels.search import best_row
     i = int(best_row(s, g))
     return i, tuple(s[i].tolist()) + tuple(map(float, g[i].tolist()))
-
-
-class Codes:
-    """One hashable code per genome: its mixed-radix index in the space (a Python int from an
-    int64 dot product) while the space fits in int64, else the genome's bytes."""
-
-    def __init__(self, cardinalities):
-        card = [int(c) for c in cardinalities]
-        self.fits = prod(card) < 2 ** 62
-        radix = np.ones(len(card), dtype=np.int64)
-        for j in range(len(card) - 2, -1, -1):
-            radix[j] = radix[j + 1] * card[j + 1] if self.fits else 0
-        self.radix = radix
-
-    def array(self, genomes: np.ndarray) -> np.ndarray | None:
-        """int64 codes (None when the space is too large for them)."""
-        return np.asarray(genomes, dtype=np.int64) @ self.radix if self.fits else None
-
-    def keys(self, genomes: np.ndarray) -> list:
-        if self.fits:
-            return self.array(genomes).tolist()
-        return [row.tobytes() for row in np.asarray(genomes, dtype=np.int64)]
-
-    def first_occurrences(self, genomes: np.ndarray) -> np.ndarray:
-        """Indices of each distinct genome's first occurrence, ascending (as
-        `np.unique(genomes, axis=0, return_index=True)` then a sort)."""
-        codes = self.array(genomes)
-        if codes is None:
-            _, first = np.unique(genomes, axis=0, return_index=True)
-        else:
-            _, first = np.unique(codes, return_index=True)
-        return np.sort(first)
 
 
 def lex_order(keys: np.ndarray) -> np.ndarray:

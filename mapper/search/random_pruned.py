@@ -5,7 +5,7 @@ from typing import Callable
 
 import numpy as np
 
-from .order import Codes
+from .seen import SeenGenomes
 
 __all__ = ["RandomPruned"]
 
@@ -17,23 +17,21 @@ class RandomPruned:
         self.prune = prune
         self.batch = batch
         self.rng = np.random.default_rng(seed)
-        self.codes = Codes(self.card)
-        self.seen: set = set()
+        self.seen = SeenGenomes(len(self.card))
         self.total = int(np.prod(self.card))
 
     def ask(self) -> np.ndarray | None:
-        out = []
+        out, count = [], 0
         for _ in range(20):
             g = self.rng.integers(0, self.card, size=(self.batch, len(self.card)), dtype=np.int64)
             if self.prune is not None:
                 g = g[self.prune(g)]
-            for row, key in zip(g, self.codes.keys(g)):
-                if key not in self.seen:
-                    self.seen.add(key)
-                    out.append(row)
-            if len(out) >= self.batch // 4 or len(self.seen) >= self.total:
+            fresh = g[self.seen.add(g)]          # in draw order, each genome once
+            out.append(fresh)
+            count += len(fresh)
+            if count >= self.batch // 4 or len(self.seen) >= self.total:
                 break
-        return np.array(out, dtype=np.int64) if out else None
+        return np.concatenate(out) if count else None
 
     def tell(self, genomes, scores) -> None:
-        self.seen.update(self.codes.keys(genomes))   # seeds told up front are not drawn again
+        self.seen.add(genomes)          # seeds told up front are not drawn again

@@ -4,6 +4,7 @@ the environment as it found it; once done it is a no-op until the kernels change
 it again), and an interactive first simulating command runs it first."""
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import sys
@@ -84,3 +85,29 @@ def test_scripts_are_not_warmed_up_behind_their_back(monkeypatch, stamp, calls):
     monkeypatch.setattr(sys, "stderr", io.StringIO())       # not a terminal (CI, a pipe)
     warmup.warm_on_first_use("simulate")
     assert calls == [] and sys.stderr.getvalue() == ""
+
+
+def test_warmup_compiles_the_search_kernels(monkeypatch, stamp, calls):
+    """The simulation steps run whole searches in one kernel (`kernels.search_run`); the warm-up
+    also calls the ask/tell objects' kernel entry points (a progress callback's path)."""
+    from archsim.kernels import genetic, search, search_run
+    assert main(["warmup", "--quiet", "--force"]) == 0
+    for kernel in (genetic.random_genomes, genetic.legalise, genetic.offspring,
+                   genetic.restart_genome, search.select_population, search.seen_new,
+                   search.seen_add, search.unseen_mask, search.fresh_neighbours,
+                   search.nested_mask, search.best_row):
+        assert kernel.signatures, kernel.__name__
+    chip, fidelity, model, phase, tokens = STEPS[0]       # the first step runs both whole searches
+    map_op = importlib.import_module("archsim.mapper.map_op")
+    ran = []
+    for name in ("_genetic_in_kernel", "_local_in_kernel"):
+        real = getattr(map_op, name)
+        monkeypatch.setattr(map_op, name, lambda *a, _real=real, _n=name, **k: (
+            ran.append(_n), _real(*a, **k))[1])
+    from archsim.api import run as api_run            # the real one (`calls` fakes api.simulate)
+    monkeypatch.setenv("ARCHSIM_NO_CACHE", "1")
+    import archsim.mapper.cache as C
+    C.cache_clear()
+    api_run.simulate(model, chip, phase=phase, fidelity=fidelity, context=tokens)
+    assert {"_genetic_in_kernel", "_local_in_kernel"} <= set(ran)
+    assert search_run.genetic_run.signatures and search_run.local_run.signatures
