@@ -93,8 +93,9 @@ class Lowered:
 
 class _Lowerer:
     def __init__(self, hw: Hardware, groups: dict[str, list[list[int]]] | None = None,
-                 group_tiles: bool = True):
+                 group_tiles: bool = True, join_outputs: bool = True):
         self.hw = hw
+        self.join_outputs = join_outputs   # an op ending in several tasks ends in a join (`lower_op`)
         self.group_tiles = group_tiles    # one task per run of load-free tiles (`reps`)
         self.tile_cap = TILE_BUDGET        # loading tiles per op (`lower` shares the budget out)
         # DRAM level → channel groups (each simulated once); None: record every channel's sequence
@@ -310,13 +311,17 @@ class _Lowerer:
 
     # ---------------------------------------------------------------- per op
     def lower_op(self, p: OpPlan, last: list[list[int]]) -> list[int]:
-        """The op's tasks; returns the tasks its consumers wait for."""
+        """The op's tasks; returns the tasks its consumers wait for: one join task (`join_outputs`)
+        for an op that ends in several (an output written per channel group), so that each of a
+        consumer's transfers, one task per channel group, waits for one task, not all G."""
         deps = [d for q in p.producers for d in last[q]]
         if p.unit.type == "sm":
-            return self.lower_gpu(p, deps)
-        if _in_bank(p):
-            return self.lower_pim(p, deps)
-        return self.lower_stream(p, deps)
+            out = self.lower_gpu(p, deps)
+        elif _in_bank(p):
+            out = self.lower_pim(p, deps)
+        else:
+            out = self.lower_stream(p, deps)
+        return [self.b.join(out, p.index)] if self.join_outputs and len(out) > 1 else out
 
     def lower_gpu(self, p: OpPlan, deps) -> list[int]:
         from .analytic import roofline_ticks   # no kernel beats compulsory traffic at pin bandwidth
@@ -590,8 +595,8 @@ def interleave_bytes(t) -> int:
     return unit
 
 
-def _lower_once(graph, hw, plans, groups, group_tiles=True):
-    lw = _Lowerer(hw, groups, group_tiles)
+def _lower_once(graph, hw, plans, groups, group_tiles=True, join_outputs=True):
+    lw = _Lowerer(hw, groups, group_tiles, join_outputs)
     streams = sum(1 for p in plans if p.unit.type != "sm" and not _in_bank(p))
     lw.tile_cap = max(MAX_CHUNKS, TILE_BUDGET // max(1, streams))
     lw.ring_reach = ring_reach(plans, hw)
@@ -632,17 +637,18 @@ def channel_groups(lw: "_Lowerer") -> dict[str, list[list[int]]]:
 
 def lower(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
           plans: list[OpPlan] | None = None, group_channels: bool = True,
-          group_tiles: bool = True) -> Lowered:
+          group_tiles: bool = True, join_outputs: bool = True) -> Lowered:
     """Lower to a trace simulating every DRAM channel and issuing every tile; `group_channels=False`
-    gives each channel its own resource, `group_tiles=False` each tile its own compute task (for
-    tests: both must time exactly as the grouped trace)."""
+    gives each channel its own resource, `group_tiles=False` each tile its own compute task,
+    `join_outputs=False` makes consumers wait for each of an op's last tasks instead of one join
+    task (for tests: all three must time exactly as the default trace)."""
     plans = plans if plans is not None else plan_ops(graph, hw, mapping)
-    lw = _lower_once(graph, hw, plans, None, group_tiles)
+    lw = _lower_once(graph, hw, plans, None, group_tiles, join_outputs)
     groups = channel_groups(lw)
     if not group_channels:
         groups = {lv: [[c] for g in gs for c in g] for lv, gs in groups.items()}
     if any(len(gs) > 1 for gs in groups.values()):     # the channels differ: emit per group
-        lw = _lower_once(graph, hw, plans, groups, group_tiles)
+        lw = _lower_once(graph, hw, plans, groups, group_tiles, join_outputs)
     out = lw.out
     out.trace = lw.b.build()
     out.plans = plans

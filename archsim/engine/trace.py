@@ -15,6 +15,10 @@ an SRAM level's port lane `acc_res` (a resource made by `TraceBuilder.ports`) fo
 A plain task with `reps` > 1 stands for that many tiles run back to back on its resource, its `dur`
 and accesses split evenly (the first `dur % reps` tiles a tick longer): both engines time it as
 `reps` consecutive tasks (`expand_reps` writes them out).
+A join task (`TraceBuilder.join`) stands for "all of these tasks are done": zero duration on the
+join resource (`res_dram` == `JOIN`), which, unlike a plain resource, does not serialise its tasks:
+each starts and finishes when its dependencies are done. Depending on one join instead of on G
+channel-group tasks keeps a transfer's dependencies O(G) rather than O(G²) (hbm3-pim: 32 groups).
 """
 from __future__ import annotations
 
@@ -25,9 +29,10 @@ import numpy as np
 
 from .dram import PARAM_NAMES
 
-__all__ = ["Trace", "TraceBuilder", "MODE_READ", "MODE_WRITE", "MODE_PIM_MAC", "expand_reps"]
+__all__ = ["Trace", "TraceBuilder", "MODE_READ", "MODE_WRITE", "MODE_PIM_MAC", "JOIN", "expand_reps"]
 
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
+JOIN = -2          # `res_dram` of the join resource (-1: a plain resource, >= 0: a DRAM slot)
 
 _INT_FIELDS = ("res", "dur", "slot", "row", "ncols", "span", "mode", "nrows", "op", "level",
                "nbytes", "occ_level", "occ_bytes", "occ_release", "reps")
@@ -81,6 +86,11 @@ class Trace:
     def deps(self, i: int) -> np.ndarray:
         return self.dep_idx[self.dep_ptr[i]:self.dep_ptr[i + 1]]
 
+    @property
+    def joins(self) -> np.ndarray:
+        """Per task: whether it is a join (`TraceBuilder.join`), not work of its own."""
+        return self.res_dram[self.res] == JOIN
+
     def action_counts(self) -> dict[str, float]:
         """Σ amount per action over all tasks (timing-independent actions)."""
         sums = np.bincount(self.act_id, weights=self.act_amount, minlength=len(self.action_names))
@@ -106,10 +116,17 @@ class TraceBuilder:
         self._acc_res: list[int] = []
         self._acc_dur: list[int] = []
         self._lanes: set[int] = set()
+        self._join_res = -1
 
-    def resource(self, name: str, dram_params: np.ndarray | None = None) -> int:
+    def resource(self, name: str, dram_params: np.ndarray | None = None, *, join: bool = False) -> int:
+        """A plain resource (a DRAM channel with `dram_params`; the join resource with `join`)."""
         self._resources.append(name)
-        if dram_params is None:
+        if join:
+            if dram_params is not None or self._join_res >= 0:
+                raise ValueError(f"{name}: a trace has one join resource, without DRAM timing")
+            self._join_res = len(self._resources) - 1
+            self._res_dram.append(JOIN)
+        elif dram_params is None:
             self._res_dram.append(-1)
         else:
             self._res_dram.append(len(self._dram_params))
@@ -138,6 +155,8 @@ class TraceBuilder:
              accesses: tuple[tuple[int, int], ...] = (), reps: int = 1) -> int:
         i = len(self._dep_ptr) - 1
         dram = self._res_dram[res] >= 0
+        if self._res_dram[res] == JOIN and (dur > 0 or reps != 1 or accesses):
+            raise ValueError(f"task {i}: a join takes no time, tiles or port accesses")
         if reps != 1 and (reps < 1 or dram):
             raise ValueError(f"task {i}: reps {reps} (a plain task stands for >= 1 tiles)")
         if reps > 1 and any(t % reps for _, t in accesses):
@@ -236,6 +255,13 @@ class TraceBuilder:
             ptr.append(len(idx))
         return i
 
+    def join(self, deps, op: int = -1) -> int:
+        """A task done when all of `deps` are (zero duration on the join resource, which never
+        delays it): dependants wait for it instead of for each of `deps`."""
+        if self._join_res < 0:
+            self.resource("join", join=True)
+        return self.task(self._join_res, 0, deps, op)
+
     def release(self, task: int, at_finish_of: int) -> None:
         """Task `task`'s buffer space is held until `at_finish_of` finishes."""
         if at_finish_of < task:
@@ -281,6 +307,8 @@ def expand_reps(trace: Trace) -> tuple[Trace, np.ndarray]:
         d = int(trace.res_dram[r])
         if r in lanes:
             b._lanes.add(b.resource(name))
+        elif d == JOIN:
+            b.resource(name, join=True)
         else:
             b.resource(name, trace.dram_params[d] if d >= 0 else None)
     last = np.zeros(trace.n_tasks, dtype=np.int64)
