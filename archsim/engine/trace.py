@@ -117,6 +117,7 @@ class TraceBuilder:
         self._acc_dur: list[int] = []
         self._lanes: set[int] = set()
         self._join_res = -1
+        self._checked: set[tuple] = set()   # (resource, shape, mode) `dram_tasks` has checked
 
     def resource(self, name: str, dram_params: np.ndarray | None = None, *, join: bool = False) -> int:
         """A plain resource (a DRAM channel with `dram_params`; the join resource with `join`)."""
@@ -203,27 +204,49 @@ class TraceBuilder:
                    accesses: tuple[tuple[int, int], ...] = ()) -> list[int]:
         """One transfer over DRAM channel resources: a task per (resource, (nrows, ncols, span))
         of `shapes`, all behind `deps`, the first carrying the bytes, buffer occupancy, actions and
-        port accesses. The same tasks as that many `task` calls, checked as they are."""
-        out = []
-        for res, (nrows, ncols, span) in shapes:
-            if not out:
-                out.append(self.task(res, 0, deps, op, slot=slot, ncols=ncols, span=span,
-                                     nrows=nrows, mode=mode, level=level, nbytes=nbytes,
-                                     occ_level=occ_level, occ_bytes=occ_bytes, actions=actions,
-                                     accesses=accesses))
-                ndeps = len(self._dep_idx) - self._dep_ptr[-2]
-                continue
-            d = self._res_dram[res]
-            if d < 0:
-                raise ValueError(f"task {len(self._rows)}: resource {res} is not a DRAM channel")
-            self._check_burst(d, ncols, nrows, span, mode)
-            out.append(len(self._rows))
-            self._rows.append((res, 0, slot, 0, ncols, span, mode, nrows, op, level, 0, -1, 0, 1))
-            self._act_ptr.append(len(self._act_id))
-            self._acc_ptr.append(len(self._acc_res))
-            self._dep_idx.extend(self._dep_idx[len(self._dep_idx) - ndeps:] if ndeps else ())
-            self._dep_ptr.append(len(self._dep_idx))
-        return out
+        port accesses. The same tasks as that many `task` calls, checked as they are (a shape once
+        per resource and mode: a tile stream's transfers repeat a few)."""
+        i = len(self._rows)
+        n = len(shapes)
+        if not n:
+            return []
+        for d in deps:
+            if not 0 <= d < i:
+                raise ValueError(f"task {i}: dependency {d} is not an earlier task")
+        checked = self._checked
+        for res, shape in shapes:
+            if (res, shape, mode) not in checked:
+                d = self._res_dram[res]
+                if d < 0:
+                    raise ValueError(f"task {i}: resource {res} is not a DRAM channel")
+                self._check_burst(d, shape[1], shape[0], shape[2], mode)
+                checked.add((res, shape, mode))
+        res, (nrows, ncols, span) = shapes[0]
+        rows = self._rows
+        rows.append((res, 0, slot, 0, ncols, span, mode, nrows, op, level, nbytes, occ_level,
+                     occ_bytes, 1))
+        if n > 1:
+            rows.extend([(r, 0, slot, 0, nc, sp, mode, nr, op, level, 0, -1, 0, 1)
+                         for r, (nr, nc, sp) in shapes[1:]])
+        if actions:
+            names = self._action_names
+            for name, amount in actions:
+                self._act_id.append(names.setdefault(name, len(names)))
+                self._act_amount.append(float(amount))
+        self._act_ptr.extend([len(self._act_id)] * n)
+        for port, ticks in accesses:
+            if port not in self._lanes:
+                raise ValueError(f"task {i}: access to {port}, which is not an on-chip port")
+            if ticks > 0:
+                self._acc_res.append(int(port))
+                self._acc_dur.append(int(ticks))
+        self._acc_ptr.extend([len(self._acc_res)] * n)
+        idx, ptr = self._dep_idx, self._dep_ptr
+        m = len(deps)
+        ptr.extend(range(len(idx) + m, len(idx) + m * n + 1, m) if m else [len(idx)] * n)
+        if m:
+            idx.extend(list(deps) * n)
+        return list(range(i, i + n))
 
     def plain_tasks(self, res, dur, reps, waits, deps=(), op: int = -1) -> int:
         """Plain tasks without bytes, buffer space, actions or port accesses appended at once (a
