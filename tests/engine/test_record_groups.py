@@ -59,3 +59,39 @@ def test_groups_are_the_channels_with_identical_sequences(model, phase, kw, chip
         for c in range(hw.level(lv).dram.channels):
             by.setdefault(seqs[(lv, c)], []).append(c)
         assert sorted(by.values()) == gs
+
+
+def test_dram_tasks_are_the_task_calls():
+    """`TraceBuilder.dram_tasks` (rows appended at once, each (resource, shape, mode) checked
+    once) builds exactly the tasks of that many `task` calls, and still refuses a bad shape on any
+    resource, a plain resource and a later task as a dependency."""
+    import numpy as np
+    from archsim.engine.dram import dram_params
+    from archsim.engine.trace import TraceBuilder
+    from .dram_types import FACTS
+    t = FACTS["hbm2"]
+    a, b = TraceBuilder(), TraceBuilder()
+    for x in (a, b):
+        u = x.resource("u")
+        lanes = x.ports("sram", 2)
+        chans = [x.resource(f"ch{k}", dram_params(t)) for k in range(3)]
+        x.task(u, 7)
+    shapes = [(chans[0], (3, 8, 4)), (chans[2], (2, 5, 2))]
+    for deps in ((), (0,), (0, 1, 2)):
+        got = a.dram_tasks(shapes, deps, 4, slot=9, mode=1, level=2, nbytes=100, occ_level=1,
+                           occ_bytes=50, actions=(("x.read", 100),), accesses=((lanes[1], 6),))
+        want = [b.task(chans[0], 0, deps, 4, slot=9, ncols=8, span=4, nrows=3, mode=1, level=2,
+                       nbytes=100, occ_level=1, occ_bytes=50, actions=(("x.read", 100),),
+                       accesses=((lanes[1], 6),)),
+                b.task(chans[2], 0, deps, 4, slot=9, ncols=5, span=2, nrows=2, mode=1, level=2)]
+        assert got == want
+    ta, tb = a.build(), b.build()
+    for f in ta.__dataclass_fields__:
+        va, vb = getattr(ta, f), getattr(tb, f)
+        assert (np.array_equal(va, vb) if isinstance(va, np.ndarray) else va == vb), f
+    with pytest.raises(ValueError, match="exceeds bank groups"):
+        a.dram_tasks([(chans[0], (3, 8, 4)), (chans[1], (1, 8, 8))])
+    with pytest.raises(ValueError, match="not a DRAM channel"):
+        a.dram_tasks([(chans[0], (3, 8, 4)), (u, (1, 8, 2))])
+    with pytest.raises(ValueError, match="not an earlier task"):
+        a.dram_tasks(shapes, [a.n_tasks])
