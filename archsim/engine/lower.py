@@ -24,7 +24,9 @@ Compactness (stated, and what makes an LLM token simulable in seconds):
   and their bytes and DRAM command counts scaled by the group's size (`channel_groups`;
   tests/engine/test_all_channels.py checks grouped == one resource per channel). The groups come
   from a recording walk over the transfers' channel splits (`record_groups`), then lowering emits
-  one task per group.
+  one task per group. An op that ends in several tasks (its output written per group) ends in one
+  zero-time join task (`TraceBuilder.join`) its consumers wait for: a consumer transfer's G group
+  tasks then hold O(G) dependencies in all, not G² (hbm3-pim: up to 160 groups).
 - Tiles are issued one by one, so an op's pipeline fill is one tile's load and a tile waiting for
   its load stalls where it happens. A run of tiles that load nothing (reusing operand tiles already
   in the buffer) is one compute task standing for them (`reps`): both engines time it tile by tile
