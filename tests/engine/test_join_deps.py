@@ -137,7 +137,7 @@ print(json.dumps({"tasks": lw.trace.n_tasks, "deps": int(lw.trace.dep_idx.size),
 def test_hbm3_pim_long_prefill_within_budget():
     """llama2-7b prefill 2048, one layer, on hbm3-pim (160 channel groups): without joins ~170 M
     dependency entries (a process was OOM-killed at 23 GB). Measured with joins: 4.1 M tasks,
-    14.6 M dependency entries, peak RSS 2.5 GB (mapping and lowering, in a process of its own)."""
+    14.6 M dependency entries, peak RSS 2.2 GB (mapping and lowering, in a process of its own)."""
     out = subprocess.run([sys.executable, "-c", _BUDGET_SCRIPT], capture_output=True, text=True,
                          cwd=ROOT, check=True, timeout=900)
     got = json.loads(out.stdout.strip().splitlines()[-1])
