@@ -22,8 +22,11 @@ Compactness (stated, and what makes an LLM token simulable in seconds):
   (same bursts, same slots, in the same order, behind the same dependencies) have identical timing
   (a channel's state depends only on its own tasks and their ready times): they are simulated once
   and their bytes and DRAM command counts scaled by the group's size (`channel_groups`;
-  tests/engine/test_all_channels.py checks grouped == one resource per channel). Lowering runs
-  twice when the channels differ: once to record each channel's sequence, once to emit per group.
+  tests/engine/test_all_channels.py checks grouped == one resource per channel). The groups come
+  from a recording walk over the transfers' channel splits (`record_groups`), then lowering emits
+  one task per group. An op that ends in several tasks (its output written per group) ends in one
+  zero-time join task (`TraceBuilder.join`) its consumers wait for: a consumer transfer's G group
+  tasks then hold O(G) dependencies in all, not G² (hbm3-pim: up to 160 groups).
 - Tiles are issued one by one, so an op's pipeline fill is one tile's load and a tile waiting for
   its load stalls where it happens. A run of tiles that load nothing (reusing operand tiles already
   in the buffer) is one compute task standing for them (`reps`): both engines time it tile by tile
@@ -93,13 +96,16 @@ class Lowered:
 
 class _Lowerer:
     def __init__(self, hw: Hardware, groups: dict[str, list[list[int]]] | None = None,
-                 group_tiles: bool = True):
+                 group_tiles: bool = True, join_outputs: bool = True):
         self.hw = hw
+        self.join_outputs = join_outputs   # an op ending in several tasks ends in a join (`lower_op`)
         self.group_tiles = group_tiles    # one task per run of load-free tiles (`reps`)
         self.tile_cap = TILE_BUDGET        # loading tiles per op (`lower` shares the budget out)
         # DRAM level → channel groups (each simulated once); None: record every channel's sequence
         self.groups = groups
-        self.history: dict[str, list[int]] = {}       # level → running hash per channel
+        # level → the distinct per-channel burst shapes of its transfers (`channel_groups`)
+        self.history: dict[str, set[tuple]] = {}
+        self.port_memo: dict[tuple[int, float, int], tuple] = {}  # `port` per (level, bytes, side)
         self.next_addr: dict[str, int] = {}           # level → next free byte address
         self.addrs: dict[tuple[str, str], int] = {}
         self.units: dict[str, int] = {}               # level → `interleave_bytes` of its timing
@@ -151,14 +157,8 @@ class _Lowerer:
                 self.out.dram_scale[slot] = len(members)
                 self.out.dram_level[slot] = lv.name
             self.res[key] = rs
-            self.history.setdefault(lv.name, [0] * lv.dram.channels)
+            self.history.setdefault(lv.name, set())
         return self.res[key]
-
-    def record(self, lv: MemoryLevel, per_channel: list) -> None:
-        """Fold each channel's task signature (None: no task) into its running hash."""
-        h = self.history[lv.name]
-        for c, sig in enumerate(per_channel):
-            h[c] = hash((h[c], sig))
 
     def interleave_unit(self, lv: MemoryLevel) -> int:
         unit = self.units.get(lv.name)
@@ -211,6 +211,7 @@ class _Lowerer:
         if hit is not None:
             return hit
         shapes = [burst_shape(t, b) if b > 0 else None for b in self.channel_bytes(lv, key, nbytes)]
+        self.history[lv.name].add(tuple(shapes))
         per_group = []
         for r, members in zip(rs, self.channel_groups(lv)):
             s = next((shapes[c] for c in members if shapes[c] is not None), None)
@@ -245,6 +246,9 @@ class _Lowerer:
     def port(self, level: int, nbytes: float, side: int) -> tuple[tuple[int, int], ...]:
         """The access of `nbytes` through on-chip level `level`'s ports, on the lane of requester
         `side` (0: the fill/DMA side; 1 + k: compute unit k), as a task's `accesses` entry."""
+        hit = self.port_memo.get((level, nbytes, side))
+        if hit is not None:
+            return hit
         lv = self.hw.levels[level]
         if lv.off_chip or nbytes <= 0:
             return ()
@@ -252,7 +256,9 @@ class _Lowerer:
             self.lanes[level] = self.b.ports("sram:" + lv.name, port_lanes(lv))
         lanes = self.lanes[level]
         per_lane = max(lv.bandwidth_bytes_per_s, 1.0) / max(1, lv.ports)
-        return ((lanes[side % len(lanes)], self.ticks(nbytes / per_lane)),)
+        hit = self.port_memo[(level, nbytes, side)] = ((lanes[side % len(lanes)],
+                                                         self.ticks(nbytes / per_lane)),)
+        return hit
 
     def side(self, p: OpPlan) -> int:
         """The port lane side of the op's compute unit: 1 + its index (0 is the fill side)."""
@@ -303,20 +309,23 @@ class _Lowerer:
         shapes, nslots, per_group = self.shapes(lv, key, nbytes, rs)
         slot = self.slot_for(key, nslots)
         mode = MODE_WRITE if write else MODE_READ
-        self.record(lv, [s and (slot, mode) + s for s in shapes])
         return self.b.dram_tasks(per_group, deps, op, slot=slot, mode=mode, level=li, nbytes=nbytes,
                                  occ_level=occ[0], occ_bytes=occ[1], actions=((act, nbytes),),
                                  accesses=accesses)
 
     # ---------------------------------------------------------------- per op
     def lower_op(self, p: OpPlan, last: list[list[int]]) -> list[int]:
-        """The op's tasks; returns the tasks its consumers wait for."""
+        """The op's tasks; returns the tasks its consumers wait for: one join task (`join_outputs`)
+        for an op that ends in several (an output written per channel group), so that each of a
+        consumer's transfers, one task per channel group, waits for one task, not all G."""
         deps = [d for q in p.producers for d in last[q]]
         if p.unit.type == "sm":
-            return self.lower_gpu(p, deps)
-        if _in_bank(p):
-            return self.lower_pim(p, deps)
-        return self.lower_stream(p, deps)
+            out = self.lower_gpu(p, deps)
+        elif _in_bank(p):
+            out = self.lower_pim(p, deps)
+        else:
+            out = self.lower_stream(p, deps)
+        return [self.b.join(out, p.index)] if self.join_outputs and len(out) > 1 else out
 
     def lower_gpu(self, p: OpPlan, deps) -> list[int]:
         from .analytic import roofline_ticks   # no kernel beats compulsory traffic at pin bandwidth
@@ -347,8 +356,8 @@ class _Lowerer:
         key = "pim:" + ",".join(sorted(o.tensor.name for o in p.op.operands
                                        if o.tensor.role in (Role.WEIGHT, Role.KV_CACHE)))
         base = self.slot_for(key, rows * nb, align=t.banks_per_channel)
-        # every channel holds its share of the operand and runs the same all-bank MACs
-        self.record(p.buffer, [("pim", base, ncols, nb, rows)] * t.channels)
+        # every channel holds its share of the operand and runs the same all-bank MACs (the same
+        # tasks on every channel: no say in `channel_groups`)
         lasts = []
         for g, r in enumerate(rs):
             prev = first
@@ -363,10 +372,10 @@ class _Lowerer:
         return [self.b.task(link, self.ticks(out / bw), lasts, p.index, level=li, nbytes=out,
                             actions=((f"{p.buffer.name}.write", out),), accesses=writes)]
 
-    def lower_stream(self, p: OpPlan, deps) -> list[int]:
-        b = self.b
-        unit = self.unit_res(p.unit.name)
-        bi = self.level_idx[p.buffer.name]
+    def stream_loads(self, p: OpPlan):
+        """A streamed op's loads: (its off-chip traffic [(level, read, write)], the levels it
+        reads by streaming [(level, bytes)], its staged bytes, its tile stream, tile → level →
+        bytes loaded, `coarse` loading tiles a load)."""
         cap = p.buffer.capacity_bytes
         quarter = max(1, cap // 4)
         traffic = [(self.hw.level(lv), r, w) for lv, r, w in offchip_traffic(p)]
@@ -381,9 +390,42 @@ class _Lowerer:
         else:
             chunks = min(MAX_CHUNKS, max(1, p.tiles or MAX_CHUNKS)) if staged else 1
         ts = tile_stream(p, self.hw, chunks)
-        n = ts.n
         # tile → level → bytes; over the op's share of the budget, `coarse` loading tiles a load
         loads, coarse = coarse_loads(ts, [(lv.name, r) for lv, r in reads], self.tile_cap)
+        return traffic, reads, staged, ts, loads, coarse
+
+    def record_op(self, p: OpPlan) -> None:
+        """The channel split of every DRAM transfer `lower_op` issues for `p`, in its order (the
+        same tensor addresses), into `history`, without the tasks (`record_groups`)."""
+        if p.unit.type == "sm":
+            return
+        if _in_bank(p):
+            self.dram_res(p.buffer)
+            return
+        traffic, reads, _, _, loads, _ = self.stream_loads(p)
+        levels = {lv.name: lv for lv, _ in reads}
+        key = "in:" + p.op.name
+        home = p.offchip.name if p.offchip is not None else None
+        for j in sorted(loads):
+            for name, nb in loads[j].items():
+                lv = levels[name]
+                if lv.dram is not None:
+                    tag = f"{key}:{j}" if name == home else f"{key}:{name}:{j}"
+                    self.shapes(lv, tag, nb, self.dram_res(lv))
+        for lv, _, w in traffic:
+            if w and lv.dram is not None:
+                tag = "out:" + p.op.name + ("" if lv.name == p.offchip.name else ":" + lv.name)
+                self.shapes(lv, tag, w, self.dram_res(lv))
+
+    def lower_stream(self, p: OpPlan, deps) -> list[int]:
+        b = self.b
+        unit = self.unit_res(p.unit.name)
+        bi = self.level_idx[p.buffer.name]
+        cap = p.buffer.size_bytes * max(1, getattr(p.buffer, "instances", 1))
+        quarter = max(1, cap // 4)
+        traffic, reads, staged, ts, loads, coarse = self.stream_loads(p)
+        stream = sum(r for _, r in reads)
+        n = ts.n
         load_at = sorted(loads)
         levels = {lv.name: lv for lv, _ in reads}
         weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)
@@ -590,10 +632,9 @@ def interleave_bytes(t) -> int:
     return unit
 
 
-def _lower_once(graph, hw, plans, groups, group_tiles=True):
-    lw = _Lowerer(hw, groups, group_tiles)
-    streams = sum(1 for p in plans if p.unit.type != "sm" and not _in_bank(p))
-    lw.tile_cap = max(MAX_CHUNKS, TILE_BUDGET // max(1, streams))
+def _lower_once(graph, hw, plans, groups, group_tiles=True, join_outputs=True):
+    lw = _Lowerer(hw, groups, group_tiles, join_outputs)
+    lw.tile_cap = tile_cap(plans)
     lw.ring_reach = ring_reach(plans, hw)
     last: list[list[int]] = [[] for _ in plans]
     for p in plans:
@@ -603,6 +644,23 @@ def _lower_once(graph, hw, plans, groups, group_tiles=True):
         for k, v in oc.items():
             count_action(lw.out.counts, k, v)
     return lw
+
+
+def tile_cap(plans) -> int:
+    """Loading tiles per streamed op: `TILE_BUDGET` shared equally, at least `MAX_CHUNKS`."""
+    streams = sum(1 for p in plans if p.unit.type != "sm" and not _in_bank(p))
+    return max(MAX_CHUNKS, TILE_BUDGET // max(1, streams))
+
+
+def record_groups(hw, plans) -> dict[str, list[list[int]]]:
+    """The channel groups (`channel_groups`) of the trace `lower` would build, from the transfers'
+    channel splits alone (`_Lowerer.record_op`): a tenth of a lowering pass, instead of a whole
+    pass recording every channel's tasks."""
+    lw = _Lowerer(hw, None)
+    lw.tile_cap = tile_cap(plans)
+    for p in plans:
+        lw.record_op(p)
+    return channel_groups(lw)
 
 
 def ring_reach(plans, hw) -> int:
@@ -620,29 +678,34 @@ def ring_reach(plans, hw) -> int:
 
 
 def channel_groups(lw: "_Lowerer") -> dict[str, list[list[int]]]:
-    """Channels with identical task sequences, per DRAM level (from a recording pass)."""
+    """Channels with identical task sequences, per DRAM level (from a recording pass). A transfer
+    gives every channel the same slot, mode and dependencies, so two channels' sequences are
+    identical exactly when each transfer gives them the same burst shape (or none): when every
+    distinct per-channel shape list the level's transfers had (`history`) does; PIM MAC tasks are
+    the same on every channel."""
     out = {}
-    for level, hashes in lw.history.items():
-        by: dict[int, list[int]] = {}
-        for c, h in enumerate(hashes):
-            by.setdefault(h, []).append(c)
+    for level, patterns in lw.history.items():
+        by: dict[tuple, list[int]] = {}
+        for c in range(lw.hw.level(level).dram.channels):
+            by.setdefault(tuple(pat[c] for pat in patterns), []).append(c)
         out[level] = sorted(by.values())
     return out
 
 
 def lower(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
           plans: list[OpPlan] | None = None, group_channels: bool = True,
-          group_tiles: bool = True) -> Lowered:
+          group_tiles: bool = True, join_outputs: bool = True) -> Lowered:
     """Lower to a trace simulating every DRAM channel and issuing every tile; `group_channels=False`
-    gives each channel its own resource, `group_tiles=False` each tile its own compute task (for
-    tests: both must time exactly as the grouped trace)."""
+    gives each channel its own resource, `group_tiles=False` each tile its own compute task,
+    `join_outputs=False` makes consumers wait for each of an op's last tasks instead of one join
+    task (for tests: all three must time exactly as the default trace)."""
     plans = plans if plans is not None else plan_ops(graph, hw, mapping)
-    lw = _lower_once(graph, hw, plans, None, group_tiles)
-    groups = channel_groups(lw)
+    groups = record_groups(hw, plans)
     if not group_channels:
         groups = {lv: [[c] for g in gs for c in g] for lv, gs in groups.items()}
-    if any(len(gs) > 1 for gs in groups.values()):     # the channels differ: emit per group
-        lw = _lower_once(graph, hw, plans, groups, group_tiles)
+    # the channels differ: emit per group (else all of a level's channels are its one group)
+    lw = _lower_once(graph, hw, plans, groups if any(len(gs) > 1 for gs in groups.values()) else None,
+                     group_tiles, join_outputs)
     out = lw.out
     out.trace = lw.b.build()
     out.plans = plans

@@ -1,7 +1,8 @@
 """The SimPy reference engine: executes the same `Trace` as the Numba loop with plain SimPy processes.
 
 Plain resources: one process per resource takes its tasks in trace order, waits for their
-dependencies' completion events, then holds the resource for `dur` cycles.
+dependencies' completion events, then holds the resource for `dur` cycles. Join tasks (the join
+resource, `trace.JOIN`) each get a process of their own: they never wait for each other.
 DRAM channels: a row process issues PRE/ACT commands burst by burst (waiting for the column stream
 of an earlier burst on a bank before precharging it), and a column process issues every column
 command one at a time at the earliest cycle its constraints allow. The row process also plans each
@@ -23,7 +24,7 @@ import simpy
 
 from .dram import ChannelState
 from .execute import DRAM_COUNT_NAMES, TraceRun
-from .trace import MODE_PIM_MAC, MODE_WRITE, Trace, expand_reps
+from .trace import JOIN, MODE_PIM_MAC, MODE_WRITE, Trace, expand_reps
 
 __all__ = ["run_simpy"]
 
@@ -330,7 +331,10 @@ def _run(trace: Trace) -> TraceRun:
         env.process(lane(accesses))
     for r, tasks in enumerate(queues):
         d = int(trace.res_dram[r])
-        if d < 0:
+        if d == JOIN:                  # join tasks never wait for each other: one process each
+            for i in tasks:
+                env.process(plain([i]))
+        elif d < 0:
             env.process(plain(tasks))
         else:
             dram(tasks, channels[d])

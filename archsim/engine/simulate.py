@@ -184,7 +184,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         # row-buffer hit rate per bank column access: 1 - activations / column accesses
         hit_rate = max(0.0, 1.0 - misses / hits) if hits else None
         for r, name in enumerate(tr.resources):
-            if tr.res_dram[r] >= 0:
+            if tr.res_dram[r] != -1:          # DRAM channels above; the join resource does no work
                 continue
             busy = int(tr.dur[tr.res == r].sum() + tr.acc_dur[tr.acc_res == r].sum())
             utilization.append((name, float(busy / fine_total) if fine_total else 0.0))
@@ -222,7 +222,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         net = (f"NoC {hw.noc.topology} {list(hw.noc.dimensions)} between the {hw.noc.unit} arrays "
                f"({len(lw.noc_res)} links in use, each a resource transfers contend for), "
                if lw.noc_res else "")
-        notes.append(f"cycle engine: {tr.n_tasks} tasks; {dram}{net}at most 8 chunks per op")
+        real = tr.n_tasks - int(tr.joins.sum())      # join tasks only stand for dependencies
+        notes.append(f"cycle engine: {real} tasks; {dram}{net}at most 8 chunks per op")
     if fidelity == "analytic":     # no engine timeline: the mapper's static plan, start to end
         for lv in hw.levels:
             if not lv.off_chip and planned.get(lv.name, 0) > 0:

@@ -15,6 +15,10 @@ an SRAM level's port lane `acc_res` (a resource made by `TraceBuilder.ports`) fo
 A plain task with `reps` > 1 stands for that many tiles run back to back on its resource, its `dur`
 and accesses split evenly (the first `dur % reps` tiles a tick longer): both engines time it as
 `reps` consecutive tasks (`expand_reps` writes them out).
+A join task (`TraceBuilder.join`) stands for "all of these tasks are done": zero duration on the
+join resource (`res_dram` == `JOIN`), which, unlike a plain resource, does not serialise its tasks:
+each starts and finishes when its dependencies are done. Depending on one join instead of on G
+channel-group tasks keeps a transfer's dependencies O(G) rather than O(G²) (hbm3-pim: 32 groups).
 """
 from __future__ import annotations
 
@@ -25,9 +29,10 @@ import numpy as np
 
 from .dram import PARAM_NAMES
 
-__all__ = ["Trace", "TraceBuilder", "MODE_READ", "MODE_WRITE", "MODE_PIM_MAC", "expand_reps"]
+__all__ = ["Trace", "TraceBuilder", "MODE_READ", "MODE_WRITE", "MODE_PIM_MAC", "JOIN", "expand_reps"]
 
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
+JOIN = -2          # `res_dram` of the join resource (-1: a plain resource, >= 0: a DRAM slot)
 
 _INT_FIELDS = ("res", "dur", "slot", "row", "ncols", "span", "mode", "nrows", "op", "level",
                "nbytes", "occ_level", "occ_bytes", "occ_release", "reps")
@@ -81,6 +86,11 @@ class Trace:
     def deps(self, i: int) -> np.ndarray:
         return self.dep_idx[self.dep_ptr[i]:self.dep_ptr[i + 1]]
 
+    @property
+    def joins(self) -> np.ndarray:
+        """Per task: whether it is a join (`TraceBuilder.join`), not work of its own."""
+        return self.res_dram[self.res] == JOIN
+
     def action_counts(self) -> dict[str, float]:
         """Σ amount per action over all tasks (timing-independent actions)."""
         sums = np.bincount(self.act_id, weights=self.act_amount, minlength=len(self.action_names))
@@ -106,10 +116,18 @@ class TraceBuilder:
         self._acc_res: list[int] = []
         self._acc_dur: list[int] = []
         self._lanes: set[int] = set()
+        self._join_res = -1
+        self._checked: set[tuple] = set()   # (resource, shape, mode) `dram_tasks` has checked
 
-    def resource(self, name: str, dram_params: np.ndarray | None = None) -> int:
+    def resource(self, name: str, dram_params: np.ndarray | None = None, *, join: bool = False) -> int:
+        """A plain resource (a DRAM channel with `dram_params`; the join resource with `join`)."""
         self._resources.append(name)
-        if dram_params is None:
+        if join:
+            if dram_params is not None or self._join_res >= 0:
+                raise ValueError(f"{name}: a trace has one join resource, without DRAM timing")
+            self._join_res = len(self._resources) - 1
+            self._res_dram.append(JOIN)
+        elif dram_params is None:
             self._res_dram.append(-1)
         else:
             self._res_dram.append(len(self._dram_params))
@@ -138,6 +156,8 @@ class TraceBuilder:
              accesses: tuple[tuple[int, int], ...] = (), reps: int = 1) -> int:
         i = len(self._dep_ptr) - 1
         dram = self._res_dram[res] >= 0
+        if self._res_dram[res] == JOIN and (dur > 0 or reps != 1 or accesses):
+            raise ValueError(f"task {i}: a join takes no time, tiles or port accesses")
         if reps != 1 and (reps < 1 or dram):
             raise ValueError(f"task {i}: reps {reps} (a plain task stands for >= 1 tiles)")
         if reps > 1 and any(t % reps for _, t in accesses):
@@ -184,27 +204,49 @@ class TraceBuilder:
                    accesses: tuple[tuple[int, int], ...] = ()) -> list[int]:
         """One transfer over DRAM channel resources: a task per (resource, (nrows, ncols, span))
         of `shapes`, all behind `deps`, the first carrying the bytes, buffer occupancy, actions and
-        port accesses. The same tasks as that many `task` calls, checked as they are."""
-        out = []
-        for res, (nrows, ncols, span) in shapes:
-            if not out:
-                out.append(self.task(res, 0, deps, op, slot=slot, ncols=ncols, span=span,
-                                     nrows=nrows, mode=mode, level=level, nbytes=nbytes,
-                                     occ_level=occ_level, occ_bytes=occ_bytes, actions=actions,
-                                     accesses=accesses))
-                ndeps = len(self._dep_idx) - self._dep_ptr[-2]
-                continue
-            d = self._res_dram[res]
-            if d < 0:
-                raise ValueError(f"task {len(self._rows)}: resource {res} is not a DRAM channel")
-            self._check_burst(d, ncols, nrows, span, mode)
-            out.append(len(self._rows))
-            self._rows.append((res, 0, slot, 0, ncols, span, mode, nrows, op, level, 0, -1, 0, 1))
-            self._act_ptr.append(len(self._act_id))
-            self._acc_ptr.append(len(self._acc_res))
-            self._dep_idx.extend(self._dep_idx[len(self._dep_idx) - ndeps:] if ndeps else ())
-            self._dep_ptr.append(len(self._dep_idx))
-        return out
+        port accesses. The same tasks as that many `task` calls, checked as they are (a shape once
+        per resource and mode: a tile stream's transfers repeat a few)."""
+        i = len(self._rows)
+        n = len(shapes)
+        if not n:
+            return []
+        for d in deps:
+            if not 0 <= d < i:
+                raise ValueError(f"task {i}: dependency {d} is not an earlier task")
+        checked = self._checked
+        for res, shape in shapes:
+            if (res, shape, mode) not in checked:
+                d = self._res_dram[res]
+                if d < 0:
+                    raise ValueError(f"task {i}: resource {res} is not a DRAM channel")
+                self._check_burst(d, shape[1], shape[0], shape[2], mode)
+                checked.add((res, shape, mode))
+        res, (nrows, ncols, span) = shapes[0]
+        rows = self._rows
+        rows.append((res, 0, slot, 0, ncols, span, mode, nrows, op, level, nbytes, occ_level,
+                     occ_bytes, 1))
+        if n > 1:
+            rows.extend([(r, 0, slot, 0, nc, sp, mode, nr, op, level, 0, -1, 0, 1)
+                         for r, (nr, nc, sp) in shapes[1:]])
+        if actions:
+            names = self._action_names
+            for name, amount in actions:
+                self._act_id.append(names.setdefault(name, len(names)))
+                self._act_amount.append(float(amount))
+        self._act_ptr.extend([len(self._act_id)] * n)
+        for port, ticks in accesses:
+            if port not in self._lanes:
+                raise ValueError(f"task {i}: access to {port}, which is not an on-chip port")
+            if ticks > 0:
+                self._acc_res.append(int(port))
+                self._acc_dur.append(int(ticks))
+        self._acc_ptr.extend([len(self._acc_res)] * n)
+        idx, ptr = self._dep_idx, self._dep_ptr
+        m = len(deps)
+        ptr.extend(range(len(idx) + m, len(idx) + m * n + 1, m) if m else [len(idx)] * n)
+        if m:
+            idx.extend(list(deps) * n)
+        return list(range(i, i + n))
 
     def plain_tasks(self, res, dur, reps, waits, deps=(), op: int = -1) -> int:
         """Plain tasks without bytes, buffer space, actions or port accesses appended at once (a
@@ -235,6 +277,13 @@ class TraceBuilder:
                 idx.extend(deps)
             ptr.append(len(idx))
         return i
+
+    def join(self, deps, op: int = -1) -> int:
+        """A task done when all of `deps` are (zero duration on the join resource, which never
+        delays it): dependants wait for it instead of for each of `deps`."""
+        if self._join_res < 0:
+            self.resource("join", join=True)
+        return self.task(self._join_res, 0, deps, op)
 
     def release(self, task: int, at_finish_of: int) -> None:
         """Task `task`'s buffer space is held until `at_finish_of` finishes."""
@@ -281,6 +330,8 @@ def expand_reps(trace: Trace) -> tuple[Trace, np.ndarray]:
         d = int(trace.res_dram[r])
         if r in lanes:
             b._lanes.add(b.resource(name))
+        elif d == JOIN:
+            b.resource(name, join=True)
         else:
             b.resource(name, trace.dram_params[d] if d >= 0 else None)
     last = np.zeros(trace.n_tasks, dtype=np.int64)

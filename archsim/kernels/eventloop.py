@@ -11,6 +11,8 @@ first `dur % reps` tiles one tick longer. It times exactly as `reps` consecutive
 A task's on-chip memory accesses (CSR `acc_*`) occupy the ports of SRAM levels
 (`archsim.kernels.sram.port_finish`); a task whose accesses outlast its own work finishes late
 (`stall`: the ticks it waited on ports).
+A resource with `res_dram` -2 is the join resource (`engine.trace.JOIN`): its tasks take no time
+and do not serialise (it never becomes busy), so each finishes when its dependencies are done.
 
 Numba's on-disk cache keys a function on its own file only; `archsim.kernels` drops the caches
 when any kernel source changed, so `run_trace` recompiles after an edit to kernels/dram/ or
@@ -31,7 +33,8 @@ def run_trace(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
               reps, periodic=True):
     """Fill start/finish (int64 cycles) for every task; DRAM state arrays are updated in place.
 
-    res_dram[r] is the DRAM slot of resource r, or -1 for a plain resource; params/bank_st/bg_last/
+    res_dram[r] is the DRAM slot of resource r, -1 for a plain resource, -2 for the join resource
+    (never busy); params/bank_st/bg_last/
     chan/work are stacked per DRAM slot (`work`: scratch of `dram.work_size`). Returns
     the makespan."""
     n = res.shape[0]
@@ -79,7 +82,7 @@ def run_trace(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
             done = port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free)
             stall[i] = done - e
             e = done
-        if d < 0:
+        if d == -1:            # the join resource (-2) stays free: its tasks never wait for each other
             free[r] = e
         start[i] = s
         finish[i] = e
