@@ -421,7 +421,7 @@ class _Lowerer:
         b = self.b
         unit = self.unit_res(p.unit.name)
         bi = self.level_idx[p.buffer.name]
-        cap = p.buffer.size_bytes * max(1, getattr(p.buffer, "instances", 1))
+        cap = p.buffer.capacity_bytes
         quarter = max(1, cap // 4)
         traffic, reads, staged, ts, loads, coarse = self.stream_loads(p)
         stream = sum(r for _, r in reads)
