@@ -18,7 +18,7 @@ peak (the analytic roofline), so no counterfactual is run for it.
 
 SRAM ports (with `attribute_gap` only, one more event-loop run): the trace re-run with every on-chip
 port access taking no time, against the analytic form without its port bound (same plans): the
-op's share is what that saves its cycle span minus what it saves its analytic time, like the DRAM
+op's share is what that saves its exclusive time minus what it saves its analytic time, like the DRAM
 effects (not cumulative with them). Without `attribute_gap` an op's `sram_port_stall_s` is the time
 its tasks waited on ports, read off the task times: an upper estimate, since the analytic bound
 already charges the port time of its busiest level.
@@ -42,9 +42,11 @@ import numpy as np
 from archsim.hardware import Hardware
 from archsim.ir import OpGraph
 from archsim.mapping import Mapping
+from archsim.result import ADDITIVE_GAP_EFFECTS, RUN_GAP_PARTS
 
 from .analytic import analytic_ticks
 from .dram import PARAM_NAMES
+from .exclusive import ExclusiveTime, exclusive_cycles, exclusive_time, serial_trace
 from .execute import run_numba
 from .lower import lower
 from .trace import MODE_PIM_MAC
@@ -52,7 +54,7 @@ from .plan import plan_ops
 
 __all__ = ["EFFECTS", "EFFECT_KEYS", "GapAttribution", "dram_gap_attribution", "dram_effect_ticks",
            "analytic_effect_ticks", "gap_share_cycles", "port_share_ticks", "fill_ticks",
-           "pim_issue_waits"]
+           "pim_issue_waits", "gap_effects", "attribute", "noc_share_ticks"]
 
 #: DRAM effect → the DRAM parameters zeroed to remove it from the cycle run (cumulatively, in
 #: this order; `_TIMING_FIELDS` the `DramTiming` fields zeroed to remove it from the analytic form)
@@ -71,7 +73,7 @@ class GapAttribution:
     """Cycles (hw clock) of the cycle run, the analytic total, and per DRAM effect (`EFFECTS`) the
     cycles its removal saved the cycle run (`effects_cycles`) and the analytic form (`analytic_effects_cycles`); an effect's share of
     the gap is the difference, and `other_cycles` = cycle − analytic − Σ shares. `ops`: per op
-    (name, cycle span, analytic, {effect: share of the op's gap in cycles})."""
+    (name, cycle exclusive time, analytic, {effect: share of the op's gap in cycles})."""
     cycles: int
     analytic_cycles: int
     effects_cycles: tuple[tuple[str, int], ...]
@@ -86,21 +88,18 @@ class GapAttribution:
         return tuple((k, v - ana.get(k, 0)) for k, v in self.effects_cycles)
 
 
-def _spans(trace, run, n_ops: int, sub: int) -> np.ndarray:
-    out = np.zeros(n_ops, dtype=np.int64)
-    for i in range(n_ops):
-        m = trace.op == i
-        if m.any():
-            out[i] = -(-int(run.finish[m].max()) // sub) - int(run.start[m].min()) // sub
-    return out
+def _exclusive(trace, run, n_ops: int, sub: int) -> np.ndarray:
+    """Per op, hw cycles of its exclusive time in `run` (`exclusive.exclusive_time`: the critical
+    path's split of the makespan, so a saving summed over ops is the run's saving exactly)."""
+    return exclusive_cycles(exclusive_time(trace, run, n_ops).ticks, sub)
 
 
 def dram_effect_ticks(tr, base, n_ops: int, sub: int):
     """The trace `tr` (whose run is `base`) re-run with each DRAM effect of `EFFECTS` removed in
-    turn, cumulatively: ([(effect, hw cycles of the run it saved)], [per-op cycles of its span it
-    saved, one array per effect]). Costs one event-loop run per effect."""
+    turn, cumulatively: ([(effect, hw cycles of the run it saved)], [per-op cycles of its exclusive
+    time it saved, one array per effect]). Costs one event-loop run per effect."""
     prev_total = -(-int(base.makespan) // sub)
-    prev_ops = _spans(tr, base, n_ops, sub)
+    prev_ops = _exclusive(tr, base, n_ops, sub)
     params = tr.dram_params.copy()
     effects, per_op = [], []
     for name, keys in EFFECTS:
@@ -108,7 +107,7 @@ def dram_effect_ticks(tr, base, n_ops: int, sub: int):
             params[:, PARAM_NAMES.index(k)] = 0
         run = run_numba(dataclasses.replace(tr, dram_params=params.copy()))
         total = -(-int(run.makespan) // sub)
-        ops = _spans(tr, run, n_ops, sub)
+        ops = _exclusive(tr, run, n_ops, sub)
         effects.append((name, prev_total - total))
         per_op.append(prev_ops - ops)
         prev_total, prev_ops = total, ops
@@ -144,13 +143,41 @@ def analytic_effect_ticks(graph: OpGraph, hw: Hardware, mapping: Mapping | None,
 def gap_share_cycles(graph: OpGraph, hw: Hardware, mapping: Mapping | None, lw, run, plans,
                      stack=None) -> dict[str, np.ndarray]:
     """`gap_effects` key → per-op hw cycles of that effect's share of the op's analytic-vs-cycle
-    gap (cycle-run saving − analytic saving) for the lowered trace `lw` whose run is `run`."""
-    effects, saved = dram_effect_ticks(lw.trace, run, len(plans), lw.ticks_per_cycle)
+    gap for the lowered trace `lw` whose run is `run`. First the ops' overlap (`op_overlap_s`):
+    each op's exclusive time minus its exclusive time with the ops run back to back, as the
+    analytic form runs them (`exclusive.serial_trace`, one run; negative where the op's work hid
+    under its neighbours', positive where it queued behind theirs). The rest of the op's gap is its
+    serialised exclusive time − its analytic time, and the effects are shares of that, measured on
+    the serialised trace (cycle-run saving − analytic saving). Measured on the overlapped run, an
+    op hidden under another's had its DRAM effects cost nothing on the path while its analytic
+    time still counted them: the overlap was counted twice, as itself and as negative shares."""
+    sub = lw.ticks_per_cycle
+    n = len(plans)
+    serial = serial_trace(lw.trace)
+    srun = run_numba(serial)
+    out = {"op_overlap_s": _exclusive(lw.trace, run, n, sub) - _exclusive(serial, srun, n, sub)}
+    effects, saved = dram_effect_ticks(serial, srun, n, sub)
     names = [name for name, _ in effects]
     ana = analytic_effect_ticks(graph, hw, mapping, names, stack, plans)
-    out = {EFFECT_KEYS[name]: s - a for name, s, a in zip(names, saved, ana)}
-    out["sram_port_stall_s"] = port_share_ticks(lw.trace, run, plans, hw, lw.ticks_per_cycle)
+    out.update({EFFECT_KEYS[name]: s - a for name, s, a in zip(names, saved, ana)})
+    out["sram_port_stall_s"] = port_share_ticks(serial, srun, plans, hw, sub)
+    if lw.noc_res:
+        out["noc_s"] = noc_share_ticks(serial, srun, plans, hw, sub, lw.noc_res)
     return out
+
+
+def noc_share_ticks(tr, base, plans, hw: Hardware, sub: int, noc_res) -> np.ndarray:
+    """Per op, hw cycles of the NoC's share of its gap: what removing the NoC links' time saves
+    its exclusive time (the trace re-run with every task on a NoC link taking no time: hops,
+    link bandwidth, contention) minus what it saves its analytic time (`analytic_ticks(...,
+    noc=False)`: without the distribute / collect phases, same plans)."""
+    links = np.isin(tr.res, np.fromiter(noc_res, dtype=np.int64))
+    run = run_numba(dataclasses.replace(tr, dur=np.where(links, 0, tr.dur)))
+    n = len(plans)
+    saved = _exclusive(tr, base, n, sub) - _exclusive(tr, run, n, sub)
+    ana = np.array([int(analytic_ticks(p, hw)) - int(analytic_ticks(p, hw, noc=False)) for p in plans],
+                   dtype=np.int64)
+    return saved - ana
 
 
 def fill_ticks(plans, hw: Hardware) -> np.ndarray:
@@ -162,13 +189,13 @@ def fill_ticks(plans, hw: Hardware) -> np.ndarray:
 
 def port_share_ticks(tr, base, plans, hw: Hardware, sub: int) -> np.ndarray:
     """Per op, hw cycles of the on-chip ports' share of its gap: what removing the port time saves
-    its cycle span (the trace re-run with every port access taking no time) minus what it saves its
+    its exclusive time (the trace re-run with every port access taking no time) minus what it saves its
     analytic time (`analytic_ticks(..., ports=False)`, same plans)."""
     n = len(plans)
     if not tr.acc_dur.size:
         return np.zeros(n, dtype=np.int64)
     run = run_numba(dataclasses.replace(tr, acc_dur=np.zeros_like(tr.acc_dur)))
-    saved = _spans(tr, base, n, sub) - _spans(tr, run, n, sub)
+    saved = _exclusive(tr, base, n, sub) - _exclusive(tr, run, n, sub)
     ana = np.array([int(analytic_ticks(p, hw)) - int(analytic_ticks(p, hw, ports=False)) for p in plans],
                    dtype=np.int64)
     return saved - ana
@@ -183,7 +210,7 @@ def dram_gap_attribution(graph: OpGraph, hw: Hardware, mapping: Mapping | None =
     sub = lw.ticks_per_cycle
     base = run_numba(tr)
     total0 = -(-int(base.makespan) // sub)
-    ops0 = _spans(tr, base, len(plans), sub)
+    ops0 = _exclusive(tr, base, len(plans), sub)
     effects, per_op = dram_effect_ticks(tr, base, len(plans), sub)
     names = [name for name, _ in effects]
     ana_saved = analytic_effect_ticks(graph, hw, mapping, names, plans=plans)
@@ -225,3 +252,54 @@ def pim_issue_waits(tr, run, n_ops: int) -> np.ndarray:
                 per[o] += wait
         np.maximum(out, per, out=out)
     return out
+
+
+def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=(),
+                path: ExclusiveTime | None = None) -> list[dict[str, float]]:
+    """Per op, seconds of the named effects (`archsim.result.GAP_EFFECTS`) read off the task times.
+    Added into the gap: the port stalls of the op's tasks on the critical path (`path`,
+    `exclusive.exclusive_time`, computed if not given), part of its exclusive time. Shown, not
+    added (symptoms; on the critical path their ticks are another effect's or another op's): the
+    idle time of its compute unit between two of its own consecutive tasks (`load_wait_s`: a chunk
+    waiting for its load), how long its NoC transfers waited, ready, for a link another op's
+    transfer held (`noc_stall_s`), and how long its all-bank MAC row bursts waited, ready, for
+    their channel's command bus another op's commands held (`pim_issue_s`,
+    `pim_issue_waits`) — waits behind a neighbour's work, which the exclusive time gives to that
+    neighbour (`exclusive`)."""
+    path = path if path is not None else exclusive_time(tr, run, n_ops)
+    wait = np.zeros(n_ops)
+    for r in compute_res:
+        idx = np.nonzero(tr.res == r)[0]
+        if idx.size > 1:
+            gaps = run.start[idx[1:]] - run.finish[idx[:-1]]
+            same = (tr.op[idx[1:]] == tr.op[idx[:-1]]) & (gaps > 0)
+            np.add.at(wait, tr.op[idx[1:]][same], gaps[same])
+    noc = np.zeros(n_ops)
+    for r in noc_res:                 # a link serves its transfers in order: a wait behind another
+        idx = np.nonzero(tr.res == r)[0]      # op's transfer is contention
+        ops = tr.op[idx]
+        for i in idx[1:][(ops[1:] != ops[:-1]) & (ops[1:] >= 0)]:
+            d = tr.deps(i)
+            ready = int(run.finish[d].max()) if d.size else 0
+            if run.start[i] > ready:
+                noc[tr.op[i]] += run.start[i] - ready
+    cols = (("sram_port_stall_s", path.port_ticks), ("load_wait_s", wait), ("noc_stall_s", noc),
+            ("pim_issue_s", pim_issue_waits(tr, run, n_ops)))
+    return [{k: float(v[i]) * tick_s for k, v in cols if v[i]} for i in range(n_ops)]
+
+
+def attribute(effects: list[dict[str, float]], exclusive, ana, total: int, tick_s: float):
+    """Completes each op's `gap_effects` with `other_s` (its exclusive time − analytic time − the
+    additive named effects) and returns the run's gap by `RUN_GAP_PARTS`: op overlap (makespan −
+    Σ exclusive times: zero for one chip's run, whose exclusive times split the makespan) and each
+    effect summed over ops; they add up to cycle − analytic latency."""
+    run = dict.fromkeys(RUN_GAP_PARTS, 0.0)
+    run["op_overlap_s"] = (total - float(sum(exclusive))) * tick_s      # + each op's, below
+    for i, e in enumerate(effects):
+        named = sum(e.get(k, 0.0) for k in ADDITIVE_GAP_EFFECTS)
+        other = (float(exclusive[i]) - float(ana[i])) * tick_s - named
+        if other:
+            e["other_s"] = other
+        for k in ADDITIVE_GAP_EFFECTS + ("other_s",):
+            run[k] += e.get(k, 0.0)
+    return tuple(run.items())
