@@ -45,20 +45,6 @@ class ExclusiveTime:
     path_tasks: int              # tasks on the critical path
 
 
-def _binding_deps(tr, finish: np.ndarray) -> np.ndarray:
-    """Per task, the dependency that finished last (ties: the higher index), or −1."""
-    n = tr.n_tasks
-    counts = np.diff(tr.dep_ptr)
-    out = np.full(n, -1, dtype=np.int64)
-    if not tr.dep_idx.size:
-        return out
-    seg = np.repeat(np.arange(n, dtype=np.int64), counts)
-    order = np.lexsort((tr.dep_idx, finish[tr.dep_idx], seg))
-    has = counts > 0
-    out[has] = tr.dep_idx[order[tr.dep_ptr[1:][has] - 1]]
-    return out
-
-
 def _resource_prev(res: np.ndarray) -> np.ndarray:
     """Per task, the task before it on its resource in trace order, or −1."""
     out = np.full(res.shape[0], -1, dtype=np.int64)
@@ -78,8 +64,8 @@ def exclusive_time(tr, run, n_ops: int) -> ExclusiveTime:
     if n == 0 or n_ops == 0:
         return ExclusiveTime(excl, port, 0)
     start_a, finish_a = run.start, run.finish
-    bdep = _binding_deps(tr, finish_a).tolist()
     rprev = _resource_prev(tr.res).tolist()
+    dptr, didx = tr.dep_ptr.tolist(), tr.dep_idx      # deps read for the path's tasks only
     start, finish = start_a.tolist(), finish_a.tolist()
     stall = run.port_stall.tolist() if run.port_stall is not None else [0] * n
     op = tr.op.tolist()
@@ -106,8 +92,13 @@ def exclusive_time(tr, run, n_ops: int) -> ExclusiveTime:
         else:
             carry += cursor - lo
         cursor = lo
-        d, p = bdep[t], rprev[t]
-        fd = finish[d] if d >= 0 else -1
+        d, fd = -1, -1                       # the dependency that finished last (ties: higher index)
+        if dptr[t + 1] > dptr[t]:
+            for k in didx[dptr[t]:dptr[t + 1]].tolist():
+                fk = finish[k]
+                if fk > fd or (fk == fd and k > d):
+                    d, fd = k, fk
+        p = rprev[t]
         fp = finish[p] if p >= 0 else -1
         if d < 0 and p < 0:
             if o >= 0:
