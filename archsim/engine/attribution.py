@@ -1,4 +1,15 @@
-"""Where the analytic-vs-cycle gap comes from.
+"""Where the analytic-vs-cycle gap comes from, op by op.
+
+An op's gap is its exclusive time — its share of the run's critical path (`exclusive`), so the
+ops' times sum to the makespan exactly — minus its analytic time; summed over ops it is the run's
+gap, with no overlap term left over (op spans overlap; exclusive times do not).
+
+Op overlap (with `attribute_gap`, one more event-loop run): the analytic form runs ops back to
+back; the cycle run overlaps them (independent ops side by side, one op's loads under the previous
+op's compute, one op's transfers queued behind another's). An op's `op_overlap_s` is its exclusive
+time minus its exclusive time in the trace re-run with the ops serialised (`exclusive.serial_trace`);
+the effects below are then measured on that serialised trace, so each is a share of the op's own
+gap (serialised exclusive − analytic) and none counts the overlap again.
 
 DRAM effects: counterfactual runs of the same trace with one effect removed at a time, cumulatively,
 in a fixed order — refresh, read/write turnaround, row activation (bank conflicts and row misses:
@@ -10,18 +21,21 @@ matters where effects interact (a refresh also closes rows): stated, fixed. The 
 counterfactual zeroes the same `DramTiming` fields, except that its closed forms keep tRRD ≥ 1 DRAM
 cycle (`dram.dram_params`).
 
-PIM command issue (`pim_issue_waits`, read off the task times, no extra run): the time an op's
-all-bank MAC row bursts waited, ready, for their channel's command bus while another op's commands
-held it. The issue-rate floor itself (`lower.pim_issue_cycles`) is not a gap effect: it is the PIM
-unit's MAC rate, timed alike by both forms, and removing it would let the commands outrun the units'
-peak (the analytic roofline), so no counterfactual is run for it.
-
 SRAM ports (with `attribute_gap` only, one more event-loop run): the trace re-run with every on-chip
 port access taking no time, against the analytic form without its port bound (same plans): the
-op's share is what that saves its exclusive time minus what it saves its analytic time, like the DRAM
-effects (not cumulative with them). Without `attribute_gap` an op's `sram_port_stall_s` is the time
-its tasks waited on ports, read off the task times: an upper estimate, since the analytic bound
-already charges the port time of its busiest level.
+op's share is what that saves its exclusive time minus what it saves its analytic time, like the
+DRAM effects (not cumulative with them). Without `attribute_gap` an op's `sram_port_stall_s` is the
+port stall of its tasks on the critical path, read off the task times (an upper estimate, since the
+analytic bound already charges the port time of its busiest level). The NoC the same way (`noc_s`,
+one more run): every NoC link task taking no time, against the closed form without its distribute
+and collect phases.
+
+PIM command issue (`pim_issue_waits`) and NoC link contention (`noc_stall_s`), read off the task
+times: how long an op's tasks waited, ready, behind another op's on a PIM channel's command bus or
+a NoC link. Shown, not added: on the critical path those ticks are the other op's work (which its
+analytic time counts), and with `attribute_gap` their cost is part of the overlap. The issue-rate
+floor itself (`lower.pim_issue_cycles`) is not a gap effect: it is the PIM unit's MAC rate, timed
+alike by both forms.
 
 The closed form's pipeline-fill allowance (`fill_ticks`, every cycle run, analytic only): a unit
 that overlaps loads with compute is charged max(compute, load) + min(compute, load) / 8; the
@@ -29,9 +43,9 @@ cycle run replaces that eighth by the real fill and drain of its tile stream (on
 before the first compute, its last compute after the last load), so the allowance is named as
 its own part of the gap, negative: `analytic_fill_s`.
 
-What remains is none of these (pipeline fill at chunk granularity, dependencies between ops,
-queueing of one op's transfers behind another's on an in-order channel or link, the closed forms'
-own error). Per op as well as for the run."""
+What remains (`other_s`) is none of these: the real pipeline fill and drain, dependencies inside
+an op, the closed forms' own error; without `attribute_gap` also the overlap and the DRAM and NoC
+effects."""
 from __future__ import annotations
 
 import dataclasses

@@ -90,13 +90,15 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
              fidelity: str = "analytic", progress=None, engine: str = "numba",
              stack: str | None = None, attribute_gap: bool = False) -> SimResult:
     """`stack`: the software-stack preset a GPU runs the graph with (`stack.STACKS`; default
-    `graph`); chips without `sm` units ignore it. `attribute_gap` (cycle fidelity): name the DRAM
-    effects in each op's `gap_effects` (refresh, turnaround, row activation: each effect's share of
-    the gap, what removing it saves the cycle run minus what it saves the analytic form) and the
-    SRAM ports' share (four more event-loop runs of the trace, `attribution.gap_share_cycles`), and
-    on a chip with a NoC the NoC's share (`noc_s`, one run more); without it the DRAM and NoC effects
-    stay in `other_s` and the port stall is read off the critical path. An op's gap is its
-    exclusive time (`OpResult.exclusive_cycles`, `exclusive.py`) − its analytic time."""
+    `graph`); chips without `sm` units ignore it. An op's gap is its exclusive time
+    (`OpResult.exclusive_cycles`: its share of the critical path, `exclusive.py`) − its analytic
+    time. `attribute_gap` (cycle fidelity): name each op's overlap with its neighbours
+    (`op_overlap_s`, against a re-run with the ops serialised) and, measured on that re-run, the
+    DRAM effects (refresh, turnaround, row activation: each effect's share of the gap, what
+    removing it saves the cycle run minus what it saves the analytic form), the SRAM ports' share
+    and on a chip with a NoC the NoC's (`attribution.gap_share_cycles`: five or six more
+    event-loop runs); without it those stay in `other_s` and the port stall is read off the
+    critical path."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     st = software_stack(stack)

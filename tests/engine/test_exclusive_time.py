@@ -126,3 +126,24 @@ def test_serial_trace_runs_the_ops_back_to_back(args, n_ops):
     for prev, cur in zip(present[:-1], present[1:]):
         assert run.start[tr.op == cur].min() >= run.finish[tr.op == prev].max()
     assert int(exclusive_time(ser, run, n_ops).ticks.sum()) == run.makespan
+
+
+def test_overlap_of_independent_ops_is_named_on_the_hidden_one():
+    """Ops 0 and 1 independent on two units (80 and 50 ticks), op 2 needs both. The run hides op 1
+    under op 0: exclusive 80 / 0 / 10. Serialised (as the analytic form runs them): 80 / 50 / 10.
+    Op 1's overlap is −50, the run's makespan minus the serialised one's."""
+    from archsim.engine.exclusive import serial_trace
+    b = TraceBuilder()
+    u0, u1 = b.resource("u0"), b.resource("u1")
+    a = b.task(u0, 80, (), 0)
+    c = b.task(u1, 50, (), 1)
+    b.task(u0, 10, [a, c], 2)
+    tr = b.build()
+    run = run_numba(tr)
+    ser = serial_trace(tr)
+    srun = run_numba(ser)
+    real = exclusive_time(tr, run, 3).ticks
+    serial = exclusive_time(ser, srun, 3).ticks
+    assert real.tolist() == [80, 0, 10] and serial.tolist() == [80, 50, 10]
+    assert (real - serial).tolist() == [0, -50, 0]
+    assert int((real - serial).sum()) == run.makespan - srun.makespan
