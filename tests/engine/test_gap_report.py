@@ -102,8 +102,10 @@ def test_reports_show_the_effects(runs):
     doc = json.loads(dumps(r))
     assert set(doc["gap_attribution"]) == set(RUN_GAP_PARTS)
     assert any("dram_row_activation_s" in op["gap_effects"] for op in doc["ops"])
+    assert sum(op["exclusive_cycles"] for op in doc["ops"]) == doc["cycles"]
     rows = list(csv.DictReader(io.StringIO(render_csv(r))))
     assert any(row["gap_dram_row_activation_s"] for row in rows)
+    assert sum(int(row["exclusive_cycles"]) for row in rows) == r.cycles
     analytic = archsim.simulate("gpt2-small", "pim-gpt", **{**KW, "fidelity": "analytic"})
     assert analytic.gap_attribution == () and "by effect" not in render_text(analytic)
 
