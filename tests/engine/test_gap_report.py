@@ -66,22 +66,22 @@ def test_dram_effects_named_only_on_request(runs):
 
 def test_named_parts_explain_edge_npu(runs):
     """edge-npu decode: the closed form's pipeline-fill allowance (min(compute, load) / 8 per op,
-    which the tile stream replaces by its real fill) is named, every run; with `attribute_gap` the
-    port stall read off the tasks becomes the ports' share of the gap (cycle saving − analytic
-    saving without ports; the analytic bound already charges the busiest level's port time).
-    Unnamed, `other_s` was −9.6 % of the latency; now under 5 %."""
+    which the tile stream replaces by its real fill) is named, every run; the port stall is the
+    ports' share of the gap (cycle saving − analytic saving without ports; the analytic bound
+    already charges the busiest level's port time): with `attribute_gap` by a counterfactual run,
+    without it estimated from the stalls on the critical path. Unnamed, `other_s` was −9.6 % of
+    the latency; then under 5 %; with each op's gap taken on its exclusive time (its share of the
+    critical path, not its span), under 2 %, op by op too."""
     for named in (False, True):
         r = runs[("edge-npu", named)]
         parts = dict(r.gap_attribution)
         assert parts["analytic_fill_s"] < 0
-        assert abs(parts["other_s"]) < 0.05 * r.latency_s, parts
+        assert abs(parts["other_s"]) < 0.02 * r.latency_s, parts
+        assert sum(abs(op.gap_effects.get("other_s", 0.0)) for op in r.ops) < 0.02 * r.latency_s
         assert sum(parts.values()) == pytest.approx(r.latency_s - sum(o.analytic_cycles for o in r.ops)
                                                    / r.freq_hz, rel=1e-6, abs=1e-12)
-    plain = dict(runs[("edge-npu", False)].gap_attribution)
-    named = dict(runs[("edge-npu", True)].gap_attribution)
-    # on the critical path the port stalls are small; read off every task they were 0.59 ms
-    assert 0 <= plain["sram_port_stall_s"] < 0.01 * runs[("edge-npu", False)].latency_s
-    assert abs(named["sram_port_stall_s"]) < 0.01 * runs[("edge-npu", True)].latency_s
+        # read off every task, the port stalls were 0.59 ms (28 %) of this run
+        assert abs(parts["sram_port_stall_s"]) < 0.01 * r.latency_s
 
 
 def test_pim_issue_waits_shown_not_added(runs):
