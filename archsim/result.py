@@ -19,8 +19,8 @@ SCHEMA_VERSION = 1
 #: keys (seconds). The op's gap is its exclusive time (`OpResult.exclusive_cycles`: its share of the
 #: makespan along the critical path, `archsim.engine.exclusive`) − its analytic time. Added into it:
 #: the port stalls of the op's tasks on the critical path minus the port time its analytic bound
-#: charges beyond its compute (`sram_port_stall_s`, an estimate of the ports' share); the shares of the
-#: op's gap of DRAM refresh, read/write turnaround and row activation (bank conflicts, row misses):
+#: charges beyond its compute (`sram_port_stall_s`, an estimate of the ports' share); the shares of
+#: the op's gap of DRAM refresh, read/write turnaround and row activation (bank conflicts, row misses):
 #: what removing each saves the op's exclusive time minus what it saves its analytic time, the part
 #: the closed form misses (negative: over-counts) (`engine.attribution`: counterfactual runs,
 #: cumulatively in that order; with `attribute_gap=True` only: three more event-loop runs; with it

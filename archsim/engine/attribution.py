@@ -27,9 +27,11 @@ op's share is what that saves its exclusive time minus what it saves its analyti
 DRAM effects (not cumulative with them). Without `attribute_gap` an op's `sram_port_stall_s` is the
 port stall of its tasks on the critical path, read off the task times, minus the port time the
 analytic bound charges beyond its compute (`port_bound_ticks`): the same share, estimated without
-the run (read off alone it over-counted: bert-base encode on simba, +155 ms of a 213 ms run). The NoC the same way (`noc_s`,
-one more run): every NoC link task taking no time, against the closed form without its distribute
-and collect phases.
+the run (read off alone it over-counted: bert-base encode on simba, +155 ms of a 213 ms run; the
+estimate still misses where port waits are paced by DRAM transfers holding the ports: bert-base
+encode on edge-npu +9.8 ms, the counterfactual ~0). The NoC the same way (`noc_s`, one more
+run): every NoC link task taking no time, against the closed form without its distribute and
+collect phases.
 
 PIM command issue (`pim_issue_waits`) and NoC link contention (`noc_stall_s`), read off the task
 times: how long an op's tasks waited, ready, behind another op's on a PIM channel's command bus or
