@@ -20,10 +20,11 @@ SCHEMA_VERSION = 1
 #: makespan along the critical path, `archsim.engine.exclusive`) − its analytic time. Added into it:
 #: the port stalls of the op's tasks on the critical path minus the port time its analytic bound
 #: charges beyond its compute (`sram_port_stall_s`, an estimate of the ports' share); the shares of
-#: the op's gap of DRAM refresh, read/write turnaround and row activation (bank conflicts, row misses):
+#: the op's gap of DRAM refresh, read/write turnaround, row activation (bank conflicts, row misses)
+#: and access latency (CL, CWL: per dependent access in the cycle run, per stream in the closed form):
 #: what removing each saves the op's exclusive time minus what it saves its analytic time, the part
 #: the closed form misses (negative: over-counts) (`engine.attribution`: counterfactual runs,
-#: cumulatively in that order; with `attribute_gap=True` only: three more event-loop runs; with it
+#: cumulatively in that order; with `attribute_gap=True` only: four more event-loop runs; with it
 #: `sram_port_stall_s` is the ports' share of the gap the same way, `noc_s` the NoC's, and
 #: `op_overlap_s` what overlapping ops (which the analytic form runs back to back) changed the
 #: op's exclusive time against a re-run with the ops serialised, one run more each); the closed
@@ -36,11 +37,12 @@ SCHEMA_VERSION = 1
 #: channel's command bus (`pim_issue_s`): the critical path gives those ticks to the op whose work
 #: held the resource, work its analytic time counts too.
 GAP_EFFECTS = ("op_overlap_s", "sram_port_stall_s", "load_wait_s", "noc_stall_s", "pim_issue_s",
-               "noc_s", "dram_refresh_s", "dram_turnaround_s", "dram_row_activation_s", "analytic_fill_s",
-               "other_s")
+               "noc_s", "dram_refresh_s", "dram_turnaround_s", "dram_row_activation_s",
+               "dram_access_latency_s", "analytic_fill_s", "other_s")
 #: Effects whose seconds add up, with `other_s`, to an op's exclusive − analytic time
 ADDITIVE_GAP_EFFECTS = ("op_overlap_s", "sram_port_stall_s", "noc_s", "dram_refresh_s",
-                        "dram_turnaround_s", "dram_row_activation_s", "analytic_fill_s")
+                        "dram_turnaround_s", "dram_row_activation_s", "dram_access_latency_s",
+                        "analytic_fill_s")
 #: Run-level parts of the analytic-vs-cycle gap (`SimResult.gap_attribution`, seconds): the per-op
 #: effects summed over ops; `op_overlap_s` also holds makespan − Σ op exclusive times, zero for one
 #: chip's run (exclusive times split the makespan), kept for results whose ops' times do not split

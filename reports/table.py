@@ -102,6 +102,7 @@ def _workload(r: SimResult) -> str:
 GAP_LABELS = {"op_overlap_s": "op overlap", "sram_port_stall_s": "SRAM port stalls",
               "load_wait_s": "load waits", "dram_refresh_s": "refresh",
               "dram_turnaround_s": "turnaround", "dram_row_activation_s": "row activation",
+              "dram_access_latency_s": "DRAM access latency",
               "noc_stall_s": "NoC stalls", "pim_issue_s": "PIM issue", "noc_s": "NoC",
               "analytic_fill_s": "analytic fill allowance", "other_s": "other"}
 

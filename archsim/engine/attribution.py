@@ -13,7 +13,9 @@ gap (serialised exclusive − analytic) and none counts the overlap again.
 
 DRAM effects: counterfactual runs of the same trace with one effect removed at a time, cumulatively,
 in a fixed order — refresh, read/write turnaround, row activation (bank conflicts and row misses:
-tRCD, tRP, tRAS, tRRD, tFAW). The analytic closed form models most of them itself (refresh as
+tRCD, tRP, tRAS, tRRD, tFAW), access latency (CL, CWL: paid per dependent access by the cycle run,
+once per stream by the closed form; a chain of small loads each waiting for the last, as an
+elementwise op streaming from HBM3 tile by tile, pays it per tile). The analytic closed form models most of them itself (refresh as
 1/(1 − tRFC/tREFI), a row cycle per PIM row burst, activations in the streaming rate), so an effect's
 share of the *gap* is what its removal saves the cycle run minus what the same removal saves the
 analytic form: the part of the effect the closed form misses (negative: over-counts). The order
@@ -78,10 +80,12 @@ __all__ = ["EFFECTS", "EFFECT_KEYS", "GapAttribution", "dram_gap_attribution", "
 #: this order; `_TIMING_FIELDS` the `DramTiming` fields zeroed to remove it from the analytic form)
 EFFECTS = (("refresh", ("trefi", "trfc", "trfc_pb", "refpb")),
            ("turnaround", ("twtr_s", "twtr_l", "trtw")),
-           ("row_activation", ("trcd", "trp", "tras", "trrd_s", "trrd_l", "tfaw")))
+           ("row_activation", ("trcd", "trp", "tras", "trrd_s", "trrd_l", "tfaw")),
+           ("access_latency", ("cl", "cwl")))
 _TIMING_FIELDS = {"refresh": dict(trefi=0, trfc=0, trfc_pb=0, refresh_per_bank=False),
                   "turnaround": dict(twtr_s=0, twtr_l=0),
-                  "row_activation": dict(trcd=0, trp=0, tras=0, trrd_s=0, trrd_l=0, tfaw=0)}
+                  "row_activation": dict(trcd=0, trp=0, tras=0, trrd_s=0, trrd_l=0, tfaw=0),
+                  "access_latency": dict(cl=0)}
 #: effect → its key in `OpResult.gap_effects` (`archsim.result.GAP_EFFECTS`)
 EFFECT_KEYS = {name: f"dram_{name}_s" for name, _ in EFFECTS}
 
