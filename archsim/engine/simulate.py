@@ -96,10 +96,9 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     (`op_overlap_s`, against a re-run with the ops serialised) and, measured on that re-run, the
     DRAM effects (refresh, turnaround, row activation, access latency: each effect's share of the
     gap, what removing it saves the cycle run minus what it saves the analytic form), the SRAM
-    ports' share
-    and on a chip with a NoC the NoC's (`attribution.gap_share_cycles`: six or seven more
-    event-loop runs); without it those stay in `other_s` and the port stall is read off the
-    critical path."""
+    ports' share and on a chip with a NoC the NoC's (`attribution.gap_share_cycles`: six or seven
+    more event-loop runs); without them those stay in `other_s` and the port stall is estimated
+    from the critical path."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     st = software_stack(stack)
