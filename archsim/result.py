@@ -17,27 +17,27 @@ SCHEMA_VERSION = 1
 
 #: Named effects of the cycle engine that the analytic closed form leaves out, as `OpResult.gap_effects`
 #: keys (seconds). The op's gap is its exclusive time (`OpResult.exclusive_cycles`: its share of the
-#: makespan along the critical path, `archsim.engine.exclusive`) − its analytic time. Added into it:
-#: the port stalls of the op's tasks on the critical path minus the port time its analytic bound
-#: charges beyond its compute (`sram_port_stall_s`, an estimate of the ports' share); the shares of
+#: makespan along the critical path, `archsim.engine.exclusive`) − its analytic time.
+#: Added into it, every run: the closed form's pipeline-fill allowance, min(compute, load) / 8,
+#: which the cycle run replaces by its tile stream's real fill (`analytic_fill_s`, negative).
+#: With `attribute_gap=True` (`engine.attribution`, six or seven more event-loop runs): what
+#: overlapping ops, which the analytic form runs back to back, changed the op's exclusive time
+#: against a re-run with the ops serialised (`op_overlap_s`); and, on that re-run, the shares of
 #: the op's gap of DRAM refresh, read/write turnaround, row activation (bank conflicts, row misses)
-#: and access latency (CL, CWL: per dependent access in the cycle run, per stream in the closed form):
-#: what removing each saves the op's exclusive time minus what it saves its analytic time, the part
-#: the closed form misses (negative: over-counts) (`engine.attribution`: counterfactual runs,
-#: cumulatively in that order; with `attribute_gap=True` only: four more event-loop runs; with it
-#: `sram_port_stall_s` is the ports' share of the gap the same way, `noc_s` the NoC's, and
-#: `op_overlap_s` what overlapping ops (which the analytic form runs back to back) changed the
-#: op's exclusive time against a re-run with the ops serialised, one run more each); the closed
-#: form's pipeline-fill allowance, min(compute, load) / 8, which the cycle run replaces by its tile
-#: stream's real fill (`analytic_fill_s`, negative, every run); and `other_s`, the rest (without
-#: `attribute_gap` the effects it names; the closed forms' own error).
-#: Shown, not added (symptoms, read off all the op's tasks): the time its compute unit sat idle
-#: between the op's own chunks waiting for their loads (`load_wait_s`), and its waits, ready,
-#: behind another op's transfer on a NoC link (`noc_stall_s`) or another op's commands on a PIM
-#: channel's command bus (`pim_issue_s`): the critical path gives those ticks to the op whose work
-#: held the resource, work its analytic time counts too.
-GAP_EFFECTS = ("op_overlap_s", "sram_port_stall_s", "load_wait_s", "noc_stall_s", "pim_issue_s",
-               "noc_s", "dram_refresh_s", "dram_turnaround_s", "dram_row_activation_s",
+#: and access latency (CL, CWL: per dependent access in the cycle run, per stream in the closed
+#: form), cumulatively in that order, of the SRAM ports (`sram_port_stall_s`) and of the NoC
+#: (`noc_s`): what removing each saves the op's exclusive time minus what it saves its analytic
+#: time, the part the closed form misses (negative: over-counts).
+#: `other_s`: the rest (without `attribute_gap` also the effects it names; the closed forms' error).
+#: Shown, not added (symptoms read off the task times): the port stalls of its tasks on the critical
+#: path (`port_wait_s`: often a wait for a lane a DRAM-paced load holds, so not the ports' share),
+#: the time its compute unit sat idle between the op's own chunks waiting for their loads
+#: (`load_wait_s`), and its waits, ready, behind another op's transfer on a NoC link
+#: (`noc_stall_s`) or another op's commands on a PIM channel's command bus (`pim_issue_s`): the
+#: critical path gives those ticks to the op whose work held the resource, work its analytic time
+#: counts too.
+GAP_EFFECTS = ("op_overlap_s", "sram_port_stall_s", "port_wait_s", "load_wait_s", "noc_stall_s",
+               "pim_issue_s", "noc_s", "dram_refresh_s", "dram_turnaround_s", "dram_row_activation_s",
                "dram_access_latency_s", "analytic_fill_s", "other_s")
 #: Effects whose seconds add up, with `other_s`, to an op's exclusive − analytic time
 ADDITIVE_GAP_EFFECTS = ("op_overlap_s", "sram_port_stall_s", "noc_s", "dram_refresh_s",

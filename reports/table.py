@@ -104,6 +104,7 @@ GAP_LABELS = {"op_overlap_s": "op overlap", "sram_port_stall_s": "SRAM port stal
               "dram_turnaround_s": "turnaround", "dram_row_activation_s": "row activation",
               "dram_access_latency_s": "DRAM access latency",
               "noc_stall_s": "NoC stalls", "pim_issue_s": "PIM issue", "noc_s": "NoC",
+              "port_wait_s": "port waits on the path",
               "analytic_fill_s": "analytic fill allowance", "other_s": "other"}
 
 

@@ -15,8 +15,9 @@ DRAM effects: counterfactual runs of the same trace with one effect removed at a
 in a fixed order — refresh, read/write turnaround, row activation (bank conflicts and row misses:
 tRCD, tRP, tRAS, tRRD, tFAW), access latency (CL, CWL: paid per dependent access by the cycle run,
 once per stream by the closed form; a chain of small loads each waiting for the last, as an
-elementwise op streaming from HBM3 tile by tile, pays it per tile). The analytic closed form models most of them itself (refresh as
-1/(1 − tRFC/tREFI), a row cycle per PIM row burst, activations in the streaming rate), so an effect's
+elementwise op streaming from HBM3 tile by tile, pays it per tile). The analytic closed form
+models most of them itself (refresh as 1/(1 − tRFC/tREFI), a row cycle per PIM row burst,
+activations in the streaming rate), so an effect's
 share of the *gap* is what its removal saves the cycle run minus what the same removal saves the
 analytic form: the part of the effect the closed form misses (negative: over-counts). The order
 matters where effects interact (a refresh also closes rows): stated, fixed. The analytic
@@ -26,14 +27,15 @@ cycle (`dram.dram_params`).
 SRAM ports (with `attribute_gap` only, one more event-loop run): the trace re-run with every on-chip
 port access taking no time, against the analytic form without its port bound (same plans): the
 op's share is what that saves its exclusive time minus what it saves its analytic time, like the
-DRAM effects (not cumulative with them). Without `attribute_gap` an op's `sram_port_stall_s` is the
-port stall of its tasks on the critical path, read off the task times, minus the port time the
-analytic bound charges beyond its compute (`port_bound_ticks`): the same share, estimated without
-the run (read off alone it over-counted: bert-base encode on simba, +155 ms of a 213 ms run; the
-estimate still misses where port waits are paced by DRAM transfers holding the ports: bert-base
-encode on edge-npu +9.8 ms, the counterfactual ~0). The NoC the same way (`noc_s`, one more
-run): every NoC link task taking no time, against the closed form without its distribute and
-collect phases.
+DRAM effects (not cumulative with them). Without `attribute_gap` the ports are not named: the port
+stall of the op's tasks on the critical path is shown (`port_wait_s`), not added. Read off the path
+it is not the ports' share: a compute tile waiting for a port lane that a DRAM-paced load holds
+stalls on the path, yet removing the port time leaves it waiting for the DRAM (bert-base encode:
+on edge-npu +9.8 ms on the path, net of the analytic port bound, against a share of −1 µs; on
+simba +1.5 ms against +0.22 ms; read off every task, as before, +20 ms and +255 ms).
+
+The NoC (with `attribute_gap`, one more run) the same way as the ports (`noc_s`): every NoC link
+task taking no time, against the closed form without its distribute and collect phases.
 
 PIM command issue (`pim_issue_waits`) and NoC link contention (`noc_stall_s`), read off the task
 times: how long an op's tasks waited, ready, behind another op's on a PIM channel's command bus or
@@ -211,8 +213,7 @@ def fill_ticks(plans, hw: Hardware) -> np.ndarray:
 
 def port_bound_ticks(plans, hw: Hardware) -> np.ndarray:
     """Per op, hw cycles the closed form's on-chip port bound adds to its analytic time
-    (`analytic_ticks` with and without it): taken off the port stall read off the critical path,
-    for the ports' share of the gap without the counterfactual run (`gap_effects`)."""
+    (`analytic_ticks` with and without it): the analytic side of the ports' share."""
     return np.array([int(analytic_ticks(p, hw)) - int(analytic_ticks(p, hw, ports=False)) for p in plans],
                     dtype=np.int64)
 
@@ -284,16 +285,15 @@ def pim_issue_waits(tr, run, n_ops: int) -> np.ndarray:
 
 def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=(),
                 path: ExclusiveTime | None = None) -> list[dict[str, float]]:
-    """Per op, seconds of the named effects (`archsim.result.GAP_EFFECTS`) read off the task times.
-    Added into the gap: the port stalls of the op's tasks on the critical path (`path`,
-    `exclusive.exclusive_time`, computed if not given), part of its exclusive time. Shown, not
-    added (symptoms; on the critical path their ticks are another effect's or another op's): the
-    idle time of its compute unit between two of its own consecutive tasks (`load_wait_s`: a chunk
-    waiting for its load), how long its NoC transfers waited, ready, for a link another op's
-    transfer held (`noc_stall_s`), and how long its all-bank MAC row bursts waited, ready, for
-    their channel's command bus another op's commands held (`pim_issue_s`,
-    `pim_issue_waits`) — waits behind a neighbour's work, which the exclusive time gives to that
-    neighbour (`exclusive`)."""
+    """Per op, seconds of the symptoms (`archsim.result.GAP_EFFECTS`) read off the task times, shown
+    beside the gap, not added into it: the port stalls of the op's tasks on the critical path
+    (`port_wait_s`; `path`, `exclusive.exclusive_time`, computed if not given: not the ports'
+    share, see the module docstring), the idle time of its compute unit between two of its own
+    consecutive tasks (`load_wait_s`: a chunk waiting for its load), how long its NoC transfers
+    waited, ready, for a link another op's transfer held (`noc_stall_s`), and how long its
+    all-bank MAC row bursts waited, ready, for their channel's command bus another op's commands
+    held (`pim_issue_s`, `pim_issue_waits`) — waits behind a neighbour's work, which the
+    exclusive time gives to that neighbour (`exclusive`)."""
     path = path if path is not None else exclusive_time(tr, run, n_ops)
     wait = np.zeros(n_ops)
     for r in compute_res:
@@ -311,7 +311,7 @@ def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=(),
             ready = int(run.finish[d].max()) if d.size else 0
             if run.start[i] > ready:
                 noc[tr.op[i]] += run.start[i] - ready
-    cols = (("sram_port_stall_s", path.port_ticks), ("load_wait_s", wait), ("noc_stall_s", noc),
+    cols = (("port_wait_s", path.port_ticks), ("load_wait_s", wait), ("noc_stall_s", noc),
             ("pim_issue_s", pim_issue_waits(tr, run, n_ops)))
     return [{k: float(v[i]) * tick_s for k, v in cols if v[i]} for i in range(n_ops)]
 

@@ -97,8 +97,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     DRAM effects (refresh, turnaround, row activation, access latency: each effect's share of the
     gap, what removing it saves the cycle run minus what it saves the analytic form), the SRAM
     ports' share and on a chip with a NoC the NoC's (`attribution.gap_share_cycles`: six or seven
-    more event-loop runs); without them those stay in `other_s` and the port stall is estimated
-    from the critical path."""
+    more event-loop runs); without it those stay in `other_s` (the port stall on the critical path
+    is shown as `port_wait_s`, not added)."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     st = software_stack(stack)
@@ -209,21 +209,16 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         path = exclusive_time(tr, run, len(plans))
         exclusive = exclusive_cycles(path.ticks, sub)      # the ops' shares of `total`
         effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s, lw.noc_res, path)
-        from .attribution import fill_ticks, port_bound_ticks
+        from .attribution import fill_ticks
         fill = fill_ticks([plans[j] for j in first.values()], hw)
         fill_of = dict(zip(first.values(), fill))
-        port_of = dict(zip(first.values(), port_bound_ticks([plans[j] for j in first.values()], hw)))
         for i, j in enumerate(alike):
             if fill_of[j]:
                 effects[i]["analytic_fill_s"] = -float(fill_of[j]) * tick_s
-            if port_of[j]:       # the port time the analytic bound already charges
-                stall = effects[i].get("sram_port_stall_s", 0.0) - float(port_of[j]) * tick_s
-                effects[i]["sram_port_stall_s"] = stall
         if attribute_gap:
             from .attribution import gap_share_cycles
             for key, per_op in gap_share_cycles(graph, hw, mapping, lw, run, plans, st).items():
                 for i, v in enumerate(per_op):
-                    effects[i].pop(key, None)        # a share replaces the stall read off the tasks
                     if v:
                         effects[i][key] = float(v) * tick_s
         attribution = attribute(effects, exclusive, ana, total, tick_s)
