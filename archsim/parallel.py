@@ -97,7 +97,8 @@ def add_allreduces(result: SimResult, devices: int, link, rows: int, hidden: int
                                 start_s=op.start_s + shift + op.latency_s,
                                 energy_j=link_j, macs=0, flops=0,
                                 bytes_by_level=((link.name, int(moved)),),
-                                bound=f"link:{link.name}", layer=op.layer, analytic_cycles=cycles))
+                                bound=f"link:{link.name}", layer=op.layer, analytic_cycles=cycles,
+                                exclusive_cycles=cycles))         # on the critical path, alone
             shift += seconds
     energy = [(k, v * devices) for k, v in result.energy_breakdown_j]
     energy.append((f"link:{link.name}", link_j * len(ends) * devices))

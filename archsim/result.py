@@ -16,30 +16,38 @@ ACTIVE_COMPONENTS = ("active",)
 SCHEMA_VERSION = 1
 
 #: Named effects of the cycle engine that the analytic closed form leaves out, as `OpResult.gap_effects`
-#: keys (seconds): the time the op's tasks stalled on on-chip SRAM ports (summed over its tasks); the
-#: time its compute unit sat idle between the op's own chunks waiting for their loads (a symptom: it
-#: holds DRAM and port waits, so it is shown, not added); the time its NoC transfers waited for a link
-#: another op's transfer held (`archsim.engine.noc`); the time its PIM all-bank MAC commands waited
-#: for their channel's command bus another op's commands held (`engine.attribution.pim_issue_waits`);
-#: the shares of the op's gap of DRAM refresh, read/write turnaround and row activation (bank
-#: conflicts, row misses): what removing each saves the op's cycle span minus what it saves its
-#: analytic time, the part the closed form misses (negative: over-counts) (`engine.attribution`:
-#: counterfactual runs, cumulatively in that order; with `attribute_gap=True` only: three more
-#: event-loop runs; with it `sram_port_stall_s` is the ports' share of the gap the same way, one
-#: run more); the closed form's pipeline-fill allowance, min(compute, load) / 8, which the cycle
-#: run replaces by its tile stream's real fill (`analytic_fill_s`, negative, every run); and
-#: `other_s`, the rest of the op's span − its analytic time (queueing behind other ops' transfers,
-#: the closed forms' own error).
-GAP_EFFECTS = ("sram_port_stall_s", "load_wait_s", "noc_stall_s", "pim_issue_s", "dram_refresh_s",
-               "dram_turnaround_s", "dram_row_activation_s", "analytic_fill_s", "other_s")
-#: Effects whose seconds add up, with `other_s`, to an op's span − analytic time
-ADDITIVE_GAP_EFFECTS = ("sram_port_stall_s", "noc_stall_s", "pim_issue_s", "dram_refresh_s",
-                        "dram_turnaround_s", "dram_row_activation_s", "analytic_fill_s")
+#: keys (seconds). The op's gap is its exclusive time (`OpResult.exclusive_cycles`: its share of the
+#: makespan along the critical path, `archsim.engine.exclusive`) − its analytic time.
+#: Added into it, every run: the closed form's pipeline-fill allowance, min(compute, load) / 8,
+#: which the cycle run replaces by its tile stream's real fill (`analytic_fill_s`, negative).
+#: With `attribute_gap=True` (`engine.attribution`, six or seven more event-loop runs): what
+#: overlapping ops, which the analytic form runs back to back, changed the op's exclusive time
+#: against a re-run with the ops serialised (`op_overlap_s`); and, on that re-run, the shares of
+#: the op's gap of DRAM refresh, read/write turnaround, row activation (bank conflicts, row misses)
+#: and access latency (CL, CWL: per dependent access in the cycle run, per stream in the closed
+#: form), cumulatively in that order, of the SRAM ports (`sram_port_stall_s`) and of the NoC
+#: (`noc_s`): what removing each saves the op's exclusive time minus what it saves its analytic
+#: time, the part the closed form misses (negative: over-counts).
+#: `other_s`: the rest (without `attribute_gap` also the effects it names; the closed forms' error).
+#: Shown, not added (symptoms read off the task times): the port stalls of its tasks on the critical
+#: path (`port_wait_s`: often a wait for a lane a DRAM-paced load holds, so not the ports' share),
+#: the time its compute unit sat idle between the op's own chunks waiting for their loads
+#: (`load_wait_s`), and its waits, ready, behind another op's transfer on a NoC link
+#: (`noc_stall_s`) or another op's commands on a PIM channel's command bus (`pim_issue_s`): the
+#: critical path gives those ticks to the op whose work held the resource, work its analytic time
+#: counts too.
+GAP_EFFECTS = ("op_overlap_s", "sram_port_stall_s", "port_wait_s", "load_wait_s", "noc_stall_s",
+               "pim_issue_s", "noc_s", "dram_refresh_s", "dram_turnaround_s", "dram_row_activation_s",
+               "dram_access_latency_s", "analytic_fill_s", "other_s")
+#: Effects whose seconds add up, with `other_s`, to an op's exclusive − analytic time
+ADDITIVE_GAP_EFFECTS = ("op_overlap_s", "sram_port_stall_s", "noc_s", "dram_refresh_s",
+                        "dram_turnaround_s", "dram_row_activation_s", "dram_access_latency_s",
+                        "analytic_fill_s")
 #: Run-level parts of the analytic-vs-cycle gap (`SimResult.gap_attribution`, seconds): the per-op
-#: effects summed over ops, and `op_overlap_s` = makespan − Σ op spans: negative where the cycle run
-#: overlaps ops the analytic sum serialises (a PIM op's rows beside the next op's loads), positive
-#: where ops wait for each other; these parts add up to cycle − analytic latency exactly.
-RUN_GAP_PARTS = ("op_overlap_s",) + ADDITIVE_GAP_EFFECTS + ("other_s",)
+#: effects summed over ops; `op_overlap_s` also holds makespan − Σ op exclusive times, zero for one
+#: chip's run (exclusive times split the makespan), kept for results whose ops' times do not split
+#: it. These parts add up to cycle − analytic latency exactly.
+RUN_GAP_PARTS = ADDITIVE_GAP_EFFECTS + ("other_s",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,10 @@ class OpResult:
     # cycle fidelity: seconds of the analytic-vs-cycle gap by named effect (GAP_EFFECTS); a plain
     # dict other engine parts add their effects to
     gap_effects: dict[str, float] = field(default_factory=dict)
+    # the op's share of the run's cycles: at cycle fidelity its time on the critical path
+    # (`engine.exclusive`: the ops' shares sum to the run's cycles where their spans, `cycles`,
+    # overlap), at analytic fidelity its cycles; -1: not known (`cycles` stands for it)
+    exclusive_cycles: int = -1
 
 
 @dataclass(frozen=True, slots=True)

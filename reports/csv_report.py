@@ -16,7 +16,8 @@ from .json_report import _num
 __all__ = ["OP_COLUMNS", "SUMMARY_COLUMNS", "NORMALISED_COLUMNS", "render_csv", "write_csv"]
 
 OP_COLUMNS = ("name", "kind", "unit", "layer", "cycles", "analytic_cycles", "latency_s", "start_s",
-              "energy_j", "macs", "flops", "bound") + tuple(f"gap_{k}" for k in GAP_EFFECTS)
+              "energy_j", "macs", "flops", "bound") + tuple(f"gap_{k}" for k in GAP_EFFECTS) + (
+              "exclusive_cycles",)
 SUMMARY_COLUMNS = ("model", "hw", "hw_kind", "phase", "batch", "seq", "context", "dtype", "fidelity",
                    "fits", "does_not_fit", "latency_s", "cycles", "throughput_per_s", "energy_j",
                    "energy_per_token_j", "avg_power_w", "analytic_vs_cycle_gap")
@@ -79,6 +80,7 @@ def _rows(obj) -> tuple[list[str], list[list]]:
             rows.append([op.name, op.kind, op.unit, op.layer, op.cycles, op.analytic_cycles,
                          op.latency_s, op.start_s, op.energy_j, op.macs, op.flops, op.bound]
                         + [op.gap_effects.get(k) for k in GAP_EFFECTS]
+                        + [op.exclusive_cycles if op.exclusive_cycles >= 0 else None]
                         + [moved.get(name, 0) for name in levels])
         return header, rows
     if isinstance(obj, Sweep):

@@ -60,6 +60,7 @@ def result_to_dict(r: SimResult, timing: bool = False) -> dict:
         "bytes_by_level": {k: v for k, v in op.bytes_by_level},
         "bound": op.bound,
         "gap_effects": {k: _num(v) for k, v in sorted(op.gap_effects.items())},
+        "exclusive_cycles": op.exclusive_cycles if op.exclusive_cycles >= 0 else None,
     } for op in r.ops]
     timelines = [{
         "level": t.level,

@@ -6,7 +6,7 @@ import re
 
 from archsim.comparison import Comparison, Sweep
 from archsim.errors import printable
-from archsim.result import RUN_GAP_PARTS, SimResult
+from archsim.result import ADDITIVE_GAP_EFFECTS, RUN_GAP_PARTS, SimResult
 
 __all__ = ["si", "format_bytes", "grid", "misfit_reason", "used_share", "render_summary",
            "render_sweep", "render_comparison", "render_text"]
@@ -102,7 +102,9 @@ def _workload(r: SimResult) -> str:
 GAP_LABELS = {"op_overlap_s": "op overlap", "sram_port_stall_s": "SRAM port stalls",
               "load_wait_s": "load waits", "dram_refresh_s": "refresh",
               "dram_turnaround_s": "turnaround", "dram_row_activation_s": "row activation",
-              "noc_stall_s": "NoC stalls", "pim_issue_s": "PIM issue",
+              "dram_access_latency_s": "DRAM access latency",
+              "noc_stall_s": "NoC stalls", "pim_issue_s": "PIM issue", "noc_s": "NoC",
+              "port_wait_s": "port waits on the path",
               "analytic_fill_s": "analytic fill allowance", "other_s": "other"}
 
 
@@ -113,10 +115,12 @@ def gap_parts(parts) -> str:
 
 
 def op_gap(op, freq_hz: float) -> str:
-    """An op's cycle span − analytic time and its named parts (load waits, a symptom, left out)."""
-    gap = op.latency_s - op.analytic_cycles / freq_hz
+    """An op's exclusive − analytic time (its share of the run's cycles, `OpResult.exclusive_cycles`;
+    its span where that is unknown) and its named parts (the symptoms left out)."""
+    cycles = op.exclusive_cycles if op.exclusive_cycles >= 0 else op.cycles
+    gap = (cycles - op.analytic_cycles) / freq_hz
     parts = [(k, v) for k, v in op.gap_effects.items()           # the parts worth a glance
-             if k != "load_wait_s" and abs(v) >= 0.01 * abs(gap)]
+             if k in ADDITIVE_GAP_EFFECTS + ("other_s",) and abs(v) >= 0.01 * abs(gap)]
     head = f"{'+' if gap >= 0 else '−'}{si(abs(gap), 's')}"
     return head + (f": {gap_parts(parts)}" if parts else "")
 

@@ -187,9 +187,10 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     `stack` is the software stack a GPU runs the model with: `eager`, `graph` (default) or
     `serving` (see `archsim.engine.stack`); other chips ignore it. `past` > 0 simulates one chunk
     of a chunked prefill: `seq` new tokens after `past` cached positions (what a serving step that
-    continues a prompt runs). `attribute_gap` (cycle fidelity) names the DRAM effects in each op's
-    `gap_effects` and the result's `gap_attribution`, and the SRAM ports' share (four more
-    event-loop runs; without it the DRAM effects are part of `other_s`)."""
+    continues a prompt runs). `attribute_gap` (cycle fidelity) names each op's overlap with its
+    neighbours, the DRAM effects, the SRAM ports' and the NoC's shares in each op's `gap_effects`
+    and the result's `gap_attribution` (`engine.simulate`; six or seven more event-loop runs;
+    without it they are part of `other_s`)."""
     choice(fidelity, FIDELITIES, "fidelity")
     check_stack(stack)
     check_search_options(strategy, seed, budget, progress)

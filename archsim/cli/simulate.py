@@ -22,8 +22,9 @@ def add_workload_flags(p) -> None:
                                    "chip's default dtype, else bf16)")
     p.add_argument("--fidelity", default="analytic", help="analytic (default) | cycle")
     p.add_argument("--attribute-gap", action="store_true",
-                   help="cycle fidelity, one point: name the shares of DRAM refresh, turnaround, row "
-                        "activation and the SRAM ports in each op's analytic-vs-cycle gap (four more "
+                   help="cycle fidelity, one point: name each op's overlap with its neighbours and "
+                        "the shares of DRAM refresh, turnaround, row activation, access latency, the "
+                        "SRAM ports and the NoC in each op's analytic-vs-cycle gap (six or seven more "
                         "event-loop runs)")
     p.add_argument("--strategy", default="auto", help="mapping search strategy (default auto)")
     p.add_argument("--seed", type=int, default=0, help="seed of the mapping search (default 0)")

@@ -81,10 +81,12 @@ def _pim_s(p: OpPlan, hw: Hardware) -> float:
     return cyc * t.tck_s + (p.offchip_read_bytes + p.offchip_write_bytes) / link
 
 
-def analytic_ticks(p: OpPlan, hw: Hardware, ports: bool = True, fill: bool = True) -> int:
+def analytic_ticks(p: OpPlan, hw: Hardware, ports: bool = True, fill: bool = True,
+                   noc: bool = True) -> int:
     """The op's closed-form time in hw cycles; `ports=False`: without the on-chip port bound (the
     counterfactual `attribution.port_share_ticks` compares against); `fill=False`: without the
-    allowance for load/compute pipeline fill (`min(compute, load) / 8`; `attribution.fill_ticks`)."""
+    allowance for load/compute pipeline fill (`min(compute, load) / 8`; `attribution.fill_ticks`);
+    `noc=False`: without the NoC phases (`attribution.noc_share_ticks`)."""
     tick = 1.0 / hw.freq_hz
     if p.unit.type == "sm" and p.kernel_s == 0.0:
         return 0          # runs inside another op's kernel (an epilogue, a fused softmax): timed there
@@ -106,7 +108,7 @@ def analytic_ticks(p: OpPlan, hw: Hardware, ports: bool = True, fill: bool = Tru
             if not in_place(p, level):   # a core's reads from a flash with wait states: stalls in `comp`
                 load += _stream_s(level, r)
             store += _stream_s(level, w)
-        if p.noc is not None:      # inputs over the NoC overlap the compute; the reduction follows
+        if p.noc is not None and noc:    # inputs over the NoC overlap the compute; the reduction follows
             from .noc import phase_seconds
             comp = max(comp, phase_seconds(p.noc.distribute, hw.noc))
             store += phase_seconds(p.noc.collect, hw.noc)

@@ -1,27 +1,48 @@
-"""Where the analytic-vs-cycle gap comes from.
+"""Where the analytic-vs-cycle gap comes from, op by op.
+
+An op's gap is its exclusive time — its share of the run's critical path (`exclusive`), so the
+ops' times sum to the makespan exactly — minus its analytic time; summed over ops it is the run's
+gap, with no overlap term left over (op spans overlap; exclusive times do not).
+
+Op overlap (with `attribute_gap`, one more event-loop run): the analytic form runs ops back to
+back; the cycle run overlaps them (independent ops side by side, one op's loads under the previous
+op's compute, one op's transfers queued behind another's). An op's `op_overlap_s` is its exclusive
+time minus its exclusive time in the trace re-run with the ops serialised (`exclusive.serial_trace`);
+the effects below are then measured on that serialised trace, so each is a share of the op's own
+gap (serialised exclusive − analytic) and none counts the overlap again.
 
 DRAM effects: counterfactual runs of the same trace with one effect removed at a time, cumulatively,
 in a fixed order — refresh, read/write turnaround, row activation (bank conflicts and row misses:
-tRCD, tRP, tRAS, tRRD, tFAW). The analytic closed form models most of them itself (refresh as
-1/(1 − tRFC/tREFI), a row cycle per PIM row burst, activations in the streaming rate), so an effect's
+tRCD, tRP, tRAS, tRRD, tFAW), access latency (CL, CWL: paid per dependent access by the cycle run,
+once per stream by the closed form; a chain of small loads each waiting for the last, as an
+elementwise op streaming from HBM3 tile by tile, pays it per tile). The analytic closed form
+models most of them itself (refresh as 1/(1 − tRFC/tREFI), a row cycle per PIM row burst,
+activations in the streaming rate), so an effect's
 share of the *gap* is what its removal saves the cycle run minus what the same removal saves the
 analytic form: the part of the effect the closed form misses (negative: over-counts). The order
 matters where effects interact (a refresh also closes rows): stated, fixed. The analytic
 counterfactual zeroes the same `DramTiming` fields, except that its closed forms keep tRRD ≥ 1 DRAM
 cycle (`dram.dram_params`).
 
-PIM command issue (`pim_issue_waits`, read off the task times, no extra run): the time an op's
-all-bank MAC row bursts waited, ready, for their channel's command bus while another op's commands
-held it. The issue-rate floor itself (`lower.pim_issue_cycles`) is not a gap effect: it is the PIM
-unit's MAC rate, timed alike by both forms, and removing it would let the commands outrun the units'
-peak (the analytic roofline), so no counterfactual is run for it.
-
 SRAM ports (with `attribute_gap` only, one more event-loop run): the trace re-run with every on-chip
 port access taking no time, against the analytic form without its port bound (same plans): the
-op's share is what that saves its cycle span minus what it saves its analytic time, like the DRAM
-effects (not cumulative with them). Without `attribute_gap` an op's `sram_port_stall_s` is the time
-its tasks waited on ports, read off the task times: an upper estimate, since the analytic bound
-already charges the port time of its busiest level.
+op's share is what that saves its exclusive time minus what it saves its analytic time, like the
+DRAM effects (not cumulative with them). Without `attribute_gap` the ports are not named: the port
+stall of the op's tasks on the critical path is shown (`port_wait_s`), not added. Read off the path
+it is not the ports' share: a compute tile waiting for a port lane that a DRAM-paced load holds
+stalls on the path, yet removing the port time leaves it waiting for the DRAM (bert-base encode:
+on edge-npu +9.8 ms on the path, net of the analytic port bound, against a share of −1 µs; on
+simba +1.5 ms against +0.22 ms; read off every task, as before, +20 ms and +255 ms).
+
+The NoC (with `attribute_gap`, one more run) the same way as the ports (`noc_s`): every NoC link
+task taking no time, against the closed form without its distribute and collect phases.
+
+PIM command issue (`pim_issue_waits`) and NoC link contention (`noc_stall_s`), read off the task
+times: how long an op's tasks waited, ready, behind another op's on a PIM channel's command bus or
+a NoC link. Shown, not added: on the critical path those ticks are the other op's work (which its
+analytic time counts), and with `attribute_gap` their cost is part of the overlap. The issue-rate
+floor itself (`lower.pim_issue_cycles`) is not a gap effect: it is the PIM unit's MAC rate, timed
+alike by both forms.
 
 The closed form's pipeline-fill allowance (`fill_ticks`, every cycle run, analytic only): a unit
 that overlaps loads with compute is charged max(compute, load) + min(compute, load) / 8; the
@@ -29,9 +50,9 @@ cycle run replaces that eighth by the real fill and drain of its tile stream (on
 before the first compute, its last compute after the last load), so the allowance is named as
 its own part of the gap, negative: `analytic_fill_s`.
 
-What remains is none of these (pipeline fill at chunk granularity, dependencies between ops,
-queueing of one op's transfers behind another's on an in-order channel or link, the closed forms'
-own error). Per op as well as for the run."""
+What remains (`other_s`) is none of these: the real pipeline fill and drain, dependencies inside
+an op, the closed forms' own error; without `attribute_gap` also the overlap and the DRAM and NoC
+effects."""
 from __future__ import annotations
 
 import dataclasses
@@ -42,9 +63,11 @@ import numpy as np
 from archsim.hardware import Hardware
 from archsim.ir import OpGraph
 from archsim.mapping import Mapping
+from archsim.result import ADDITIVE_GAP_EFFECTS, RUN_GAP_PARTS
 
 from .analytic import analytic_ticks
 from .dram import PARAM_NAMES
+from .exclusive import ExclusiveTime, exclusive_cycles, exclusive_time, serial_trace
 from .execute import run_numba
 from .lower import lower
 from .trace import MODE_PIM_MAC
@@ -52,16 +75,19 @@ from .plan import plan_ops
 
 __all__ = ["EFFECTS", "EFFECT_KEYS", "GapAttribution", "dram_gap_attribution", "dram_effect_ticks",
            "analytic_effect_ticks", "gap_share_cycles", "port_share_ticks", "fill_ticks",
-           "pim_issue_waits"]
+           "pim_issue_waits", "gap_effects", "attribute", "noc_share_ticks",
+           "port_bound_ticks"]
 
 #: DRAM effect → the DRAM parameters zeroed to remove it from the cycle run (cumulatively, in
 #: this order; `_TIMING_FIELDS` the `DramTiming` fields zeroed to remove it from the analytic form)
 EFFECTS = (("refresh", ("trefi", "trfc", "trfc_pb", "refpb")),
            ("turnaround", ("twtr_s", "twtr_l", "trtw")),
-           ("row_activation", ("trcd", "trp", "tras", "trrd_s", "trrd_l", "tfaw")))
+           ("row_activation", ("trcd", "trp", "tras", "trrd_s", "trrd_l", "tfaw")),
+           ("access_latency", ("cl", "cwl")))
 _TIMING_FIELDS = {"refresh": dict(trefi=0, trfc=0, trfc_pb=0, refresh_per_bank=False),
                   "turnaround": dict(twtr_s=0, twtr_l=0),
-                  "row_activation": dict(trcd=0, trp=0, tras=0, trrd_s=0, trrd_l=0, tfaw=0)}
+                  "row_activation": dict(trcd=0, trp=0, tras=0, trrd_s=0, trrd_l=0, tfaw=0),
+                  "access_latency": dict(cl=0)}
 #: effect → its key in `OpResult.gap_effects` (`archsim.result.GAP_EFFECTS`)
 EFFECT_KEYS = {name: f"dram_{name}_s" for name, _ in EFFECTS}
 
@@ -71,7 +97,7 @@ class GapAttribution:
     """Cycles (hw clock) of the cycle run, the analytic total, and per DRAM effect (`EFFECTS`) the
     cycles its removal saved the cycle run (`effects_cycles`) and the analytic form (`analytic_effects_cycles`); an effect's share of
     the gap is the difference, and `other_cycles` = cycle − analytic − Σ shares. `ops`: per op
-    (name, cycle span, analytic, {effect: share of the op's gap in cycles})."""
+    (name, cycle exclusive time, analytic, {effect: share of the op's gap in cycles})."""
     cycles: int
     analytic_cycles: int
     effects_cycles: tuple[tuple[str, int], ...]
@@ -86,21 +112,18 @@ class GapAttribution:
         return tuple((k, v - ana.get(k, 0)) for k, v in self.effects_cycles)
 
 
-def _spans(trace, run, n_ops: int, sub: int) -> np.ndarray:
-    out = np.zeros(n_ops, dtype=np.int64)
-    for i in range(n_ops):
-        m = trace.op == i
-        if m.any():
-            out[i] = -(-int(run.finish[m].max()) // sub) - int(run.start[m].min()) // sub
-    return out
+def _exclusive(trace, run, n_ops: int, sub: int) -> np.ndarray:
+    """Per op, hw cycles of its exclusive time in `run` (`exclusive.exclusive_time`: the critical
+    path's split of the makespan, so a saving summed over ops is the run's saving exactly)."""
+    return exclusive_cycles(exclusive_time(trace, run, n_ops).ticks, sub)
 
 
 def dram_effect_ticks(tr, base, n_ops: int, sub: int):
     """The trace `tr` (whose run is `base`) re-run with each DRAM effect of `EFFECTS` removed in
-    turn, cumulatively: ([(effect, hw cycles of the run it saved)], [per-op cycles of its span it
-    saved, one array per effect]). Costs one event-loop run per effect."""
+    turn, cumulatively: ([(effect, hw cycles of the run it saved)], [per-op cycles of its exclusive
+    time it saved, one array per effect]). Costs one event-loop run per effect."""
     prev_total = -(-int(base.makespan) // sub)
-    prev_ops = _spans(tr, base, n_ops, sub)
+    prev_ops = _exclusive(tr, base, n_ops, sub)
     params = tr.dram_params.copy()
     effects, per_op = [], []
     for name, keys in EFFECTS:
@@ -108,7 +131,7 @@ def dram_effect_ticks(tr, base, n_ops: int, sub: int):
             params[:, PARAM_NAMES.index(k)] = 0
         run = run_numba(dataclasses.replace(tr, dram_params=params.copy()))
         total = -(-int(run.makespan) // sub)
-        ops = _spans(tr, run, n_ops, sub)
+        ops = _exclusive(tr, run, n_ops, sub)
         effects.append((name, prev_total - total))
         per_op.append(prev_ops - ops)
         prev_total, prev_ops = total, ops
@@ -144,13 +167,41 @@ def analytic_effect_ticks(graph: OpGraph, hw: Hardware, mapping: Mapping | None,
 def gap_share_cycles(graph: OpGraph, hw: Hardware, mapping: Mapping | None, lw, run, plans,
                      stack=None) -> dict[str, np.ndarray]:
     """`gap_effects` key → per-op hw cycles of that effect's share of the op's analytic-vs-cycle
-    gap (cycle-run saving − analytic saving) for the lowered trace `lw` whose run is `run`."""
-    effects, saved = dram_effect_ticks(lw.trace, run, len(plans), lw.ticks_per_cycle)
+    gap for the lowered trace `lw` whose run is `run`. First the ops' overlap (`op_overlap_s`):
+    each op's exclusive time minus its exclusive time with the ops run back to back, as the
+    analytic form runs them (`exclusive.serial_trace`, one run; negative where the op's work hid
+    under its neighbours', positive where it queued behind theirs). The rest of the op's gap is its
+    serialised exclusive time − its analytic time, and the effects are shares of that, measured on
+    the serialised trace (cycle-run saving − analytic saving). Measured on the overlapped run, an
+    op hidden under another's had its DRAM effects cost nothing on the path while its analytic
+    time still counted them: the overlap was counted twice, as itself and as negative shares."""
+    sub = lw.ticks_per_cycle
+    n = len(plans)
+    serial = serial_trace(lw.trace)
+    srun = run_numba(serial)
+    out = {"op_overlap_s": _exclusive(lw.trace, run, n, sub) - _exclusive(serial, srun, n, sub)}
+    effects, saved = dram_effect_ticks(serial, srun, n, sub)
     names = [name for name, _ in effects]
     ana = analytic_effect_ticks(graph, hw, mapping, names, stack, plans)
-    out = {EFFECT_KEYS[name]: s - a for name, s, a in zip(names, saved, ana)}
-    out["sram_port_stall_s"] = port_share_ticks(lw.trace, run, plans, hw, lw.ticks_per_cycle)
+    out.update({EFFECT_KEYS[name]: s - a for name, s, a in zip(names, saved, ana)})
+    out["sram_port_stall_s"] = port_share_ticks(serial, srun, plans, hw, sub)
+    if lw.noc_res:
+        out["noc_s"] = noc_share_ticks(serial, srun, plans, hw, sub, lw.noc_res)
     return out
+
+
+def noc_share_ticks(tr, base, plans, hw: Hardware, sub: int, noc_res) -> np.ndarray:
+    """Per op, hw cycles of the NoC's share of its gap: what removing the NoC links' time saves
+    its exclusive time (the trace re-run with every task on a NoC link taking no time: hops,
+    link bandwidth, contention) minus what it saves its analytic time (`analytic_ticks(...,
+    noc=False)`: without the distribute / collect phases, same plans)."""
+    links = np.isin(tr.res, np.fromiter(noc_res, dtype=np.int64))
+    run = run_numba(dataclasses.replace(tr, dur=np.where(links, 0, tr.dur)))
+    n = len(plans)
+    saved = _exclusive(tr, base, n, sub) - _exclusive(tr, run, n, sub)
+    ana = np.array([int(analytic_ticks(p, hw)) - int(analytic_ticks(p, hw, noc=False)) for p in plans],
+                   dtype=np.int64)
+    return saved - ana
 
 
 def fill_ticks(plans, hw: Hardware) -> np.ndarray:
@@ -160,18 +211,23 @@ def fill_ticks(plans, hw: Hardware) -> np.ndarray:
                     dtype=np.int64)
 
 
+def port_bound_ticks(plans, hw: Hardware) -> np.ndarray:
+    """Per op, hw cycles the closed form's on-chip port bound adds to its analytic time
+    (`analytic_ticks` with and without it): the analytic side of the ports' share."""
+    return np.array([int(analytic_ticks(p, hw)) - int(analytic_ticks(p, hw, ports=False)) for p in plans],
+                    dtype=np.int64)
+
+
 def port_share_ticks(tr, base, plans, hw: Hardware, sub: int) -> np.ndarray:
     """Per op, hw cycles of the on-chip ports' share of its gap: what removing the port time saves
-    its cycle span (the trace re-run with every port access taking no time) minus what it saves its
+    its exclusive time (the trace re-run with every port access taking no time) minus what it saves its
     analytic time (`analytic_ticks(..., ports=False)`, same plans)."""
     n = len(plans)
     if not tr.acc_dur.size:
         return np.zeros(n, dtype=np.int64)
     run = run_numba(dataclasses.replace(tr, acc_dur=np.zeros_like(tr.acc_dur)))
-    saved = _spans(tr, base, n, sub) - _spans(tr, run, n, sub)
-    ana = np.array([int(analytic_ticks(p, hw)) - int(analytic_ticks(p, hw, ports=False)) for p in plans],
-                   dtype=np.int64)
-    return saved - ana
+    saved = _exclusive(tr, base, n, sub) - _exclusive(tr, run, n, sub)
+    return saved - port_bound_ticks(plans, hw)
 
 
 def dram_gap_attribution(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None) -> GapAttribution:
@@ -183,7 +239,7 @@ def dram_gap_attribution(graph: OpGraph, hw: Hardware, mapping: Mapping | None =
     sub = lw.ticks_per_cycle
     base = run_numba(tr)
     total0 = -(-int(base.makespan) // sub)
-    ops0 = _spans(tr, base, len(plans), sub)
+    ops0 = _exclusive(tr, base, len(plans), sub)
     effects, per_op = dram_effect_ticks(tr, base, len(plans), sub)
     names = [name for name, _ in effects]
     ana_saved = analytic_effect_ticks(graph, hw, mapping, names, plans=plans)
@@ -225,3 +281,53 @@ def pim_issue_waits(tr, run, n_ops: int) -> np.ndarray:
                 per[o] += wait
         np.maximum(out, per, out=out)
     return out
+
+
+def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=(),
+                path: ExclusiveTime | None = None) -> list[dict[str, float]]:
+    """Per op, seconds of the symptoms (`archsim.result.GAP_EFFECTS`) read off the task times, shown
+    beside the gap, not added into it: the port stalls of the op's tasks on the critical path
+    (`port_wait_s`; `path`, `exclusive.exclusive_time`, computed if not given: not the ports'
+    share, see the module docstring), the idle time of its compute unit between two of its own
+    consecutive tasks (`load_wait_s`: a chunk waiting for its load), how long its NoC transfers
+    waited, ready, for a link another op's transfer held (`noc_stall_s`), and how long its
+    all-bank MAC row bursts waited, ready, for their channel's command bus another op's commands
+    held (`pim_issue_s`, `pim_issue_waits`) — waits behind a neighbour's work, which the
+    exclusive time gives to that neighbour (`exclusive`)."""
+    path = path if path is not None else exclusive_time(tr, run, n_ops)
+    wait = np.zeros(n_ops)
+    for r in compute_res:
+        idx = np.nonzero(tr.res == r)[0]
+        if idx.size > 1:
+            gaps = run.start[idx[1:]] - run.finish[idx[:-1]]
+            same = (tr.op[idx[1:]] == tr.op[idx[:-1]]) & (gaps > 0)
+            np.add.at(wait, tr.op[idx[1:]][same], gaps[same])
+    noc = np.zeros(n_ops)
+    for r in noc_res:                 # a link serves its transfers in order: a wait behind another
+        idx = np.nonzero(tr.res == r)[0]      # op's transfer is contention
+        ops = tr.op[idx]
+        for i in idx[1:][(ops[1:] != ops[:-1]) & (ops[1:] >= 0)]:
+            d = tr.deps(i)
+            ready = int(run.finish[d].max()) if d.size else 0
+            if run.start[i] > ready:
+                noc[tr.op[i]] += run.start[i] - ready
+    cols = (("port_wait_s", path.port_ticks), ("load_wait_s", wait), ("noc_stall_s", noc),
+            ("pim_issue_s", pim_issue_waits(tr, run, n_ops)))
+    return [{k: float(v[i]) * tick_s for k, v in cols if v[i]} for i in range(n_ops)]
+
+
+def attribute(effects: list[dict[str, float]], exclusive, ana, total: int, tick_s: float):
+    """Completes each op's `gap_effects` with `other_s` (its exclusive time − analytic time − the
+    additive named effects) and returns the run's gap by `RUN_GAP_PARTS`: op overlap (makespan −
+    Σ exclusive times: zero for one chip's run, whose exclusive times split the makespan) and each
+    effect summed over ops; they add up to cycle − analytic latency."""
+    run = dict.fromkeys(RUN_GAP_PARTS, 0.0)
+    run["op_overlap_s"] = (total - float(sum(exclusive))) * tick_s      # + each op's, below
+    for i, e in enumerate(effects):
+        named = sum(e.get(k, 0.0) for k in ADDITIVE_GAP_EFFECTS)
+        other = (float(exclusive[i]) - float(ana[i])) * tick_s - named
+        if other:
+            e["other_s"] = other
+        for k in ADDITIVE_GAP_EFFECTS + ("other_s",):
+            run[k] += e.get(k, 0.0)
+    return tuple(run.items())

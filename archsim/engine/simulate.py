@@ -17,13 +17,13 @@ from archsim.errors import ArchsimError, DoesNotFit
 from archsim.hardware import Hardware
 from archsim.ir import OpGraph, Role, ops_in_order, unread_weight_bytes
 from archsim.mapping import Mapping
-from archsim.result import (ADDITIVE_GAP_EFFECTS, RUN_GAP_PARTS, LevelUse, OpResult, PowerTimeline,
-                            PowerUse, SimResult)
+from archsim.result import LevelUse, OpResult, PowerTimeline, PowerUse, SimResult
 
 from .accounting import (
     downsample, energy_breakdown_j, occupancy, op_component_energy_j, op_energy_j, prices, with_plan,
 )
 from .analytic import analytic_ticks, roofline_ticks
+from .attribution import attribute, gap_effects
 from .dram import PARAM_NAMES
 from .execute import run_numba
 from .lower import lower
@@ -90,11 +90,15 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
              fidelity: str = "analytic", progress=None, engine: str = "numba",
              stack: str | None = None, attribute_gap: bool = False) -> SimResult:
     """`stack`: the software-stack preset a GPU runs the graph with (`stack.STACKS`; default
-    `graph`); chips without `sm` units ignore it. `attribute_gap` (cycle fidelity): name the DRAM
-    effects in each op's `gap_effects` (refresh, turnaround, row activation: each effect's share of
-    the gap, what removing it saves the cycle run minus what it saves the analytic form) and the
-    SRAM ports' share (four more event-loop runs of the trace, `attribution.gap_share_cycles`);
-    without it the DRAM effects stay in `other_s` and the port stall is read off the tasks."""
+    `graph`); chips without `sm` units ignore it. An op's gap is its exclusive time
+    (`OpResult.exclusive_cycles`: its share of the critical path, `exclusive.py`) − its analytic
+    time. `attribute_gap` (cycle fidelity): name each op's overlap with its neighbours
+    (`op_overlap_s`, against a re-run with the ops serialised) and, measured on that re-run, the
+    DRAM effects (refresh, turnaround, row activation, access latency: each effect's share of the
+    gap, what removing it saves the cycle run minus what it saves the analytic form), the SRAM
+    ports' share and on a chip with a NoC the NoC's (`attribution.gap_share_cycles`: six or seven
+    more event-loop runs); without it those stay in `other_s` (the port stall on the critical path
+    is shown as `port_wait_s`, not added)."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     st = software_stack(stack)
@@ -140,6 +144,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                 if t.trefi:
                     counts[f"{lv.name}.refresh"] = int(total * tick_s / (t.trefi * t.tck_s)) * t.channels * t.ranks
         gap = None
+        exclusive = spans
         effects = [{} for _ in plans]
         attribution = ()
     else:
@@ -200,7 +205,10 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                 timelines.append(replace(downsample(lv.name, times, occ, lw.tick_s), planned_bytes=plan,
                                          engine=False))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
-        effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s, lw.noc_res)
+        from .exclusive import exclusive_cycles, exclusive_time
+        path = exclusive_time(tr, run, len(plans))
+        exclusive = exclusive_cycles(path.ticks, sub)      # the ops' shares of `total`
+        effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s, lw.noc_res, path)
         from .attribution import fill_ticks
         fill = fill_ticks([plans[j] for j in first.values()], hw)
         fill_of = dict(zip(first.values(), fill))
@@ -211,10 +219,9 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
             from .attribution import gap_share_cycles
             for key, per_op in gap_share_cycles(graph, hw, mapping, lw, run, plans, st).items():
                 for i, v in enumerate(per_op):
-                    effects[i].pop(key, None)        # a share replaces the stall read off the tasks
                     if v:
                         effects[i][key] = float(v) * tick_s
-        attribution = attribute(effects, spans, ana, total, tick_s)
+        attribution = attribute(effects, exclusive, ana, total, tick_s)
         groups = ", ".join(f"{lv} {sum(map(len, gs))} channels as {len(gs)} group(s)"
                            for lv, gs in lw.channel_groups.items())
         dram = (f"every DRAM channel simulated ({groups}; channels with identical task sequences "
@@ -291,7 +298,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
             name=p.op.name, kind=p.op.kind.value, unit=p.unit.name, cycles=int(round(spans[i])),
             latency_s=spans[i] * tick_s, start_s=float(starts[i]) * tick_s,
             energy_j=priced[0], macs=p.op.macs, flops=p.op.flops, bytes_by_level=priced[1],
-            bound=bound, analytic_cycles=int(ana[i]), layer=p.op.layer, gap_effects=effects[i]))
+            bound=bound, analytic_cycles=int(ana[i]), layer=p.op.layer, gap_effects=effects[i],
+            exclusive_cycles=int(exclusive[i])))
     meta = graph.graph
     phase = str(meta.get("phase", ""))
     batch = int(meta.get("batch", 1) or 1)
@@ -309,53 +317,6 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         notes=tuple(notes), power=power, power_budget_w=hw.power_limit_w or hw.tdp_w,
         power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())),
         gap_attribution=attribution)
-
-
-def attribute(effects: list[dict[str, float]], spans, ana, total: int, tick_s: float):
-    """Completes each op's `gap_effects` with `other_s` (its span − analytic time − the additive
-    named effects) and returns the run's gap by `RUN_GAP_PARTS`: op overlap (makespan − Σ spans)
-    and each effect summed over ops; they add up to cycle − analytic latency."""
-    run = dict.fromkeys(RUN_GAP_PARTS, 0.0)
-    run["op_overlap_s"] = (total - float(sum(spans))) * tick_s
-    for i, e in enumerate(effects):
-        named = sum(e.get(k, 0.0) for k in ADDITIVE_GAP_EFFECTS)
-        other = (float(spans[i]) - float(ana[i])) * tick_s - named
-        if other:
-            e["other_s"] = other
-        for k in ADDITIVE_GAP_EFFECTS + ("other_s",):
-            run[k] += e.get(k, 0.0)
-    return tuple(run.items())
-
-
-def gap_effects(tr, run, compute_res, n_ops: int, tick_s: float, noc_res=()) -> list[dict[str, float]]:
-    """Per op, seconds of the named effects (`archsim.result.GAP_EFFECTS`) read off the task times:
-    port stalls of the op's tasks, the idle time of its compute unit between two of its own
-    consecutive tasks (a chunk waiting for its load), and NoC stalls: how long the op's NoC
-    transfers waited, ready, for a link another op's transfer held (contention between ops), and
-    PIM command issue: how long its all-bank MAC row bursts waited, ready, for their channel's
-    command bus another op's commands held (`attribution.pim_issue_waits`)."""
-    stall = np.bincount(tr.op[tr.op >= 0], weights=run.port_stall[tr.op >= 0], minlength=n_ops)
-    wait = np.zeros(n_ops)
-    for r in compute_res:
-        idx = np.nonzero(tr.res == r)[0]
-        if idx.size > 1:
-            gaps = run.start[idx[1:]] - run.finish[idx[:-1]]
-            same = (tr.op[idx[1:]] == tr.op[idx[:-1]]) & (gaps > 0)
-            np.add.at(wait, tr.op[idx[1:]][same], gaps[same])
-    noc = np.zeros(n_ops)
-    for r in noc_res:                 # a link serves its transfers in order: a wait behind another
-        idx = np.nonzero(tr.res == r)[0]      # op's transfer is contention (own chunks queue as the
-        ops = tr.op[idx]                      # closed form's busiest-link bytes already say)
-        for i in idx[1:][(ops[1:] != ops[:-1]) & (ops[1:] >= 0)]:
-            d = tr.deps(i)
-            ready = int(run.finish[d].max()) if d.size else 0
-            if run.start[i] > ready:
-                noc[tr.op[i]] += run.start[i] - ready
-    from .attribution import pim_issue_waits
-    issue = pim_issue_waits(tr, run, n_ops)
-    return [{k: float(v) * tick_s for k, v in (("sram_port_stall_s", stall[i]), ("load_wait_s", wait[i]),
-                                                ("noc_stall_s", noc[i]), ("pim_issue_s", issue[i])) if v}
-            for i in range(n_ops)]
 
 
 def _power_limit(hw: Hardware, counts, breakdown, latency_s: float) -> float:

@@ -101,10 +101,18 @@ def test_pim_issue_waits_count_the_wait_behind_another_ops_commands():
 
 
 def test_pim_issue_waits_in_gap_effects():
+    """`pim_issue_s` is read off the task times (a symptom, not added): the wait behind op 0's
+    reads. On the critical path those ticks are op 0's — its reads ran then — and op 1 owns its own
+    MAC burst and the channel's timing gap before it."""
     tr, rd, first, mac = _pim_after_read(8)
+    from archsim.engine.exclusive import exclusive_time
     from archsim.engine.simulate import gap_effects
     run = run_numba(tr)
     effects = gap_effects(tr, run, set(), 2, 1e-9)
     assert effects[1]["pim_issue_s"] == pytest.approx(float(pim_issue_waits(tr, run, 2)[1]) * 1e-9)
     assert "pim_issue_s" not in effects[0]
     assert np.all(pim_issue_waits(tr, run, 2) >= 0)
+    path = exclusive_time(tr, run, 2)
+    assert path.ticks.sum() == run.makespan
+    assert path.ticks[0] == run.finish[rd]
+    assert path.ticks[1] == run.makespan - run.finish[rd]
