@@ -93,13 +93,15 @@ def default_controller(nd: int) -> np.ndarray:
 
 
 def run_timed(trace: Trace, policy: str = "controller", controller: np.ndarray | None = None,
-              periodic: bool = True, solo: bool = True) -> TraceRun:
+              periodic: bool = True, solo: bool = True, log: np.ndarray | None = None) -> TraceRun:
     """The time-ordered loop (`kernels.timeloop.run_timed`). `policy` "in_order": each channel
     serves its tasks in trace order (equal to `run_numba`'s burst path on every trace);
     "controller": overlapping transfers are served by the controller's rules. `controller`:
-    [DRAM slots, controller.N_X] parameters (default `default_controller`); `solo`: a transfer left
-    alone on its channel goes back to the burst closed form (False: request level until the
-    channel empties, for tests against the controller)."""
+    [DRAM slots, controller.N_X] parameters (default `default_controller`); `solo`: a transfer alone
+    on its channel is served with the burst closed form (False: every read/write transfer at
+    request level, the controller itself, for tests against it). `log` (tests): an int64 array
+    that receives the number of requests admitted to controller queues, then the task of each in
+    admission order."""
     from archsim.kernels.dram import controller as kc
     from archsim.kernels.timeloop import CONTROLLER, IN_ORDER, run_timed as kernel
 
@@ -122,7 +124,8 @@ def run_timed(trace: Trace, policy: str = "controller", controller: np.ndarray |
                       trace.ncols, trace.span, trace.mode, trace.nrows, trace.res_dram, params,
                       bank_st, bg_last, chan, work, start, finish, trace.acc_ptr, trace.acc_res,
                       trace.acc_dur, stall, trace.reps, periodic,
-                      CONTROLLER if policy == "controller" else IN_ORDER, x, solo, pend_base, kcount)
+                      CONTROLLER if policy == "controller" else IN_ORDER, x, solo, pend_base, kcount,
+                      np.zeros(1, np.int64) if log is None else log)
     if makespan < 0:
         raise RuntimeError("time-ordered loop: some task was never settled")
     return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=_counts(chan, nd),

@@ -31,7 +31,7 @@ from .dram.shared import (ALONE, BIG, EV_COMMIT, EV_DECIDE, IDLE, N_Q, N_S, N_T,
                           S_PBASE, S_PN, S_QN, T_ADM, T_ARR, T_END, T_INQ, T_LEFT, T_START,
                           alone_event, decide, insert, remove, replay, start_alone,
                           start_request, wants_request)
-from .dram.state import C_PRES
+from .dram.state import C_PRES, MODE_PIM_MAC
 from .sram import port_finish
 
 IN_ORDER, CONTROLLER = 0, 1
@@ -138,13 +138,15 @@ def _settle(i, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state, 
 @njit(cache=True)
 def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, res_dram, params,
               bank_st, bg_last, chan, work, start, finish, acc_ptr, acc_res, acc_dur, stall, reps,
-              periodic, policy, X, solo, pend_base, kc):
+              periodic, policy, X, solo, pend_base, kc, log):
     """Fill start/finish (int64 ticks) for every task; DRAM state arrays are updated in place (the
     same layouts as `eventloop.run_trace`). `X[d]`: controller parameters of DRAM slot d
-    (`controller.X_*`); `solo`: return a transfer left alone on its channel to the burst closed
-    form; `pend_base[d]`: where slot d's pending list starts (room for all its tasks); `kc[d]`:
-    the controller's counts (`controller.K_*`). Returns the makespan, or -1 if some task was never
-    settled (a dependency cycle: cannot happen on a trace whose dependencies point backwards)."""
+    (`controller.X_*`); `solo`: a transfer alone on its channel is served with the burst closed
+    form (off: every read/write transfer at request level, the controller itself, for tests);
+    `pend_base[d]`: where slot d's pending list starts (room for all its tasks); `kc[d]`: the
+    controller's counts (`controller.K_*`); `log`: see `shared.decide`. Returns the makespan, or
+    -1 if some task was never settled (a dependency cycle: cannot happen on a trace whose
+    dependencies point backwards)."""
     n = res.shape[0]
     nres = res_dram.shape[0]
     nd = params.shape[0]
@@ -266,7 +268,9 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
             ts[i, T_INQ] = 0
             insert(cs, pend, ts, d, i)
             m = cs[d, S_MODE]
-            if m == IDLE:
+            if m == IDLE and not solo and mode[i] != MODE_PIM_MAC:
+                start_request(cs, d, ready)
+            elif m == IDLE:
                 start_alone(cs, ts, pend, d, params[d], bank_st, bg_last, chan, work, sb_bank,
                             sb_bg, sb_chan, slot, row, ncols, span, mode, nrows, periodic)
             elif m == ALONE:
@@ -317,7 +321,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
             cs[d, S_MODE] = IDLE
             cs[d, S_EVT] = BIG
             if cs[d, S_PN] > 0:
-                if wants_request(cs, ts, pend, d, at, mode, ncols):
+                if wants_request(cs, ts, pend, d, at, mode, ncols, solo):
                     start_request(cs, d, at)
                 else:
                     start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg,
@@ -334,7 +338,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                     ok = cs[e, S_EVK]
             while True:
                 rc = decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row,
-                            ncols, span, mode, nrows, solo, queued, done_out)
+                            ncols, span, mode, nrows, solo, queued, done_out, log)
                 if rc == 1:
                     remove(cs, pend, d, done_out[0])
                     done_list[0] = done_out[0]
@@ -347,7 +351,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                     at = cs[d, S_NOW]
                     cs[d, S_EVT] = BIG
                     if cs[d, S_PN] > 0:
-                        if wants_request(cs, ts, pend, d, at, mode, ncols):
+                        if wants_request(cs, ts, pend, d, at, mode, ncols, solo):
                             start_request(cs, d, at)
                         else:
                             start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank,

@@ -161,8 +161,9 @@ def replay(cs, ts, d, at, P, bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, sl
     h = cs[d, S_HEAD]
     ready = cs[d, S_READY]
     ch = chan[d]
-    if ch[C_FLOOR] > ready:          # as `stream.burst` does at a burst's start
-        ready = ch[C_FLOOR]
+    floor = ch[C_FLOOR]
+    if floor > ready:                # as `stream.burst` does at a burst's start
+        ready = floor
     ch[C_FLOOR] = ready
     r = cs[d, S_ROW0]
     while r < nrows[h]:
@@ -181,6 +182,8 @@ def replay(cs, ts, d, at, P, bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, sl
         if e > ts[h, T_END]:
             ts[h, T_END] = e
         r += 1
+    if r == cs[d, S_ROW0]:           # nothing replayed: the head never started
+        chan[d, C_FLOOR] = floor
     ts[h, T_ADM] = r * ncols[h]
     ts[h, T_LEFT] = (nrows[h] - r) * ncols[h]
     return r == nrows[h]
@@ -218,21 +221,24 @@ def start_request(cs, d, now):
 
 
 @njit(cache=True)
-def wants_request(cs, ts, pend, d, now, mode, ncols):
+def wants_request(cs, ts, pend, d, now, mode, ncols, solo):
     """At time `now` (every arrival up to it known): request level when two read/write transfers
-    have arrived, or the first pending one stopped mid row burst."""
+    have arrived, or the first pending one stopped mid row burst, or (`solo` off) whenever the
+    first pending one is a read/write transfer."""
     h = pend[cs[d, S_PBASE]]
-    if mode[h] != MODE_PIM_MAC and ts[h, T_ADM] % ncols[h] != 0:
+    if mode[h] != MODE_PIM_MAC and (not solo or ts[h, T_ADM] % ncols[h] != 0):
         return True
     return eligible_arrived(cs, ts, pend, d, now, mode) >= 2
 
 
 @njit(cache=True)
 def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, ncols, span, mode,
-           nrows, solo, queued, done_out):
+           nrows, solo, queued, done_out, log):
     """One decision of channel d at request level (the loop body of `controller.run_channel`).
     Returns: 0 served a request; 1 served the last request of transfer `done_out[0]`; 2 the
-    channel left request level (the caller restarts it); 3 `now` jumped to the next arrival."""
+    channel left request level (the caller restarts it); 3 `now` jumped to the next arrival.
+    `log` (tests; length 1: off): log[0] requests admitted so far, then the task of each in
+    admission order."""
     now = cs[d, S_NOW]
     qmax = max(1, X[d, X_QUEUE])
     nb = P[P_NBANKS]
@@ -306,6 +312,9 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
         qa[d, qn, Q_ENT] = ent
         qn += 1
         ts[pick, T_ADM] = q + 1
+        if log.shape[0] > 1:
+            log[0] += 1
+            log[log[0]] = pick
         ts[pick, T_INQ] += 1
         cs[d, S_RRA] = ts[pick, T_ARR]
         cs[d, S_RRI] = pick
