@@ -198,3 +198,34 @@ def test_refresh_variants_are_exercised():
     assert run.counts(0)["pb_refs"] > 0
     ref, _ = de.controller_finish(t, xs, powerdown_idle=0)
     assert np.array_equal(_dram_finish(tr, run), ref)
+
+
+def test_simulate_says_which_dram_model_ran():
+    import pytest
+    from archsim.engine import simulate
+    from archsim.errors import ArchsimError
+    from .graphs import tiny_graph
+    hw, g = tiny_graph("edge-npu", "decode", 1)
+    burst = simulate(g, hw, fidelity="cycle")
+    ctrl = simulate(g, hw, fidelity="cycle", dram_model="controller")
+    assert (burst.dram_model, ctrl.dram_model) == ("burst", "controller")
+    assert simulate(g, hw).dram_model == ""
+    assert any("request-level controller" in n for n in ctrl.notes)
+    with pytest.raises(ArchsimError, match="dram_model"):
+        simulate(g, hw, fidelity="cycle", dram_model="ramulator")
+    with pytest.raises(ArchsimError, match="SimPy"):
+        simulate(g, hw, fidelity="cycle", engine="simpy", dram_model="controller")
+
+
+def test_cli_dram_model_flag(tmp_path, capsys):
+    import json
+
+    from archsim.cli import main
+    out = tmp_path / "r.json"
+    assert main(["simulate", "--model", "gpt2-small", "--context", "64", "--hw", "edge-npu",
+                 "--model-set", "layers=1", "--fidelity", "cycle", "--dram-model", "controller",
+                 "--json", str(out), "--quiet"]) == 0
+    assert json.loads(out.read_text())["dram_model"] == "controller"
+    assert main(["simulate", "--model", "gpt2-small", "--context", "64", "--hw", "edge-npu",
+                 "--dram-model", "controller", "--quiet"]) != 0
+    assert "--dram-model controller applies to one workload point" in capsys.readouterr().err
