@@ -104,6 +104,9 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     if dram_model not in DRAM_MODELS:
         raise ArchsimError(f"dram_model must be one of {', '.join(DRAM_MODELS)} (got {dram_model!r})")
+    if dram_model == "controller" and attribute_gap:
+        raise ArchsimError("attribute_gap re-runs the trace on the burst DRAM path; it does not "
+                           "apply with dram_model='controller' (not implemented)")
     if dram_model == "controller" and engine == "simpy":
         raise ArchsimError("the SimPy reference engine serves DRAM channels in issue order only "
                            "(dram_model='burst')")

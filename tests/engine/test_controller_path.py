@@ -213,6 +213,8 @@ def test_simulate_says_which_dram_model_ran():
     assert any("request-level controller" in n for n in ctrl.notes)
     with pytest.raises(ArchsimError, match="dram_model"):
         simulate(g, hw, fidelity="cycle", dram_model="ramulator")
+    with pytest.raises(ArchsimError, match="attribute_gap"):
+        simulate(g, hw, fidelity="cycle", attribute_gap=True, dram_model="controller")
     with pytest.raises(ArchsimError, match="SimPy"):
         simulate(g, hw, fidelity="cycle", engine="simpy", dram_model="controller")
 

@@ -22,7 +22,8 @@ by (arrival, task)). It is in one of three modes:
   row bursts alone again (burst closed form).
 
 PIM all-bank MAC bursts are never split into requests: they are served alone, in arrival order
-(read/write transfers that arrive after a waiting PIM burst wait behind it).
+(read/write transfers that arrive after a waiting PIM burst wait behind it). At most WINDOW
+transfers per channel take part in the round robin.
 Not modelled at request level: power-down (a channel only turns to request level while two
 transfers overlap, so it is never idle there).
 
@@ -54,6 +55,11 @@ N_T = 7
 Q_TASK, Q_BANK, Q_ROW, Q_WRITE, Q_ENT = range(5)
 N_Q = 5
 BIG = 1 << 62
+#: at most this many transfers of a channel (the earliest pending) stream requests into its queue
+#: at once; later ones wait their turn in arrival order (assumption: a bounded number of
+#: outstanding DMA transfers per channel, as DMA engines have; it also bounds the cost of a
+#: decision when hundreds of transfers wait)
+WINDOW = 16
 
 
 @njit(cache=True)
@@ -140,13 +146,14 @@ def alone_event(cs, ts, pend, d, mode):
                 best = a
                 kind = EV_SWITCH
             continue
+        if a >= best:                # sorted by arrival: no later one changes the plan
+            break
         if mode[o] == MODE_PIM_MAC:
             blocked = True
-        if blocked or mode[h] == MODE_PIM_MAC:
+        if blocked or mode[h] == MODE_PIM_MAC or p >= WINDOW:
             continue
-        if a < best:
-            best = a
-            kind = EV_SWITCH
+        best = a
+        kind = EV_SWITCH
     cs[d, S_EVT] = best
     cs[d, S_EVK] = kind
 
@@ -195,7 +202,7 @@ def eligible_arrived(cs, ts, pend, d, now, mode):
     requests left."""
     base = cs[d, S_PBASE]
     n = 0
-    for p in range(cs[d, S_PN]):
+    for p in range(min(cs[d, S_PN], WINDOW)):
         o = pend[base + p]
         if mode[o] == MODE_PIM_MAC:
             break
@@ -249,7 +256,7 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     live = 0
     last_live = -1
     nxt_arr = BIG
-    for p in range(pn):
+    for p in range(min(pn, WINDOW)):
         o = pend[base + p]
         if mode[o] == MODE_PIM_MAC:
             break
@@ -280,7 +287,7 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     while qn < qmax:
         pick = -1
         first = -1
-        for p in range(pn):
+        for p in range(min(pn, WINDOW)):
             o = pend[base + p]
             if mode[o] == MODE_PIM_MAC:
                 break
