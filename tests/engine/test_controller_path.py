@@ -10,7 +10,7 @@ tests/engine/dram_types.py, refresh off / all-bank / per-bank:
   random cycles (the controller gets the requests in the order the engine's queue admitted them);
 - the engine's granularity (`solo`, the default): a transfer alone on its channel runs the burst
   closed form, only overlapping transfers go to request level: each finish within
-  ALONE_TOLERANCE of the controller's (measured worst 3.9 %, see below), the makespan within it.
+  ALONE_TOLERANCE of the controller's (measured worst 3.8 %, see below), the makespan within it.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ TYPES = all_dram_types()
 NAMES = de.distinct_channels(TYPES)
 #: the burst closed form for a transfer alone against the controller serving it request by request:
 #: FR-FCFS hides the ACT ramp, the closed form defers refreshes due inside a transfer
-#: (test_dram_equivalence.py); measured worst 3.9 % on a transfer's finish over these draws
+#: (test_dram_equivalence.py); measured worst 3.8 % on a transfer's finish over these draws
 ALONE_TOLERANCE = 0.08
 
 

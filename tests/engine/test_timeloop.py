@@ -108,3 +108,24 @@ def test_real_traces_exercise_reps_ports_and_overlap(chip):
     tr = _lowered(chip, "decode", True)
     assert (tr.reps > 1).any() and tr.acc_res.size > 0 and (tr.res_dram >= 0).any()
     assert overlapping(tr, run_numba(tr))
+
+
+@pytest.mark.parametrize("chip", ["pim-gpt", "edge-npu", "hbm3-pim"])
+def test_controller_on_lowered_traces_as_they_are(chip):
+    """The mapped traces as lowered (transfers overlap): the controller path settles every task,
+    after its dependencies, plain resources one task at a time in trace order, the same DRAM
+    columns as the burst path."""
+    tr = _lowered(chip, "decode", True)
+    burst, ctrl = run_numba(tr), run_timed(tr)
+    for i in range(tr.n_tasks):
+        d = tr.deps(i)
+        if d.size:
+            assert ctrl.finish[i] >= ctrl.finish[d].max()
+            if tr.res_dram[tr.res[i]] < 0:
+                assert ctrl.start[i] >= ctrl.finish[d].max()
+    for r in np.nonzero(tr.res_dram < 0)[0]:
+        idx = np.nonzero(tr.res == r)[0]
+        assert np.all(ctrl.start[idx[1:]] >= ctrl.finish[idx[:-1]])
+    cols = [k for k, name in enumerate(("refs", "acts", "pres", "hits", "misses", "rd_cols",
+                                        "wr_cols", "mac_cols")) if name.endswith("cols")]
+    assert np.array_equal(ctrl.dram_counts[:, cols], burst.dram_counts[:, cols])
