@@ -415,6 +415,7 @@ def main() -> None:
         "llama2_70b_prefill_2048_mapped_peak_rss_gb": round(rss_m, 3),
         "dram_controller": dram_controller(),
         "dram_concurrency": dram_concurrency(),
+        "dram_model": dram_model(),
         "llama2_7b_decode_pim_gpt_latency_ms": round(dec["latency_s"] * 1e3, 3),
         "llama2_7b_decode_pim_gpt_mac_peak_fraction_pim_ops": round(dec["mac_peak_fraction_pim_ops"], 3),
         "llama2_7b_decode_pim_gpt_mac_peak_fraction_token": round(dec["mac_peak_fraction_token"], 3),
