@@ -23,6 +23,12 @@
   how many burst tasks find their channel busy and how many wait on average (what the engine
   serves in issue order where a controller would interleave) — run only this part:
   --dram-concurrency
+- dram_model: the engine's two DRAM paths (`--dram-model burst|controller`) side by side: CPU and
+  wall time of one warm cycle run with the mapper's mapping (mapping searched beforehand) and the
+  latency each gives, on LLaMA-2-7B decode (context 2048) on pim-gpt, BERT-base encode (seq 128)
+  on edge-npu, GPT-2-small decode (context 1024) on hbm3-pim and edge-npu; and tasks per CPU second
+  of the controller path on a 100k-task random trace (DRAM-bound: most transfers overlap and go to
+  request level, ~16 column decisions per transfer) — run only this part: --dram-model
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
   2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
 - *_mapped_*: the same three runs with the mapper's mapping (as `archsim simulate` runs them: every
@@ -192,6 +198,45 @@ def dram_concurrency() -> dict:
             lw = lower(g, hw, m)
             runs[f"{model}_{phase}_{chip}_{label}"] = de.channel_overlap(lw.trace, run_numba(lw.trace))
     return {"types": out, "engine_runs": runs, "cpu_s": round(time.process_time() - c0, 2)}
+
+
+def _timed_cycle(g, hw, m, dram_model: str) -> dict:
+    from archsim.engine import simulate
+    simulate(g, hw, m, fidelity="cycle", dram_model=dram_model)      # warm
+    t0, c0 = time.perf_counter(), time.process_time()
+    r = simulate(g, hw, m, fidelity="cycle", dram_model=dram_model)
+    return {"wall_s": round(time.perf_counter() - t0, 3), "cpu_s": round(time.process_time() - c0, 3),
+            "latency_s": r.latency_s}
+
+
+def dram_model() -> dict:
+    """Burst vs controller DRAM path: time and latency on the #18 targets and two GPT-2 decodes."""
+    import os
+    from archsim.engine.execute import run_numba
+    from archsim.hardware import load_hardware
+    from archsim.mapper import map_graph
+    from archsim.workloads import build_graph
+    out = {}
+    for label, model, phase, chip, kw in (
+            ("llama2_7b_decode_pim_gpt", "llama2-7b", "decode", "pim-gpt", dict(context=2048)),
+            ("bert_base_encode_edge_npu", "bert-base", "encode", "edge-npu", dict(seq=128)),
+            ("gpt2_small_decode_hbm3_pim", "gpt2-small", "decode", "hbm3-pim", dict(context=1024)),
+            ("gpt2_small_decode_edge_npu", "gpt2-small", "decode", "edge-npu", dict(context=1024))):
+        g = build_graph(model, phase, **kw)
+        hw = load_hardware(chip)
+        m = map_graph(g, hw)
+        b, c = _timed_cycle(g, hw, m, "burst"), _timed_cycle(g, hw, m, "controller")
+        out[label] = {"burst": b, "controller": c,
+                      "latency_ratio_controller_over_burst": round(c["latency_s"] / b["latency_s"], 4)}
+    tr = _trace(100_000)         # DRAM-bound: most transfers overlap, most columns at request level
+    run_numba(_trace(100), dram_model="controller")
+    c0 = time.process_time()
+    ctrl = run_numba(tr, dram_model="controller")
+    out["controller_events_per_s_cpu"] = round(tr.n_tasks / (time.process_time() - c0))
+    out["random_trace_makespan_ratio_controller_over_burst"] = round(
+        ctrl.makespan / run_numba(tr).makespan, 3)
+    out["load_avg"] = os.getloadavg()[0]
+    return out
 
 
 def llama7b_decode() -> dict:
@@ -370,6 +415,7 @@ def main() -> None:
         "llama2_70b_prefill_2048_mapped_peak_rss_gb": round(rss_m, 3),
         "dram_controller": dram_controller(),
         "dram_concurrency": dram_concurrency(),
+        "dram_model": dram_model(),
         "llama2_7b_decode_pim_gpt_latency_ms": round(dec["latency_s"] * 1e3, 3),
         "llama2_7b_decode_pim_gpt_mac_peak_fraction_pim_ops": round(dec["mac_peak_fraction_pim_ops"], 3),
         "llama2_7b_decode_pim_gpt_mac_peak_fraction_token": round(dec["mac_peak_fraction_token"], 3),
@@ -394,7 +440,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if "--dram-concurrency" in sys.argv[1:]:
+    if "--dram-model" in sys.argv[1:]:
+        print(json.dumps({"dram_model": dram_model()}))
+    elif "--dram-concurrency" in sys.argv[1:]:
         print(json.dumps({"dram_concurrency": dram_concurrency()}))
     elif "--dram" in sys.argv[1:]:
         print(json.dumps({"dram_controller": dram_controller()}))

@@ -83,6 +83,7 @@ def result_to_dict(r: SimResult, timing: bool = False) -> dict:
         "context": r.context,
         "dtype": r.dtype,
         "fidelity": r.fidelity,
+        "dram_model": r.dram_model or None,
         "fits": r.fits,
         "does_not_fit": r.does_not_fit or None,
         "tokens": r.tokens,

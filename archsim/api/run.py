@@ -28,7 +28,8 @@ def build_graph(model, phase="prefill", batch=1, seq=None, context=None, dtypes=
 
 def run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk: int,
                  fidelity, strategy, seed, progress, budget, devices: int = 1,
-                 stack: str = "graph", past: int = 0, attribute_gap: bool = False) -> SimResult:
+                 stack: str = "graph", past: int = 0, attribute_gap: bool = False,
+                 dram_model: str = "burst") -> SimResult:
     """Build and simulate one workload point; a prompt longer than `chunk` (> 0) runs as a
     chunked prefill (see `archsim.chunked`); `devices` > 1 runs it tensor-parallel (see
     `archsim.parallel`); `past` > 0 runs one chunk of `seq` tokens after `past` cached ones."""
@@ -37,7 +38,7 @@ def run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, 
 
     def one(graph):
         result = simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget, stack,
-                                attribute_gap)
+                                attribute_gap, dram_model)
         return step(graph, result) if step else result
 
     if not chunk or seq <= chunk:
@@ -136,10 +137,11 @@ def _gc_paused(fn):
 @_gc_paused
 def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto", seed: int = 0,
                    progress=None, budget: int | None = None, stack: str = "graph",
-                   attribute_gap: bool = False) -> SimResult:
+                   attribute_gap: bool = False, dram_model: str = "burst") -> SimResult:
     """Map and simulate an already built graph on a loaded `Hardware`. `budget` caps the mapping
     search (evaluations per op; None = the mapper's default); `stack` is the GPU software stack;
-    `attribute_gap` names the DRAM effects of the cycle-vs-analytic gap (`engine.simulate`)."""
+    `attribute_gap` names the DRAM effects of the cycle-vs-analytic gap; `dram_model` the
+    engine's DRAM path at cycle fidelity, burst or controller (`engine.simulate`)."""
     from archsim import mapper
     from .. import engine
     choice(fidelity, FIDELITIES, "fidelity")
@@ -158,7 +160,7 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
         result = _does_not_fit(graph, hw, mapping, fidelity, reason)
     else:
         result = engine.simulate(graph, hw, mapping, fidelity=fidelity, progress=progress, stack=stack,
-                                 attribute_gap=attribute_gap)
+                                 attribute_gap=attribute_gap, dram_model=dram_model)
     changes = {"sim_wall_s": time.perf_counter() - start}
     # the workload's dtypes as asked for, not the compute dtype of its first op (an embedding on a
     # PIM chip's fp32 host unit made a bf16 run read 'fp32' in every summary and roofline)
@@ -174,7 +176,7 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
              strategy: str = "auto", seed: int = 0, progress=None, overrides=None,
              budget: int | None = None, hw_overrides: dict | None = None,
              prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph",
-             past: int = 0, attribute_gap: bool = False) -> SimResult:
+             past: int = 0, attribute_gap: bool = False, dram_model: str = "burst") -> SimResult:
     """Simulate `model` (zoo name, config.json or .onnx path, or an `OpGraph` already built, whose
     own phase and sizes then apply) on `hw` (library name, YAML path or a `Hardware`).
     `phase=None` picks decode when `context` is given, else the chip's `defaults.phase` when the
@@ -190,8 +192,12 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     continues a prompt runs). `attribute_gap` (cycle fidelity) names each op's overlap with its
     neighbours, the DRAM effects, the SRAM ports' and the NoC's shares in each op's `gap_effects`
     and the result's `gap_attribution` (`engine.simulate`; six or seven more event-loop runs;
-    without it they are part of `other_s`)."""
+    without it they are part of `other_s`). `dram_model` (cycle fidelity): `burst` (default) serves
+    each DRAM channel's transfers in issue order with the burst closed form; `controller` serves
+    transfers that overlap on a channel with the request-level controller's rules (FR-FCFS with
+    the row-hit cap, write drain, turnaround, refresh)."""
     choice(fidelity, FIDELITIES, "fidelity")
+    choice(dram_model, ("burst", "controller"), "dram_model")
     check_stack(stack)
     check_search_options(strategy, seed, budget, progress)
     hardware = resolve_hardware(hw, hw_overrides)
@@ -202,7 +208,7 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
                                 "built graph (its sizes are fixed)")
         return simulate_graph(model, hardware, fidelity=fidelity, strategy=strategy, seed=seed,
                               progress=progress, budget=budget, stack=stack,
-                              attribute_gap=attribute_gap)
+                              attribute_gap=attribute_gap, dram_model=dram_model)
     phase = resolve_phase(model, phase, seq, context, hardware.default_phase)
     chunk = check_chunk(prefill_chunk, phase, seq)
     dtype = hardware.default_dtype or None if dtype is None else dtype
@@ -213,7 +219,7 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
                             "prefill_chunk")
     return run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk,
                         fidelity, strategy, seed, progress, budget, devices, stack, past,
-                        attribute_gap)
+                        attribute_gap, dram_model)
 
 
 def kv_footprint(model, dtype=None, overrides=None, devices: int = 1) -> tuple[int, int, int]:

@@ -52,6 +52,12 @@ def add_parser(subparsers):
         description="Simulate a Transformer on a chip: latency, throughput, energy, power and "
                     "buffer use per memory level. Lists in --batch/--seq/--context make a sweep.")
     add_workload_flags(p)
+    p.add_argument("--dram-model", default="burst", choices=("burst", "controller"),
+                   help="cycle fidelity, one point on one chip: the engine's DRAM path. burst "
+                        "(default): each channel serves its transfers in issue order (burst closed "
+                        "form); controller: transfers that overlap on a channel are served by the "
+                        "request-level controller's rules (FR-FCFS with the row-hit cap, write "
+                        "drain, turnaround, refresh)")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--hw", help="hardware library name (see `archsim hw`) or a YAML path")
     target.add_argument("--system", help="a system of devices and links (hwconfigs/systems/, e.g. "
@@ -122,7 +128,10 @@ def run(args) -> int:
 
     kw = workload_args(args)
     check_output_flags(args)
+    controller = args.dram_model != "burst"
     if args.system:
+        if controller:
+            raise api.ArgumentError("--dram-model controller applies to one chip, not a --system")
         if args.attribute_gap:
             raise api.ArgumentError("--attribute-gap applies to one chip, not a --system")
         return _run_system(args, kw)
@@ -133,6 +142,12 @@ def run(args) -> int:
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
     if args.attribute_gap and (is_sweep or kw["fidelity"] != "cycle"):
         raise api.ArgumentError("--attribute-gap applies to one workload point at --fidelity cycle")
+    if controller and args.attribute_gap:
+        raise api.ArgumentError("--attribute-gap runs on the burst DRAM path; not with "
+                                "--dram-model controller")
+    if controller and (is_sweep or kw["fidelity"] != "cycle"):
+        raise api.ArgumentError("--dram-model controller applies to one workload point at "
+                                "--fidelity cycle")
     hw = api.arguments.resolve_hardware(args.hw, hw_overrides(args.hw_set))
     with ProgressBar(quiet=args.quiet, unit=" ops") as bar:
         if is_sweep:
@@ -141,7 +156,7 @@ def run(args) -> int:
         else:
             kw.update(batch=_single(kw["batch"]), seq=_single(kw["seq"]), context=_single(kw["context"]))
             obj = first = api.simulate(args.model, hw, progress=bar, attribute_gap=args.attribute_gap,
-                                       **kw)
+                                       dram_model=args.dram_model, **kw)
     name = f"{stem(first.model or args.model)}_{stem(hw.name)}_{first.phase}"
     if is_sweep:
         name += "_sweep"

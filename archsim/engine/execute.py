@@ -7,7 +7,12 @@ import numpy as np
 
 from .trace import Trace
 
-__all__ = ["TraceRun", "DRAM_COUNT_NAMES", "run_numba"]
+__all__ = ["TraceRun", "DRAM_COUNT_NAMES", "DRAM_MODELS", "run_numba", "run_timed"]
+
+#: the engine's DRAM path at cycle fidelity: `burst` serves each channel's transfers in trace order
+#: with the burst closed form (`kernels.eventloop`); `controller` lets the request-level controller's
+#: rules serve transfers that overlap on a channel (`kernels.timeloop`, `kernels.dram.shared`)
+DRAM_MODELS = ("burst", "controller")
 
 #: Timing-dependent DRAM action counts, per DRAM resource, in this order.
 DRAM_COUNT_NAMES = ("refs", "acts", "pres", "hits", "misses", "rd_cols", "wr_cols", "mac_cols",
@@ -27,11 +32,8 @@ class TraceRun:
         return {k: int(v) for k, v in zip(DRAM_COUNT_NAMES, self.dram_counts[slot])}
 
 
-def run_numba(trace: Trace, periodic: bool = True) -> TraceRun:
-    """`periodic=False` disables the exact steady-state skip of long DRAM streams (for tests)."""
+def _dram_state(trace: Trace):
     from archsim.kernels import dram as kd
-    from archsim.kernels.eventloop import run_trace
-
     nd = trace.dram_params.shape[0]
     nb = int(trace.dram_params[:, kd.P_NBANKS].max()) if nd else 1
     ng = int(trace.dram_params[:, kd.P_NBG].max()) if nd else 1
@@ -45,6 +47,28 @@ def run_numba(trace: Trace, periodic: bool = True) -> TraceRun:
         bg_last[d, :g.shape[0]] = g
         chan[d] = c
     work = np.zeros((max(nd, 1), max([kd.work_size(p) for p in params] + [1])), dtype=np.int64)
+    return nd, params, bank_st, bg_last, chan, work
+
+
+def _counts(chan, nd):
+    from archsim.kernels import dram as kd
+    return np.concatenate([chan[:nd, kd.C_REFS:kd.C_MACCOLS + 1], chan[:nd, kd.C_ABACTS:kd.C_ABACTS + 1],
+                           chan[:nd, kd.C_PBREFS:kd.C_PBREFS + 1]], axis=1)
+
+
+def run_numba(trace: Trace, periodic: bool = True, dram_model: str = "burst",
+              controller: np.ndarray | None = None, solo: bool = True) -> TraceRun:
+    """`periodic=False` disables the exact steady-state skip of long DRAM streams (for tests).
+    `dram_model` (`DRAM_MODELS`): `controller` runs the time-ordered loop with the request-level
+    controller's rules where transfers overlap (`run_timed`)."""
+    if dram_model == "controller":
+        return run_timed(trace, controller=controller, periodic=periodic, solo=solo)
+    if dram_model != "burst":
+        from archsim.errors import ArchsimError
+        raise ArchsimError(f"dram_model must be one of {', '.join(DRAM_MODELS)} (got {dram_model!r})")
+    from archsim.kernels.eventloop import run_trace
+
+    nd, params, bank_st, bg_last, chan, work = _dram_state(trace)
     n = trace.n_tasks
     start = np.zeros(n, dtype=np.int64)
     finish = np.zeros(n, dtype=np.int64)
@@ -53,7 +77,56 @@ def run_numba(trace: Trace, periodic: bool = True) -> TraceRun:
                          trace.ncols, trace.span, trace.mode, trace.nrows, trace.res_dram, params,
                          bank_st, bg_last, chan, work, start, finish, trace.acc_ptr, trace.acc_res,
                          trace.acc_dur, stall, trace.reps, periodic)
-    counts = np.concatenate([chan[:nd, kd.C_REFS:kd.C_MACCOLS + 1], chan[:nd, kd.C_ABACTS:kd.C_ABACTS + 1],
-                             chan[:nd, kd.C_PBREFS:kd.C_PBREFS + 1]], axis=1)
-    return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=counts,
+    return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=_counts(chan, nd),
+                    port_stall=stall)
+
+
+def default_controller(nd: int) -> np.ndarray:
+    """Controller parameters (`kernels.dram.controller.X_*`) per DRAM slot when the trace's
+    descriptions are not at hand: the hardware schema's defaults (queue 32, row-hit cap 4, open
+    page), no power-down."""
+    from archsim.kernels.dram import controller as kc
+    x = np.zeros((max(nd, 1), kc.N_X), dtype=np.int64)
+    x[:, kc.X_QUEUE] = 32
+    x[:, kc.X_CAP] = 4
+    return x
+
+
+def run_timed(trace: Trace, policy: str = "controller", controller: np.ndarray | None = None,
+              periodic: bool = True, solo: bool = True, log: np.ndarray | None = None) -> TraceRun:
+    """The time-ordered loop (`kernels.timeloop.run_timed`). `policy` "in_order": each channel
+    serves its tasks in trace order (equal to `run_numba`'s burst path on every trace);
+    "controller": overlapping transfers are served by the controller's rules. `controller`:
+    [DRAM slots, controller.N_X] parameters (default `default_controller`); `solo`: a transfer alone
+    on its channel is served with the burst closed form (False: every read/write transfer at
+    request level, the controller itself, for tests against it). `log` (tests): an int64 array
+    that receives the number of requests admitted to controller queues, then the task of each in
+    admission order."""
+    from archsim.kernels.dram import controller as kc
+    from archsim.kernels.timeloop import CONTROLLER, IN_ORDER, run_timed as kernel
+
+    if policy not in ("controller", "in_order"):
+        raise ValueError(f"policy {policy!r}")
+    nd, params, bank_st, bg_last, chan, work = _dram_state(trace)
+    x = default_controller(nd) if controller is None else np.ascontiguousarray(controller, np.int64)
+    if x.shape[0] < nd:
+        raise ValueError(f"controller parameters for {x.shape[0]} DRAM slots, the trace has {nd}")
+    is_dram = trace.res_dram[trace.res] >= 0
+    per_slot = np.bincount(trace.res_dram[trace.res[is_dram]], minlength=nd) if nd else np.zeros(0, np.int64)
+    pend_base = np.zeros(max(nd, 1) + 1, dtype=np.int64)
+    pend_base[1:nd + 1] = np.cumsum(per_slot)
+    n = trace.n_tasks
+    start = np.zeros(n, dtype=np.int64)
+    finish = np.zeros(n, dtype=np.int64)
+    stall = np.zeros(n, dtype=np.int64)
+    kcount = np.zeros((max(nd, 1), kc.N_K), dtype=np.int64)
+    makespan = kernel(trace.res, trace.dur, trace.dep_ptr, trace.dep_idx, trace.slot, trace.row,
+                      trace.ncols, trace.span, trace.mode, trace.nrows, trace.res_dram, params,
+                      bank_st, bg_last, chan, work, start, finish, trace.acc_ptr, trace.acc_res,
+                      trace.acc_dur, stall, trace.reps, periodic,
+                      CONTROLLER if policy == "controller" else IN_ORDER, x, solo, pend_base, kcount,
+                      np.zeros(1, np.int64) if log is None else log)
+    if makespan < 0:
+        raise RuntimeError("time-ordered loop: some task was never settled")
+    return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=_counts(chan, nd),
                     port_stall=stall)

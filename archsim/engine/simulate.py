@@ -25,7 +25,7 @@ from .accounting import (
 from .analytic import analytic_ticks, roofline_ticks
 from .attribution import attribute, gap_effects
 from .dram import PARAM_NAMES
-from .execute import run_numba
+from .execute import DRAM_MODELS, run_numba
 from .lower import lower
 from .notes import fallback_notes, pipeline_spill_note
 from .gpu_kernels import gpu_kernels
@@ -88,7 +88,8 @@ def _bound(p, hw: Hardware, ticks: int) -> str:
 
 def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
              fidelity: str = "analytic", progress=None, engine: str = "numba",
-             stack: str | None = None, attribute_gap: bool = False) -> SimResult:
+             stack: str | None = None, attribute_gap: bool = False,
+             dram_model: str = "burst") -> SimResult:
     """`stack`: the software-stack preset a GPU runs the graph with (`stack.STACKS`; default
     `graph`); chips without `sm` units ignore it. An op's gap is its exclusive time
     (`OpResult.exclusive_cycles`: its share of the critical path, `exclusive.py`) − its analytic
@@ -98,9 +99,21 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     gap, what removing it saves the cycle run minus what it saves the analytic form), the SRAM
     ports' share and on a chip with a NoC the NoC's (`attribution.gap_share_cycles`: six or seven
     more event-loop runs); without it those stay in `other_s` (the port stall on the critical path
-    is shown as `port_wait_s`, not added)."""
+    is shown as `port_wait_s`, not added).
+    `dram_model` (cycle fidelity, `execute.DRAM_MODELS`): `burst` serves each DRAM channel's
+    transfers in issue order with the burst closed form; `controller` lets the request-level
+    controller's rules (FR-FCFS with the row-hit cap, write drain, turnaround, refresh) serve
+    transfers that overlap on a channel, the burst closed form a transfer alone."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
+    if dram_model not in DRAM_MODELS:
+        raise ArchsimError(f"dram_model must be one of {', '.join(DRAM_MODELS)} (got {dram_model!r})")
+    if dram_model == "controller" and attribute_gap:
+        raise ArchsimError("attribute_gap re-runs the trace on the burst DRAM path; it does not "
+                           "apply with dram_model='controller' (not implemented)")
+    if dram_model == "controller" and engine == "simpy":
+        raise ArchsimError("the SimPy reference engine serves DRAM channels in issue order only "
+                           "(dram_model='burst')")
     st = software_stack(stack)
     wall0 = time.perf_counter()
     say = progress or (lambda frac, msg: None)
@@ -155,7 +168,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
             from .reference import run_simpy
             run = run_simpy(tr)
         else:
-            run = run_numba(tr)
+            run = run_numba(tr, dram_model=dram_model, controller=_controller(hw, lw))
         say(0.8, "event loop done")
         sub = lw.ticks_per_cycle            # the trace runs in ticks of 1/sub hw cycle
         fine_total = int(run.makespan)
@@ -230,7 +243,10 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                f"({len(lw.noc_res)} links in use, each a resource transfers contend for), "
                if lw.noc_res else "")
         real = tr.n_tasks - int(tr.joins.sum())      # join tasks only stand for dependencies
-        notes.append(f"cycle engine: {real} tasks; {dram}{net}at most 8 chunks per op")
+        served = ("transfers overlapping on a channel served by the request-level controller's "
+                  "rules, a transfer alone by the burst closed form" if dram_model == "controller"
+                  else "each channel's transfers served in issue order (burst closed form)")
+        notes.append(f"cycle engine: {real} tasks; {dram}{served}; {net}at most 8 chunks per op")
     if fidelity == "analytic":     # no engine timeline: the mapper's static plan, start to end
         for lv in hw.levels:
             if not lv.off_chip and planned.get(lv.name, 0) > 0:
@@ -316,7 +332,19 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         sim_wall_s=time.perf_counter() - wall0, dtype=plans[0].dtype if plans else "",
         notes=tuple(notes), power=power, power_budget_w=hw.power_limit_w or hw.tdp_w,
         power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())),
-        gap_attribution=attribution)
+        gap_attribution=attribution, dram_model=dram_model if fidelity == "cycle" else "")
+
+
+def _controller(hw: Hardware, lw):
+    """Controller parameters (`kernels.dram.controller.X_*`) per DRAM slot of a lowered trace, from
+    its level's description (queue depth, row-hit cap, page policy; power-down is not modelled on
+    the engine's path)."""
+    from .dram_controller import controller_params
+    nd = lw.trace.dram_params.shape[0]
+    if not nd:
+        return None
+    return np.stack([controller_params(hw.level(lw.dram_level[d]).dram, powerdown_idle=0)
+                     for d in range(nd)])
 
 
 def _power_limit(hw: Hardware, counts, breakdown, latency_s: float) -> float:

@@ -1,0 +1,393 @@
+"""A DRAM channel shared by transfers (Numba): what `archsim.kernels.timeloop` runs when the
+request-level controller is the engine's DRAM path (`--dram-model controller`).
+
+A channel holds the transfers (burst tasks) that have arrived and are not done (`pending`, sorted
+by (arrival, task)). It is in one of three modes:
+
+- idle: nothing pending;
+- alone: one transfer (the head) is served with the burst closed form (`stream.burst`) on a
+  snapshot of the channel state. Its finish is provisional until the channel's event: the commit
+  at its finish, or the arrival of another read/write transfer before it (then the snapshot comes
+  back, the head's row bursts that started before that arrival are replayed row by row with
+  `commands.row_burst`, and the channel turns to request level), or a transfer that arrived before
+  the head (then the channel starts over from that arrival);
+- request level: the transfers' column requests go through the controller's queue with the rules
+  of `controller.run_channel` (its functions): `queue_depth` entries, FR-FCFS with the row-hit cap,
+  write drain, turnaround, refresh as the controller does it (per-bank refresh picks a bank no queued
+  request needs). Requests enter the queue round robin over the transfers that have arrived, in
+  pending order (the k-th request of every transfer before the (k+1)-th of any: concurrent DMA
+  streams, as `engine.dram_equivalence.controller_finish` feeds the controller). With `solo` on,
+  once one transfer is left with requests to admit (and only its requests are queued) it admits up
+  to the end of its row burst, and when the queue is empty the channel serves its remaining whole
+  row bursts alone again (burst closed form).
+
+PIM all-bank MAC bursts are never split into requests: they are served alone, in arrival order
+(read/write transfers that arrive after a waiting PIM burst wait behind it). At most WINDOW
+transfers per channel take part in the round robin.
+Not modelled at request level: power-down (a channel only turns to request level while two
+transfers overlap, so it is never idle there).
+
+Scalar state per channel: `cs[d, S_*]`; per task: `ts[i, T_*]`; queue entries `qa[d, j, Q_*]`.
+"""
+from __future__ import annotations
+
+from numba import njit
+
+from .address import slot_bank
+from .commands import row_burst
+from .controller import (K_BUSY, K_FORCED, K_TURNS, X_CAP, X_QUEUE, _earliest, _refresh,
+                         _serve)
+from .state import C_FLOOR, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_CL, P_CWL, P_NBANKS
+from .stream import burst
+
+# channel scalars
+S_MODE, S_HEAD, S_EVT, S_EVK, S_FIRST, S_END, S_ROW0, S_READY, S_NOW, S_QN, S_BYPASS, S_DRAIN, \
+    S_PREVT, S_FULL, S_AMAX, S_RRA, S_RRI, S_LASTDIR, S_PBASE, S_PN = range(20)
+N_S = 20
+IDLE, ALONE, REQUEST = 0, 1, 2
+#: event kinds, in the order events at one time are taken: a commit releases arrivals that a
+#: switch or a decision at the same time must see
+EV_COMMIT, EV_SWITCH, EV_DECIDE = 0, 1, 2
+# task scalars
+T_ARR, T_ADM, T_LEFT, T_START, T_END, T_INQ, T_STATE = range(7)
+N_T = 7
+# queue entry fields
+Q_TASK, Q_BANK, Q_ROW, Q_WRITE, Q_ENT = range(5)
+N_Q = 5
+BIG = 1 << 62
+#: at most this many transfers of a channel (the earliest pending) stream requests into its queue
+#: at once; later ones wait their turn in arrival order (assumption: a bounded number of
+#: outstanding DMA transfers per channel, as DMA engines have; it also bounds the cost of a
+#: decision when hundreds of transfers wait)
+WINDOW = 16
+
+
+@njit(cache=True)
+def _key_lt(ts, a, b):
+    """Transfer a arrived before b (ties by task index)."""
+    return ts[a, T_ARR] < ts[b, T_ARR] or (ts[a, T_ARR] == ts[b, T_ARR] and a < b)
+
+
+@njit(cache=True)
+def insert(cs, pend, ts, d, i):
+    """Add arrived task i to channel d's pending list (sorted by arrival, then index)."""
+    base = cs[d, S_PBASE]
+    n = cs[d, S_PN]
+    j = n
+    while j > 0 and _key_lt(ts, i, pend[base + j - 1]):
+        pend[base + j] = pend[base + j - 1]
+        j -= 1
+    pend[base + j] = i
+    cs[d, S_PN] = n + 1
+
+
+@njit(cache=True)
+def remove(cs, pend, d, i):
+    base = cs[d, S_PBASE]
+    n = cs[d, S_PN]
+    j = 0
+    while pend[base + j] != i:
+        j += 1
+    for k in range(j, n - 1):
+        pend[base + k] = pend[base + k + 1]
+    cs[d, S_PN] = n - 1
+
+
+@njit(cache=True)
+def snapshot(bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, d):
+    sb_bank[d] = bank_st[d]
+    sb_bg[d] = bg_last[d]
+    sb_chan[d] = chan[d]
+
+
+@njit(cache=True)
+def restore(bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, d):
+    bank_st[d] = sb_bank[d]
+    bg_last[d] = sb_bg[d]
+    chan[d] = sb_chan[d]
+
+
+@njit(cache=True)
+def start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg, sb_chan,
+                slot, row, ncols, span, mode, nrows, periodic):
+    """Serve the head of channel d (its first pending transfer) alone from its next row burst,
+    provisionally (on a snapshot of the state); sets the channel's event."""
+    h = pend[cs[d, S_PBASE]]
+    snapshot(bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, d)
+    r0 = ts[h, T_ADM] // ncols[h]           # whole row bursts served so far
+    s, e = burst(P, bank_st[d], bg_last[d], chan[d], slot[h] + r0 * span[h], row[h], ncols[h],
+                 span[h], mode[h], nrows[h] - r0, ts[h, T_ARR], periodic, work[d])
+    cs[d, S_MODE] = ALONE
+    cs[d, S_HEAD] = h
+    cs[d, S_FIRST] = s
+    cs[d, S_END] = e
+    cs[d, S_ROW0] = r0
+    cs[d, S_READY] = ts[h, T_ARR]
+    alone_event(cs, ts, pend, d, mode)
+
+
+@njit(cache=True)
+def alone_event(cs, ts, pend, d, mode):
+    """The event of channel d serving its head alone: the commit at its finish, or the first
+    arrival that changes the plan (one before the head: start over; a read/write transfer before
+    the head's finish, ahead of any waiting PIM burst: turn to request level)."""
+    h = cs[d, S_HEAD]
+    best = cs[d, S_END]
+    kind = EV_COMMIT
+    base = cs[d, S_PBASE]
+    blocked = False
+    for p in range(cs[d, S_PN]):
+        o = pend[base + p]
+        if o == h:
+            continue
+        a = ts[o, T_ARR]
+        if _key_lt(ts, o, h):
+            if a < best or (a == best and kind == EV_COMMIT):
+                best = a
+                kind = EV_SWITCH
+            continue
+        if a >= best:                # sorted by arrival: no later one changes the plan
+            break
+        if mode[o] == MODE_PIM_MAC:
+            blocked = True
+        if blocked or mode[h] == MODE_PIM_MAC or p >= WINDOW:
+            continue
+        best = a
+        kind = EV_SWITCH
+    cs[d, S_EVT] = best
+    cs[d, S_EVK] = kind
+
+
+@njit(cache=True)
+def replay(cs, ts, d, at, P, bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, slot, row, ncols,
+           span, mode, nrows, c, banks, tmp_bank, tmp_bg, tmp_chan):
+    """Back to the snapshot of the alone segment, then the head's row bursts whose first command
+    comes before `at`, row by row (what the burst closed form gives for them, exactly). Returns
+    True when the head is done."""
+    restore(bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, d)
+    h = cs[d, S_HEAD]
+    ready = cs[d, S_READY]
+    ch = chan[d]
+    floor = ch[C_FLOOR]
+    if floor > ready:                # as `stream.burst` does at a burst's start
+        ready = floor
+    ch[C_FLOOR] = ready
+    r = cs[d, S_ROW0]
+    while r < nrows[h]:
+        tmp_bank[:] = bank_st[d]
+        tmp_bg[:] = bg_last[d]
+        tmp_chan[:] = chan[d]
+        s, e = row_burst(P, bank_st[d], bg_last[d], chan[d], slot[h] + r * span[h], row[h],
+                         ncols[h], span[h], mode[h], ready, c, banks)
+        if s >= at:
+            bank_st[d] = tmp_bank
+            bg_last[d] = tmp_bg
+            chan[d] = tmp_chan
+            break
+        if s < ts[h, T_START]:
+            ts[h, T_START] = s
+        if e > ts[h, T_END]:
+            ts[h, T_END] = e
+        r += 1
+    if r == cs[d, S_ROW0]:           # nothing replayed: the head never started
+        chan[d, C_FLOOR] = floor
+    ts[h, T_ADM] = r * ncols[h]
+    ts[h, T_LEFT] = (nrows[h] - r) * ncols[h]
+    return r == nrows[h]
+
+
+@njit(cache=True)
+def eligible_arrived(cs, ts, pend, d, now, mode):
+    """How many read/write transfers ahead of any waiting PIM burst have arrived by `now` with
+    requests left."""
+    base = cs[d, S_PBASE]
+    n = 0
+    for p in range(min(cs[d, S_PN], WINDOW)):
+        o = pend[base + p]
+        if mode[o] == MODE_PIM_MAC:
+            break
+        if ts[o, T_ARR] <= now and ts[o, T_LEFT] > 0:
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def start_request(cs, d, now):
+    cs[d, S_MODE] = REQUEST
+    cs[d, S_NOW] = now
+    cs[d, S_QN] = 0
+    cs[d, S_BYPASS] = 0
+    cs[d, S_DRAIN] = 0
+    cs[d, S_PREVT] = 0
+    cs[d, S_FULL] = 0
+    cs[d, S_AMAX] = 0
+    cs[d, S_RRA] = NEG
+    cs[d, S_RRI] = -1
+    cs[d, S_EVT] = now
+    cs[d, S_EVK] = EV_DECIDE
+
+
+@njit(cache=True)
+def wants_request(cs, ts, pend, d, now, mode, ncols, solo):
+    """At time `now` (every arrival up to it known): request level when two read/write transfers
+    have arrived, or the first pending one stopped mid row burst, or (`solo` off) whenever the
+    first pending one is a read/write transfer."""
+    h = pend[cs[d, S_PBASE]]
+    if mode[h] != MODE_PIM_MAC and (not solo or ts[h, T_ADM] % ncols[h] != 0):
+        return True
+    return eligible_arrived(cs, ts, pend, d, now, mode) >= 2
+
+
+@njit(cache=True)
+def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, ncols, span, mode,
+           nrows, solo, queued, done_out, log):
+    """One decision of channel d at request level (the loop body of `controller.run_channel`).
+    Returns: 0 served a request; 1 served the last request of transfer `done_out[0]`; 2 the
+    channel left request level (the caller restarts it); 3 `now` jumped to the next arrival.
+    `log` (tests; length 1: off): log[0] requests admitted so far, then the task of each in
+    admission order."""
+    now = cs[d, S_NOW]
+    qmax = max(1, X[d, X_QUEUE])
+    nb = P[P_NBANKS]
+    base = cs[d, S_PBASE]
+    pn = cs[d, S_PN]
+    # which transfers may admit: ahead of any PIM burst, arrived, requests not yet admitted;
+    # solo: one such transfer and only its requests queued -> up to the end of its row burst
+    live = 0
+    last_live = -1
+    nxt_arr = BIG
+    for p in range(min(pn, WINDOW)):
+        o = pend[base + p]
+        if mode[o] == MODE_PIM_MAC:
+            break
+        unadm = ts[o, T_LEFT] - ts[o, T_INQ]
+        if unadm > 0:
+            if ts[o, T_ARR] <= now:
+                live += 1
+                last_live = o
+            elif ts[o, T_ARR] < nxt_arr:
+                nxt_arr = ts[o, T_ARR]
+    cap_task = -1
+    cap_at = 0
+    if solo and live == 1 and ts[last_live, T_INQ] == cs[d, S_QN]:
+        cap_task = last_live
+        a = ts[last_live, T_ADM]
+        cap_at = -(-a // ncols[last_live]) * ncols[last_live]
+    qn = cs[d, S_QN]
+    if qn == 0:
+        if live == 0 or (cap_task >= 0 and ts[cap_task, T_ADM] >= cap_at):
+            if solo or live > 0 or nxt_arr == BIG:
+                cs[d, S_MODE] = IDLE
+                return 2
+            cs[d, S_NOW] = nxt_arr          # the controller's queue is empty: wait for a request
+            cs[d, S_EVT] = nxt_arr
+            return 3
+    # admission, round robin in pending order from the transfer after the last one admitted
+    full_before = cs[d, S_FULL]
+    while qn < qmax:
+        pick = -1
+        first = -1
+        for p in range(min(pn, WINDOW)):
+            o = pend[base + p]
+            if mode[o] == MODE_PIM_MAC:
+                break
+            if ts[o, T_ARR] > now or ts[o, T_LEFT] - ts[o, T_INQ] <= 0:
+                continue
+            if o == cap_task and ts[o, T_ADM] >= cap_at:
+                continue
+            if first < 0:
+                first = o
+            if ts[o, T_ARR] > cs[d, S_RRA] or (ts[o, T_ARR] == cs[d, S_RRA] and o > cs[d, S_RRI]):
+                pick = o
+                break
+        if pick < 0:
+            pick = first
+        if pick < 0:
+            break
+        q = ts[pick, T_ADM]
+        k = min(span[pick], ncols[pick])
+        r = q // ncols[pick]
+        j = q % ncols[pick]
+        s = slot[pick] + r * span[pick] + j % k
+        if ts[pick, T_ARR] > cs[d, S_AMAX]:
+            cs[d, S_AMAX] = ts[pick, T_ARR]
+        ent = max(cs[d, S_AMAX], cs[d, S_PREVT]) if full_before else cs[d, S_AMAX]
+        qa[d, qn, Q_TASK] = pick
+        qa[d, qn, Q_BANK] = slot_bank(P, s)
+        qa[d, qn, Q_ROW] = row[pick] + s // nb
+        qa[d, qn, Q_WRITE] = 1 if mode[pick] == MODE_WRITE else 0
+        qa[d, qn, Q_ENT] = ent
+        qn += 1
+        ts[pick, T_ADM] = q + 1
+        if log.shape[0] > 1:
+            log[0] += 1
+            log[log[0]] = pick
+        ts[pick, T_INQ] += 1
+        cs[d, S_RRA] = ts[pick, T_ARR]
+        cs[d, S_RRI] = pick
+    cs[d, S_FULL] = 1 if qn == qmax else 0
+    cs[d, S_QN] = qn
+    if qn == 0:                       # nothing to serve (cannot happen: checked above)
+        cs[d, S_MODE] = IDLE
+        return 2
+    queued[:] = 0
+    nw = 0
+    for j in range(qn):
+        queued[qa[d, j, Q_BANK]] += 1
+        nw += qa[d, j, Q_WRITE]
+    _refresh(P, bank_st[d], chan[d], now, queued, kc[d])
+    hi = max(1, (3 * qmax) // 4)
+    lo = qmax // 4
+    if nw == qn or (cs[d, S_DRAIN] == 0 and nw >= hi):
+        cs[d, S_DRAIN] = 1
+    elif cs[d, S_DRAIN] == 1 and (nw <= lo or nw == 0):
+        cs[d, S_DRAIN] = 0
+    want = cs[d, S_DRAIN]
+    best = -1
+    oldest = -1
+    best_t = BIG
+    for j in range(qn):
+        if qa[d, j, Q_WRITE] != want:
+            continue
+        if oldest < 0:
+            oldest = j
+        t = _earliest(P, bank_st[d], bg_last[d], chan[d], qa[d, j, Q_BANK], qa[d, j, Q_ROW],
+                      qa[d, j, Q_WRITE], qa[d, j, Q_ENT])
+        if t < best_t:
+            best_t = t
+            best = j
+    if best != oldest:
+        cs[d, S_BYPASS] += 1
+        if cs[d, S_BYPASS] > X[d, X_CAP]:
+            best = oldest
+            kc[d, K_FORCED] += 1
+    if best == oldest:
+        cs[d, S_BYPASS] = 0
+    i = qa[d, best, Q_TASK]
+    bank = qa[d, best, Q_BANK]
+    rw = qa[d, best, Q_ROW]
+    wr = qa[d, best, Q_WRITE]
+    ent = qa[d, best, Q_ENT]
+    for j in range(best, qn - 1):
+        qa[d, j] = qa[d, j + 1]
+    cs[d, S_QN] = qn - 1
+    t = _serve(P, X[d], bank_st[d], bg_last[d], chan[d], bank, rw, wr, ent, kc[d])
+    if cs[d, S_LASTDIR] >= 0 and cs[d, S_LASTDIR] != wr:
+        kc[d, K_TURNS] += 1
+    cs[d, S_LASTDIR] = wr
+    cs[d, S_PREVT] = t
+    end = t + (P[P_CWL] if wr else P[P_CL]) + P[P_BL]
+    kc[d, K_BUSY] += P[P_BL]
+    if t < ts[i, T_START]:
+        ts[i, T_START] = t
+    if end > ts[i, T_END]:
+        ts[i, T_END] = end
+    ts[i, T_LEFT] -= 1
+    ts[i, T_INQ] -= 1
+    if t > now:
+        cs[d, S_NOW] = t
+    cs[d, S_EVT] = cs[d, S_NOW]
+    if ts[i, T_LEFT] == 0:
+        done_out[0] = i
+        return 1
+    return 0

@@ -1,0 +1,382 @@
+"""The time-ordered task loop (Numba): tasks are settled as soon as their inputs are known, and the
+DRAM channels decide in time order. Arrays in, arrays out; nothing compiles at import time.
+
+`run_trace` (eventloop.py) visits tasks in trace order. This loop settles each task once what it
+depends on is settled (Kahn's order over the trace's dependencies plus, per resource and per SRAM
+port lane, the previous task on it in trace order: plain resources and port lanes serve in trace
+order, as in `run_trace`). A plain task is timed exactly as `run_trace` times it (`reps`, port
+accesses). DRAM burst tasks, by `policy`:
+
+- IN_ORDER: a channel also serves its tasks in trace order, each with the burst closed form when it
+  is settled: start/finish equal `run_trace`'s on every trace (tests/engine/test_timeloop.py);
+- CONTROLLER: a task arrives at its channel when its dependencies are settled, and the channel
+  serves what has arrived as `archsim.kernels.dram.shared` describes (alone: burst closed form;
+  two read/write transfers overlapping: the request-level controller's rules). When nothing more
+  can be settled, the channel with the earliest event (a commit, a switch to request level, a
+  request decision) takes it: any task not yet known depends on a transfer not yet finished, and
+  every unfinished transfer finishes at or after its channel's next event, so nothing unknown can
+  arrive before the earliest event (conservative discrete-event simulation; events at one time:
+  commits first). Where no two transfers overlap on a channel (each arrives at or after the finish
+  of the one before it in trace order), this equals `run_trace` too.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .dram import burst
+from .dram.controller import K_PRES
+from .dram.shared import (ALONE, BIG, EV_COMMIT, EV_DECIDE, IDLE, N_Q, N_S, N_T,
+                          S_END, S_EVK, S_EVT, S_FIRST, S_HEAD, S_LASTDIR, S_MODE, S_NOW,
+                          S_PBASE, S_PN, S_QN, T_ADM, T_ARR, T_END, T_INQ, T_LEFT, T_START,
+                          alone_event, decide, insert, remove, replay, start_alone,
+                          start_request, wants_request)
+from .dram.state import C_PRES, MODE_PIM_MAC
+from .sram import port_finish
+
+IN_ORDER, CONTROLLER = 0, 1
+
+
+@njit(cache=True)
+def _graph(res, dep_ptr, dep_idx, res_dram, acc_ptr, acc_res, policy, nres):
+    """Predecessor counts (`cnt_in`: dependencies and the previous task on the task's resource —
+    not on a DRAM channel under CONTROLLER; `cnt_lane`: the previous task on each port lane it
+    uses, counted in cnt_in for plain tasks) and the successors (CSR, kind 0 in / 1 lane)."""
+    n = res.shape[0]
+    last = np.full(nres, -1, dtype=np.int64)
+    cnt_in = np.zeros(n, dtype=np.int64)
+    cnt_lane = np.zeros(n, dtype=np.int64)
+    nsucc = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        for k in range(dep_ptr[i], dep_ptr[i + 1]):
+            cnt_in[i] += 1
+            nsucc[dep_idx[k]] += 1
+        r = res[i]
+        dram = res_dram[r] >= 0
+        if not (dram and policy == CONTROLLER):
+            p = last[r]
+            if p >= 0:
+                cnt_in[i] += 1
+                nsucc[p] += 1
+            last[r] = i
+        for k in range(acc_ptr[i], acc_ptr[i + 1]):
+            lane = acc_res[k]
+            p = last[lane]
+            if p >= 0 and p != i:
+                if dram:
+                    cnt_lane[i] += 1
+                else:
+                    cnt_in[i] += 1
+                nsucc[p] += 1
+            last[lane] = i
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        ptr[i + 1] = ptr[i] + nsucc[i]
+    succ = np.empty(ptr[n], dtype=np.int64)
+    kind = np.empty(ptr[n], dtype=np.int8)
+    fill = ptr[:n].copy()
+    last[:] = -1
+    for i in range(n):
+        for k in range(dep_ptr[i], dep_ptr[i + 1]):
+            p = dep_idx[k]
+            succ[fill[p]] = i
+            kind[fill[p]] = 0
+            fill[p] += 1
+        r = res[i]
+        dram = res_dram[r] >= 0
+        if not (dram and policy == CONTROLLER):
+            p = last[r]
+            if p >= 0:
+                succ[fill[p]] = i
+                kind[fill[p]] = 0
+                fill[p] += 1
+            last[r] = i
+        for k in range(acc_ptr[i], acc_ptr[i + 1]):
+            lane = acc_res[k]
+            p = last[lane]
+            if p >= 0 and p != i:
+                succ[fill[p]] = i
+                kind[fill[p]] = 1 if dram else 0
+                fill[p] += 1
+            last[lane] = i
+    return cnt_in, cnt_lane, ptr, succ, kind
+
+
+@njit(cache=True)
+def _finalize(i, s, e, dur, acc_ptr, acc_res, acc_dur, free, start, finish, stall, settled,
+              ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state, stack, sp):
+    """Task i's DRAM part ran from s to e: add its own cycles and port accesses, settle it and
+    release its successors. Returns the new stack size."""
+    e += dur[i]
+    if acc_ptr[i + 1] > acc_ptr[i]:
+        done = port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free)
+        stall[i] = done - e
+        e = done
+    start[i] = s
+    finish[i] = e
+    return _settle(i, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state, stack, sp)
+
+
+@njit(cache=True)
+def _settle(i, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state, stack, sp):
+    settled[i] = True
+    for k in range(ptr[i], ptr[i + 1]):
+        j = succ[k]
+        if kind[k] == 0:
+            cnt_in[j] -= 1
+            if cnt_in[j] == 0 and (is_dram[j] or cnt_lane[j] == 0):
+                stack[sp] = j
+                sp += 1
+        else:
+            cnt_lane[j] -= 1
+            if cnt_lane[j] == 0 and dram_state[j] == 2:
+                stack[sp] = j
+                sp += 1
+    return sp
+
+
+@njit(cache=True)
+def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, res_dram, params,
+              bank_st, bg_last, chan, work, start, finish, acc_ptr, acc_res, acc_dur, stall, reps,
+              periodic, policy, X, solo, pend_base, kc, log):
+    """Fill start/finish (int64 ticks) for every task; DRAM state arrays are updated in place (the
+    same layouts as `eventloop.run_trace`). `X[d]`: controller parameters of DRAM slot d
+    (`controller.X_*`); `solo`: a transfer alone on its channel is served with the burst closed
+    form (off: every read/write transfer at request level, the controller itself, for tests);
+    `pend_base[d]`: where slot d's pending list starts (room for all its tasks); `kc[d]`: the
+    controller's counts (`controller.K_*`); `log`: see `shared.decide`. Returns the makespan, or
+    -1 if some task was never settled (a dependency cycle: cannot happen on a trace whose
+    dependencies point backwards)."""
+    n = res.shape[0]
+    nres = res_dram.shape[0]
+    nd = params.shape[0]
+    free = np.zeros(nres, dtype=np.int64)
+    cnt_in, cnt_lane, ptr, succ, kind = _graph(res, dep_ptr, dep_idx, res_dram, acc_ptr, acc_res,
+                                               policy, nres)
+    is_dram = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        is_dram[i] = res_dram[res[i]] >= 0
+    dram_state = np.zeros(n, dtype=np.int8)        # 0 waiting, 1 at its channel, 2 DRAM part done
+    dram_s = np.zeros(n if policy == IN_ORDER else 1, dtype=np.int64)
+    settled = np.zeros(n, dtype=np.bool_)
+    stack = np.empty(2 * n + 1, dtype=np.int64)
+    sp = 0
+    for i in range(n):
+        if cnt_in[i] == 0 and (is_dram[i] or cnt_lane[i] == 0):
+            stack[sp] = i
+            sp += 1
+    # controller state
+    nt = n if policy == CONTROLLER else 1
+    ts = np.zeros((nt, N_T), dtype=np.int64)
+    cs = np.zeros((max(nd, 1), N_S), dtype=np.int64)
+    qmax = 1
+    for d in range(nd):
+        cs[d, S_PBASE] = pend_base[d]
+        cs[d, S_EVT] = BIG
+        cs[d, S_LASTDIR] = -1
+        if X[d, 0] > qmax:
+            qmax = X[d, 0]
+    pend = np.empty(max(1, pend_base[nd] if nd else 1), dtype=np.int64)
+    qa = np.zeros((max(nd, 1), qmax, N_Q), dtype=np.int64)
+    nbmax = bank_st.shape[1]
+    sb_bank = bank_st.copy()
+    sb_bg = bg_last.copy()
+    sb_chan = chan.copy()
+    tmp_bank = np.empty((nbmax, bank_st.shape[2]), dtype=np.int64)
+    tmp_bg = np.empty(bg_last.shape[1], dtype=np.int64)
+    tmp_chan = np.empty(chan.shape[1], dtype=np.int64)
+    c = np.empty(nbmax, dtype=np.int64)
+    banks = np.empty(nbmax, dtype=np.int64)
+    queued = np.zeros(nbmax, dtype=np.int64)
+    done_out = np.zeros(1, dtype=np.int64)
+    done_list = np.empty(8, dtype=np.int64)
+    while True:
+        while sp > 0:
+            sp -= 1
+            i = stack[sp]
+            r = res[i]
+            d = res_dram[r]
+            if d < 0:
+                ready = 0
+                for k in range(dep_ptr[i], dep_ptr[i + 1]):
+                    f = finish[dep_idx[k]]
+                    if f > ready:
+                        ready = f
+                s = free[r]
+                if ready > s:
+                    s = ready
+                nrep = reps[i]
+                if nrep > 1:       # tiles back to back, each with its share of the accesses
+                    q = dur[i] // nrep
+                    extra = dur[i] % nrep
+                    t = s
+                    late = 0
+                    for k in range(nrep):
+                        ek = t + q + (1 if k < extra else 0)
+                        if acc_ptr[i + 1] > acc_ptr[i]:
+                            done = port_finish(i, t, ek, acc_ptr, acc_res, acc_dur, free, nrep)
+                            late += done - ek
+                            ek = done
+                        t = ek
+                    stall[i] = late
+                    e = t
+                else:
+                    e = s + dur[i]
+                    if acc_ptr[i + 1] > acc_ptr[i]:
+                        done = port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free)
+                        stall[i] = done - e
+                        e = done
+                free[r] = e
+                start[i] = s
+                finish[i] = e
+                sp = _settle(i, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state,
+                             stack, sp)
+                continue
+            if dram_state[i] == 2:          # its lanes are free now
+                if policy == IN_ORDER:
+                    s0 = dram_s[i]
+                else:
+                    s0 = ts[i, T_START]
+                sp = _finalize(i, s0, finish[i], dur, acc_ptr, acc_res, acc_dur, free, start,
+                               finish, stall, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram,
+                               dram_state, stack, sp)
+                continue
+            ready = 0
+            for k in range(dep_ptr[i], dep_ptr[i + 1]):
+                f = finish[dep_idx[k]]
+                if f > ready:
+                    ready = f
+            if policy == IN_ORDER:
+                s, e = burst(params[d], bank_st[d], bg_last[d], chan[d], slot[i], row[i], ncols[i],
+                             span[i], mode[i], nrows[i], ready, periodic, work[d])
+                dram_state[i] = 2
+                if cnt_lane[i] == 0:
+                    sp = _finalize(i, s, e, dur, acc_ptr, acc_res, acc_dur, free, start, finish,
+                                   stall, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram,
+                                   dram_state, stack, sp)
+                else:
+                    dram_s[i] = s
+                    finish[i] = e
+                continue
+            # CONTROLLER: the transfer arrives at its channel
+            dram_state[i] = 1
+            ts[i, T_ARR] = ready
+            ts[i, T_ADM] = 0
+            ts[i, T_LEFT] = nrows[i] * ncols[i]
+            ts[i, T_START] = BIG
+            ts[i, T_END] = ready
+            ts[i, T_INQ] = 0
+            insert(cs, pend, ts, d, i)
+            m = cs[d, S_MODE]
+            if m == IDLE and not solo and mode[i] != MODE_PIM_MAC:
+                start_request(cs, d, ready)
+            elif m == IDLE:
+                start_alone(cs, ts, pend, d, params[d], bank_st, bg_last, chan, work, sb_bank,
+                            sb_bg, sb_chan, slot, row, ncols, span, mode, nrows, periodic)
+            elif m == ALONE:
+                alone_event(cs, ts, pend, d, mode)
+            elif cs[d, S_QN] == 0 and ready < cs[d, S_NOW]:
+                cs[d, S_NOW] = ready        # an empty queue waits for the first arrival
+                cs[d, S_EVT] = ready
+        if policy == IN_ORDER:
+            break
+        # nothing more settles: the channel with the earliest event takes it
+        best = -1
+        bt = BIG
+        bk = 3
+        for d in range(nd):
+            if cs[d, S_MODE] == IDLE:
+                continue
+            t = cs[d, S_EVT]
+            k = cs[d, S_EVK]
+            if t < bt or (t == bt and k < bk):
+                best = d
+                bt = t
+                bk = k
+        if best < 0:
+            break
+        d = best
+        P = params[d]
+        nfin = 0
+        if cs[d, S_MODE] == ALONE:
+            h = cs[d, S_HEAD]
+            if cs[d, S_EVK] == EV_COMMIT:
+                if cs[d, S_FIRST] < ts[h, T_START]:
+                    ts[h, T_START] = cs[d, S_FIRST]
+                if cs[d, S_END] > ts[h, T_END]:
+                    ts[h, T_END] = cs[d, S_END]
+                ts[h, T_ADM] = nrows[h] * ncols[h]
+                ts[h, T_LEFT] = 0
+                done_list[0] = h
+                nfin = 1
+                at = bt
+            else:
+                at = bt
+                if replay(cs, ts, d, at, P, bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, slot,
+                          row, ncols, span, mode, nrows, c, banks, tmp_bank, tmp_bg, tmp_chan):
+                    done_list[0] = h
+                    nfin = 1
+            for k in range(nfin):
+                remove(cs, pend, d, done_list[k])
+            cs[d, S_MODE] = IDLE
+            cs[d, S_EVT] = BIG
+            if cs[d, S_PN] > 0:
+                if wants_request(cs, ts, pend, d, at, mode, ncols, solo):
+                    start_request(cs, d, at)
+                else:
+                    start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg,
+                                sb_chan, slot, row, ncols, span, mode, nrows, periodic)
+        else:
+            # decisions while this channel's next one comes before every other channel's event
+            ot = BIG
+            ok = 3
+            for e in range(nd):
+                if e == d or cs[e, S_MODE] == IDLE:
+                    continue
+                if cs[e, S_EVT] < ot or (cs[e, S_EVT] == ot and cs[e, S_EVK] < ok):
+                    ot = cs[e, S_EVT]
+                    ok = cs[e, S_EVK]
+            while True:
+                rc = decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row,
+                            ncols, span, mode, nrows, solo, queued, done_out, log)
+                if rc == 1:
+                    remove(cs, pend, d, done_out[0])
+                    done_list[0] = done_out[0]
+                    nfin = 1
+                    if cs[d, S_PN] == 0:
+                        cs[d, S_MODE] = IDLE
+                        cs[d, S_EVT] = BIG
+                    break
+                if rc == 2:
+                    at = cs[d, S_NOW]
+                    cs[d, S_EVT] = BIG
+                    if cs[d, S_PN] > 0:
+                        if wants_request(cs, ts, pend, d, at, mode, ncols, solo):
+                            start_request(cs, d, at)
+                        else:
+                            start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank,
+                                        sb_bg, sb_chan, slot, row, ncols, span, mode, nrows,
+                                        periodic)
+                    break
+                t = cs[d, S_EVT]
+                if not (t < ot or (t == ot and EV_DECIDE < ok)):
+                    break
+        for k in range(nfin):
+            h = done_list[k]
+            dram_state[h] = 2
+            finish[h] = ts[h, T_END]
+            if ts[h, T_START] == BIG:
+                ts[h, T_START] = ts[h, T_ARR]
+            if cnt_lane[h] == 0:
+                sp = _finalize(h, ts[h, T_START], ts[h, T_END], dur, acc_ptr, acc_res, acc_dur,
+                               free, start, finish, stall, settled, ptr, succ, kind, cnt_in,
+                               cnt_lane, is_dram, dram_state, stack, sp)
+    for d in range(nd):
+        chan[d, C_PRES] += kc[d, K_PRES]
+    makespan = 0
+    for i in range(n):
+        if not settled[i]:
+            return -1
+        if finish[i] > makespan:
+            makespan = finish[i]
+    return makespan
