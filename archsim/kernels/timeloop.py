@@ -53,7 +53,7 @@ def _graph(res, dep_ptr, dep_idx, res_dram, acc_ptr, acc_res, policy, nres):
             nsucc[dep_idx[k]] += 1
         r = res[i]
         dram = res_dram[r] >= 0
-        if not (dram and policy == CONTROLLER):
+        if not (dram and policy == CONTROLLER) and res_dram[r] != -2:   # joins never wait
             p = last[r]
             if p >= 0:
                 cnt_in[i] += 1
@@ -84,7 +84,7 @@ def _graph(res, dep_ptr, dep_idx, res_dram, acc_ptr, acc_res, policy, nres):
             fill[p] += 1
         r = res[i]
         dram = res_dram[r] >= 0
-        if not (dram and policy == CONTROLLER):
+        if not (dram and policy == CONTROLLER) and res_dram[r] != -2:   # joins never wait
             p = last[r]
             if p >= 0:
                 succ[fill[p]] = i
@@ -226,7 +226,8 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                         done = port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free)
                         stall[i] = done - e
                         e = done
-                free[r] = e
+                if d == -1:        # the join resource (-2) stays free, as in run_trace
+                    free[r] = e
                 start[i] = s
                 finish[i] = e
                 sp = _settle(i, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state,

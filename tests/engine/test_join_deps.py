@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from archsim import mapper
 from archsim.engine.dram import dram_params
-from archsim.engine.execute import run_numba
+from archsim.engine.execute import run_numba, run_timed
 from archsim.engine.lower import lower
 from archsim.engine.reference import run_simpy
 from archsim.engine.trace import JOIN, TraceBuilder
@@ -95,12 +95,13 @@ def _random_pair(seed: int, n: int, dram: str):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), n=st.integers(1, 60), dram=st.sampled_from(sorted(FACTS)))
 def test_random_joins_time_as_inlined_dependencies(seed, n, dram):
-    """On random traces, both engines: a join delays nothing (the same times as its dependencies
-    inlined into its dependants) and joins never wait for each other."""
+    """On random traces, every engine (the trace-order loop, the time-ordered loop with channels in
+    trace order, SimPy): a join delays nothing (the same times as its dependencies inlined into its
+    dependants) and joins never wait for each other."""
     joined, inlined, real = _random_pair(seed, n, dram)
     assert joined.res_dram[-1] in (JOIN, 0) and inlined.n_tasks == real.size
     base = run_numba(inlined)
-    for run in (run_numba(joined), run_simpy(joined)):
+    for run in (run_numba(joined), run_timed(joined, policy="in_order"), run_simpy(joined)):
         assert np.array_equal(run.start[real], base.start)
         assert np.array_equal(run.finish[real], base.finish)
         assert np.array_equal(run.dram_counts, base.dram_counts)
