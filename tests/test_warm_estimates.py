@@ -1,6 +1,7 @@
 """What makes a warm estimate cheap must leave its results as they were: a built graph freed by
 reference counting, not left as cyclic garbage; the arena planner looking only at buffers alive
 together."""
+import dataclasses
 import gc
 import weakref
 
@@ -80,3 +81,44 @@ def test_arena_planner_looking_only_at_buffers_alive_together_equals_the_plain_g
     (the planner then looks up start times another way): the same arena and offsets."""
     plan = _arena_plan(tuple(bufs))
     assert (plan.arena_bytes, plan.offsets) == _greedy_reference(bufs)
+
+
+def _gpu_plans():
+    from archsim import mapper, workloads
+    from archsim.engine.plan import plan_ops
+    from archsim.hardware import load_hardware
+    hw = load_hardware("h200-sxm")
+    g = workloads.build_graph("gpt2-small", phase="prefill", seq=64)
+    return plan_ops(g, hw, mapper.map_graph(g, hw))
+
+
+def test_gpu_kernels_of_the_same_plans_grouped_once(monkeypatch):
+    from archsim.engine import gpu_kernels as G
+    from archsim.engine.stack import software_stack
+    plans = _gpu_plans()
+    st = software_stack("graph")
+    fresh = G._gpu_kernels(plans, st)
+    calls = []
+    monkeypatch.setattr(G, "_gpu_kernels", lambda *a: calls.append(a) or fresh)
+    assert G.gpu_kernels(plans, st) == fresh and not calls      # plan_ops grouped these plans
+    copy = list(plans)
+    copy[3] = dataclasses.replace(plans[3])                     # equal, not the same object
+    G.gpu_kernels(copy, st)
+    G.gpu_kernels(plans, software_stack("eager"))
+    assert len(calls) == 2
+
+
+def test_plan_op_key_is_the_op_key_of_the_plans_own_op():
+    from archsim.engine.plan import op_key, plan_op_key
+    plans = _gpu_plans()
+    assert all(p.op_key_of[0] is p.op and plan_op_key(p) == op_key(p.op) for p in plans)
+    wide = dataclasses.replace(plans[5].op, dims=tuple((d, n * 2) for d, n in plans[5].op.dims))
+    assert plan_op_key(dataclasses.replace(plans[5], op=wide)) == op_key(wide) != op_key(plans[5].op)
+
+
+def test_map_graph_builds_op_mappings_with_every_field():
+    """`map_graph` builds each op's `OpMapping` field by field: a field added later must be
+    added there too."""
+    from archsim.mapping import OpMapping
+    assert [f.name for f in dataclasses.fields(OpMapping)] == \
+        ["op", "unit", "spatial", "dataflow", "tiling", "fused_into", "attrs"]

@@ -16,7 +16,7 @@ PIM ops streamed from the DRAM arrays keep their "@pipeline" tensors in the host
 block fits there (`pim_host.pipeline_at_host`), else they spill to the DRAM."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from math import ceil, prod
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .pim_host import PipelineAtHost
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
-           "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key",
+           "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key", "plan_op_key",
            "plan_one", "capacity_bytes"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
@@ -81,6 +81,9 @@ class OpPlan:
     host_read_bytes: int = 0         # inputs sent from the host buffer to the banks over the link
     host_write_bytes: int = 0        # outputs sent from the banks to the host buffer over the link
     pipeline_spill_bytes: int = 0    # "@pipeline" bytes whose row block does not fit: off chip
+    # (`op`, `op_key(op)`) as `plan_ops` computed it, read by `plan_op_key` while `op` is still
+    # that very op (a copy with another op computes its own); not compared, not in repr
+    op_key_of: tuple | None = field(default=None, repr=False, compare=False)
 
 
 def offchip_traffic(p: OpPlan) -> tuple[tuple[str, int, int], ...]:
@@ -228,14 +231,20 @@ def _mapping_key(om: OpMapping | None):
 # parts of the one `Hardware`
 _BY_IDENTITY = ("unit", "buffer", "offchip", "register_file", "accumulators")
 _KEYED = tuple(f.name for f in fields(OpPlan)
-               if f.name not in ("index", "op", "producers", "mapping") + _BY_IDENTITY)
+               if f.name not in ("index", "op", "producers", "mapping", "op_key_of") + _BY_IDENTITY)
 _by_identity, _keyed = attrgetter(*_BY_IDENTITY), attrgetter(*_KEYED)
+
+
+def plan_op_key(p: OpPlan) -> tuple:
+    """`op_key(p.op)`, computed once per op by `plan_ops` (`OpPlan.op_key_of`) when it can."""
+    kept = p.op_key_of
+    return kept[1] if kept is not None and kept[0] is p.op else op_key(p.op)
 
 
 def plan_key(p: OpPlan) -> tuple:
     """Every field of a plan but its position and names (`op_key`, the mapping without names, the
     hardware parts by identity): plans with one key time and count alike, within one `Hardware`."""
-    return (op_key(p.op), _mapping_key(p.mapping), *map(id, _by_identity(p)), *_keyed(p))
+    return (plan_op_key(p), _mapping_key(p.mapping), *map(id, _by_identity(p)), *_keyed(p))
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,7 +426,8 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         om = by_name.get(op.name)
         unit = _unit_for(om, op, hw)
         homes = operand_homes(op, om, mapping, hw, streamed_tensors)
-        key = (op_key(op), _mapping_key(om), homes, id(unit))
+        ok = op_key(op)
+        key = (ok, _mapping_key(om), homes, id(unit))
         shape = shapes.get(key)
         if shape is None:
             shape = shapes[key] = _plan_shape(op, om, unit, homes, hw, off, off_chip)
@@ -428,7 +438,7 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
         plans.append(_plan(len(plans), op, unit, shape, hw, homes, dataflow=shape.dataflow,
                            streamed=streamed, producers=producers,
                            mapping=om if om is not None and om.unit == unit.name else None,
-                           noc=nocs.get(key)))
+                           noc=nocs.get(key), op_key_of=(op, ok)))
         index[op.name] = plans[-1].index
     for i, fraction in causal_skips(fused_attention_groups(plans), hw).items():
         op = plans[i].op
