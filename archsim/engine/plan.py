@@ -221,8 +221,8 @@ def op_key(op: Op) -> tuple:
     """Everything about `op` but its name, its layer and its tensors' names: ops with one key have
     the same plan, time and action counts wherever they are placed alike (transformer layers)."""
     return (op.kind, op.dims, op.macs, op.flops, op.attrs,
-            tuple((o.dims, o.is_output, o.tensor.shape, o.tensor.dtype_bits, o.tensor.role)
-                  for o in op.operands))
+            tuple([(o.dims, o.is_output, o.tensor.shape, o.tensor.dtype_bits, o.tensor.role)
+                   for o in op.operands]))
 
 
 def _mapping_key(om: OpMapping | None):
