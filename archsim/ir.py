@@ -148,11 +148,11 @@ class Op:
 
     @property
     def inputs(self) -> tuple[Operand, ...]:
-        return tuple(o for o in self.operands if not o.is_output)
+        return tuple([o for o in self.operands if not o.is_output])
 
     @property
     def outputs(self) -> tuple[Operand, ...]:
-        return tuple(o for o in self.operands if o.is_output)
+        return tuple([o for o in self.operands if o.is_output])    # (a list: no generator per call)
 
     @property
     def weight_bytes(self) -> int:

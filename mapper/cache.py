@@ -21,9 +21,11 @@ _HW_DIGESTS: "OrderedDict[int, tuple[Hardware, str]]" = OrderedDict()
 
 def op_signature(op: Op) -> tuple:
     """Everything about an op the mapper's result depends on, except its name."""
-    operands = tuple((o.dims, o.tensor.dtype_bits, o.tensor.role.value, o.is_output)
-                     for o in op.operands)
-    return (op.kind.value, op.dims, operands, op.macs, op.flops)
+    # `_value_`: the enum's value as `.value` gives it, without the property call (per operand
+    # of every op of every estimate)
+    operands = tuple([(o.dims, o.tensor.dtype_bits, o.tensor.role._value_, o.is_output)
+                      for o in op.operands])
+    return (op.kind._value_, op.dims, operands, op.macs, op.flops)
 
 
 def cache_get(key: tuple):

@@ -3,7 +3,6 @@ by op shape, dtypes and hardware) → buffer plan → fit check. A model that ca
 `Mapping.attrs` holds ("does_not_fit", DoesNotFit(level, tensor, needed, capacity))."""
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable
 
 from archsim.errors import DoesNotFit, MappingError
@@ -107,7 +106,9 @@ def map_graph(graph: OpGraph, hw: Hardware, strategy: str = "auto", objective: s
             split = max((d for d in spatial if spatial[d] == unit.count), default=op.dims[0][0],
                         key=lambda d: op.dim_sizes.get(d, 0))
             attrs.append(("pim", pim_partition(op, hw, unit, split).as_attrs()))
-        mapped.append(replace(m, op=op.name, fused_into=fused.get(op.name), attrs=tuple(attrs)))
+        # (built field by field: `dataclasses.replace` per op cost 3 % of a warm estimate)
+        mapped.append(OpMapping(op.name, m.unit, m.spatial, m.dataflow, m.tiling,
+                                fused.get(op.name), tuple(attrs)))
         costs.append((op.name, res.cost))
         if progress:
             progress(i + 1, len(todo), op.name)

@@ -216,8 +216,9 @@ def map_op_result(op: Op, hw: Hardware, strategy: str = "auto", objective: str =
     returned as stored, its mapping under the name of the op it was first searched for (for a
     caller that renames it anyway)."""
     pl = placement or {}
-    where = tuple(pl.get(o.tensor.name) or pl.get("activation" if o.is_output else o.tensor.role.value)
-                  for o in op.operands)           # per operand, so repeated layers share a key
+    where = tuple([pl.get(o.tensor.name) or
+                   pl.get("activation" if o.is_output else o.tensor.role._value_)
+                   for o in op.operands])         # per operand, so repeated layers share a key
     key = (C.op_signature(op), C.hw_key(hw), where, units, strategy, objective, budget, seed)
     if use_cache:
         hit = C.cache_get(key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import time
 from dataclasses import replace
-from functools import wraps
+from functools import cached_property, wraps
 
 from ..errors import DoesNotFit, MappingError
 from ..result import LevelUse, SimResult
@@ -14,7 +14,7 @@ from .arguments import (FIDELITIES, ArgumentError, check_chunk, check_devices, c
                         check_stack, choice, resolve_hardware, resolve_phase)
 
 __all__ = ["build_graph", "simulate", "simulate_graph", "run_workload", "tensor_parallel",
-           "kv_footprint", "dtype_label"]
+           "kv_footprint", "dtype_label", "release_graph"]
 
 
 def build_graph(model, phase="prefill", batch=1, seq=None, context=None, dtypes=None, overrides=None,
@@ -39,7 +39,9 @@ def run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, 
     def one(graph):
         result = simulate_graph(graph, hardware, fidelity, strategy, seed, progress, budget, stack,
                                 attribute_gap, dram_model)
-        return step(graph, result) if step else result
+        result = step(graph, result) if step else result
+        release_graph(graph)
+        return result
 
     if not chunk or seq <= chunk:
         return one(build_graph(model, phase=phase, batch=batch, seq=seq, context=context,
@@ -52,6 +54,17 @@ def run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, 
         if not results[-1].fits:
             break
     return combine_chunks(results, seq, chunk)
+
+
+def release_graph(graph) -> None:
+    """Drop the views networkx keeps on `graph` (`cached_property`: `graph.edges` and the other
+    edge and degree views hold the graph itself), so that a graph this module built and no caller
+    holds is freed by reference counting when its estimate returns. Kept, the view made the graph
+    and its ~10^4 ops, operands, tensors and dicts one reference cycle per estimate: garbage only
+    the cyclic collector frees, a gen-0 pass over all of it after every estimate (the views are
+    rebuilt on the next access, so nothing else changes)."""
+    for name in [k for k in vars(graph) if isinstance(getattr(type(graph), k, None), cached_property)]:
+        del graph.__dict__[name]
 
 
 def tensor_parallel(model, hardware, overrides, devices: int):

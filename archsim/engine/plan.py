@@ -16,7 +16,7 @@ PIM ops streamed from the DRAM arrays keep their "@pipeline" tensors in the host
 block fits there (`pim_host.pipeline_at_host`), else they spill to the DRAM."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from math import ceil, prod
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
            "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key",
-           "plan_one"]
+           "plan_op_key", "plan_one"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -81,6 +81,9 @@ class OpPlan:
     host_read_bytes: int = 0         # inputs sent from the host buffer to the banks over the link
     host_write_bytes: int = 0        # outputs sent from the banks to the host buffer over the link
     pipeline_spill_bytes: int = 0    # "@pipeline" bytes whose row block does not fit: off chip
+    # (`op`, `op_key(op)`) as `plan_ops` computed it, read by `plan_op_key` while `op` is still
+    # that very op (a copy with another op computes its own); not compared, not in repr
+    op_key_of: tuple | None = field(default=None, repr=False, compare=False)
 
 
 def offchip_traffic(p: OpPlan) -> tuple[tuple[str, int, int], ...]:
@@ -171,8 +174,11 @@ def refetch_factor(op: Op, om: OpMapping | None, operand, offchip: str) -> float
     return max(1.0, fetches / max(1, compulsory))
 
 
+_ROLE_KEYS = {r: "activation" if r in (Role.ACTIVATION, Role.OUTPUT) else r.value for r in Role}
+
+
 def _role_key(t) -> str:
-    return "activation" if t.role in (Role.ACTIVATION, Role.OUTPUT) else t.role.value
+    return _ROLE_KEYS[t.role]
 
 
 def _streamed(mapping: Mapping | None) -> frozenset[str]:
@@ -180,22 +186,24 @@ def _streamed(mapping: Mapping | None) -> frozenset[str]:
 
 
 def operand_homes(op: Op, om: OpMapping | None, mapping: Mapping | None, hw: Hardware,
-                  streamed: frozenset[str] | None = None) -> tuple[str | None, ...]:
+                  streamed: frozenset[str] | None = None,
+                  level_names: frozenset[str] | None = None) -> tuple[str | None, ...]:
     """Per operand of `op`: the level the mapping places its tensor in, PIPELINE when it streams
     inside a fused group, None when the mapping says nothing about it. `streamed`: the mapping's
-    streamed tensors, when the caller has them already."""
+    streamed tensors, `level_names`: `hw`'s level names, when the caller has them already."""
     if mapping is None and om is None:
         return (None,) * len(op.operands)
     own = dict(om.attr("placement") or ()) if om is not None else {}
     streamed = _streamed(mapping) if streamed is None else streamed
-    names = {lv.name for lv in hw.levels}
+    names = {lv.name for lv in hw.levels} if level_names is None else level_names
     out: list[str | None] = []
     for o in op.operands:
         t = o.tensor
-        home = own.get(t.name) or own.get(_role_key(t))
+        role = _role_key(t)
+        home = own.get(t.name) or own.get(role)
         if home is None and mapping is not None:
             home = PIPELINE if t.name in streamed else (mapping.placed(t.name) or
-                                                       mapping.placed(_role_key(t)))
+                                                       mapping.placed(role))
         if home is not None and home != PIPELINE and home not in names:
             hint = did_you_mean(str(home), sorted(names)) or "levels: " + ", ".join(sorted(names))
             raise MappingError(f"mapping for op {op.name!r}: tensor {t.name!r} is placed in "
@@ -208,8 +216,8 @@ def op_key(op: Op) -> tuple:
     """Everything about `op` but its name, its layer and its tensors' names: ops with one key have
     the same plan, time and action counts wherever they are placed alike (transformer layers)."""
     return (op.kind, op.dims, op.macs, op.flops, op.attrs,
-            tuple((o.dims, o.is_output, o.tensor.shape, o.tensor.dtype_bits, o.tensor.role)
-                  for o in op.operands))
+            tuple([(o.dims, o.is_output, o.tensor.shape, o.tensor.dtype_bits, o.tensor.role)
+                   for o in op.operands]))
 
 
 def _mapping_key(om: OpMapping | None):
@@ -223,14 +231,20 @@ def _mapping_key(om: OpMapping | None):
 # parts of the one `Hardware`
 _BY_IDENTITY = ("unit", "buffer", "offchip", "register_file", "accumulators")
 _KEYED = tuple(f.name for f in fields(OpPlan)
-               if f.name not in ("index", "op", "producers", "mapping") + _BY_IDENTITY)
+               if f.name not in ("index", "op", "producers", "mapping", "op_key_of") + _BY_IDENTITY)
 _by_identity, _keyed = attrgetter(*_BY_IDENTITY), attrgetter(*_KEYED)
+
+
+def plan_op_key(p: OpPlan) -> tuple:
+    """`op_key(p.op)`, computed once per op by `plan_ops` (`OpPlan.op_key_of`) when it can."""
+    kept = p.op_key_of
+    return kept[1] if kept is not None and kept[0] is p.op else op_key(p.op)
 
 
 def plan_key(p: OpPlan) -> tuple:
     """Every field of a plan but its position and names (`op_key`, the mapping without names, the
     hardware parts by identity): plans with one key time and count alike, within one `Hardware`."""
-    return (op_key(p.op), _mapping_key(p.mapping), *map(id, _by_identity(p)), *_keyed(p))
+    return (plan_op_key(p), _mapping_key(p.mapping), *map(id, _by_identity(p)), *_keyed(p))
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,11 +422,14 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
     streamed_tensors = _streamed(mapping)
     shapes: dict[tuple, _Shape] = {}
     nocs: dict[tuple, NocTraffic | None] = {}
+    unit_parts: dict[tuple, tuple] = {}
+    level_names = frozenset(lv.name for lv in hw.levels)
     for op in ops_in_order(graph):
         om = by_name.get(op.name)
         unit = _unit_for(om, op, hw)
-        homes = operand_homes(op, om, mapping, hw, streamed_tensors)
-        key = (op_key(op), _mapping_key(om), homes, id(unit))
+        homes = operand_homes(op, om, mapping, hw, streamed_tensors, level_names)
+        ok = op_key(op)
+        key = (ok, _mapping_key(om), homes, id(unit))
         shape = shapes.get(key)
         if shape is None:
             shape = shapes[key] = _plan_shape(op, om, unit, homes, hw, off, off_chip)
@@ -420,10 +437,14 @@ def plan_ops(graph: OpGraph, hw: Hardware, mapping: Mapping | None, stack=None) 
             nocs[key] = op_traffic(op, unit, shape.dataflow, hw.noc)
         producers = tuple(sorted(index[p] for p in graph.predecessors(op.name) if p in index))
         streamed = unit.type == "dsp_array" and any(plans[q].unit.name == unit.name for q in producers)
-        plans.append(_plan(len(plans), op, unit, shape, hw, homes, dataflow=shape.dataflow,
+        part_key = (id(unit), shape.home)
+        parts = unit_parts.get(part_key)
+        if parts is None:
+            parts = unit_parts[part_key] = _unit_parts(hw, unit, shape.home)
+        plans.append(_plan(len(plans), op, unit, shape, hw, homes, parts, dataflow=shape.dataflow,
                            streamed=streamed, producers=producers,
                            mapping=om if om is not None and om.unit == unit.name else None,
-                           noc=nocs.get(key)))
+                           noc=nocs.get(key), op_key_of=(op, ok)))
         index[op.name] = plans[-1].index
     for i, fraction in causal_skips(fused_attention_groups(plans), hw).items():
         op = plans[i].op
@@ -450,18 +471,26 @@ def plan_one(op: Op, hw: Hardware, unit: ComputeUnit, dataflow: str,
     return _plan(0, op, unit, shape, hw, homes, dataflow=dataflow, producers=())
 
 
+def _unit_parts(hw: Hardware, unit: ComputeUnit, home: str) -> tuple:
+    """(register file, accumulators, off-chip level) of a plan on `unit` whose traffic is mostly
+    at `home`: the parts of `hw` a plan names."""
+    return (register_file(hw.levels, unit.type, unit.attached_to), accumulator_level(hw, unit),
+            hw.level(home))
+
+
 def _plan(index: int, op: Op, unit: ComputeUnit, shape: _Shape, hw: Hardware, homes: tuple,
-          **rest) -> OpPlan:
-    """An op's plan from its shape (`_plan_shape`) and the unit's parts of `hw`."""
+          parts: tuple | None = None, **rest) -> OpPlan:
+    """An op's plan from its shape (`_plan_shape`) and the unit's parts of `hw` (`_unit_parts`,
+    when the caller has them)."""
+    rf, acc, offchip = parts or _unit_parts(hw, unit, shape.home)
     h = shape.host
     if h is not None and (h.read_bytes or h.write_bytes or h.spill_read_bytes or h.spill_write_bytes):
         rest.update(host_buffer=h.buffer, host_link=h.link, host_read_bytes=h.read_bytes,
                     host_write_bytes=h.write_bytes,
                     pipeline_spill_bytes=h.spill_read_bytes + h.spill_write_bytes)
     return OpPlan(index=index, op=op, unit=unit, dtype=shape.dtype,
-                  register_file=register_file(hw.levels, unit.type, unit.attached_to),
-                  accumulators=accumulator_level(hw, unit), buffer=shape.buffer,
-                  offchip=hw.level(shape.home), offchip_read_bytes=shape.read,
+                  register_file=rf, accumulators=acc, buffer=shape.buffer,
+                  offchip=offchip, offchip_read_bytes=shape.read,
                   offchip_write_bytes=shape.write, pim_bytes=shape.pim_bytes,
                   resident_bytes=shape.resident_bytes, tiles=shape.tiles, homes=homes,
                   offchip_act_read_bytes=shape.act_read, residents=shape.residents,

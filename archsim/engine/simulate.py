@@ -121,11 +121,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     plans = plan_ops(graph, hw, mapping, st)
     say(0.1, f"planned {len(plans)} ops")
     # plans alike (repeated layers) are timed and counted once: `plan_key` holds all they depend on
-    keys = [plan_key(p) for p in plans]
     first: dict[tuple, int] = {}
-    for i, k in enumerate(keys):
-        first.setdefault(k, i)
-    alike = [first[k] for k in keys]
+    alike = [first.setdefault(plan_key(p), i) for i, p in enumerate(plans)]   # one hash per plan
     ana_of = {i: analytic_ticks(plans[i], hw) for i in first.values()}
     ana = [ana_of[j] for j in alike]
     analytic_total = int(sum(ana))
@@ -311,7 +308,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         if bound is None:
             bound = bounds[(alike[i], ticks)] = _bound(p, hw, ticks)
         rows.append(OpResult(
-            name=p.op.name, kind=p.op.kind.value, unit=p.unit.name, cycles=int(round(spans[i])),
+            name=p.op.name, kind=p.op.kind._value_, unit=p.unit.name, cycles=int(round(spans[i])),
             latency_s=spans[i] * tick_s, start_s=float(starts[i]) * tick_s,
             energy_j=priced[0], macs=p.op.macs, flops=p.op.flops, bytes_by_level=priced[1],
             bound=bound, analytic_cycles=int(ana[i]), layer=p.op.layer, gap_effects=effects[i],

@@ -76,13 +76,32 @@ def arena_plan(buffers) -> ArenaPlan:
 
 
 def _arena_plan(buffers: tuple[Buffer, ...]) -> ArenaPlan:
+    """The greedy plan (`_lowest_offset` over every placed buffer, in offset order), looking only
+    at the placed buffers whose lifetimes can overlap: those that start within the longest
+    lifetime before `b` starts, up to where it ends (a model's activations live a few ops, so a
+    buffer meets a few dozen of the hundreds placed). The offset a scan finds depends only on the
+    overlapping buffers in offset order (equal offsets in any order), so the plan is the same."""
     order = sorted(buffers, key=lambda b: (-b.size_bytes, b.first, b.name))
-    placed: list[tuple[int, Buffer]] = []
-    offsets: list[int] = []
+    span = max((b.last - b.first for b in order), default=0)
+    by_first: dict[int, list[tuple[int, int, int]]] = {}     # first → (offset, size, last)
+    where: list[tuple[str, int]] = []
+    arena = 0
     for b in order:
-        _place(placed, offsets, _lowest_offset(b, placed), b)
-    arena = max((off + b.size_bytes for off, b in placed), default=0)
-    return ArenaPlan(arena, tuple(sorted(((b.name, off) for off, b in placed))))
+        size, first, last = b.size_bytes, b.first, b.last
+        starts = range(first - span, last + 1)
+        if len(starts) > len(by_first):      # long-lived buffers: fewer start times to look at
+            starts = [t for t in by_first if first - span <= t <= last]
+        met = sorted((off, n) for t in starts for off, n, end in by_first.get(t, ()) if end >= first)
+        offset = 0
+        for off, n in met:
+            if off - offset >= size:
+                break
+            if off + n > offset:
+                offset = off + n
+        by_first.setdefault(first, []).append((offset, size, last))
+        where.append((b.name, offset))
+        arena = max(arena, offset + size)
+    return ArenaPlan(arena, tuple(sorted(where)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,14 +108,14 @@ def kernel_seconds(kernels, plans, hw: Hardware, stack) -> dict[int, float]:
     members (by MACs in a GEMM or attention kernel; an epilogue or a fused elementwise kernel's
     time goes to its last member). Kernels alike (`_kernel_key`: a model's repeated layers) are
     timed once."""
-    from ..plan import op_key
+    from ..plan import plan_op_key
     host = host_issue_s(hw, stack)
     out: dict[int, float] = {}
     timed: dict[tuple, tuple[float, ...]] = {}
     op_keys: dict[int, tuple] = {}
     for k in kernels:
         members = [plans[i] for i in k.members]
-        key = _kernel_key(k.kind, members, op_keys, op_key)
+        key = _kernel_key(k.kind, members, op_keys, plan_op_key)
         seconds = timed.get(key)
         if seconds is None:
             seconds = timed[key] = _kernel_member_seconds(k.kind, members, hw, stack, host)
@@ -125,13 +125,13 @@ def kernel_seconds(kernels, plans, hw: Hardware, stack) -> dict[int, float]:
 
 def _kernel_key(kind: str, members, op_keys: dict[int, tuple], op_key) -> tuple:
     """All a kernel's time depends on: its kind and, per member, the op without names
-    (`plan.op_key`), the unit and the dtype; for a fused elementwise kernel also which members
+    (`op_key(plan)`: `plan.plan_op_key`), the unit and the dtype; for a fused elementwise kernel also which members
     touch the same tensor (it reads or writes each tensor once)."""
     parts = []
     for p in members:
         ok = op_keys.get(p.index)
         if ok is None:
-            ok = op_keys[p.index] = op_key(p.op)
+            ok = op_keys[p.index] = op_key(p)
         parts.append((ok, id(p.unit), p.dtype))
     if kind != "fused":
         return kind, tuple(parts)
