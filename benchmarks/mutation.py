@@ -63,14 +63,14 @@ EQUIV = ("tests/engine/test_dram_equivalence.py",)
 TILES = ("tests/engine/test_tile_loads_closed.py",)
 NOCG = ("tests/engine/test_noc_grouping.py", "tests/engine/test_noc.py")
 GAP = ("tests/engine/test_gap_attribution.py",)
-HWLOAD = ("tests/hardware/test_annotations.py", "tests/hardware/test_loader.py",
+HWLOAD = ("tests/hardware/test_annotations.py", "tests/hardware/test_loader.py", "tests/hardware/test_source_refs.py",
           "tests/hardware/test_bad_yaml.py")
 HF = ("tests/workloads/test_hf_config.py",)
 PCACHE = ("tests/mapper/test_persistent_cache.py",)
 POWER = ("tests/energy/test_power.py", "tests/energy/test_validation.py", "tests/energy/test_static_power.py")
 GPUK = ("tests/engine/test_gpu_calibration.py", "tests/engine/test_software_stack.py",
         "tests/engine/test_calibration_holdout.py")
-SERVE = ("tests/serving/test_inputs.py", "tests/serving/test_theory.py", "tests/serving/test_conservation.py")
+SERVE = ("tests/serving/test_metrics.py", "tests/serving/test_inputs.py", "tests/serving/test_theory.py", "tests/serving/test_conservation.py")
 SYSTEM = ("tests/system/test_system.py", "tests/system/test_edge_pim.py")
 
 MUTANTS = (
