@@ -66,7 +66,7 @@ GAP = ("tests/engine/test_gap_attribution.py",)
 HWLOAD = ("tests/hardware/test_annotations.py", "tests/hardware/test_loader.py", "tests/hardware/test_source_refs.py",
           "tests/hardware/test_bad_yaml.py")
 HF = ("tests/workloads/test_hf_config.py",)
-PCACHE = ("tests/mapper/test_persistent_cache.py",)
+PCACHE = ("tests/mapper/test_cache_key_fields.py", "tests/mapper/test_persistent_cache.py")
 POWER = ("tests/energy/test_power.py", "tests/energy/test_validation.py", "tests/energy/test_static_power.py")
 GPUK = ("tests/engine/test_gpu_calibration.py", "tests/engine/test_software_stack.py",
         "tests/engine/test_calibration_holdout.py")
