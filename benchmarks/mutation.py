@@ -62,7 +62,7 @@ REFRESH8 = ("tests/engine/test_refresh_postponement.py",)
 EQUIV = ("tests/engine/test_dram_equivalence.py",)
 TILES = ("tests/engine/test_tile_loads_closed.py",)
 NOCG = ("tests/engine/test_noc_grouping.py", "tests/engine/test_noc.py")
-GAP = ("tests/engine/test_gap_attribution.py",)
+GAP = ("tests/engine/test_gap_shares.py", "tests/engine/test_gap_attribution.py")
 HWLOAD = ("tests/hardware/test_annotations.py", "tests/hardware/test_loader.py", "tests/hardware/test_source_refs.py",
           "tests/hardware/test_bad_yaml.py")
 HF = ("tests/workloads/test_hf_config.py",)
