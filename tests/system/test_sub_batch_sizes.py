@@ -30,3 +30,31 @@ def test_serial_sub_batches_cost_their_sizes(tmp_path, batch, parts, sizes):
     assert r.tokens == batch
     assert sorted({s.sub_batch for s in r.spans}) == list(range(parts))
     assert r.latency_s == pytest.approx(sum(_chip(b) for b in sizes), rel=1e-9)
+
+
+SIMBA = ONE_DEVICE.replace("name: solo", "name: solo-simba").replace("chip: edge-npu", "chip: simba")
+
+
+def test_a_replicated_weight_buffer_holds_weights_in_all_its_instances(tmp_path):
+    """Simba's weight buffers are 16 PE-local 32 KiB SRAMs: together they keep a 256 KiB FC weight
+    on chip from one sub-batch to the next (one instance alone would not)."""
+    from archsim import api
+    from archsim.hardware import load_hardware
+    path = tmp_path / "simba.yaml"
+    path.write_text(SIMBA)
+    model = dict(phase="decode", batch=4, context=64, overrides={"hidden": 256, "heads": 4, "layers": 1})
+    kw = dict(model, dtype="int8")
+    shared = simulate_system("gpt2-small", str(path), sub_batches=2, **kw)
+    again = simulate_system("gpt2-small", str(path), sub_batches=2, weight_reuse=False, **kw)
+    hw = load_hardware("simba")
+    held = [lv for lv in hw.levels if not lv.off_chip and (not lv.holds or "weight" in lv.holds)]
+    room = max(lv.size_bytes * lv.instances for lv in held)
+    assert room > max(lv.size_bytes for lv in held)
+    graph = api.build_graph("gpt2-small", **model, dtypes="int8")
+    weights = [sum(o.tensor.size_bytes for o in d["op"].inputs if o.tensor.role.value == "weight")
+               for _, d in graph.nodes(data=True) if d["op"].kind.value == "matmul"]
+    resident = [w for w in weights if 0 < w <= room]
+    assert any(w > max(lv.size_bytes for lv in held) for w in resident)
+    assert any(f"{len(resident)} FC ops read their weight once" in n for n in shared.notes), shared.notes
+    saved = again.devices[0].offchip_bytes - shared.devices[0].offchip_bytes
+    assert saved == pytest.approx(sum(resident), rel=0.05)
