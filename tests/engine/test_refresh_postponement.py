@@ -293,3 +293,18 @@ def test_a_bank_group_pim_burst_stops_too():
     assert c["refs"] == 2 * MAX_POSTPONED and c["mac_cols"] == ncols
     assert 0 <= _owed(p, c, int(run.finish[0])) <= MAX_POSTPONED
     assert np.array_equal(run_simpy(tr).finish, run.finish)
+
+
+@pytest.mark.parametrize("name", ["pim-gpt", "hbm3"])
+def test_numba_and_simpy_agree_when_a_stop_falls_in_a_rows_first_columns(name):
+    """Refreshes nearly as long as their interval: after each stop the row reopens only a few
+    cycles before the next 8th refresh falls due, so the columns that fit before it (rounded up:
+    a column issued one cycle before the limit counts) are one or two and the row's tRAS, not
+    its last column, times the precharge. Both engines count those columns alike."""
+    base = _timing(name)
+    for trfc in range(20, 41, 2):
+        t = dataclasses.replace(base, trefi=40, trfc=trfc)
+        tr = _trace(t, 600)
+        a, b = run_numba(tr, periodic=False), run_simpy(tr)
+        assert np.array_equal(a.finish, b.finish), trfc
+        assert np.array_equal(a.dram_counts, b.dram_counts), trfc

@@ -58,3 +58,21 @@ def test_a_replicated_weight_buffer_holds_weights_in_all_its_instances(tmp_path)
     assert any(f"{len(resident)} FC ops read their weight once" in n for n in shared.notes), shared.notes
     saved = again.devices[0].offchip_bytes - shared.devices[0].offchip_bytes
     assert saved == pytest.approx(sum(resident), rel=0.05)
+
+
+def test_a_slower_link_latency_delays_a_serial_run_by_whole_latencies(tmp_path):
+    """Run back to back (no overlap), the devices do the same work whatever the link's latency, and
+    the token is later by a whole number of the extra latency (each transfer on the chain pays it
+    once in flight)."""
+    from .conftest import TWO_DEVICES
+    runs = {}
+    for lat_us in (1, 11):
+        path = tmp_path / f"two-{lat_us}.yaml"
+        path.write_text(TWO_DEVICES.format(bandwidth="64 GB/s").replace("latency: 1 us", f"latency: {lat_us} us"))
+        runs[lat_us] = simulate_system("gpt2-small", str(path), phase="decode", batch=1, context=64,
+                                       overrides={"layers": 1}, overlap=False)
+    fast, slow = runs[1], runs[11]
+    assert [d.busy_s for d in fast.devices] == pytest.approx([d.busy_s for d in slow.devices])
+    transfers = sum(lk.transfers for lk in fast.links)
+    steps = (slow.latency_s - fast.latency_s) / 10e-6
+    assert 1 <= round(steps) <= transfers and steps == pytest.approx(round(steps), abs=1e-6)
