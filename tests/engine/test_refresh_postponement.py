@@ -295,16 +295,39 @@ def test_a_bank_group_pim_burst_stops_too():
     assert np.array_equal(run_simpy(tr).finish, run.finish)
 
 
+
 @pytest.mark.parametrize("name", ["pim-gpt", "hbm3"])
-def test_numba_and_simpy_agree_when_a_stop_falls_in_a_rows_first_columns(name):
-    """Refreshes nearly as long as their interval: after each stop the row reopens only a few
-    cycles before the next 8th refresh falls due, so the columns that fit before it (rounded up:
-    a column issued one cycle before the limit counts) are one or two and the row's tRAS, not
-    its last column, times the precharge. Both engines count those columns alike."""
-    base = _timing(name)
-    for trfc in range(20, 41, 2):
-        t = dataclasses.replace(base, trefi=40, trfc=trfc)
-        tr = _trace(t, 600)
-        a, b = run_numba(tr, periodic=False), run_simpy(tr)
-        assert np.array_equal(a.finish, b.finish), trfc
-        assert np.array_equal(a.dram_counts, b.dram_counts), trfc
+def test_numba_and_simpy_agree_when_a_burst_starts_just_before_the_stop(name):
+    """A PIM burst ready (behind a link task) a cycle or two before the 8th owed refresh falls due:
+    the column that still issues before it counts (the count is rounded up), the row's tRAS then
+    times the precharge, and the refreshes follow. Both engines place every column alike."""
+    t = dataclasses.replace(_timing(name), trefi=50, trfc=20)
+    p = dict(zip(PARAM_NAMES, (int(v) for v in dram_params(t))))
+    first_col = _act_spread(p) + p["trcd"]          # from the burst's ready time
+    limit = 8 * p["trefi"]                          # the 8th refresh falls due
+    for ready in range(limit - first_col - 6, limit - first_col + 2):
+        b = TraceBuilder()
+        d, link = b.resource("dram", dram_params(t)), b.resource("link")
+        gate = b.task(link, ready)
+        b.task(d, 0, [gate], slot=0, row=0, ncols=300, span=t.banks_per_channel, mode=MODE_PIM_MAC)
+        tr = b.build()
+        a, s = run_numba(tr, periodic=False), run_simpy(tr)
+        assert np.array_equal(a.start, s.start) and np.array_equal(a.finish, s.finish), ready
+        assert np.array_equal(a.dram_counts, s.dram_counts), ready
+
+
+@pytest.mark.parametrize("name", ["hbm3", "lpddr5"])
+def test_a_per_bank_refreshed_row_hit_stream_stops_at_the_8th_round(name):
+    """Per-bank refresh outside PIM: a row-hit read stream stops when 8 rounds of per-bank refreshes
+    are owed (the 8·banks-th falls due), in the Numba kernel and its SimPy twin alike, and never
+    owes more than 8 rounds."""
+    t = dataclasses.replace(FACTS[name], refresh_per_bank=True, trfc_pb=12, trefi=40 * FACTS[name].banks_per_channel)
+    p = dict(zip(PARAM_NAMES, (int(v) for v in dram_params(t))))
+    per_task = max(1, t.row_size_bytes // t.burst_bytes)
+    ntasks = 20 * p["trefi"] * p["nbanks"] // (p["tccd_l"] * per_task)
+    tr = _hit_stream(t, ntasks, per_task)
+    a, b = run_numba(tr), run_simpy(tr)
+    assert np.array_equal(a.finish, b.finish) and np.array_equal(a.dram_counts, b.dram_counts)
+    c = a.counts(0)
+    assert c["pb_refs"] > 0
+    assert 0 <= _owed_any(p, c, int(a.finish.max())) <= MAX_POSTPONED * p["nbanks"]
