@@ -69,7 +69,7 @@ HF = ("tests/workloads/test_hf_config.py",)
 PCACHE = ("tests/mapper/test_cache_key_fields.py", "tests/mapper/test_persistent_cache.py")
 POWER = ("tests/energy/test_power.py", "tests/energy/test_validation.py", "tests/energy/test_static_power.py")
 GPUK = ("tests/engine/test_gpu_calibration.py", "tests/engine/test_software_stack.py",
-        "tests/engine/test_calibration_holdout.py")
+        "tests/engine/test_calibration_holdout.py", "tests/engine/test_gpu_kernel_epilogues.py")
 SERVE = ("tests/serving/test_metrics.py", "tests/serving/test_inputs.py", "tests/serving/test_theory.py", "tests/serving/test_conservation.py")
 SYSTEM = ("tests/system/test_sub_batch_sizes.py", "tests/system/test_system.py", "tests/system/test_edge_pim.py")
 
