@@ -15,6 +15,11 @@ Prints one JSON line: {"benchmark": "mutation", "score": killed / scored, "kille
 "survived": [...], "not_applicable": [...], "equivalent": [...], "seconds"}.
 
     python benchmarks/mutation.py [--jobs 2] [--only id,id] [--list]
+
+Run time: the first 56 mutants took 45 min wall (`--jobs 1`, load average 8-12 on 2 shared cores);
+the 47 of the third round about as long again (each runs its own subset; a mutant in
+archsim/kernels/ recompiles every Numba kernel, 4-6 min each; test_dram_equivalence.py alone is
+~10 min). Use `--only` to batch, `--jobs 2` on a quiet machine.
 """
 from __future__ import annotations
 
