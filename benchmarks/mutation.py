@@ -76,7 +76,7 @@ POWER = ("tests/energy/test_power.py", "tests/energy/test_validation.py", "tests
 GPUK = ("tests/engine/test_gpu_calibration.py", "tests/engine/test_software_stack.py",
         "tests/engine/test_calibration_holdout.py", "tests/engine/test_gpu_kernel_epilogues.py")
 SERVE = ("tests/serving/test_metrics.py", "tests/serving/test_inputs.py", "tests/serving/test_theory.py", "tests/serving/test_conservation.py")
-SYSTEM = ("tests/system/test_sub_batch_sizes.py", "tests/system/test_system.py", "tests/system/test_edge_pim.py")
+SYSTEM = ("tests/system/test_sub_batch_sizes.py", "tests/system/test_shared_memory_hold.py", "tests/system/test_system.py", "tests/system/test_edge_pim.py")
 
 MUTANTS = (
     # archsim/units.py
