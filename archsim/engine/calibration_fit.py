@@ -49,7 +49,7 @@ def _least_squares(make, names: list[str], prior: list[float], ms, spec, predict
     from scipy.optimize import least_squares
     if not ms or not names:
         return make(prior)
-    key = (tuple(m.label for m in ms), tuple(names), make(prior), spec)
+    key = (tuple((m.label, m.measured_s) for m in ms), tuple(names), make(prior), spec)
     if key in _CACHE:
         return _CACHE[key]
     lo = np.log([BOUNDS[n.split(":")[-1]][0] for n in names])

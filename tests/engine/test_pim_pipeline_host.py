@@ -174,3 +174,23 @@ def test_pipeline_bytes_are_conserved_whatever_the_host_buffer(host_bytes):
         assert (b.pipeline_spill_bytes == 0) == fits
         assert b.offchip_read_bytes + b.offchip_write_bytes + b.host_read_bytes + b.host_write_bytes \
             == a.offchip_read_bytes + a.offchip_write_bytes
+
+
+def test_in_bank_ops_keep_their_homes_whatever_the_host_buffer():
+    """A decode's QKᵀ / PV (K and V cache in the banks) read their "@pipeline" scores out over the
+    host link: the host-buffer rule is not theirs, so a buffer too small for one score row moves
+    none of their tensors to the DRAM, in the mapper's space or in the plan."""
+    from archsim.mapper.mapspace import build_space
+    tiny = _hw(16)
+    spilled = _plans("decode", 16)
+    for kind in (OpKind.ATTN_QK, OpKind.ATTN_AV):
+        p = _plans("decode")[kind]
+        placement = dict(dict(p.mapping.attrs)["placement"])
+        assert PIPELINE in placement.values()
+        fit = build_space(p.op, _hw(), p.unit, placement)
+        small = build_space(p.op, tiny, tiny.unit(p.unit.name), placement)
+        assert small.homes == fit.homes and 0 not in [h for h, where in zip(fit.homes, fit.placed)
+                                                      if where == PIPELINE]
+        assert spilled[kind].pipeline_spill_bytes == 0
+        assert (spilled[kind].offchip_read_bytes, spilled[kind].offchip_write_bytes) == \
+            (p.offchip_read_bytes, p.offchip_write_bytes)

@@ -293,3 +293,35 @@ def test_a_bank_group_pim_burst_stops_too():
     assert c["refs"] == 2 * MAX_POSTPONED and c["mac_cols"] == ncols
     assert 0 <= _owed(p, c, int(run.finish[0])) <= MAX_POSTPONED
     assert np.array_equal(run_simpy(tr).finish, run.finish)
+
+
+
+
+@pytest.mark.parametrize("name", ["pim-gpt", "hbm3"])
+def test_numba_and_simpy_agree_when_a_row_opens_just_before_the_stop(name):
+    """A PIM task's second row opens a cycle or two before the 8th owed refresh falls due: the
+    column that still issues before it counts (the count is rounded up), the new row's tRAS then
+    times the precharge, and the refreshes follow. Both engines place every column alike, for
+    every first-row length around that point."""
+    t = dataclasses.replace(_timing(name), trefi=100, trfc=20)
+    for ncols in range(330, 400):
+        tr = _trace(t, ncols, nrows=2)
+        a, s = run_numba(tr, periodic=False), run_simpy(tr)
+        assert np.array_equal(a.finish, s.finish), ncols
+        assert np.array_equal(a.dram_counts, s.dram_counts), ncols
+
+@pytest.mark.parametrize("name", ["hbm3", "lpddr5"])
+def test_a_per_bank_refreshed_row_hit_stream_stops_at_the_8th_round(name):
+    """Per-bank refresh outside PIM: a row-hit read stream stops when 8 rounds of per-bank refreshes
+    are owed (the 8·banks-th falls due), in the Numba kernel and its SimPy twin alike, and never
+    owes more than 8 rounds."""
+    t = dataclasses.replace(FACTS[name], refresh_per_bank=True, trfc_pb=12, trefi=40 * FACTS[name].banks_per_channel)
+    p = dict(zip(PARAM_NAMES, (int(v) for v in dram_params(t))))
+    per_task = max(1, t.row_size_bytes // t.burst_bytes)
+    ntasks = 20 * p["trefi"] * p["nbanks"] // (p["tccd_l"] * per_task)
+    tr = _hit_stream(t, ntasks, per_task)
+    a, b = run_numba(tr), run_simpy(tr)
+    assert np.array_equal(a.finish, b.finish) and np.array_equal(a.dram_counts, b.dram_counts)
+    c = a.counts(0)
+    assert c["pb_refs"] > 0
+    assert 0 <= _owed_any(p, c, int(a.finish.max())) <= MAX_POSTPONED * p["nbanks"]
