@@ -130,3 +130,14 @@ def test_pim_operand_energy_by_placement():
     bank = dict(table_for(load_hardware("hbm3-pim")).entries)["pim.operand_read"]
     buffer = dict(table_for(load_hardware("hbm3-pim-buffer")).entries)["pim.operand_read"]
     assert (bank, buffer) == (pytest.approx(4.4), pytest.approx(26.32))
+
+
+def test_refresh_taking_most_of_its_interval_is_refused():
+    """With tRFC near tREFI a channel owing 8 refreshes never catches up (a long PIM burst on such
+    a description ran for minutes); the loader names the key instead."""
+    with pytest.raises(ConfigError) as info:
+        load_hardware("pim-gpt", {"memory.gddr6.dram.tRFC": 3000})      # tREFI is 3800 cycles
+    text = str(info.value)
+    assert "memory.gddr6.dram.tRFC" in text and "half of every refresh interval" in text
+    assert "3000" in text and "3800" in text
+    load_hardware("pim-gpt", {"memory.gddr6.dram.tRFC": 1900})          # half: still accepted
