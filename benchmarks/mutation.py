@@ -16,10 +16,10 @@ Prints one JSON line: {"benchmark": "mutation", "score": killed / scored, "kille
 
     python benchmarks/mutation.py [--jobs 2] [--only id,id] [--list]
 
-Run time: the first 56 mutants took 45 min wall (`--jobs 1`, load average 8-12 on 2 shared cores);
-the 47 of the third round about as long again (each runs its own subset; a mutant in
-archsim/kernels/ recompiles every Numba kernel, 4-6 min each; test_dram_equivalence.py alone is
-~10 min). Use `--only` to batch, `--jobs 2` on a quiet machine.
+Run time (`--jobs 1`): the first 56 mutants 45 min wall at load average 8-12 on 2 shared cores;
+39 of the third round 7.3 min at load 3-4; the rest of the third round is heavier (a mutant in
+archsim/kernels/ recompiles every Numba kernel, 1-6 min; one using test_dram_equivalence.py takes
+5-10 min). All 103: about an hour on a quiet machine. Use `--only` to batch.
 """
 from __future__ import annotations
 
