@@ -5,9 +5,9 @@ kernels recompiling) and cosmic-ray needs its own session database; a short list
 would plausibly write gives a score that means something in minutes.
 
 Covers archsim/units.py, archsim/energy*.py and the engine's accounting, archsim/engine,
-archsim/kernels,
-archsim/hardware, archsim/serving, archsim/system, mapper/ and workloads/. Each mutant names a file, an exact text that must occur
-once, its replacement and the test files to run. When the code moves and the text no longer
+archsim/kernels, archsim/hardware, archsim/serving, archsim/system, mapper/ and workloads/. Each
+mutant names a file, an exact text that must occur once, its replacement and the test files to
+run. When the code moves and the text no longer
 occurs once, the mutant is reported as "mutant no longer applies" (and not scored) instead of
 silently passing. Mutants proven equivalent are listed in EQUIVALENT with the reason and not
 scored.
