@@ -18,9 +18,8 @@ Prints one JSON line: {"benchmark": "mutation", "score": killed / scored, "kille
     python benchmarks/mutation.py [--jobs 2] [--only id,id] [--list]
 
 Run time (`--jobs 1`): the first 56 mutants 45 min wall at load average 8-12 on 2 shared cores;
-39 of the third round 7.3 min at load 3-4; the rest of the third round is heavier (a mutant in
-archsim/kernels/ recompiles every Numba kernel, 1-6 min; one using test_dram_equivalence.py takes
-5-10 min). All 103: about an hour on a quiet machine. Use `--only` to batch.
+the 47 of the third round plus the two retargeted ones 19 min at load 3-4 (a mutant in
+archsim/kernels/ recompiles every Numba kernel, 1-3 min). Use `--only` to batch.
 """
 from __future__ import annotations
 
