@@ -5,8 +5,9 @@ kernels recompiling) and cosmic-ray needs its own session database; a short list
 would plausibly write gives a score that means something in minutes.
 
 Covers archsim/units.py, archsim/energy*.py and the engine's accounting, archsim/engine,
-archsim/kernels, mapper/ and workloads/. Each mutant names a file, an exact text that must occur
-once, its replacement and the test files to run. When the code moves and the text no longer
+archsim/kernels, archsim/hardware, archsim/serving, archsim/system, mapper/ and workloads/. Each
+mutant names a file, an exact text that must occur once, its replacement and the test files to
+run. When the code moves and the text no longer
 occurs once, the mutant is reported as "mutant no longer applies" (and not scored) instead of
 silently passing. Mutants proven equivalent are listed in EQUIVALENT with the reason and not
 scored.
@@ -16,10 +17,9 @@ Prints one JSON line: {"benchmark": "mutation", "score": killed / scored, "kille
 
     python benchmarks/mutation.py [--jobs 2] [--only id,id] [--list]
 
-Run time: the first 56 mutants took 45 min wall (`--jobs 1`, load average 8-12 on 2 shared cores);
-the 47 of the third round about as long again (each runs its own subset; a mutant in
-archsim/kernels/ recompiles every Numba kernel, 4-6 min each; test_dram_equivalence.py alone is
-~10 min). Use `--only` to batch, `--jobs 2` on a quiet machine.
+Run time (`--jobs 1`): the first 56 mutants 45 min wall at load average 8-12 on 2 shared cores;
+the 47 of the third round plus the two retargeted ones 19 min at load 3-4 (a mutant in
+archsim/kernels/ recompiles every Numba kernel, 1-3 min). Use `--only` to batch.
 """
 from __future__ import annotations
 
