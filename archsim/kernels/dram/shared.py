@@ -37,7 +37,7 @@ from .address import slot_bank
 from .commands import row_burst
 from .controller import (K_BUSY, K_FORCED, K_TURNS, X_CAP, X_QUEUE, _earliest, _refresh,
                          _serve)
-from .state import C_FLOOR, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_CL, P_CWL, P_NBANKS
+from .state import C_FLOOR, C_NEXTREF, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_CL, P_CWL, P_NBANKS
 from .stream import burst
 
 # channel scalars
@@ -330,12 +330,20 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     if qn == 0:                       # nothing to serve (cannot happen: checked above)
         cs[d, S_MODE] = IDLE
         return 2
-    queued[:] = 0
     nw = 0
     for j in range(qn):
-        queued[qa[d, j, Q_BANK]] += 1
         nw += qa[d, j, Q_WRITE]
-    _refresh(P, bank_st[d], chan[d], now, queued, kc[d])
+    bs = bank_st[d]                   # views made once: a view per call costs more than the call
+    bgl = bg_last[d]
+    ch = chan[d]
+    kcd = kc[d]
+    if now >= ch[C_NEXTREF]:
+        # a refresh is due: `_refresh` (per-bank refresh reads how many queued requests need each
+        # bank); before that it does nothing (both its loops start with this test), so it is skipped
+        queued[:] = 0
+        for j in range(qn):
+            queued[qa[d, j, Q_BANK]] += 1
+        _refresh(P, bs, ch, now, queued, kcd)
     hi = max(1, (3 * qmax) // 4)
     lo = qmax // 4
     if nw == qn or (cs[d, S_DRAIN] == 0 and nw >= hi):
@@ -351,7 +359,7 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
             continue
         if oldest < 0:
             oldest = j
-        t = _earliest(P, bank_st[d], bg_last[d], chan[d], qa[d, j, Q_BANK], qa[d, j, Q_ROW],
+        t = _earliest(P, bs, bgl, ch, qa[d, j, Q_BANK], qa[d, j, Q_ROW],
                       qa[d, j, Q_WRITE], qa[d, j, Q_ENT])
         if t < best_t:
             best_t = t
@@ -368,10 +376,11 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     rw = qa[d, best, Q_ROW]
     wr = qa[d, best, Q_WRITE]
     ent = qa[d, best, Q_ENT]
-    for j in range(best, qn - 1):
-        qa[d, j] = qa[d, j + 1]
+    for j in range(best, qn - 1):            # field by field: a row slice copy costs more
+        for f in range(N_Q):
+            qa[d, j, f] = qa[d, j + 1, f]
     cs[d, S_QN] = qn - 1
-    t = _serve(P, X[d], bank_st[d], bg_last[d], chan[d], bank, rw, wr, ent, kc[d])
+    t = _serve(P, X[d], bs, bgl, ch, bank, rw, wr, ent, kcd)
     if cs[d, S_LASTDIR] >= 0 and cs[d, S_LASTDIR] != wr:
         kc[d, K_TURNS] += 1
     cs[d, S_LASTDIR] = wr
