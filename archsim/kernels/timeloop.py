@@ -188,6 +188,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
     c = np.empty(nbmax, dtype=np.int64)
     banks = np.empty(nbmax, dtype=np.int64)
     queued = np.zeros(nbmax, dtype=np.int64)
+    seen = np.zeros((4, nbmax), dtype=np.int64)
     done_out = np.zeros(1, dtype=np.int64)
     done_list = np.empty(8, dtype=np.int64)
     while True:
@@ -339,7 +340,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                     ok = cs[e, S_EVK]
             while True:
                 rc = decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row,
-                            ncols, span, mode, nrows, solo, queued, done_out, log)
+                            ncols, span, mode, nrows, solo, queued, done_out, log, seen)
                 if rc == 1:
                     remove(cs, pend, d, done_out[0])
                     done_list[0] = done_out[0]

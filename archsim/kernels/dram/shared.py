@@ -240,12 +240,12 @@ def wants_request(cs, ts, pend, d, now, mode, ncols, solo):
 
 @njit(cache=True)
 def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, ncols, span, mode,
-           nrows, solo, queued, done_out, log):
+           nrows, solo, queued, done_out, log, seen):
     """One decision of channel d at request level (the loop body of `controller.run_channel`).
     Returns: 0 served a request; 1 served the last request of transfer `done_out[0]`; 2 the
     channel left request level (the caller restarts it); 3 `now` jumped to the next arrival.
     `log` (tests; length 1: off): log[0] requests admitted so far, then the task of each in
-    admission order."""
+    admission order. `seen`: int64 [4, banks] scratch (zeros at first)."""
     now = cs[d, S_NOW]
     qmax = max(1, X[d, X_QUEUE])
     nb = P[P_NBANKS]
@@ -354,13 +354,26 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     best = -1
     oldest = -1
     best_t = BIG
+    # `_earliest` is nondecreasing in the entry time and nothing changes during the scan, so a
+    # request to the same (bank, row) as one already scanned that entered no earlier cannot come
+    # first (ties go to the older): it is skipped. `seen[0, b]` marks bank b scanned in this
+    # decision (stamp `seen[3, 0]`), with the row and entry time of the last request scanned on it.
+    stamp = seen[3, 0] + 1
+    seen[3, 0] = stamp
     for j in range(qn):
         if qa[d, j, Q_WRITE] != want:
             continue
         if oldest < 0:
             oldest = j
-        t = _earliest(P, bs, bgl, ch, qa[d, j, Q_BANK], qa[d, j, Q_ROW],
-                      qa[d, j, Q_WRITE], qa[d, j, Q_ENT])
+        b = qa[d, j, Q_BANK]
+        rw = qa[d, j, Q_ROW]
+        ent = qa[d, j, Q_ENT]
+        if seen[0, b] == stamp and seen[1, b] == rw and seen[2, b] <= ent:
+            continue
+        seen[0, b] = stamp
+        seen[1, b] = rw
+        seen[2, b] = ent
+        t = _earliest(P, bs, bgl, ch, b, rw, want, ent)
         if t < best_t:
             best_t = t
             best = j
