@@ -213,10 +213,71 @@ def test_simulate_says_which_dram_model_ran():
     assert any("request-level controller" in n for n in ctrl.notes)
     with pytest.raises(ArchsimError, match="dram_model"):
         simulate(g, hw, fidelity="cycle", dram_model="ramulator")
-    with pytest.raises(ArchsimError, match="attribute_gap"):
-        simulate(g, hw, fidelity="cycle", attribute_gap=True, dram_model="controller")
     with pytest.raises(ArchsimError, match="SimPy"):
         simulate(g, hw, fidelity="cycle", engine="simpy", dram_model="controller")
+
+
+def test_attribute_gap_on_the_controller_path():
+    """`attribute_gap` with the controller path: every counterfactual re-run (ops serialised, each
+    DRAM effect removed, no port time) takes the controller path too, and the named effects plus
+    `other_s` still add up to the gap, op by op and for the run. On this trace the two paths differ
+    (controller makespan 1.4x the burst one, serialised 1.1x), so shares computed on the burst
+    path would not match the re-runs checked here."""
+    import pytest
+    from archsim.engine import simulate
+    from archsim.engine.attribution import EFFECT_KEYS, EFFECTS, gap_share_cycles
+    from archsim.engine.exclusive import exclusive_cycles, exclusive_time, serial_trace
+    from archsim.engine.lower import lower
+    from archsim.engine.plan import plan_ops
+    from archsim.engine.simulate import _controller
+    from archsim.result import ADDITIVE_GAP_EFFECTS
+    from .graphs import tiny_graph
+    hw, g = tiny_graph("edge-npu", "prefill", 1)
+    r = simulate(g, hw, fidelity="cycle", attribute_gap=True, dram_model="controller")
+    assert r.dram_model == "controller"
+    assert r.cycles == simulate(g, hw, fidelity="cycle", dram_model="controller").cycles
+    analytic_s = sum(op.analytic_cycles for op in r.ops) / r.freq_hz
+    parts = dict(r.gap_attribution)
+    assert sum(parts.values()) == pytest.approx(r.latency_s - analytic_s, rel=1e-9, abs=1e-12)
+    assert sum(op.exclusive_cycles for op in r.ops) == r.cycles
+    for op in r.ops:
+        explained = sum(op.gap_effects.get(k, 0.0) for k in ADDITIVE_GAP_EFFECTS + ("other_s",))
+        assert explained == pytest.approx((op.exclusive_cycles - op.analytic_cycles) / r.freq_hz,
+                                          abs=1e-12)
+    assert any(k.startswith("dram_") for op in r.ops for k in op.gap_effects)
+    # the re-runs are the controller path's: the overlap share and the DRAM savings, by hand
+    plans = plan_ops(g, hw, None)
+    lw = lower(g, hw, None, plans)
+    tr, sub, n = lw.trace, lw.ticks_per_cycle, len(plans)
+    x = _controller(hw, lw)
+
+    def excl(t, run):
+        return exclusive_cycles(exclusive_time(t, run, n).ticks, sub)
+
+    run = run_numba(tr, dram_model="controller", controller=x)
+    serial = serial_trace(tr)
+    srun = run_numba(serial, dram_model="controller", controller=x)
+    assert srun.makespan != run_numba(serial).makespan          # the paths differ here
+    shares = gap_share_cycles(g, hw, None, lw, run, plans, dram_model="controller", controller=x)
+    assert np.array_equal(shares["op_overlap_s"], excl(tr, run) - excl(serial, srun))
+    params = serial.dram_params.copy()
+    from archsim.engine.dram import PARAM_NAMES
+    for name, keys in EFFECTS:
+        for k in keys:
+            params[:, PARAM_NAMES.index(k)] = 0
+    bare = run_numba(dataclasses.replace(serial, dram_params=params), dram_model="controller",
+                     controller=x)
+    burst = gap_share_cycles(g, hw, None, lw, run, plans)
+    saved = sum(shares[EFFECT_KEYS[name]] for name, _ in EFFECTS)   # cycle saving - analytic's
+    saved_burst = sum(burst[EFFECT_KEYS[name]] for name, _ in EFFECTS)
+    assert np.array_equal(saved - saved_burst,
+                          (excl(serial, srun) - excl(serial, bare))
+                          - (excl(serial, run_numba(serial))
+                             - excl(serial, run_numba(dataclasses.replace(serial, dram_params=params)))))
+    for op in r.ops:
+        i = next(p.index for p in plans if p.op.name == op.name)
+        assert op.gap_effects.get("op_overlap_s", 0.0) == pytest.approx(
+            float(shares["op_overlap_s"][i]) / r.freq_hz, abs=1e-15)
 
 
 def test_cli_dram_model_flag(tmp_path, capsys):
@@ -228,6 +289,12 @@ def test_cli_dram_model_flag(tmp_path, capsys):
                  "--model-set", "layers=1", "--fidelity", "cycle", "--dram-model", "controller",
                  "--json", str(out), "--quiet"]) == 0
     assert json.loads(out.read_text())["dram_model"] == "controller"
+    assert main(["simulate", "--model", "gpt2-small", "--context", "64", "--hw", "edge-npu",
+                 "--model-set", "layers=1", "--fidelity", "cycle", "--dram-model", "controller",
+                 "--attribute-gap", "--json", str(out), "--quiet"]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["dram_model"] == "controller"
+    assert any(k.startswith("dram_") for op in doc["ops"] for k in op["gap_effects"])
     assert main(["simulate", "--model", "gpt2-small", "--context", "64", "--hw", "edge-npu",
                  "--dram-model", "controller", "--quiet"]) != 0
     assert "--dram-model controller applies to one workload point" in capsys.readouterr().err
