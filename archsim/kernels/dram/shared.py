@@ -35,9 +35,12 @@ from numba import njit
 
 from .address import slot_bank
 from .commands import row_burst
-from .controller import (K_BUSY, K_FORCED, K_TURNS, X_CAP, X_QUEUE, _earliest, _refresh,
-                         _serve)
-from .state import C_FLOOR, C_NEXTREF, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_CL, P_CWL, P_NBANKS
+from .controller import K_BUSY, K_FORCED, K_TURNS, X_CAP, X_QUEUE, _refresh, _serve
+from .state import (ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR, C_FLOOR, C_LASTACT,
+                    C_LASTACT_BG, C_LASTCOL, C_LASTCOL_BG, C_LASTRD, C_LASTWR, C_LASTWR_BG,
+                    C_NEXTREF, C_R0, C_RING, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_BPG, P_CCDL,
+                    P_CCDS, P_CL, P_CWL, P_FAW, P_NBANKS, P_RAS, P_RCD, P_RP, P_RRDL, P_RRDS,
+                    P_RTP, P_RTW, P_WR, P_WTRL, P_WTRS)
 from .stream import burst
 
 # channel scalars
@@ -360,6 +363,7 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     # decision (stamp `seen[3, 0]`), with the row and entry time of the last request scanned on it.
     stamp = seen[3, 0] + 1
     seen[3, 0] = stamp
+    bpg = P[P_BPG]
     for j in range(qn):
         if qa[d, j, Q_WRITE] != want:
             continue
@@ -373,7 +377,35 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
         seen[0, b] = stamp
         seen[1, b] = rw
         seen[2, b] = ent
-        t = _earliest(P, bs, bgl, ch, b, rw, want, ent)
+        # controller._earliest(P, bs, bgl, ch, b, rw, want, ent), written out: a call, inlined or
+        # not, increfs and decrefs its four array arguments (atomic operations) on every queued
+        # request, which was most of a decision's time (perf); tests/engine/test_controller_path.py
+        # checks this scan against controller.run_channel exactly
+        bg = b // bpg
+        if bs[b, B_ROW] == rw:
+            ready = max(ent, bs[b, B_ACT] + P[P_RCD])
+        else:
+            if bs[b, B_ROW] >= 0:                        # commands._precharge_time, then tRP
+                pre = max(ent, bs[b, B_ACT] + P[P_RAS])
+                pre = max(pre, bs[b, B_RD] + P[P_RTP])
+                pre = max(pre, bs[b, B_WR] + P[P_CWL] + P[P_BL] + P[P_WR])
+                rdy = pre + P[P_RP]
+            else:
+                rdy = bs[b, B_RDY]
+            lbg = ch[C_LASTACT_BG]
+            gap = P[P_RRDL] if (bg == lbg or lbg == ALL_BANKS_BG) else P[P_RRDS]
+            act = max(ent, rdy)
+            act = max(act, ch[C_LASTACT] + gap)
+            act = max(act, ch[C_R0 + ch[C_RING]] + P[P_FAW])
+            ready = act + P[P_RCD]
+        gap = P[P_CCDL] if bg == ch[C_LASTCOL_BG] else P[P_CCDS]
+        t = max(ready, ch[C_LASTCOL] + gap)
+        t = max(t, bgl[bg] + P[P_CCDL])
+        if want:
+            t = max(t, ch[C_LASTRD] + P[P_RTW])
+        else:
+            wtr = P[P_WTRL] if bg == ch[C_LASTWR_BG] else P[P_WTRS]
+            t = max(t, ch[C_LASTWR] + P[P_CWL] + P[P_BL] + wtr)
         if t < best_t:
             best_t = t
             best = j
