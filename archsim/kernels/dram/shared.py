@@ -35,7 +35,8 @@ from numba import njit
 
 from .address import slot_bank
 from .commands import row_burst
-from .controller import K_BUSY, K_FORCED, K_TURNS, X_CAP, X_QUEUE, _refresh, _serve
+from .controller import (K_BUSY, K_FORCED, K_TURNS, X_CAP, X_QUEUE, _earliest, _refresh,
+                         _serve)
 from .state import (ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR, C_FLOOR, C_LASTACT,
                     C_LASTACT_BG, C_LASTCOL, C_LASTCOL_BG, C_LASTRD, C_LASTWR, C_LASTWR_BG,
                     C_NEXTREF, C_R0, C_RING, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_BPG, P_CCDL,
@@ -243,12 +244,14 @@ def wants_request(cs, ts, pend, d, now, mode, ncols, solo):
 
 @njit(cache=True)
 def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, ncols, span, mode,
-           nrows, solo, queued, done_out, log, seen):
+           nrows, solo, queued, done_out, log, seen, plain):
     """One decision of channel d at request level (the loop body of `controller.run_channel`).
     Returns: 0 served a request; 1 served the last request of transfer `done_out[0]`; 2 the
     channel left request level (the caller restarts it); 3 `now` jumped to the next arrival.
     `log` (tests; length 1: off): log[0] requests admitted so far, then the task of each in
-    admission order. `seen`: int64 [4, banks] scratch (zeros at first)."""
+    admission order. `seen`: int64 [4, banks] scratch (zeros at first). `plain` (tests): the
+    FR-FCFS scan calls `controller._earliest` for every queued request, nothing skipped or written
+    out (the scan before its speed-ups; the results must be the same)."""
     now = cs[d, S_NOW]
     qmax = max(1, X[d, X_QUEUE])
     nb = P[P_NBANKS]
@@ -372,6 +375,12 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
         b = qa[d, j, Q_BANK]
         rw = qa[d, j, Q_ROW]
         ent = qa[d, j, Q_ENT]
+        if plain:                   # tests: every request through controller._earliest itself
+            t = _earliest(P, bs, bgl, ch, b, rw, want, ent)
+            if t < best_t:
+                best_t = t
+                best = j
+            continue
         if seen[0, b] == stamp and seen[1, b] == rw and seen[2, b] <= ent:
             continue
         seen[0, b] = stamp
