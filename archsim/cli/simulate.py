@@ -142,9 +142,6 @@ def run(args) -> int:
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
     if args.attribute_gap and (is_sweep or kw["fidelity"] != "cycle"):
         raise api.ArgumentError("--attribute-gap applies to one workload point at --fidelity cycle")
-    if controller and args.attribute_gap:
-        raise api.ArgumentError("--attribute-gap runs on the burst DRAM path; not with "
-                                "--dram-model controller")
     if controller and (is_sweep or kw["fidelity"] != "cycle"):
         raise api.ArgumentError("--dram-model controller applies to one workload point at "
                                 "--fidelity cycle")

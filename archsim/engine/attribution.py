@@ -112,16 +112,25 @@ class GapAttribution:
         return tuple((k, v - ana.get(k, 0)) for k, v in self.effects_cycles)
 
 
+def _rerun(tr, dram_model: str, controller):
+    """A counterfactual run of `tr` on the same DRAM path as the run it is compared with
+    (`execute.run_numba`'s `dram_model`, and the controller parameters of `controller`)."""
+    if dram_model == "burst":
+        return run_numba(tr)
+    return run_numba(tr, dram_model=dram_model, controller=controller)
+
+
 def _exclusive(trace, run, n_ops: int, sub: int) -> np.ndarray:
     """Per op, hw cycles of its exclusive time in `run` (`exclusive.exclusive_time`: the critical
     path's split of the makespan, so a saving summed over ops is the run's saving exactly)."""
     return exclusive_cycles(exclusive_time(trace, run, n_ops).ticks, sub)
 
 
-def dram_effect_ticks(tr, base, n_ops: int, sub: int):
+def dram_effect_ticks(tr, base, n_ops: int, sub: int, dram_model: str = "burst", controller=None):
     """The trace `tr` (whose run is `base`) re-run with each DRAM effect of `EFFECTS` removed in
     turn, cumulatively: ([(effect, hw cycles of the run it saved)], [per-op cycles of its exclusive
-    time it saved, one array per effect]). Costs one event-loop run per effect."""
+    time it saved, one array per effect]). Costs one event-loop run per effect, on the DRAM path
+    `base` ran on (`dram_model`, `controller`: `execute.run_numba`'s)."""
     prev_total = -(-int(base.makespan) // sub)
     prev_ops = _exclusive(tr, base, n_ops, sub)
     params = tr.dram_params.copy()
@@ -129,7 +138,7 @@ def dram_effect_ticks(tr, base, n_ops: int, sub: int):
     for name, keys in EFFECTS:
         for k in keys:
             params[:, PARAM_NAMES.index(k)] = 0
-        run = run_numba(dataclasses.replace(tr, dram_params=params.copy()))
+        run = _rerun(dataclasses.replace(tr, dram_params=params.copy()), dram_model, controller)
         total = -(-int(run.makespan) // sub)
         ops = _exclusive(tr, run, n_ops, sub)
         effects.append((name, prev_total - total))
@@ -165,7 +174,7 @@ def analytic_effect_ticks(graph: OpGraph, hw: Hardware, mapping: Mapping | None,
 
 
 def gap_share_cycles(graph: OpGraph, hw: Hardware, mapping: Mapping | None, lw, run, plans,
-                     stack=None) -> dict[str, np.ndarray]:
+                     stack=None, dram_model: str = "burst", controller=None) -> dict[str, np.ndarray]:
     """`gap_effects` key → per-op hw cycles of that effect's share of the op's analytic-vs-cycle
     gap for the lowered trace `lw` whose run is `run`. First the ops' overlap (`op_overlap_s`):
     each op's exclusive time minus its exclusive time with the ops run back to back, as the
@@ -174,29 +183,33 @@ def gap_share_cycles(graph: OpGraph, hw: Hardware, mapping: Mapping | None, lw, 
     serialised exclusive time − its analytic time, and the effects are shares of that, measured on
     the serialised trace (cycle-run saving − analytic saving). Measured on the overlapped run, an
     op hidden under another's had its DRAM effects cost nothing on the path while its analytic
-    time still counted them: the overlap was counted twice, as itself and as negative shares."""
+    time still counted them: the overlap was counted twice, as itself and as negative shares.
+    Every re-run takes the DRAM path `run` took (`dram_model`, `controller`: `execute.run_numba`'s),
+    so a saving is never the difference between two DRAM models."""
     sub = lw.ticks_per_cycle
     n = len(plans)
     serial = serial_trace(lw.trace)
-    srun = run_numba(serial)
+    srun = _rerun(serial, dram_model, controller)
     out = {"op_overlap_s": _exclusive(lw.trace, run, n, sub) - _exclusive(serial, srun, n, sub)}
-    effects, saved = dram_effect_ticks(serial, srun, n, sub)
+    effects, saved = dram_effect_ticks(serial, srun, n, sub, dram_model, controller)
     names = [name for name, _ in effects]
     ana = analytic_effect_ticks(graph, hw, mapping, names, stack, plans)
     out.update({EFFECT_KEYS[name]: s - a for name, s, a in zip(names, saved, ana)})
-    out["sram_port_stall_s"] = port_share_ticks(serial, srun, plans, hw, sub)
+    out["sram_port_stall_s"] = port_share_ticks(serial, srun, plans, hw, sub, dram_model, controller)
     if lw.noc_res:
-        out["noc_s"] = noc_share_ticks(serial, srun, plans, hw, sub, lw.noc_res)
+        out["noc_s"] = noc_share_ticks(serial, srun, plans, hw, sub, lw.noc_res, dram_model,
+                                       controller)
     return out
 
 
-def noc_share_ticks(tr, base, plans, hw: Hardware, sub: int, noc_res) -> np.ndarray:
+def noc_share_ticks(tr, base, plans, hw: Hardware, sub: int, noc_res, dram_model: str = "burst",
+                    controller=None) -> np.ndarray:
     """Per op, hw cycles of the NoC's share of its gap: what removing the NoC links' time saves
     its exclusive time (the trace re-run with every task on a NoC link taking no time: hops,
     link bandwidth, contention) minus what it saves its analytic time (`analytic_ticks(...,
     noc=False)`: without the distribute / collect phases, same plans)."""
     links = np.isin(tr.res, np.fromiter(noc_res, dtype=np.int64))
-    run = run_numba(dataclasses.replace(tr, dur=np.where(links, 0, tr.dur)))
+    run = _rerun(dataclasses.replace(tr, dur=np.where(links, 0, tr.dur)), dram_model, controller)
     n = len(plans)
     saved = _exclusive(tr, base, n, sub) - _exclusive(tr, run, n, sub)
     ana = np.array([int(analytic_ticks(p, hw)) - int(analytic_ticks(p, hw, noc=False)) for p in plans],
@@ -218,14 +231,15 @@ def port_bound_ticks(plans, hw: Hardware) -> np.ndarray:
                     dtype=np.int64)
 
 
-def port_share_ticks(tr, base, plans, hw: Hardware, sub: int) -> np.ndarray:
+def port_share_ticks(tr, base, plans, hw: Hardware, sub: int, dram_model: str = "burst",
+                     controller=None) -> np.ndarray:
     """Per op, hw cycles of the on-chip ports' share of its gap: what removing the port time saves
     its exclusive time (the trace re-run with every port access taking no time) minus what it saves its
     analytic time (`analytic_ticks(..., ports=False)`, same plans)."""
     n = len(plans)
     if not tr.acc_dur.size:
         return np.zeros(n, dtype=np.int64)
-    run = run_numba(dataclasses.replace(tr, acc_dur=np.zeros_like(tr.acc_dur)))
+    run = _rerun(dataclasses.replace(tr, acc_dur=np.zeros_like(tr.acc_dur)), dram_model, controller)
     saved = _exclusive(tr, base, n, sub) - _exclusive(tr, run, n, sub)
     return saved - port_bound_ticks(plans, hw)
 

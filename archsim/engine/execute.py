@@ -93,7 +93,8 @@ def default_controller(nd: int) -> np.ndarray:
 
 
 def run_timed(trace: Trace, policy: str = "controller", controller: np.ndarray | None = None,
-              periodic: bool = True, solo: bool = True, log: np.ndarray | None = None) -> TraceRun:
+              periodic: bool = True, solo: bool = True, log: np.ndarray | None = None,
+              plain: bool = False) -> TraceRun:
     """The time-ordered loop (`kernels.timeloop.run_timed`). `policy` "in_order": each channel
     serves its tasks in trace order (equal to `run_numba`'s burst path on every trace);
     "controller": overlapping transfers are served by the controller's rules. `controller`:
@@ -101,7 +102,8 @@ def run_timed(trace: Trace, policy: str = "controller", controller: np.ndarray |
     on its channel is served with the burst closed form (False: every read/write transfer at
     request level, the controller itself, for tests against it). `log` (tests): an int64 array
     that receives the number of requests admitted to controller queues, then the task of each in
-    admission order."""
+    admission order. `plain` (tests): the controller's FR-FCFS scan as written before its speed-ups
+    (`shared.decide`): the same results, slower."""
     from archsim.kernels.dram import controller as kc
     from archsim.kernels.timeloop import CONTROLLER, IN_ORDER, run_timed as kernel
 
@@ -125,7 +127,7 @@ def run_timed(trace: Trace, policy: str = "controller", controller: np.ndarray |
                       bank_st, bg_last, chan, work, start, finish, trace.acc_ptr, trace.acc_res,
                       trace.acc_dur, stall, trace.reps, periodic,
                       CONTROLLER if policy == "controller" else IN_ORDER, x, solo, pend_base, kcount,
-                      np.zeros(1, np.int64) if log is None else log)
+                      np.zeros(1, np.int64) if log is None else log, plain)
     if makespan < 0:
         raise RuntimeError("time-ordered loop: some task was never settled")
     return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=_counts(chan, nd),

@@ -98,8 +98,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     DRAM effects (refresh, turnaround, row activation, access latency: each effect's share of the
     gap, what removing it saves the cycle run minus what it saves the analytic form), the SRAM
     ports' share and on a chip with a NoC the NoC's (`attribution.gap_share_cycles`: six or seven
-    more event-loop runs); without it those stay in `other_s` (the port stall on the critical path
-    is shown as `port_wait_s`, not added).
+    more event-loop runs, each on the DRAM path `dram_model`); without it those stay in `other_s`
+    (the port stall on the critical path is shown as `port_wait_s`, not added).
     `dram_model` (cycle fidelity, `execute.DRAM_MODELS`): `burst` serves each DRAM channel's
     transfers in issue order with the burst closed form; `controller` lets the request-level
     controller's rules (FR-FCFS with the row-hit cap, write drain, turnaround, refresh) serve
@@ -108,9 +108,6 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     if dram_model not in DRAM_MODELS:
         raise ArchsimError(f"dram_model must be one of {', '.join(DRAM_MODELS)} (got {dram_model!r})")
-    if dram_model == "controller" and attribute_gap:
-        raise ArchsimError("attribute_gap re-runs the trace on the burst DRAM path; it does not "
-                           "apply with dram_model='controller' (not implemented)")
     if dram_model == "controller" and engine == "simpy":
         raise ArchsimError("the SimPy reference engine serves DRAM channels in issue order only "
                            "(dram_model='burst')")
@@ -227,7 +224,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                 effects[i]["analytic_fill_s"] = -float(fill_of[j]) * tick_s
         if attribute_gap:
             from .attribution import gap_share_cycles
-            for key, per_op in gap_share_cycles(graph, hw, mapping, lw, run, plans, st).items():
+            for key, per_op in gap_share_cycles(graph, hw, mapping, lw, run, plans, st, dram_model,
+                                                _controller(hw, lw)).items():
                 for i, v in enumerate(per_op):
                     if v:
                         effects[i][key] = float(v) * tick_s

@@ -138,14 +138,14 @@ def _settle(i, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state, 
 @njit(cache=True)
 def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, res_dram, params,
               bank_st, bg_last, chan, work, start, finish, acc_ptr, acc_res, acc_dur, stall, reps,
-              periodic, policy, X, solo, pend_base, kc, log):
+              periodic, policy, X, solo, pend_base, kc, log, plain=False):
     """Fill start/finish (int64 ticks) for every task; DRAM state arrays are updated in place (the
     same layouts as `eventloop.run_trace`). `X[d]`: controller parameters of DRAM slot d
     (`controller.X_*`); `solo`: a transfer alone on its channel is served with the burst closed
     form (off: every read/write transfer at request level, the controller itself, for tests);
     `pend_base[d]`: where slot d's pending list starts (room for all its tasks); `kc[d]`: the
-    controller's counts (`controller.K_*`); `log`: see `shared.decide`. Returns the makespan, or
-    -1 if some task was never settled (a dependency cycle: cannot happen on a trace whose
+    controller's counts (`controller.K_*`); `log`, `plain` (tests): see `shared.decide`. Returns
+    the makespan, or -1 if some task was never settled (a dependency cycle: cannot happen on a trace whose
     dependencies point backwards)."""
     n = res.shape[0]
     nres = res_dram.shape[0]
@@ -188,6 +188,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
     c = np.empty(nbmax, dtype=np.int64)
     banks = np.empty(nbmax, dtype=np.int64)
     queued = np.zeros(nbmax, dtype=np.int64)
+    seen = np.zeros((4, nbmax), dtype=np.int64)
     done_out = np.zeros(1, dtype=np.int64)
     done_list = np.empty(8, dtype=np.int64)
     while True:
@@ -339,7 +340,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                     ok = cs[e, S_EVK]
             while True:
                 rc = decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row,
-                            ncols, span, mode, nrows, solo, queued, done_out, log)
+                            ncols, span, mode, nrows, solo, queued, done_out, log, seen, plain)
                 if rc == 1:
                     remove(cs, pend, d, done_out[0])
                     done_list[0] = done_out[0]

@@ -61,7 +61,7 @@ from .state import (NEG, P_NBANKS, P_BPG, P_CL, P_CWL, P_RCD, P_RP, P_RAS, P_CCD
     ALL_BANKS_BG, MODE_WRITE, MODE_PIM_MAC, MAX_POSTPONED)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")   # a call would incref/decref bank_st (controller._INLINE_NOTE)
 def _precharge_time(P, bank_st, b, floor):
     t = max(floor, bank_st[b, B_ACT] + P[P_RAS])
     t = max(t, bank_st[b, B_RD] + P[P_RTP])

@@ -37,7 +37,11 @@ from .address import slot_bank
 from .commands import row_burst
 from .controller import (K_BUSY, K_FORCED, K_TURNS, X_CAP, X_QUEUE, _earliest, _refresh,
                          _serve)
-from .state import C_FLOOR, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_CL, P_CWL, P_NBANKS
+from .state import (ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR, C_FLOOR, C_LASTACT,
+                    C_LASTACT_BG, C_LASTCOL, C_LASTCOL_BG, C_LASTRD, C_LASTWR, C_LASTWR_BG,
+                    C_NEXTREF, C_R0, C_RING, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_BPG, P_CCDL,
+                    P_CCDS, P_CL, P_CWL, P_FAW, P_NBANKS, P_RAS, P_RCD, P_RP, P_RRDL, P_RRDS,
+                    P_RTP, P_RTW, P_WR, P_WTRL, P_WTRS)
 from .stream import burst
 
 # channel scalars
@@ -240,12 +244,14 @@ def wants_request(cs, ts, pend, d, now, mode, ncols, solo):
 
 @njit(cache=True)
 def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, ncols, span, mode,
-           nrows, solo, queued, done_out, log):
+           nrows, solo, queued, done_out, log, seen, plain):
     """One decision of channel d at request level (the loop body of `controller.run_channel`).
     Returns: 0 served a request; 1 served the last request of transfer `done_out[0]`; 2 the
     channel left request level (the caller restarts it); 3 `now` jumped to the next arrival.
     `log` (tests; length 1: off): log[0] requests admitted so far, then the task of each in
-    admission order."""
+    admission order. `seen`: int64 [4, banks] scratch (zeros at first). `plain` (tests): the
+    FR-FCFS scan calls `controller._earliest` for every queued request, nothing skipped or written
+    out (the scan before its speed-ups; the results must be the same)."""
     now = cs[d, S_NOW]
     qmax = max(1, X[d, X_QUEUE])
     nb = P[P_NBANKS]
@@ -330,12 +336,20 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     if qn == 0:                       # nothing to serve (cannot happen: checked above)
         cs[d, S_MODE] = IDLE
         return 2
-    queued[:] = 0
     nw = 0
     for j in range(qn):
-        queued[qa[d, j, Q_BANK]] += 1
         nw += qa[d, j, Q_WRITE]
-    _refresh(P, bank_st[d], chan[d], now, queued, kc[d])
+    bs = bank_st[d]                   # views made once: a view per call costs more than the call
+    bgl = bg_last[d]
+    ch = chan[d]
+    kcd = kc[d]
+    if now >= ch[C_NEXTREF]:
+        # a refresh is due: `_refresh` (per-bank refresh reads how many queued requests need each
+        # bank); before that it does nothing (both its loops start with this test), so it is skipped
+        queued[:] = 0
+        for j in range(qn):
+            queued[qa[d, j, Q_BANK]] += 1
+        _refresh(P, bs, ch, now, queued, kcd)
     hi = max(1, (3 * qmax) // 4)
     lo = qmax // 4
     if nw == qn or (cs[d, S_DRAIN] == 0 and nw >= hi):
@@ -346,13 +360,61 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     best = -1
     oldest = -1
     best_t = BIG
+    # `_earliest` is nondecreasing in the entry time and nothing changes during the scan, so a
+    # request to the same (bank, row) as one already scanned that entered no earlier cannot come
+    # first (ties go to the older): it is skipped. `seen[0, b]` marks bank b scanned in this
+    # decision (stamp `seen[3, 0]`), with the row and entry time of the last request scanned on it.
+    stamp = seen[3, 0] + 1
+    seen[3, 0] = stamp
+    bpg = P[P_BPG]
     for j in range(qn):
         if qa[d, j, Q_WRITE] != want:
             continue
         if oldest < 0:
             oldest = j
-        t = _earliest(P, bank_st[d], bg_last[d], chan[d], qa[d, j, Q_BANK], qa[d, j, Q_ROW],
-                      qa[d, j, Q_WRITE], qa[d, j, Q_ENT])
+        b = qa[d, j, Q_BANK]
+        rw = qa[d, j, Q_ROW]
+        ent = qa[d, j, Q_ENT]
+        if plain:                   # tests: every request through controller._earliest itself
+            t = _earliest(P, bs, bgl, ch, b, rw, want, ent)
+            if t < best_t:
+                best_t = t
+                best = j
+            continue
+        if seen[0, b] == stamp and seen[1, b] == rw and seen[2, b] <= ent:
+            continue
+        seen[0, b] = stamp
+        seen[1, b] = rw
+        seen[2, b] = ent
+        # controller._earliest(P, bs, bgl, ch, b, rw, want, ent), written out: a call, inlined or
+        # not, increfs and decrefs its four array arguments (atomic operations) on every queued
+        # request, which was most of a decision's time (perf); tests/engine/test_controller_path.py
+        # checks this scan against controller.run_channel exactly
+        bg = b // bpg
+        if bs[b, B_ROW] == rw:
+            ready = max(ent, bs[b, B_ACT] + P[P_RCD])
+        else:
+            if bs[b, B_ROW] >= 0:                        # commands._precharge_time, then tRP
+                pre = max(ent, bs[b, B_ACT] + P[P_RAS])
+                pre = max(pre, bs[b, B_RD] + P[P_RTP])
+                pre = max(pre, bs[b, B_WR] + P[P_CWL] + P[P_BL] + P[P_WR])
+                rdy = pre + P[P_RP]
+            else:
+                rdy = bs[b, B_RDY]
+            lbg = ch[C_LASTACT_BG]
+            gap = P[P_RRDL] if (bg == lbg or lbg == ALL_BANKS_BG) else P[P_RRDS]
+            act = max(ent, rdy)
+            act = max(act, ch[C_LASTACT] + gap)
+            act = max(act, ch[C_R0 + ch[C_RING]] + P[P_FAW])
+            ready = act + P[P_RCD]
+        gap = P[P_CCDL] if bg == ch[C_LASTCOL_BG] else P[P_CCDS]
+        t = max(ready, ch[C_LASTCOL] + gap)
+        t = max(t, bgl[bg] + P[P_CCDL])
+        if want:
+            t = max(t, ch[C_LASTRD] + P[P_RTW])
+        else:
+            wtr = P[P_WTRL] if bg == ch[C_LASTWR_BG] else P[P_WTRS]
+            t = max(t, ch[C_LASTWR] + P[P_CWL] + P[P_BL] + wtr)
         if t < best_t:
             best_t = t
             best = j
@@ -368,10 +430,11 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     rw = qa[d, best, Q_ROW]
     wr = qa[d, best, Q_WRITE]
     ent = qa[d, best, Q_ENT]
-    for j in range(best, qn - 1):
-        qa[d, j] = qa[d, j + 1]
+    for j in range(best, qn - 1):            # field by field: a row slice copy costs more
+        for f in range(N_Q):
+            qa[d, j, f] = qa[d, j + 1, f]
     cs[d, S_QN] = qn - 1
-    t = _serve(P, X[d], bank_st[d], bg_last[d], chan[d], bank, rw, wr, ent, kc[d])
+    t = _serve(P, X[d], bs, bgl, ch, bank, rw, wr, ent, kcd)
     if cs[d, S_LASTDIR] >= 0 and cs[d, S_LASTDIR] != wr:
         kc[d, K_TURNS] += 1
     cs[d, S_LASTDIR] = wr
