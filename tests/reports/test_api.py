@@ -29,7 +29,7 @@ def fake_map_graph(graph, hw, strategy="auto", objective="edp", budget=None, see
 
 
 def fake_simulate(graph, hw, mapping, fidelity="analytic", progress=None, stack=None,
-                  attribute_gap=False):
+                  attribute_gap=False, dram_model="burst"):
     rate = hw.peak_macs_per_s("bf16") or 1e9
     ops, t = [], 0.0
     for op in ops_in_order(graph):
