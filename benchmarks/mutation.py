@@ -274,8 +274,8 @@ MUTANTS = (
            ("tests/hardware/test_energy.py", "tests/energy/test_validation.py"),
            "dynamic energy scaled with V, not V²"),
     Mutant("eventloop-deps", "archsim/kernels/eventloop.py",
-           "            if ready > s:\n                s = ready\n            nrep = reps[i]",
-           "            nrep = reps[i]",
+           "            if ready > s:\n                s = ready\n            e = plain_finish(",
+           "            e = plain_finish(",
            ("tests/engine/test_kernel_twins.py", "tests/engine/test_simulate.py"),
            "a task on a plain resource starts before its inputs are ready"),
     # long DRAM streams (#20): refresh catch-up in closed form, the skips' shift rule

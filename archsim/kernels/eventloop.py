@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from .dram import burst
+from .plain import plain_finish
 from .sram import port_finish
 
 
@@ -53,37 +54,21 @@ def run_trace(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
             s = free[r]
             if ready > s:
                 s = ready
-            nrep = reps[i]
-            if nrep > 1:           # tiles back to back, each with its share of the accesses
-                q = dur[i] // nrep
-                extra = dur[i] % nrep
-                t = s
-                late = 0
-                for k in range(nrep):
-                    ek = t + q + (1 if k < extra else 0)
-                    if acc_ptr[i + 1] > acc_ptr[i]:
-                        done = port_finish(i, t, ek, acc_ptr, acc_res, acc_dur, free, nrep)
-                        late += done - ek
-                        ek = done
-                    t = ek
-                stall[i] = late
-                free[r] = t
-                start[i] = s
-                finish[i] = t
-                if t > makespan:
-                    makespan = t
-                continue
-            e = s + dur[i]
-        else:
-            s, e = burst(params[d], bank_st[d], bg_last[d], chan[d], slot[i], row[i], ncols[i],
-                         span[i], mode[i], nrows[i], ready, periodic, work[d])
-            e += dur[i]
+            e = plain_finish(i, s, dur, reps, acc_ptr, acc_res, acc_dur, free, stall)
+            if d == -1:            # the join resource (-2) stays free: its tasks never wait
+                free[r] = e
+            start[i] = s
+            finish[i] = e
+            if e > makespan:
+                makespan = e
+            continue
+        s, e = burst(params[d], bank_st[d], bg_last[d], chan[d], slot[i], row[i], ncols[i],
+                     span[i], mode[i], nrows[i], ready, periodic, work[d])
+        e += dur[i]
         if acc_ptr[i + 1] > acc_ptr[i]:
             done = port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free)
             stall[i] = done - e
             e = done
-        if d == -1:            # the join resource (-2) stays free: its tasks never wait for each other
-            free[r] = e
         start[i] = s
         finish[i] = e
         if e > makespan:

@@ -32,6 +32,7 @@ from .dram.shared import (ALONE, BIG, EV_COMMIT, EV_DECIDE, IDLE, N_Q, N_S, N_T,
                           alone_event, decide, insert, remove, replay, start_alone,
                           start_request, wants_request)
 from .dram.state import C_PRES, MODE_PIM_MAC
+from .plain import plain_finish
 from .sram import port_finish
 
 IN_ORDER, CONTROLLER = 0, 1
@@ -206,27 +207,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 s = free[r]
                 if ready > s:
                     s = ready
-                nrep = reps[i]
-                if nrep > 1:       # tiles back to back, each with its share of the accesses
-                    q = dur[i] // nrep
-                    extra = dur[i] % nrep
-                    t = s
-                    late = 0
-                    for k in range(nrep):
-                        ek = t + q + (1 if k < extra else 0)
-                        if acc_ptr[i + 1] > acc_ptr[i]:
-                            done = port_finish(i, t, ek, acc_ptr, acc_res, acc_dur, free, nrep)
-                            late += done - ek
-                            ek = done
-                        t = ek
-                    stall[i] = late
-                    e = t
-                else:
-                    e = s + dur[i]
-                    if acc_ptr[i + 1] > acc_ptr[i]:
-                        done = port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free)
-                        stall[i] = done - e
-                        e = done
+                e = plain_finish(i, s, dur, reps, acc_ptr, acc_res, acc_dur, free, stall)
                 if d == -1:        # the join resource (-2) stays free, as in run_trace
                     free[r] = e
                 start[i] = s
