@@ -149,6 +149,20 @@ class TraceBuilder:
     def n_tasks(self) -> int:
         return len(self._dep_ptr) - 1
 
+    def _extras(self, i: int, actions, accesses) -> None:
+        """Task i's action counts and SRAM port accesses (the caller closes their CSR rows)."""
+        if actions:
+            names = self._action_names
+            for name, amount in actions:
+                self._act_id.append(names.setdefault(name, len(names)))
+                self._act_amount.append(float(amount))
+        for port, ticks in accesses:
+            if port not in self._lanes:
+                raise ValueError(f"task {i}: access to {port}, which is not an on-chip port")
+            if ticks > 0:
+                self._acc_res.append(int(port))
+                self._acc_dur.append(int(ticks))
+
     def task(self, res: int, dur: int = 0, deps=(), op: int = -1, *, slot: int = 0, row: int = 0,
              ncols: int = 0, span: int = 1, mode: int = MODE_READ, nrows: int = 1,
              level: int = -1, nbytes: int = 0, occ_level: int = -1, occ_bytes: int = 0,
@@ -170,18 +184,8 @@ class TraceBuilder:
                 raise ValueError(f"task {i}: dependency {d} is not an earlier task")
         self._rows.append((res, int(dur) if dur > 0 else 0, slot, row, ncols, span, mode, nrows, op,
                            level, nbytes, occ_level, occ_bytes, reps))
-        if actions:
-            names = self._action_names
-            for name, amount in actions:
-                self._act_id.append(names.setdefault(name, len(names)))
-                self._act_amount.append(float(amount))
+        self._extras(i, actions, accesses)
         self._act_ptr.append(len(self._act_id))
-        for port, ticks in accesses:
-            if port not in self._lanes:
-                raise ValueError(f"task {i}: access to {port}, which is not an on-chip port")
-            if ticks > 0:
-                self._acc_res.append(int(port))
-                self._acc_dur.append(int(ticks))
         self._acc_ptr.append(len(self._acc_res))
         self._dep_idx.extend(deps)            # task ids (int; `build` converts to int64)
         self._dep_ptr.append(len(self._dep_idx))
@@ -228,18 +232,8 @@ class TraceBuilder:
         if n > 1:
             rows.extend([(r, 0, slot, 0, nc, sp, mode, nr, op, level, 0, -1, 0, 1)
                          for r, (nr, nc, sp) in shapes[1:]])
-        if actions:
-            names = self._action_names
-            for name, amount in actions:
-                self._act_id.append(names.setdefault(name, len(names)))
-                self._act_amount.append(float(amount))
+        self._extras(i, actions, accesses)        # the first task's; the others have none
         self._act_ptr.extend([len(self._act_id)] * n)
-        for port, ticks in accesses:
-            if port not in self._lanes:
-                raise ValueError(f"task {i}: access to {port}, which is not an on-chip port")
-            if ticks > 0:
-                self._acc_res.append(int(port))
-                self._acc_dur.append(int(ticks))
         self._acc_ptr.extend([len(self._acc_res)] * n)
         idx, ptr = self._dep_idx, self._dep_ptr
         m = len(deps)
