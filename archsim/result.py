@@ -148,7 +148,7 @@ class SimResult:
     actions: tuple[tuple[str, float], ...] = ()       # action → count (the Accelergy-style activity)
     # cycle fidelity: the analytic-vs-cycle gap (seconds) by RUN_GAP_PARTS; they add up to it
     gap_attribution: tuple[tuple[str, float], ...] = ()
-    dram_model: str = ""                              # cycle fidelity: "burst" | "controller"
+    dram_model: str = ""                              # "controller" | "burst"; "" if no DRAM task ran
 
     @property
     def energy_j(self) -> float:

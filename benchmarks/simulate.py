@@ -1,6 +1,6 @@
 """How fast archsim estimates, against the targets of issue #20. Prints one JSON line.
 
-    python benchmarks/simulate.py [--repeat 3] [--skip-cycle] [--genz-python PATH]
+    python benchmarks/simulate.py [--repeat 3] [--skip-cycle] [--dram-model burst] [--genz-python PATH]
 
 Measured in this process unless said otherwise, with the Numba kernels compiled beforehand
 (`archsim warmup`) and the persistent mapping cache in a fresh temporary folder:
@@ -13,7 +13,10 @@ Measured in this process unless said otherwise, with the Numba kernels compiled 
   --phase decode --context 1024 --json -` with a warm mapping cache, best of `--repeat`.
   Target ≤ 1.0 s. `help_wall_s`: `archsim --help` (target < 1 s).
 - `pim_gpt_cycle_prefill_s`: llama2-7b prefill on pim-gpt enlarged (dram.rows=262144) at cycle
-  fidelity, 2K / 8K / 32K tokens, warm mapping cache. Target: 32K ≤ 4 × 8K.
+  fidelity, 2K / 8K / 32K tokens, warm mapping cache, on the default DRAM path (`controller`,
+  `engine.execute.DEFAULT_DRAM_MODEL`) or the one `--dram-model` names; each point records the
+  path it ran (`dram_model`). Target: 32K ≤ 4 × 8K. (Before the controller path became the
+  default, session 8's 8.2 / 18.0 / 65.2 s CPU were the burst path's: `--dram-model burst`.)
 - `genz`: GenZ's warm per-estimate time for LLaMA-2-7B decode 1K / prefill 2K (run in its own venv
   by `benchmarks/genz_llama.py`) next to archsim's for the same two estimates on h200-sxm (warm
   mapping cache); target archsim ÷ GenZ ≤ 2. Without a GenZ venv the line says why.
@@ -148,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-cycle", action="store_true", help="leave out the long cycle runs")
     parser.add_argument("--cycle-only", action="store_true", help="only the pim-gpt cycle prefill runs")
+    parser.add_argument("--dram-model", default=None, help="the cycle runs' DRAM path (default: the "
+                                                           "engine's default, controller)")
     parser.add_argument("--genz-python", help=f"GenZ venv's python (default {GENZ_PYTHON})")
     args = parser.parse_args(argv)
     cache = tempfile.mkdtemp(prefix="archsim-bench-cache-")
@@ -201,7 +206,7 @@ def measure(line: dict, args) -> None:
     if not args.cycle_only:
         estimates(line, api, args)
     if not args.skip_cycle:
-        cycle_prefill(line, api)
+        cycle_prefill(line, api, args.dram_model)
 
 
 def estimates(line: dict, api, args) -> None:
@@ -256,18 +261,20 @@ def estimates(line: dict, api, args) -> None:
 
 
 
-def cycle_prefill(line: dict, api) -> None:
-    """llama2-7b prefill on the enlarged pim-gpt at cycle fidelity per CYCLE_TOKENS: wall and CPU
-    seconds (mapped beforehand, kernels loaded by a small cycle run first) and the simulated
-    latency; the 32K / 8K ratios."""
+def cycle_prefill(line: dict, api, dram_model: str | None = None) -> None:
+    """llama2-7b prefill on the enlarged pim-gpt at cycle fidelity per CYCLE_TOKENS on the DRAM
+    path `dram_model` (None: the default): wall and CPU seconds (mapped beforehand, kernels loaded
+    by a small cycle run first) and the simulated latency; the 32K / 8K ratios."""
     hw = api.arguments.resolve_hardware("pim-gpt", {"dram.rows": CYCLE_ROWS})
-    api.simulate("gpt2-small", hw, phase="decode", context=16, fidelity="cycle")   # loads kernels
+    api.simulate("gpt2-small", hw, phase="decode", context=16, fidelity="cycle",
+                 dram_model=dram_model)                                           # loads kernels
     cyc = {}
     for seq in CYCLE_TOKENS:
         api.simulate("llama2-7b", hw, phase="prefill", seq=seq)          # maps (analytic)
         r, w, c = _timed(lambda: api.simulate("llama2-7b", hw, phase="prefill", seq=seq,
-                                              fidelity="cycle"))
-        cyc[str(seq)] = {"wall_s": round(w, 2), "cpu_s": round(c, 2), "latency_s": r.latency_s}
+                                              fidelity="cycle", dram_model=dram_model))
+        cyc[str(seq)] = {"wall_s": round(w, 2), "cpu_s": round(c, 2), "latency_s": r.latency_s,
+                         "dram_model": r.dram_model}
     line["pim_gpt_cycle_prefill"] = cyc
     line["cycle_32k_over_8k_cpu"] = round(cyc["32768"]["cpu_s"] / cyc["8192"]["cpu_s"], 2)
     line["cycle_32k_over_8k_wall"] = round(cyc["32768"]["wall_s"] / cyc["8192"]["wall_s"], 2)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from ..errors import ArchsimError, did_you_mean
 
-__all__ = ["ArgumentError", "PHASES", "FIDELITIES", "choice", "check_stack", "check_chunk",
+__all__ = ["ArgumentError", "PHASES", "FIDELITIES", "choice", "check_stack", "check_dram_model", "check_chunk",
            "check_devices", "resolve_phase", "resolve_hardware", "check_built",
            "check_search_options", "distinct_names"]
 
@@ -48,6 +48,17 @@ def choice(value: str, choices: tuple[str, ...], what: str) -> str:
         hint = did_you_mean(value, choices) or "choose one of " + ", ".join(choices)
         raise ArgumentError(f"unknown {what} {value!r}; {hint}")
     return value
+
+
+def check_dram_model(dram_model) -> str | None:
+    """`dram_model` validated: None (the engine's default, `engine.execute.DEFAULT_DRAM_MODEL`) or
+    the name of one of the engine's DRAM paths (`engine.execute.DRAM_MODELS`)."""
+    if dram_model is None:
+        return None
+    from ..engine.execute import DRAM_MODELS
+    if not isinstance(dram_model, str):
+        raise ArgumentError(f"dram_model must be one of {', '.join(DRAM_MODELS)} (got {dram_model!r})")
+    return choice(dram_model, DRAM_MODELS, "DRAM model")
 
 
 def check_stack(stack) -> str:

@@ -6,8 +6,9 @@ from itertools import product
 
 from ..comparison import Comparison, Sweep, compare_results
 from ..errors import did_you_mean
-from .arguments import (FIDELITIES, ArgumentError, check_chunk, check_devices, check_search_options,
-                        check_stack, choice, distinct_names, resolve_hardware, resolve_phase)
+from .arguments import (FIDELITIES, ArgumentError, check_chunk, check_devices, check_dram_model,
+                        check_search_options, check_stack, choice, distinct_names, resolve_hardware,
+                        resolve_phase)
 from .run import build_graph, run_workload, simulate_graph
 
 __all__ = ["sweep", "compare"]
@@ -24,11 +25,14 @@ def _as_tuple(values) -> tuple:
 def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, dtype=None,
           fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
           overrides=None, budget: int | None = None, hw_overrides: dict | None = None,
-          prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph") -> Sweep:
+          prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph",
+          dram_model: str | None = None) -> Sweep:
     """`simulate` over every combination of `batch`, `seq` and `context` (each an int or a list);
-    a point that does not fit is a result with `fits=False`, not an error."""
+    a point that does not fit is a result with `fits=False`, not an error. `dram_model` as in
+    `simulate` (None: the engine's default DRAM path at cycle fidelity)."""
     batches, seqs, contexts = _as_tuple(batch), _as_tuple(seq), _as_tuple(context)
     choice(fidelity, FIDELITIES, "fidelity")
+    check_dram_model(dram_model)
     check_stack(stack)
     check_search_options(strategy, seed, budget, progress)
     hardware = resolve_hardware(hw, hw_overrides)
@@ -43,7 +47,8 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
         if progress is not None:
             progress(i, len(points), f"sweep {b=} {s=} {c=}".replace("=None", "=default"))
         results.append(run_workload(model, hardware, phase, b, s, c, dtype, overrides, chunk,
-                                    fidelity, strategy, seed, progress, budget, devices, stack))
+                                    fidelity, strategy, seed, progress, budget, devices, stack,
+                                    dram_model=dram_model))
     if progress is not None:
         progress(len(points), len(points), "sweep done")
     first = results[0]
@@ -56,13 +61,14 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
             fidelity: str = "analytic", strategy: str = "auto", seed: int = 0, progress=None,
             overrides=None, budget: int | None = None, hw_overrides: dict | None = None,
             prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph",
-            attribute_gap: bool = False) -> Comparison:
+            attribute_gap: bool = False, dram_model: str | None = None) -> Comparison:
     """The same workload on each chip in `hws`, normalised to `baseline` (default: the first).
     Chips that cannot hold the workload are rows with `fits=False` and the shortfall.
     `hw_overrides` (dotted keys, as in `simulate`) apply to every chip; `prefill_chunk` and
     `devices` and `stack` as in `simulate` (the same device count and GPU stack on every chip);
     `attribute_gap` (cycle fidelity, chips only) names the DRAM effects' shares of each chip's
-    analytic-vs-cycle gap, as in `simulate`."""
+    analytic-vs-cycle gap, as in `simulate`; `dram_model` (cycle fidelity; None: the engine's
+    default) is every chip's and every system device's DRAM path, as in `simulate`."""
     import os
     from ..hardware import Hardware
     if isinstance(hws, (str, os.PathLike, Hardware)):
@@ -75,6 +81,7 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
     if baseline is not None and not isinstance(baseline, (str, Hardware)):
         raise ArgumentError(f"baseline must be a hardware name or a Hardware (got {baseline!r})")
     choice(fidelity, FIDELITIES, "fidelity")
+    check_dram_model(dram_model)
     check_stack(stack)
     check_search_options(strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seq, context)
@@ -117,11 +124,11 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
         if progress is not None:
             progress(i, len(hardware), f"simulating on {h.name}")
         results.append(simulate_graph(graph, h, fidelity, strategy, seed, progress, budget, stack,
-                                      attribute_gap)
+                                      attribute_gap, dram_model)
                        if one_pass else
                        run_workload(model, h, phase, batch, seq, context, dtype, overrides, chunk,
                                     fidelity, strategy, seed, progress, budget, devices, stack,
-                                    attribute_gap=attribute_gap))
+                                    attribute_gap=attribute_gap, dram_model=dram_model))
     by_name = {r.hw: r for r in results}
     for i, sysd in systems.items():
         from ..system import as_sim_result, simulate_system
@@ -130,7 +137,7 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
         by_name[sysd.name] = as_sim_result(simulate_system(
             model, sysd, phase=phase, batch=batch, seq=seq, context=context, dtype=dtype,
             fidelity=fidelity, strategy=strategy, seed=seed, budget=budget, overrides=overrides,
-            stack=stack))
+            stack=stack, dram_model=dram_model))
     order = iter(h.name for h in hardware)
     results = [by_name[systems[i].name if i in systems else next(order)] for i in range(len(hws))]
     if progress is not None:

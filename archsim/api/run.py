@@ -10,8 +10,8 @@ from functools import cached_property, wraps
 
 from ..errors import DoesNotFit, MappingError
 from ..result import LevelUse, SimResult
-from .arguments import (FIDELITIES, ArgumentError, check_chunk, check_devices, check_search_options,
-                        check_stack, choice, resolve_hardware, resolve_phase)
+from .arguments import (FIDELITIES, ArgumentError, check_chunk, check_devices, check_dram_model,
+                        check_search_options, check_stack, choice, resolve_hardware, resolve_phase)
 
 __all__ = ["build_graph", "simulate", "simulate_graph", "run_workload", "tensor_parallel",
            "kv_footprint", "dtype_label", "release_graph"]
@@ -29,7 +29,7 @@ def build_graph(model, phase="prefill", batch=1, seq=None, context=None, dtypes=
 def run_workload(model, hardware, phase, batch, seq, context, dtype, overrides, chunk: int,
                  fidelity, strategy, seed, progress, budget, devices: int = 1,
                  stack: str = "graph", past: int = 0, attribute_gap: bool = False,
-                 dram_model: str = "burst") -> SimResult:
+                 dram_model: str | None = None) -> SimResult:
     """Build and simulate one workload point; a prompt longer than `chunk` (> 0) runs as a
     chunked prefill (see `archsim.chunked`); `devices` > 1 runs it tensor-parallel (see
     `archsim.parallel`); `past` > 0 runs one chunk of `seq` tokens after `past` cached ones."""
@@ -150,14 +150,16 @@ def _gc_paused(fn):
 @_gc_paused
 def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto", seed: int = 0,
                    progress=None, budget: int | None = None, stack: str = "graph",
-                   attribute_gap: bool = False, dram_model: str = "burst") -> SimResult:
+                   attribute_gap: bool = False, dram_model: str | None = None) -> SimResult:
     """Map and simulate an already built graph on a loaded `Hardware`. `budget` caps the mapping
     search (evaluations per op; None = the mapper's default); `stack` is the GPU software stack;
     `attribute_gap` names the DRAM effects of the cycle-vs-analytic gap; `dram_model` the
-    engine's DRAM path at cycle fidelity, burst or controller (`engine.simulate`)."""
+    engine's DRAM path at cycle fidelity, `controller` or `burst` (None = the engine's default,
+    `engine.execute.DEFAULT_DRAM_MODEL`; see `engine.simulate`)."""
     from archsim import mapper
     from .. import engine
     choice(fidelity, FIDELITIES, "fidelity")
+    check_dram_model(dram_model)
     check_stack(stack)
     check_search_options(strategy, seed, budget, progress)
     hw = resolve_hardware(hw)
@@ -189,7 +191,7 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
              strategy: str = "auto", seed: int = 0, progress=None, overrides=None,
              budget: int | None = None, hw_overrides: dict | None = None,
              prefill_chunk: int | None = None, devices: int = 1, stack: str = "graph",
-             past: int = 0, attribute_gap: bool = False, dram_model: str = "burst") -> SimResult:
+             past: int = 0, attribute_gap: bool = False, dram_model: str | None = None) -> SimResult:
     """Simulate `model` (zoo name, config.json or .onnx path, or an `OpGraph` already built, whose
     own phase and sizes then apply) on `hw` (library name, YAML path or a `Hardware`).
     `phase=None` picks decode when `context` is given, else the chip's `defaults.phase` when the
@@ -205,12 +207,13 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     continues a prompt runs). `attribute_gap` (cycle fidelity) names each op's overlap with its
     neighbours, the DRAM effects, the SRAM ports' and the NoC's shares in each op's `gap_effects`
     and the result's `gap_attribution` (`engine.simulate`; six or seven more event-loop runs;
-    without it they are part of `other_s`). `dram_model` (cycle fidelity): `burst` (default) serves
-    each DRAM channel's transfers in issue order with the burst closed form; `controller` serves
-    transfers that overlap on a channel with the request-level controller's rules (FR-FCFS with
-    the row-hit cap, write drain, turnaround, refresh)."""
+    without it they are part of `other_s`). `dram_model` (cycle fidelity; None = the engine's
+    default, `engine.execute.DEFAULT_DRAM_MODEL`: `controller`): `controller` serves transfers that
+    overlap on a DRAM channel with the request-level controller's rules (queue, FR-FCFS with the
+    row-hit cap, write drain, turnaround, refresh) and a transfer alone with the burst closed form;
+    `burst` serves each channel's transfers in issue order with the burst closed form."""
     choice(fidelity, FIDELITIES, "fidelity")
-    choice(dram_model, ("burst", "controller"), "dram_model")
+    check_dram_model(dram_model)
     check_stack(stack)
     check_search_options(strategy, seed, budget, progress)
     hardware = resolve_hardware(hw, hw_overrides)

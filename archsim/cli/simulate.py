@@ -20,12 +20,27 @@ def add_workload_flags(p) -> None:
     p.add_argument("--dtype", help="dtype of weights, activations and KV cache (e.g. int8), or "
                                    "per class: weights=int4,activations=int8,kv=fp16 (default: the "
                                    "chip's default dtype, else bf16)")
-    p.add_argument("--fidelity", default="analytic", help="analytic (default) | cycle")
+    p.add_argument("--fidelity", default="analytic",
+                   help="analytic (default): per-op closed forms, ops back to back | cycle: the "
+                        "mapping's tiles as tasks in an event loop — every DRAM channel (see "
+                        "--dram-model), SRAM ports and banks, NoC links, double buffers; on GPUs "
+                        "the calibrated kernel model (the analytic number), on MCUs the core's "
+                        "closed form per op with SRAM ports and flash wait states")
     p.add_argument("--attribute-gap", action="store_true",
                    help="cycle fidelity, one point: name each op's overlap with its neighbours and "
                         "the shares of DRAM refresh, turnaround, row activation, access latency, the "
                         "SRAM ports and the NoC in each op's analytic-vs-cycle gap (six or seven more "
                         "event-loop runs)")
+    p.add_argument("--dram-model", default=None, metavar="controller|burst",
+                   help="cycle fidelity: the engine's DRAM path on every channel. controller "
+                        "(default): transfers that overlap on a channel go through the "
+                        "request-level controller (queue, FR-FCFS with the row-hit cap, write "
+                        "drain, read/write turnaround, all-bank or per-bank refresh), a transfer "
+                        "alone is served by the burst closed form (equal to the command path); "
+                        "burst: each channel serves its transfers in issue order, each by the burst "
+                        "closed form. Neither models power-down. GPUs: cycle fidelity is the "
+                        "calibrated kernel model (no DRAM tasks); MCUs: the core's closed form per "
+                        "op, flash read in place (no DRAM tasks)")
     p.add_argument("--strategy", default="auto", help="mapping search strategy (default auto)")
     p.add_argument("--seed", type=int, default=0, help="seed of the mapping search (default 0)")
     p.add_argument("--budget", type=int, default=None, metavar="N",
@@ -52,12 +67,6 @@ def add_parser(subparsers):
         description="Simulate a Transformer on a chip: latency, throughput, energy, power and "
                     "buffer use per memory level. Lists in --batch/--seq/--context make a sweep.")
     add_workload_flags(p)
-    p.add_argument("--dram-model", default="burst", choices=("burst", "controller"),
-                   help="cycle fidelity, one point on one chip: the engine's DRAM path. burst "
-                        "(default): each channel serves its transfers in issue order (burst closed "
-                        "form); controller: transfers that overlap on a channel are served by the "
-                        "request-level controller's rules (FR-FCFS with the row-hit cap, write "
-                        "drain, turnaround, refresh)")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--hw", help="hardware library name (see `archsim hw`) or a YAML path")
     target.add_argument("--system", help="a system of devices and links (hwconfigs/systems/, e.g. "
@@ -103,18 +112,24 @@ def system_args(args) -> dict:
 
 def workload_args(args) -> dict:
     """The keyword arguments shared by api.simulate / sweep / compare, validated."""
-    from archsim.api.arguments import FIDELITIES, check_stack, choice, resolve_phase
+    from archsim.api.arguments import (FIDELITIES, ArgumentError, check_dram_model, check_stack,
+                                       choice, resolve_phase)
     batch = int_list(args.batch, "--batch")
     seq = int_list(args.seq, "--seq")
     context = int_list(args.context, "--context")
     choice(args.fidelity, FIDELITIES, "fidelity")
     check_stack(args.stack)
+    if args.dram_model is not None:
+        check_dram_model(args.dram_model)
+        if args.fidelity != "cycle":
+            raise ArgumentError("--dram-model applies to --fidelity cycle")
     # an unset phase stays None: the API then takes the chip's `defaults.phase` where it has one
     phase = args.phase and resolve_phase(args.model, args.phase, seq and seq[0], context and context[0])
     return dict(phase=phase, batch=batch, seq=seq, context=context, dtype=args.dtype,
                 fidelity=args.fidelity, strategy=args.strategy, seed=args.seed, budget=args.budget,
                 prefill_chunk=args.prefill_chunk, devices=args.devices,
-                overrides=model_overrides(args.model_set), stack=args.stack)
+                overrides=model_overrides(args.model_set), stack=args.stack,
+                dram_model=args.dram_model)
 
 
 def _single(values):
@@ -128,10 +143,7 @@ def run(args) -> int:
 
     kw = workload_args(args)
     check_output_flags(args)
-    controller = args.dram_model != "burst"
     if args.system:
-        if controller:
-            raise api.ArgumentError("--dram-model controller applies to one chip, not a --system")
         if args.attribute_gap:
             raise api.ArgumentError("--attribute-gap applies to one chip, not a --system")
         return _run_system(args, kw)
@@ -142,9 +154,6 @@ def run(args) -> int:
     is_sweep = any(v is not None and len(v) > 1 for v in (kw["batch"], kw["seq"], kw["context"]))
     if args.attribute_gap and (is_sweep or kw["fidelity"] != "cycle"):
         raise api.ArgumentError("--attribute-gap applies to one workload point at --fidelity cycle")
-    if controller and (is_sweep or kw["fidelity"] != "cycle"):
-        raise api.ArgumentError("--dram-model controller applies to one workload point at "
-                                "--fidelity cycle")
     hw = api.arguments.resolve_hardware(args.hw, hw_overrides(args.hw_set))
     with ProgressBar(quiet=args.quiet, unit=" ops") as bar:
         if is_sweep:
@@ -153,7 +162,7 @@ def run(args) -> int:
         else:
             kw.update(batch=_single(kw["batch"]), seq=_single(kw["seq"]), context=_single(kw["context"]))
             obj = first = api.simulate(args.model, hw, progress=bar, attribute_gap=args.attribute_gap,
-                                       dram_model=args.dram_model, **kw)
+                                       **kw)
     name = f"{stem(first.model or args.model)}_{stem(hw.name)}_{first.phase}"
     if is_sweep:
         name += "_sweep"
@@ -172,5 +181,6 @@ def _run_system(args, kw) -> int:
                                  seq=_single(kw["seq"]), context=_single(kw["context"]),
                                  dtype=kw["dtype"], fidelity=kw["fidelity"], strategy=kw["strategy"],
                                  seed=kw["seed"], budget=kw["budget"], overrides=kw["overrides"],
-                                 stack=kw["stack"], progress=bar, **options)
+                                 stack=kw["stack"], dram_model=kw["dram_model"], progress=bar,
+                                 **options)
     return emit(result, args, f"{stem(result.model or args.model)}_{stem(result.system)}_{result.phase}")

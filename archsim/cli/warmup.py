@@ -22,13 +22,14 @@ _KERNELS = Path(__file__).resolve().parents[1] / "kernels"
 #: commands that simulate, and so use the kernels
 USES_KERNELS = ("simulate", "compare", "sweep", "map", "serve", "cosearch", "reproduce")
 
-#: (chip, fidelity, model, phase, tokens): together they reach every kernel and code path
+#: (chip, fidelity, model, phase, tokens, DRAM path or None for the default): together they
+#: reach every kernel and code path (both DRAM paths of the cycle engine)
 STEPS = (
-    ("h200-sxm", "analytic", "gpt2-small", "decode", 64),
-    ("pim-gpt", "cycle", "gpt2-small", "prefill", 32),
-    ("tpu-v1", "cycle", "gpt2-small", "prefill", 32),
-    ("zcu102", "cycle", "deit-tiny", "encode", None),
-    ("stm32f746", "cycle", "deit-tiny", "encode", None),
+    ("h200-sxm", "analytic", "gpt2-small", "decode", 64, None),
+    ("pim-gpt", "cycle", "gpt2-small", "prefill", 32, None),
+    ("tpu-v1", "cycle", "gpt2-small", "prefill", 32, "burst"),
+    ("zcu102", "cycle", "deit-tiny", "encode", None, None),
+    ("stm32f746", "cycle", "deit-tiny", "encode", None, None),
 )
 
 
@@ -100,12 +101,14 @@ def warm_up(quiet: bool) -> int:
     os.environ["ARCHSIM_NO_CACHE"] = "1"       # search for real: the search kernels compile too
     start = time.perf_counter()
     try:
-        for i, (chip, fidelity, model, phase, tokens) in enumerate(STEPS, start=1):
+        for i, (chip, fidelity, model, phase, tokens, dram_model) in enumerate(STEPS, start=1):
             t0 = time.perf_counter()
             if not quiet:
                 print(f"archsim warmup [{i}/{len(STEPS)}] {model} on {chip}, {fidelity} ...",
                       end="", file=sys.stderr, flush=True)
             kw = {"context": tokens} if phase == "decode" else {"seq": tokens}
+            if dram_model is not None:
+                kw["dram_model"] = dram_model
             api.simulate(model, chip, phase=phase, fidelity=fidelity, **kw)
             if not quiet:
                 print(f" {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)

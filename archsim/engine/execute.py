@@ -7,12 +7,42 @@ import numpy as np
 
 from .trace import Trace
 
-__all__ = ["TraceRun", "DRAM_COUNT_NAMES", "DRAM_MODELS", "run_numba", "run_timed"]
+__all__ = ["TraceRun", "DRAM_COUNT_NAMES", "DRAM_MODELS", "DEFAULT_DRAM_MODEL", "SIMPY_DRAM_MODELS",
+           "resolve_dram_model", "run_numba", "run_timed"]
 
 #: the engine's DRAM path at cycle fidelity: `burst` serves each channel's transfers in trace order
 #: with the burst closed form (`kernels.eventloop`); `controller` lets the request-level controller's
 #: rules serve transfers that overlap on a channel (`kernels.timeloop`, `kernels.dram.shared`)
 DRAM_MODELS = ("burst", "controller")
+#: the DRAM path of a cycle run that names none (`engine.simulate` and everything above it: the API,
+#: the CLI, compare, systems, studies, co-search). `burst` stays an explicit choice.
+DEFAULT_DRAM_MODEL = "controller"
+#: the DRAM paths the SimPy reference engine (`reference.run_simpy`) has; with no DRAM path named it
+#: runs the default if it has it, else its first (`resolve_dram_model`). It has no twin of the
+#: controller path yet: set this to DRAM_MODELS when it has.
+SIMPY_DRAM_MODELS = ("burst",)
+
+
+def resolve_dram_model(dram_model: str | None, engine: str = "numba") -> tuple[str, str]:
+    """(the DRAM path a cycle run on `engine` takes, a note for the result when it is not the default
+    because that engine lacks it, else ""). `dram_model` None: the default (`DEFAULT_DRAM_MODEL`).
+    A name outside `DRAM_MODELS`, or one the SimPy engine does not have, is an `ArchsimError`."""
+    from archsim.errors import ArchsimError, did_you_mean
+    if dram_model is not None and dram_model not in DRAM_MODELS:
+        hint = did_you_mean(str(dram_model), DRAM_MODELS) or ""
+        raise ArchsimError(f"dram_model must be one of {', '.join(DRAM_MODELS)} (got {dram_model!r})"
+                           + (f"; {hint}" if hint else ""))
+    if engine != "simpy":
+        return dram_model or DEFAULT_DRAM_MODEL, ""
+    if dram_model is None:
+        if DEFAULT_DRAM_MODEL in SIMPY_DRAM_MODELS:
+            return DEFAULT_DRAM_MODEL, ""
+        return SIMPY_DRAM_MODELS[0], (f"SimPy reference engine: DRAM path {SIMPY_DRAM_MODELS[0]!r}, "
+                                      f"not the default {DEFAULT_DRAM_MODEL!r} (it has no twin of it)")
+    if dram_model not in SIMPY_DRAM_MODELS:
+        raise ArchsimError(f"the SimPy reference engine has no {dram_model!r} DRAM path (it has "
+                           f"{', '.join(SIMPY_DRAM_MODELS)})")
+    return dram_model, ""
 
 #: Timing-dependent DRAM action counts, per DRAM resource, in this order.
 DRAM_COUNT_NAMES = ("refs", "acts", "pres", "hits", "misses", "rd_cols", "wr_cols", "mac_cols",
@@ -60,7 +90,10 @@ def run_numba(trace: Trace, periodic: bool = True, dram_model: str = "burst",
               controller: np.ndarray | None = None, solo: bool = True) -> TraceRun:
     """`periodic=False` disables the exact steady-state skip of long DRAM streams (for tests).
     `dram_model` (`DRAM_MODELS`): `controller` runs the time-ordered loop with the request-level
-    controller's rules where transfers overlap (`run_timed`)."""
+    controller's rules where transfers overlap (`run_timed`). This trace-level runner takes `burst`
+    (the event loop `kernels.eventloop`, which the SimPy twin and the kernel tests check) unless
+    told otherwise; a cycle run's default path (`DEFAULT_DRAM_MODEL`) is chosen by
+    `engine.simulate`, which always names the path."""
     if dram_model == "controller":
         return run_timed(trace, controller=controller, periodic=periodic, solo=solo)
     if dram_model != "burst":

@@ -25,7 +25,7 @@ from .accounting import (
 from .analytic import analytic_ticks, roofline_ticks
 from .attribution import attribute, gap_effects
 from .dram import PARAM_NAMES
-from .execute import DRAM_MODELS, run_numba
+from .execute import resolve_dram_model, run_numba
 from .lower import lower
 from .notes import fallback_notes, pipeline_spill_note
 from .gpu_kernels import gpu_kernels
@@ -89,7 +89,7 @@ def _bound(p, hw: Hardware, ticks: int) -> str:
 def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
              fidelity: str = "analytic", progress=None, engine: str = "numba",
              stack: str | None = None, attribute_gap: bool = False,
-             dram_model: str = "burst") -> SimResult:
+             dram_model: str | None = None) -> SimResult:
     """`stack`: the software-stack preset a GPU runs the graph with (`stack.STACKS`; default
     `graph`); chips without `sm` units ignore it. An op's gap is its exclusive time
     (`OpResult.exclusive_cycles`: its share of the critical path, `exclusive.py`) − its analytic
@@ -100,17 +100,15 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     ports' share and on a chip with a NoC the NoC's (`attribution.gap_share_cycles`: six or seven
     more event-loop runs, each on the DRAM path `dram_model`); without it those stay in `other_s`
     (the port stall on the critical path is shown as `port_wait_s`, not added).
-    `dram_model` (cycle fidelity, `execute.DRAM_MODELS`): `burst` serves each DRAM channel's
-    transfers in issue order with the burst closed form; `controller` lets the request-level
-    controller's rules (FR-FCFS with the row-hit cap, write drain, turnaround, refresh) serve
-    transfers that overlap on a channel, the burst closed form a transfer alone."""
+    `dram_model` (cycle fidelity, `execute.DRAM_MODELS`; None = `execute.DEFAULT_DRAM_MODEL`):
+    `controller` lets the request-level controller's rules (queue, FR-FCFS with the
+    row-hit cap, write drain, turnaround, refresh) serve transfers that overlap on a channel, the
+    burst closed form a transfer alone; `burst` serves each DRAM channel's transfers in issue order
+    with the burst closed form. engine="simpy" with None runs the DRAM path the SimPy engine has
+    (`execute.resolve_dram_model`) and says so in the notes."""
     if fidelity not in FIDELITIES:
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
-    if dram_model not in DRAM_MODELS:
-        raise ArchsimError(f"dram_model must be one of {', '.join(DRAM_MODELS)} (got {dram_model!r})")
-    if dram_model == "controller" and engine == "simpy":
-        raise ArchsimError("the SimPy reference engine serves DRAM channels in issue order only "
-                           "(dram_model='burst')")
+    dram_model, dram_note = resolve_dram_model(dram_model, engine)
     st = software_stack(stack)
     wall0 = time.perf_counter()
     say = progress or (lambda frac, msg: None)
@@ -133,6 +131,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
     peaks: dict[str, int] = {}
     planned = {k: int(v) for k, v in (mapping.peak_buffer_bytes if mapping is not None else ())}
     hit_rate = None
+    dram_ran = False                 # a DRAM channel task ran on the path `dram_model`
     if fidelity == "analytic":
         starts = np.cumsum([0] + ana[:-1]) if ana else np.zeros(0)
         spans = list(ana)
@@ -238,10 +237,17 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                f"({len(lw.noc_res)} links in use, each a resource transfers contend for), "
                if lw.noc_res else "")
         real = tr.n_tasks - int(tr.joins.sum())      # join tasks only stand for dependencies
-        served = ("transfers overlapping on a channel served by the request-level controller's "
-                  "rules, a transfer alone by the burst closed form" if dram_model == "controller"
-                  else "each channel's transfers served in issue order (burst closed form)")
+        dram_ran = bool(tr.dram_params.shape[0])
+        if not dram_ran:
+            served = f"no DRAM channel task (DRAM path {dram_model!r} unused)"
+        elif dram_model == "controller":
+            served = ("DRAM path 'controller': transfers overlapping on a channel served by the "
+                      "request-level controller's rules, a transfer alone by the burst closed form")
+        else:
+            served = "DRAM path 'burst': each channel's transfers served in issue order (burst closed form)"
         notes.append(f"cycle engine: {real} tasks; {dram}{served}; {net}at most 8 chunks per op")
+        if dram_note:
+            notes.append(dram_note)
     if fidelity == "analytic":     # no engine timeline: the mapper's static plan, start to end
         for lv in hw.levels:
             if not lv.off_chip and planned.get(lv.name, 0) > 0:
@@ -327,7 +333,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         sim_wall_s=time.perf_counter() - wall0, dtype=plans[0].dtype if plans else "",
         notes=tuple(notes), power=power, power_budget_w=hw.power_limit_w or hw.tdp_w,
         power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())),
-        gap_attribution=attribution, dram_model=dram_model if fidelity == "cycle" else "")
+        gap_attribution=attribution, dram_model=dram_model if dram_ran else "")
 
 
 def _controller(hw: Hardware, lw):

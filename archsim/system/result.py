@@ -167,4 +167,4 @@ def as_sim_result(r: SystemResult) -> SimResult:
         latency_s=r.latency_s, energy_breakdown_j=r.energy_breakdown_j, levels=levels,
         ops=tuple(ops), fits=r.fits, does_not_fit=r.does_not_fit, tokens=r.tokens, utilization=util,
         sim_wall_s=r.sim_wall_s, dtype=first.dtype if first else "", notes=tuple(dict.fromkeys(notes)),
-        devices=r.shards)
+        devices=r.shards, dram_model=first.dram_model if first else "")

@@ -65,7 +65,8 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
                     layer_pipelining: bool = True, overlap: bool = True, stream_chunks: int = 1,
                     weight_reuse: bool = True, strategy: str = "auto",
                     seed: int = 0, budget: int | None = None, overrides=None, stack: str = "graph",
-                    device_overrides: dict | None = None, progress=None) -> SystemResult:
+                    device_overrides: dict | None = None, progress=None,
+                    dram_model: str | None = None) -> SystemResult:
     """Simulate `model` on `system` (a name in hwconfigs/systems/, a YAML path or a `System`).
     `placement` overrides the system's policy ('attention on pim', 'all on host', 'search', ...);
     `sub_batches` > 1 splits the batch for NeuPIMs-style interleaving; `stream_chunks` > 1 streams
@@ -73,11 +74,14 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
     device name to dotted hardware overrides (e.g. {'pim': {'dram.channels': 16}}).
     `weight_reuse` (with sub-batches): an FC whose weight fits its device's on-chip weight buffer
     reads the weight once for every sub-batch (NeuPIMs' batching): its sub-batches together cost
-    the full-batch op, each its share of the rows; False: every sub-batch streams it again."""
+    the full-batch op, each its share of the rows; False: every sub-batch streams it again.
+    `dram_model` (cycle fidelity): every device's DRAM path, as in `archsim.api.simulate` (None:
+    the engine's default)."""
     from archsim import api
     start = time.perf_counter()
     sysd = load_system(system)
     api.arguments.choice(fidelity, api.FIDELITIES, "fidelity")
+    api.arguments.check_dram_model(dram_model)
     api.arguments.check_stack(stack)
     api.arguments.check_search_options(strategy, seed, budget, progress)
     if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or \
@@ -110,7 +114,8 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
 
     def run(assignment):
         return _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, seed, budget,
-                         stack, progress, sims, overlap, layer_pipelining, stream_chunks, reuse)
+                         stack, progress, sims, overlap, layer_pipelining, stream_chunks, reuse,
+                         dram_model)
 
     searched: tuple = ()
     if (policy or "").strip() == SEARCH:
@@ -172,13 +177,16 @@ def _hardware(sysd: System, device_overrides: dict | None) -> dict:
             for d in sysd.devices}
 
 
-def _device_result(sims, name, hw, graph, ops, fidelity, strategy, seed, budget, stack, progress) -> SimResult:
-    """The single-chip result of `ops` (names) of `graph` on `hw`, memoised by op set."""
+def _device_result(sims, name, hw, graph, ops, fidelity, strategy, seed, budget, stack, progress,
+                   dram_model=None) -> SimResult:
+    """The single-chip result of `ops` (names) of `graph` on `hw`, memoised by op set (`sims` is
+    one system run's: one fidelity and DRAM path)."""
     from archsim import api
     key = (name, graph.graph.get("batch"), frozenset(ops))
     if key not in sims:
         sub = _subgraph(graph, ops)
-        sims[key] = api.simulate_graph(sub, hw, fidelity, strategy, seed, progress, budget, stack)
+        sims[key] = api.simulate_graph(sub, hw, fidelity, strategy, seed, progress, budget, stack,
+                                       dram_model=dram_model)
     return sims[key]
 
 
@@ -218,7 +226,7 @@ def _holder(sysd: System, role: str, here: str) -> str | None:
 
 
 def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, seed, budget, stack,
-              progress, sims, overlap, layer_pipelining, chunks, reuse=False) -> dict:
+              progress, sims, overlap, layer_pipelining, chunks, reuse=False, dram_model=None) -> dict:
     from archsim.ir import DTYPE_BITS, ops_in_order
     from archsim.parallel import _block_ends, allreduce_seconds
     names = [d.name for d in sysd.devices]
@@ -232,7 +240,7 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
                    and _weight_resident(hardware[dev], op)]
             if ops:
                 shared[dev] = _device_result(sims, dev, hardware[dev], full, ops, fidelity, strategy,
-                                             seed, budget, stack, progress)
+                                             seed, budget, stack, progress, dram_model)
     per_size: dict[int, dict] = {}
     for b in sorted(set(sizes)):
         graph = graphs[b]
@@ -245,7 +253,7 @@ def _evaluate(sysd, hardware, graphs, sizes, assignment, fidelity, strategy, see
             durations[dev], op_rows[dev] = {}, {}
             if ops:
                 results[dev] = _device_result(sims, dev, hardware[dev], graph, ops, fidelity, strategy,
-                                              seed, budget, stack, progress)
+                                              seed, budget, stack, progress, dram_model)
                 durations[dev] = _durations(results[dev])
                 op_rows[dev] = {o.name: o for o in results[dev].ops}
             if dev in shared:               # this sub-batch's rows of the one full-batch op

@@ -201,20 +201,36 @@ def test_refresh_variants_are_exercised():
 
 
 def test_simulate_says_which_dram_model_ran():
+    """The default DRAM path at cycle fidelity is `execute.DEFAULT_DRAM_MODEL` (controller), burst
+    an explicit choice; the SimPy engine, which has no twin of the controller path yet, runs burst
+    when none is named and says so; a chip with no DRAM task reports no path."""
     import pytest
     from archsim.engine import simulate
+    from archsim.engine.execute import DEFAULT_DRAM_MODEL, SIMPY_DRAM_MODELS
     from archsim.errors import ArchsimError
     from .graphs import tiny_graph
+    assert DEFAULT_DRAM_MODEL == "controller"
     hw, g = tiny_graph("edge-npu", "decode", 1)
-    burst = simulate(g, hw, fidelity="cycle")
+    default = simulate(g, hw, fidelity="cycle")
+    burst = simulate(g, hw, fidelity="cycle", dram_model="burst")
     ctrl = simulate(g, hw, fidelity="cycle", dram_model="controller")
-    assert (burst.dram_model, ctrl.dram_model) == ("burst", "controller")
+    assert (default.dram_model, burst.dram_model, ctrl.dram_model) == ("controller", "burst", "controller")
+    assert default.cycles == ctrl.cycles and default.notes == ctrl.notes
     assert simulate(g, hw).dram_model == ""
     assert any("request-level controller" in n for n in ctrl.notes)
+    assert any("DRAM path 'burst'" in n for n in burst.notes)
     with pytest.raises(ArchsimError, match="dram_model"):
         simulate(g, hw, fidelity="cycle", dram_model="ramulator")
-    with pytest.raises(ArchsimError, match="SimPy"):
-        simulate(g, hw, fidelity="cycle", engine="simpy", dram_model="controller")
+    if "controller" not in SIMPY_DRAM_MODELS:       # until the SimPy twin of the controller lands
+        with pytest.raises(ArchsimError, match="SimPy"):
+            simulate(g, hw, fidelity="cycle", engine="simpy", dram_model="controller")
+        ref = simulate(g, hw, fidelity="cycle", engine="simpy")
+        assert ref.dram_model == "burst" and ref.cycles == burst.cycles
+        assert any("SimPy reference engine: DRAM path 'burst'" in n for n in ref.notes)
+        assert not any("SimPy" in n for n in default.notes + burst.notes)
+    gpu, gg = tiny_graph("h200-sxm", "decode", 1)
+    r = simulate(gg, gpu, fidelity="cycle")
+    assert r.dram_model == "" and any("no DRAM channel task" in n for n in r.notes)
 
 
 def test_attribute_gap_on_the_controller_path():
@@ -297,41 +313,53 @@ def test_cli_dram_model_flag(tmp_path, capsys):
     assert any(k.startswith("dram_") for op in doc["ops"] for k in op["gap_effects"])
     assert main(["simulate", "--model", "gpt2-small", "--context", "64", "--hw", "edge-npu",
                  "--dram-model", "controller", "--quiet"]) != 0
-    assert "--dram-model controller applies to one workload point" in capsys.readouterr().err
+    assert "--dram-model applies to --fidelity cycle" in capsys.readouterr().err
+    assert main(["simulate", "--model", "gpt2-small", "--context", "64", "--hw", "edge-npu",
+                 "--model-set", "layers=1", "--fidelity", "cycle", "--dram-model", "ramulator",
+                 "--quiet"]) != 0
+    assert "unknown DRAM model 'ramulator'" in capsys.readouterr().err
 
 
-def _same_run(a, b):
-    return (np.array_equal(a.start, b.start) and np.array_equal(a.finish, b.finish)
-            and np.array_equal(a.dram_counts, b.dram_counts) and a.makespan == b.makespan)
+def test_cli_help_names_the_default_dram_model(capsys):
+    import pytest
+    from archsim.cli import main
+    from archsim.engine.execute import DEFAULT_DRAM_MODEL, DRAM_MODELS
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"{DEFAULT_DRAM_MODEL} (default)" in text
+    assert all(f"{m}:" in text or f"{m} (default)" in text for m in DRAM_MODELS)
 
 
-def test_scan_speedups_change_nothing_on_real_traces():
-    """The FR-FCFS scan's speed-ups (`controller._earliest` written out in `shared.decide`; a
-    request to a (bank, row) already scanned that entered no earlier is skipped) against the scan
-    that calls `_earliest` on every queued request: every task's start and finish and the DRAM
-    counts equal, on lowered traces where transfers overlap at request level (checked by hand on
-    gpt2-small prefill 256 on edge-npu, LLaMA-2-7B decode on pim-gpt and BERT-base on edge-npu with
-    the mapper's mapping, GPT-2-small decode on edge-npu mapped and prefill on hbm3-pim)."""
-    from archsim.engine.lower import lower
-    from archsim.engine.simulate import _controller
-    from .graphs import tiny_graph
-    for chip, phase in (("edge-npu", "prefill"), ("edge-npu", "decode"), ("pim-gpt", "prefill"),
-                        ("hbm3-pim", "prefill")):
-        hw, g = tiny_graph(chip, phase, 2)
-        lw = lower(g, hw)
-        x = _controller(hw, lw)
-        log = np.zeros(1 + int((lw.trace.nrows * lw.trace.ncols).sum()), np.int64)
-        fast = run_timed(lw.trace, controller=x, log=log)
-        assert _same_run(fast, run_timed(lw.trace, controller=x, plain=True)), (chip, phase)
-        if chip == "edge-npu":
-            assert log[0] > 1000               # many requests went through the queue
+def test_cli_dram_model_default_and_burst_everywhere(tmp_path):
+    """No flag: the default path (controller); `--dram-model burst` reaches a sweep's points, a
+    compare's chips and a system's devices."""
+    import json
+
+    from archsim.cli import main
+    one = ["--model", "gpt2-small", "--model-set", "layers=1", "--fidelity", "cycle", "--quiet"]
+    out = tmp_path / "r.json"
+    assert main(["simulate", *one, "--context", "64", "--hw", "edge-npu", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["dram_model"] == "controller"
+    assert main(["simulate", *one, "--context", "32,64", "--hw", "edge-npu", "--dram-model",
+                 "burst", "--json", str(out)]) == 0
+    assert [r["dram_model"] for r in json.loads(out.read_text())["results"]] == ["burst", "burst"]
+    assert main(["compare", *one, "--context", "64", "--hw", "edge-npu", "hbm3-pim",
+                 "--dram-model", "burst", "--json", str(out)]) == 0
+    assert [r["dram_model"] for r in json.loads(out.read_text())["results"]] == ["burst"] * 2
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10**6), dram=st.sampled_from(sorted(FACTS)),
-       per_bank=st.sampled_from([0, 60]), solo=st.booleans())
-def test_scan_speedups_change_nothing_on_random_traces(seed, dram, per_bank, solo):
-    tr = random_trace(seed, 120, dram, 700, per_bank=per_bank, pim_share=0.1)
-    x = np.array([[8, 2, 0, 0, 0, 0]], np.int64)        # a short queue: often full, capped bypasses
-    assert _same_run(run_timed(tr, controller=x, solo=solo),
-                     run_timed(tr, controller=x, solo=solo, plain=True))
+def test_system_devices_take_the_dram_model():
+    """A host+PIM system at cycle fidelity: every device runs the default DRAM path unless told
+    `burst`, and the system's result says which."""
+    import pytest
+    from archsim.system import as_sim_result, simulate_system
+    kw = dict(context=64, fidelity="cycle", overrides={"layers": 1})
+    default = simulate_system("gpt2-small", "pim-gpt-system", **kw)
+    burst = simulate_system("gpt2-small", "pim-gpt-system", dram_model="burst", **kw)
+    models = {res.dram_model for r in (default,) for d in r.devices for res in d.results} - {""}
+    assert models == {"controller"}
+    assert {res.dram_model for d in burst.devices for res in d.results} - {""} == {"burst"}
+    assert (as_sim_result(default).dram_model, as_sim_result(burst).dram_model) == ("controller", "burst")
+    with pytest.raises(ValueError, match="DRAM model"):
+        simulate_system("gpt2-small", "pim-gpt-system", dram_model="ramulator", **kw)

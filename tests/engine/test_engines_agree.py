@@ -47,9 +47,14 @@ def test_small_models_identical(pair):
 
 
 def _agree(g, hw, label, mapping=None):
+    """Numba and SimPy on the same DRAM path: the one the SimPy engine runs by default (burst,
+    until it has a twin of the controller path; `execute.SIMPY_DRAM_MODELS`)."""
     from archsim.engine import simulate
-    a = simulate(g, hw, mapping, fidelity="cycle")
+    from archsim.engine.execute import DEFAULT_DRAM_MODEL, SIMPY_DRAM_MODELS
+    path = DEFAULT_DRAM_MODEL if DEFAULT_DRAM_MODEL in SIMPY_DRAM_MODELS else SIMPY_DRAM_MODELS[0]
+    a = simulate(g, hw, mapping, fidelity="cycle", dram_model=path)
     b = simulate(g, hw, mapping, fidelity="cycle", engine="simpy")
+    assert b.dram_model in (path, ""), label
     assert a.cycles == b.cycles, label
     assert a.energy_breakdown_j == b.energy_breakdown_j, label
     assert [o.cycles for o in a.ops] == [o.cycles for o in b.ops], label

@@ -88,7 +88,8 @@ def test_grouping_is_exact_on_simba(budget):
 
 
 # gap18's one-task-per-tile lowering: cycles, per-op cycles (sha256 of the list), Σ noc_stall_s,
-# NoC byte-hops, NoC energy
+# NoC byte-hops, NoC energy; recorded on the burst DRAM path (the default before the controller
+# path: there mesh and ring move by +0.003 % and +0.012 %, DRAM transfers that overlap interleaved)
 PINNED = [
     ("simba", "gpt2-small", dict(phase="decode", context=64, overrides={"layers": 1, "vocab": 2048}),
      (1437017, "ff42421fca6e", 1.4285714285714286e-08, 35207168.0, 5.6331468800000006e-05)),
@@ -102,7 +103,7 @@ PINNED = [
 @pytest.mark.parametrize("name,model,kw,want", PINNED, ids=[p[0] for p in PINNED])
 def test_noc_results_stay_pinned(name, model, kw, want):
     hw = {"simba": "simba", "mesh": chip("mesh", "[2, 2]"), "ring": chip("ring", "[4]")}[name]
-    r = archsim.simulate(model, hw, fidelity="cycle", **kw)
+    r = archsim.simulate(model, hw, fidelity="cycle", dram_model="burst", **kw)
     cycles = hashlib.sha256(repr([o.cycles for o in r.ops]).encode()).hexdigest()[:12]
     stall = sum(o.gap_effects.get("noc_stall_s", 0) for o in r.ops)
     got = (r.cycles, cycles, stall, dict(r.actions)["noc.byte_hop"], dict(r.energy_breakdown_j)["noc"])

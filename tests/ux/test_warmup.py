@@ -30,7 +30,7 @@ def calls(monkeypatch):
     seen = []
 
     def fake_simulate(model, chip, **kw):
-        seen.append((model, chip, kw["fidelity"], os.environ.get("ARCHSIM_NO_CACHE")))
+        seen.append((model, chip, kw["fidelity"], kw.get("dram_model"), os.environ.get("ARCHSIM_NO_CACHE")))
     monkeypatch.setattr(api, "simulate", fake_simulate)
     return seen
 
@@ -40,15 +40,17 @@ def test_warmup_reaches_every_chip_kind_and_fidelity(monkeypatch, capsys, stamp,
     assert main(["warmup"]) == 0
     assert len(calls) == len(STEPS) and all(no_cache == "1" for *_, no_cache in calls)
     assert "ARCHSIM_NO_CACHE" not in os.environ
-    kinds = {load_hardware(chip).kind for _, chip, _, _ in calls}
+    kinds = {load_hardware(chip).kind for _, chip, *_ in calls}
     assert {"gpu", "pim", "npu", "fpga", "mcu"} <= kinds
-    assert {fidelity for _, _, fidelity, _ in calls} == {"analytic", "cycle"}
+    assert {fidelity for _, _, fidelity, *_ in calls} == {"analytic", "cycle"}
+    # both DRAM paths of the cycle engine compile: the default and burst
+    assert {(fidelity, path) for _, _, fidelity, path, _ in calls} >= {("cycle", None), ("cycle", "burst")}
     err = capsys.readouterr().err
     assert err.count("archsim warmup [") == len(STEPS) and "kernels compiled" in err
 
 
 def test_warmup_steps_run_for_real():
-    chip, fidelity, model, phase, tokens = STEPS[0]
+    chip, fidelity, model, phase, tokens, _ = STEPS[0]
     r = api.simulate(model, chip, phase=phase, fidelity=fidelity, context=tokens)
     assert r.fits and r.latency_s > 0
 
@@ -97,7 +99,7 @@ def test_warmup_compiles_the_search_kernels(monkeypatch, stamp, calls):
                    search.seen_add, search.unseen_mask, search.fresh_neighbours,
                    search.nested_mask, search.best_row):
         assert kernel.signatures, kernel.__name__
-    chip, fidelity, model, phase, tokens = STEPS[0]       # the first step runs both whole searches
+    chip, fidelity, model, phase, tokens, _ = STEPS[0]       # the first step runs both whole searches
     map_op = importlib.import_module("archsim.mapper.map_op")
     ran = []
     for name in ("_genetic_in_kernel", "_local_in_kernel"):
