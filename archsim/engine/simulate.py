@@ -213,9 +213,12 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                                          engine=False))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
         from .exclusive import exclusive_cycles, exclusive_time
-        path = exclusive_time(tr, run, len(plans))
+        path = exclusive_time(tr, run, len(plans), lw.compute_res)
         exclusive = exclusive_cycles(path.ticks, sub)      # the ops' shares of `total`
         effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s, lw.noc_res, path)
+        for i, v in enumerate(path.fill_ticks.tolist()):   # the tile streams' real fill and drain
+            if v:
+                effects[i]["pipeline_fill_s"] = v * lw.tick_s
         from .attribution import fill_ticks
         fill = fill_ticks([plans[j] for j in first.values()], hw)
         fill_of = dict(zip(first.values(), fill))
@@ -229,6 +232,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                 for i, v in enumerate(per_op):
                     if v:
                         effects[i][key] = float(v) * tick_s
+                    else:                 # measured again (the fill on the serialised run): none
+                        effects[i].pop(key, None)
         attribution = attribute(effects, exclusive, ana, total, tick_s)
         groups = ", ".join(f"{lv} {sum(map(len, gs))} channels as {len(gs)} group(s)"
                            for lv, gs in lw.channel_groups.items())
