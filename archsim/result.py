@@ -155,6 +155,10 @@ class SimResult:
     # cycle fidelity: the analytic-vs-cycle gap (seconds) by RUN_GAP_PARTS; they add up to it
     gap_attribution: tuple[tuple[str, float], ...] = ()
     dram_model: str = ""                              # cycle fidelity: "burst" | "controller"
+    # cycle fidelity: True when the gap's parts were measured (`attribute_gap`: the ops' overlap,
+    # DRAM, port and NoC shares); False: each op's `other_s` also holds its overlap with its
+    # neighbours (an op hidden under another shows − its analytic time there)
+    attribute_gap: bool = False
 
     @property
     def energy_j(self) -> float:

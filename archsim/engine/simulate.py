@@ -332,7 +332,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         sim_wall_s=time.perf_counter() - wall0, dtype=plans[0].dtype if plans else "",
         notes=tuple(notes), power=power, power_budget_w=hw.power_limit_w or hw.tdp_w,
         power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())),
-        gap_attribution=attribution, dram_model=dram_model if fidelity == "cycle" else "")
+        gap_attribution=attribution, dram_model=dram_model if fidelity == "cycle" else "",
+        attribute_gap=bool(attribute_gap) and fidelity == "cycle")
 
 
 def _controller(hw: Hardware, lw):

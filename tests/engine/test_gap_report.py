@@ -112,6 +112,29 @@ def test_reports_show_the_effects(runs):
     assert analytic.gap_attribution == () and "by effect" not in render_text(analytic)
 
 
+def test_other_says_it_holds_the_overlap_unless_measured(runs):
+    """Without `attribute_gap` each op's `other_s` also holds its overlap with its neighbours (no
+    exact split exists without the serialised re-run: an op hidden under another shows −its
+    analytic time there), and the reports say so where they show it: the text and HTML label, the
+    JSON's `attribute_gap`, the comparison's column."""
+    from archsim.reports.html import render_html
+    from archsim.reports.table import OTHER_WITH_OVERLAP, comparison_gap
+    from archsim.comparison import Comparison, ComparisonRow
+    plain, named = runs[("edge-npu", False)], runs[("edge-npu", True)]
+    assert (plain.attribute_gap, named.attribute_gap) == (False, True)
+    assert OTHER_WITH_OVERLAP in render_text(plain) and OTHER_WITH_OVERLAP not in render_text(named)
+    assert "--attribute-gap separates it" in render_html(plain)
+    assert "--attribute-gap separates it" not in render_html(named)
+    assert json.loads(dumps(plain))["attribute_gap"] is False
+    assert json.loads(dumps(named))["attribute_gap"] is True
+    analytic = archsim.simulate("gpt2-small", "edge-npu", **{**KW, "fidelity": "analytic"})
+    assert analytic.attribute_gap is False and "separates it" not in render_text(analytic)
+    for results, label in (((plain, named), OTHER_WITH_OVERLAP), ((named,), "other")):
+        c = Comparison(model="gpt2-small", baseline=results[0].hw,
+                       rows=tuple(ComparisonRow(result=r) for r in results))
+        assert label in comparison_gap(c)[0]
+
+
 def test_cli_refuses_gap_attribution_without_cycle_fidelity(capsys):
     from archsim.cli import main
     code = main(["simulate", "--model", "gpt2-small", "--hw", "pim-gpt", "--phase", "decode",
