@@ -483,6 +483,13 @@ MUTANTS = (
            "exclusive_time(serial, bare, n, lw.compute_res)", "exclusive_time(serial, srun, n, lw.compute_res)",
            ("tests/engine/test_gap_shares.py",),
            "with attribute_gap the fill read off the serialised run with DRAM timing (counted twice)"),
+    Mutant("fill-mem-store", "archsim/engine/exclusive.py",
+           "out[hit[mem[tr.res[hit]]]] = True", "out[hit[mem[tr.res[hit]]]] = False",
+           ("tests/engine/test_exclusive_time.py",),
+           "a store to an off-chip level without DRAM timing (simba's) counted as pipeline drain"),
+    Mutant("fill-noc-hop", "archsim/engine/exclusive.py",
+           "side_a[noc[tr.res]] = 2", "side_a[noc[tr.res]] = 0", ("tests/engine/test_exclusive_time.py",),
+           "a NoC reduction hop after the compute counted as pipeline drain (the NoC's share)"),
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)

@@ -33,13 +33,14 @@ higher index (the later issued), so the walk is deterministic.
 
 The pipeline fill and drain (`ExclusiveTime.fill_ticks`), read off the same walk: an op's tile
 stream overlaps its loads with its compute, so one side (the bottleneck: of the op's compute-unit
-tasks and its other tasks — loads, links, transfers — the side busy longer, as the union of its
-tasks' intervals) runs nearly back to back, and the op's path ticks when that side was idle are
-what the pipeline did not hide: the first tile's load before the first compute (a compute-bound
-op), the last compute after the last load (a load-bound one), and the stalls between. Ticks on
-the op's stores (write transfers on a DRAM channel, and the waits before them) are left out: the closed form charges them
-after the stream, serially, so they are compared there. Exact, not a fit: part of the op's
-exclusive time, zero for an op off the path, the first load's time on a compute-bound GEMM.
+tasks and its loads and other transfers, the side busy longer, as the union of its tasks'
+intervals) runs nearly back to back, and the op's path ticks when that side was idle are what the
+pipeline did not hide: the first tile's load before the first compute (a compute-bound op), the
+last compute after the last load (a load-bound one), and the stalls between. Left out on both
+counts: the op's stores (writes to an off-chip level, and the waits before them: the closed form
+charges them after the stream, serially, so they are compared there) and its NoC link transfers
+(the NoC's share, `attribution.noc_share_ticks`). Exact, not a fit: part of the op's exclusive
+time, zero for an op off the path, the first load's time on a compute-bound GEMM.
 """
 from __future__ import annotations
 
@@ -99,7 +100,9 @@ def exclusive_time(tr, run, n_ops: int, compute_res=()) -> ExclusiveTime:
     side_a = np.zeros(n, dtype=np.int64)
     if len(compute_res):
         side_a[np.isin(tr.res, np.asarray(list(compute_res), dtype=np.int64))] = 1
-    side_a[(tr.mode == MODE_WRITE) & (tr.res_dram[tr.res] >= 0)] = 2
+    side_a[_stores(tr)] = 2
+    noc = np.array([name.startswith("noc:") for name in tr.resources], dtype=bool)
+    side_a[noc[tr.res]] = 2                 # NoC links: the NoC's share (`attribution.noc_share_ticks`)
     side = side_a.tolist()
     ex, pt = [0] * n_ops, [0] * n_ops
     segs = []                   # (op, from, to): the op's path ticks, stores left out
@@ -172,6 +175,20 @@ def exclusive_time(tr, run, n_ops: int, compute_res=()) -> ExclusiveTime:
     port[:] = pt
     fill = _fill_ticks(tr, run, side_a, segs, n_ops) if len(compute_res) else np.zeros(n_ops, dtype=np.int64)
     return ExclusiveTime(excl, port, steps, fill)
+
+
+def _stores(tr) -> np.ndarray:
+    """Per task, whether it writes to an off-chip memory (a store): a write transfer on a DRAM
+    channel, or a task on an off-chip level without DRAM timing (`mem:` resources) that carries
+    that level's write action."""
+    out = (tr.mode == MODE_WRITE) & (tr.res_dram[tr.res] >= 0)
+    mem = np.array([name.startswith("mem:") for name in tr.resources], dtype=bool)
+    if tr.act_id.size and mem.any():
+        writes = np.array([name.endswith(".write") for name in tr.action_names], dtype=bool)
+        owner = np.repeat(np.arange(tr.n_tasks), np.diff(tr.act_ptr))
+        hit = owner[writes[tr.act_id]]
+        out[hit[mem[tr.res[hit]]]] = True
+    return out
 
 
 def _merged(lo: np.ndarray, hi: np.ndarray):

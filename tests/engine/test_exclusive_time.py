@@ -226,10 +226,11 @@ def test_a_lowered_run_on_the_controller_path_serves_out_of_trace_order():
 
 
 # ------------------------------------------------------------------ pipeline fill and drain (#18)
-def _stream(load: int, compute: int, tiles: int, store: bool):
+def _stream(load: int, compute: int, tiles: int, store):
     """One op's double-buffered tile stream: tile i's load (on a DMA) waits for compute i − 2 (its
-    buffer), compute i for its load and compute i − 1; optionally a DRAM write of the result after
-    the last compute."""
+    buffer), compute i for its load and compute i − 1; after the last compute optionally (`store`)
+    a write of the result to a DRAM (`"dram"`), to an off-chip level without DRAM timing (`"mem"`,
+    a plain task with the level's write action) or a NoC reduction hop (`"noc"`)."""
     from archsim.engine.dram import dram_params
     from archsim.engine.trace import MODE_WRITE
     from .dram_types import FACTS
@@ -240,16 +241,21 @@ def _stream(load: int, compute: int, tiles: int, store: bool):
     for i in range(tiles):
         loads.append(b.task(dma, load, [comps[i - 2]] if i >= 2 else [], 0))
         comps.append(b.task(u, compute, [loads[i]] + ([comps[i - 1]] if i else []), 0))
-    if store:
+    if store == "dram" or store is True:
         b.task(ch, 0, [comps[-1]], 0, slot=0, row=0, ncols=16, span=1, mode=MODE_WRITE, nrows=1)
+    elif store == "mem":
+        b.task(b.resource("mem:flash"), 70, [comps[-1]], 0, actions=(("flash.write", 64),))
+    elif store == "noc":
+        b.task(b.resource("noc:1,0>0,0"), 25, [comps[-1]], 0)
     return b.build(), u
 
 
-@pytest.mark.parametrize("store", [False, True])
+@pytest.mark.parametrize("store", [None, "dram", "mem", "noc"])
 def test_fill_of_a_compute_bound_stream_is_its_first_load(store):
     """Four tiles, load 40, compute 100: the loads after the first hide under the compute; the path
     is the first load, four computes (and the store). The fill is the first load, 40 ticks; the
-    store is not part of it (the closed form charges stores after the stream)."""
+    store is not part of it (the closed form charges stores after the stream), to a DRAM or to a
+    level without DRAM timing, nor is a NoC hop after the compute (the NoC's share)."""
     tr, u = _stream(40, 100, 4, store)
     run = run_numba(tr)
     path = exclusive_time(tr, run, 1, compute_res=(u,))
