@@ -488,7 +488,7 @@ MUTANTS = (
            ("tests/engine/test_exclusive_time.py",),
            "a store to an off-chip level without DRAM timing (simba's) counted as pipeline drain"),
     Mutant("fill-noc-hop", "archsim/engine/exclusive.py",
-           "side_a[noc[tr.res]] = 2", "side_a[noc[tr.res]] = 0", ("tests/engine/test_exclusive_time.py",),
+           "side_a[links[tr.res]] = 2", "side_a[links[tr.res]] = 0", ("tests/engine/test_exclusive_time.py",),
            "a NoC reduction hop after the compute counted as pipeline drain (the NoC's share)"),
 )
 

@@ -36,11 +36,12 @@ stream overlaps its loads with its compute, so one side (the bottleneck: of the 
 tasks and its loads and other transfers, the side busy longer, as the union of its tasks'
 intervals) runs nearly back to back, and the op's path ticks when that side was idle are what the
 pipeline did not hide: the first tile's load before the first compute (a compute-bound op), the
-last compute after the last load (a load-bound one), and the stalls between. Left out on both
-counts: the op's stores (writes to an off-chip level, and the waits before them: the closed form
-charges them after the stream, serially, so they are compared there) and its NoC link transfers
-(the NoC's share, `attribution.noc_share_ticks`). Exact, not a fit: part of the op's exclusive
-time, zero for an op off the path, the first load's time on a compute-bound GEMM.
+last compute after the last load (a load-bound one), and the stalls between. Left out: the op's
+stores (writes to an off-chip level, and the waits before them) and a PIM op's transfers over the
+host link — the closed form charges both serially after (before) the stream, so they, and any
+path ticks while they ran, are compared there (`analytic.host_link_s`) — and its NoC link
+transfers (the NoC's share, `attribution.noc_share_ticks`). Exact, not a fit: part of the op's
+exclusive time, zero for an op off the path, the first load's time on a compute-bound GEMM.
 """
 from __future__ import annotations
 
@@ -101,8 +102,10 @@ def exclusive_time(tr, run, n_ops: int, compute_res=()) -> ExclusiveTime:
     if len(compute_res):
         side_a[np.isin(tr.res, np.asarray(list(compute_res), dtype=np.int64))] = 1
     side_a[_stores(tr)] = 2
-    noc = np.array([name.startswith("noc:") for name in tr.resources], dtype=bool)
-    side_a[noc[tr.res]] = 2                 # NoC links: the NoC's share (`attribution.noc_share_ticks`)
+    # NoC links: the NoC's share (`attribution.noc_share_ticks`); the host link's "@pipeline"
+    # transfers of a PIM op: charged serially by the closed form (`analytic.host_link_s`)
+    links = np.array([name.startswith(("noc:", "link:")) for name in tr.resources], dtype=bool)
+    side_a[links[tr.res]] = 2
     side = side_a.tolist()
     ex, pt = [0] * n_ops, [0] * n_ops
     segs = []                   # (op, from, to): the op's path ticks, stores left out
@@ -214,28 +217,31 @@ def _covered(starts: np.ndarray, ends: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _fill_ticks(tr, run, side: np.ndarray, segs, n_ops: int) -> np.ndarray:
-    """Per op, its path ticks (`segs`) when its bottleneck side was idle (module docstring)."""
+    """Per op, its path ticks (`segs`) when its bottleneck side was idle and no transfer the closed
+    form charges serially (its side 2: stores, host link) was running (module docstring)."""
     out = np.zeros(n_ops, dtype=np.int64)
     if not segs:
         return out
     seg = np.array(segs, dtype=np.int64)
     seg = seg[np.argsort(seg[:, 0], kind="stable")]
     seg_bounds = np.searchsorted(seg[:, 0], np.arange(n_ops + 1))
-    owned = np.flatnonzero((tr.op >= 0) & (side != 2))
-    order = owned[np.lexsort((run.start[owned], side[owned] == 1, tr.op[owned]))]
-    key = tr.op[order] * 2 + (side[order] == 1)
-    bounds = np.searchsorted(key, np.arange(2 * n_ops + 1))
+    owned = np.flatnonzero(tr.op >= 0)
+    key_all = tr.op[owned] * 3 + side[owned]
+    order = owned[np.lexsort((run.start[owned], key_all))]
+    key = tr.op[order] * 3 + side[order]
+    bounds = np.searchsorted(key, np.arange(3 * n_ops + 1))
     for o in np.unique(seg[:, 0]).tolist():
-        best = None
-        for k in (2 * o, 2 * o + 1):            # the rest, then compute
-            idx = order[bounds[k]:bounds[k + 1]]
+        group = [order[bounds[k]:bounds[k + 1]] for k in (3 * o, 3 * o + 1, 3 * o + 2)]
+        busy = []
+        for idx in group[:2]:                   # the rest, then compute
             starts, ends = _merged(run.start[idx], run.finish[idx])
-            busy = int((ends - starts).sum())
-            if best is None or busy > best[0]:
-                best = (busy, starts, ends)
+            busy.append(int((ends - starts).sum()))
+        bottleneck = group[1] if busy[1] > busy[0] else group[0]
+        idx = np.concatenate([bottleneck, group[2]])
+        idx = idx[np.argsort(run.start[idx], kind="stable")]
+        starts, ends = _merged(run.start[idx], run.finish[idx])
         rows = seg[seg_bounds[o]:seg_bounds[o + 1]]
         length = int((rows[:, 2] - rows[:, 1]).sum())
-        starts, ends = best[1], best[2]
         covered = int((_covered(starts, ends, rows[:, 2]) - _covered(starts, ends, rows[:, 1])).sum())
         out[o] = length - covered
     return out
