@@ -491,6 +491,10 @@ MUTANTS = (
     Mutant("fill-noc-hop", "archsim/engine/exclusive.py",
            "side_a[links[tr.res]] = 2", "side_a[links[tr.res]] = 0", ("tests/engine/test_exclusive_time.py",),
            "a NoC reduction hop after the compute counted as pipeline drain (the NoC's share)"),
+    Mutant("fill-under-link", "archsim/engine/exclusive.py",
+           "idx = np.concatenate([bottleneck, group[2]])", "idx = bottleneck",
+           ("tests/engine/test_exclusive_time.py",),
+           "a load under a host-link transfer the closed form charges serially counted as fill"),
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)

@@ -334,3 +334,20 @@ def test_simulate_names_the_fill_and_it_adds_up():
     assert gemms and all(op.gap_effects.get("pipeline_fill_s", 0) > 0 for op in gemms)
     for op in gemms:
         assert abs(op.gap_effects.get("other_s", 0.0)) < 0.005 * op.analytic_cycles / r.freq_hz, op
+
+
+def test_path_ticks_under_a_host_link_transfer_are_not_fill():
+    """A PIM-style op moves its "@pipeline" inputs over the host link (50 ticks) while its first
+    load (40) runs; the closed form charges the link serially (`analytic.host_link_s`), so the
+    load's ticks on the path, all under the link, are not fill; neither is the link itself when the
+    compute waits for it."""
+    for wait_for_link in (False, True):
+        b = TraceBuilder()
+        u, dma, link = b.resource("u"), b.resource("dma"), b.resource("link:host_link")
+        ld = b.task(dma, 40, (), 0)
+        lk = b.task(link, 50, (), 0)
+        b.task(u, 100, [ld, lk] if wait_for_link else [ld], 0)
+        tr = b.build()
+        run = run_numba(tr)
+        assert run.makespan == (150 if wait_for_link else 140)
+        assert exclusive_time(tr, run, 1, compute_res=(u,)).fill_ticks.tolist() == [0]
