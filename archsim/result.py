@@ -19,7 +19,11 @@ SCHEMA_VERSION = 1
 #: keys (seconds). The op's gap is its exclusive time (`OpResult.exclusive_cycles`: its share of the
 #: makespan along the critical path, `archsim.engine.exclusive`) − its analytic time.
 #: Added into it, every run: the closed form's pipeline-fill allowance, min(compute, load) / 8,
-#: which the cycle run replaces by its tile stream's real fill (`analytic_fill_s`, negative).
+#: which the cycle run replaces by its tile stream's real fill (`analytic_fill_s`, negative), and
+#: that real fill and drain (`pipeline_fill_s`, measured on the critical path: the op's path ticks
+#: while its stream's bottleneck side was idle — the first tile's load before the first compute,
+#: the last compute after the last load, the stalls between; `engine.exclusive`; with
+#: `attribute_gap` measured on the serialised run without DRAM effects).
 #: With `attribute_gap=True` (`engine.attribution`, six or seven more event-loop runs): what
 #: overlapping ops, which the analytic form runs back to back, changed the op's exclusive time
 #: against a re-run with the ops serialised (`op_overlap_s`); and, on that re-run, the shares of
@@ -28,7 +32,9 @@ SCHEMA_VERSION = 1
 #: form), cumulatively in that order, of the SRAM ports (`sram_port_stall_s`) and of the NoC
 #: (`noc_s`): what removing each saves the op's exclusive time minus what it saves its analytic
 #: time, the part the closed form misses (negative: over-counts).
-#: `other_s`: the rest (without `attribute_gap` also the effects it names; the closed forms' error).
+#: `other_s`: the rest (the closed forms' error; without `attribute_gap` also the effects it names,
+#: above all the op's overlap with its neighbours: an op hidden under another shows −its analytic
+#: time there, the op whose path ticks hid it +as much).
 #: Shown, not added (symptoms read off the task times): the port stalls of its tasks on the critical
 #: path (`port_wait_s`: often a wait for a lane a DRAM-paced load holds, so not the ports' share),
 #: the time its compute unit sat idle between the op's own chunks waiting for their loads
@@ -38,11 +44,11 @@ SCHEMA_VERSION = 1
 #: counts too.
 GAP_EFFECTS = ("op_overlap_s", "sram_port_stall_s", "port_wait_s", "load_wait_s", "noc_stall_s",
                "pim_issue_s", "noc_s", "dram_refresh_s", "dram_turnaround_s", "dram_row_activation_s",
-               "dram_access_latency_s", "analytic_fill_s", "other_s")
+               "dram_access_latency_s", "pipeline_fill_s", "analytic_fill_s", "other_s")
 #: Effects whose seconds add up, with `other_s`, to an op's exclusive − analytic time
 ADDITIVE_GAP_EFFECTS = ("op_overlap_s", "sram_port_stall_s", "noc_s", "dram_refresh_s",
                         "dram_turnaround_s", "dram_row_activation_s", "dram_access_latency_s",
-                        "analytic_fill_s")
+                        "pipeline_fill_s", "analytic_fill_s")
 #: Run-level parts of the analytic-vs-cycle gap (`SimResult.gap_attribution`, seconds): the per-op
 #: effects summed over ops; `op_overlap_s` also holds makespan − Σ op exclusive times, zero for one
 #: chip's run (exclusive times split the makespan), kept for results whose ops' times do not split
@@ -149,6 +155,10 @@ class SimResult:
     # cycle fidelity: the analytic-vs-cycle gap (seconds) by RUN_GAP_PARTS; they add up to it
     gap_attribution: tuple[tuple[str, float], ...] = ()
     dram_model: str = ""                              # "controller" | "burst"; "" if no DRAM task ran
+    # cycle fidelity: True when the gap's parts were measured (`attribute_gap`: the ops' overlap,
+    # DRAM, port and NoC shares); False: each op's `other_s` also holds its overlap with its
+    # neighbours (an op hidden under another shows − its analytic time there)
+    attribute_gap: bool = False
 
     @property
     def energy_j(self) -> float:

@@ -4,6 +4,7 @@ bert-base encode on a set of chips at cycle fidelity with `attribute_gap=True`, 
 op), in µs and as % of the run's latency, with the CPU time of each run.
 
     PYTHONPATH=. python benchmarks/gap_attribution.py [--hw edge-npu pim-gpt ...] [--plain]
+        [--dram-model burst|controller]
 """
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ WORKLOADS = {"gpt2-small decode": dict(model="gpt2-small", phase="decode", conte
              "bert-base encode": dict(model="bert-base", phase="encode")}
 
 
-def measure(hw: str, work: dict, named: bool) -> dict:
+def measure(hw: str, work: dict, named: bool, dram_model: str = "burst") -> dict:
     t0 = time.process_time()
     r = archsim.simulate(work["model"], hw, phase=work["phase"], context=work.get("context"),
-                         fidelity="cycle", attribute_gap=named)
+                         fidelity="cycle", attribute_gap=named, dram_model=dram_model)
     cpu = time.process_time() - t0
     parts = dict(r.gap_attribution)
     others = [op.gap_effects.get("other_s", 0.0) for op in r.ops]
@@ -36,13 +37,14 @@ def main(argv=None) -> None:
     ap.add_argument("--hw", nargs="*", default=list(CHIPS))
     ap.add_argument("--work", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS))
     ap.add_argument("--plain", action="store_true", help="without attribute_gap (task-time effects only)")
+    ap.add_argument("--dram-model", default="burst", choices=("burst", "controller"))
     args = ap.parse_args(argv)
-    print(f"load {os.getloadavg()[0]:.2f}; attribute_gap={not args.plain}")
+    print(f"load {os.getloadavg()[0]:.2f}; attribute_gap={not args.plain}; dram_model={args.dram_model}")
     print(f"{'workload':18} {'chip':11} {'latency':>10} {'gap':>10} {'op overlap':>18} "
           f"{'Σ other':>18} {'Σ|other|':>18} {'cpu s':>6}")
     for w in args.work:
         for hw in args.hw:
-            m = measure(hw, WORKLOADS[w], not args.plain)
+            m = measure(hw, WORKLOADS[w], not args.plain, args.dram_model)
             lat = m["latency_s"]
 
             def cell(v):

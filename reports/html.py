@@ -15,8 +15,8 @@ from archsim.comparison import Comparison, Sweep
 from archsim.result import SimResult
 
 from .figures import PALETTE, Roof, esc, result_figures
-from .table import (comparison_gap, fidelity_label, format_bytes, gap_parts, misfit_reason, op_gap, si,
-                    used_share)
+from .table import (comparison_gap, fidelity_label, format_bytes, gap_parts, misfit_reason, op_gap,
+                    other_label, si, used_share)
 
 __all__ = ["render_html", "write_html", "write_plotly_js", "comparison_figures", "sweep_figures",
            "PLOTLY_JS"]
@@ -104,7 +104,7 @@ def _summary_section(r: SimResult) -> str:
         if r.analytic_vs_cycle_gap is not None:
             rows.append(["cycle vs analytic gap", f"{100 * r.analytic_vs_cycle_gap:+.1f} %"])
             if r.gap_attribution:
-                rows.append(["gap by effect", gap_parts(r.gap_attribution)])
+                rows.append(["gap by effect", gap_parts(r.gap_attribution, other_label(r))])
         head = _table(["quantity", "value"], rows, numeric={1})
     else:
         head = f'<p class="bad">Does not fit: {esc(misfit_reason(r))}</p>'
@@ -117,7 +117,7 @@ def _summary_section(r: SimResult) -> str:
     ops = _table(["op", "kind", "unit", "latency", "energy", "bound"]
                  + (["gap vs analytic (named effects)"] if gaps else []), [
         [op.name, op.kind, op.unit, si(op.latency_s, "s"), si(op.energy_j, "J"), op.bound]
-        + ([op_gap(op, r.freq_hz)] if gaps else [])
+        + ([op_gap(op, r.freq_hz, other_label(r))] if gaps else [])
         for op in top], numeric={3, 4}) if top else ""
     notes = "".join(f'<p class="note">note: {esc(n)}</p>' for n in r.notes)
     columns = [f"<div><h2>Summary</h2>{head}</div>", f"<div><h2>Memory levels</h2>{levels}</div>"]

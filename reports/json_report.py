@@ -109,6 +109,7 @@ def result_to_dict(r: SimResult, timing: bool = False) -> dict:
         "ops": ops,
         "analytic_vs_cycle_gap": _num(r.analytic_vs_cycle_gap),
         "gap_attribution": {k: _num(v) for k, v in r.gap_attribution},
+        "attribute_gap": r.attribute_gap,
         "dram_row_hit_rate": _num(r.dram_row_hit_rate),
         "utilization": {k: _num(v) for k, v in r.utilization},
         "timelines": timelines,

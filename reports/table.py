@@ -105,24 +105,36 @@ GAP_LABELS = {"op_overlap_s": "op overlap", "sram_port_stall_s": "SRAM port stal
               "dram_access_latency_s": "DRAM access latency",
               "noc_stall_s": "NoC stalls", "pim_issue_s": "PIM issue", "noc_s": "NoC",
               "port_wait_s": "port waits on the path",
+              "pipeline_fill_s": "pipeline fill/drain",
               "analytic_fill_s": "analytic fill allowance", "other_s": "other"}
 
 
-def gap_parts(parts) -> str:
-    """'op overlap −190 µs · SRAM port stalls +104 µs · …': the non-zero parts of a gap."""
-    return " · ".join(f"{GAP_LABELS.get(k, k)} {'+' if v > 0 else '−'}{si(abs(v), 's')}"
-                      for k, v in parts if v)
+#: `other_s`'s label in a run without `attribute_gap`, where it also holds the ops' overlap
+OTHER_WITH_OVERLAP = "other (incl. op overlap: --attribute-gap separates it)"
 
 
-def op_gap(op, freq_hz: float) -> str:
+def other_label(r) -> str:
+    """The label of a result's `other_s`: it holds the ops' overlap unless the run measured it."""
+    return GAP_LABELS["other_s"] if getattr(r, "attribute_gap", True) else OTHER_WITH_OVERLAP
+
+
+def gap_parts(parts, other: str = GAP_LABELS["other_s"]) -> str:
+    """'op overlap −190 µs · SRAM port stalls +104 µs · …': the non-zero parts of a gap; `other`
+    labels `other_s` (`other_label`)."""
+    return " · ".join(f"{other if k == 'other_s' else GAP_LABELS.get(k, k)} "
+                      f"{'+' if v > 0 else '−'}{si(abs(v), 's')}" for k, v in parts if v)
+
+
+def op_gap(op, freq_hz: float, other: str = GAP_LABELS["other_s"]) -> str:
     """An op's exclusive − analytic time (its share of the run's cycles, `OpResult.exclusive_cycles`;
-    its span where that is unknown) and its named parts (the symptoms left out)."""
+    its span where that is unknown) and its named parts (the symptoms left out); `other` labels
+    `other_s` (`other_label`)."""
     cycles = op.exclusive_cycles if op.exclusive_cycles >= 0 else op.cycles
     gap = (cycles - op.analytic_cycles) / freq_hz
     parts = [(k, v) for k, v in op.gap_effects.items()           # the parts worth a glance
              if k in ADDITIVE_GAP_EFFECTS + ("other_s",) and abs(v) >= 0.01 * abs(gap)]
     head = f"{'+' if gap >= 0 else '−'}{si(abs(gap), 's')}"
-    return head + (f": {gap_parts(parts)}" if parts else "")
+    return head + (f": {gap_parts(parts, other)}" if parts else "")
 
 
 def fidelity_label(r: SimResult) -> str:
@@ -169,7 +181,7 @@ def render_summary(r: SimResult, top: int = 8) -> str:
     if r.analytic_vs_cycle_gap is not None:
         lines.append(f"  cycle vs analytic gap {100 * r.analytic_vs_cycle_gap:+.1f} %")
         if r.gap_attribution:
-            lines.append("    by effect: " + gap_parts(r.gap_attribution))
+            lines.append("    by effect: " + gap_parts(r.gap_attribution, other_label(r)))
     if r.energy_breakdown_j and r.energy_j > 0:
         parts = sorted(r.energy_breakdown_j, key=lambda kv: -kv[1])
         lines.append("  energy by component: " + ", ".join(
@@ -185,7 +197,7 @@ def render_summary(r: SimResult, top: int = 8) -> str:
         if r.fidelity == "cycle" and r.gap_attribution:
             header.append("gap vs analytic (named effects)")
             for row, op in zip(rows, ranked):
-                row.append(op_gap(op, r.freq_hz))
+                row.append(op_gap(op, r.freq_hz, other_label(r)))
         lines += ["", f"top {len(ranked)} of {len(r.ops)} ops by time",
                   grid(header, rows, right={3, 4})]
     for note in r.notes:
@@ -230,7 +242,9 @@ def comparison_gap(c: Comparison) -> tuple[list[str], list[list[str]]]:
         return [], []
     parts = [k for k in RUN_GAP_PARTS
              if k == "other_s" or any(dict(r.gap_attribution).get(k, 0.0) for r in ran)]
-    header = ["hw", "gap"] + [GAP_LABELS.get(k, k) for k in parts]
+    plain = not all(r.attribute_gap for r in ran)
+    header = ["hw", "gap"] + [OTHER_WITH_OVERLAP if k == "other_s" and plain else GAP_LABELS.get(k, k)
+                              for k in parts]
     rows = []
     for r in ran:
         gap = "–" if r.analytic_vs_cycle_gap is None else f"{100 * r.analytic_vs_cycle_gap:+.1f} %"

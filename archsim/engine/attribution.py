@@ -48,11 +48,16 @@ The closed form's pipeline-fill allowance (`fill_ticks`, every cycle run, analyt
 that overlaps loads with compute is charged max(compute, load) + min(compute, load) / 8; the
 cycle run replaces that eighth by the real fill and drain of its tile stream (one tile's load
 before the first compute, its last compute after the last load), so the allowance is named as
-its own part of the gap, negative: `analytic_fill_s`.
+its own part of the gap, negative: `analytic_fill_s`. That real fill and drain is named beside
+it (`pipeline_fill_s`, every run): the op's critical-path ticks while its stream's bottleneck side
+sat idle (`exclusive`), measured — with `attribute_gap` on the serialised run without DRAM effects
+(the last DRAM counterfactual), so the first load's row activation and CL stay the DRAM shares'.
 
-What remains (`other_s`) is none of these: the real pipeline fill and drain, dependencies inside
-an op, the closed forms' own error; without `attribute_gap` also the overlap and the DRAM and NoC
-effects."""
+What remains (`other_s`) is none of these: dependencies inside an op, the closed forms' own error;
+without `attribute_gap` also the overlap and the DRAM and NoC effects (the reports label it so:
+`SimResult.attribute_gap`). No cheap exact split of the overlap exists without the serialised
+re-run: an op's exclusive time in the overlapped run already holds its neighbours' hidden work
+wherever the path went through it, and what the op would take alone is the serialised run."""
 from __future__ import annotations
 
 import dataclasses
@@ -131,10 +136,17 @@ def dram_effect_ticks(tr, base, n_ops: int, sub: int, dram_model: str = "burst",
     turn, cumulatively: ([(effect, hw cycles of the run it saved)], [per-op cycles of its exclusive
     time it saved, one array per effect]). Costs one event-loop run per effect, on the DRAM path
     `base` ran on (`dram_model`, `controller`: `execute.run_numba`'s)."""
+    effects, per_op, _ = _dram_effect_runs(tr, base, n_ops, sub, dram_model, controller)
+    return effects, per_op
+
+
+def _dram_effect_runs(tr, base, n_ops: int, sub: int, dram_model: str, controller):
+    """`dram_effect_ticks`, and the last counterfactual run (every DRAM effect removed)."""
     prev_total = -(-int(base.makespan) // sub)
     prev_ops = _exclusive(tr, base, n_ops, sub)
     params = tr.dram_params.copy()
     effects, per_op = [], []
+    run = base
     for name, keys in EFFECTS:
         for k in keys:
             params[:, PARAM_NAMES.index(k)] = 0
@@ -144,7 +156,7 @@ def dram_effect_ticks(tr, base, n_ops: int, sub: int, dram_model: str = "burst",
         effects.append((name, prev_total - total))
         per_op.append(prev_ops - ops)
         prev_total, prev_ops = total, ops
-    return effects, per_op
+    return effects, per_op, run
 
 
 def _without(hw: Hardware, name: str) -> Hardware:
@@ -191,7 +203,10 @@ def gap_share_cycles(graph: OpGraph, hw: Hardware, mapping: Mapping | None, lw, 
     serial = serial_trace(lw.trace)
     srun = _rerun(serial, dram_model, controller)
     out = {"op_overlap_s": _exclusive(lw.trace, run, n, sub) - _exclusive(serial, srun, n, sub)}
-    effects, saved = dram_effect_ticks(serial, srun, n, sub, dram_model, controller)
+    effects, saved, bare = _dram_effect_runs(serial, srun, n, sub, dram_model, controller)
+    # the pipeline fill and drain of the serialised run without any DRAM effect (those are the
+    # shares below, the first load's row activation and CL among them): cycles, fractional
+    out["pipeline_fill_s"] = exclusive_time(serial, bare, n, lw.compute_res).fill_ticks / sub
     names = [name for name, _ in effects]
     ana = analytic_effect_ticks(graph, hw, mapping, names, stack, plans)
     out.update({EFFECT_KEYS[name]: s - a for name, s, a in zip(names, saved, ana)})

@@ -212,9 +212,12 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                                          engine=False))
         gap = (total - analytic_total) / analytic_total if analytic_total else None
         from .exclusive import exclusive_cycles, exclusive_time
-        path = exclusive_time(tr, run, len(plans))
+        path = exclusive_time(tr, run, len(plans), lw.compute_res)
         exclusive = exclusive_cycles(path.ticks, sub)      # the ops' shares of `total`
         effects = gap_effects(tr, run, lw.compute_res, len(plans), lw.tick_s, lw.noc_res, path)
+        for i, v in enumerate(path.fill_ticks.tolist()):   # the tile streams' real fill and drain
+            if v:
+                effects[i]["pipeline_fill_s"] = v * lw.tick_s
         from .attribution import fill_ticks
         fill = fill_ticks([plans[j] for j in first.values()], hw)
         fill_of = dict(zip(first.values(), fill))
@@ -228,6 +231,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
                 for i, v in enumerate(per_op):
                     if v:
                         effects[i][key] = float(v) * tick_s
+                    else:                 # measured again (the fill on the serialised run): none
+                        effects[i].pop(key, None)
         attribution = attribute(effects, exclusive, ana, total, tick_s)
         groups = ", ".join(f"{lv} {sum(map(len, gs))} channels as {len(gs)} group(s)"
                            for lv, gs in lw.channel_groups.items())
@@ -333,7 +338,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         sim_wall_s=time.perf_counter() - wall0, dtype=plans[0].dtype if plans else "",
         notes=tuple(notes), power=power, power_budget_w=hw.power_limit_w or hw.tdp_w,
         power_timeline=timeline, throttle=throttle, actions=tuple(sorted(counts.items())),
-        gap_attribution=attribution, dram_model=dram_model if dram_ran else "")
+        gap_attribution=attribution, dram_model=dram_model if dram_ran else "",
+        attribute_gap=bool(attribute_gap) and fidelity == "cycle")
 
 
 def _controller(hw: Hardware, lw):

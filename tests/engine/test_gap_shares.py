@@ -60,6 +60,30 @@ def test_reported_per_op_shares_are_the_attributions():
         assert np.array_equal(got[EFFECT_KEYS[name]], s - an), name
 
 
+def test_reported_fill_is_the_serialised_runs_without_dram_effects():
+    """With `attribute_gap` the pipeline fill and drain is read off the serialised trace run with
+    every DRAM effect removed (the last counterfactual), so the first load's row activation and CL
+    are the DRAM shares', not counted again as fill; on edge-npu's GEMMs that fill is shorter than
+    the serialised run's with DRAM timing."""
+    from archsim.engine.exclusive import exclusive_time
+    for chip in ("pim-gpt", "edge-npu"):
+        hw, g = tiny_graph(chip, "decode", 1)
+        plans = plan_ops(g, hw, None)
+        lw = lower(g, hw, None, plans)
+        got = gap_share_cycles(g, hw, None, lw, run_numba(lw.trace), plans)["pipeline_fill_s"]
+        serial = serial_trace(lw.trace)
+        params = serial.dram_params.copy()
+        for _, keys in EFFECTS:
+            for k in keys:
+                params[:, PARAM_NAMES.index(k)] = 0
+        bare = run_numba(dataclasses.replace(serial, dram_params=params))
+        want = exclusive_time(serial, bare, len(plans), lw.compute_res).fill_ticks / lw.ticks_per_cycle
+        assert np.array_equal(got, want), chip
+        if chip == "edge-npu":
+            timed = exclusive_time(serial, run_numba(serial), len(plans), lw.compute_res).fill_ticks
+            assert got.sum() > 0 and got.sum() < timed.sum() / lw.ticks_per_cycle
+
+
 def test_pim_issue_wait_over_parallel_channels_is_the_longest():
     """Op 0 reads 8 rows on channel A and 4 on channel B; op 1 then issues MACs on both: its wait
     is A's (the channels run side by side), not A's + B's."""
