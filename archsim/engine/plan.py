@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
            "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key",
-           "plan_op_key", "plan_one"]
+           "plan_op_key", "plan_one", "in_bank"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -89,6 +89,12 @@ class OpPlan:
 def offchip_traffic(p: OpPlan) -> tuple[tuple[str, int, int], ...]:
     """(level, read, write) per off-chip level of plan `p` (its one off-chip level if unsplit)."""
     return p.offchip_traffic or ((p.offchip.name, p.offchip_read_bytes, p.offchip_write_bytes),)
+
+
+def in_bank(p: OpPlan) -> bool:
+    """The op runs as in-bank PIM MACs (`lower.lower_pim`, `analytic._pim_s`) rather than a tile
+    stream: a `pim_bank` unit working on a DRAM level, with bytes streamed inside the banks."""
+    return p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes > 0
 
 
 def _split(total: int, parts: dict[str, int]) -> dict[str, int]:
