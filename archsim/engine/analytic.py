@@ -8,7 +8,7 @@ from archsim.hardware import Hardware, MemoryLevel
 
 from .dram import (dram_params, PARAM_NAMES, refresh_fraction, stream_refresh_fraction,
                    streaming_bandwidth_bytes_per_s)
-from .dram_layout import pim_issue_cycles, pim_span
+from .dram_layout import pim_issue_cycles, pim_layout
 from .plan import OpPlan, in_bank, offchip_traffic
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
@@ -54,12 +54,8 @@ def roofline_ticks(p: OpPlan, hw: Hardware) -> int:
 def _pim_s(p: OpPlan, hw: Hardware) -> float:
     t = p.buffer.dram
     d = dict(zip(PARAM_NAMES, dram_params(t)))
-    nb = pim_span(p.unit, t)
+    nb, rows, cols = pim_layout(p)
     tccd_ab = max(d["tccd_ab"], pim_issue_cycles(hw, p.buffer))
-    lanes = max(1.0, p.unit.macs_per_cycle_for(p.dtype))
-    macs = p.op.macs or p.op.flops // 2 or 1
-    cols = ceil(macs / t.channels / (nb * lanes))
-    rows = max(1, ceil(p.pim_bytes / (t.channels * nb * t.row_size_bytes)))
     act_spread = max((nb - 1) * d["trrd_s"], (nb // 4 - 1) * d["tfaw"] if nb >= 4 else 0)
     if d["act_ab"] and nb > 1:          # one all-bank ACT opens every bank of the row burst
         act_spread = 0

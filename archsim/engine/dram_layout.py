@@ -1,7 +1,7 @@
 """How bytes and PIM commands lay out over a DRAM level: the channel-interleave unit of its address
 mapping (`interleave_bytes`), the row bursts a transfer's bytes make on one channel
-(`burst_shape`), and for in-bank PIM the banks one all-bank MAC command works on (`pim_span`) and
-the least command spacing the PIM units' clock allows (`pim_issue_cycles`).
+(`burst_shape`), and for in-bank PIM the banks one all-bank MAC command works on (`pim_span`), the rows
+and columns an in-bank op takes on each channel (`pim_layout`) and the least command spacing the PIM units' clock allows (`pim_issue_cycles`).
 
 Read by the lowering (`lower`: per-channel transfer shapes, PIM MAC tasks, the all-bank command
 floor), the analytic fidelity (`analytic._pim_s`) and the DRAM equivalence checks
@@ -14,8 +14,9 @@ from math import ceil
 from archsim.hardware import Hardware, MemoryLevel
 
 from .dram_controller import FIELDS, parse_mapping
+from .plan import OpPlan
 
-__all__ = ["pim_issue_cycles", "pim_span", "burst_shape", "interleave_bytes"]
+__all__ = ["pim_issue_cycles", "pim_span", "pim_layout", "burst_shape", "interleave_bytes"]
 
 
 def pim_issue_cycles(hw: Hardware, lv: MemoryLevel) -> int:
@@ -35,6 +36,20 @@ def pim_span(unit, t) -> int:
     """Banks one PIM command works on per channel: the PIM units per channel (one per bank for
     bank-level PIM, fewer for bank-group or buffer-die placement)."""
     return max(1, min(t.banks_per_channel, unit.count // max(1, t.channels)))
+
+
+def pim_layout(p: OpPlan) -> tuple[int, int, int]:
+    """(span, rows, cols) of in-bank op `p` on each channel of its DRAM level: the banks one
+    all-bank MAC command works on (`pim_span`), the row bursts its `pim_bytes` take over them, and
+    the column MAC commands its MACs take (each bank's unit doing `macs_per_cycle_for` a column).
+    The cycle lowering (`lower.lower_pim`) and the analytic time (`analytic._pim_s`) share it."""
+    t = p.buffer.dram
+    nb = pim_span(p.unit, t)
+    lanes = max(1.0, p.unit.macs_per_cycle_for(p.dtype))
+    macs = p.op.macs or p.op.flops // 2 or 1
+    cols = ceil(macs / t.channels / (nb * lanes))
+    rows = max(1, ceil(p.pim_bytes / (t.channels * nb * t.row_size_bytes)))
+    return nb, rows, cols
 
 
 def burst_shape(t, nbytes: int) -> tuple[int, int, int]:

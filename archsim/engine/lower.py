@@ -41,7 +41,7 @@ from archsim.mapping import Mapping
 
 from .actions import count_action, op_action_counts
 from .dram import PARAM_NAMES, dram_params
-from .dram_layout import burst_shape, interleave_bytes, pim_issue_cycles, pim_span
+from .dram_layout import burst_shape, interleave_bytes, pim_issue_cycles, pim_layout
 from .plan import OpPlan, in_bank, plan_ops
 from .noc import links as noc_links
 from .ports import onchip_bytes, port_lanes
@@ -323,11 +323,7 @@ class _Lowerer:
         first = self.b.task(link, self.ticks(p.offchip_read_bytes / bw), deps, p.index,
                             level=li, nbytes=p.offchip_read_bytes,
                             actions=((f"{p.buffer.name}.read", p.offchip_read_bytes),), accesses=reads)
-        nb = pim_span(p.unit, t)
-        lanes = max(1.0, p.unit.macs_per_cycle_for(p.dtype))
-        macs = p.op.macs or p.op.flops // 2 or 1
-        cols = ceil(macs / t.channels / (nb * lanes))
-        rows = max(1, ceil(p.pim_bytes / (t.channels * nb * t.row_size_bytes)))
+        nb, rows, cols = pim_layout(p)
         ncols = max(1, ceil(cols / rows))
         rs = self.dram_res(p.buffer)
         key = "pim:" + ",".join(sorted(o.tensor.name for o in p.op.operands
