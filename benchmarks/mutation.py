@@ -525,6 +525,15 @@ MUTANTS = (
            "idx = np.concatenate([bottleneck, group[2]])", "idx = bottleneck",
            ("tests/engine/test_exclusive_time.py",),
            "a load under a host-link transfer the closed form charges serially counted as fill"),
+    Mutant("pim-layout-lanes", "archsim/engine/dram_layout.py",
+           "cols = ceil(macs / t.channels / (nb * lanes))", "cols = ceil(macs / t.channels / nb)",
+           ("tests/engine/test_pim_analytic_gap.py", "tests/engine/test_pim_asic.py"),
+           "in-bank MAC commands ignore the MAC lanes per PIM unit (analytic and cycle alike)"),
+    Mutant("refetch-loop-trip-one", "archsim/engine/plan.py",
+           "if d in dims and trips[d] > 1), default=-1)", "if d in dims and trips[d] >= 1), default=-1)",
+           ("tests/engine/test_loop_nest.py", "tests/engine/test_simulate.py",
+            "tests/engine/test_tile_loads_closed.py"),
+           "a loop of one trip that indexes the operand counted as its refetch loop"),
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)

@@ -8,7 +8,8 @@ from archsim.hardware import Hardware, MemoryLevel
 
 from .dram import (dram_params, PARAM_NAMES, refresh_fraction, stream_refresh_fraction,
                    streaming_bandwidth_bytes_per_s)
-from .plan import OpPlan, offchip_traffic
+from .dram_layout import pim_issue_cycles, pim_layout
+from .plan import OpPlan, in_bank, offchip_traffic
 from .timing.sm import sm_plan_seconds
 from .timing.units import unit_cycles, work_units
 
@@ -53,13 +54,8 @@ def roofline_ticks(p: OpPlan, hw: Hardware) -> int:
 def _pim_s(p: OpPlan, hw: Hardware) -> float:
     t = p.buffer.dram
     d = dict(zip(PARAM_NAMES, dram_params(t)))
-    from .lower import pim_issue_cycles, pim_span
-    nb = pim_span(p.unit, t)
+    nb, rows, cols = pim_layout(p)
     tccd_ab = max(d["tccd_ab"], pim_issue_cycles(hw, p.buffer))
-    lanes = max(1.0, p.unit.macs_per_cycle_for(p.dtype))
-    macs = p.op.macs or p.op.flops // 2 or 1
-    cols = ceil(macs / t.channels / (nb * lanes))
-    rows = max(1, ceil(p.pim_bytes / (t.channels * nb * t.row_size_bytes)))
     act_spread = max((nb - 1) * d["trrd_s"], (nb // 4 - 1) * d["tfaw"] if nb >= 4 else 0)
     if d["act_ab"] and nb > 1:          # one all-bank ACT opens every bank of the row burst
         act_spread = 0
@@ -92,7 +88,7 @@ def analytic_ticks(p: OpPlan, hw: Hardware, ports: bool = True, fill: bool = Tru
         return 0          # runs inside another op's kernel (an epilogue, a fused softmax): timed there
     if p.unit.type == "sm":
         s = sm_plan_seconds(p, hw)
-    elif p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes:
+    elif in_bank(p):
         from .ports import port_seconds
         s = max(_pim_s(p, hw), port_seconds(p, hw) if ports else 0.0)   # inputs from, results to SRAM
     else:

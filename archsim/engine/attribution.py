@@ -41,7 +41,7 @@ PIM command issue (`pim_issue_waits`) and NoC link contention (`noc_stall_s`), r
 times: how long an op's tasks waited, ready, behind another op's on a PIM channel's command bus or
 a NoC link. Shown, not added: on the critical path those ticks are the other op's work (which its
 analytic time counts), and with `attribute_gap` their cost is part of the overlap. The issue-rate
-floor itself (`lower.pim_issue_cycles`) is not a gap effect: it is the PIM unit's MAC rate, timed
+floor itself (`dram_layout.pim_issue_cycles`) is not a gap effect: it is the PIM unit's MAC rate, timed
 alike by both forms.
 
 The closed form's pipeline-fill allowance (`fill_ticks`, every cycle run, analytic only): a unit

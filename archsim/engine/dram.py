@@ -10,7 +10,7 @@ modelled slightly pessimistically). The SimPy twin (`ChannelState`) models both 
 All-bank PIM MAC commands (`tccd_ab`) issue once per burst period: each bank's MAC unit consumes one
 column (e.g. 16 BF16 values) per burst, the rate behind GDDR6-AiM's 1 TFLOPS per chip (assumption;
 AttAcc's HBM3-PIM uses 4-6 tCK, hardware-facts §1.4), and no faster than one clock of the slowest
-attached PIM unit (`lower.pim_issue_cycles`; HBM-PIM's 300 MHz units pace its MACs).
+attached PIM unit (`dram_layout.pim_issue_cycles`; HBM-PIM's 300 MHz units pace its MACs).
 With `DramTiming.all_bank_activate`, a PIM MAC row burst opens its row in all its banks with one
 all-bank ACT (GDDR6-AiM ACT16; see `archsim.kernels.dram`).
 """

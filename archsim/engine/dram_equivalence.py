@@ -1,6 +1,6 @@
 """The engine's DRAM burst path beside the request-level controller on one channel.
 
-The engine times a transfer's share of a channel as one burst task (`lower.burst_shape`: `nrows`
+The engine times a transfer's share of a channel as one burst task (`dram_layout.burst_shape`: `nrows`
 row bursts over `span` banks, `kernels.dram.burst`) and serves a channel's tasks in issue order.
 The request-level controller (`dram_controller.run_requests`) times the same column commands as
 requests through a queue with FR-FCFS. Here both are fed the same transfers on channel 0:
@@ -36,7 +36,7 @@ from archsim.hardware import DramTiming
 
 from .dram import dram_params
 from .dram_controller import FIELDS, parse_mapping, run_requests
-from .lower import burst_shape
+from .dram_layout import burst_shape
 
 __all__ = ["Transfer", "engine_layout", "encode_addresses", "engine_finish", "controller_finish",
            "alone_sample", "sequence_sample", "concurrency_sample", "channel_overlap", "distinct_channels"]

@@ -4,15 +4,8 @@ Per op (see `plan.OpPlan`):
 - GPU (`sm`): one kernel task, timed by the calibrated kernel model (memory time is inside it).
 - PIM (`pim_bank` on a DRAM level): input broadcast over the host link, then all-bank MAC row bursts
   (one task per ≤ `PIM_ROWS_PER_TASK` rows), then the partial-sum readout.
-- Everything else: a tile stream (`tiles.tile_stream`). Every tile of the mapping's loop nest is
-  issued: a tile loads (DMA tasks on the DRAM channels or memory resource) the operand tiles the
-  loop order says it needs, then computes. An operand's load fills one of its two buffer slots (one
-  without double buffering) and waits until the last tile using that slot's previous contents is
-  done; an op's first loads wait for the tiles of earlier ops two loads back (prefetch across ops
-  never overfills the buffer). The op's resident
-  activations are held in the level the mapping placed them in (`OpPlan.residents`) from its first
-  compute task to its last; operands at home in another on-chip level are staged through the
-  unit's buffer, each compute chunk holding its share while it runs (an MCU core's working tiles).
+- Everything else: a tile stream (`tile_issue.lower_stream`): every tile of the mapping's loop
+  nest issued, loading the operand tiles the loop order says it needs, then computing.
 
 Compactness (stated, and what makes an LLM token simulable in seconds):
 - Every DRAM channel is simulated. Tensors are packed back to back in the DRAM's address space
@@ -27,20 +20,8 @@ Compactness (stated, and what makes an LLM token simulable in seconds):
   one task per group. An op that ends in several tasks (its output written per group) ends in one
   zero-time join task (`TraceBuilder.join`) its consumers wait for: a consumer transfer's G group
   tasks then hold O(G) dependencies in all, not G² (hbm3-pim: up to 160 groups).
-- Tiles are issued one by one, so an op's pipeline fill is one tile's load and a tile waiting for
-  its load stalls where it happens. A run of tiles that load nothing (reusing operand tiles already
-  in the buffer) is one compute task standing for them (`reps`): both engines time it tile by tile
-  (tests/engine/test_tile_issue.py: grouped == one task per tile, makespan, every op's span, DRAM
-  counts, port stalls, occupancy). Tiles that load are not grouped (their loads pipeline against
-  compute one by one). Ops without a tiling the reuse model reads (no mapping; the tiling's outer
-  level not the first off-chip level; gathers and KV appends) are `MAX_CHUNKS` equal chunks at most:
-  there the fill is one chunk's load, an over-estimate bounded by 1/`MAX_CHUNKS` of the op's load.
-- Trace memory: a graph issues at most `TILE_BUDGET` loading tiles, shared equally by its streaming
-  ops (at least `MAX_CHUNKS` each). An op with more loading tiles than its share loads `coarse`
-  consecutive loading tiles' bytes at once (slots of whole loads; its tiles still compute one by
-  one): its fill is `coarse` tiles' load, an over-estimate bounded by 1/share of the op's load.
-  (BERT-base on edge-npu, 175 streaming ops of at most 512 loading tiles, is issued tile by tile;
-  LLaMA-2-70B prefill 2048 on pim-gpt is coarsened.)
+- Tiles are issued one by one (runs of load-free tiles one task, `reps`), within a graph-wide
+  budget of loading tiles (`tile_issue`: `MAX_CHUNKS`, `TILE_BUDGET`).
 - On-chip levels are enforced: every byte an op moves through an SRAM level (the same bytes the
   energy model counts, `op_action_counts`) occupies that level's ports (`port_lanes`: min(ports,
   banks) lanes at bandwidth / ports each). A DMA fill writes its chunk into the unit's buffer on
@@ -51,7 +32,6 @@ Compactness (stated, and what makes an LLM token simulable in seconds):
 """
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from math import ceil
 
@@ -61,20 +41,17 @@ from archsim.mapping import Mapping
 
 from .actions import count_action, op_action_counts
 from .dram import PARAM_NAMES, dram_params
-from .analytic import in_place
-from .plan import OpPlan, offchip_traffic, plan_ops
-from .noc import emit_phase, emit_shares, group_durations, links as noc_links, share_links
-from .ports import onchip_bytes, port_lanes, staged_bytes
-from .tiles import coarse_loads, tile_stream
+from .dram_layout import burst_shape, interleave_bytes, pim_issue_cycles, pim_layout
+from .plan import OpPlan, in_bank, plan_ops
+from .noc import links as noc_links
+from .ports import onchip_bytes, port_lanes
+from .tile_issue import TILE_BUDGET, lower_stream, record_stream, ring_reach, tile_cap
 from .timing.sm import sm_plan_seconds
-from .timing.units import unit_cycles, work_units
+from .timing.units import work_units
 from .trace import MODE_PIM_MAC, MODE_READ, MODE_WRITE, Trace, TraceBuilder
 
-__all__ = ["Lowered", "lower", "burst_shape", "interleave_bytes", "channel_groups", "ticks_per_cycle",
-           "pim_issue_cycles", "MAX_CHUNKS", "TILE_BUDGET", "PIM_ROWS_PER_TASK", "pim_span"]
+__all__ = ["Lowered", "lower", "channel_groups", "record_groups", "ticks_per_cycle", "PIM_ROWS_PER_TASK"]
 
-MAX_CHUNKS = 8
-TILE_BUDGET = 1 << 18     # loading tiles issued per graph (trace memory: see the docstring)
 PIM_ROWS_PER_TASK = 64
 
 
@@ -100,7 +77,7 @@ class _Lowerer:
         self.hw = hw
         self.join_outputs = join_outputs   # an op ending in several tasks ends in a join (`lower_op`)
         self.group_tiles = group_tiles    # one task per run of load-free tiles (`reps`)
-        self.tile_cap = TILE_BUDGET        # loading tiles per op (`lower` shares the budget out)
+        self.tile_cap = TILE_BUDGET        # loading tiles per op (`tile_issue.tile_cap`)
         # DRAM level → channel groups (each simulated once); None: record every channel's sequence
         self.groups = groups
         # level → the distinct per-channel burst shapes of its transfers (`channel_groups`)
@@ -321,10 +298,10 @@ class _Lowerer:
         deps = [d for q in p.producers for d in last[q]]
         if p.unit.type == "sm":
             out = self.lower_gpu(p, deps)
-        elif _in_bank(p):
+        elif in_bank(p):
             out = self.lower_pim(p, deps)
         else:
-            out = self.lower_stream(p, deps)
+            out = lower_stream(self, p, deps)
         return [self.b.join(out, p.index)] if self.join_outputs and len(out) > 1 else out
 
     def lower_gpu(self, p: OpPlan, deps) -> list[int]:
@@ -346,11 +323,7 @@ class _Lowerer:
         first = self.b.task(link, self.ticks(p.offchip_read_bytes / bw), deps, p.index,
                             level=li, nbytes=p.offchip_read_bytes,
                             actions=((f"{p.buffer.name}.read", p.offchip_read_bytes),), accesses=reads)
-        nb = pim_span(p.unit, t)
-        lanes = max(1.0, p.unit.macs_per_cycle_for(p.dtype))
-        macs = p.op.macs or p.op.flops // 2 or 1
-        cols = ceil(macs / t.channels / (nb * lanes))
-        rows = max(1, ceil(p.pim_bytes / (t.channels * nb * t.row_size_bytes)))
+        nb, rows, cols = pim_layout(p)
         ncols = max(1, ceil(cols / rows))
         rs = self.dram_res(p.buffer)
         key = "pim:" + ",".join(sorted(o.tensor.name for o in p.op.operands
@@ -372,188 +345,15 @@ class _Lowerer:
         return [self.b.task(link, self.ticks(out / bw), lasts, p.index, level=li, nbytes=out,
                             actions=((f"{p.buffer.name}.write", out),), accesses=writes)]
 
-    def stream_loads(self, p: OpPlan):
-        """A streamed op's loads: (its off-chip traffic [(level, read, write)], the levels it
-        reads by streaming [(level, bytes)], its staged bytes, its tile stream, tile → level →
-        bytes loaded, `coarse` loading tiles a load)."""
-        cap = p.buffer.capacity_bytes
-        quarter = max(1, cap // 4)
-        traffic = [(self.hw.level(lv), r, w) for lv, r, w in offchip_traffic(p)]
-        # an MCU core reads its internal flash in place (wait states in the core timing); every
-        # other level's bytes stream, one transfer per level and loading tile
-        reads = [(lv, r) for lv, r, _ in traffic if r and not in_place(p, lv)]
-        stream = sum(r for _, r in reads)
-        # operands at home in another on-chip level pass through the unit's buffer tile by tile
-        staged = 0 if p.buffer.off_chip else staged_bytes(p, self.hw)
-        if stream:
-            chunks = min(MAX_CHUNKS, max(1, ceil(stream / quarter)), max(1, p.tiles or MAX_CHUNKS))
-        else:
-            chunks = min(MAX_CHUNKS, max(1, p.tiles or MAX_CHUNKS)) if staged else 1
-        ts = tile_stream(p, self.hw, chunks)
-        # tile → level → bytes; over the op's share of the budget, `coarse` loading tiles a load
-        loads, coarse = coarse_loads(ts, [(lv.name, r) for lv, r in reads], self.tile_cap)
-        return traffic, reads, staged, ts, loads, coarse
-
     def record_op(self, p: OpPlan) -> None:
         """The channel split of every DRAM transfer `lower_op` issues for `p`, in its order (the
         same tensor addresses), into `history`, without the tasks (`record_groups`)."""
         if p.unit.type == "sm":
             return
-        if _in_bank(p):
+        if in_bank(p):
             self.dram_res(p.buffer)
             return
-        traffic, reads, _, _, loads, _ = self.stream_loads(p)
-        levels = {lv.name: lv for lv, _ in reads}
-        key = "in:" + p.op.name
-        home = p.offchip.name if p.offchip is not None else None
-        for j in sorted(loads):
-            for name, nb in loads[j].items():
-                lv = levels[name]
-                if lv.dram is not None:
-                    tag = f"{key}:{j}" if name == home else f"{key}:{name}:{j}"
-                    self.shapes(lv, tag, nb, self.dram_res(lv))
-        for lv, _, w in traffic:
-            if w and lv.dram is not None:
-                tag = "out:" + p.op.name + ("" if lv.name == p.offchip.name else ":" + lv.name)
-                self.shapes(lv, tag, w, self.dram_res(lv))
-
-    def lower_stream(self, p: OpPlan, deps) -> list[int]:
-        b = self.b
-        unit = self.unit_res(p.unit.name)
-        bi = self.level_idx[p.buffer.name]
-        cap = p.buffer.capacity_bytes
-        quarter = max(1, cap // 4)
-        traffic, reads, staged, ts, loads, coarse = self.stream_loads(p)
-        stream = sum(r for _, r in reads)
-        n = ts.n
-        load_at = sorted(loads)
-        levels = {lv.name: lv for lv, _ in reads}
-        weight_stream = sum(o.tensor.size_bytes for o in p.op.operands if o.tensor.role is Role.WEIGHT)
-        unit_clk = p.unit.freq_hz
-        cyc = unit_cycles(p.unit, p.op, p.dataflow, weight_bytes=p.flash_weight_bytes,
-                          wait_states=p.flash_wait_states, streamed=p.streamed, mapping=p.mapping)
-        total = self.ticks(cyc / unit_clk)
-        work = work_units(p.op)
-        for lv, r, _ in traffic:      # read in place: no faster than the level allows
-            if r and in_place(p, lv):
-                total = max(total, self.ticks(r / max(lv.bandwidth_bytes_per_s, 1.0)))
-        serial = p.unit.type == "scalar_core"     # an in-order core waits for its own loads
-        side = self.side(p)
-        moved = onchip_bytes(p, self.hw)
-        tile_acc = tuple(a for li, nb in moved.items() for a in self.port(li, nb / n, side))
-        # Tiles that load nothing run back to back on the unit right after the tile before them:
-        # one task stands for such a run (`reps`), which both engines time tile by tile
-        starts = sorted(set(loads) | {0}) if self.group_tiles else list(range(n))
-        if p.noc is not None and self.group_tiles:
-            # a NoC op's loading tiles that a later op's first loads may wait for (`ring`: that
-            # tile's compute and NoC share, not its group's) are groups of their own
-            starts = sorted(set(starts) | {j + 1 for j in load_at[-self.ring_reach:] if j + 1 < n})
-        base, extra = divmod(total, n)     # tile j: `base` ticks, one more for the first `extra`
-        comp = -1
-        noc_last: dict[int, int] = {}     # NoC link → the op's last distribute task on it
-        if p.noc is not None:
-            dist_links = share_links(p.noc.distribute, self.hw.noc, self.ticks, n)
-            dist_durs = group_durations(dist_links, starts, n)
-        key = "in:" + p.op.name
-        residents = [(self.level_idx[name], nb) for name, nb in p.residents if nb > 0]
-        holds: list[tuple[int, int, int]] = []      # (hold task, level, bytes)
-        # A placement may hold more than half a level for one op (the mapper's arena allows it):
-        # the op then starts only once the tiles in flight are consumed, its own tiles get the
-        # space left beside its residents, and the next op prefetches only after it finishes.
-        big = any(nb > self.capacity(li) // 2 for li, nb in residents)
-        here = sum(nb for li, nb in residents if li == bi)
-        slot_bytes = max(1, (cap - min(here, cap)) // 2) if here > cap // 2 else quarter
-        # each streamed operand has its own two slots: they share the two slots' space
-        slot_bytes = max(1, slot_bytes // max(1, sum(len(v) for _, v in ts.operands)))
-        ring0 = len(self.ring)
-        host_in = [self.host_link(p, p.host_read_bytes, deps)] if p.host_read_bytes else []
-        comps: list[int] = []                      # compute task per group of tiles
-        pending: list[tuple[int, int]] = []        # (load task, last tile using its bytes)
-
-        def task_of(tile: int) -> int:
-            return comps[bisect_right(starts, tile) - 1]
-
-        periods = {name: ts.periods(name) for name in levels}
-        act_read = p.offchip_act_read_bytes or p.offchip_read_bytes > weight_stream
-        home = p.offchip.name if p.offchip is not None else None
-        mac = f"{p.unit.name}.mac.{p.dtype}"
-        for g, j in enumerate(starts):
-            end = starts[g + 1] if g + 1 < len(starts) else n
-            part = loads.get(j, {})
-            dmas = []                 # per level loaded: its tasks, one per channel group
-            if part:
-                fetched = [f for lv in part for f in periods[lv] if j % f == 0] or [1]
-                # the slot this tile's load fills held the operand's tile before last (double
-                # buffering) or its previous tile: the load waits for the last tile using it
-                t = max(j - f - 1 for f in fetched) if ts.double_buffer else j - 1
-                if coarse > 1:        # slots of whole loads: the one before last / the last
-                    k = bisect_right(load_at, j) - 1
-                    t = (load_at[k - 1] - 1 if k >= 1 else -2) if ts.double_buffer else j - 1
-                prior = task_of(t) if t >= 0 else (self.ring[ring0 + t] if ring0 + t >= 0 else -1)
-                # the slot is free once that tile computed and its inputs crossed the NoC
-                dma_deps = [prior] + self.after.get(prior, []) if prior >= 0 else []
-                if act_read:
-                    # activations read from off chip: wait for the producers that write them
-                    dma_deps += deps
-                if serial and comp >= 0:
-                    dma_deps.append(comp)
-                for name, nb in part.items():
-                    lv = levels[name]
-                    tag = f"{key}:{j}" if name == home else f"{key}:{name}:{j}"
-                    dmas.append(self.transfer(lv, nb, dma_deps, p.index, tag,
-                                              occ=(bi, min(nb, slot_bytes)),
-                                              accesses=self.port(bi, nb, 0)))
-                    # held until the last tile using it, up to the next load (a tile's group)
-                    used = j + max(fetched) - 1
-                    nxt = load_at[bisect_right(load_at, used)] if used < load_at[-1] else n
-                    pending.append((dmas[-1][0], min(n, nxt) - 1))
-            cdeps = [task for tasks in dmas for task in tasks] + (list(deps) + host_in if j == 0 else [])
-            if j == 0 and residents:
-                # activations held while the op runs, in the level the mapping placed them (else
-                # the unit's buffer): zero-time hold tasks on the unit, released by the last tile
-                if big:
-                    cdeps += self.ring[-2:]
-                for li, nb in residents:
-                    w = self.make_room(li, nb, self.capacity(li))
-                    holds.append((b.task(unit, 0, cdeps + w, p.index, occ_level=li, occ_bytes=nb), li, nb))
-                cdeps += [h for h, _, _ in holds]
-            # a tile holds its share of the staged operands in the buffer while it computes
-            occ = (bi, min(quarter, ceil(staged / n))) if staged else (-1, 0)
-            if p.noc is not None:
-                # the tiles' inputs cross the NoC to the arrays while they compute (as their port
-                # accesses do); a buffer slot is reused once the group's last tile and its share
-                # are done (`emit_shares`: a group's shares are one task per link, exactly)
-                _, tail = emit_shares(b, self.noc_res, dist_links, cdeps, p.index, j, end, n,
-                                      noc_last, dist_durs and dist_durs[g])
-            per = base * (end - j) + max(0, min(end, extra) - j)    # tiles add up to the closed form
-            comp = b.task(unit, per, cdeps, p.index, occ_level=occ[0], occ_bytes=occ[1],
-                          actions=((mac, work * (end - j) / n),),
-                          accesses=tuple((lane, d * (end - j)) for lane, d in tile_acc),
-                          reps=end - j)
-            if p.noc is not None:
-                self.after[comp] = tail
-            comps.append(comp)
-            if dmas:
-                self.ring.append(comp)
-        for task, tile in pending:    # a load's buffer space is held until its last user is done
-            b.release(task, task_of(tile))
-        if big:
-            self.ring += [comp] * (1 if stream else 2)
-        for h, li, nb in holds:
-            b.release(h, comp)
-            self.held.setdefault(li, []).append((comp, nb))
-        last = [comp]
-        if p.noc is not None:        # partial sums reduced, outputs back to the memory side
-            last += list(noc_last.values())     # each link's last transfer finishes its last
-            last = emit_phase(b, self.noc_res, p.noc.collect, self.hw.noc, last, p.index, self.ticks) or last
-        for lv, _, w in traffic:
-            if w:
-                tag = "out:" + p.op.name + ("" if lv.name == p.offchip.name else ":" + lv.name)
-                last = self.transfer(lv, w, last, p.index, tag, write=True,
-                                     accesses=self.port(bi, w, 0))
-        if p.host_write_bytes:
-            last = last + [self.host_link(p, p.host_write_bytes, [comp])]
-        return last
+        record_stream(self, p)
 
     def host_link(self, p: OpPlan, nbytes: int, deps) -> int:
         """A PIM op's "@pipeline" bytes crossing the host link to or from the host buffer
@@ -561,11 +361,6 @@ class _Lowerer:
         link, bw = self.link_res()
         acts = ((f"{p.host_link}.transfer", nbytes),) if p.host_link is not None else ()
         return self.b.task(link, self.ticks(nbytes / bw), deps, p.index, actions=acts)
-
-
-def _in_bank(p: OpPlan) -> bool:
-    """The op runs as in-bank PIM MACs (`lower_pim`) rather than a tile stream."""
-    return p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes > 0
 
 
 def ticks_per_cycle(hw: Hardware) -> int:
@@ -588,50 +383,6 @@ def ticks_per_cycle(hw: Hardware) -> int:
     return sub
 
 
-def pim_issue_cycles(hw: Hardware, lv: MemoryLevel) -> int:
-    """Least DRAM clock cycles between all-bank PIM MAC commands on `lv`: each PIM unit takes one
-    column per unit clock, so commands issue no faster than the slowest attached PIM unit's clock
-    (HBM-PIM's 300 MHz PCU against a 1.2 GHz HBM2 command clock: 4 tCK, more than a 2-tCK burst).
-    0 without PIM units; 1 % slack for datasheet rounding of tCK, as `ticks_per_cycle`."""
-    t = lv.dram
-    if t is None or t.tck_s <= 0:
-        return 0
-    clocks = [u.freq_hz for u in hw.compute
-              if u.type == "pim_bank" and u.attached_to == lv.name and u.freq_hz > 0]
-    return int(ceil(1.0 / (min(clocks) * t.tck_s) - 0.01)) if clocks else 0
-
-
-def pim_span(unit, t) -> int:
-    """Banks one PIM command works on per channel: the PIM units per channel (one per bank for
-    bank-level PIM, fewer for bank-group or buffer-die placement)."""
-    return max(1, min(t.banks_per_channel, unit.count // max(1, t.channels)))
-
-
-def burst_shape(t, nbytes: int) -> tuple[int, int, int]:
-    """(nrows, ncols, span) of the burst task moving `nbytes` on one channel: row bursts over
-    `span` = min(4, bank groups) banks (distinct groups), each at most a row per bank, the columns
-    split evenly over the row bursts (rounded up: at most nrows − 1 bursts more than the bytes)."""
-    k = min(4, t.ranks * t.bank_groups)
-    per_row = max(1, t.row_size_bytes // t.burst_bytes) * k
-    cols = max(1, ceil(nbytes / t.burst_bytes))
-    nrows = ceil(cols / per_row)
-    ncols = ceil(cols / nrows)
-    return nrows, ncols, min(k, ncols)
-
-
-def interleave_bytes(t) -> int:
-    """Bytes of one channel-interleave unit under the timing's address mapping: a burst times the
-    sizes of the fields below the channel field (`archsim.engine.dram_controller`)."""
-    from .dram_controller import FIELDS, parse_mapping
-    fields, sizes = parse_mapping(t.address_mapping, t)
-    unit = t.burst_bytes
-    for f, n in zip(fields, sizes):
-        if FIELDS[int(f)] == "Ch":
-            break
-        unit *= int(n)
-    return unit
-
-
 def _lower_once(graph, hw, plans, groups, group_tiles=True, join_outputs=True):
     lw = _Lowerer(hw, groups, group_tiles, join_outputs)
     lw.tile_cap = tile_cap(plans)
@@ -646,12 +397,6 @@ def _lower_once(graph, hw, plans, groups, group_tiles=True, join_outputs=True):
     return lw
 
 
-def tile_cap(plans) -> int:
-    """Loading tiles per streamed op: `TILE_BUDGET` shared equally, at least `MAX_CHUNKS`."""
-    streams = sum(1 for p in plans if p.unit.type != "sm" and not _in_bank(p))
-    return max(MAX_CHUNKS, TILE_BUDGET // max(1, streams))
-
-
 def record_groups(hw, plans) -> dict[str, list[list[int]]]:
     """The channel groups (`channel_groups`) of the trace `lower` would build, from the transfers'
     channel splits alone (`_Lowerer.record_op`): a tenth of a lowering pass, instead of a whole
@@ -661,20 +406,6 @@ def record_groups(hw, plans) -> dict[str, list[list[int]]]:
     for p in plans:
         lw.record_op(p)
     return channel_groups(lw)
-
-
-def ring_reach(plans, hw) -> int:
-    """How many `ring` entries back an op's first loads may wait for: the load at tile 0 waits
-    for the entry (f + 1) back, f the shortest fetch period among the levels it loads (at most the
-    largest of each level's shortest period), the load at tile f for the last entry, 2 with
-    coarsened loads; entries appended after an op's only shorten its depth."""
-    reach = 2
-    for p in plans:
-        if p.unit.type != "sm" and not _in_bank(p):
-            ts = tile_stream(p, hw, MAX_CHUNKS)
-            reach = max(reach, 1 + max((min(f for f, _ in per) for _, per in ts.operands if per),
-                                       default=1))
-    return reach
 
 
 def channel_groups(lw: "_Lowerer") -> dict[str, list[list[int]]]:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OpPlan", "plan_ops", "offchip_traffic", "default_unit", "buffer_level", "refetch_factor",
            "refetched_inputs", "accumulator_level", "operand_homes", "PIPELINE", "op_key", "plan_key",
-           "plan_op_key", "plan_one"]
+           "plan_op_key", "plan_one", "in_bank", "loop_nest", "refetch_loop"]
 
 _CONTRACTION_TYPES = ("systolic", "dsp_array", "pim_bank")
 PIPELINE = "@pipeline"   # the mapper's home of a tensor streamed inside a fused group
@@ -89,6 +89,12 @@ class OpPlan:
 def offchip_traffic(p: OpPlan) -> tuple[tuple[str, int, int], ...]:
     """(level, read, write) per off-chip level of plan `p` (its one off-chip level if unsplit)."""
     return p.offchip_traffic or ((p.offchip.name, p.offchip_read_bytes, p.offchip_write_bytes),)
+
+
+def in_bank(p: OpPlan) -> bool:
+    """The op runs as in-bank PIM MACs (`lower.lower_pim`, `analytic._pim_s`) rather than a tile
+    stream: a `pim_bank` unit working on a DRAM level, with bytes streamed inside the banks."""
+    return p.unit.type == "pim_bank" and p.buffer.dram is not None and p.pim_bytes > 0
 
 
 def _split(total: int, parts: dict[str, int]) -> dict[str, int]:
@@ -155,6 +161,25 @@ def _unit_for(om: OpMapping | None, op: Op, hw: Hardware) -> ComputeUnit:
                            f"{did_you_mean(om.unit, names) or 'units: ' + ', '.join(names)}") from None
 
 
+def loop_nest(op: Op, om: OpMapping) -> tuple[dict[str, int], list[str]]:
+    """The loop nest of the tiling's outer level (`om.tiling[0]`) over the tiles its next level
+    holds: trip count per dim (the op's size over the next level's tile size, rounded up) and the
+    loop order, outermost first (dims the order does not name innermost, in the op's order). The
+    refetch factor (`refetch_factor`) and the tile stream (`tiles.tile_stream`) walk the same nest."""
+    sizes = op.dim_sizes
+    inner = om.tiling[1].tile_sizes
+    trips = {d: ceil(n / max(1, inner.get(d, n))) for d, n in sizes.items()}
+    order = [d for d in om.tiling[0].loop_order if d in trips]
+    order += [d for d in sizes if d not in order]
+    return trips, order
+
+
+def refetch_loop(order: list[str], trips: dict[str, int], dims) -> int:
+    """Position in `order` of the innermost loop that indexes one of `dims` and iterates (-1: none):
+    an operand indexed by `dims` is fetched again on every iteration of the loops down to it."""
+    return max((i for i, d in enumerate(order) if d in dims and trips[d] > 1), default=-1)
+
+
 def refetch_factor(op: Op, om: OpMapping | None, operand, offchip: str) -> float:
     """How many times an operand crosses the off-chip boundary relative to once, under the
     mapping's tiling: the buffer holds one tile (the next level's tile sizes); an operand's tile is
@@ -162,13 +187,9 @@ def refetch_factor(op: Op, om: OpMapping | None, operand, offchip: str) -> float
     (Timeloop-style reuse: loops inside it that do not index the operand reuse the tile)."""
     if om is None or len(om.tiling) < 2 or om.tiling[0].level != offchip:
         return 1.0
-    sizes = op.dim_sizes
-    inner = om.tiling[1].tile_sizes
-    trips = {d: ceil(n / max(1, inner.get(d, n))) for d, n in sizes.items()}
-    order = [d for d in om.tiling[0].loop_order if d in trips]
-    order += [d for d in sizes if d not in order]
+    trips, order = loop_nest(op, om)
     mine = [d for d in operand.dims if d in trips]
-    last = max((i for i, d in enumerate(order) if d in mine and trips[d] > 1), default=-1)
+    last = refetch_loop(order, trips, mine)
     fetches = prod(trips[d] for d in order[:last + 1])
     compulsory = prod(trips[d] for d in mine)
     return max(1.0, fetches / max(1, compulsory))

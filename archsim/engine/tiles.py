@@ -15,14 +15,14 @@ from) an op's stream is `chunks` equal tiles, each loading an equal share.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil, gcd, prod
+from math import gcd, prod
 
 import numpy as np
 
 from archsim.hardware import Hardware
 from archsim.ir import OpKind, Role
 
-from .plan import PIPELINE, OpPlan
+from .plan import PIPELINE, OpPlan, loop_nest, refetch_loop
 
 __all__ = ["TileStream", "tile_stream", "coarsen", "coarse_loads"]
 
@@ -92,16 +92,12 @@ def tile_stream(p: OpPlan, hw: Hardware, chunks: int) -> TileStream:
     if (om is None or len(om.tiling) < 2 or om.tiling[0].level != off
             or p.op.kind in (OpKind.EMBEDDING, OpKind.KV_APPEND)):
         return uniform
-    sizes = p.op.dim_sizes
-    inner = om.tiling[1].tile_sizes
-    trips = {d: ceil(n / max(1, inner.get(d, n))) for d, n in sizes.items()}
-    order = [d for d in om.tiling[0].loop_order if d in trips]
-    order += [d for d in sizes if d not in order]
+    trips, order = loop_nest(p.op, om)
     n = prod(trips[d] for d in order)
     per_level: dict[str, list[tuple[int, float]]] = {}
     for o, lv in _streamed_operands(p, hw):
         mine = [d for d in o.dims if d in trips]
-        last = max((i for i, d in enumerate(order) if d in mine and trips[d] > 1), default=-1)
+        last = refetch_loop(order, trips, mine)
         period = prod(trips[d] for d in order[last + 1:])
         per_fetch = o.tensor.size_bytes / max(1, prod(trips[d] for d in mine))
         per_level.setdefault(lv, []).append((period, per_fetch))

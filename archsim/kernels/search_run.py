@@ -46,6 +46,17 @@ def _consider(genomes, scores, best_s, best_g, found):
     return found
 
 
+@njit(cache=True, inline="always")
+def _score(batch, evaluated, budget, model, best_s, best_g, found):
+    """One step of `run_search`'s loop: the batch cut to what the budget leaves, scored by the
+    cost model (`model`: `score_genomes`'s arguments after the genomes), counted, and its best
+    kept as the anytime best. Returns (the batch as scored, its scores, evaluated, found)."""
+    if evaluated + batch.shape[0] > budget:
+        batch = batch[: budget - evaluated].copy()
+    s = score_genomes(batch, *model)
+    return batch, s, evaluated + batch.shape[0], _consider(batch, s, best_s, best_g, found)
+
+
 @njit(cache=True)
 def genetic_run(rng, card, n_levels, n_dims, population, mutation, elite, seeds, budget,
                 objective, sizes, vals, perms, opt_df, opt_tdim, opt_tile, opt_order, inc, eb,
@@ -57,14 +68,12 @@ def genetic_run(rng, card, n_levels, n_dims, population, mutation, elite, seeds,
     best_g = np.zeros(g_n, dtype=np.int64)
     found = False
     evaluated = 0
+    model = (objective, sizes, vals, perms, opt_df, opt_tdim, opt_tile, opt_order, inc, eb, is_out,
+             home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, port, refetch)
     pop = np.empty((0, g_n), dtype=np.int64)
     pop_s = np.empty((0, 2))
-    if seeds.shape[0] > 0:
-        s = score_genomes(seeds, objective, sizes, vals, perms, opt_df, opt_tdim, opt_tile,
-                          opt_order, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up,
-                          port, refetch)
-        evaluated = seeds.shape[0]
-        found = _consider(seeds, s, best_s, best_g, found)
+    if seeds.shape[0] > 0:              # the seeds, scored whole before the budget's batches
+        _, s, evaluated, found = _score(seeds, 0, seeds.shape[0], model, best_s, best_g, found)
         kept = select_population(seeds, s, population)
         pop, pop_s = seeds[kept], s[kept]
     started = False
@@ -78,13 +87,7 @@ def genetic_run(rng, card, n_levels, n_dims, population, mutation, elite, seeds,
             legalise(rng, batch, min(elite, pop.shape[0]), card, n_levels, n_dims)
         if batch.shape[0] == 0:
             break
-        if evaluated + batch.shape[0] > budget:
-            batch = batch[: budget - evaluated].copy()
-        s = score_genomes(batch, objective, sizes, vals, perms, opt_df, opt_tdim, opt_tile,
-                          opt_order, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up,
-                          port, refetch)
-        evaluated += batch.shape[0]
-        found = _consider(batch, s, best_s, best_g, found)
+        batch, s, evaluated, found = _score(batch, evaluated, budget, model, best_s, best_g, found)
         both = np.concatenate((pop, batch))
         both_s = np.concatenate((pop_s, s))
         kept = select_population(both, both_s, population)
@@ -103,6 +106,8 @@ def local_run(rng, card, n_levels, n_dims, small, tries, start, has_start, budge
     best_g = np.zeros(g_n, dtype=np.int64)
     found = False
     evaluated = 0
+    model = (objective, sizes, vals, perms, opt_df, opt_tdim, opt_tile, opt_order, inc, eb, is_out,
+             home, keep, cap, bw, rd_pj, wr_pj, dbuf, up, port, refetch)
     table, rows, size = seen_new(g_n)
     current = start.copy()
     has_current = has_start
@@ -123,13 +128,7 @@ def local_run(rng, card, n_levels, n_dims, small, tries, start, has_start, budge
                 current = restart_genome(rng, card, n_levels, n_dims, tries)
                 cur_valid = False
                 batch = current.reshape(1, g_n).copy()
-        if evaluated + batch.shape[0] > budget:
-            batch = batch[: budget - evaluated].copy()
-        s = score_genomes(batch, objective, sizes, vals, perms, opt_df, opt_tdim, opt_tile,
-                          opt_order, inc, eb, is_out, home, keep, cap, bw, rd_pj, wr_pj, dbuf, up,
-                          port, refetch)
-        evaluated += batch.shape[0]
-        found = _consider(batch, s, best_s, best_g, found)
+        batch, s, evaluated, found = _score(batch, evaluated, budget, model, best_s, best_g, found)
         table, rows, _ = seen_add(table, rows, size, batch)      # tell
         i = best_row(s, batch)
         legal = np.isfinite(s[i, 0])

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from archsim.engine.execute import run_numba
-from archsim.engine.lower import _Lowerer, interleave_bytes, lower
+from archsim.engine.dram_layout import interleave_bytes
+from archsim.engine.lower import _Lowerer, lower
 from archsim.engine.reference import run_simpy
 from archsim.hardware import load_hardware
 from archsim.workloads import build_graph

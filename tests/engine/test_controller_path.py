@@ -23,7 +23,7 @@ from archsim.engine import dram_equivalence as de
 from archsim.engine.dram import dram_params
 from archsim.engine.dram_controller import controller_params, run_requests
 from archsim.engine.execute import run_numba, run_timed
-from archsim.engine.lower import burst_shape
+from archsim.engine.dram_layout import burst_shape
 from archsim.engine.trace import TraceBuilder
 
 from .dram_types import FACTS, all_dram_types

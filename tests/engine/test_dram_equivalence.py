@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from archsim.engine import dram_equivalence as de
 from archsim.engine.dram import PARAM_NAMES, dram_params
 from archsim.engine.dram_controller import parse_mapping
-from archsim.engine.lower import burst_shape
+from archsim.engine.dram_layout import burst_shape
 
 from .dram_types import all_dram_types
 

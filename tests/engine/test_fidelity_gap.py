@@ -17,6 +17,7 @@ import pytest
 from .graphs import tiny_graph
 
 import archsim.engine.lower as lower_mod
+from archsim.engine.dram_layout import pim_issue_cycles
 from archsim.hardware import load_hardware
 from archsim.engine.analytic import roofline_ticks
 from archsim.engine.dram import PARAM_NAMES, dram_params
@@ -119,6 +120,6 @@ def test_cycle_ops_never_beat_the_roofline_with_fine_ticks(name):
 def test_pim_commands_wait_for_the_unit_clock():
     hw = load_hardware("hbm-pim")
     lv = hw.level("hbm2")
-    assert lower_mod.pim_issue_cycles(hw, lv) == 4        # 300 MHz PCU, tCK 0.833 ns
+    assert pim_issue_cycles(hw, lv) == 4        # 300 MHz PCU, tCK 0.833 ns
     u280 = load_hardware("alveo-u280")
-    assert lower_mod.pim_issue_cycles(u280, u280.level("hbm2")) == 0     # no PIM units
+    assert pim_issue_cycles(u280, u280.level("hbm2")) == 0     # no PIM units

@@ -15,9 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import archsim
-from archsim.engine import lower as lower_module
+from archsim.engine import tile_issue
 from archsim.engine.execute import run_numba
-from archsim.engine.lower import TILE_BUDGET, lower
+from archsim.engine.lower import lower
+from archsim.engine.tile_issue import TILE_BUDGET
 from archsim.engine.simulate import gap_effects
 from archsim.hardware import parse_hardware
 from archsim.ir import Op, OpKind, Operand, Role, Tensor, add_op
@@ -66,7 +67,7 @@ def test_grouped_noc_tiles_time_exactly_as_one_task_per_tile(seed, topo, bpc, m,
     hw = chip(topo[0], topo[1], bpc)
     g = _graph(m, n, k, 8)
     mp = _mapping(hw, g, random.Random(seed), spill)
-    with patch.object(lower_module, "TILE_BUDGET", budget):
+    with patch.object(tile_issue, "TILE_BUDGET", budget):
         a, b = lower(g, hw, mp), lower(g, hw, mp, group_tiles=False)
     assert any(p.noc is not None for p in a.plans)
     grouped, single = assert_same_noc(a, b, hw)
@@ -81,7 +82,7 @@ def test_grouping_is_exact_on_simba(budget):
     g = build_graph("gpt2-small", "decode", context=16,
                     overrides={"layers": 1, "vocab": 256, "hidden": 128, "heads": 2, "ffn": 256})
     mp = map_graph(g, hw)
-    with patch.object(lower_module, "TILE_BUDGET", budget):
+    with patch.object(tile_issue, "TILE_BUDGET", budget):
         a, b = lower(g, hw, mp), lower(g, hw, mp, group_tiles=False)
     grouped, single = assert_same_noc(a, b, hw)
     assert grouped * (3 if budget < TILE_BUDGET else 1) <= single

@@ -32,7 +32,8 @@ def test_recorded_groups_are_the_lowered_ones(model, phase, kw, chip, over):
     full = _lower_once(g, hw, plans, None)         # a whole pass, every channel one group
     assert record_groups(hw, plans) == channel_groups(full)
     # and the walk placed every tensor where lowering did
-    from archsim.engine.lower import _Lowerer, tile_cap
+    from archsim.engine.lower import _Lowerer
+    from archsim.engine.tile_issue import tile_cap
     walk = _Lowerer(hw, None)
     walk.tile_cap = tile_cap(plans)
     for p in plans:

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from archsim.engine.accounting import occupancy
 from archsim.engine.execute import run_numba
-from archsim.engine import lower as lower_module
-from archsim.engine.lower import MAX_CHUNKS, TILE_BUDGET, lower
+from archsim.engine import tile_issue
+from archsim.engine.lower import lower
+from archsim.engine.tile_issue import MAX_CHUNKS, TILE_BUDGET
 from archsim.engine.plan import plan_ops
 from archsim.engine.reference import run_simpy
 from archsim.engine.tiles import tile_stream
@@ -96,7 +97,7 @@ def test_grouped_tiles_time_exactly_as_one_task_per_tile(seed, chip, m, n, k, bi
     hw = load_hardware(chip)
     g = _graph(m, n, k, bits)
     mp = _mapping(hw, g, rng, spill)
-    with patch.object(lower_module, "TILE_BUDGET", budget):
+    with patch.object(tile_issue, "TILE_BUDGET", budget):
         a, b = lower(g, hw, mp), lower(g, hw, mp, group_tiles=False)
     assert a.trace.n_tasks <= b.trace.n_tasks
     dram = np.array([d >= 0 for d in a.trace.res_dram])[a.trace.res]

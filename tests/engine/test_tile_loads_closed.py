@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from archsim.engine import lower as lower_module, tiles
+from archsim.engine import lower as lower_module, tile_issue, tiles
 from archsim.engine.lower import lower
 from archsim.mapper import map_graph
 from archsim.workloads import build_graph
@@ -92,7 +92,7 @@ def test_traces_equal_the_tile_walks(chip, hw_set, model, seq):
     g = build_graph(model, "prefill", overrides={"layers": 1}, seq=seq)
     mp = map_graph(g, hw)
     fast = lower(g, hw, mp).trace
-    with patch.object(lower_module, "coarse_loads",
+    with patch.object(tile_issue, "coarse_loads",
                       lambda ts, reads, cap: coarsen(ts.loads(reads), cap)):
         walk = lower(g, hw, mp).trace
     _same_trace(fast, walk)
@@ -143,6 +143,6 @@ def test_channel_split_kept_per_offset_is_exact_on_every_dram_type(name, edge_pr
     hw = replace(hw, levels=(replace(off, dram=DRAM_TYPES[name]),) + tuple(hw.levels[1:]))
     fast = lower(g, hw, mp).trace
     _same_trace(fast, _lower_without_shape_memo(g, hw, mp))
-    with patch.object(lower_module, "coarse_loads",
+    with patch.object(tile_issue, "coarse_loads",
                       lambda ts, reads, cap: coarsen(ts.loads(reads), cap)):
         _same_trace(fast, lower(g, hw, mp).trace)
