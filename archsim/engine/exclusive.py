@@ -108,7 +108,7 @@ def exclusive_time(tr, run, n_ops: int, compute_res=()) -> ExclusiveTime:
     side_a[links[tr.res]] = 2
     side = side_a.tolist()
     ex, pt = [0] * n_ops, [0] * n_ops
-    segs = []                   # (op, from, to): the op's path ticks, stores left out
+    segs = []                   # (op, from, to): the op's path ticks (waits before stores left out)
     pending = []                # intervals of tasks of no op not yet given to an op
     cursor = int(run.makespan)
     t = int(np.flatnonzero(finish_a == finish_a.max())[-1])
@@ -122,8 +122,7 @@ def exclusive_time(tr, run, n_ops: int, compute_res=()) -> ExclusiveTime:
         lo = s if s < cursor else cursor
         if o >= 0:
             ex[o] += cursor - lo + carry
-            if side[t] != 2 or op[t] < 0:
-                segs.append((o, lo, cursor))
+            segs.append((o, lo, cursor))     # a store's own ticks: covered by it (`_fill_ticks`)
             segs.extend((o, x, y) for x, y in pending)
             carry = 0
             pending = []
