@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import chain
 
 import numpy as np
@@ -104,18 +105,24 @@ _ROW_WIDTH = len(_ROW_FIELDS)
 #: a field's dtype in the Trace (the others int64)
 _DTYPES = {"res": np.int32, "mode": np.int8, "level": np.int16, "occ_level": np.int16,
            "op": np.int32, "span": np.int32, "ncols": np.int32, "reps": np.int32}
-#: rows a chunk holds before it is split into its fields' final dtypes (~3.7 MB of int64)
+#: rows a chunk holds before it is split into its fields' buffers (~3.7 MB of int64)
 CHUNK_ROWS = 1 << 15
+
+
+def _typecode(dtype) -> str:
+    """The `array` typecode of a signed integer dtype."""
+    size = np.dtype(dtype).itemsize
+    return next(c for c in "bhilq" if array(c).itemsize == size)
 
 
 class _Handed:
     """A builder buffer `build` gave the Trace without a copy: read as it is; on the builder's
-    first append after that (tests check errors on a built builder), copied into a new buffer of
-    the builder's own, so the Trace's arrays never change."""
-    __slots__ = ("owner", "name", "buf", "view", "new")
+    first append after that (tests check errors on a built builder), copied into a new buffer that
+    `put` hands back to the builder, so the Trace's arrays never change."""
+    __slots__ = ("put", "buf", "view", "new")
 
-    def __init__(self, owner, name: str, buf: array, view: np.ndarray):
-        self.owner, self.name, self.buf, self.view, self.new = owner, name, buf, view, None
+    def __init__(self, put, buf: array, view: np.ndarray):
+        self.put, self.buf, self.view, self.new = put, buf, view, None
 
     def __len__(self) -> int:
         return len(self.buf if self.new is None else self.new)
@@ -123,7 +130,7 @@ class _Handed:
     def _own(self) -> array:
         if self.new is None:
             self.new = array(self.buf.typecode, self.buf)
-            setattr(self.owner, self.name, self.new)
+            self.put(self.new)
         return self.new
 
     def append(self, value) -> None:
@@ -132,22 +139,36 @@ class _Handed:
     def extend(self, values) -> None:
         self._own().extend(values)
 
+    def frombytes(self, values) -> None:
+        self._own().frombytes(values)
+
+
+def _hand(buf, dtype, put) -> np.ndarray:
+    """Buffer `buf` as an array without a copy (`put` replaces the builder's reference)."""
+    if isinstance(buf, _Handed):          # built before and not appended to since
+        return buf.view
+    view = np.frombuffer(buf, dtype=dtype)
+    put(_Handed(put, buf, view))
+    return view
+
 
 class TraceBuilder:
     """Append tasks one by one, then `build()` the arrays.
 
     Memory is close to the Trace's own bytes as the tasks come in (a cycle run of a big model
     lowers to tens of millions of tasks): a task's row goes into a chunk of int64 (`array('q')`),
-    which, every `CHUNK_ROWS` rows, is split into one NumPy array per field in its final dtype;
-    the CSR pointers, dependencies, actions and port accesses grow in `array` buffers that `build`
-    hands to the Trace without a copy (`_Handed`); buffer releases are (task, at) pairs applied at the end."""
+    which, every `CHUNK_ROWS` rows, is split into one buffer per field in the Trace's dtype; these,
+    the CSR pointers, dependencies, actions and port accesses grow in `array` buffers (realloc: no
+    copy, no free pages left behind) that `build` hands to the Trace without a copy (`_Handed`);
+    buffer releases are (task, at) pairs applied at the end."""
 
     def __init__(self, chunk_rows: int = CHUNK_ROWS):
         if chunk_rows < 1:
             raise ValueError(f"chunk_rows must be >= 1 (got {chunk_rows})")
         self._rows = array("q")                       # the current chunk: _ROW_WIDTH ints per task
         self._chunk_len = chunk_rows * _ROW_WIDTH
-        self._cols: list[list[np.ndarray]] = [[] for _ in _ROW_FIELDS]   # per field: full chunks
+        # per field: its values in the Trace's dtype, for the chunks split so far
+        self._fields = [array(_typecode(_DTYPES.get(f, np.int64))) for f in _ROW_FIELDS]
         self._rel_task = array("q")                   # release(task, at): the task whose buffer
         self._rel_at = array("q")                     # is held until the finish of `at`
         self._dep_ptr = array("q", [0])
@@ -156,7 +177,7 @@ class TraceBuilder:
         self._res_dram: list[int] = []
         self._dram_params: list[np.ndarray] = []
         self._act_ptr = array("q", [0])
-        self._act_id = array("i")
+        self._act_id = array(_typecode(np.int32))
         self._act_amount = array("d")
         self._action_names: dict[str, int] = {}
         self._acc_ptr = array("q", [0])
@@ -198,7 +219,7 @@ class TraceBuilder:
 
     def _append_rows(self, values) -> None:
         """Rows (flat, `_ROW_WIDTH` values each) into the current chunk; a value that is not an
-        integer (a float byte count) is truncated, as `np.fromiter(..., np.int64)` did."""
+        integer (a float byte count) is truncated, as the list builder (int64 `np.fromiter`) did."""
         rows = self._rows
         before = len(rows)
         try:
@@ -210,10 +231,11 @@ class TraceBuilder:
             self._split_chunk()
 
     def _split_chunk(self) -> None:
-        """The current chunk's rows into one array per field (final dtype); a new chunk."""
+        """The current chunk's rows onto their fields' buffers (the Trace's dtypes); a new chunk."""
         table = np.frombuffer(self._rows, dtype=np.int64).reshape(-1, _ROW_WIDTH)
         for k, f in enumerate(_ROW_FIELDS):
-            self._cols[k].append(table[:, k].astype(_DTYPES.get(f, np.int64)))
+            column = table[:, k].astype(_DTYPES.get(f, np.int64))
+            self._fields[k].frombytes(column.view(np.uint8))     # (frombytes wants bytes)
         del table
         self._rows = array("q")
 
@@ -362,13 +384,9 @@ class TraceBuilder:
         n = self.n_tasks
         if len(self._rows):
             self._split_chunk()
-        arrays = {}
-        for k, f in enumerate(_ROW_FIELDS):     # one field at a time: peak = Trace + one field
-            parts, self._cols[k] = self._cols[k], []
-            arrays[f] = (parts[0] if len(parts) == 1 else np.concatenate(parts) if parts
-                         else np.zeros(0, _DTYPES.get(f, np.int64)))
-            del parts
-            self._cols[k] = [arrays[f]]          # shared with the Trace, never written
+        fields = self._fields
+        arrays = {f: _hand(fields[k], _DTYPES.get(f, np.int64), partial(fields.__setitem__, k))
+                  for k, f in enumerate(_ROW_FIELDS)}
         release = np.arange(n, dtype=np.int64)
         if len(self._rel_task):
             tasks = np.frombuffer(self._rel_task, np.int64)
@@ -384,13 +402,7 @@ class TraceBuilder:
                   else np.zeros((0, len(PARAM_NAMES)), dtype=np.int64))
 
         def handed(name: str, dtype) -> np.ndarray:
-            """The builder's buffer as an array, without a copy."""
-            buf = getattr(self, name)
-            if isinstance(buf, _Handed):          # built before and not appended to since
-                return buf.view
-            view = np.frombuffer(buf, dtype=dtype)
-            setattr(self, name, _Handed(self, name, buf, view))
-            return view
+            return _hand(getattr(self, name), dtype, partial(setattr, self, name))
 
         return Trace(dep_ptr=handed("_dep_ptr", np.int64), dep_idx=handed("_dep_idx", np.int64),
                      resources=tuple(self._resources),

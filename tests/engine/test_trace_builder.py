@@ -90,9 +90,9 @@ def _run(b: Both, calls, t) -> list:
                          actions=acts, accesses=((lanes[0], rng.randint(0, 9)),))
         elif kind == "plain_tasks":
             k = rng.randint(1, 6)
-            b.plain_tasks([rng.choice(plain) for _ in range(k)], [rng.randint(-2, 500) for _ in range(k)],
-                          [rng.randint(1, 4) for _ in range(k)], [rng.random() < 0.7 for _ in range(k)],
-                          deps, rng.randint(-1, 9))
+            b.plain_tasks([rng.choice(plain) for _ in range(k)],
+                          [rng.randint(-2, 500) for _ in range(k)], [rng.randint(1, 4) for _ in range(k)],
+                          [rng.random() < 0.7 for _ in range(k)], deps, rng.randint(-1, 9))
         elif kind == "join":
             b.join(deps, rng.randint(-1, 9))
         elif kind == "release" and n:
