@@ -457,6 +457,18 @@ MUTANTS = (
     Mutant("system-link-latency", "archsim/system/run.py",
            "delay_s=lk.latency_s, memory=pins", "delay_s=0.0, memory=pins", SYSTEM,
            "a transfer between devices pays no link latency"),
+    # engine/trace.py: the array-backed TraceBuilder against its plain-list twin
+    Mutant("trace-release-first-wins", "archsim/engine/trace.py",
+           "tasks, first = np.unique(tasks[::-1], return_index=True)\n"
+           "            release[tasks] = at[::-1][first]",
+           "tasks, first = np.unique(tasks, return_index=True)\n"
+           "            release[tasks] = at[first]", ("tests/engine/test_trace_builder.py",),
+           "a task released twice keeps its first release, not its last"),
+    Mutant("trace-mode-dtype", "archsim/engine/trace.py", '"mode": np.int8,', '"mode": np.int16,',
+           ("tests/engine/test_trace_builder.py",), "the built mode array in another dtype"),
+    Mutant("trace-float-round", "archsim/engine/trace.py", "rows.extend([int(v) for v in values])",
+           "rows.extend([round(v) for v in values])", ("tests/engine/test_trace_builder.py",),
+           "a float field rounded where the list builder truncated it"),
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)
