@@ -530,6 +530,18 @@ MUTANTS = (
            ("tests/engine/test_loop_nest.py", "tests/engine/test_simulate.py",
             "tests/engine/test_tile_loads_closed.py"),
            "a loop of one trip that indexes the operand counted as its refetch loop"),
+    # engine/trace.py: the array-backed TraceBuilder against its plain-list twin
+    Mutant("trace-release-first-wins", "archsim/engine/trace.py",
+           "tasks, first = np.unique(tasks[::-1], return_index=True)\n"
+           "            release[tasks] = at[::-1][first]",
+           "tasks, first = np.unique(tasks, return_index=True)\n"
+           "            release[tasks] = at[first]", ("tests/engine/test_trace_builder.py",),
+           "a task released twice keeps its first release, not its last"),
+    Mutant("trace-mode-dtype", "archsim/engine/trace.py", '"mode": np.int8,', '"mode": np.int16,',
+           ("tests/engine/test_trace_builder.py",), "the built mode array in another dtype"),
+    Mutant("trace-float-round", "archsim/engine/trace.py", "rows.extend([int(v) for v in values])",
+           "rows.extend([round(v) for v in values])", ("tests/engine/test_trace_builder.py",),
+           "a float field rounded where the list builder truncated it"),
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)

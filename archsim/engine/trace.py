@@ -22,7 +22,9 @@ channel-group tasks keeps a transfer's dependencies O(G) rather than O(G²) (hbm
 """
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import chain
 
 import numpy as np
@@ -97,24 +99,90 @@ class Trace:
         return {name: float(v) for name, v in zip(self.action_names, sums) if v}
 
 
-class TraceBuilder:
-    """Append tasks one by one (plain Python lists), then `build()` the arrays."""
+#: the builder's row: the task's `_INT_FIELDS` but occ_release (`release` records those apart)
+_ROW_FIELDS = tuple(f for f in _INT_FIELDS if f != "occ_release")
+_ROW_WIDTH = len(_ROW_FIELDS)
+#: a field's dtype in the Trace (the others int64)
+_DTYPES = {"res": np.int32, "mode": np.int8, "level": np.int16, "occ_level": np.int16,
+           "op": np.int32, "span": np.int32, "ncols": np.int32, "reps": np.int32}
+#: rows a chunk holds before it is split into its fields' buffers (~3.7 MB of int64)
+CHUNK_ROWS = 1 << 15
 
-    def __init__(self):
-        self._rows: list[tuple] = []                  # per task: its _INT_FIELDS but occ_release
-        self._release: dict[int, int] = {}            # task → the task whose finish frees its buffer
-        self._dep_ptr: list[int] = [0]
-        self._dep_idx: list[int] = []
+
+def _typecode(dtype) -> str:
+    """The `array` typecode of a signed integer dtype."""
+    size = np.dtype(dtype).itemsize
+    return next(c for c in "bhilq" if array(c).itemsize == size)
+
+
+class _Handed:
+    """A builder buffer `build` gave the Trace without a copy: read as it is; on the builder's
+    first append after that (tests check errors on a built builder), copied into a new buffer that
+    `put` hands back to the builder, so the Trace's arrays never change."""
+    __slots__ = ("put", "buf", "view", "new")
+
+    def __init__(self, put, buf: array, view: np.ndarray):
+        self.put, self.buf, self.view, self.new = put, buf, view, None
+
+    def __len__(self) -> int:
+        return len(self.buf if self.new is None else self.new)
+
+    def _own(self) -> array:
+        if self.new is None:
+            self.new = array(self.buf.typecode, self.buf)
+            self.put(self.new)
+        return self.new
+
+    def append(self, value) -> None:
+        self._own().append(value)
+
+    def extend(self, values) -> None:
+        self._own().extend(values)
+
+    def frombytes(self, values) -> None:
+        self._own().frombytes(values)
+
+
+def _hand(buf, dtype, put) -> np.ndarray:
+    """Buffer `buf` as an array without a copy (`put` replaces the builder's reference)."""
+    if isinstance(buf, _Handed):          # built before and not appended to since
+        return buf.view
+    view = np.frombuffer(buf, dtype=dtype)
+    put(_Handed(put, buf, view))
+    return view
+
+
+class TraceBuilder:
+    """Append tasks one by one, then `build()` the arrays.
+
+    Memory is close to the Trace's own bytes as the tasks come in (a cycle run of a big model
+    lowers to tens of millions of tasks): a task's row goes into a chunk of int64 (`array('q')`),
+    which, every `CHUNK_ROWS` rows, is split into one buffer per field in the Trace's dtype; these,
+    the CSR pointers, dependencies, actions and port accesses grow in `array` buffers (realloc: no
+    copy, no free pages left behind) that `build` hands to the Trace without a copy (`_Handed`);
+    buffer releases are (task, at) pairs applied at the end."""
+
+    def __init__(self, chunk_rows: int = CHUNK_ROWS):
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be >= 1 (got {chunk_rows})")
+        self._rows = array("q")                       # the current chunk: _ROW_WIDTH ints per task
+        self._chunk_len = chunk_rows * _ROW_WIDTH
+        # per field: its values in the Trace's dtype, for the chunks split so far
+        self._fields = [array(_typecode(_DTYPES.get(f, np.int64))) for f in _ROW_FIELDS]
+        self._rel_task = array("q")                   # release(task, at): the task whose buffer
+        self._rel_at = array("q")                     # is held until the finish of `at`
+        self._dep_ptr = array("q", [0])
+        self._dep_idx = array("q")
         self._resources: list[str] = []
         self._res_dram: list[int] = []
         self._dram_params: list[np.ndarray] = []
-        self._act_ptr: list[int] = [0]
-        self._act_id: list[int] = []
-        self._act_amount: list[float] = []
+        self._act_ptr = array("q", [0])
+        self._act_id = array(_typecode(np.int32))
+        self._act_amount = array("d")
         self._action_names: dict[str, int] = {}
-        self._acc_ptr: list[int] = [0]
-        self._acc_res: list[int] = []
-        self._acc_dur: list[int] = []
+        self._acc_ptr = array("q", [0])
+        self._acc_res = array("q")
+        self._acc_dur = array("q")
         self._lanes: set[int] = set()
         self._join_res = -1
         self._checked: set[tuple] = set()   # (resource, shape, mode) `dram_tasks` has checked
@@ -149,6 +217,28 @@ class TraceBuilder:
     def n_tasks(self) -> int:
         return len(self._dep_ptr) - 1
 
+    def _append_rows(self, values) -> None:
+        """Rows (flat, `_ROW_WIDTH` values each) into the current chunk; a value that is not an
+        integer (a float byte count) is truncated, as the list builder (int64 `np.fromiter`) did."""
+        rows = self._rows
+        before = len(rows)
+        try:
+            rows.extend(values)
+        except TypeError:
+            del rows[before:]
+            rows.extend([int(v) for v in values])
+        if len(rows) >= self._chunk_len:
+            self._split_chunk()
+
+    def _split_chunk(self) -> None:
+        """The current chunk's rows onto their fields' buffers (the Trace's dtypes); a new chunk."""
+        table = np.frombuffer(self._rows, dtype=np.int64).reshape(-1, _ROW_WIDTH)
+        for k, f in enumerate(_ROW_FIELDS):
+            column = table[:, k].astype(_DTYPES.get(f, np.int64))
+            self._fields[k].frombytes(column.view(np.uint8))     # (frombytes wants bytes)
+        del table
+        self._rows = array("q")
+
     def _extras(self, i: int, actions, accesses) -> None:
         """Task i's action counts and SRAM port accesses (the caller closes their CSR rows)."""
         if actions:
@@ -182,12 +272,12 @@ class TraceBuilder:
         for d in deps:
             if not 0 <= d < i:
                 raise ValueError(f"task {i}: dependency {d} is not an earlier task")
-        self._rows.append((res, int(dur) if dur > 0 else 0, slot, row, ncols, span, mode, nrows, op,
-                           level, nbytes, occ_level, occ_bytes, reps))
         self._extras(i, actions, accesses)
+        self._append_rows((res, int(dur) if dur > 0 else 0, slot, row, ncols, span, mode, nrows,
+                           op, level, nbytes, occ_level, occ_bytes, reps))
         self._act_ptr.append(len(self._act_id))
         self._acc_ptr.append(len(self._acc_res))
-        self._dep_idx.extend(deps)            # task ids (int; `build` converts to int64)
+        self._dep_idx.extend(deps)
         self._dep_ptr.append(len(self._dep_idx))
         return i
 
@@ -210,7 +300,7 @@ class TraceBuilder:
         of `shapes`, all behind `deps`, the first carrying the bytes, buffer occupancy, actions and
         port accesses. The same tasks as that many `task` calls, checked as they are (a shape once
         per resource and mode: a tile stream's transfers repeat a few)."""
-        i = len(self._rows)
+        i = len(self._dep_ptr) - 1
         n = len(shapes)
         if not n:
             return []
@@ -225,14 +315,15 @@ class TraceBuilder:
                     raise ValueError(f"task {i}: resource {res} is not a DRAM channel")
                 self._check_burst(d, shape[1], shape[0], shape[2], mode)
                 checked.add((res, shape, mode))
-        res, (nrows, ncols, span) = shapes[0]
-        rows = self._rows
-        rows.append((res, 0, slot, 0, ncols, span, mode, nrows, op, level, nbytes, occ_level,
-                     occ_bytes, 1))
-        if n > 1:
-            rows.extend([(r, 0, slot, 0, nc, sp, mode, nr, op, level, 0, -1, 0, 1)
-                         for r, (nr, nc, sp) in shapes[1:]])
         self._extras(i, actions, accesses)        # the first task's; the others have none
+        res, (nrows, ncols, span) = shapes[0]
+        first = (res, 0, slot, 0, ncols, span, mode, nrows, op, level, nbytes, occ_level, occ_bytes, 1)
+        if n > 1:
+            self._append_rows(first + tuple(chain.from_iterable(
+                (r, 0, slot, 0, nc, sp, mode, nr, op, level, 0, -1, 0, 1)
+                for r, (nr, nc, sp) in shapes[1:])))
+        else:
+            self._append_rows(first)
         self._act_ptr.extend([len(self._act_id)] * n)
         self._acc_ptr.extend([len(self._acc_res)] * n)
         idx, ptr = self._dep_idx, self._dep_ptr
@@ -255,9 +346,10 @@ class TraceBuilder:
         if n and (min(reps) < 1 or any(self._res_dram[r] >= 0 for r in set(res))):
             raise ValueError(f"task {i}: reps {list(reps)} on resources {list(res)} (plain tasks "
                              f"stand for >= 1 tiles)")
-        # rows in `_INT_FIELDS` order without occ_release (each its own: the default)
-        self._rows.extend([(r, d if d > 0 else 0, 0, 0, 0, 1, MODE_READ, 1, op, -1, 0, -1, 0, k)
-                           for r, d, k in zip(res, dur, reps)])
+        # rows in `_ROW_FIELDS` order (occ_release: each its own, the default)
+        self._append_rows(tuple(chain.from_iterable(
+            (r, d if d > 0 else 0, 0, 0, 0, 1, MODE_READ, 1, op, -1, 0, -1, 0, k)
+            for r, d, k in zip(res, dur, reps))))
         self._act_ptr.extend([len(self._act_id)] * n)
         self._acc_ptr.extend([len(self._acc_res)] * n)
         idx, ptr = self._dep_idx, self._dep_ptr
@@ -280,37 +372,47 @@ class TraceBuilder:
         return self.task(self._join_res, 0, deps, op)
 
     def release(self, task: int, at_finish_of: int) -> None:
-        """Task `task`'s buffer space is held until `at_finish_of` finishes."""
+        """Task `task`'s buffer space is held until `at_finish_of` finishes (the last call for a
+        task counts)."""
         if at_finish_of < task:
             raise ValueError("a buffer is released by a later task")
-        self._release[task] = at_finish_of
+        self._rel_task.append(task)
+        self._rel_at.append(at_finish_of)
 
     def build(self) -> Trace:
-        dt = {"res": np.int32, "mode": np.int8, "level": np.int16, "occ_level": np.int16,
-              "op": np.int32, "span": np.int32, "ncols": np.int32, "reps": np.int32}
-        fields = [f for f in _INT_FIELDS if f != "occ_release"]
-        # fromiter over the flattened rows: about twice as fast as np.array on millions of tuples
-        table = np.fromiter(chain.from_iterable(self._rows), np.int64,
-                            len(self._rows) * len(fields)).reshape(len(self._rows), len(fields))
-        arrays = {f: table[:, k].astype(dt.get(f, np.int64)) for k, f in enumerate(fields)}
-        release = np.arange(len(self._rows), dtype=np.int64)
-        if self._release:
-            release[np.fromiter(self._release.keys(), np.int64, len(self._release))] = \
-                np.fromiter(self._release.values(), np.int64, len(self._release))
+        """The Trace of the tasks so far (the builder can go on: a later `build` has them all)."""
+        n = self.n_tasks
+        if len(self._rows):
+            self._split_chunk()
+        fields = self._fields
+        arrays = {f: _hand(fields[k], _DTYPES.get(f, np.int64), partial(fields.__setitem__, k))
+                  for k, f in enumerate(_ROW_FIELDS)}
+        release = np.arange(n, dtype=np.int64)
+        if len(self._rel_task):
+            tasks = np.frombuffer(self._rel_task, np.int64)
+            at = np.frombuffer(self._rel_at, np.int64)
+            if tasks.min() < 0 or at.max() >= n:
+                raise ValueError(f"a release names a task outside the trace's {n} (tasks "
+                                 f"{tasks.min()}..{tasks.max()}, released at {at.min()}..{at.max()})")
+            # the last release of a task counts: its first in reverse order
+            tasks, first = np.unique(tasks[::-1], return_index=True)
+            release[tasks] = at[::-1][first]
         arrays["occ_release"] = release
         params = (np.stack(self._dram_params) if self._dram_params
                   else np.zeros((0, len(PARAM_NAMES)), dtype=np.int64))
-        return Trace(dep_ptr=np.fromiter(self._dep_ptr, np.int64, len(self._dep_ptr)),
-                     dep_idx=np.fromiter(self._dep_idx, np.int64, len(self._dep_idx)),
+
+        def handed(name: str, dtype) -> np.ndarray:
+            return _hand(getattr(self, name), dtype, partial(setattr, self, name))
+
+        return Trace(dep_ptr=handed("_dep_ptr", np.int64), dep_idx=handed("_dep_idx", np.int64),
                      resources=tuple(self._resources),
-                     act_ptr=np.fromiter(self._act_ptr, np.int64, len(self._act_ptr)),
-                     act_id=np.asarray(self._act_id, dtype=np.int32),
-                     act_amount=np.asarray(self._act_amount, dtype=np.float64),
+                     act_ptr=handed("_act_ptr", np.int64), act_id=handed("_act_id", np.int32),
+                     act_amount=handed("_act_amount", np.float64),
                      action_names=tuple(self._action_names),
                      res_dram=np.asarray(self._res_dram, dtype=np.int64),
-                     dram_params=params, acc_ptr=np.fromiter(self._acc_ptr, np.int64, len(self._acc_ptr)),
-                     acc_res=np.asarray(self._acc_res, dtype=np.int64),
-                     acc_dur=np.asarray(self._acc_dur, dtype=np.int64), **arrays)
+                     dram_params=params, acc_ptr=handed("_acc_ptr", np.int64),
+                     acc_res=handed("_acc_res", np.int64), acc_dur=handed("_acc_dur", np.int64),
+                     **arrays)
 
 
 def expand_reps(trace: Trace) -> tuple[Trace, np.ndarray]:
