@@ -49,12 +49,13 @@ that overlaps loads with compute is charged max(compute, load) + min(compute, lo
 cycle run replaces that eighth by the real fill and drain of its tile stream (one tile's load
 before the first compute, its last compute after the last load), so the allowance is named as
 its own part of the gap, negative: `analytic_fill_s`. That real fill and drain is named beside
-it (`pipeline_fill_s`, every run): the op's critical-path ticks while its stream's bottleneck side
-sat idle (`exclusive`), measured — with `attribute_gap` on the serialised run without DRAM effects
-(the last DRAM counterfactual), so the first load's row activation and CL stay the DRAM shares'.
+it with `attribute_gap` (`pipeline_fill_s`): the op's critical-path ticks while its stream's
+bottleneck side sat idle (`exclusive`), on the serialised run without DRAM effects (the last DRAM
+counterfactual), so the first load's row activation and CL stay the DRAM shares'. Plain runs do
+not name it: on the overlapped run the fill also holds the contention its neighbours cause.
 
 What remains (`other_s`) is none of these: dependencies inside an op, the closed forms' own error;
-without `attribute_gap` also the overlap and the DRAM and NoC effects (the reports label it so:
+without `attribute_gap` also the overlap, the fill and the DRAM and NoC effects (the reports label it so:
 `SimResult.attribute_gap`). No cheap exact split of the overlap exists without the serialised
 re-run: an op's exclusive time in the overlapped run already holds its neighbours' hidden work
 wherever the path went through it, and what the op would take alone is the serialised run."""
