@@ -490,6 +490,10 @@ MUTANTS = (
            "powerdown_fraction(lv, counts, latency_s))", "0.0)",
            ("tests/engine/test_powerdown.py",),
            "DRAM background energy ignores the simulated power-down residency"),
+    Mutant("pim-row-never-yields", "archsim/kernels/dram/shared.py",
+           "pim_head_yields = mode[h] == MODE_PIM_MAC and cs[d, S_PIMROW] != 0",
+           "pim_head_yields = False", ("tests/engine/test_pim_host_interleave.py",),
+           "pim_host_interleave: row serves a PIM burst whole, as transfer does"),
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)

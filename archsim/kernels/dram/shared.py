@@ -21,9 +21,17 @@ by (arrival, task)). It is in one of three modes:
   to the end of its row burst, and when the queue is empty the channel serves its remaining whole
   row bursts alone again (burst closed form).
 
-PIM all-bank MAC bursts are never split into requests: they are served alone, in arrival order
-(read/write transfers that arrive after a waiting PIM burst wait behind it). At most WINDOW
-transfers per channel take part in the round robin.
+PIM all-bank MAC bursts are never split into requests: they are served alone, in arrival order.
+How host read/write transfers share the channel with them is the description's
+`pim_host_interleave` (`S_PIMROW`): `transfer` (default) — a read/write transfer that arrives
+during a PIM burst, or after a waiting one, waits for the PIM burst's end; `row` — a read/write
+transfer arriving while a PIM burst is served alone (or waiting when one becomes the head) takes
+the channel after the PIM row bursts already started (the alone segment is replayed as for a
+read/write head) and the PIM burst goes behind it (`pim_yields`: re-entering the pending list at
+that time + 1); the host transfer is served (alone or at request level; its ACTs close the PIM
+rows in its banks) and the PIM burst resumes at its next row burst, re-activating its rows. A PIM
+burst not at the head still holds back read/write transfers that arrived after it until it is.
+At most WINDOW transfers per channel take part in the round robin.
 Power-down (`powerdown.py`): a transfer served alone pays it in `stream.burst` (and in `replay`
 when its alone segment is taken back); at request level only a decision that finds the queue empty
 can find the channel idle (with `solo` on the channel turns to request level only while two
@@ -51,8 +59,8 @@ from .stream import burst
 
 # channel scalars
 S_MODE, S_HEAD, S_EVT, S_EVK, S_FIRST, S_END, S_ROW0, S_READY, S_NOW, S_QN, S_BYPASS, S_DRAIN, \
-    S_PREVT, S_FULL, S_AMAX, S_RRA, S_RRI, S_LASTDIR, S_PBASE, S_PN = range(20)
-N_S = 20
+    S_PREVT, S_FULL, S_AMAX, S_RRA, S_RRI, S_LASTDIR, S_PBASE, S_PN, S_PIMROW = range(21)
+N_S = 21
 IDLE, ALONE, REQUEST = 0, 1, 2
 #: event kinds, in the order events at one time are taken: a commit releases arrivals that a
 #: switch or a decision at the same time must see
@@ -88,6 +96,28 @@ def insert(cs, pend, ts, d, i):
         j -= 1
     pend[base + j] = i
     cs[d, S_PN] = n + 1
+
+
+@njit(cache=True)
+def pim_yields(cs, ts, pend, d, at, mode):
+    """`pim_host_interleave: row`: the PIM burst at the head of channel d, stopped at `at` after
+    its row bursts already started (`replay`), goes behind the read/write transfers that arrived
+    after it and by then: it re-enters the pending list as arriving at `at` + 1 (those that
+    arrived before it are ahead of it already)."""
+    h = cs[d, S_HEAD]
+    if cs[d, S_PIMROW] == 0 or mode[h] != MODE_PIM_MAC:
+        return
+    base = cs[d, S_PBASE]
+    waiting = False
+    for p in range(cs[d, S_PN]):
+        o = pend[base + p]
+        if o != h and mode[o] != MODE_PIM_MAC and ts[o, T_ARR] <= at and _key_lt(ts, h, o):
+            waiting = True
+            break
+    if waiting:
+        remove(cs, pend, d, h)
+        ts[h, T_ARR] = at + 1
+        insert(cs, pend, ts, d, h)
 
 
 @njit(cache=True)
@@ -138,28 +168,35 @@ def start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg
 @njit(cache=True)
 def alone_event(cs, ts, pend, d, mode):
     """The event of channel d serving its head alone: the commit at its finish, or the first
-    arrival that changes the plan (one before the head: start over; a read/write transfer before
-    the head's finish, ahead of any waiting PIM burst: turn to request level)."""
+    arrival that changes the plan (one ahead of the head in the pending list — it arrived before
+    the head, or with `row` a read/write transfer arriving during a PIM head: start over; a
+    read/write transfer before the head's finish, ahead of any waiting PIM burst: turn to request
+    level)."""
     h = cs[d, S_HEAD]
     best = cs[d, S_END]
     kind = EV_COMMIT
     base = cs[d, S_PBASE]
     blocked = False
+    before = True                    # o is ahead of the head in the pending list
     for p in range(cs[d, S_PN]):
         o = pend[base + p]
         if o == h:
+            before = False
             continue
         a = ts[o, T_ARR]
-        if _key_lt(ts, o, h):
+        if before:
             if a < best or (a == best and kind == EV_COMMIT):
                 best = a
                 kind = EV_SWITCH
             continue
         if a >= best:                # sorted by arrival: no later one changes the plan
-            break
-        if mode[o] == MODE_PIM_MAC:
-            blocked = True
-        if blocked or mode[h] == MODE_PIM_MAC or p >= WINDOW:
+            break                    # (`row`: read/write transfers first, each sorted)
+        pim_head_yields = mode[h] == MODE_PIM_MAC and cs[d, S_PIMROW] != 0
+        if mode[o] == MODE_PIM_MAC:  # waits for the head; with `transfer` holds back what follows
+            if not pim_head_yields:
+                blocked = True
+            continue
+        if blocked or p >= WINDOW or (mode[h] == MODE_PIM_MAC and not pim_head_yields):
             continue
         best = a
         kind = EV_SWITCH
