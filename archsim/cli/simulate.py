@@ -38,7 +38,8 @@ def add_workload_flags(p) -> None:
                         "drain, read/write turnaround, all-bank or per-bank refresh), a transfer "
                         "alone is served by the burst closed form (equal to the command path); "
                         "burst: each channel serves its transfers in issue order, each by the burst "
-                        "closed form. Neither models power-down. GPUs: cycle fidelity is the "
+                        "closed form. Both model power-down where a description sets its idle "
+                        "timer. GPUs: cycle fidelity is the "
                         "calibrated kernel model (no DRAM tasks); MCUs: the core's closed form per "
                         "op, flash read in place (no DRAM tasks)")
     p.add_argument("--strategy", default="auto", help="mapping search strategy (default auto)")

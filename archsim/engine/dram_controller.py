@@ -69,6 +69,7 @@ def controller_params(t: DramTiming, queue_depth: int | None = None, cap: int | 
     x[kc.X_TXP] = t.txp
     x[kc.X_TCKE] = t.tcke
     x[kc.X_PDIDLE] = t.powerdown_idle if powerdown_idle is None else powerdown_idle
+    x[kc.X_PIMROW] = int(t.pim_host_interleave == "row")
     return x
 
 

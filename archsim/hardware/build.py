@@ -35,7 +35,8 @@ DRAM_TIMINGS = ("CL", "tRCD", "tRP", "tRAS", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD
 DRAM_KEYS = ("channels", "ranks", "bank_groups", "banks", "rows", "row_size", "bus_width", "burst_length",
              "tCK", "data_rate") + DRAM_TIMINGS + ("refresh", "act_energy", "refresh_energy",
                                                 "all_bank_activate", "address_mapping", "page_policy",
-                                                "queue_depth", "row_hit_cap", "source", "notes")
+                                                "queue_depth", "row_hit_cap", "pim_host_interleave",
+                                                "source", "notes")
 #: address-mapping fields (two letters each, most significant first; `archsim.engine.dram_controller`)
 MAPPING_FIELDS = ("Ro", "Ra", "Bg", "Ba", "Co", "Ch")
 #: MACs per cycle a unit may claim per PE of its shape: packed narrow dtypes (int4 on a T4 tensor core
@@ -120,7 +121,9 @@ def _dram(ck: Checker, m: LocMap, path: str, kind: str, memory_type: str):
     ctl = {"address_mapping": take("address_mapping", address_mapping, default="RoRaBaCoBgCh"),
            "page_policy": take("page_policy", choice(("open", "closed")), default="open"),
            "queue_depth": take("queue_depth", integer(1, 4096), default=32),
-           "row_hit_cap": take("row_hit_cap", integer(0, 1 << 20), default=4)}
+           "row_hit_cap": take("row_hit_cap", integer(0, 1 << 20), default=4),
+           "pim_host_interleave": take("pim_host_interleave", choice(("transfer", "row")),
+                                       default="transfer")}
     if BAD in ctl.values():
         return BAD
     if BAD in v.values() or tck is BAD or BAD in timings.values() or act is BAD or ref is BAD \

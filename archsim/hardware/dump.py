@@ -67,7 +67,8 @@ def _dram(d: DramTiming) -> dict:
     for key, value, default in (("tXP", d.txp, 0), ("tCKE", d.tcke, 0), ("powerdown_idle", d.powerdown_idle, 0),
                                 ("address_mapping", d.address_mapping, "RoRaBaCoBgCh"),
                                 ("page_policy", d.page_policy, "open"), ("queue_depth", d.queue_depth, 32),
-                                ("row_hit_cap", d.row_hit_cap, 4)):
+                                ("row_hit_cap", d.row_hit_cap, 4),
+                                ("pim_host_interleave", d.pim_host_interleave, "transfer")):
         if value != default:
             out[key] = value
     return out

@@ -64,6 +64,9 @@ class DramTiming:
     txp: int = 0                     # power-down exit → first command
     tcke: int = 0                    # minimum power-down residency
     powerdown_idle: int = 0          # idle cycles before power-down entry; 0 = never
+    # host transfers against PIM all-bank MAC bursts on the engine's controller path: `transfer`
+    # waits for the whole PIM burst; `row` goes between its row bursts (assumption either way)
+    pim_host_interleave: str = "transfer"
 
     @property
     def banks_per_channel(self) -> int:

@@ -25,11 +25,12 @@ import numpy as np
 from numba import njit
 
 from .dram import burst
-from .dram.controller import K_PRES
+from .dram.controller import K_PRES, X_PIMROW
 from .dram.shared import (ALONE, BIG, EV_COMMIT, EV_DECIDE, IDLE, N_Q, N_S, N_T,
                           S_END, S_EVK, S_EVT, S_FIRST, S_HEAD, S_LASTDIR, S_MODE, S_NOW,
-                          S_PBASE, S_PN, S_QN, T_ADM, T_ARR, T_END, T_INQ, T_LEFT, T_START,
-                          alone_event, decide, insert, remove, replay, start_alone,
+                          S_PBASE, S_PIMROW, S_PN, S_QN, T_ADM, T_ARR, T_END, T_INQ, T_LEFT,
+                          T_START,
+                          alone_event, decide, insert, pim_yields, remove, replay, start_alone,
                           start_request, wants_request)
 from .dram.state import C_PRES, MODE_PIM_MAC
 from .plain import plain_finish
@@ -175,6 +176,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
         cs[d, S_PBASE] = pend_base[d]
         cs[d, S_EVT] = BIG
         cs[d, S_LASTDIR] = -1
+        cs[d, S_PIMROW] = X[d, X_PIMROW]
         if X[d, 0] > qmax:
             qmax = X[d, 0]
     pend = np.empty(max(1, pend_base[nd] if nd else 1), dtype=np.int64)
@@ -299,6 +301,8 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                           row, ncols, span, mode, nrows, c, banks, tmp_bank, tmp_bg, tmp_chan):
                     done_list[0] = h
                     nfin = 1
+                else:
+                    pim_yields(cs, ts, pend, d, at, mode)
             for k in range(nfin):
                 remove(cs, pend, d, done_list[k])
             cs[d, S_MODE] = IDLE

@@ -47,8 +47,8 @@ from .state import (MAX_POSTPONED, ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR
 #: edge-npu); inlined, the reference counts of the caller's arrays are pruned.
 
 #: controller parameters X[...]
-X_QUEUE, X_CAP, X_CLOSED, X_TXP, X_TCKE, X_PDIDLE = range(6)
-N_X = 6
+X_QUEUE, X_CAP, X_CLOSED, X_TXP, X_TCKE, X_PDIDLE, X_PIMROW = range(7)
+N_X = 7      # X_PIMROW: PIM bursts yield to host transfers between row bursts (engine path only)
 #: per-channel counts, in this order (`archsim.engine.dram_controller.COUNT_NAMES`)
 K_ACTS, K_PRES, K_HITS, K_MISSES, K_REFS, K_PBREFS, K_RD, K_WR, K_TURNS, K_PD, K_PDCYC, K_FORCED, \
     K_BUSY = range(13)

@@ -21,11 +21,22 @@ by (arrival, task)). It is in one of three modes:
   to the end of its row burst, and when the queue is empty the channel serves its remaining whole
   row bursts alone again (burst closed form).
 
-PIM all-bank MAC bursts are never split into requests: they are served alone, in arrival order
-(read/write transfers that arrive after a waiting PIM burst wait behind it). At most WINDOW
-transfers per channel take part in the round robin.
-Not modelled at request level: power-down (a channel only turns to request level while two
-transfers overlap, so it is never idle there).
+PIM all-bank MAC bursts are never split into requests: they are served alone, in arrival order.
+How host read/write transfers share the channel with them is the description's
+`pim_host_interleave` (`S_PIMROW`): `transfer` (default) — a read/write transfer that arrives
+during a PIM burst, or after a waiting one, waits for the PIM burst's end; `row` — a read/write
+transfer arriving while a PIM burst is served alone (or waiting when one becomes the head) takes
+the channel after the PIM row bursts already started (the alone segment is replayed as for a
+read/write head) and the PIM burst goes behind it (`pim_yields`: re-entering the pending list at
+that time + 1); the host transfer is served (alone or at request level; its ACTs close the PIM
+rows in its banks) and the PIM burst resumes at its next row burst, re-activating its rows. A PIM
+burst not at the head still holds back read/write transfers that arrived after it until it is.
+At most WINDOW transfers per channel take part in the round robin.
+Power-down (`powerdown.py`): a transfer served alone pays it in `stream.burst` (and in `replay`
+when its alone segment is taken back); at request level only a decision that finds the queue empty
+can find the channel idle (with `solo` on the channel turns to request level only while two
+transfers overlap, so there it never is; with `solo` off, as `run_channel`), and admission puts
+no request before the last wake.
 
 Scalar state per channel: `cs[d, S_*]`; per task: `ts[i, T_*]`; queue entries `qa[d, j, Q_*]`.
 """
@@ -35,9 +46,11 @@ from numba import njit
 
 from .address import slot_bank
 from .commands import row_burst
+from .powerdown import powerdown_exit
 from .controller import (K_BUSY, K_FORCED, K_TURNS, X_CAP, X_QUEUE, _earliest, _refresh,
                          _serve)
-from .state import (ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR, C_FLOOR, C_LASTACT,
+from .state import (ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR, C_FLOOR, C_LASTACT, C_LASTEND,
+                    C_WAKE,
                     C_LASTACT_BG, C_LASTCOL, C_LASTCOL_BG, C_LASTRD, C_LASTWR, C_LASTWR_BG,
                     C_NEXTREF, C_R0, C_RING, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_BPG, P_CCDL,
                     P_CCDS, P_CL, P_CWL, P_FAW, P_NBANKS, P_RAS, P_RCD, P_RP, P_RRDL, P_RRDS,
@@ -46,8 +59,8 @@ from .stream import burst
 
 # channel scalars
 S_MODE, S_HEAD, S_EVT, S_EVK, S_FIRST, S_END, S_ROW0, S_READY, S_NOW, S_QN, S_BYPASS, S_DRAIN, \
-    S_PREVT, S_FULL, S_AMAX, S_RRA, S_RRI, S_LASTDIR, S_PBASE, S_PN = range(20)
-N_S = 20
+    S_PREVT, S_FULL, S_AMAX, S_RRA, S_RRI, S_LASTDIR, S_PBASE, S_PN, S_PIMROW = range(21)
+N_S = 21
 IDLE, ALONE, REQUEST = 0, 1, 2
 #: event kinds, in the order events at one time are taken: a commit releases arrivals that a
 #: switch or a decision at the same time must see
@@ -83,6 +96,28 @@ def insert(cs, pend, ts, d, i):
         j -= 1
     pend[base + j] = i
     cs[d, S_PN] = n + 1
+
+
+@njit(cache=True)
+def pim_yields(cs, ts, pend, d, at, mode):
+    """`pim_host_interleave: row`: the PIM burst at the head of channel d, stopped at `at` after
+    its row bursts already started (`replay`), goes behind the read/write transfers that arrived
+    after it and by then: it re-enters the pending list as arriving at `at` + 1 (those that
+    arrived before it are ahead of it already)."""
+    h = cs[d, S_HEAD]
+    if cs[d, S_PIMROW] == 0 or mode[h] != MODE_PIM_MAC:
+        return
+    base = cs[d, S_PBASE]
+    waiting = False
+    for p in range(cs[d, S_PN]):
+        o = pend[base + p]
+        if o != h and mode[o] != MODE_PIM_MAC and ts[o, T_ARR] <= at and _key_lt(ts, h, o):
+            waiting = True
+            break
+    if waiting:
+        remove(cs, pend, d, h)
+        ts[h, T_ARR] = at + 1
+        insert(cs, pend, ts, d, h)
 
 
 @njit(cache=True)
@@ -133,28 +168,35 @@ def start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg
 @njit(cache=True)
 def alone_event(cs, ts, pend, d, mode):
     """The event of channel d serving its head alone: the commit at its finish, or the first
-    arrival that changes the plan (one before the head: start over; a read/write transfer before
-    the head's finish, ahead of any waiting PIM burst: turn to request level)."""
+    arrival that changes the plan (one ahead of the head in the pending list — it arrived before
+    the head, or with `row` a read/write transfer arriving during a PIM head: start over; a
+    read/write transfer before the head's finish, ahead of any waiting PIM burst: turn to request
+    level)."""
     h = cs[d, S_HEAD]
     best = cs[d, S_END]
     kind = EV_COMMIT
     base = cs[d, S_PBASE]
     blocked = False
+    before = True                    # o is ahead of the head in the pending list
     for p in range(cs[d, S_PN]):
         o = pend[base + p]
         if o == h:
+            before = False
             continue
         a = ts[o, T_ARR]
-        if _key_lt(ts, o, h):
+        if before:
             if a < best or (a == best and kind == EV_COMMIT):
                 best = a
                 kind = EV_SWITCH
             continue
         if a >= best:                # sorted by arrival: no later one changes the plan
-            break
-        if mode[o] == MODE_PIM_MAC:
-            blocked = True
-        if blocked or mode[h] == MODE_PIM_MAC or p >= WINDOW:
+            break                    # (`row`: read/write transfers first, each sorted)
+        pim_head_yields = mode[h] == MODE_PIM_MAC and cs[d, S_PIMROW] != 0
+        if mode[o] == MODE_PIM_MAC:  # waits for the head; with `transfer` holds back what follows
+            if not pim_head_yields:
+                blocked = True
+            continue
+        if blocked or p >= WINDOW or (mode[h] == MODE_PIM_MAC and not pim_head_yields):
             continue
         best = a
         kind = EV_SWITCH
@@ -176,6 +218,7 @@ def replay(cs, ts, d, at, P, bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, sl
     if floor > ready:                # as `stream.burst` does at a burst's start
         ready = floor
     ch[C_FLOOR] = ready
+    ready = powerdown_exit(P, ch, ready)     # as `stream.burst`
     r = cs[d, S_ROW0]
     while r < nrows[h]:
         tmp_bank[:] = bank_st[d]
@@ -192,6 +235,8 @@ def replay(cs, ts, d, at, P, bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, sl
             ts[h, T_START] = s
         if e > ts[h, T_END]:
             ts[h, T_END] = e
+        if e > ch[C_LASTEND]:
+            ch[C_LASTEND] = e
         r += 1
     if r == cs[d, S_ROW0]:           # nothing replayed: the head never started
         chan[d, C_FLOOR] = floor
@@ -288,8 +333,11 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
             cs[d, S_NOW] = nxt_arr          # the controller's queue is empty: wait for a request
             cs[d, S_EVT] = nxt_arr
             return 3
+        # the queue was empty: the channel may have powered down (as `run_channel`)
+        powerdown_exit(P, chan[d], now)
     # admission, round robin in pending order from the transfer after the last one admitted
     full_before = cs[d, S_FULL]
+    wake = chan[d, C_WAKE]            # no command before the last power-down exit
     while qn < qmax:
         pick = -1
         first = -1
@@ -318,6 +366,8 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
         if ts[pick, T_ARR] > cs[d, S_AMAX]:
             cs[d, S_AMAX] = ts[pick, T_ARR]
         ent = max(cs[d, S_AMAX], cs[d, S_PREVT]) if full_before else cs[d, S_AMAX]
+        if wake > ent:
+            ent = wake
         qa[d, qn, Q_TASK] = pick
         qa[d, qn, Q_BANK] = slot_bank(P, s)
         qa[d, qn, Q_ROW] = row[pick] + s // nb
@@ -441,6 +491,8 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     cs[d, S_PREVT] = t
     end = t + (P[P_CWL] if wr else P[P_CL]) + P[P_BL]
     kc[d, K_BUSY] += P[P_BL]
+    if end > ch[C_LASTEND]:
+        ch[C_LASTEND] = end
     if t < ts[i, T_START]:
         ts[i, T_START] = t
     if end > ts[i, T_END]:
