@@ -108,9 +108,6 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         raise ArchsimError(f"fidelity must be one of {', '.join(FIDELITIES)} (got {fidelity!r})")
     if dram_model not in DRAM_MODELS:
         raise ArchsimError(f"dram_model must be one of {', '.join(DRAM_MODELS)} (got {dram_model!r})")
-    if dram_model == "controller" and engine == "simpy":
-        raise ArchsimError("the SimPy reference engine serves DRAM channels in issue order only "
-                           "(dram_model='burst')")
     st = software_stack(stack)
     wall0 = time.perf_counter()
     say = progress or (lambda frac, msg: None)
@@ -160,7 +157,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         say(0.3, f"lowered to {tr.n_tasks} tasks")
         if engine == "simpy":
             from .reference import run_simpy
-            run = run_simpy(tr)
+            run = run_simpy(tr, dram_model=dram_model, controller=_controller(hw, lw))
         else:
             run = run_numba(tr, dram_model=dram_model, controller=_controller(hw, lw))
         say(0.8, "event loop done")
