@@ -14,7 +14,7 @@ from archsim.energy import dram as _dram
 from archsim.result import ACTIVE_COMPONENTS, STATIC_COMPONENTS
 
 __all__ = ["STATIC_COMPONENTS", "TIME_COMPONENTS", "time_power_w", "part_max_w", "power_profile",
-           "throttled_latency", "dram_background_w"]
+           "throttled_latency", "dram_background_w", "powerdown_fraction"]
 
 TIME_COMPONENTS = STATIC_COMPONENTS + ACTIVE_COMPONENTS
 
@@ -28,12 +28,26 @@ def _dq_bits(lv) -> tuple[float, int]:
     return lv.bandwidth_bytes_per_s * 8 / (d.gbps_per_pin * 1e9), 1
 
 
-def dram_background_w(lv, active_fraction: float) -> float:
+def dram_background_w(lv, active_fraction: float, powerdown_fraction: float = 0.0) -> float:
     """Background power of one DRAM level (all its devices), active standby for `active_fraction`
-    of the time and precharge standby for the rest (no power-down during a run: assumption)."""
+    of the time, precharge power-down (IDD2P) for `powerdown_fraction` and precharge standby for
+    the rest."""
     d = _dram.device_for(lv.memory_type, lv.kind)
     bits, ranks = _dq_bits(lv)
-    return _dram.background_w(d, _dram.devices_in(d, bits, ranks), active_fraction)
+    return _dram.background_w(d, _dram.devices_in(d, bits, ranks), active_fraction, powerdown_fraction)
+
+
+def powerdown_fraction(lv, counts: dict[str, float], latency_s: float) -> float:
+    """The share of the run a DRAM level's channels spent powered down: the cycle engine's
+    simulated residency (`LEVEL.powerdown_channel_s`, `engine.accounting.powerdown_counts`, when
+    the description sets `powerdown_idle`). Analytic fidelity (and a level without a power-down
+    timer) has no such count: no power-down during the run (assumption: the closed forms have no
+    per-channel idle gaps to place one in)."""
+    down = counts.get(f"{lv.name}.powerdown_channel_s", 0.0)
+    if down <= 0 or latency_s <= 0:
+        return 0.0
+    channels = lv.dram.channels if lv.dram is not None else 1
+    return min(1.0, down / (channels * latency_s))
 
 
 def _is_dram(lv) -> bool:
@@ -43,7 +57,8 @@ def _is_dram(lv) -> bool:
 def time_power_w(hw, counts: dict[str, float], latency_s: float) -> dict[str, float]:
     """Power drawn for the whole run: `static` = max(static + leakage, idle); `active` = the active
     floor; `dram_background` = IDD background of every DRAM level (active standby for the fraction of
-    the run its banks are busy: bytes moved ÷ (bandwidth × latency), PIM in-bank reads included),
+    the run its banks are busy: bytes moved ÷ (bandwidth × latency), PIM in-bank reads included;
+    precharge power-down for its simulated power-down residency, `powerdown_fraction`),
     zero when the board's measured idle already covers the DRAM."""
     leak = sum(lv.leakage_w * max(1, lv.instances) for lv in hw.levels)
     out = {"static": max(hw.static_power_w + leak, hw.idle_power_w), "active": hw.active_power_w,
@@ -54,7 +69,8 @@ def time_power_w(hw, counts: dict[str, float], latency_s: float) -> dict[str, fl
                 continue
             moved = sum(counts.get(f"{lv.name}.{v}", 0.0) for v in ("read", "write", "pim_read"))
             busy = moved / (lv.bandwidth_bytes_per_s * latency_s) if latency_s > 0 else 0.0
-            out["dram_background"] += dram_background_w(lv, busy)
+            out["dram_background"] += dram_background_w(lv, busy,
+                                                         powerdown_fraction(lv, counts, latency_s))
     return out
 
 

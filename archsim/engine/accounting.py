@@ -11,7 +11,7 @@ from archsim.hardware import Hardware
 from archsim.result import Timeline
 
 __all__ = ["prices", "energy_breakdown_j", "occupancy", "with_plan", "downsample", "component_of",
-           "op_component_energy_j"]
+           "op_component_energy_j", "powerdown_counts"]
 
 
 def prices(hw: Hardware) -> dict[str, float]:
@@ -87,6 +87,33 @@ def energy_breakdown_j(counts: dict[str, float], hw: Hardware, latency_s: float
         if name == "static" or watts > 0:
             comps[name] = watts * latency_s
     return tuple((k, float(v)) for k, v in comps.items())
+
+
+def powerdown_counts(hw: Hardware, lw, run, fine_total: int) -> dict[str, float]:
+    """`LEVEL.powerdown_channel_s`: seconds in power-down summed over the level's channels, for
+    every DRAM level whose description sets `powerdown_idle` (a run's simulated residency; priced
+    as DRAM background power, `energy.power.time_power_w`). A slot's count stands for each channel
+    of its group; a channel with no transfer in the run is down from `powerdown_idle` to the end."""
+    from .dram import PARAM_NAMES, dram_params
+    out: dict[str, float] = {}
+    covered: dict[str, int] = {}
+    for slot, scale in lw.dram_scale.items():
+        lvn = lw.dram_level[slot]
+        if hw.level(lvn).dram.powerdown_idle > 0:
+            ticks = run.counts(slot)["pd_cycles"]
+            out[f"{lvn}.powerdown_channel_s"] = out.get(f"{lvn}.powerdown_channel_s", 0.0) + (
+                ticks * scale * lw.tick_s)
+            covered[lvn] = covered.get(lvn, 0) + scale
+    for lv in hw.levels:
+        t = lv.dram
+        if t is None or t.powerdown_idle <= 0:
+            continue
+        idle = int(dram_params(t, lw.tick_s)[PARAM_NAMES.index("powerdown_idle")])   # in ticks
+        unused = t.channels - covered.get(lv.name, 0)
+        if unused > 0 and fine_total > idle:
+            key = f"{lv.name}.powerdown_channel_s"
+            out[key] = out.get(key, 0.0) + unused * (fine_total - idle) * lw.tick_s
+    return out
 
 
 def op_component_energy_j(op_counts: list[dict[str, float]], hw: Hardware, table: dict[str, float],

@@ -29,7 +29,8 @@ __all__ = ["PARAM_NAMES", "dram_params", "streaming_bandwidth_bytes_per_s",
 
 PARAM_NAMES = ("nbanks", "banks_per_group", "n_bank_groups", "cl", "cwl", "trcd", "trp", "tras",
                "tccd_s", "tccd_l", "trrd_s", "trrd_l", "tfaw", "twr", "trtp", "trefi", "trfc",
-               "burst_cycles", "tccd_ab", "act_ab", "refpb", "trfc_pb", "twtr_s", "twtr_l", "trtw")
+               "burst_cycles", "tccd_ab", "act_ab", "refpb", "trfc_pb", "twtr_s", "twtr_l", "trtw",
+               "txp", "tcke", "powerdown_idle")
 NEG = -(1 << 40)
 ALL_BANKS = -2          # last_act_bg after an all-bank ACT
 
@@ -59,6 +60,8 @@ def dram_params(t: DramTiming, tick_s: float | None = None) -> np.ndarray:
         "burst_cycles": burst_cycles, "tccd_ab": burst_cycles, "trfc_pb": t.trfc_pb if per_bank else 0,
         "twtr_s": t.twtr_s, "twtr_l": max(t.twtr_l, t.twtr_s),
         "trtw": t.trtw or burst_cycles + 2,        # CL + burst + 2 − CWL with CWL = CL (see above)
+        # power-down (`kernels.dram.powerdown`): exit latency, minimum residency, idle timer (0: never)
+        "txp": t.txp, "tcke": t.tcke, "powerdown_idle": t.powerdown_idle,
     }
     vals = {k: _ticks(v, t, tick_s) for k, v in raw.items()}
     if per_bank:              # refresh commands come every tREFI / banks: round down, never slower
@@ -156,10 +159,12 @@ class ChannelState:
     next_ref: int = 0
     ref_mask: int = 0             # per-bank refresh: banks refreshed this round
     floor: int = 0
+    last_end: int = 0             # the channel's last data end and last power-down exit
+    wake: int = 0
     ring: list = field(default_factory=lambda: [NEG] * 4)
     counts: dict = field(default_factory=lambda: dict(refs=0, acts=0, pres=0, hits=0, misses=0,
                                                       rd_cols=0, wr_cols=0, mac_cols=0, ab_acts=0,
-                                                      pb_refs=0))
+                                                      pb_refs=0, pd_entries=0, pd_cycles=0))
 
     @classmethod
     def new(cls, params: np.ndarray) -> "ChannelState":
@@ -168,6 +173,19 @@ class ChannelState:
         return cls(p=p, open_row=[-1] * nb, act_t=[NEG] * nb, last_rd=[NEG] * nb,
                    last_wr=[NEG] * nb, rdy_act=[0] * nb, bg_last=[NEG] * p["n_bank_groups"],
                    next_ref=p["trefi"] if p["trefi"] > 0 else 1 << 62)
+
+    def powerdown_exit(self, arrival: int) -> int:
+        """The earliest command after a transfer reaches the channel at `arrival`: the wake from a
+        power-down entered `powerdown_idle` after the channel's last data (or wake), at
+        max(arrival, entry + tCKE) + tXP (`kernels.dram.powerdown.powerdown_exit`)."""
+        p = self.p
+        entry = max(self.last_end, self.wake) + p["powerdown_idle"]
+        if p["powerdown_idle"] > 0 and arrival > entry:
+            self.wake = max(arrival, entry + p["tcke"]) + p["txp"]
+            self.counts["pd_entries"] += 1
+            self.counts["pd_cycles"] += self.wake - entry
+            return self.wake
+        return max(arrival, self.wake)
 
     def bank_of_slot(self, slot: int) -> int:
         p = self.p

@@ -7,7 +7,7 @@ import numpy as np
 
 from .trace import Trace
 
-__all__ = ["TraceRun", "DRAM_COUNT_NAMES", "DRAM_MODELS", "run_numba", "run_timed"]
+__all__ = ["TraceRun", "DRAM_COUNT_NAMES", "DRAM_MODELS", "run_numba", "run_timed", "powerdown_tail"]
 
 #: the engine's DRAM path at cycle fidelity: `burst` serves each channel's transfers in trace order
 #: with the burst closed form (`kernels.eventloop`); `controller` lets the request-level controller's
@@ -16,8 +16,10 @@ DRAM_MODELS = ("burst", "controller")
 
 #: Timing-dependent DRAM action counts, per DRAM resource, in this order.
 DRAM_COUNT_NAMES = ("refs", "acts", "pres", "hits", "misses", "rd_cols", "wr_cols", "mac_cols",
-                    "ab_acts", "pb_refs")   # acts: banks activated; ab_acts: all-bank ACT commands among
-                                            # them; refs: all-bank refreshes; pb_refs: per-bank ones
+                    "ab_acts", "pb_refs", "pd_entries", "pd_cycles")
+# acts: banks activated; ab_acts: all-bank ACT commands among them; refs: all-bank refreshes; pb_refs:
+# per-bank ones; pd_entries / pd_cycles: power-downs and their ticks from entry to wake
+# (`kernels.dram.powerdown`), a channel still down at the makespan counted up to it (`powerdown_tail`)
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,24 @@ def _dram_state(trace: Trace):
     return nd, params, bank_st, bg_last, chan, work
 
 
-def _counts(chan, nd):
+def powerdown_tail(pd_idle: int, idle_from: int, makespan: int) -> tuple[int, int]:
+    """(entries, ticks) of the power-down a channel idle since `idle_from` (its last data end or
+    wake) is in when the run ends at `makespan`: entered after `pd_idle` ticks (0: never)."""
+    entry = idle_from + pd_idle
+    return (1, makespan - entry) if pd_idle > 0 and makespan > entry else (0, 0)
+
+
+def _counts(chan, nd, params, makespan):
     from archsim.kernels import dram as kd
-    return np.concatenate([chan[:nd, kd.C_REFS:kd.C_MACCOLS + 1], chan[:nd, kd.C_ABACTS:kd.C_ABACTS + 1],
-                           chan[:nd, kd.C_PBREFS:kd.C_PBREFS + 1]], axis=1)
+    out = np.concatenate([chan[:nd, kd.C_REFS:kd.C_MACCOLS + 1], chan[:nd, kd.C_ABACTS:kd.C_ABACTS + 1],
+                          chan[:nd, kd.C_PBREFS:kd.C_PBREFS + 1], chan[:nd, kd.C_PDN:kd.C_PDCYC + 1]],
+                         axis=1)
+    for d in range(nd):
+        n, ticks = powerdown_tail(int(params[d, kd.P_PDIDLE]),
+                                  int(max(chan[d, kd.C_LASTEND], chan[d, kd.C_WAKE])), int(makespan))
+        out[d, -2] += n
+        out[d, -1] += ticks
+    return out
 
 
 def run_numba(trace: Trace, periodic: bool = True, dram_model: str = "burst",
@@ -77,7 +93,8 @@ def run_numba(trace: Trace, periodic: bool = True, dram_model: str = "burst",
                          trace.ncols, trace.span, trace.mode, trace.nrows, trace.res_dram, params,
                          bank_st, bg_last, chan, work, start, finish, trace.acc_ptr, trace.acc_res,
                          trace.acc_dur, stall, trace.reps, periodic)
-    return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=_counts(chan, nd),
+    return TraceRun(start=start, finish=finish, makespan=int(makespan),
+                    dram_counts=_counts(chan, nd, params, makespan),
                     port_stall=stall)
 
 
@@ -130,5 +147,6 @@ def run_timed(trace: Trace, policy: str = "controller", controller: np.ndarray |
                       np.zeros(1, np.int64) if log is None else log, plain)
     if makespan < 0:
         raise RuntimeError("time-ordered loop: some task was never settled")
-    return TraceRun(start=start, finish=finish, makespan=int(makespan), dram_counts=_counts(chan, nd),
+    return TraceRun(start=start, finish=finish, makespan=int(makespan),
+                    dram_counts=_counts(chan, nd, params, makespan),
                     port_stall=stall)

@@ -8,7 +8,9 @@ of an earlier burst on a bank before precharging it), and a column process issue
 command one at a time at the earliest cycle its constraints allow. The row process also plans each
 burst's column times (`_Columns`), so it splits a burst where its columns reach the time
 MAX_POSTPONED refreshes are owed, issues them and reopens the rows before it plans the next burst
-(the rule of `archsim.kernels.dram.commands`). No closed forms: this is the
+(the rule of `archsim.kernels.dram.commands`). A transfer reaching a channel that idled
+`powerdown_idle` ticks after its last planned data waits for its power-down exit
+(`ChannelState.powerdown_exit`, the kernels' rule). No closed forms: this is the
 command-by-command path the Numba kernel's burst formula must reproduce exactly. Slow by design.
 On-chip port lanes: one process per lane takes the accesses on it in trace order; each waits for
 its task's start, then holds the lane from max(start, lane free) for its duration. A task finishes
@@ -25,7 +27,7 @@ import simpy
 from archsim.errors import ArchsimError
 
 from .dram import ChannelState
-from .execute import DRAM_COUNT_NAMES, TraceRun
+from .execute import DRAM_COUNT_NAMES, TraceRun, powerdown_tail
 from .trace import JOIN, MODE_PIM_MAC, MODE_WRITE, Trace, expand_reps
 
 __all__ = ["run_simpy"]
@@ -226,6 +228,7 @@ def _run(trace: Trace, controller: np.ndarray | None = None) -> TraceRun:
             for i in tasks:
                 ready = yield from wait_deps(i)
                 ready = ch.floor = max(ready, ch.floor)
+                ready = ch.powerdown_exit(ready)
                 span, mode = int(trace.span[i]), int(trace.mode[i])
                 pim = mode == MODE_PIM_MAC
                 ncols, nrows = int(trace.ncols[i]), int(trace.nrows[i])
@@ -273,6 +276,8 @@ def _run(trace: Trace, controller: np.ndarray | None = None) -> TraceRun:
                         if n:
                             if not pim:          # banks opened past the stop get no column
                                 banks, rdy = banks[:n], rdy[:n]
+                            lat = 0 if pim else p["cwl"] if mode == MODE_WRITE else p["cl"]
+                            ch.last_end = max(ch.last_end, col.last_col + lat + p["burst_cycles"])
                             col_done = {b: env.event() for b in banks}
                             pending.update(col_done)
                             done += n
@@ -380,7 +385,12 @@ def _run(trace: Trace, controller: np.ndarray | None = None) -> TraceRun:
     for d, twin in twins.items():
         channels[d] = twin.ch
         channels[d].counts["pres"] += twin.k["pres"]
+    makespan = int(finish.max(initial=0))
+    for ch in channels:           # a channel still powered down when the run ends
+        n, ticks = powerdown_tail(ch.p["powerdown_idle"], max(ch.last_end, ch.wake), makespan)
+        ch.counts["pd_entries"] += n
+        ch.counts["pd_cycles"] += ticks
     counts = np.array([[ch.counts[k] for k in DRAM_COUNT_NAMES] for ch in channels],
                       dtype=np.int64).reshape(len(channels), len(DRAM_COUNT_NAMES))
-    return TraceRun(start=start, finish=finish, makespan=int(finish.max(initial=0)),
+    return TraceRun(start=start, finish=finish, makespan=makespan,
                     dram_counts=counts, port_stall=finish - own_end)

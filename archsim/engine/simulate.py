@@ -20,7 +20,8 @@ from archsim.mapping import Mapping
 from archsim.result import LevelUse, OpResult, PowerTimeline, PowerUse, SimResult
 
 from .accounting import (
-    downsample, energy_breakdown_j, occupancy, op_component_energy_j, op_energy_j, prices, with_plan,
+    downsample, energy_breakdown_j, occupancy, op_component_energy_j, op_energy_j, powerdown_counts,
+    prices, with_plan,
 )
 from .analytic import analytic_ticks, roofline_ticks
 from .attribution import attribute, gap_effects
@@ -190,6 +191,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
             hits += c["rd_cols"] + c["wr_cols"] + c["mac_cols"] * p["nbanks"]
             busy = (c["rd_cols"] + c["wr_cols"]) * p["burst_cycles"] + c["mac_cols"] * p["tccd_ab"]
             utilization.append((f"mem:{lvn}", float(busy / fine_total) if fine_total else 0.0))
+        counts.update(powerdown_counts(hw, lw, run, fine_total))    # DRAM power-down residency
         # row-buffer hit rate per bank column access: 1 - activations / column accesses
         hit_rate = max(0.0, 1.0 - misses / hits) if hits else None
         for r, name in enumerate(tr.resources):
@@ -329,8 +331,8 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
 
 def _controller(hw: Hardware, lw):
     """Controller parameters (`kernels.dram.controller.X_*`) per DRAM slot of a lowered trace, from
-    its level's description (queue depth, row-hit cap, page policy; power-down is not modelled on
-    the engine's path)."""
+    its level's description (queue depth, row-hit cap, page policy; power-down comes with the
+    DRAM parameters, `dram.dram_params`, on every engine path)."""
     from .dram_controller import controller_params
     nd = lw.trace.dram_params.shape[0]
     if not nd:

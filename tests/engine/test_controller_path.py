@@ -65,10 +65,11 @@ def _layouts(t, xs):
     return out
 
 
-def controller_in_order_of(t, xs, arrivals, tr, log):
+def controller_in_order_of(t, xs, arrivals, tr, log, powerdown_idle=0, counts=False):
     """The controller fed each transfer's requests in the order `log` says the engine admitted
     them, each arriving at the latest arrival of a transfer admitted so far (its own, or later:
-    then it waited outside a full queue); each transfer's finish."""
+    then it waited outside a full queue); each transfer's finish (and with `counts`, channel 0's
+    counts by `dram_controller.COUNT_NAMES`)."""
     dram_ids = np.nonzero(tr.res_dram[tr.res] >= 0)[0]
     which = {int(i): k for k, i in enumerate(dram_ids)}
     lay = _layouts(t, xs)
@@ -84,9 +85,13 @@ def controller_in_order_of(t, xs, arrivals, tr, log):
         owner.append(k)
         arrival.append(latest)
     assert seen == [a.size for a in lay]             # every request went through the queue
-    run = run_requests(t, np.array(addr), np.array(write), np.array(arrival), powerdown_idle=0)
+    run = run_requests(t, np.array(addr), np.array(write), np.array(arrival),
+                       powerdown_idle=powerdown_idle)
     out = np.zeros(len(xs), dtype=np.int64)
     np.maximum.at(out, np.array(owner), run.done)
+    if counts:
+        from archsim.engine.dram_controller import COUNT_NAMES
+        return out, dict(zip(COUNT_NAMES, (int(v) for v in run.counts[0])))
     return out
 
 

@@ -24,8 +24,11 @@ by (arrival, task)). It is in one of three modes:
 PIM all-bank MAC bursts are never split into requests: they are served alone, in arrival order
 (read/write transfers that arrive after a waiting PIM burst wait behind it). At most WINDOW
 transfers per channel take part in the round robin.
-Not modelled at request level: power-down (a channel only turns to request level while two
-transfers overlap, so it is never idle there).
+Power-down (`powerdown.py`): a transfer served alone pays it in `stream.burst` (and in `replay`
+when its alone segment is taken back); at request level only a decision that finds the queue empty
+can find the channel idle (with `solo` on the channel turns to request level only while two
+transfers overlap, so there it never is; with `solo` off, as `run_channel`), and admission puts
+no request before the last wake.
 
 Scalar state per channel: `cs[d, S_*]`; per task: `ts[i, T_*]`; queue entries `qa[d, j, Q_*]`.
 """
@@ -35,9 +38,11 @@ from numba import njit
 
 from .address import slot_bank
 from .commands import row_burst
+from .powerdown import powerdown_exit
 from .controller import (K_BUSY, K_FORCED, K_TURNS, X_CAP, X_QUEUE, _earliest, _refresh,
                          _serve)
-from .state import (ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR, C_FLOOR, C_LASTACT,
+from .state import (ALL_BANKS_BG, B_ACT, B_RD, B_RDY, B_ROW, B_WR, C_FLOOR, C_LASTACT, C_LASTEND,
+                    C_WAKE,
                     C_LASTACT_BG, C_LASTCOL, C_LASTCOL_BG, C_LASTRD, C_LASTWR, C_LASTWR_BG,
                     C_NEXTREF, C_R0, C_RING, MODE_PIM_MAC, MODE_WRITE, NEG, P_BL, P_BPG, P_CCDL,
                     P_CCDS, P_CL, P_CWL, P_FAW, P_NBANKS, P_RAS, P_RCD, P_RP, P_RRDL, P_RRDS,
@@ -176,6 +181,7 @@ def replay(cs, ts, d, at, P, bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, sl
     if floor > ready:                # as `stream.burst` does at a burst's start
         ready = floor
     ch[C_FLOOR] = ready
+    ready = powerdown_exit(P, ch, ready)     # as `stream.burst`
     r = cs[d, S_ROW0]
     while r < nrows[h]:
         tmp_bank[:] = bank_st[d]
@@ -192,6 +198,8 @@ def replay(cs, ts, d, at, P, bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, sl
             ts[h, T_START] = s
         if e > ts[h, T_END]:
             ts[h, T_END] = e
+        if e > ch[C_LASTEND]:
+            ch[C_LASTEND] = e
         r += 1
     if r == cs[d, S_ROW0]:           # nothing replayed: the head never started
         chan[d, C_FLOOR] = floor
@@ -288,8 +296,11 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
             cs[d, S_NOW] = nxt_arr          # the controller's queue is empty: wait for a request
             cs[d, S_EVT] = nxt_arr
             return 3
+        # the queue was empty: the channel may have powered down (as `run_channel`)
+        powerdown_exit(P, chan[d], now)
     # admission, round robin in pending order from the transfer after the last one admitted
     full_before = cs[d, S_FULL]
+    wake = chan[d, C_WAKE]            # no command before the last power-down exit
     while qn < qmax:
         pick = -1
         first = -1
@@ -318,6 +329,8 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
         if ts[pick, T_ARR] > cs[d, S_AMAX]:
             cs[d, S_AMAX] = ts[pick, T_ARR]
         ent = max(cs[d, S_AMAX], cs[d, S_PREVT]) if full_before else cs[d, S_AMAX]
+        if wake > ent:
+            ent = wake
         qa[d, qn, Q_TASK] = pick
         qa[d, qn, Q_BANK] = slot_bank(P, s)
         qa[d, qn, Q_ROW] = row[pick] + s // nb
@@ -441,6 +454,8 @@ def decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row, nco
     cs[d, S_PREVT] = t
     end = t + (P[P_CWL] if wr else P[P_CL]) + P[P_BL]
     kc[d, K_BUSY] += P[P_BL]
+    if end > ch[C_LASTEND]:
+        ch[C_LASTEND] = end
     if t < ts[i, T_START]:
         ts[i, T_START] = t
     if end > ts[i, T_END]:

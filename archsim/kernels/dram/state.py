@@ -1,6 +1,7 @@
 """DRAM channel state for the Numba kernels: parameter and state-array layouts, fresh state, scratch
-size. Params P[25] (see `archsim.engine.dram.PARAM_NAMES`), bank_st[nbanks, 5] (open_row, act_t,
-last_rd_t, last_wr_t, rdy_act_t), bg_last[n_bg] (last column per bank group), chan[26] (C_* below).
+size. Params P[28] (see `archsim.engine.dram.PARAM_NAMES`), bank_st[nbanks, 5] (open_row, act_t,
+last_rd_t, last_wr_t, rdy_act_t), bg_last[n_bg] (last column per bank group), chan[30] (C_* below;
+the last four are power-down's, `powerdown.py`: last data end, last wake, entries, cycles).
 Plain Python: nothing here compiles."""
 from __future__ import annotations
 
@@ -9,26 +10,28 @@ import numpy as np
 __all__ = ['NEG', 'P_NBANKS', 'P_BPG', 'P_NBG', 'P_CL', 'P_CWL', 'P_RCD', 'P_RP', 'P_RAS',
            'P_CCDS', 'P_CCDL', 'P_RRDS', 'P_RRDL', 'P_FAW', 'P_WR', 'P_RTP', 'P_REFI', 'P_RFC',
            'P_BL', 'P_CCDAB', 'P_ACTAB', 'P_REFPB', 'P_RFCPB', 'P_WTRS', 'P_WTRL', 'P_RTW',
-           'N_PARAMS', 'B_ROW', 'B_ACT', 'B_RD', 'B_WR', 'B_RDY', 'C_LASTCOL', 'C_LASTCOL_BG',
+           'P_TXP', 'P_TCKE', 'P_PDIDLE', 'N_PARAMS', 'B_ROW', 'B_ACT', 'B_RD', 'B_WR', 'B_RDY', 'C_LASTCOL', 'C_LASTCOL_BG',
            'C_LASTACT', 'C_LASTACT_BG', 'C_NEXTREF', 'C_RING', 'C_R0', 'C_R1', 'C_R2', 'C_R3',
            'C_REFS', 'C_ACTS', 'C_PRES', 'C_HITS', 'C_MISSES', 'C_RDCOLS', 'C_WRCOLS', 'C_MACCOLS',
            'C_FLOOR', 'C_ABACTS', 'C_RINGN', 'C_REFMASK', 'C_LASTRD', 'C_LASTWR', 'C_LASTWR_BG',
-           'C_PBREFS', 'N_CHAN', 'ALL_BANKS_BG', 'MODE_READ', 'MODE_WRITE', 'MODE_PIM_MAC',
+           'C_PBREFS', 'C_LASTEND', 'C_WAKE', 'C_PDN', 'C_PDCYC', 'N_CHAN', 'ALL_BANKS_BG', 'MODE_READ', 'MODE_WRITE', 'MODE_PIM_MAC',
            'REFRESH_SKIP_MIN_ROWS', 'ALWAYS', 'MAX_POSTPONED', 'new_state', 'work_size']
 
 NEG = -(1 << 40)
 
 # params
 P_NBANKS, P_BPG, P_NBG, P_CL, P_CWL, P_RCD, P_RP, P_RAS, P_CCDS, P_CCDL, P_RRDS, P_RRDL, P_FAW, \
-    P_WR, P_RTP, P_REFI, P_RFC, P_BL, P_CCDAB, P_ACTAB, P_REFPB, P_RFCPB, P_WTRS, P_WTRL, P_RTW = range(25)
-N_PARAMS = 25
+    P_WR, P_RTP, P_REFI, P_RFC, P_BL, P_CCDAB, P_ACTAB, P_REFPB, P_RFCPB, P_WTRS, P_WTRL, P_RTW, \
+    P_TXP, P_TCKE, P_PDIDLE = range(28)
+N_PARAMS = 28
 # bank state columns
 B_ROW, B_ACT, B_RD, B_WR, B_RDY = range(5)
 # channel state
 C_LASTCOL, C_LASTCOL_BG, C_LASTACT, C_LASTACT_BG, C_NEXTREF, C_RING, C_R0, C_R1, C_R2, C_R3, \
     C_REFS, C_ACTS, C_PRES, C_HITS, C_MISSES, C_RDCOLS, C_WRCOLS, C_MACCOLS, C_FLOOR, C_ABACTS, \
-    C_RINGN, C_REFMASK, C_LASTRD, C_LASTWR, C_LASTWR_BG, C_PBREFS = range(26)
-N_CHAN = 26
+    C_RINGN, C_REFMASK, C_LASTRD, C_LASTWR, C_LASTWR_BG, C_PBREFS, C_LASTEND, C_WAKE, C_PDN, \
+    C_PDCYC = range(30)
+N_CHAN = 30
 ALL_BANKS_BG = -2          # C_LASTACT_BG after an all-bank ACT
 MODE_READ, MODE_WRITE, MODE_PIM_MAC = 0, 1, 2
 #: refresh commands a controller may postpone (JEDEC DDR4 JESD79-4 §4.9, and the same 8 for DDR5,

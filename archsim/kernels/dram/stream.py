@@ -1,5 +1,6 @@
 """A burst task on one DRAM channel (Numba): `nrows` consecutive row bursts (`commands.row_burst`),
-with the exact skips of `skips.py` on long streams."""
+with the exact skips of `skips.py` on long streams, after the channel's power-down exit
+(`powerdown.py`) when it idled long enough."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +8,7 @@ from numba import njit, types
 from numba.typed import Dict
 
 from .commands import row_burst
+from .powerdown import note_data_end, powerdown_exit
 from .skips import refresh_period_skip, steady_state_skip
 from .state import (ALWAYS, C_FLOOR, C_PBREFS, C_REFS, N_CHAN, NEG, P_NBANKS, P_REFI,
                      REFRESH_SKIP_MIN_ROWS)
@@ -24,6 +26,7 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
     if chan[C_FLOOR] > ready:   # in-order issue: no burst starts before an earlier one was ready
         ready = chan[C_FLOOR]
     chan[C_FLOOR] = ready
+    ready = powerdown_exit(P, chan, ready)     # a channel idle long enough powered down
     nb = P[P_NBANKS]
     m = nb // span if nb % span == 0 else 0
     use = periodic and m > 0 and nrows >= 4 * m
@@ -71,4 +74,5 @@ def burst(P, bank_st, bg_last, chan, slot0, row, ncols, span, mode, nrows, ready
                                        have_prev, prev, cur, prev_rows, prev_counts, ring, closed,
                                        closed_prev)
             have_prev = True
+    note_data_end(chan, end)
     return first, end
