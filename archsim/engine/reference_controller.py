@@ -24,10 +24,13 @@ process per task), and each channel reacts to what has arrived by then, on SimPy
   then switch, then decide, each kind in channel order (a commit releases arrivals a switch or a
   decision at that time must see), as the Numba loop takes them.
 
+Power-down (`ChannelState.powerdown_exit`, the rule of `kernels.dram.powerdown`): a transfer
+planned alone waits for the channel's exit, as does a decision that finds the queue empty (no
+request enters before the last wake); every data end is noted.
+
 Only `solo=True` (the engine's granularity) is twinned: `solo=False` (every read/write transfer at
 request level) is a test mode of the Numba loop whose empty queue waits for a transfer it knows
-will arrive, which a causal engine cannot do. Power-down is not modelled on this path (nor is it
-in the Numba loop).
+will arrive, which a causal engine cannot do.
 """
 from __future__ import annotations
 
@@ -421,6 +424,7 @@ class Channel:
         ch = copy.deepcopy(self.ch)
         ready = max(h.arr, ch.floor)
         ch.floor = ready
+        ready = ch.powerdown_exit(ready)             # a channel idle long enough powered down
         self.plan_s = []
         first, end = NEG, ready
         for r in range(self.r0, h.nrows):
@@ -428,6 +432,7 @@ class Channel:
             self.plan_s.append(s)
             first = s if r == self.r0 else first
             end = max(end, e)
+        ch.last_end = max(ch.last_end, end)
         self.plan_state, self.first, self.end = ch, first, end
         self._alone_event()
         if h.i not in self.begun:
@@ -475,12 +480,14 @@ class Channel:
         floor = ch.floor
         ready = max(h.arr, floor)
         ch.floor = ready
+        ready = ch.powerdown_exit(ready)             # as the plan (its wake stays if none kept)
         r = self.r0
         while r < h.nrows and self.plan_s[r - self.r0] < at:
             s, e = row_burst(ch, h.slot + r * h.span, h.row, h.ncols, h.span, h.mode, ready)
             assert s == self.plan_s[r - self.r0]
             h.start = min(h.start, s)
             h.end = max(h.end, e)
+            ch.last_end = max(ch.last_end, e)
             r += 1
         if r == self.r0:
             ch.floor = floor
@@ -518,6 +525,9 @@ class Channel:
         if not self.queue and (not live or (cap_task is not None and cap_task.adm >= cap_at)):
             self._next(now)                           # request level ends here
             return
+        if not self.queue:                            # the channel may have powered down
+            ch.powerdown_exit(now)
+        wake = ch.wake                                # no request enters before the last wake
         full_before = self.full
         while len(self.queue) < self.qmax:
             cands = [o for o in window if o.arr <= now and o.left - o.inq > 0
@@ -530,6 +540,7 @@ class Channel:
             s = pick.slot + (q // pick.ncols) * pick.span + (q % pick.ncols) % kk
             self.amax = max(self.amax, pick.arr)
             ent = max(self.amax, self.prev_t) if full_before else self.amax
+            ent = max(ent, wake)
             self.queue.append((pick, ch.bank_of_slot(s), pick.row + s // p["nbanks"],
                                pick.mode == MODE_WRITE, ent))
             pick.adm += 1
@@ -567,6 +578,7 @@ class Channel:
         self.last_dir = int(wr)
         self.prev_t = t
         end = t + (p["cwl"] if wr else p["cl"]) + p["burst_cycles"]
+        ch.last_end = max(ch.last_end, end)
         o.start = min(o.start, t)
         self._begin(o, o.start)
         o.end = max(o.end, end)

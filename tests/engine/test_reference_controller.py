@@ -2,8 +2,8 @@
 command, no closed forms) against the Numba path (`kernels.timeloop` + `kernels.dram.shared`):
 every task's start and finish, the DRAM counts and the makespan are identical, on random traces
 whose transfers overlap (every DRAM type of tests/engine/dram_types.py, refresh off / all-bank /
-per-bank, queue depths, row-hit caps, open and closed page, joins, tiles, port accesses) and on
-lowered real traces."""
+per-bank, queue depths, row-hit caps, open and closed page, power-down off / on, joins, tiles, port
+accesses) and on lowered real traces."""
 from __future__ import annotations
 
 import dataclasses
@@ -72,8 +72,11 @@ def same(a, b):
     assert a.makespan == b.makespan
 
 
-def _timing(name, refresh, trefi):
+def _timing(name, refresh, trefi, powerdown_idle=0):
     t = _refresh(TYPES[name], refresh)
+    if powerdown_idle:                        # assumption for the test: tXP 7, tCKE 5 cycles
+        t = dataclasses.replace(t, powerdown_idle=powerdown_idle, txp=max(t.txp, 7),
+                                tcke=max(t.tcke, 5))
     if refresh != "off" and trefi:            # short refresh periods: refreshes inside transfers
         t = dataclasses.replace(t, trefi=trefi, trfc=min(t.trfc, trefi // 4),
                                 trfc_pb=min(t.trfc_pb, trefi // 4) if t.trfc_pb else t.trfc_pb)
@@ -85,10 +88,10 @@ def _timing(name, refresh, trefi):
        refresh=st.sampled_from(["off", "all-bank", "per-bank"]),
        trefi=st.sampled_from([None, 400, 1500]), queue=st.sampled_from([1, 2, 4, 8, 32]),
        cap=st.sampled_from([0, 4, 16]), page=st.sampled_from(["open", "open", "closed"]),
-       n=st.integers(1, 50), channels=st.integers(1, 2))
+       n=st.integers(1, 50), channels=st.integers(1, 2), pd=st.sampled_from([0, 0, 40, 300]))
 def test_twin_equals_numba_on_random_overlapping_traces(seed, name, refresh, trefi, queue, cap, page,
-                                                        n, channels):
-    t = _timing(name, refresh, trefi)
+                                                        n, channels, pd):
+    t = _timing(name, refresh, trefi, pd)
     tr = overlap_trace(seed, t, n, channels)
     x = np.stack([controller_params(t, queue, cap, page, powerdown_idle=0)] * channels)
     same(run_timed(tr, controller=x), run_simpy(tr, dram_model="controller", controller=x))
@@ -99,7 +102,7 @@ def test_random_traces_exercise_every_mode():
     PIM bursts waiting behind reads and writes, per-bank refresh at request level and an event
     before the latest one taken (a short PIM burst after a read)."""
     from archsim.engine import reference_controller as rc
-    seen = dict(decide=0, switch=0, back_alone=0, past=0, pb_refs=0)
+    seen = dict(decide=0, switch=0, back_alone=0, past=0, pb_refs=0, pd_entries=0)
     fire, replay, arm = rc.Channel._fire, rc.Channel._replay, rc.Channel._arm
 
     def counting_fire(self, tok, kind, now):
@@ -124,11 +127,12 @@ def test_random_traces_exercise_every_mode():
     try:
         for seed in range(24):
             t = _timing(["hbm3", "lpddr5", "ddr4-3200"][seed % 3], ["per-bank", "all-bank"][seed % 2],
-                        1500)
+                        1500, 40 if seed % 4 == 0 else 0)
             tr = overlap_trace(seed, t, 50, 1, pim_share=0.3)
             x = controller_params(t, 8, 4, powerdown_idle=0)[None, :]
             run = run_simpy(tr, dram_model="controller", controller=x)
             seen["pb_refs"] += run.counts(0)["pb_refs"]
+            seen["pd_entries"] += run.counts(0)["pd_entries"]
             same(run_timed(tr, controller=x), run)
     finally:
         rc.Channel._fire, rc.Channel._replay, rc.Channel._arm = fire, replay, arm
