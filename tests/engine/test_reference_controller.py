@@ -188,3 +188,18 @@ def test_bad_dram_model_is_refused():
     b.task(b.resource("u"), 5)
     with pytest.raises(ArchsimError, match="dram_model"):
         run_simpy(b.build(), dram_model="fcfs")
+
+
+def test_a_switch_before_the_head_arrives_wakes_nothing():
+    """Regression (ctrlpd's power-down in `shared.replay`): the Numba loop planned transfer 3
+    (arriving at 292 on a channel idle since 117, power-down after 40) alone, then transfer 1
+    arrived at 118 and took its place; the wake planned for 3 (299) stayed, and 1 started at 331.
+    No two transfers overlap here, so the controller path must equal the burst path."""
+    from archsim.engine.execute import run_numba
+    t = _timing("edge-npu:lpddr5", "per-bank", 1500, 40)
+    tr = overlap_trace(896690, t, 5, 1)
+    x = controller_params(t, 1, 0, "open", powerdown_idle=0)[None, :]
+    ctrl = run_timed(tr, controller=x)
+    burst = run_numba(tr)
+    assert np.array_equal(ctrl.start, burst.start) and np.array_equal(ctrl.finish, burst.finish)
+    same(ctrl, run_simpy(tr, dram_model="controller", controller=x))
