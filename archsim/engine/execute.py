@@ -17,10 +17,10 @@ DRAM_MODELS = ("burst", "controller")
 #: the DRAM path of a cycle run that names none (`engine.simulate` and everything above it: the API,
 #: the CLI, compare, systems, studies, co-search). `burst` stays an explicit choice.
 DEFAULT_DRAM_MODEL = "controller"
-#: the DRAM paths the SimPy reference engine (`reference.run_simpy`) has; with no DRAM path named it
-#: runs the default if it has it, else its first (`resolve_dram_model`). It has no twin of the
-#: controller path yet: set this to DRAM_MODELS when it has.
-SIMPY_DRAM_MODELS = ("burst",)
+#: the DRAM paths the SimPy reference engine (`reference.run_simpy`) has: both (the controller
+#: path's twin is `reference_controller`). A path added without a twin goes out of this tuple; with
+#: no DRAM path named SimPy then runs its first and says so (`resolve_dram_model`).
+SIMPY_DRAM_MODELS = DRAM_MODELS
 
 
 def resolve_dram_model(dram_model: str | None, engine: str = "numba") -> tuple[str, str]:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from archsim.errors import ArchsimError
+
 from .dram import ChannelState
 from .execute import DRAM_COUNT_NAMES, TraceRun, powerdown_tail
 from .trace import JOIN, MODE_PIM_MAC, MODE_WRITE, Trace, expand_reps
@@ -95,10 +97,25 @@ class _Columns:
         return n
 
 
-def run_simpy(trace: Trace) -> TraceRun:
+def run_simpy(trace: Trace, dram_model: str = "burst",
+              controller: np.ndarray | None = None) -> TraceRun:
+    """Run `trace`; `dram_model` "controller": the DRAM channels are the request-level controller
+    path's twin (`reference_controller`), with `controller` parameters per DRAM slot
+    (`kernels.dram.controller.X_*`; default `execute.default_controller`)."""
+    if dram_model not in ("burst", "controller"):
+        raise ArchsimError(f"dram_model must be 'burst' or 'controller' (got {dram_model!r})")
+    if dram_model == "controller":
+        from .execute import default_controller
+        nd = len(trace.dram_params)
+        controller = default_controller(nd) if controller is None else np.asarray(controller)
+        if controller.shape[0] < nd:
+            raise ArchsimError(f"controller parameters for {controller.shape[0]} DRAM slots, "
+                               f"the trace has {nd}")
+    else:
+        controller = None
     if (trace.reps > 1).any():
         full, owner = expand_reps(trace)
-        run = _run(full)
+        run = _run(full, controller)
         n = trace.n_tasks
         start = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(start, owner, run.start)
@@ -108,10 +125,10 @@ def run_simpy(trace: Trace) -> TraceRun:
         np.add.at(stall, owner, run.port_stall)
         return TraceRun(start=start, finish=finish, makespan=run.makespan,
                         dram_counts=run.dram_counts, port_stall=stall)
-    return _run(trace)
+    return _run(trace, controller)
 
 
-def _run(trace: Trace) -> TraceRun:
+def _run(trace: Trace, controller: np.ndarray | None = None) -> TraceRun:
     env = simpy.Environment()
     n = trace.n_tasks
     done = [env.event() for _ in range(n)]
@@ -332,6 +349,22 @@ def _run(trace: Trace) -> TraceRun:
         env.process(rows())
         env.process(columns())
 
+    twins = {}
+    if controller is not None:
+        from .reference_controller import Channel
+
+        def dram_done(i, e):
+            # decided now: its DRAM part ends no earlier (`kernels.timeloop.run_timed`)
+            env.process(finish_at(i, max(e, env.now) + int(trace.dur[i])))
+
+        def arrive(i, twin):
+            yield from wait_deps(i)
+            twin.arrive(i)
+
+        nd = len(channels)
+        twins = {d: Channel(env, d, nd, trace.dram_params[d], controller[d], trace, begin,
+                             dram_done)
+                 for d in range(nd)}
     for accesses in lane_tasks.values():
         env.process(lane(accesses))
     for r, tasks in enumerate(queues):
@@ -341,11 +374,17 @@ def _run(trace: Trace) -> TraceRun:
                 env.process(plain([i]))
         elif d < 0:
             env.process(plain(tasks))
+        elif twins:
+            for i in tasks:
+                env.process(arrive(i, twins[d]))
         else:
             dram(tasks, channels[d])
     env.run()
     if not all(e.triggered for e in done):
         raise AssertionError("reference engine deadlocked")
+    for d, twin in twins.items():
+        channels[d] = twin.ch
+        channels[d].counts["pres"] += twin.k["pres"]
     makespan = int(finish.max(initial=0))
     for ch in channels:           # a channel still powered down when the run ends
         n, ticks = powerdown_tail(ch.p["powerdown_idle"], max(ch.last_end, ch.wake), makespan)

@@ -160,7 +160,7 @@ def simulate(graph: OpGraph, hw: Hardware, mapping: Mapping | None = None,
         say(0.3, f"lowered to {tr.n_tasks} tasks")
         if engine == "simpy":
             from .reference import run_simpy
-            run = run_simpy(tr)
+            run = run_simpy(tr, dram_model=dram_model, controller=_controller(hw, lw))
         else:
             run = run_numba(tr, dram_model=dram_model, controller=_controller(hw, lw))
         say(0.8, "event loop done")

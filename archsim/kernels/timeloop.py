@@ -16,8 +16,17 @@ accesses). DRAM burst tasks, by `policy`:
   request decision) takes it: any task not yet known depends on a transfer not yet finished, and
   every unfinished transfer finishes at or after its channel's next event, so nothing unknown can
   arrive before the earliest event (conservative discrete-event simulation; events at one time:
-  commits first). Where no two transfers overlap on a channel (each arrives at or after the finish
-  of the one before it in trace order), this equals `run_trace` too.
+  commits first). A channel's own next event can still come before the latest event taken (a
+  transfer planned after the head ends before the head's data end, e.g. a short PIM burst after a
+  read: the commit at that data end plans it, and it ends earlier); it is taken next, at its own
+  time, but the DRAM part of a transfer it finishes ends no earlier than the latest event taken
+  (`clock`), so its dependants do not arrive at channels that decided past them (the SimPy twin,
+  `engine.reference_controller`, cannot go back in time either). Not causal yet: a task sharing a
+  port lane with an earlier transfer is settled only once that transfer is, though the lane's
+  ledger needs only its start; a transfer depending on such a task can arrive before the time the
+  loop has reached (tests/engine/test_reference_controller.py shows a case). Where no two
+  transfers overlap on a channel (each arrives at or after the finish of the one before it in trace
+  order), this equals `run_trace` too.
 """
 from __future__ import annotations
 
@@ -194,6 +203,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
     seen = np.zeros((4, nbmax), dtype=np.int64)
     done_out = np.zeros(1, dtype=np.int64)
     done_list = np.empty(8, dtype=np.int64)
+    clock = 0                       # the latest channel event taken
     while True:
         while sp > 0:
             sp -= 1
@@ -260,8 +270,11 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                             sb_bg, sb_chan, slot, row, ncols, span, mode, nrows, periodic)
             elif m == ALONE:
                 alone_event(cs, ts, pend, d, mode)
-            elif cs[d, S_QN] == 0 and ready < cs[d, S_NOW]:
-                cs[d, S_NOW] = ready        # an empty queue waits for the first arrival
+            elif not solo and cs[d, S_QN] == 0 and ready < cs[d, S_NOW]:
+                # solo off (`controller.run_channel`): an empty queue waits for the first arrival.
+                # Not with solo: whether the arrival is known yet would decide it (the loop knows
+                # arrivals ahead), so the next decision stays at the last column, which sees it
+                cs[d, S_NOW] = ready
                 cs[d, S_EVT] = ready
         if policy == IN_ORDER:
             break
@@ -280,6 +293,8 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 bk = k
         if best < 0:
             break
+        if bt > clock:
+            clock = bt
         d = best
         P = params[d]
         nfin = 0
@@ -324,15 +339,17 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                     ot = cs[e, S_EVT]
                     ok = cs[e, S_EVK]
             while True:
+                if cs[d, S_EVT] > clock:        # this decision's time
+                    clock = cs[d, S_EVT]
                 rc = decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row,
                             ncols, span, mode, nrows, solo, queued, done_out, log, seen, plain)
                 if rc == 1:
+                    # the channel stays at request level until its next decision (at the last
+                    # column), even with nothing pending: whether a transfer arriving before it is
+                    # known yet must not decide what happens (the loop knows arrivals ahead)
                     remove(cs, pend, d, done_out[0])
                     done_list[0] = done_out[0]
                     nfin = 1
-                    if cs[d, S_PN] == 0:
-                        cs[d, S_MODE] = IDLE
-                        cs[d, S_EVT] = BIG
                     break
                 if rc == 2:
                     at = cs[d, S_NOW]
@@ -351,6 +368,8 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
         for k in range(nfin):
             h = done_list[k]
             dram_state[h] = 2
+            if ts[h, T_END] < clock:    # never before an event already taken (see the docstring)
+                ts[h, T_END] = clock
             finish[h] = ts[h, T_END]
             if ts[h, T_START] == BIG:
                 ts[h, T_START] = ts[h, T_ARR]

@@ -207,11 +207,11 @@ def test_refresh_variants_are_exercised():
 
 def test_simulate_says_which_dram_model_ran():
     """The default DRAM path at cycle fidelity is `execute.DEFAULT_DRAM_MODEL` (controller), burst
-    an explicit choice; the SimPy engine, which has no twin of the controller path yet, runs burst
-    when none is named and says so; a chip with no DRAM task reports no path."""
+    an explicit choice; the SimPy engine runs it too (its twin, `reference_controller`); a chip with
+    no DRAM task reports no path."""
     import pytest
     from archsim.engine import simulate
-    from archsim.engine.execute import DEFAULT_DRAM_MODEL, SIMPY_DRAM_MODELS
+    from archsim.engine.execute import DEFAULT_DRAM_MODEL
     from archsim.errors import ArchsimError
     from .graphs import tiny_graph
     assert DEFAULT_DRAM_MODEL == "controller"
@@ -226,13 +226,11 @@ def test_simulate_says_which_dram_model_ran():
     assert any("DRAM path 'burst'" in n for n in burst.notes)
     with pytest.raises(ArchsimError, match="dram_model"):
         simulate(g, hw, fidelity="cycle", dram_model="ramulator")
-    if "controller" not in SIMPY_DRAM_MODELS:       # until the SimPy twin of the controller lands
-        with pytest.raises(ArchsimError, match="SimPy"):
-            simulate(g, hw, fidelity="cycle", engine="simpy", dram_model="controller")
-        ref = simulate(g, hw, fidelity="cycle", engine="simpy")
-        assert ref.dram_model == "burst" and ref.cycles == burst.cycles
-        assert any("SimPy reference engine: DRAM path 'burst'" in n for n in ref.notes)
-        assert not any("SimPy" in n for n in default.notes + burst.notes)
+    twin = simulate(g, hw, fidelity="cycle", engine="simpy", dram_model="controller")
+    assert (twin.cycles, twin.dram_model) == (ctrl.cycles, "controller")   # reference_controller
+    ref = simulate(g, hw, fidelity="cycle", engine="simpy")      # SimPy runs the default path too
+    assert (ref.cycles, ref.dram_model) == (ctrl.cycles, "controller")
+    assert not any("SimPy" in n for n in default.notes + burst.notes + ref.notes)
     gpu, gg = tiny_graph("h200-sxm", "decode", 1)
     r = simulate(gg, gpu, fidelity="cycle")
     assert r.dram_model == "" and any("no DRAM channel task" in n for n in r.notes)
@@ -368,3 +366,40 @@ def test_system_devices_take_the_dram_model():
     assert (as_sim_result(default).dram_model, as_sim_result(burst).dram_model) == ("controller", "burst")
     with pytest.raises(ValueError, match="DRAM model"):
         simulate_system("gpt2-small", "pim-gpt-system", dram_model="ramulator", **kw)
+
+
+def _same_run(a, b):
+    return (np.array_equal(a.start, b.start) and np.array_equal(a.finish, b.finish)
+            and np.array_equal(a.dram_counts, b.dram_counts) and a.makespan == b.makespan)
+
+
+def test_scan_speedups_change_nothing_on_real_traces():
+    """The FR-FCFS scan's speed-ups (`controller._earliest` written out in `shared.decide`; a
+    request to a (bank, row) already scanned that entered no earlier is skipped) against the scan
+    that calls `_earliest` on every queued request: every task's start and finish and the DRAM
+    counts equal, on lowered traces where transfers overlap at request level (checked by hand on
+    gpt2-small prefill 256 on edge-npu, LLaMA-2-7B decode on pim-gpt and BERT-base on edge-npu with
+    the mapper's mapping, GPT-2-small decode on edge-npu mapped and prefill on hbm3-pim)."""
+    from archsim.engine.lower import lower
+    from archsim.engine.simulate import _controller
+    from .graphs import tiny_graph
+    for chip, phase in (("edge-npu", "prefill"), ("edge-npu", "decode"), ("pim-gpt", "prefill"),
+                        ("hbm3-pim", "prefill")):
+        hw, g = tiny_graph(chip, phase, 2)
+        lw = lower(g, hw)
+        x = _controller(hw, lw)
+        log = np.zeros(1 + int((lw.trace.nrows * lw.trace.ncols).sum()), np.int64)
+        fast = run_timed(lw.trace, controller=x, log=log)
+        assert _same_run(fast, run_timed(lw.trace, controller=x, plain=True)), (chip, phase)
+        if chip == "edge-npu":
+            assert log[0] > 1000               # many requests went through the queue
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), dram=st.sampled_from(sorted(FACTS)),
+       per_bank=st.sampled_from([0, 60]), solo=st.booleans())
+def test_scan_speedups_change_nothing_on_random_traces(seed, dram, per_bank, solo):
+    tr = random_trace(seed, 120, dram, 700, per_bank=per_bank, pim_share=0.1)
+    x = np.array([[8, 2, 0, 0, 0, 0]], np.int64)        # a short queue: often full, capped bypasses
+    assert _same_run(run_timed(tr, controller=x, solo=solo),
+                     run_timed(tr, controller=x, solo=solo, plain=True))

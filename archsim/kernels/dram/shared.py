@@ -218,7 +218,10 @@ def replay(cs, ts, d, at, P, bank_st, bg_last, chan, sb_bank, sb_bg, sb_chan, sl
     if floor > ready:                # as `stream.burst` does at a burst's start
         ready = floor
     ch[C_FLOOR] = ready
-    ready = powerdown_exit(P, ch, ready)     # as `stream.burst`
+    if ts[h, T_ARR] <= at:
+        # as `stream.burst`; a head that had not reached the channel by `at` (the loop knew its
+        # arrival ahead) wakes nothing: nothing of it is replayed and its wake must not stay
+        ready = powerdown_exit(P, ch, ready)
     r = cs[d, S_ROW0]
     while r < nrows[h]:
         tmp_bank[:] = bank_st[d]
