@@ -31,7 +31,10 @@
   latency each gives, on LLaMA-2-7B decode (context 2048) on pim-gpt, BERT-base encode (seq 128)
   on edge-npu, GPT-2-small decode (context 1024) on hbm3-pim and edge-npu; and tasks per CPU second
   of the controller path on a 100k-task random trace (DRAM-bound: most transfers overlap and go to
-  request level, ~16 column decisions per transfer) — run only this part: --dram-model
+  request level, ~16 column decisions per transfer); and CPU s of both paths on LLaMA-2-7B prefill
+  (seq 2048) on pim-gpt with 262144 rows per bank, mapped, with their ratio (target: controller
+  <= 1.5x burst) — run only this part: --dram-model
+- llama2_70b_prefill_2048_controller_peak_rss_gb: the same RSS run on the controller DRAM path
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
   2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
 - *_mapped_*: the same three runs with the mapper's mapping (as `archsim simulate` runs them: every
@@ -232,6 +235,7 @@ def dram_model() -> dict:
         b, c = _timed_cycle(g, hw, m, "burst"), _timed_cycle(g, hw, m, "controller")
         out[label] = {"burst": b, "controller": c,
                       "latency_ratio_controller_over_burst": round(c["latency_s"] / b["latency_s"], 4)}
+    out["llama2_7b_prefill_2048_pim_gpt_enlarged"] = _prefill_ratio()
     tr = _trace(100_000)         # DRAM-bound: most transfers overlap, most columns at request level
     run_numba(_trace(100), dram_model="controller")
     c0 = time.process_time()
@@ -240,6 +244,23 @@ def dram_model() -> dict:
     out["random_trace_makespan_ratio_controller_over_burst"] = round(
         ctrl.makespan / run_numba(tr).makespan, 3)
     out["load_avg"] = os.getloadavg()[0]
+    return out
+
+
+def _prefill_ratio() -> dict:
+    """LLaMA-2-7B prefill of 2048 tokens on pim-gpt with 262144 rows per bank (the weights and
+    the KV cache fit), the mapper's mapping: CPU s of a warm cycle run on each DRAM path (the
+    controller path's target: <= 1.5x the burst path's)."""
+    from archsim import api
+    hw = api.arguments.resolve_hardware("pim-gpt", {"dram.rows": 262144})
+    api.simulate("llama2-7b", hw, phase="prefill", seq=2048)            # maps (cached)
+    out = {}
+    for dm in ("burst", "controller"):
+        api.simulate("gpt2-small", hw, phase="decode", context=16, fidelity="cycle", dram_model=dm)
+        c0 = time.process_time()
+        r = api.simulate("llama2-7b", hw, phase="prefill", seq=2048, fidelity="cycle", dram_model=dm)
+        out[dm] = {"cpu_s": round(time.process_time() - c0, 3), "latency_s": r.latency_s}
+    out["cpu_ratio_controller_over_burst"] = round(out["controller"]["cpu_s"] / out["burst"]["cpu_s"], 2)
     return out
 
 
@@ -274,14 +295,15 @@ m = None
 if MAPPED:
     from archsim.mapper import map_graph
     m = map_graph(g, hw)
-r = simulate(g, hw, m, fidelity='cycle')
+r = simulate(g, hw, m, fidelity='cycle', dram_model=DRAM_MODEL)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.sim_wall_s)
 """
 
 
-def llama70b_prefill_rss_gb(mapped: bool = False) -> tuple[float, float]:
-    """`mapped`: the mapper's tiling (every tile issued, within the lowering's tile budget)."""
-    child = f"MAPPED = {mapped}\n" + _RSS_CHILD
+def llama70b_prefill_rss_gb(mapped: bool = False, dram_model: str = "burst") -> tuple[float, float]:
+    """`mapped`: the mapper's tiling (every tile issued, within the lowering's tile budget);
+    `dram_model`: the engine's DRAM path."""
+    child = f"MAPPED = {mapped}\nDRAM_MODEL = {dram_model!r}\n" + _RSS_CHILD
     out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
     kb, wall = out.stdout.split()[-2:]
     return int(kb) / 1e6, float(wall)       # ru_maxrss is in KiB on Linux
@@ -403,6 +425,7 @@ def main() -> None:
     bert_m = mapped("bert-base", "encode", "edge-npu", seq=128)
     dec_m = mapped("llama2-7b", "decode", "pim-gpt", context=2048)
     rss_m, _ = llama70b_prefill_rss_gb(mapped=True)
+    rss_c, _ = llama70b_prefill_rss_gb(dram_model="controller")
     row = {
         "numba_events_per_s": round(eps), "numba_trace_tasks": n,
         "speedup_vs_simpy": round(speedup_vs_simpy(), 1),
@@ -417,6 +440,7 @@ def main() -> None:
         "llama2_7b_decode_pim_gpt_mapped_cpu_s": round(dec_m["cpu_s"], 3),
         "llama2_7b_decode_pim_gpt_mapped_tasks": dec_m["tasks"],
         "llama2_70b_prefill_2048_mapped_peak_rss_gb": round(rss_m, 3),
+        "llama2_70b_prefill_2048_controller_peak_rss_gb": round(rss_c, 3),
         "dram_controller": dram_controller(),
         "dram_concurrency": dram_concurrency(),
         "dram_model": dram_model(),
@@ -435,6 +459,7 @@ def main() -> None:
                     "llama2_7b_decode_pim_gpt_mapped_wall_s": 10,
                     "bert_base_encode_edge_npu_mapped_wall_s": 5,
                     "llama2_70b_prefill_2048_mapped_peak_rss_gb": 2,
+                    "llama2_70b_prefill_2048_controller_peak_rss_gb": 2,
                     "gpu_calibration_in_sample_median_abs_error": 0.06,
                     "gpu_calibration_in_sample_max_ratio": 2.0,
                     "gpu_calibration_out_of_sample_median_abs_error": 0.08,

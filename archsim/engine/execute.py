@@ -153,7 +153,7 @@ def run_timed(trace: Trace, policy: str = "controller", controller: np.ndarray |
     request level, the controller itself, for tests against it). `log` (tests): an int64 array
     that receives the number of requests admitted to controller queues, then the task of each in
     admission order. `plain` (tests): the controller's FR-FCFS scan as written before its speed-ups
-    (`shared.decide`): the same results, slower."""
+    (`shared.decide_run`; and `controller._serve` itself): the same results, slower."""
     from archsim.kernels.dram import controller as kc
     from archsim.kernels.timeloop import CONTROLLER, IN_ORDER, run_timed as kernel
 

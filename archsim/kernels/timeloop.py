@@ -35,11 +35,11 @@ from numba import njit
 
 from .dram import burst
 from .dram.controller import K_PRES, X_PIMROW
-from .dram.shared import (ALONE, BIG, EV_COMMIT, EV_DECIDE, IDLE, N_Q, N_S, N_T,
+from .dram.shared import (ALONE, BIG, EV_COMMIT, IDLE, N_Q, N_S, N_T,
                           S_END, S_EVK, S_EVT, S_FIRST, S_HEAD, S_LASTDIR, S_MODE, S_NOW,
                           S_PBASE, S_PIMROW, S_PN, S_QN, T_ADM, T_ARR, T_END, T_INQ, T_LEFT,
                           T_START,
-                          alone_event, decide, insert, pim_yields, remove, replay, start_alone,
+                          alone_event, decide_run, insert, pim_yields, remove, replay, start_alone,
                           start_request, wants_request)
 from .dram.state import C_PRES, MODE_PIM_MAC
 from .plain import plain_finish
@@ -155,7 +155,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
     (`controller.X_*`); `solo`: a transfer alone on its channel is served with the burst closed
     form (off: every read/write transfer at request level, the controller itself, for tests);
     `pend_base[d]`: where slot d's pending list starts (room for all its tasks); `kc[d]`: the
-    controller's counts (`controller.K_*`); `log`, `plain` (tests): see `shared.decide`. Returns
+    controller's counts (`controller.K_*`); `log`, `plain` (tests): see `shared.decide_run`. Returns
     the makespan, or -1 if some task was never settled (a dependency cycle: cannot happen on a trace whose
     dependencies point backwards)."""
     n = res.shape[0]
@@ -201,7 +201,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
     banks = np.empty(nbmax, dtype=np.int64)
     queued = np.zeros(nbmax, dtype=np.int64)
     seen = np.zeros((4, nbmax), dtype=np.int64)
-    done_out = np.zeros(1, dtype=np.int64)
+    done_out = np.zeros(3, dtype=np.int64)   # task done, its channel, the clock (`decide_run`)
     done_list = np.empty(8, dtype=np.int64)
     clock = 0                       # the latest channel event taken
     while True:
@@ -278,11 +278,17 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 cs[d, S_EVT] = ready
         if policy == IN_ORDER:
             break
-        # nothing more settles: the channel with the earliest event takes it
-        best = -1
+        # nothing more settles: the channel with the earliest event takes it; request-level
+        # decisions run in `decide_run` while they are the earliest events (it keeps `clock`)
+        nfin = 0
+        done_out[2] = clock
+        rc = decide_run(cs, ts, pend, qa, params, X, bank_st, bg_last, chan, kc, slot, row, ncols,
+                        span, mode, nrows, solo, queued, done_out, log, seen, plain)
+        clock = done_out[2]
+        best = done_out[1] if rc != 0 else -1
         bt = BIG
         bk = 3
-        for d in range(nd):
+        for d in range(nd if rc == 0 else 0):
             if cs[d, S_MODE] == IDLE:
                 continue
             t = cs[d, S_EVT]
@@ -293,12 +299,11 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 bk = k
         if best < 0:
             break
-        if bt > clock:
+        if rc == 0 and bt > clock:
             clock = bt
         d = best
         P = params[d]
-        nfin = 0
-        if cs[d, S_MODE] == ALONE:
+        if rc == 0:             # the earliest event is an alone channel's
             h = cs[d, S_HEAD]
             if cs[d, S_EVK] == EV_COMMIT:
                 if cs[d, S_FIRST] < ts[h, T_START]:
@@ -328,43 +333,22 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 else:
                     start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg,
                                 sb_chan, slot, row, ncols, span, mode, nrows, periodic)
-        else:
-            # decisions while this channel's next one comes before every other channel's event
-            ot = BIG
-            ok = 3
-            for e in range(nd):
-                if e == d or cs[e, S_MODE] == IDLE:
-                    continue
-                if cs[e, S_EVT] < ot or (cs[e, S_EVT] == ot and cs[e, S_EVK] < ok):
-                    ot = cs[e, S_EVT]
-                    ok = cs[e, S_EVK]
-            while True:
-                if cs[d, S_EVT] > clock:        # this decision's time
-                    clock = cs[d, S_EVT]
-                rc = decide(cs, ts, pend, qa, d, P, X, bank_st, bg_last, chan, kc, slot, row,
-                            ncols, span, mode, nrows, solo, queued, done_out, log, seen, plain)
-                if rc == 1:
-                    # the channel stays at request level until its next decision (at the last
-                    # column), even with nothing pending: whether a transfer arriving before it is
-                    # known yet must not decide what happens (the loop knows arrivals ahead)
-                    remove(cs, pend, d, done_out[0])
-                    done_list[0] = done_out[0]
-                    nfin = 1
-                    break
-                if rc == 2:
-                    at = cs[d, S_NOW]
-                    cs[d, S_EVT] = BIG
-                    if cs[d, S_PN] > 0:
-                        if wants_request(cs, ts, pend, d, at, mode, ncols, solo):
-                            start_request(cs, d, at)
-                        else:
-                            start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank,
-                                        sb_bg, sb_chan, slot, row, ncols, span, mode, nrows,
-                                        periodic)
-                    break
-                t = cs[d, S_EVT]
-                if not (t < ot or (t == ot and EV_DECIDE < ok)):
-                    break
+        elif rc == 1:
+            # the channel stays at request level until its next decision (at the last column),
+            # even with nothing pending: whether a transfer arriving before it is known yet must
+            # not decide what happens (the loop knows arrivals ahead)
+            remove(cs, pend, d, done_out[0])
+            done_list[0] = done_out[0]
+            nfin = 1
+        elif rc == 2:
+            at = cs[d, S_NOW]
+            cs[d, S_EVT] = BIG
+            if cs[d, S_PN] > 0:
+                if wants_request(cs, ts, pend, d, at, mode, ncols, solo):
+                    start_request(cs, d, at)
+                else:
+                    start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg,
+                                sb_chan, slot, row, ncols, span, mode, nrows, periodic)
         for k in range(nfin):
             h = done_list[k]
             dram_state[h] = 2

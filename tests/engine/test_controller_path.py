@@ -25,6 +25,7 @@ from archsim.engine.dram_controller import controller_params, run_requests
 from archsim.engine.execute import run_numba, run_timed
 from archsim.engine.dram_layout import burst_shape
 from archsim.engine.trace import TraceBuilder
+from archsim.kernels.dram.controller import N_X
 
 from .dram_types import FACTS, all_dram_types
 from .test_dram_equivalence import _refresh
@@ -374,7 +375,7 @@ def _same_run(a, b):
 
 
 def test_scan_speedups_change_nothing_on_real_traces():
-    """The FR-FCFS scan's speed-ups (`controller._earliest` written out in `shared.decide`; a
+    """The FR-FCFS scan's speed-ups (`controller._earliest` written out in `shared.decide_run`; a
     request to a (bank, row) already scanned that entered no earlier is skipped) against the scan
     that calls `_earliest` on every queued request: every task's start and finish and the DRAM
     counts equal, on lowered traces where transfers overlap at request level (checked by hand on
@@ -400,6 +401,50 @@ def test_scan_speedups_change_nothing_on_real_traces():
        per_bank=st.sampled_from([0, 60]), solo=st.booleans())
 def test_scan_speedups_change_nothing_on_random_traces(seed, dram, per_bank, solo):
     tr = random_trace(seed, 120, dram, 700, per_bank=per_bank, pim_share=0.1)
-    x = np.array([[8, 2, 0, 0, 0, 0]], np.int64)        # a short queue: often full, capped bypasses
+    x = np.zeros((1, N_X), np.int64)                # a short queue: often full, capped bypasses
+    x[0, :2] = 8, 2
+    assert _same_run(run_timed(tr, controller=x, solo=solo),
+                     run_timed(tr, controller=x, solo=solo, plain=True))
+
+
+def _channels_trace(seed, types, n):
+    """Tasks over several DRAM channels of the given types (and two plain units), each depending
+    on up to two earlier ones: transfers overlap on each channel, and a channel's finishes decide
+    when other channels' transfers arrive."""
+    import random
+    rng = random.Random(seed)
+    b = TraceBuilder()
+    plain = [b.resource(f"u{i}") for i in range(2)]
+    chans = []
+    for k, name in enumerate(types):
+        t = dataclasses.replace(FACTS[name], trefi=700, trfc=min(FACTS[name].trfc, 175))
+        chans.append((b.resource(f"dram{k}", dram_params(t)), t))
+    for i in range(n):
+        deps = rng.sample(range(i), min(i, rng.randint(0, 2)))
+        if rng.random() < 0.3:
+            b.task(rng.choice(plain), rng.randint(0, 200), deps)
+            continue
+        d, t = rng.choice(chans)
+        nbg = t.ranks * t.bank_groups
+        b.task(d, rng.randint(0, 3), deps, slot=rng.randint(0, 3 * t.banks_per_channel),
+               row=rng.randint(0, 3), ncols=rng.randint(1, 24), mode=rng.choice([0, 0, 1]),
+               span=rng.choice([s for s in (1, 2, 4) if s <= nbg]), nrows=rng.randint(1, 4))
+    return b.build()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), types=st.lists(st.sampled_from(sorted(FACTS)), min_size=2,
+                                                   max_size=4),
+       closed=st.lists(st.booleans(), min_size=4, max_size=4), solo=st.booleans())
+def test_written_out_serve_changes_nothing_on_several_channels(seed, types, closed, solo):
+    """`shared.decide_run` serves with `controller._serve` written out and takes the channels'
+    decisions in one loop (the earliest (time, kind, slot) each step): against `_serve` itself
+    (`plain`), every start, finish and count equal on random traces over 2-4 channels of every
+    DRAM type, open and closed page, with the channels' transfers depending on each other."""
+    tr = _channels_trace(seed, types, 150)
+    x = np.zeros((len(types), N_X), np.int64)
+    x[:, 0] = 8                                     # a short queue: often full, capped bypasses
+    x[:, 1] = 2
+    x[:, 2] = closed[:len(types)]
     assert _same_run(run_timed(tr, controller=x, solo=solo),
                      run_timed(tr, controller=x, solo=solo, plain=True))
