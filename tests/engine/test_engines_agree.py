@@ -46,18 +46,40 @@ def test_small_models_identical(pair):
     _agree(g, hw, pair)
 
 
+#: chips where the Numba controller path and its SimPy twin (`reference_controller`) do not agree
+#: to the cycle yet: an open bug, found when the controller became the default (zcu102's DDR4
+#: channel: gpt2-small prefill 2 layers 7,366,213 vs 7,365,796 ticks; the first transfer to differ
+#: starts at the same tick in both and finishes 192 ticks apart; not refresh, not turnaround).
+#: and on the opt coverage graph 1,742 vs 1,708 cycles (2 %). Both paths are still checked there:
+#: burst exactly, the controller within 5 %.
+#: `test_zcu102_controller_twin_agrees` (strict xfail) fails the day they agree.
+TWIN_GAP = {"zcu102"}
+
+
 def _agree(g, hw, label, mapping=None):
-    """Numba and SimPy on the same DRAM path: the one the SimPy engine runs by default (burst,
-    until it has a twin of the controller path; `execute.SIMPY_DRAM_MODELS`)."""
+    """Numba and SimPy on both DRAM paths: burst exactly (per op too); the controller (the
+    default) exactly in cycles, energy and row hits — per-op cycles can differ by a few cycles
+    there (hbm3-pim prefill 1 layer: one op 98 vs 95, the run's cycles equal: where each engine
+    starts a transfer that waits at request level; open) — and within 5 % on TWIN_GAP's chips."""
     from archsim.engine import simulate
-    from archsim.engine.execute import DEFAULT_DRAM_MODEL, SIMPY_DRAM_MODELS
-    path = DEFAULT_DRAM_MODEL if DEFAULT_DRAM_MODEL in SIMPY_DRAM_MODELS else SIMPY_DRAM_MODELS[0]
+    if hw.name in TWIN_GAP:
+        a = simulate(g, hw, mapping, fidelity="cycle", dram_model="controller")
+        b = simulate(g, hw, mapping, fidelity="cycle", engine="simpy", dram_model="controller")
+        assert a.cycles == pytest.approx(b.cycles, rel=0.05), label
+    else:
+        _agree_on(g, hw, label, mapping, "controller", per_op=False)
+    _agree_on(g, hw, label, mapping, "burst", per_op=True)
+
+
+def _agree_on(g, hw, label, mapping, path, per_op):
+    from archsim.engine import simulate
     a = simulate(g, hw, mapping, fidelity="cycle", dram_model=path)
-    b = simulate(g, hw, mapping, fidelity="cycle", engine="simpy")
+    b = simulate(g, hw, mapping, fidelity="cycle", engine="simpy", dram_model=path)
     assert b.dram_model in (path, ""), label
     assert a.cycles == b.cycles, label
     assert a.energy_breakdown_j == b.energy_breakdown_j, label
-    assert [o.cycles for o in a.ops] == [o.cycles for o in b.ops], label
+    if per_op:
+        assert [o.cycles for o in a.ops] == [o.cycles for o in b.ops], label
     assert a.dram_row_hit_rate == b.dram_row_hit_rate, label
 
 
@@ -93,3 +115,15 @@ def test_mapped_per_tile_traces_identical(hw_name, phase):
     kw = dict(context=16) if phase == "decode" else dict(seq=16)
     g = build_graph("gpt2-small", phase, overrides={"layers": 1, "vocab": 256}, **kw)
     _agree(g, hw, hw_name, map_graph(g, hw))
+
+
+@pytest.mark.xfail(strict=True, reason="open bug: the Numba controller path and its SimPy twin "
+                   "differ on zcu102 (TWIN_GAP)")
+def test_zcu102_controller_twin_agrees():
+    from archsim.engine.lower import lower
+    from archsim.engine.simulate import _controller
+    hw, g = tiny_graph("zcu102", "prefill", 2)
+    lw = lower(g, hw)
+    x = _controller(hw, lw)
+    _same(run_numba(lw.trace, dram_model="controller", controller=x),
+          run_simpy(lw.trace, dram_model="controller", controller=x))
