@@ -37,7 +37,7 @@ FILE_NAME = "mappings.sqlite"
 #: (the cost model reads the engine's on-chip port bytes: `engine.plan`/`ports`/`actions`)
 MAPPER_SOURCES = ("mapper", "archsim/kernels", "archsim/hardware/*.py", "archsim/ir.py",
                   "archsim/mapping.py", "archsim/energy", "archsim/units.py",
-                  "archsim/engine/plan.py", "archsim/engine/ports.py", "archsim/engine/actions.py",
+                  "archsim/engine/plan", "archsim/engine/ports.py", "archsim/engine/actions.py",
                   "archsim/engine/attention.py", "archsim/engine/analytic.py", "archsim/engine/timing")
 
 _STATE: dict = {"pid": None, "conn": None, "path": None, "warned": False, "code": None}

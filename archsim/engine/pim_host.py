@@ -7,7 +7,7 @@ QKᵀ and PV, whose K, V and Q are activations) would store its "@pipeline" tens
 there the rule of `pipeline_at_host` applies — a "@pipeline" activation crosses the host link to
 or from the host buffer (PIM-GPT sends a row's scores to the ASIC buffer) when one row block fits
 there, and only otherwise spills to the DRAM (`OpPlan.pipeline_spill_bytes`). The plan
-(`plan._plan_shape`), the mapper's homes (`mapper.mapspace.build_space`) and the result note
+(`plan.shape.plan_shape`), the mapper's homes (`mapper.mapspace.build_space`) and the result note
 (`notes.pipeline_spill_note`) all read this rule."""
 from __future__ import annotations
 
