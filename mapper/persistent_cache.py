@@ -22,12 +22,13 @@ import pickle
 import sqlite3
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from archsim.fingerprint import digest_sources
 
-__all__ = ["cache_dir", "enabled", "disk_get", "disk_put", "disk_key", "disk_info", "disk_clear",
-           "MAPPER_SOURCES", "DEFAULT_MAX_MB"]
+__all__ = ["cache_dir", "enabled", "bypassed", "disk_get", "disk_put", "disk_key", "disk_info",
+           "disk_clear", "MAPPER_SOURCES", "DEFAULT_MAX_MB"]
 
 FORMAT = 1                 # bump when the pickled value's layout changes
 DEFAULT_MAX_MB = 256
@@ -53,6 +54,21 @@ def cache_dir() -> Path:
 
 def enabled() -> bool:
     return os.environ.get("ARCHSIM_NO_CACHE", "").strip().lower() in ("", "0", "false", "no")
+
+
+@contextmanager
+def bypassed():
+    """The disk cache bypassed inside the block: `ARCHSIM_NO_CACHE=1` (as the CLI's `--no-cache`;
+    worker processes started inside inherit it), the variable as it was restored after."""
+    old = os.environ.get("ARCHSIM_NO_CACHE")
+    os.environ["ARCHSIM_NO_CACHE"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("ARCHSIM_NO_CACHE", None)
+        else:
+            os.environ["ARCHSIM_NO_CACHE"] = old
 
 
 def _max_bytes() -> int:

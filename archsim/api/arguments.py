@@ -9,7 +9,7 @@ from ..errors import ArchsimError, did_you_mean
 
 __all__ = ["ArgumentError", "PHASES", "FIDELITIES", "choice", "check_stack", "check_dram_model", "check_chunk",
            "check_devices", "resolve_phase", "resolve_hardware", "check_built",
-           "check_search_options", "distinct_names"]
+           "check_search_options", "check_run_options", "distinct_names"]
 
 PHASES = ("prefill", "decode", "encode")
 FIDELITIES = ("analytic", "cycle")
@@ -151,6 +151,16 @@ def check_search_options(strategy, seed, budget, progress=None) -> None:
         return
     if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget < float("inf"):
         raise ArgumentError(f"budget must be a positive number of evaluations per op (got {budget!r})")
+
+
+def check_run_options(fidelity, dram_model, stack, strategy, seed, budget, progress=None) -> None:
+    """The options every simulation entry point shares (`simulate`, `simulate_graph`, `sweep`,
+    `compare`, `system.simulate_system`), checked in this order: fidelity, DRAM path, software
+    stack, then the mapping search's (`check_search_options`)."""
+    choice(fidelity, FIDELITIES, "fidelity")
+    check_dram_model(dram_model)
+    check_stack(stack)
+    check_search_options(strategy, seed, budget, progress)
 
 
 def distinct_names(hardware: list, given: list) -> list:

@@ -6,9 +6,8 @@ from itertools import product
 
 from ..comparison import Comparison, Sweep, compare_results
 from ..errors import did_you_mean
-from .arguments import (FIDELITIES, ArgumentError, check_chunk, check_devices, check_dram_model,
-                        check_search_options, check_stack, choice, distinct_names, resolve_hardware,
-                        resolve_phase)
+from .arguments import (ArgumentError, check_chunk, check_devices, check_run_options, distinct_names,
+                        resolve_hardware, resolve_phase)
 from .run import build_graph, run_workload, simulate_graph
 
 __all__ = ["sweep", "compare"]
@@ -31,10 +30,7 @@ def sweep(model, hw, phase: str | None = None, batch=1, seq=None, context=None, 
     a point that does not fit is a result with `fits=False`, not an error. `dram_model` as in
     `simulate` (None: the engine's default DRAM path at cycle fidelity)."""
     batches, seqs, contexts = _as_tuple(batch), _as_tuple(seq), _as_tuple(context)
-    choice(fidelity, FIDELITIES, "fidelity")
-    check_dram_model(dram_model)
-    check_stack(stack)
-    check_search_options(strategy, seed, budget, progress)
+    check_run_options(fidelity, dram_model, stack, strategy, seed, budget, progress)
     hardware = resolve_hardware(hw, hw_overrides)
     phase = resolve_phase(model, phase, seqs[0], contexts[0], hardware.default_phase)
     chunk = check_chunk(prefill_chunk, phase, seqs[0])
@@ -80,10 +76,7 @@ def compare(model, hws, baseline: str | None = None, phase: str | None = None, b
         raise ArgumentError("compare needs at least one hardware name")
     if baseline is not None and not isinstance(baseline, (str, Hardware)):
         raise ArgumentError(f"baseline must be a hardware name or a Hardware (got {baseline!r})")
-    choice(fidelity, FIDELITIES, "fidelity")
-    check_dram_model(dram_model)
-    check_stack(stack)
-    check_search_options(strategy, seed, budget, progress)
+    check_run_options(fidelity, dram_model, stack, strategy, seed, budget, progress)
     phase = resolve_phase(model, phase, seq, context)
     chunk = check_chunk(prefill_chunk, phase, seq)
     from ..system import is_system, load_system

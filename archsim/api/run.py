@@ -10,8 +10,8 @@ from functools import cached_property, wraps
 
 from ..errors import DoesNotFit, MappingError
 from ..result import LevelUse, SimResult
-from .arguments import (FIDELITIES, ArgumentError, check_chunk, check_devices, check_dram_model,
-                        check_search_options, check_stack, choice, resolve_hardware, resolve_phase)
+from .arguments import (ArgumentError, check_chunk, check_devices, check_run_options, resolve_hardware,
+                        resolve_phase)
 
 __all__ = ["build_graph", "simulate", "simulate_graph", "run_workload", "tensor_parallel",
            "kv_footprint", "dtype_label", "release_graph"]
@@ -158,10 +158,7 @@ def simulate_graph(graph, hw, fidelity: str = "analytic", strategy: str = "auto"
     `engine.execute.DEFAULT_DRAM_MODEL`; see `engine.simulate`)."""
     from archsim import mapper
     from .. import engine
-    choice(fidelity, FIDELITIES, "fidelity")
-    check_dram_model(dram_model)
-    check_stack(stack)
-    check_search_options(strategy, seed, budget, progress)
+    check_run_options(fidelity, dram_model, stack, strategy, seed, budget, progress)
     hw = resolve_hardware(hw)
     start = time.perf_counter()
     try:
@@ -212,10 +209,7 @@ def simulate(model, hw, phase: str | None = None, batch: int = 1, seq: int | Non
     overlap on a DRAM channel with the request-level controller's rules (queue, FR-FCFS with the
     row-hit cap, write drain, turnaround, refresh) and a transfer alone with the burst closed form;
     `burst` serves each channel's transfers in issue order with the burst closed form."""
-    choice(fidelity, FIDELITIES, "fidelity")
-    check_dram_model(dram_model)
-    check_stack(stack)
-    check_search_options(strategy, seed, budget, progress)
+    check_run_options(fidelity, dram_model, stack, strategy, seed, budget, progress)
     hardware = resolve_hardware(hw, hw_overrides)
     devices = check_devices(devices, hardware)
     if hasattr(model, "nodes") and hasattr(model, "graph"):    # an OpGraph built by the caller

@@ -78,16 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     if getattr(args, "no_cache", False):
-        import os
-        old = os.environ.get("ARCHSIM_NO_CACHE")
-        os.environ["ARCHSIM_NO_CACHE"] = "1"   # read by mapper.persistent_cache (and by workers)
-        try:
+        from archsim.mapper.persistent_cache import bypassed
+        with bypassed():       # ARCHSIM_NO_CACHE=1 while the command runs (and in its workers)
             return _run(args)
-        finally:
-            if old is None:
-                os.environ.pop("ARCHSIM_NO_CACHE", None)
-            else:
-                os.environ["ARCHSIM_NO_CACHE"] = old
     return _run(args)
 
 

@@ -11,7 +11,6 @@ Deleting `__pycache__` (after editing a kernel) removes the stamp with the cache
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import time
 from pathlib import Path
@@ -97,10 +96,9 @@ def run(args) -> int:
 
 def warm_up(quiet: bool) -> int:
     from archsim import api
-    old = os.environ.get("ARCHSIM_NO_CACHE")
-    os.environ["ARCHSIM_NO_CACHE"] = "1"       # search for real: the search kernels compile too
+    from archsim.mapper.persistent_cache import bypassed
     start = time.perf_counter()
-    try:
+    with bypassed():       # search for real: the search kernels compile too
         for i, (chip, fidelity, model, phase, tokens, dram_model) in enumerate(STEPS, start=1):
             t0 = time.perf_counter()
             if not quiet:
@@ -114,11 +112,6 @@ def warm_up(quiet: bool) -> int:
                 print(f" {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
         from archsim.mapper.search import warm_kernels
         warm_kernels()       # the ask/tell entry points (searches with a progress callback)
-    finally:
-        if old is None:
-            os.environ.pop("ARCHSIM_NO_CACHE", None)
-        else:
-            os.environ["ARCHSIM_NO_CACHE"] = old
     _mark_warm()
     if not quiet:
         print(f"archsim warmup: kernels compiled and cached in {time.perf_counter() - start:.1f} s",

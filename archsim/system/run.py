@@ -80,10 +80,7 @@ def simulate_system(model, system, phase: str | None = None, batch: int = 1, seq
     from archsim import api
     start = time.perf_counter()
     sysd = load_system(system)
-    api.arguments.choice(fidelity, api.FIDELITIES, "fidelity")
-    api.arguments.check_dram_model(dram_model)
-    api.arguments.check_stack(stack)
-    api.arguments.check_search_options(strategy, seed, budget, progress)
+    api.arguments.check_run_options(fidelity, dram_model, stack, strategy, seed, budget, progress)
     if isinstance(sub_batches, bool) or not isinstance(sub_batches, int) or \
             not 1 <= sub_batches <= MAX_SUB_BATCHES:
         raise api.ArgumentError(f"sub_batches must be a whole number from 1 to {MAX_SUB_BATCHES} "
