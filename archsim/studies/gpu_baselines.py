@@ -35,7 +35,7 @@ from .flashattention import attention_s
 from .study import finish, info, measured, compare
 
 __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "LATENCY_BAND", "FIGURES", "ENERGY_NOTE", "run",
-           "attention_tflops"]
+           "attention_tflops", "offchip_bytes", "step_split"]
 
 TITLE = "GPU baselines out of sample: published A100 / H100 / T4 measurements (not in the fit)"
 SOURCE = ("Shah et al., FlashAttention-3, arXiv 2407.08608, Fig. 5 (H100 forward attention "
@@ -190,8 +190,42 @@ def _h200_decode_power():
                      "is information only")
 
 
+def offchip_bytes(r) -> float:
+    """Bytes a run moves to and from its off-chip level (the result's first level)."""
+    off = r.levels[0].level
+    return sum(dict(o.bytes_by_level).get(off, 0) for o in r.ops)
+
+
+def step_split(r_small, r_large, t_small_s: float, t_large_s: float) -> tuple[float, float]:
+    """(fixed seconds per step, streaming bytes/s) of t = fixed + bytes / rate through two decode
+    steps that differ in the bytes they stream (two model sizes, the bytes from archsim's runs)."""
+    b_small, b_large = offchip_bytes(r_small), offchip_bytes(r_large)
+    rate = (b_large - b_small) / (t_large_s - t_small_s)
+    return t_small_s - b_small / rate, rate
+
+
+def _decode_split_rows():
+    """Where the batch-1 decode gap lies: the published 7B and 13B step times and archsim's, each
+    split into a fixed time per step and a streaming rate (same byte counts on both sides)."""
+    a, b = (FIGURES[f"a100 llama2-{m} decode b1"] for m in ("7b", "13b"))
+    r7, r13 = (_run(*spec[:8]) for spec in (a, b))
+    pub_fixed, pub_rate = step_split(r7, r13, a[8] / 1e3, b[8] / 1e3)
+    return [
+        info("a100 decode b1: fixed time per step (7B/13B split)",
+             measured(lambda x, y: step_split(x, y, x.latency_s, y.latency_s)[0] * 1e3, r7, r13),
+             unit="ms", published=pub_fixed * 1e3,
+             note="t = fixed + off-chip bytes / rate through the 7B and 13B rows; published side "
+                  "from lmdeploy's two step times with archsim's byte counts"),
+        info("a100 decode b1: streaming rate (7B/13B split)",
+             measured(lambda x, y: step_split(x, y, x.latency_s, y.latency_s)[1] / 1e12, r7, r13),
+             unit="TB/s", published=pub_rate / 1e12,
+             note="the same split; the a100-80gb pin rate is 2.04 TB/s"),
+    ]
+
+
 def run():
     rows = [_figure(name, spec) for name, spec in FIGURES.items()]
+    rows += _decode_split_rows()
     rows.append(_h200_decode_power())
     return finish("gpu-baselines", TITLE, SOURCE, rows, ASSUMPTIONS + (ENERGY_NOTE,), _gaps(rows))
 

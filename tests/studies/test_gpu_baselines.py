@@ -47,7 +47,7 @@ def test_attention_rows_recompute_from_their_results(res):
 
 def test_latency_rows_are_the_runs_latency(res):
     for row in res.rows:
-        if row.unit in ("ms", "ms/step"):
+        if row.metric in gb.FIGURES and row.unit in ("ms", "ms/step"):
             assert row.archsim == pytest.approx(row.results[0].latency_s * 1e3)
 
 
@@ -65,3 +65,18 @@ def test_energy_is_information_only(res):
     power = [r for r in res.rows if r.unit == "W"]
     assert power and all(r.within_band is None for r in power)
     assert 0 < power[0].archsim < 1000
+
+
+def test_decode_split_recovers_a_known_line(res):
+    rows = {r.metric: r for r in res.rows}
+    fixed = rows["a100 decode b1: fixed time per step (7B/13B split)"]
+    rate = rows["a100 decode b1: streaming rate (7B/13B split)"]
+    assert fixed.within_band is None and rate.within_band is None
+    r7, r13 = fixed.results
+    assert gb.offchip_bytes(r13) > gb.offchip_bytes(r7) > 13e9        # 13B streams more than 7B's 13.5 GB
+    t7, t13 = (1e-3 + gb.offchip_bytes(r) / 1.5e12 for r in (r7, r13))
+    got_fixed, got_rate = gb.step_split(r7, r13, t7, t13)
+    assert got_fixed == pytest.approx(1e-3) and got_rate == pytest.approx(1.5e12)
+    # published side: lmdeploy's two step times through the same byte counts
+    pub_fixed, pub_rate = gb.step_split(r7, r13, 1 / 100.02, 1 / 57.49)
+    assert fixed.published == pytest.approx(pub_fixed * 1e3) and rate.published == pytest.approx(pub_rate / 1e12)
