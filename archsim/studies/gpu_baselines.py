@@ -20,6 +20,9 @@ Figures (each row's note repeats the exact setup):
 - A100-40GB and T4 (16 GB), BERT: NVIDIA/TensorRT demo/BERT README, "Inference performance"
   tables (TensorRT 8.x, `scripts/inference_benchmark.sh`, FP16 engines with the BERT plugins,
   average latency, host copies excluded).
+- Jetson AGX Orin 64GB, LLaMA-2 7B/13B decode with 4-bit weights: AWQ paper (Lin et al., MLSys
+  2024, arXiv 2306.00978), the TinyChat-vs-others figure on Jetson Orin: TinyChat tokens/s at
+  batch 1 (values as labelled in the figure; the context length is not stated, 128 is assumed).
 
 Bands: ±25 % on every latency and kernel-throughput row (kernel library, clocks and framework
 overheads differ from the fitted H200 setting; a tighter band would claim more than the transfer
@@ -38,7 +41,8 @@ __all__ = ["TITLE", "SOURCE", "ASSUMPTIONS", "LATENCY_BAND", "FIGURES", "ENERGY_
            "attention_tflops", "offchip_bytes", "step_split"]
 
 TITLE = "GPU baselines out of sample: published A100 / H100 / T4 measurements (not in the fit)"
-SOURCE = ("Shah et al., FlashAttention-3, arXiv 2407.08608, Fig. 5 (H100 forward attention "
+SOURCE = ("Lin et al., AWQ, MLSys 2024 (arXiv 2306.00978), TinyChat on Jetson Orin 64G; "
+          "Shah et al., FlashAttention-3, arXiv 2407.08608, Fig. 5 (H100 forward attention "
           "TFLOP/s); InternLM/lmdeploy docs/en/benchmark/a100_fp16.md (v0.1.0a1, A100-80G, "
           "fp16, LLaMA-2 7B/13B); NVIDIA/TensorRT-LLM docs/source/performance.md v0.5 Low "
           "Latency table (A100 FP16 first-token latency); NVIDIA/TensorRT demo/BERT/README.md "
@@ -66,6 +70,8 @@ ASSUMPTIONS = (
     "Software stack: `serving` everywhere (CUDA-graph replay, fused residual/norm, GEMM "
     "epilogues, FlashAttention / flash-decoding) — what TurboMind, TensorRT-LLM and TensorRT's "
     "BERT plugins run; `serving+standard-attention` for the FA3 paper's 'standard attention'.",
+    "Orin rows: jetson-agx-orin at its MAXN description, weights int4 (W4A16, AWQ's group-wise "
+    "scales not modelled), context 128 (the AWQ figure does not state it).",
     "Attention rows: llama2-7b reduced to one layer (32 heads of 128) at batch x seq = 16k "
     "(the paper's hidden size is 2048, 16 heads of 128; throughput per FLOP does not depend on "
     "the head count once the CTAs fill the chip) for the causal FlashAttention-2 rows; bert-large "
@@ -143,13 +149,28 @@ FIGURES: dict[str, tuple] = {
     "t4 bert-large s384 b128": (
         "t4", "bert-large", "encode", 128, 384, None, "serving", None, 1459.52, "ms",
         "TensorRT demoBERT, T4 16GB, FP16, seq 384, batch 128, average"),
+    # --- Jetson AGX Orin 64GB: AWQ paper (TinyChat, W4A16), decode tokens/s at batch 1 ---
+    "orin llama2-7b decode b1 (W4A16)": (
+        "jetson-agx-orin", "llama2-7b", "decode", 1, None, 128, "serving", None, 1e3 / 39.1,
+        "ms/step", "AWQ paper (Lin et al., MLSys 2024) Fig. 'TinyChat on Jetson Orin 64G', "
+        "Llama-2-7B, INT4 AWQ weights, FP16 activations, batch 1: 39.1 tok/s"),
+    "orin llama2-13b decode b1 (W4A16)": (
+        "jetson-agx-orin", "llama2-13b", "decode", 1, None, 128, "serving", None, 1e3 / 21.2,
+        "ms/step", "AWQ paper (Lin et al., MLSys 2024) Fig. 'TinyChat on Jetson Orin 64G', "
+        "Llama-2-13B, INT4 AWQ weights, FP16 activations, batch 1: 21.2 tok/s"),
 }
 
 
+#: rows whose publication ran other dtypes than fp16 throughout
+W4A16 = (("activations", "fp16"), ("weights", "int4"), ("kv", "fp16"))
+ROW_DTYPES: dict[str, tuple] = {"orin llama2-7b decode b1 (W4A16)": W4A16,
+                                "orin llama2-13b decode b1 (W4A16)": W4A16}
+
+
 @lru_cache(maxsize=None)
-def _run(hw, model, phase, batch, seq, context, stack, overrides):
+def _run(hw, model, phase, batch, seq, context, stack, overrides, dtypes=FP16):
     return pipeline.simulate_model(model, hw, phase=phase, batch=batch, seq=seq, context=context,
-                                   dtypes=FP16, stack=stack, overrides=overrides)
+                                   dtypes=dtypes, stack=stack, overrides=overrides)
 
 
 def _attention_flops(model_cfg_heads: int, head_dim: int, batch: int, seq: int, causal: bool) -> float:
@@ -169,7 +190,7 @@ def attention_tflops(r, model: str, batch: int, seq: int) -> float:
 
 def _figure(name: str, spec: tuple):
     hw, model, phase, batch, seq, context, stack, overrides, published, unit, setup = spec
-    r = _run(hw, model, phase, batch, seq, context, stack, overrides)
+    r = _run(hw, model, phase, batch, seq, context, stack, overrides, ROW_DTYPES.get(name, FP16))
     if unit == "TFLOP/s":
         value = measured(lambda x, m=model, b=batch, s=seq: attention_tflops(x, m, b, s), r)
         note = f"{setup}; archsim {attention_s(r) * 1e3:.3g} ms of attention on {hw}"

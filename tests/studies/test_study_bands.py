@@ -93,7 +93,7 @@ def test_gpu_baselines():
     res = _check("gpu-baselines")
     checked = res.checked
     assert len(checked) >= 12
-    assert {r.metric.split(" ")[0] for r in checked} >= {"h100", "a100", "t4"}
+    assert {r.metric.split(" ")[0] for r in checked} >= {"h100", "a100", "t4", "orin"}
     assert all(r.band == (0.75, 1.25) and r.basis == "engine" for r in checked)
     # the A100 end-to-end rows (lmdeploy, TensorRT-LLM, TensorRT BERT) and FlashAttention-2 on
     # the H100 all sit inside +-25 %: the transferred H200 fit holds on those chips
