@@ -623,6 +623,18 @@ MUTANTS = (
            "            if ts[h, T_END] < clock:", "            if False:",
            ("tests/engine/test_reference_controller.py",),
            "Numba: a transfer finished by an event before the latest one taken ends in the past"),
+    Mutant("mac-price-cheapest", "archsim/engine/accounting.py",
+           'if used is not None and f"{unit}.mac.{used}" in table:', "if False:",
+           ("tests/engine/test_mac_price_fallback.py",),
+           "a MAC dtype a unit has no energy for is priced at its cheapest entry, not the one it runs at"),
+    Mutant("gpu-baselines-causal-flops", "archsim/studies/gpu_baselines.py",
+           "return full / 2 if causal else full", "return full",
+           ("tests/studies/test_gpu_baselines.py",),
+           "gpu-baselines counts causal attention FLOPs in full (the papers halve them)"),
+    Mutant("gpu-baselines-split-intercept", "archsim/studies/gpu_baselines.py",
+           "return t_small_s - b_small / rate, rate", "return t_small_s, rate",
+           ("tests/studies/test_gpu_baselines.py",),
+           "gpu-baselines decode split reports the step time as its fixed part"),
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)
