@@ -10,8 +10,9 @@ Figures (each row's note repeats the exact setup):
   Figure 5, forward FP16/BF16, head dim 128, hidden 2048, batch x seqlen = 16k tokens; the bar
   labels of the FlashAttention-2 series (causal panel) and of the standard-attention series
   (non-causal panel), in TFLOP/s. Values as labelled on the bars (taken from a transcription
-  of the published figure's bar labels; the panels' mask is identified by the standard-attention series: 74-139 TFLOP/s without
-  and 26-35 with the causal mask, the causal FLOP count being half).
+  of the published figure's bar labels; the panels' mask is identified by the
+  standard-attention series: 74-139 TFLOP/s without and 26-35 with the causal mask, the causal
+  FLOP count being half).
 - H100 SXM, LLaMA 7B first-token latency in FP8: TensorRT-LLM v0.5, docs/source/performance.md,
   "Low Latency" H100 FP8 table (batch 1, TP 1, FP8 weights and KV cache), 7 ms / 36 ms at 128 /
   2,048 input tokens.
@@ -25,7 +26,8 @@ Figures (each row's note repeats the exact setup):
   average latency, host copies excluded).
 - Jetson AGX Orin 64GB, LLaMA-2 7B/13B decode with 4-bit weights: AWQ paper (Lin et al., MLSys
   2024, arXiv 2306.00978), the TinyChat-vs-others figure on Jetson Orin: TinyChat tokens/s at
-  batch 1 (values as labelled in the figure, from a transcription of its bar labels; the context length is not stated, 128 is assumed).
+  batch 1 (values as labelled in the figure, from a transcription of its bar labels; the
+  context length is not stated, 128 is assumed).
 
 Bands: ±25 % on every latency and kernel-throughput row (kernel library, clocks and framework
 overheads differ from the fitted H200 setting; a tighter band would claim more than the transfer
