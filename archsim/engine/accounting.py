@@ -47,8 +47,14 @@ def prices(hw: Hardware) -> dict[str, float]:
 def _price(table: dict[str, float], hw: Hardware, action: str) -> float:
     if action in table:
         return table[action]
-    if ".mac." in action:   # a dtype the unit has no energy for: its closest listed dtype
-        unit = action.split(".mac.")[0]
+    if ".mac." in action:   # a dtype the unit has no energy for
+        unit, _, dtype = action.partition(".mac.")
+        # first the dtype it RUNS at (the rate's alias, e.g. bf16 on a T4 runs on the fp16 tensor
+        # path: Turing has no BF16 tensor cores), so time and energy use the same datapath
+        cu = next((c for c in hw.compute if c.name == unit), None)
+        used = cu.rate_dtype(dtype) if cu is not None else None
+        if used is not None and f"{unit}.mac.{used}" in table:
+            return table[f"{unit}.mac.{used}"]
         same = [v for k, v in table.items() if k.startswith(unit + ".mac.")]
         return min(same) if same else 0.0
     return 0.0

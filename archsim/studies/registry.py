@@ -28,6 +28,7 @@ STUDIES: dict[str, str] = {
     "matmulfree-fpga": "matmulfree_fpga",
     "autoneural": "autoneural",
     "melt": "melt",
+    "gpu-baselines": "gpu_baselines",
 }
 
 

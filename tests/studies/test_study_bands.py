@@ -44,6 +44,15 @@ KNOWN_OUT_OF_BAND: dict[str, tuple[str, ...]] = {
     "attacc": ("GPT-3 175B speedup, GPU+AttAcc",),
     # two sub-batches stream the NPU's weights twice (no reuse across sub-batches; see the gap)
     "neupims": ("NeuPIMs throughput vs NPU-only", "NeuPIMs throughput vs naive NPU+PIM"),
+    # out-of-sample GPU check: the T4 rows follow its 70 W limit and its transferred (not measured)
+    # MAC energy: x1.26-1.39 too slow once 16-bit MACs are priced at fp16 (they were at int4's
+    # price: x0.55-0.59 too fast); PyTorch's reference attention runs ~2.8 more passes over S than
+    # Algorithm 0 (x1.94); the study's gaps give the numbers
+    # H100 FP8 first-token latency (TensorRT-LLM v0.5) x0.55-0.63: the fit saw no FP8 kernel
+    "gpu-baselines": ("t4 bert-large s128 b1", "t4 bert-base s128 b128", "t4 bert-large s384 b128",
+                      "h100 standard attention fwd, S=512 B=32",
+                      "h100 llama2-7b first token, 128 prompt (FP8)",
+                      "h100 llama2-7b first token, 2048 prompt (FP8)"),
 }
 
 
@@ -81,6 +90,19 @@ def test_flashattention():
     assert rows["attention speedup, GPT-2 medium N=1K batch 64"].within_band
     assert rows["FlashAttention moves fewer HBM bytes and runs faster"].within_band
     assert all(r.basis == "engine" for r in res.rows)
+
+
+def test_gpu_baselines():
+    res = _check("gpu-baselines")
+    checked = res.checked
+    assert len(checked) >= 12
+    assert {r.metric.split(" ")[0] for r in checked} >= {"h100", "a100", "t4", "orin"}
+    assert all(r.band == (0.75, 1.25) and r.basis == "engine" for r in checked)
+    # the A100 end-to-end rows (lmdeploy, TensorRT-LLM, TensorRT BERT) and FlashAttention-2 on
+    # the H100 all sit inside +-25 %: the transferred H200 fit holds on those chips
+    inside = {r.metric for r in checked if r.within_band}
+    assert {r.metric for r in checked if r.metric.startswith("a100 ")} <= inside
+    assert {r.metric for r in checked if " FA2 " in r.metric} <= inside
 
 
 def test_long_context():
