@@ -623,6 +623,16 @@ MUTANTS = (
            "            if ts[h, T_END] < clock:", "            if False:",
            ("tests/engine/test_reference_controller.py",),
            "Numba: a transfer finished by an event before the latest one taken ends in the past"),
+    Mutant("mapping-span-ignored", "archsim/engine/dram.py",
+           '    if fields and fields[-1] == "Co":\n        return 1',
+           '    if False:\n        return 1',
+           ("tests/hardware/test_dram_controller_keys.py",),
+           "the engine ignores a column-lowest mapping (U280 Row Bank Column): row bursts over 4 banks"),
+    Mutant("mapping-split-bg", "archsim/kernels/dram/address.py",
+           "            vals[fields[f]] += (x % sizes[f]) * mult[fields[f]]",
+           "            vals[fields[f]] = x % sizes[f]",
+           ("tests/hardware/test_dram_controller_keys.py",),
+           "Numba decode: a split bank group keeps only its upper digit"),
 )
 
 #: mutants that cannot change any observable result, with the reason (not scored)
