@@ -23,7 +23,7 @@ import numpy as np
 
 from archsim.hardware import DramTiming
 
-__all__ = ["PARAM_NAMES", "dram_params", "streaming_bandwidth_bytes_per_s",
+__all__ = ["PARAM_NAMES", "dram_params", "row_burst_span", "streaming_bandwidth_bytes_per_s",
            "random_row_rate_per_s", "refresh_fraction", "stream_refresh_fraction", "faw_act_rate_per_s",
            "turnaround_cycles", "ChannelState", "column_bytes"]
 
@@ -77,9 +77,26 @@ def dram_params(t: DramTiming, tick_s: float | None = None) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- closed forms (per channel)
+def row_burst_span(t: DramTiming) -> int:
+    """Banks (in distinct bank groups) one stream's consecutive bursts alternate over before its
+    column advances, under the timing's `address_mapping` (the channel field aside): 1 when the
+    column is the lowest field (`RoRaBaBgCoCh`: a row is filled before the next bank group), 2
+    under a split bank group with its low bit lowest (`RoRaBaBgCoBgCh`, the ZCU102 rev 1.1 PS DDR
+    map: two groups alternate, then the column, then the other groups), else min(4, ranks x bank
+    groups) (`RoRaBaCoBgCh`, the default: bank groups first). The engine lays each transfer out
+    so (`dram_layout.burst_shape`; consecutive row bursts take the next bank groups)."""
+    name = t.address_mapping
+    fields = [name[i:i + 2] for i in range(0, len(name), 2) if name[i:i + 2] != "Ch"]
+    if fields and fields[-1] == "Co":
+        return 1
+    if fields and fields[-1] == "Bg" and fields.count("Bg") == 2:
+        return 2
+    return min(4, t.ranks * t.bank_groups)
+
+
 def streaming_bandwidth_bytes_per_s(t: DramTiming, span: int | None = None) -> float:
     """Timing-limited read bandwidth of one channel streaming whole rows, `span` banks (distinct bank
-    groups) per row burst, activations hidden behind data, refresh excluded.
+    groups) per row burst (default `row_burst_span`), activations hidden behind data, refresh excluded.
 
     Inside a burst, k columns take P = max(tCCD_L, k·tCCD_S) (P = tCCD_L when k = 1); the next burst
     starts tCCD_S after the last column when it moves to fresh bank groups, or P after the same
@@ -87,7 +104,7 @@ def streaming_bandwidth_bytes_per_s(t: DramTiming, span: int | None = None) -> f
     period = (n/k − 1)·P + tail."""
     p = dict(zip(PARAM_NAMES, dram_params(t)))
     nbg = p["n_bank_groups"]
-    k = span or min(nbg, 4)
+    k = span or row_burst_span(t)
     S, L = p["tccd_s"], p["tccd_l"]
     P = max(L, k * S) if k > 1 else L
     tail = P if k >= nbg else (k * S if k > 1 else S)
@@ -123,7 +140,7 @@ def stream_refresh_fraction(t: DramTiming, span: int | None = None) -> float:
     if not t.refresh_per_bank or not t.trfc_pb or not t.trefi:
         return refresh_fraction(t)
     p = dict(zip(PARAM_NAMES, dram_params(t)))
-    k = span or min(p["n_bank_groups"], 4)
+    k = span or row_burst_span(t)
     period = k * max(1, t.row_size_bytes // t.burst_bytes) * column_bytes(t) / \
         (streaming_bandwidth_bytes_per_s(t, k) * t.tck_s)          # cycles per row burst
     revisit = (p["nbanks"] / k - 1) * period

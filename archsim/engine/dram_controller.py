@@ -19,7 +19,7 @@ import numpy as np
 from archsim.errors import ArchsimError
 from archsim.hardware import DramTiming
 
-from .dram import dram_params
+from .dram import dram_params, row_burst_span
 
 __all__ = ["FIELDS", "MAPPINGS", "parse_mapping", "ControllerRun", "run_requests", "streaming",
            "random_access", "read_write_mix", "channel_imbalanced", "COUNT_NAMES", "controller_params"]
@@ -39,8 +39,13 @@ def parse_mapping(name: str, t: DramTiming) -> tuple[np.ndarray, np.ndarray]:
     if len(name) % 2 or bad:
         raise ArchsimError(f"address mapping {name!r}: fields are two letters each out of "
                            f"{', '.join(FIELDS)} (got {', '.join(bad) or name!r}); e.g. {MAPPINGS[0]}")
-    if len(set(tokens)) != len(tokens):
-        raise ArchsimError(f"address mapping {name!r}: a field appears twice")
+    if any(tokens.count(f) > (2 if f == "Bg" else 1) for f in tokens):
+        raise ArchsimError(f"address mapping {name!r}: a field appears twice (only Bg may: split "
+                           f"bank-group bits)")
+    split = tokens.count("Bg") == 2
+    if split and (t.bank_groups < 4 or t.bank_groups % 2):
+        raise ArchsimError(f"address mapping {name!r}: a split bank group (Bg twice) needs an even "
+                           f"number of bank groups, at least 4 (got {t.bank_groups})")
     if "Bg" not in tokens and "Ba" in tokens:          # Ba spans the groups, group bits lowest
         i = tokens.index("Ba")
         tokens[i + 1:i + 1] = ["Bg"]
@@ -53,8 +58,13 @@ def parse_mapping(name: str, t: DramTiming) -> tuple[np.ndarray, np.ndarray]:
     size = {"Ch": t.channels, "Co": max(1, t.row_size_bytes // t.burst_bytes), "Bg": t.bank_groups,
             "Ba": t.banks_per_group, "Ra": t.ranks, "Ro": t.rows}
     lsb_first = tokens[::-1]
+    sizes = [size[f] for f in lsb_first]
+    if split:                      # the lower Bg is bank-group bit 0, the upper the other bits
+        low = lsb_first.index("Bg")
+        high = lsb_first.index("Bg", low + 1)
+        sizes[low], sizes[high] = 2, t.bank_groups // 2
     return (np.array([FIELDS.index(f) for f in lsb_first], dtype=np.int64),
-            np.array([size[f] for f in lsb_first], dtype=np.int64))
+            np.array(sizes, dtype=np.int64))
 
 
 def controller_params(t: DramTiming, queue_depth: int | None = None, cap: int | None = None,
@@ -205,11 +215,19 @@ def _refresh_loss(t: DramTiming) -> float:
 
 
 def column_period_cycles(t: DramTiming) -> float:
-    """Cycles per column command of a saturated stream that alternates bank groups (the default
-    mapping): k columns in k groups take max(k·tCCD_S, tCCD_L)."""
+    """Cycles per column command of a saturated stream: alternating bank groups k columns in k
+    groups take max(k·tCCD_S, tCCD_L); k = every group under the default mapping, 2 under a split
+    bank group (`RoRaBaBgCoBgCh`), 1 with the column lowest (`dram.row_burst_span`)."""
     p = _p(t)
-    k = p["n_bank_groups"]
+    k = _stream_groups(t)
     return max(k * p["tccd_s"], p["tccd_l"]) / k
+
+
+def _stream_groups(t: DramTiming) -> int:
+    """Bank groups a sequential stream's consecutive columns alternate over under the mapping:
+    every group (default), 2 (split bank group), 1 (column lowest) — `dram.row_burst_span`."""
+    span = row_burst_span(t)
+    return _p(t)["n_bank_groups"] if span > 2 else span
 
 
 def stream_bandwidth_bytes_per_s(t: DramTiming) -> float:
@@ -246,9 +264,10 @@ def idle_read_latency_s(t: DramTiming, pattern: str, interval_cycles: float) -> 
     channel: CL + burst, + tRCD when the bank is closed (a refresh closed it and no access has
     reopened it since), + tRP + tRCD on a row conflict (open page; closed page: tRCD always), +
     the wait behind an all-bank refresh in progress (tRFC / tREFI of arrivals, tRFC / 2 each).
-    Sequential: the stream keeps one bank open per bank group, and every bank is refreshed once per
-    tREFI (all at once, or one by one with per-bank refresh), so one access per group and refresh
-    interval misses, and one access per row of a bank conflicts. Random: a bank untouched since
+    Sequential: the stream keeps one bank open per bank group it alternates over (`_stream_groups`:
+    every group under the default mapping, 1 with the column lowest), and every bank is refreshed
+    once per tREFI (all at once, or one by one with per-bank refresh), so one access per such group
+    and refresh interval misses, and one access per row of a bank conflicts. Random: a bank untouched since
     its refresh is closed with probability E[(1 − 1/banks)^(u·m)] over the refresh phase u, m the
     accesses per channel per refresh interval; otherwise the access conflicts."""
     p = _p(t)
@@ -256,7 +275,7 @@ def idle_read_latency_s(t: DramTiming, pattern: str, interval_cycles: float) -> 
     lat = p["cl"] + p["burst_cycles"]
     m = t.trefi / interval_cycles if t.trefi else float("inf")      # accesses per refresh interval
     if pattern == "sequential":
-        closed = min(1.0, p["n_bank_groups"] / m) if t.trefi else 0.0
+        closed = min(1.0, _stream_groups(t) / m) if t.trefi else 0.0
         conflict = (1 - closed) / cols
     else:
         a = 1 - 1 / p["nbanks"]

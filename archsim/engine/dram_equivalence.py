@@ -81,9 +81,14 @@ def encode_addresses(t: DramTiming, channel: int, bank, row, col, mapping: str |
     vals = {"Ch": np.full(bank.shape, channel, dtype=np.int64), "Co": np.asarray(col, np.int64),
             "Bg": group % t.bank_groups, "Ba": bank % t.banks_per_group,
             "Ra": group // t.bank_groups, "Ro": np.asarray(row, np.int64)}
+    digits = []                                           # least significant first
+    for f, s in zip(fields, sizes):                       # a split field: low digit first
+        name = FIELDS[int(f)]
+        digits.append(vals[name] % int(s))
+        vals[name] = vals[name] // int(s)
     x = np.zeros(bank.shape, dtype=np.int64)
-    for f, s in zip(fields[::-1], sizes[::-1]):          # most significant first
-        x = x * int(s) + vals[FIELDS[int(f)]]
+    for d, s in zip(digits[::-1], sizes[::-1]):           # most significant first
+        x = x * int(s) + d
     return x * t.burst_bytes
 
 

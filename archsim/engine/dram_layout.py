@@ -13,6 +13,7 @@ from math import ceil
 
 from archsim.hardware import Hardware, MemoryLevel
 
+from .dram import row_burst_span
 from .dram_controller import FIELDS, parse_mapping
 from .plan import OpPlan
 
@@ -54,9 +55,10 @@ def pim_layout(p: OpPlan) -> tuple[int, int, int]:
 
 def burst_shape(t, nbytes: int) -> tuple[int, int, int]:
     """(nrows, ncols, span) of the burst task moving `nbytes` on one channel: row bursts over
-    `span` = min(4, bank groups) banks (distinct groups), each at most a row per bank, the columns
-    split evenly over the row bursts (rounded up: at most nrows − 1 bursts more than the bytes)."""
-    k = min(4, t.ranks * t.bank_groups)
+    `span` = `dram.row_burst_span` banks (distinct groups: min(4, bank groups), or 1 when the address
+    mapping puts the column lowest), each at most a row per bank, the columns split evenly over the
+    row bursts (rounded up: at most nrows − 1 bursts more than the bytes)."""
+    k = row_burst_span(t)
     per_row = max(1, t.row_size_bytes // t.burst_bytes) * k
     cols = max(1, ceil(nbytes / t.burst_bytes))
     nrows = ceil(cols / per_row)

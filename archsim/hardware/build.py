@@ -97,8 +97,10 @@ def address_mapping(value):
     if len(name) % 2 or bad:
         raise Bad(f"fields are two letters each out of {', '.join(MAPPING_FIELDS)}", "e.g. RoRaBaCoBgCh",
                   got=name)
-    if len(set(tokens)) != len(tokens) or not {"Ro", "Ba", "Co", "Ch"} <= set(tokens):
-        raise Bad("needs Ro, Ba, Co and Ch, each once (Ra, Bg optional)", "e.g. RoRaBaCoBgCh", got=name)
+    twice = [x for x in set(tokens) if tokens.count(x) > 1]
+    if twice not in ([], ["Bg"]) or tokens.count("Bg") > 2 or not {"Ro", "Ba", "Co", "Ch"} <= set(tokens):
+        raise Bad("needs Ro, Ba, Co and Ch, each once (Ra optional; Bg optional, at most twice: "
+                  "split bank-group bits)", "e.g. RoRaBaCoBgCh or RoRaBaBgCoBgCh", got=name)
     return name
 
 
@@ -125,6 +127,12 @@ def _dram(ck: Checker, m: LocMap, path: str, kind: str, memory_type: str):
            "pim_host_interleave": take("pim_host_interleave", choice(("transfer", "row")),
                                        default="transfer")}
     if BAD in ctl.values():
+        return BAD
+    if ctl["address_mapping"].count("Bg") == 2 and v["bank_groups"] not in (BAD, None) \
+            and (v["bank_groups"] < 4 or v["bank_groups"] % 2):
+        ck.add(m, "address_mapping", f"{path}.address_mapping",
+               "a split bank group (Bg twice) needs an even number of bank groups, at least 4",
+               got=f"{v['bank_groups']} bank groups")
         return BAD
     if BAD in v.values() or tck is BAD or BAD in timings.values() or act is BAD or ref is BAD \
             or all_bank is BAD or refresh is BAD:

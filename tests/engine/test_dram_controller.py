@@ -60,6 +60,21 @@ def test_bandwidth_within_closed_forms(name):
     assert 0.90 <= rnd <= 1.02, rnd
 
 
+def test_a_shallow_queue_shows_the_row_switches():
+    """The closed forms hide every activation behind data, which needs a deep enough queue. The
+    U280's HBM controller has a 12-entry queue (PG276; the description keeps 32, an assumption):
+    under its Row Bank Column map a stream moves to another bank every row (16 bursts), and 12
+    queued requests do not always open the next row in time: 94-95 % of the closed form (measured
+    0.945), 100 % with 32 entries."""
+    t = TYPES["alveo-u280:hbm2"]
+    assert t.address_mapping == "RoRaBaBgCoCh"
+    size = (1 << 19) * t.channels
+    closed = dc.stream_bandwidth_bytes_per_s(t)
+    shallow = _ratio(dc.run_requests(t, *dc.streaming(t, size), queue_depth=12), closed)
+    deep = _ratio(dc.run_requests(t, *dc.streaming(t, size), queue_depth=32), closed)
+    assert 0.93 <= shallow <= 0.955 and deep == pytest.approx(1.0, abs=0.01), (shallow, deep)
+
+
 @pytest.mark.parametrize("name", sorted(TYPES))
 def test_idle_read_latency_within_closed_forms(name):
     t = TYPES[name]
@@ -194,6 +209,7 @@ def test_controller_fields_load_from_yaml(tmp_path):
     from archsim.errors import ConfigError
     from archsim.hardware import load_hardware
     src = (Path(__file__).parents[2] / "hwconfigs" / "zcu102.yaml").read_text()
+    src = re.sub(r"\n\s+(address_mapping|page_policy|queue_depth|powerdown_idle):[^\n]*", "", src)
 
     def with_keys(keys: str) -> Path:
         text = re.sub(r"(\n(\s+)dram:\n)", lambda m: m.group(1) + "".join(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
+from dataclasses import replace
 
 import pytest
 
@@ -58,19 +59,27 @@ def test_fpga_gap_within_bound(name, phase):
 
 @pytest.mark.parametrize("name", ["alveo-u280", "zcu102"])
 def test_controller_gap_on_fpgas_comes_with_row_conflicts(name):
-    """On the default DRAM path (controller) the FPGA runs are slower than the burst path (gpt2-small
-    decode, 2 layers, measured: alveo-u280 +27 %, zcu102 +33 % over analytic): transfers that
-    overlap on a channel go to request level, and their requests to other rows of the same banks
-    close each other's rows (FR-FCFS with the row-hit cap 4). Whatever the controller costs beyond
-    the burst path comes with more row activations, and never beats the burst path's rooflines."""
+    """On the default DRAM path (controller) transfers that overlap on a channel go to request
+    level. Under the old default map (RoRaBaCoBgCh: every row burst over 4 banks) their requests to
+    other rows of the same banks closed each other's rows: gpt2-small decode 2 layers alveo-u280
+    +26.7 % over the burst path with 2.0x the activations. Under the sourced maps (PG276 Row Bank
+    Column: a row per bank; ZCU102: two bank groups per row burst) they rarely share a bank: U280
+    +13.5 % with +1.8 % activations, and that cost is the row-hit cap's forced oldest request, a
+    row not yet open, holding the hits of other rows back (tRCD exposed at row switches): pure
+    FR-FCFS (no cap) +1.6 %. Whatever the controller costs beyond the burst path comes with more
+    row activations or goes with the cap, and never beats the burst path's rooflines."""
     hw, g = tiny_graph(name, "decode", 2)
     burst = simulate(g, hw, fidelity="cycle", dram_model=BURST)
     ctrl = simulate(g, hw, fidelity="cycle")
     assert ctrl.dram_model == "controller"
     level = next(lv.name for lv in hw.levels if lv.dram is not None)
     acts = [dict(r.actions)[f"{level}.activate"] for r in (burst, ctrl)]
-    if ctrl.cycles > 1.05 * burst.cycles:
-        assert acts[1] > 1.2 * acts[0], (name, ctrl.cycles, burst.cycles, acts)
+    if ctrl.cycles > 1.05 * burst.cycles and acts[1] <= 1.2 * acts[0]:
+        uncapped = replace(hw, levels=tuple(
+            replace(lv, dram=replace(lv.dram, row_hit_cap=1 << 20)) if lv.name == level else lv
+            for lv in hw.levels))
+        free = simulate(g, uncapped, fidelity="cycle")
+        assert free.cycles <= 1.05 * burst.cycles, (name, ctrl.cycles, free.cycles, burst.cycles, acts)
     for p, o in zip(plan_ops(g, hw, None), ctrl.ops):
         assert o.cycles >= roofline_ticks(p, hw), (o.name, o.cycles, roofline_ticks(p, hw))
 

@@ -31,12 +31,17 @@ F_CH, F_CO, F_BG, F_BA, F_RA, F_RO = range(6)
 def decode(addr, burst_bytes, fields, sizes, bpg, nbg, ch, bank, row):
     """Byte addresses → (channel, bank in channel, row) under a mapping given as its fields from the
     least significant up (`fields`, `sizes`: mixed radix, so channel counts need not be powers of
-    two); the burst offset is below every field. bank = (rank · nbg + bank group) · bpg + bank."""
+    two); the burst offset is below every field. A field given twice (a split bank group) takes
+    its lower occurrence as its low digit. bank = (rank · nbg + bank group) · bpg + bank."""
     vals = np.zeros(6, dtype=np.int64)
+    mult = np.ones(6, dtype=np.int64)
     for i in range(addr.shape[0]):
         x = addr[i] // burst_bytes
+        vals[:] = 0
+        mult[:] = 1
         for f in range(fields.shape[0]):
-            vals[fields[f]] = x % sizes[f]
+            vals[fields[f]] += (x % sizes[f]) * mult[fields[f]]
+            mult[fields[f]] *= sizes[f]
             x //= sizes[f]
         ch[i] = vals[F_CH]
         bank[i] = (vals[F_RA] * nbg + vals[F_BG]) * bpg + vals[F_BA]
