@@ -117,7 +117,9 @@ def test_fingerprint_is_stable_cheap_and_changes_with_the_code(tmp_path):
         start = time.perf_counter()
         first = fresh()
         timings.append(time.perf_counter() - start)
-    assert min(timings) < 0.05
+    # a sanity bound, not a performance target: hashing the sources takes ~25 ms; 0.5 s still
+    # catches a fingerprint that reads far more than the evaluation sources (0.05 s flaked under load)
+    assert min(timings) < 0.5
     assert first == fresh() == simulator_fingerprint() and len(first) == 12
     from archsim.cosearch.fingerprint import EVALUATION_SOURCES
     for pattern in EVALUATION_SOURCES:      # a tree with one file per source (a folder or a glob)
