@@ -103,6 +103,9 @@ def _key_values(items, flag: str, example: str, values: str) -> dict | None:
         except yaml.YAMLError as exc:
             problem = str(getattr(exc, "problem", "") or "not valid YAML")
             raise ArgumentError(f"{flag} {item}: cannot read the value ({problem}); {values}") from None
+        except ValueError:                 # an int of > 4,300 digits, a date such as 2001-13-45
+            raise ArgumentError(f"{flag} {key}=…: cannot read the value ({len(text):,} characters, not a "
+                                f"number or date Python can hold); {values}") from None
         if out[key] is None:
             raise ArgumentError(f"{flag} {item}: the value is empty (YAML null)")
     return out

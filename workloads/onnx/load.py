@@ -58,9 +58,16 @@ def check_external_data(model, p: Path) -> None:
     missing: dict[str, list[str]] = {}
     short: dict[str, list[str]] = {}
     outside: dict[str, list[str]] = {}
+    malformed: list[str] = []
     external = [init for init in model.graph.initializer if uses_external_data(init)]
     for init in external:
-        info = ExternalDataInfo(init)
+        try:
+            info = ExternalDataInfo(init)       # int() of its offset and length: ValueError if not numbers
+        except ValueError:
+            info = None
+        if info is None or not info.location or (info.offset or 0) < 0 or (info.length or 0) < 0:
+            malformed.append(init.name)
+            continue
         data = (folder / info.location).resolve()
         if Path(info.location).is_absolute() or not data.is_relative_to(folder):
             outside.setdefault(info.location, []).append(init.name)
@@ -75,6 +82,10 @@ def check_external_data(model, p: Path) -> None:
                  f"initializer(s), e.g. {sorted(names)[0]!r})" for loc, names in sorted(missing.items())]
     problems += [f"external data file {loc!r} is too short for {len(names)} initializer(s), e.g. "
                  f"{sorted(names)[0]!r} (truncated?)" for loc, names in sorted(short.items())]
+    if malformed:
+        problems.append(f"{len(malformed)} initializer(s) with malformed external-data entries, e.g. "
+                        f"{sorted(malformed)[0]!r} (a location and whole-number offset and length ≥ 0 are "
+                        "needed; re-save the model with onnx.save(..., save_as_external_data=True))")
     if problems:
         raise ModelError(f"{p}: " + "; ".join(problems))
     for init in external:

@@ -1,0 +1,199 @@
+"""Adversarial inputs found by a hostile-user sweep (robust, session 10): each crashed archsim with an
+internal error, a Python exception or an out-of-memory kill before its fix. Through the real CLI
+(in-process `main`, exit code and stderr checked) and the Python API: every case is one clear
+ArchsimError (exit 2) naming the file or flag, the key and what would be right — never a traceback.
+
+Found and fixed (input -> before -> after):
+- DRAM `channels: 1000000000` (or ranks/banks to 10^6) at cycle fidelity -> the engine listed every
+  channel/bank: 21 GB RSS then SIGKILL (ranks: MemoryError; 65,536 channels: > 2 min) -> ConfigError
+  at load: channels ≤ 4,096 and channels × ranks × bank_groups × banks ≤ 65,536 (archsim.limits).
+- A 5,000-digit integer in a hardware YAML, a co-search space, `--hw-set`/`--model-set` or an HF
+  config.json -> ValueError (Python's 4,300-digit int limit) -> one error at file:line (or flag).
+- An impossible date (`2001-13-45`) as a YAML value -> ValueError -> "cannot read value: month ...".
+- A Mamba config with state_size / conv_kernel / expand / time_step_rank 0 (config.json or
+  `--model-set d_state=0`) -> ZeroDivisionError in the mapper's tile search -> ModelError naming the
+  field; any op with an empty loop is refused where the graph is lowered.
+- An ONNX initializer whose external-data offset/length is not a number or is negative ->
+  ValueError from onnx -> ModelError "malformed external-data entries".
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from archsim.cli import main
+from archsim.errors import ArchsimError, ConfigError, ModelError
+from archsim.hardware import load_hardware
+from archsim.limits import MAX_DRAM_BANKS, MAX_DRAM_CHANNELS
+from archsim.strict_json import JsonProblem, loads_strict
+from archsim.workloads import build_graph
+
+from .bounded import within
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*archsim hw lint")
+
+HUGE = "9" * 5000
+SIM = ["simulate", "--model", "gpt2-small", "--hw", "edge-npu", "--quiet", "--json", "-", "--seq", "8",
+       "--budget", "2"]
+MAMBA = {"model_type": "mamba", "hidden_size": 32, "num_hidden_layers": 1, "vocab_size": 64}
+TINY = """version: 1
+name: tiny
+kind: npu
+clock: 1 GHz
+technology: 28 nm
+memory:
+  - {name: dram, kind: dram, size: 1 GiB, bandwidth: 25.6 GB/s}
+  - {name: gbuf, kind: sram, size: 256 KiB, bytes_per_cycle: BPC}
+compute:
+  - {name: pe, type: systolic, shape: [16, 16], macs_per_cycle: {int8: 256}, dataflows: [ws],
+     attached_to: gbuf, source: test}
+sources:
+  - {id: test, text: a test description, assumption: true}
+"""
+
+
+def _cli(capsys, argv) -> tuple[int, str]:
+    with within(60):
+        try:
+            code = main(argv)
+        except SystemExit as exc:          # argparse
+            code = exc.code
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err, (argv, err)
+    return code, err
+
+
+def _onnx_with_external(tmp_path, offset: str | None, length: str | None):
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    w = numpy_helper.from_array(np.zeros((64, 64), np.float32), "W")
+    w.ClearField("raw_data")
+    w.data_location = TensorProto.EXTERNAL
+    w.external_data.add(key="location", value="w.bin")
+    for key, value in (("offset", offset), ("length", length)):
+        if value is not None:
+            w.external_data.add(key=key, value=value)
+    graph = helper.make_graph([helper.make_node("MatMul", ["X", "W"], ["Y"])], "g",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", "S", 64])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], initializer=[w])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    (tmp_path / "w.bin").write_bytes(bytes(64 * 64 * 4))
+    return path
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--hw-set", f"memory.gbuf.size={HUGE}"], "--hw-set memory.gbuf.size=…: cannot read the value"),
+    (["--model-set", f"layers={HUGE}"], "--model-set layers=…: cannot read the value"),
+    (["--model-set", "layers=2001-13-45"], "--model-set layers=…: cannot read the value"),
+    (["--hw-set", "memory.lpddr5.dram.channels=1000000000", "--fidelity", "cycle"],
+     "memory.lpddr5.dram.channels: must be at most 4,096"),
+    (["--hw-set", "memory.lpddr5.dram.ranks=1000000", "--fidelity", "cycle"],
+     "channels × ranks × bank_groups × banks must be at most 65,536"),
+], ids=["hw-set-huge-int", "model-set-huge-int", "model-set-bad-date", "dram-channels", "dram-ranks"])
+def test_cli_flags_that_crashed(capsys, flags, message):
+    code, err = _cli(capsys, SIM + flags)
+    assert code == 2 and message in err
+
+
+def test_files_with_a_number_python_cannot_hold(capsys, tmp_path):
+    hw = tmp_path / "hw.yaml"
+    hw.write_text(TINY.replace("BPC", HUGE))
+    code, err = _cli(capsys, ["hw", "validate", str(hw)])
+    assert code == 2 and "hw.yaml:8: memory.gbuf.bytes_per_cycle: cannot read value" in err
+    assert HUGE not in err                           # the value is shortened, not echoed
+    space = tmp_path / "space.yaml"
+    space.write_text(f"name: s\nmodel: gpt2-small\nhardware: edge-npu\nmodel_params: {{layers: [1, {HUGE}]}}\n"
+                     "objectives: {latency_s: minimize}\n")
+    code, err = _cli(capsys, ["cosearch", str(space), "--trials", "1", "--quiet"])
+    assert code == 2 and "space.yaml:4:" in err and "cannot read value" in err
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(dict(MAMBA, hidden_size=0)).replace('"hidden_size": 0', f'"hidden_size": {HUGE}'))
+    code, err = _cli(capsys, SIM[:2] + [str(cfg)] + SIM[3:])
+    assert code == 2 and "an integer of 5,000 digits" in err
+
+
+@pytest.mark.parametrize("key, field", [("state_size", "d_state"), ("conv_kernel", "d_conv"),
+                                        ("expand", "expand"), ("time_step_rank", "dt_rank")])
+def test_mamba_config_with_a_zero_size(capsys, tmp_path, key, field):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(dict(MAMBA, **{key: 0})))
+    code, err = _cli(capsys, SIM[:2] + [str(cfg)] + SIM[3:])
+    assert code == 2 and f"a Mamba block needs positive {field} (got 0)" in err
+
+
+def test_mamba_zoo_override_with_a_zero_size(capsys):
+    code, err = _cli(capsys, SIM[:2] + ["mamba-130m", "--model-set", "layers=1", "--model-set", "d_state=0"]
+                     + SIM[3:])
+    assert code == 2 and "mamba-130m: overrides: a Mamba block needs positive d_state" in err
+
+
+@pytest.mark.parametrize("offset, length", [("-5", None), (None, "abc"), ("x", "1"), (None, "-1")])
+def test_onnx_malformed_external_data(capsys, tmp_path, offset, length):
+    path = _onnx_with_external(tmp_path, offset, length)
+    with pytest.raises(ModelError, match="malformed external-data entries, e.g. 'W'"):
+        build_graph(str(path), seq=8)
+    code, err = _cli(capsys, SIM[:2] + [str(path)] + SIM[3:])
+    assert code == 2 and "malformed external-data" in err
+
+
+def test_onnx_well_formed_external_data_still_loads(tmp_path):
+    graph = build_graph(str(_onnx_with_external(tmp_path, "0", str(64 * 64 * 4))), seq=8)
+    assert graph.graph["params"] == 64 * 64
+
+
+counts = st.one_of(st.integers(min_value=-1, max_value=64), st.sampled_from([4096, 4097, 65536, 10 ** 6, 2 ** 32]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.fixed_dictionaries({}, optional={k: counts for k in ("channels", "ranks", "bank_groups", "banks")}))
+def test_dram_geometry_is_bounded_or_refused(geometry):
+    overrides = {f"memory.lpddr5.dram.{k}": v for k, v in geometry.items()}
+    try:
+        hw = load_hardware("edge-npu", overrides=overrides)
+    except ConfigError:
+        return
+    dram = next(lv.dram for lv in hw.levels if lv.dram is not None)
+    assert dram.channels <= MAX_DRAM_CHANNELS
+    assert dram.channels * dram.ranks * dram.bank_groups * dram.banks_per_group <= MAX_DRAM_BANKS
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=1, max_value=6000), st.booleans())
+def test_integer_literals_of_any_length(tmp_path_factory, digits, negative):
+    literal = ("-" if negative else "") + "7" * digits
+    folder = tmp_path_factory.mktemp("digits")
+    (folder / "hw.yaml").write_text(TINY.replace("BPC", literal))
+    with within(10):
+        try:
+            load_hardware(folder / "hw.yaml")
+        except ConfigError:
+            pass
+        try:
+            assert loads_strict('{"n": %s}' % literal)["n"] == int(literal)
+        except JsonProblem as exc:
+            assert digits > 100 and "digits" in str(exc)
+
+
+sizes = st.sampled_from([-1, 0, 1, 2, 16])
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.fixed_dictionaries({}, optional={k: sizes for k in ("state_size", "conv_kernel", "expand",
+                                                               "time_step_rank")}),
+       st.sampled_from(["prefill", "decode"]))
+def test_mamba_sizes_give_a_result_or_a_model_error(tmp_path_factory, sizes_, phase):
+    from archsim import api
+    cfg = tmp_path_factory.mktemp("mamba") / "config.json"
+    cfg.write_text(json.dumps({**MAMBA, **sizes_}))
+    with within(60):
+        try:
+            result = api.simulate(str(cfg), "edge-npu", phase=phase, **({"seq": 4} if phase == "prefill"
+                                                                      else {"context": 4}), budget=2)
+        except ArchsimError:
+            assert any(v <= 0 for v in sizes_.values())
+            return
+    assert result.latency_s > 0
