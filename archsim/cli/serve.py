@@ -20,8 +20,8 @@ def _rates(text: str | None) -> list[float] | None:
             value = float(part)
         except ValueError:
             value = -1.0
-        if not value > 0:
-            raise ArgumentError(f"--rate: expected positive requests/s separated by commas (got {text!r})")
+        if not 0 < value < float("inf"):
+            raise ArgumentError(f"--rate: expected positive finite requests/s separated by commas (got {text!r})")
         out.append(value)
     return out
 

@@ -15,6 +15,10 @@ Found and fixed (input -> before -> after):
   field; any op with an empty loop is refused where the graph is lowered.
 - An ONNX initializer whose external-data offset/length is not a number or is negative ->
   ValueError from onnx -> ModelError "malformed external-data entries".
+- `serve --rate inf` -> ValueError in random.gammavariate -> "expected positive finite requests/s".
+- `serve --trace` of a binary file -> UnicodeDecodeError; a CSV field past 131,072 characters ->
+  csv.Error; a JSONL 5,000-digit int -> ValueError; all now ConfigError at file:line. Arrival NaN or
+  inf and 1e300 output tokens were accepted (exit 0) -> refused: finite, tokens ≤ MAX_TOKENS.
 """
 from __future__ import annotations
 
@@ -197,3 +201,33 @@ def test_mamba_sizes_give_a_result_or_a_model_error(tmp_path_factory, sizes_, ph
             assert any(v <= 0 for v in sizes_.values())
             return
     assert result.latency_s > 0
+
+
+SERVE = ["serve", "--model", "gpt2-small", "--hw", "edge-npu", "--quiet", "--json", "-", "--requests", "2"]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("t.csv", "arrival_s,prompt_tokens,output_tokens\n0,8,2\nnan,8,2\n", "t.csv:3: arrival_s: must be a finite number"),
+    ("t.csv", "arrival_s,prompt_tokens,output_tokens\ninf,8,2\n", "t.csv:2: arrival_s: must be a finite number"),
+    ("t.csv", "arrival_s,prompt_tokens,output_tokens\n0,8,1e300\n", "output_tokens: must be at most 1,073,741,824"),
+    ("t.csv", "arrival_s,prompt_tokens,output_tokens\n0,8," + "1" * 200_000 + "\n", "t.csv:2: not a readable CSV row"),
+    ("t.jsonl", '{"arrival_s": 1e999, "prompt_tokens": 8, "output_tokens": 2}\n', "t.jsonl:1: arrival_s: must be a finite"),
+    ("t.jsonl", '{"arrival_s": 0, "prompt_tokens": %s, "output_tokens": 2}\n' % HUGE, "t.jsonl:1: not JSON: an integer of"),
+    ("t.jsonl", '{"arrival_s": NaN, "prompt_tokens": 8, "output_tokens": 2}\n', "t.jsonl:1: not JSON: NaN"),
+    ("t.csv", b"\x7fELF\x02\x01\x01\x00\xd0\xff", "t.csv: not a text (UTF-8) file"),
+], ids=["nan-arrival", "inf-arrival", "huge-output", "huge-field", "jsonl-inf", "jsonl-huge-int", "jsonl-nan",
+        "binary"])
+def test_serving_traces_that_crashed_or_were_taken(capsys, tmp_path, name, text, message):
+    trace = tmp_path / name
+    trace.write_bytes(text if isinstance(text, bytes) else text.encode())
+    code, err = _cli(capsys, SERVE + ["--trace", str(trace)])
+    assert code == 2 and message in err
+
+
+def test_serving_rate_must_be_finite(capsys):
+    from archsim.api import ArgumentError
+    from archsim.serving.arrivals import poisson
+    code, err = _cli(capsys, SERVE + ["--rate", "inf"])
+    assert code == 2 and "expected positive finite requests/s" in err
+    with pytest.raises(ArgumentError, match="rate must be a finite number"):
+        poisson(float("inf"), 2, 8, 2)
