@@ -15,6 +15,9 @@ Found and fixed (input -> before -> after):
   field; any op with an empty loop is refused where the graph is lowered.
 - An ONNX initializer whose external-data offset/length is not a number or is negative ->
   ValueError from onnx -> ModelError "malformed external-data entries".
+- An ONNX graph of layout ops only (Identity; a Reshape of 512 elements to 7×7×7) simulated to a zero
+  result with exit 0 -> ModelError "nothing to simulate". An INT2/UINT2 weight initializer counted
+  as 0 parameters -> counted (onnx ≥ 1.20 quantized types, like INT4).
 - `serve --rate inf` -> ValueError in random.gammavariate -> "expected positive finite requests/s".
 - `serve --trace` of a binary file -> UnicodeDecodeError; a CSV field past 131,072 characters ->
   csv.Error; a JSONL 5,000-digit int -> ValueError; all now ConfigError at file:line. Arrival NaN or
@@ -261,3 +264,39 @@ def test_ctrl_c_mid_sweep_then_the_rerun_completes(tmp_path):
     again = subprocess.run(argv + ["--quiet"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert len(json.loads(out.read_text())["results"]) == 6
+
+
+def _onnx_one_node(tmp_path, op_type, init, out_shape=None, **attrs):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    inputs = ["X"] + ([init.name] if init is not None else [])
+    graph = helper.make_graph([helper.make_node(op_type, inputs, ["Y"], **attrs)], "g",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 8, 64])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, out_shape)],
+                              initializer=[init] if init is not None else [])
+    path = tmp_path / f"{op_type}.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+def test_onnx_graph_of_layout_ops_only_is_an_error(capsys, tmp_path):
+    import numpy as np
+    from onnx import numpy_helper
+    for path in (_onnx_one_node(tmp_path, "Identity", None),
+                 _onnx_one_node(tmp_path, "Reshape", numpy_helper.from_array(np.array([7, 7, 7], np.int64), "s"))):
+        with pytest.raises(ModelError, match="nothing to simulate"):
+            build_graph(str(path))
+        code, err = _cli(capsys, SIM[:2] + [str(path)] + SIM[3:])
+        assert code == 2 and "no operator that computes or moves data" in err
+
+
+@pytest.mark.parametrize("dtype", ["INT2", "UINT2", "INT4"])
+def test_onnx_two_bit_weights_are_parameters(tmp_path, dtype):
+    onnx = pytest.importorskip("onnx")
+    code = getattr(onnx.TensorProto, dtype, None)
+    if code is None:
+        pytest.skip(f"onnx {onnx.__version__} has no {dtype}")
+    w = onnx.TensorProto(name="W", data_type=code, dims=[64, 64])
+    w.raw_data = bytes(64 * 64 * (2 if "2" in dtype else 4) // 8)
+    graph = build_graph(str(_onnx_one_node(tmp_path, "MatMul", w)), seq=8)
+    assert graph.graph["params"] == 64 * 64

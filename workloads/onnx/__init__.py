@@ -54,6 +54,11 @@ def import_onnx(path: str, batch: int | None = 1, seq: int | None = None, dtypes
     lw = Lowering(graph, dtypes)
     nodes = topological_nodes(folded.model, p)
     lower_nodes(lw, folded, p, nodes, set(unknown))
+    if graph.number_of_nodes() == 0:       # only layout ops (Reshape, Identity, ...): no work to cost
+        kinds = Counter(n.op_type for n in model.graph.node)
+        raise ModelError(f"{p}: the ONNX graph has no operator that computes or moves data (only "
+                         + ", ".join(f"{k} ×{v}" for k, v in sorted(kinds.items()))
+                         + "); nothing to simulate")
     params, _ = lw.params()
     notes = ()
     if unknown:
