@@ -18,6 +18,10 @@ Found and fixed (input -> before -> after):
 - An ONNX graph of layout ops only (Identity; a Reshape of 512 elements to 7×7×7) simulated to a zero
   result with exit 0 -> ModelError "nothing to simulate". An INT2/UINT2 weight initializer counted
   as 0 parameters -> counted (onnx ≥ 1.20 quantized types, like INT4).
+- An empty output path (`--json ""`, `--html ""`, `--csv ""`) was taken as "not given": simulate wrote
+  ./archsim-out/ instead, cosearch and serve wrote nothing, exit 0 -> argparse error, exit 2. Two
+  outputs to one file (`--json a.json --html a.json`) overwrote each other -> refused. `serve` found an
+  unwritable output path only after its runs -> checked first, like simulate and compare.
 - `serve --rate inf` -> ValueError in random.gammavariate -> "expected positive finite requests/s".
 - `serve --trace` of a binary file -> UnicodeDecodeError; a CSV field past 131,072 characters ->
   csv.Error; a JSONL 5,000-digit int -> ValueError; all now ConfigError at file:line. Arrival NaN or
@@ -300,3 +304,23 @@ def test_onnx_two_bit_weights_are_parameters(tmp_path, dtype):
     w.raw_data = bytes(64 * 64 * (2 if "2" in dtype else 4) // 8)
     graph = build_graph(str(_onnx_one_node(tmp_path, "MatMul", w)), seq=8)
     assert graph.graph["params"] == 64 * 64
+
+
+@pytest.mark.parametrize("argv", [
+    SIM + ["--html", ""], SIM[:-4] + ["--json", "", "--seq", "8"], SERVE + ["--rate", "1", "--csv", ""],
+    ["cosearch", "npu-bert", "--trials", "1", "--json", ""], ["reproduce", "scale-sim", "--markdown", " "],
+], ids=["simulate-html", "simulate-json", "serve-csv", "cosearch-json", "reproduce-markdown"])
+def test_an_empty_output_path_is_refused(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    code, err = _cli(capsys, argv)
+    assert code == 2 and "an empty path" in err
+    assert not (tmp_path / "archsim-out").exists()
+
+
+def test_two_outputs_to_one_file_and_serve_checks_its_outputs_first(capsys, tmp_path):
+    code, err = _cli(capsys, SIM[:-4] + ["--json", str(tmp_path / "a.json"), "--html", str(tmp_path / "a.json")])
+    assert code == 2 and "--json writes the same file" in err and not (tmp_path / "a.json").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, err = _cli(capsys, SERVE[:6] + ["--rate", "1", "--requests", "2", "--html", str(blocker / "x.html")])
+    assert code == 2 and "is a file, not a directory" in err
