@@ -15,6 +15,9 @@ Found and fixed (input -> before -> after):
   field; any op with an empty loop is refused where the graph is lowered.
 - An ONNX initializer whose external-data offset/length is not a number or is negative ->
   ValueError from onnx -> ModelError "malformed external-data entries".
+- HF config.json with num_key_value_heads / head_dim / num_local_experts / num_experts_per_tok given
+  as 0 was read as "absent" (MHA, hidden/heads, a dense "mixtral"), exit 0 -> ModelError naming the
+  key (null or a missing key still means the default).
 - An ONNX graph of layout ops only (Identity; a Reshape of 512 elements to 7×7×7) simulated to a zero
   result with exit 0 -> ModelError "nothing to simulate". An INT2/UINT2 weight initializer counted
   as 0 parameters -> counted (onnx ≥ 1.20 quantized types, like INT4).
@@ -324,3 +327,17 @@ def test_two_outputs_to_one_file_and_serve_checks_its_outputs_first(capsys, tmp_
     blocker.write_text("x")
     code, err = _cli(capsys, SERVE[:6] + ["--rate", "1", "--requests", "2", "--html", str(blocker / "x.html")])
     assert code == 2 and "is a file, not a directory" in err
+
+
+@pytest.mark.parametrize("key", ["num_key_value_heads", "head_dim", "num_local_experts", "num_experts_per_tok"])
+def test_hf_sizes_given_as_zero_are_not_taken_as_absent(tmp_path, key):
+    cfg = {"model_type": "mixtral", "num_hidden_layers": 1, "hidden_size": 64, "num_attention_heads": 4,
+           "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 100, "num_local_experts": 4,
+           "num_experts_per_tok": 2}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(dict(cfg, **{key: 0})))
+    with pytest.raises(ModelError, match=f"{key} must be ≥ 1 \\(got 0\\)"):
+        build_graph(str(path))
+    path.write_text(json.dumps(dict(cfg, **{key: None})) if key in ("num_key_value_heads", "head_dim")
+                    else json.dumps(cfg))
+    assert build_graph(str(path)).graph["params"] > 0
