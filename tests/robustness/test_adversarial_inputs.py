@@ -15,6 +15,10 @@ Found and fixed (input -> before -> after):
   field; any op with an empty loop is refused where the graph is lowered.
 - An ONNX initializer whose external-data offset/length is not a number or is negative ->
   ValueError from onnx -> ModelError "malformed external-data entries".
+- An ONNX op on rank-0 tensors (Add of two scalars) -> ValueError 'max() arg is an empty sequence' in
+  the mapper (an empty loop nest) -> one element, a loop of 1, on every fidelity.
+- An ONNX node with fewer inputs than its schema (Expand without its shape) -> IndexError in constant
+  folding -> ModelError naming the node and the allowed arity (check_arity).
 - HF config.json with num_key_value_heads / head_dim / num_local_experts / num_experts_per_tok given
   as 0 was read as "absent" (MHA, hidden/heads, a dense "mixtral"), exit 0 -> ModelError naming the
   key (null or a missing key still means the default).
@@ -341,3 +345,83 @@ def test_hf_sizes_given_as_zero_are_not_taken_as_absent(tmp_path, key):
     path.write_text(json.dumps(dict(cfg, **{key: None})) if key in ("num_key_value_heads", "head_dim")
                     else json.dumps(cfg))
     assert build_graph(str(path)).graph["params"] > 0
+
+
+def test_onnx_scalar_op_simulates_and_a_node_short_of_inputs_is_named(capsys, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    graph = helper.make_graph([helper.make_node("Add", ["X", "X"], ["Y"], name="scalar_add")], "g",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, [])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [])])
+    path = tmp_path / "scalar.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    for fidelity in ("analytic", "cycle"):
+        code, err = _cli(capsys, ["simulate", "--model", str(path), "--hw", "edge-npu", "--quiet", "--json",
+                                  str(tmp_path / f"{fidelity}.json"), "--budget", "2", "--fidelity", fidelity])
+        assert code == 0, err
+    graph = helper.make_graph([helper.make_node("Expand", ["X"], ["Y"], name="short")], "g",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 8])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    with pytest.raises(ModelError, match=r"node 'short' \(Expand\) has 1 input\(s\).*allows 2..2"):
+        build_graph(str(path))
+
+
+ONNX_OPS = ["MatMul", "Add", "Mul", "Softmax", "Relu", "LayerNormalization", "Transpose", "Reshape", "Gemm",
+            "Conv", "ReduceMean", "Concat", "Slice", "Gather", "Div", "Erf", "Where", "Expand", "Unsqueeze",
+            "Squeeze", "Flatten", "Cast", "MaxPool", "GlobalAveragePool", "Einsum", "Trilu", "Tile", "Shape",
+            "ConstantOfShape", "Range", "Pad", "TopK"]
+
+
+@st.composite
+def onnx_models(draw):
+    """Small, mostly ill-formed graphs: random ops wired to random tensors, odd ranks, dims, dtypes,
+    attributes and opsets (the shape space a broken exporter or a hostile file produces)."""
+    import numpy as np
+    from onnx import TensorProto as TP, helper, numpy_helper
+    dim = st.one_of(st.integers(-1, 40), st.sampled_from(["N", "S", ""]), st.just(2 ** 40))
+    names, inputs, inits = [], [], []
+    for i in range(draw(st.integers(1, 2))):
+        inputs.append(helper.make_tensor_value_info(
+            f"x{i}", draw(st.sampled_from([TP.FLOAT, TP.INT64, TP.FLOAT16, TP.BOOL])),
+            draw(st.one_of(st.none(), st.lists(dim, max_size=4)))))
+        names.append(f"x{i}")
+    for j in range(draw(st.integers(0, 2))):
+        shape = draw(st.lists(st.integers(0, 8), max_size=3))
+        if draw(st.booleans()) and len(shape) == 1:
+            arr = np.array(draw(st.lists(st.integers(-2, 64), min_size=shape[0], max_size=shape[0])), np.int64)
+        else:
+            arr = np.zeros(shape, dtype=draw(st.sampled_from([np.float32, np.int64])))
+        inits.append(numpy_helper.from_array(arr, f"w{j}"))
+        names.append(f"w{j}")
+    nodes = []
+    for k in range(draw(st.integers(1, 4))):
+        attrs = {}
+        if draw(st.booleans()):
+            key = draw(st.sampled_from(["axis", "perm", "kernel_shape", "strides", "pads", "group", "transA",
+                                        "equation", "keepdims", "axes"]))
+            attrs[key] = draw(st.one_of(st.integers(-3, 5), st.lists(st.integers(-3, 5), min_size=1, max_size=4),
+                                        st.sampled_from(["ij,jk->ik", "x", "bsd,de->bse"])))
+        nodes.append(helper.make_node(draw(st.sampled_from(ONNX_OPS)),
+                                      draw(st.lists(st.sampled_from(names), min_size=1, max_size=3)),
+                                      [f"t{k}"], name=f"n{k}", **attrs))
+        names.append(f"t{k}")
+    graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info(names[-1], TP.FLOAT, None)],
+                              initializer=inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", draw(st.sampled_from([14, 17, 21])))])
+
+
+@settings(max_examples=60, deadline=None)
+@given(onnx_models(), st.one_of(st.none(), st.integers(1, 64)))
+def test_onnx_graphs_import_and_map_or_give_a_model_error(tmp_path_factory, model, seq):
+    """Found the scalar-op and short-Expand crashes above (2,500 examples explored; CI runs 60)."""
+    onnx = pytest.importorskip("onnx")
+    from archsim import api
+    path = tmp_path_factory.mktemp("onnx") / "m.onnx"
+    onnx.save(model, path)
+    with within(60):
+        try:
+            build_graph(str(path), seq=seq)
+            api.simulate(str(path), "edge-npu", seq=seq, budget=2)
+        except ArchsimError:
+            pass

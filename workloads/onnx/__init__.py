@@ -19,7 +19,7 @@ from ..dtypes import Dtypes
 from ..lowering import Lowering
 from .contrib import contrib_shape
 from .fold import fold, topological_nodes
-from .load import bind_inputs, check_external_data, check_opset, load_model
+from .load import bind_inputs, check_arity, check_external_data, check_opset, load_model
 from .lower import lower_nodes
 from .ops import SUPPORTED_OPS, is_supported
 
@@ -44,6 +44,7 @@ def import_onnx(path: str, batch: int | None = 1, seq: int | None = None, dtypes
         raise ModelError(f"{p}: unsupported ONNX ops: {listed}; pass skip_unknown_ops (--model-set "
                          f"skip_unknown_ops=true) to cost them as memory moves")
     opset = check_opset(model, p)
+    check_arity(model, p, opset)
     check_external_data(model, p)
     topological_nodes(model, p)
     bound = bind_inputs(model, p, batch, seq)

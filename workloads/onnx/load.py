@@ -11,7 +11,7 @@ from pathlib import Path
 
 from archsim.errors import ModelError
 
-__all__ = ["load_model", "check_opset", "check_external_data", "bind_inputs", "Bound", "MIN_OPSET"]
+__all__ = ["load_model", "check_opset", "check_arity", "check_external_data", "bind_inputs", "Bound", "MIN_OPSET"]
 
 #: the oldest default-domain opset read (PyTorch's TorchScript exporter defaults to 17, its dynamo
 #: exporter to 18; opset 14 is the first with the Trilu and integer-Reshape semantics used here)
@@ -47,6 +47,28 @@ def check_opset(model, p: Path) -> int:
         raise ModelError(f"{p}: opset {version} is newer than the installed onnx {onnx.__version__} "
                          f"knows (up to {newest}); upgrade the onnx package")
     return version
+
+
+def check_arity(model, p: Path, opset: int) -> None:
+    """Every default-domain node has as many inputs and outputs as its operator's schema allows at
+    `opset` (an Expand without its shape, a MatMul with three inputs): a ModelError naming the node,
+    not an IndexError deep in constant folding or lowering."""
+    import onnx
+    problems = []
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx"):
+            continue
+        try:
+            schema = onnx.defs.get_schema(node.op_type, opset, "")
+        except onnx.defs.SchemaError:
+            continue                          # unknown ops are reported (or skipped) by the caller
+        n_in, n_out = len(node.input), len(node.output)
+        if not schema.min_input <= n_in <= schema.max_input or not schema.min_output <= n_out <= schema.max_output:
+            problems.append(f"node {node.name or node.op_type!r} ({node.op_type}) has {n_in} input(s) and {n_out} "
+                            f"output(s); opset {opset} allows {schema.min_input}..{schema.max_input} and "
+                            f"{schema.min_output}..{schema.max_output}")
+    if problems:
+        raise ModelError(f"{p}: " + "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else ""))
 
 
 def check_external_data(model, p: Path) -> None:
