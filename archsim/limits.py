@@ -10,7 +10,8 @@ and adversarial input, never a real design. Say why when you move one.
 from __future__ import annotations
 
 __all__ = ["MAX_BATCH", "MAX_TOKENS", "MAX_WIDTH", "MAX_LOOP_DIM", "HW_RANGES", "MAX_COUNT",
-           "MAX_PIPELINE_DEPTH", "MAX_NOC_NODES", "out_of_range"]
+           "MAX_PIPELINE_DEPTH", "MAX_NOC_NODES", "MAX_DRAM_CHANNELS", "MAX_DRAM_BANKS",
+           "out_of_range"]
 
 #: sequences in one step (serving batches are ≤ ~10^4).
 MAX_BATCH = 2 ** 20
@@ -28,6 +29,13 @@ MAX_PIPELINE_DEPTH = 2 ** 16
 #: nodes of an on-chip network (`noc:`): the engine lists every link and routes each array's
 #: transfers (per-chip meshes of PE arrays or cores have 10–10^3 nodes; a Tenstorrent grid ~10^2).
 MAX_NOC_NODES = 2 ** 12
+#: channels of one DRAM level, and its banks over all channels (channels × ranks × bank groups ×
+#: banks): the cycle engine keeps a queue per channel and a state row per bank. The largest shipped
+#: level has 160 channels and 2,560 banks (hbm3-pim: five HBM3 stacks); an H100's HBM3 has 160
+#: pseudo-channels. At 10^9 channels the engine asked for 21 GB and was killed; 2^12 channels of 16
+#: banks run in ~16 s CPU (gpt2-small prefill 16, edge-npu).
+MAX_DRAM_CHANNELS = 2 ** 12
+MAX_DRAM_BANKS = 2 ** 16
 
 #: per dimension of a hardware quantity (SI base units: B, bit, B/s, Hz, s, pJ, pJ/B, W, mm², nm):
 #: (low, high) inclusive. Zero passes where the field allows zero (latency 0 = none).

@@ -311,8 +311,8 @@ def gather_normalised(op: Op) -> Op:
         return op
     out_dims = set().union(*(o.dims for o in op.outputs))
     dropped = [d for d, _ in op.dims if d not in out_dims]
-    if not dropped:
-        return op
+    if not dropped or len(dropped) == len(op.dims):    # a scalar output (an ONNX rank-0 op) keeps its
+        return op                                       # loops: an empty nest has nothing to tile
     keep = tuple((d, s) for d, s in op.dims if d in out_dims)
     order = tuple(d for d, _ in keep)
     operands = tuple(

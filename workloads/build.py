@@ -87,6 +87,12 @@ def lower_config(cfg: ModelConfig, ph: Phase, dtypes: Dtypes) -> tuple[OpGraph, 
                       context=ph.context, **({"past": ph.past} if ph.past else {}))
     lw = Lowering(graph, dtypes, cfg.matmul_weight_dtype)
     _LOWER[cfg.family](lw, cfg, ph)
+    for name, data in graph.nodes(data=True):     # a zero size from the config: an empty loop
+        op = data.get("op")
+        empty = [d for d, n in op.dims if n <= 0] if op is not None else []
+        if empty:
+            raise ModelError(f"{cfg.name}: op {name} has an empty loop ({', '.join(f'{d}={op.dim_sizes[d]}' for d in empty)}); "
+                             "a size in the model configuration is 0 or negative")
     return graph, lw
 
 

@@ -194,6 +194,13 @@ def validate_config(cfg: ModelConfig, source: str = "<model>") -> ModelConfig:
             problems.append(f"moe_every must be positive (got {cfg.moe_every!r})")
     if cfg.family in ("decoder", "hybrid", "t5", "mamba", "gla", "matmulfree") and cfg.vocab <= 0:
         problems.append(f"vocab must be a positive integer (got {cfg.vocab!r})")
+    if cfg.family == "mamba":              # each sizes a loop of the block: 0 would be an empty op
+        zero = [k for k in ("d_state", "d_conv", "expand", "dt_rank")
+                if isinstance(getattr(cfg, k), int) and getattr(cfg, k) <= 0]
+        if zero:
+            problems.append(f"a Mamba block needs positive {', '.join(zero)} (got "
+                            f"{', '.join(str(getattr(cfg, k)) for k in zero)}); e.g. d_state 16, "
+                            f"d_conv 4, expand 2, dt_rank ceil(hidden / 16)")
     if cfg.family == "vit" and (cfg.patch <= 0 or min(cfg.image) <= 0):
         problems.append(f"vision models need positive patch and image sizes "
                         f"(got patch={cfg.patch}, image={cfg.image})")

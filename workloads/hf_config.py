@@ -181,6 +181,12 @@ def _finish(values: dict, raw: dict, model_type: str, source: str) -> None:
         _activation(raw, values, source)
     if values.get("sliding_window") and model_type == "qwen2" and not raw.get("use_sliding_window", False):
         values["sliding_window"] = 0
+    zero = [key for field, (key, _) in _SPECS[model_type][0].items()
+            if field in ("kv_heads", "experts", "top_k", "head_dim") and _lookup(raw, key)[0]
+            and _lookup(raw, key)[1] is not None and values.get(field) == 0]
+    if zero:                               # given as 0: not "absent" (MHA, dense, hidden/heads)
+        raise ModelError(f"{source}: {', '.join(zero)} must be ≥ 1 (got 0); leave the key out (or null) "
+                         "for the default")
     if values.get("sliding_window") and values["sliding_window"] < 0:
         raise ModelError(f"{source}: sliding_window must be positive (got {values['sliding_window']})")
 

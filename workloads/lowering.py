@@ -85,6 +85,8 @@ class Lowering:
              inputs: tuple[tuple[Tensor, tuple[str, ...]], ...],
              output: tuple[Tensor, tuple[str, ...]], macs: int, flops: int,
              attrs: tuple[tuple[str, object], ...] = ()) -> Tensor:
+        if not dims:                       # a rank-0 result (an ONNX op on scalars): one element, a
+            dims = (("scalar", 1),)        # loop of 1 (the mapper tiles loops; an empty nest crashed it)
         operands = [Operand(t, d) for t, d in inputs]
         out_tensor, out_dims = output
         operands.append(Operand(out_tensor, out_dims, is_output=True))

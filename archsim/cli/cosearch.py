@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .outputs import add_cache_flag
+from .outputs import add_cache_flag, output_path
 
 __all__ = ["add_parser", "run"]
 
@@ -33,8 +33,8 @@ def add_parser(subparsers):
                                                         "keep it fixed to reproduce a run")
     p.add_argument("--cycle-check", type=int, default=None, metavar="N",
                    help="re-simulate N Pareto designs at cycle fidelity (default all; 0 = skip)")
-    p.add_argument("--json", metavar="PATH", help="write the study as JSON ('-' = stdout)")
-    p.add_argument("--html", metavar="PATH", help="write an HTML report (Pareto plots, parallel "
+    p.add_argument("--json", metavar="PATH", type=output_path, help="write the study as JSON ('-' = stdout)")
+    p.add_argument("--html", metavar="PATH", type=output_path, help="write an HTML report (Pareto plots, parallel "
                                                   "coordinates, a simulate report per Pareto design)")
     p.add_argument("--list", action="store_true", help="list the built-in spaces and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")

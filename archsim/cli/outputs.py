@@ -6,19 +6,28 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["DEFAULT_DIR", "add_output_flags", "add_hw_set_flag", "check_output_flags", "hw_overrides",
+__all__ = ["DEFAULT_DIR", "add_output_flags", "output_path", "add_hw_set_flag", "check_output_flags", "hw_overrides",
            "int_list", "write_outputs", "stem", "run_tag", "unwritable", "add_model_set_flag",
            "model_overrides"]
 
 DEFAULT_DIR = Path("archsim-out")
 
 
+def output_path(text: str) -> str:
+    """argparse type of an output flag: a non-empty path ('' used to mean "not given": the files went
+    to ./archsim-out/ or nowhere, silently)."""
+    import argparse
+    if not str(text).strip():
+        raise argparse.ArgumentTypeError("an empty path; give a file path like out/result.json, or '-' for stdout")
+    return text
+
+
 def add_output_flags(p, csv: bool = True) -> None:
     out = p.add_argument_group("output (without any of these, files go to ./archsim-out/)")
-    out.add_argument("--json", metavar="PATH", help="write JSON to PATH ('-' = stdout)")
-    out.add_argument("--html", metavar="PATH", help="write a self-contained HTML report to PATH")
+    out.add_argument("--json", metavar="PATH", type=output_path, help="write JSON to PATH ('-' = stdout)")
+    out.add_argument("--html", metavar="PATH", type=output_path, help="write a self-contained HTML report to PATH")
     if csv:
-        out.add_argument("--csv", metavar="PATH", help="write CSV to PATH")
+        out.add_argument("--csv", metavar="PATH", type=output_path, help="write CSV to PATH")
     out.add_argument("--quiet", action="store_true",
                      help="no progress bar and no summary (errors still go to stderr)")
     out.add_argument("--timing", action="store_true",
@@ -103,6 +112,9 @@ def _key_values(items, flag: str, example: str, values: str) -> dict | None:
         except yaml.YAMLError as exc:
             problem = str(getattr(exc, "problem", "") or "not valid YAML")
             raise ArgumentError(f"{flag} {item}: cannot read the value ({problem}); {values}") from None
+        except ValueError:                 # an int of > 4,300 digits, a date such as 2001-13-45
+            raise ArgumentError(f"{flag} {key}=…: cannot read the value ({len(text):,} characters, not a "
+                                f"number or date Python can hold); {values}") from None
         if out[key] is None:
             raise ArgumentError(f"{flag} {item}: the value is empty (YAML null)")
     return out
@@ -190,11 +202,14 @@ def check_output_flags(args) -> None:
     to_stdout = [f"--{kind}" for kind, target in flags.items() if target == "-"]
     if len(to_stdout) > 1:
         raise ArgumentError(f"only one output can go to stdout (got {' and '.join(to_stdout)} -)")
-    for kind, target in flags.items():
-        if target and target != "-":
-            problem = unwritable(target)
-            if problem:
-                raise ArgumentError(f"--{kind} {target}: {problem}")
+    files = [(kind, target) for kind, target in flags.items() if target and target != "-"]
+    for i, (kind, target) in enumerate(files):
+        problem = unwritable(target)
+        if problem:
+            raise ArgumentError(f"--{kind} {target}: {problem}")
+        same = [f"--{k}" for k, t in files[:i] if Path(t).resolve() == Path(target).resolve()]
+        if same:
+            raise ArgumentError(f"--{kind} {target}: {same[0]} writes the same file; give each output its own path")
 
 
 def unwritable(target: str) -> str | None:

@@ -3,7 +3,7 @@ number, archsim's number and their ratio side by side; optionally write JSON, HT
 validation report (docs/validation.md is generated with `--markdown docs/validation.md`)."""
 from __future__ import annotations
 
-from .outputs import add_cache_flag
+from .outputs import add_cache_flag, output_path
 
 __all__ = ["add_parser", "run"]
 
@@ -18,9 +18,9 @@ def add_parser(subparsers):
                     "stage is missing is reported as not run, with what it waits for.")
     p.add_argument("study", nargs="*", default=["all"], metavar="STUDY",
                    help="study names, or 'all' (default)")
-    p.add_argument("--json", metavar="PATH", help="write the results as JSON ('-' for stdout)")
-    p.add_argument("--html", metavar="PATH", help="write a self-contained HTML validation report")
-    p.add_argument("--markdown", metavar="PATH", help="write the Markdown validation report")
+    p.add_argument("--json", metavar="PATH", type=output_path, help="write the results as JSON ('-' for stdout)")
+    p.add_argument("--html", metavar="PATH", type=output_path, help="write a self-contained HTML validation report")
+    p.add_argument("--markdown", metavar="PATH", type=output_path, help="write the Markdown validation report")
     p.add_argument("--list", action="store_true", help="list the studies and exit")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when a study is out of band or errors (for CI)")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from .outputs import check_output_flags, output_path
+
 __all__ = ["add_parser", "run"]
 
 
@@ -20,8 +22,8 @@ def _rates(text: str | None) -> list[float] | None:
             value = float(part)
         except ValueError:
             value = -1.0
-        if not value > 0:
-            raise ArgumentError(f"--rate: expected positive requests/s separated by commas (got {text!r})")
+        if not 0 < value < float("inf"):
+            raise ArgumentError(f"--rate: expected positive finite requests/s separated by commas (got {text!r})")
         out.append(value)
     return out
 
@@ -70,9 +72,9 @@ def add_parser(subparsers):
     p.add_argument("--dask", metavar="ADDRESS", help="run a sweep's points on this Dask scheduler")
     p.add_argument("--jobs", type=int, default=1, help="local processes for a sweep's points")
     out = p.add_argument_group("output")
-    out.add_argument("--json", metavar="PATH", help="write JSON to PATH ('-' = stdout)")
-    out.add_argument("--csv", metavar="PATH", help="write CSV to PATH ('-' = stdout)")
-    out.add_argument("--html", metavar="PATH", help="write a self-contained HTML page to PATH")
+    out.add_argument("--json", metavar="PATH", type=output_path, help="write JSON to PATH ('-' = stdout)")
+    out.add_argument("--csv", metavar="PATH", type=output_path, help="write CSV to PATH ('-' = stdout)")
+    out.add_argument("--html", metavar="PATH", type=output_path, help="write a self-contained HTML page to PATH")
     out.add_argument("--quiet", action="store_true", help="no summary")
     return p
 
@@ -83,6 +85,7 @@ def run(args) -> int:
     from archsim.reports.serve_report import write_serve_outputs
 
     rates = _rates(args.rate)
+    check_output_flags(args)                 # an unwritable path is refused before the runs
     if (args.decode_hw or args.decode_devices) and args.scheduler != ["disaggregated"]:
         raise ArgumentError("serve: --decode-hw and --decode-devices apply to --scheduler "
                             "disaggregated alone")

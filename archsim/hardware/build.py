@@ -13,7 +13,7 @@ from archsim.hardware.fields import (
 )
 from archsim.hardware.yaml_lines import LocList, LocMap
 from archsim.energy.tables import DRAM_PJ_PER_BIT, MAC_45NM_PJ
-from archsim.limits import MAX_PIPELINE_DEPTH, out_of_range
+from archsim.limits import MAX_DRAM_BANKS, MAX_DRAM_CHANNELS, MAX_PIPELINE_DEPTH, out_of_range
 from archsim.hardware.types import (
     KINDS, MEMORY_KINDS, UNIT_TYPES, ComputeUnit, DramTiming, FpgaResources, Hardware, Interconnect,
     MemoryLevel, Source,
@@ -108,9 +108,17 @@ def _dram(ck: Checker, m: LocMap, path: str, kind: str, memory_type: str):
     ck.keys(m, DRAM_KEYS, path)
     _annotations(ck, m, path)
     take = lambda key, reader, required=False, default=None: ck.take(m, key, path, reader, required, default)
-    v = {k: take(k, integer(1), required=True) for k in ("channels", "banks", "rows", "burst_length")}
+    v = {k: take(k, integer(1), required=True) for k in ("banks", "rows", "burst_length")}
+    v["channels"] = take("channels", integer(1, MAX_DRAM_CHANNELS), required=True)
     v["ranks"] = take("ranks", integer(1), default=1)
     v["bank_groups"] = take("bank_groups", integer(1), default=1)
+    counts = [v[k] for k in ("channels", "ranks", "bank_groups", "banks")]
+    if BAD not in counts and math.prod(counts) > MAX_DRAM_BANKS:
+        ck.add(m, "banks", f"{path}.banks", f"channels × ranks × bank_groups × banks must be at most "
+               f"{MAX_DRAM_BANKS:,} (the engine keeps a state per bank; archsim.limits)",
+               got=f"{' × '.join(map(str, counts))} = {math.prod(counts):,}",
+               hint="larger than any real memory; check the digits")
+        return BAD
     v["data_rate"] = take("data_rate", integer(1), default=2)
     v["row_size"] = take("row_size", quantity("bytes"), required=True)
     v["bus_width"] = take("bus_width", quantity("bits", allow_bare=True), required=True)

@@ -47,12 +47,18 @@ def _line(node) -> int:
     return node.start_mark.line + 1
 
 
-def _scalar(loader: yaml.SafeLoader, node, file: str, problems: list[Problem]):
+def _scalar(loader: yaml.SafeLoader, node, file: str, problems: list[Problem], path: str = ""):
     try:
         return loader.construct_object(node, deep=True)
     except yaml.YAMLError as exc:
         problems.append(Problem(file, _line(node), "", f"cannot read value: {getattr(exc, 'problem', exc)}",
                                 got=repr(node.value)))
+        return None
+    except ValueError as exc:   # an int of > 4,300 digits, a date such as 2001-13-45: Python refuses it
+        value = node.value if len(node.value) <= 40 else f"{node.value[:40]}… ({len(node.value):,} characters)"
+        problems.append(Problem(file, _line(node), path, f"cannot read value: {exc}".split(";")[0]
+                                if len(str(exc)) < 80 else "cannot read value: a number too long to be read",
+                                got=repr(value)))
         return None
 
 
@@ -109,7 +115,7 @@ def _convert(node, file: str, loader: yaml.SafeLoader, problems: list[Problem], 
             seq.append(_convert(item, file, loader, problems, _item_path(path, i, item), depth + 1, budget))
             seq.lines[i] = (file, _line(item))
         return seq
-    return _scalar(loader, node, file, problems)
+    return _scalar(loader, node, file, problems, path)
 
 
 HARDWARE_START = "a hardware description starts with 'version: 1', 'name:' and 'kind:'"

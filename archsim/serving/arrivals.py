@@ -11,12 +11,14 @@ Splitwise conversation and code traces) or archsim's own (`arrival_s`, `prompt_t
 from __future__ import annotations
 
 import csv
-import json
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, Problem, did_you_mean
+from ..limits import MAX_TOKENS
+from ..strict_json import JsonProblem, loads_strict
 
 __all__ = ["Request", "poisson", "gamma", "load_trace", "TRACE_COLUMNS"]
 
@@ -39,10 +41,10 @@ TRACE_COLUMNS = {
 
 def _check(name: str, value, low=0, integer=True):
     ok = (isinstance(value, int) if integer else isinstance(value, (int, float))) \
-        and not isinstance(value, bool) and value >= low
+        and not isinstance(value, bool) and value >= low and math.isfinite(value)
     if not ok:
         from ..api import ArgumentError
-        kind = "a whole number" if integer else "a number"
+        kind = "a whole number" if integer else "a finite number"
         raise ArgumentError(f"{name} must be {kind} ≥ {low} (got {value!r})")
     return value
 
@@ -77,21 +79,29 @@ def poisson(rate_per_s: float, count: int, prompt_tokens: int, output_tokens: in
 
 
 def _rows(path: Path):
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(str(path), None, "", f"not a text (UTF-8) file: undecodable byte at "
+                                   f"offset {exc.start}", hint="a trace is a CSV or JSONL text file")]) from None
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         for line_no, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ConfigError([Problem(str(path), line_no, "", f"not JSON: {exc.msg}")]) from None
+                    row = loads_strict(line)     # no NaN/Infinity, duplicate keys or 5,000-digit ints
+                except JsonProblem as exc:
+                    raise ConfigError([Problem(str(path), line_no, "", f"not JSON: {exc.problem}")]) from None
                 if not isinstance(row, dict):
                     raise ConfigError([Problem(str(path), line_no, "", "expected a JSON object per line",
                                                type(row).__name__)])
                 yield line_no, row
         return
-    for line_no, row in enumerate(csv.DictReader(text.splitlines()), 2):
-        yield line_no, row
+    line_no = 1
+    try:
+        for line_no, row in enumerate(csv.DictReader(text.splitlines()), 2):
+            yield line_no, row
+    except csv.Error as exc:                 # a field past csv's 131,072-character limit, ...
+        raise ConfigError([Problem(str(path), line_no + 1, "", f"not a readable CSV row: {exc}")]) from None
 
 
 def load_trace(path, limit: int | None = None) -> tuple[Request, ...]:
@@ -112,10 +122,15 @@ def load_trace(path, limit: int | None = None) -> tuple[Request, ...]:
             except (TypeError, ValueError):
                 problems.append(Problem(str(path), line_no, name, "not a number", repr(lower[name])))
                 continue
-            if number < 0 or (key != "arrival_s" and (number < 1 or number != int(number))):
-                problems.append(Problem(str(path), line_no, name,
-                                        "must be ≥ 0" if key == "arrival_s" else "must be a whole number ≥ 1",
+            if not math.isfinite(number) or number < 0 or \
+                    (key != "arrival_s" and (number < 1 or number != int(number))):
+                problems.append(Problem(str(path), line_no, name, "must be a finite number ≥ 0"
+                                        if key == "arrival_s" else "must be a whole number ≥ 1",
                                         repr(lower[name])))
+                continue
+            if key != "arrival_s" and number > MAX_TOKENS:
+                problems.append(Problem(str(path), line_no, name, f"must be at most {MAX_TOKENS:,} tokens",
+                                        repr(lower[name]), "past any real request (archsim.limits)"))
                 continue
             values[key] = number
         if len(values) == 3:

@@ -19,7 +19,7 @@ from ..dtypes import Dtypes
 from ..lowering import Lowering
 from .contrib import contrib_shape
 from .fold import fold, topological_nodes
-from .load import bind_inputs, check_external_data, check_opset, load_model
+from .load import bind_inputs, check_arity, check_external_data, check_opset, load_model
 from .lower import lower_nodes
 from .ops import SUPPORTED_OPS, is_supported
 
@@ -44,6 +44,7 @@ def import_onnx(path: str, batch: int | None = 1, seq: int | None = None, dtypes
         raise ModelError(f"{p}: unsupported ONNX ops: {listed}; pass skip_unknown_ops (--model-set "
                          f"skip_unknown_ops=true) to cost them as memory moves")
     opset = check_opset(model, p)
+    check_arity(model, p, opset)
     check_external_data(model, p)
     topological_nodes(model, p)
     bound = bind_inputs(model, p, batch, seq)
@@ -54,6 +55,11 @@ def import_onnx(path: str, batch: int | None = 1, seq: int | None = None, dtypes
     lw = Lowering(graph, dtypes)
     nodes = topological_nodes(folded.model, p)
     lower_nodes(lw, folded, p, nodes, set(unknown))
+    if graph.number_of_nodes() == 0:       # only layout ops (Reshape, Identity, ...): no work to cost
+        kinds = Counter(n.op_type for n in model.graph.node)
+        raise ModelError(f"{p}: the ONNX graph has no operator that computes or moves data (only "
+                         + ", ".join(f"{k} ×{v}" for k, v in sorted(kinds.items()))
+                         + "); nothing to simulate")
     params, _ = lw.params()
     notes = ()
     if unknown:

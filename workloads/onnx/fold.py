@@ -160,7 +160,7 @@ def _out_size(node, ins: list[np.ndarray], shapes) -> int | None:
             return max(0, int(np.ceil((limit - start) / delta))) if delta else None
         if node.op_type == "Tile":
             return int(prod(np.array(ins[0].shape) * ins[1].reshape(-1)))
-    except (ValueError, TypeError, OverflowError, ZeroDivisionError):
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError, IndexError):
         return None
     if node.op_type == "Concat":
         return sum(a.size for a in ins)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from archsim.errors import ModelError
 
-__all__ = ["load_model", "check_opset", "check_external_data", "bind_inputs", "Bound", "MIN_OPSET"]
+__all__ = ["load_model", "check_opset", "check_arity", "check_external_data", "bind_inputs", "Bound", "MIN_OPSET"]
 
 #: the oldest default-domain opset read (PyTorch's TorchScript exporter defaults to 17, its dynamo
 #: exporter to 18; opset 14 is the first with the Trilu and integer-Reshape semantics used here)
@@ -49,6 +49,28 @@ def check_opset(model, p: Path) -> int:
     return version
 
 
+def check_arity(model, p: Path, opset: int) -> None:
+    """Every default-domain node has as many inputs and outputs as its operator's schema allows at
+    `opset` (an Expand without its shape, a MatMul with three inputs): a ModelError naming the node,
+    not an IndexError deep in constant folding or lowering."""
+    import onnx
+    problems = []
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx"):
+            continue
+        try:
+            schema = onnx.defs.get_schema(node.op_type, opset, "")
+        except onnx.defs.SchemaError:
+            continue                          # unknown ops are reported (or skipped) by the caller
+        n_in, n_out = len(node.input), len(node.output)
+        if not schema.min_input <= n_in <= schema.max_input or not schema.min_output <= n_out <= schema.max_output:
+            problems.append(f"node {node.name or node.op_type!r} ({node.op_type}) has {n_in} input(s) and {n_out} "
+                            f"output(s); opset {opset} allows {schema.min_input}..{schema.max_input} and "
+                            f"{schema.min_output}..{schema.max_output}")
+    if problems:
+        raise ModelError(f"{p}: " + "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else ""))
+
+
 def check_external_data(model, p: Path) -> None:
     """Every external-data file must be inside the model's folder, exist and be long enough;
     integer initializers (shape tensors, needed by shape inference) are then loaded."""
@@ -58,9 +80,16 @@ def check_external_data(model, p: Path) -> None:
     missing: dict[str, list[str]] = {}
     short: dict[str, list[str]] = {}
     outside: dict[str, list[str]] = {}
+    malformed: list[str] = []
     external = [init for init in model.graph.initializer if uses_external_data(init)]
     for init in external:
-        info = ExternalDataInfo(init)
+        try:
+            info = ExternalDataInfo(init)       # int() of its offset and length: ValueError if not numbers
+        except ValueError:
+            info = None
+        if info is None or not info.location or (info.offset or 0) < 0 or (info.length or 0) < 0:
+            malformed.append(init.name)
+            continue
         data = (folder / info.location).resolve()
         if Path(info.location).is_absolute() or not data.is_relative_to(folder):
             outside.setdefault(info.location, []).append(init.name)
@@ -75,6 +104,10 @@ def check_external_data(model, p: Path) -> None:
                  f"initializer(s), e.g. {sorted(names)[0]!r})" for loc, names in sorted(missing.items())]
     problems += [f"external data file {loc!r} is too short for {len(names)} initializer(s), e.g. "
                  f"{sorted(names)[0]!r} (truncated?)" for loc, names in sorted(short.items())]
+    if malformed:
+        problems.append(f"{len(malformed)} initializer(s) with malformed external-data entries, e.g. "
+                        f"{sorted(malformed)[0]!r} (a location and whole-number offset and length ≥ 0 are "
+                        "needed; re-save the model with onnx.save(..., save_as_external_data=True))")
     if problems:
         raise ModelError(f"{p}: " + "; ".join(problems))
     for init in external:

@@ -29,7 +29,8 @@ __all__ = ["lower_nodes"]
 
 #: element types whose initializers are parameters (floats, and integers of quantized weights)
 _PARAM_TYPES = frozenset({"FLOAT", "FLOAT16", "BFLOAT16", "DOUBLE", "INT8", "UINT8", "INT4", "UINT4",
-                          "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "FLOAT4E2M1"})
+                          "INT2", "UINT2", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+                          "FLOAT4E2M1"})
 
 
 def lower_nodes(lw: Lowering, folded: Folded, p: Path, nodes, skipped: set[str]) -> None:
