@@ -73,7 +73,7 @@ sources:
 
 
 def _cli(capsys, argv) -> tuple[int, str]:
-    with within(60):
+    with within(300):   # a hang bound, not a speed target: a cold Numba compile under load takes minutes
         try:
             code = main(argv)
         except SystemExit as exc:          # argparse
@@ -185,7 +185,7 @@ def test_integer_literals_of_any_length(tmp_path_factory, digits, negative):
     literal = ("-" if negative else "") + "7" * digits
     folder = tmp_path_factory.mktemp("digits")
     (folder / "hw.yaml").write_text(TINY.replace("BPC", literal))
-    with within(10):
+    with within(60):
         try:
             load_hardware(folder / "hw.yaml")
         except ConfigError:
@@ -207,7 +207,7 @@ def test_mamba_sizes_give_a_result_or_a_model_error(tmp_path_factory, sizes_, ph
     from archsim import api
     cfg = tmp_path_factory.mktemp("mamba") / "config.json"
     cfg.write_text(json.dumps({**MAMBA, **sizes_}))
-    with within(60):
+    with within(300):   # a hang bound, not a speed target: a cold Numba compile under load takes minutes
         try:
             result = api.simulate(str(cfg), "edge-npu", phase=phase, **({"seq": 4} if phase == "prefill"
                                                                       else {"context": 4}), budget=2)
@@ -419,7 +419,7 @@ def test_onnx_graphs_import_and_map_or_give_a_model_error(tmp_path_factory, mode
     from archsim import api
     path = tmp_path_factory.mktemp("onnx") / "m.onnx"
     onnx.save(model, path)
-    with within(60):
+    with within(300):   # a hang bound, not a speed target: a cold Numba compile under load takes minutes
         try:
             build_graph(str(path), seq=seq)
             api.simulate(str(path), "edge-npu", seq=seq, budget=2)
