@@ -21,12 +21,17 @@ accesses). DRAM burst tasks, by `policy`:
   read: the commit at that data end plans it, and it ends earlier); it is taken next, at its own
   time, but the DRAM part of a transfer it finishes ends no earlier than the latest event taken
   (`clock`), so its dependants do not arrive at channels that decided past them (the SimPy twin,
-  `engine.reference_controller`, cannot go back in time either). Not causal yet: a task sharing a
-  port lane with an earlier transfer is settled only once that transfer is, though the lane's
-  ledger needs only its start; a transfer depending on such a task can arrive before the time the
-  loop has reached (tests/engine/test_reference_controller.py shows a case). Where no two
-  transfers overlap on a channel (each arrives at or after the finish of the one before it in trace
-  order), this equals `run_trace` too.
+  `engine.reference_controller`, cannot go back in time either). A later task on a port lane needs
+  only a transfer's start (the lane's ledger), known once its first column is certain: a transfer
+  with such a lane successor begins at a first-column event while alone (at its first column, or
+  at the plan if that is in the past; after every other event at its time, so an arrival then
+  still switches the channel first) or at the decision that serves its first request; its
+  accesses are placed then and its lane successors released. A task's accesses end no earlier than
+  a transfer before it on its lanes began (`known`), as in the twin, so nothing released by a
+  start arrives before it (the loop used to release lane successors only once the transfer was
+  done; a transfer depending on one could arrive at a channel that had decided past it).
+  Where no two transfers overlap on a channel (each arrives at or after the finish of the one
+  before it in trace order), this equals `run_trace` too.
 """
 from __future__ import annotations
 
