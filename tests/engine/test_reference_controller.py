@@ -27,13 +27,13 @@ TYPES = all_dram_types()
 
 
 def overlap_trace(seed: int, t, n: int = 40, channels: int = 2, pim_share: float = 0.15,
-                  shared_lanes: bool = False):
+                  shared_lanes: bool = False, acc_max: int = 60):
     """Transfers on `channels` channels of timing `t`, most behind plain tasks of random length
     (so they arrive apart and overlap), some behind two (a join), some after other transfers;
     plain tasks of several tiles; port accesses on both: plain tasks share two lanes, a transfer's
     access has a lane of its own, or (`shared_lanes`) one of the plain tasks' lanes: then the
     Numba loop takes a transfer's start at its first column (see
-    `test_a_lane_shared_with_a_transfer_is_causal`)."""
+    `test_a_lane_shared_with_a_transfer_is_causal`); accesses last 4 to 4 * `acc_max` ticks."""
     rng = random.Random(seed)
     b = TraceBuilder()
     plain = [b.resource(f"u{i}") for i in range(3)]
@@ -45,7 +45,7 @@ def overlap_trace(seed: int, t, n: int = 40, channels: int = 2, pim_share: float
     tasks: list[int] = []
     for _ in range(n):
         deps = rng.sample(tasks, min(len(tasks), rng.choice([0, 1, 1, 2])))
-        acc = tuple((rng.choice(lanes), rng.randint(1, 60) * 4)
+        acc = tuple((rng.choice(lanes), rng.randint(1, acc_max) * 4)
                     for _ in range(rng.choice([0, 0, 0, 1])))
         u = rng.random()
         if u < 0.3:
@@ -184,6 +184,24 @@ def test_a_lane_shared_with_a_transfer_is_causal():
     run = run_timed(tr, controller=x)
     assert run.start[24] == 1209
     same(run, run_simpy(tr, dram_model="controller", controller=x))
+
+
+@pytest.mark.parametrize("draw", [
+    # (seed, type, refresh, tREFI, queue, cap, page, n, channels, power-down), accesses 4-8 ticks:
+    # a transfer planned alone in the past (its first column before the latest event taken) begins
+    # late, and a plain task after it on the lane finishes at that begin, not at its ledger's end
+    (385382, "hbm3-pim-pl:hbm3", "all-bank", 400, 2, 16, "open", 29, 1, 0),
+    (152475, "lpddr5-pim:lpddr5", "off", None, 1, 4, "open", 43, 1, 0),
+    (515366, "hbm3-pim-bg-pl:hbm3", "all-bank", None, 8, 0, "open", 49, 1, 40),
+    # the same at request level, the task after it on the lane a transfer
+    (917581, "neupims-pim:hbm2", "per-bank", None, 1, 0, "open", 31, 2, 0),
+    (240643, "hbm3-pim:hbm3", "off", None, 2, 0, "closed", 14, 1, 300)])
+def test_a_task_on_a_lane_ends_no_earlier_than_a_transfer_before_it_began(draw):
+    seed, name, refresh, trefi, queue, cap, page, n, channels, pd = draw
+    t = _timing(name, refresh, trefi, pd)
+    tr = overlap_trace(seed, t, n, channels, shared_lanes=True, acc_max=2)
+    x = np.stack([controller_params(t, queue, cap, page, powerdown_idle=0)] * channels)
+    same(run_timed(tr, controller=x), run_simpy(tr, dram_model="controller", controller=x))
 
 
 def test_bad_dram_model_is_refused():
