@@ -21,12 +21,17 @@ accesses). DRAM burst tasks, by `policy`:
   read: the commit at that data end plans it, and it ends earlier); it is taken next, at its own
   time, but the DRAM part of a transfer it finishes ends no earlier than the latest event taken
   (`clock`), so its dependants do not arrive at channels that decided past them (the SimPy twin,
-  `engine.reference_controller`, cannot go back in time either). Not causal yet: a task sharing a
-  port lane with an earlier transfer is settled only once that transfer is, though the lane's
-  ledger needs only its start; a transfer depending on such a task can arrive before the time the
-  loop has reached (tests/engine/test_reference_controller.py shows a case). Where no two
-  transfers overlap on a channel (each arrives at or after the finish of the one before it in trace
-  order), this equals `run_trace` too.
+  `engine.reference_controller`, cannot go back in time either). A later task on a port lane needs
+  only a transfer's start (the lane's ledger), known once its first column is certain: a transfer
+  with such a lane successor begins at a first-column event while alone (at its first column, or
+  at the plan if that is in the past; after every other event at its time, so an arrival then
+  still switches the channel first) or at the decision that serves its first request; its
+  accesses are placed then and its lane successors released. A task's accesses end no earlier than
+  a transfer before it on its lanes began (`known`), as in the twin, so nothing released by a
+  start arrives before it (the loop used to release lane successors only once the transfer was
+  done; a transfer depending on one could arrive at a channel that had decided past it).
+  Where no two transfers overlap on a channel (each arrives at or after the finish of the one
+  before it in trace order), this equals `run_trace` too.
 """
 from __future__ import annotations
 
@@ -38,7 +43,7 @@ from .dram.controller import K_PRES, X_PIMROW
 from .dram.shared import (ALONE, BIG, EV_COMMIT, IDLE, N_Q, N_S, N_T,
                           S_END, S_EVK, S_EVT, S_FIRST, S_HEAD, S_LASTDIR, S_MODE, S_NOW,
                           S_PBASE, S_PIMROW, S_PN, S_QN, T_ADM, T_ARR, T_END, T_INQ, T_LEFT,
-                          T_START,
+                          T_START, T_STATE,
                           alone_event, decide_run, insert, pim_yields, remove, replay, start_alone,
                           start_request, wants_request)
 from .dram.state import C_PRES, MODE_PIM_MAC
@@ -46,13 +51,18 @@ from .plain import plain_finish
 from .sram import port_finish
 
 IN_ORDER, CONTROLLER = 0, 1
+#: a transfer's port accesses (`ts[i, T_STATE]`, controller path): placed when it settles (no later
+#: task shares a lane with it); placed when it begins (a later task does): not begun yet, begun
+#: but an earlier task on one of its lanes is not placed yet, placed
+NO_BEGIN, UNBEGUN, BEGUN, PLACED = 0, 1, 2, 3
 
 
 @njit(cache=True)
 def _graph(res, dep_ptr, dep_idx, res_dram, acc_ptr, acc_res, policy, nres):
     """Predecessor counts (`cnt_in`: dependencies and the previous task on the task's resource —
     not on a DRAM channel under CONTROLLER; `cnt_lane`: the previous task on each port lane it
-    uses, counted in cnt_in for plain tasks) and the successors (CSR, kind 0 in / 1 lane)."""
+    uses, counted in cnt_in for plain tasks) and the successors (CSR, kind 0 a dependency or the
+    resource, 1 a lane to a DRAM task, 2 a lane to a plain task)."""
     n = res.shape[0]
     last = np.full(nres, -1, dtype=np.int64)
     cnt_in = np.zeros(n, dtype=np.int64)
@@ -107,43 +117,120 @@ def _graph(res, dep_ptr, dep_idx, res_dram, acc_ptr, acc_res, policy, nres):
             p = last[lane]
             if p >= 0 and p != i:
                 succ[fill[p]] = i
-                kind[fill[p]] = 1 if dram else 0
+                kind[fill[p]] = 1 if dram else 2
                 fill[p] += 1
             last[lane] = i
     return cnt_in, cnt_lane, ptr, succ, kind
 
 
 @njit(cache=True)
-def _finalize(i, s, e, dur, acc_ptr, acc_res, acc_dur, free, start, finish, stall, settled,
-              ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state, stack, sp):
-    """Task i's DRAM part ran from s to e: add its own cycles and port accesses, settle it and
-    release its successors. Returns the new stack size."""
+def _finalize(i, s, e, placed_end, dur, acc_ptr, acc_res, acc_dur, free, known, start, finish,
+              stall, settled, ptr, succ, kind, cnt_in, cnt_lane, dram_state, stack, sp):
+    """Task i's DRAM part ran from s to e: add its own cycles and its port accesses (`placed_end`
+    >= 0: placed when it began, done then; else placed now, done no earlier than any transfer
+    before it on its lanes began), settle it and release its successors (its lane successors
+    unless placing released them). Returns the new stack size."""
     e += dur[i]
-    if acc_ptr[i + 1] > acc_ptr[i]:
+    if placed_end >= 0:
+        done = placed_end if placed_end > e else e
+        stall[i] = done - e
+        e = done
+    elif acc_ptr[i + 1] > acc_ptr[i]:
         done = port_finish(i, s, e, acc_ptr, acc_res, acc_dur, free)
+        for k in range(acc_ptr[i], acc_ptr[i + 1]):
+            if known[acc_res[k]] > done:
+                done = known[acc_res[k]]
         stall[i] = done - e
         e = done
     start[i] = s
     finish[i] = e
-    return _settle(i, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state, stack, sp)
+    settled[i] = True
+    return _release(i, ALL_EDGES if placed_end < 0 else DEP_EDGES, ptr, succ, kind, cnt_in,
+                    cnt_lane, dram_state, stack, sp)
+
+
+DEP_EDGES, LANE_EDGES, ALL_EDGES = 0, 1, 2
 
 
 @njit(cache=True)
-def _settle(i, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state, stack, sp):
-    settled[i] = True
+def _release(i, which, ptr, succ, kind, cnt_in, cnt_lane, dram_state, stack, sp):
+    """Release task i's successors over its dependency and resource edges (`which` DEP_EDGES),
+    its port-lane edges (LANE_EDGES) or both (ALL_EDGES): a task whose count reaches zero goes on
+    the stack (a DRAM task: to arrive; to place its accesses or finish once its lanes are free).
+    Returns the new stack size."""
     for k in range(ptr[i], ptr[i + 1]):
+        kd = kind[k]
+        if kd == 0:
+            if which == LANE_EDGES:
+                continue
+        elif which == DEP_EDGES:
+            continue
         j = succ[k]
-        if kind[k] == 0:
-            cnt_in[j] -= 1
-            if cnt_in[j] == 0 and (is_dram[j] or cnt_lane[j] == 0):
+        if kd == 1:
+            cnt_lane[j] -= 1
+            if cnt_lane[j] == 0 and dram_state[j] != 0:
                 stack[sp] = j
                 sp += 1
         else:
-            cnt_lane[j] -= 1
-            if cnt_lane[j] == 0 and dram_state[j] == 2:
+            cnt_in[j] -= 1
+            if cnt_in[j] == 0:          # (a plain task counts its lanes in cnt_in)
                 stack[sp] = j
                 sp += 1
     return sp
+
+
+@njit(cache=True)
+def _place(i, ts, acc_ptr, acc_res, acc_dur, free, known, acc_end):
+    """Transfer i began at `acc_end[i]` (the loop's time then) from `ts[i, T_START]`, and every
+    earlier task on its lanes is placed: its port accesses take their lanes from its start
+    (`sram.port_finish`'s ledger) and end no earlier than it or any transfer before it on those
+    lanes began (a causal engine learns a start no earlier). Sets `acc_end[i]` to that end."""
+    s = ts[i, T_START]
+    tb = acc_end[i]
+    end = tb if tb > s else s
+    for k in range(acc_ptr[i], acc_ptr[i + 1]):
+        r = acc_res[k]
+        t = free[r]
+        if s > t:
+            t = s
+        t += acc_dur[k]
+        free[r] = t
+        if t > end:
+            end = t
+        if known[r] > end:
+            end = known[r]
+    for k in range(acc_ptr[i], acc_ptr[i + 1]):
+        r = acc_res[k]
+        if tb > known[r]:
+            known[r] = tb
+    acc_end[i] = end
+    ts[i, T_STATE] = PLACED
+
+
+@njit(cache=True)
+def _begin(i, tb, ts, acc_ptr, acc_res, acc_dur, free, known, acc_end, ptr, succ, kind, cnt_in,
+           cnt_lane, dram_state, stack, sp):
+    """Transfer i (a later task shares one of its lanes) begins at the loop's time `tb`: its first
+    column (`ts[i, T_START]`) is certain. Its accesses are placed now if every earlier task on its
+    lanes is, else once they are; placing releases its lane successors. Returns the stack size."""
+    acc_end[i] = tb
+    if cnt_lane[i] > 0:
+        ts[i, T_STATE] = BEGUN
+        return sp
+    _place(i, ts, acc_ptr, acc_res, acc_dur, free, known, acc_end)
+    return _release(i, LANE_EDGES, ptr, succ, kind, cnt_in, cnt_lane, dram_state, stack, sp)
+
+
+@njit(cache=True)
+def _arm_begin(cs, ts, d, cbeg, clock):
+    """After `start_alone` on channel d: the first-column event of its head if the loop waits for
+    the head's start (at its first column, or now if that is before the latest event taken)."""
+    h = cs[d, S_HEAD]
+    if ts[h, T_STATE] == UNBEGUN:
+        t = cs[d, S_FIRST]
+        cbeg[d] = t if t > clock else clock
+    else:
+        cbeg[d] = BIG
 
 
 @njit(cache=True)
@@ -167,6 +254,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
     is_dram = np.zeros(n, dtype=np.bool_)
     for i in range(n):
         is_dram[i] = res_dram[res[i]] >= 0
+    known = np.zeros(nres, dtype=np.int64)     # per lane: the latest time a transfer on it began
     dram_state = np.zeros(n, dtype=np.int8)        # 0 waiting, 1 at its channel, 2 DRAM part done
     dram_s = np.zeros(n if policy == IN_ORDER else 1, dtype=np.int64)
     settled = np.zeros(n, dtype=np.bool_)
@@ -179,6 +267,17 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
     # controller state
     nt = n if policy == CONTROLLER else 1
     ts = np.zeros((nt, N_T), dtype=np.int64)
+    nbegin = 0
+    for i in range(n if policy == CONTROLLER else 0):
+        if is_dram[i] and acc_ptr[i + 1] > acc_ptr[i]:
+            for k in range(ptr[i], ptr[i + 1]):
+                if kind[k] != 0:        # a later task shares a lane: placed when it begins
+                    ts[i, T_STATE] = UNBEGUN
+                    nbegin += 1
+                    break
+    # per transfer that begins: its begin time while BEGUN, then its accesses' end (PLACED)
+    acc_end = np.zeros(n if nbegin > 0 else 1, dtype=np.int64)
+    cbeg = np.full(max(nd, 1), BIG, dtype=np.int64)   # per channel: its head's begin event
     cs = np.zeros((max(nd, 1), N_S), dtype=np.int64)
     qmax = 1
     for d in range(nd):
@@ -201,7 +300,8 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
     banks = np.empty(nbmax, dtype=np.int64)
     queued = np.zeros(nbmax, dtype=np.int64)
     seen = np.zeros((4, nbmax), dtype=np.int64)
-    done_out = np.zeros(3, dtype=np.int64)   # task done, its channel, the clock (`decide_run`)
+    # task done, its channel, the clock, the earliest begin event (`decide_run`)
+    done_out = np.zeros(4, dtype=np.int64)
     done_list = np.empty(8, dtype=np.int64)
     clock = 0                       # the latest channel event taken
     while True:
@@ -219,22 +319,35 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 s = free[r]
                 if ready > s:
                     s = ready
-                e = plain_finish(i, s, dur, reps, acc_ptr, acc_res, acc_dur, free, stall)
+                floor = 0
+                for k in range(acc_ptr[i], acc_ptr[i + 1]):
+                    if known[acc_res[k]] > floor:
+                        floor = known[acc_res[k]]
+                e = plain_finish(i, s, dur, reps, acc_ptr, acc_res, acc_dur, free, stall, floor)
                 if d == -1:        # the join resource (-2) stays free, as in run_trace
                     free[r] = e
                 start[i] = s
                 finish[i] = e
-                sp = _settle(i, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram, dram_state,
-                             stack, sp)
+                settled[i] = True
+                sp = _release(i, ALL_EDGES, ptr, succ, kind, cnt_in, cnt_lane, dram_state, stack,
+                              sp)
                 continue
-            if dram_state[i] == 2:          # its lanes are free now
+            if dram_state[i] != 0:          # its lanes are free now
+                placed_end = -1
                 if policy == IN_ORDER:
                     s0 = dram_s[i]
                 else:
                     s0 = ts[i, T_START]
-                sp = _finalize(i, s0, finish[i], dur, acc_ptr, acc_res, acc_dur, free, start,
-                               finish, stall, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram,
-                               dram_state, stack, sp)
+                    if ts[i, T_STATE] == BEGUN:
+                        _place(i, ts, acc_ptr, acc_res, acc_dur, free, known, acc_end)
+                        sp = _release(i, LANE_EDGES, ptr, succ, kind, cnt_in, cnt_lane,
+                                      dram_state, stack, sp)
+                    if ts[i, T_STATE] == PLACED:
+                        placed_end = acc_end[i]
+                if dram_state[i] == 2:
+                    sp = _finalize(i, s0, finish[i], placed_end, dur, acc_ptr, acc_res, acc_dur,
+                                   free, known, start, finish, stall, settled, ptr, succ, kind,
+                                   cnt_in, cnt_lane, dram_state, stack, sp)
                 continue
             ready = 0
             for k in range(dep_ptr[i], dep_ptr[i + 1]):
@@ -246,9 +359,9 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                              span[i], mode[i], nrows[i], ready, periodic, work[d])
                 dram_state[i] = 2
                 if cnt_lane[i] == 0:
-                    sp = _finalize(i, s, e, dur, acc_ptr, acc_res, acc_dur, free, start, finish,
-                                   stall, settled, ptr, succ, kind, cnt_in, cnt_lane, is_dram,
-                                   dram_state, stack, sp)
+                    sp = _finalize(i, s, e, -1, dur, acc_ptr, acc_res, acc_dur, free, known,
+                                   start, finish, stall, settled, ptr, succ, kind, cnt_in,
+                                   cnt_lane, dram_state, stack, sp)
                 else:
                     dram_s[i] = s
                     finish[i] = e
@@ -268,6 +381,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
             elif m == IDLE:
                 start_alone(cs, ts, pend, d, params[d], bank_st, bg_last, chan, work, sb_bank,
                             sb_bg, sb_chan, slot, row, ncols, span, mode, nrows, periodic)
+                _arm_begin(cs, ts, d, cbeg, clock)
             elif m == ALONE:
                 alone_event(cs, ts, pend, d, mode)
             elif not solo and cs[d, S_QN] == 0 and ready < cs[d, S_NOW]:
@@ -281,7 +395,14 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
         # nothing more settles: the channel with the earliest event takes it; request-level
         # decisions run in `decide_run` while they are the earliest events (it keeps `clock`)
         nfin = 0
+        tb = BIG                    # the earliest begin event: after every other event at its time
+        db = -1
+        for d in range(nd):
+            if cbeg[d] < tb:
+                tb = cbeg[d]
+                db = d
         done_out[2] = clock
+        done_out[3] = tb
         rc = decide_run(cs, ts, pend, qa, params, X, bank_st, bg_last, chan, kc, slot, row, ncols,
                         span, mode, nrows, solo, queued, done_out, log, seen, plain)
         clock = done_out[2]
@@ -297,6 +418,16 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 best = d
                 bt = t
                 bk = k
+        if rc == 0 and tb < bt:     # a head's first column is certain: the loop takes its start
+            if tb > clock:
+                clock = tb
+            cbeg[db] = BIG
+            h = cs[db, S_HEAD]
+            if cs[db, S_FIRST] < ts[h, T_START]:
+                ts[h, T_START] = cs[db, S_FIRST]
+            sp = _begin(h, clock, ts, acc_ptr, acc_res, acc_dur, free, known, acc_end, ptr, succ,
+                        kind, cnt_in, cnt_lane, dram_state, stack, sp)
+            continue
         if best < 0:
             break
         if rc == 0 and bt > clock:
@@ -305,6 +436,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
         P = params[d]
         if rc == 0:             # the earliest event is an alone channel's
             h = cs[d, S_HEAD]
+            cbeg[d] = BIG
             if cs[d, S_EVK] == EV_COMMIT:
                 if cs[d, S_FIRST] < ts[h, T_START]:
                     ts[h, T_START] = cs[d, S_FIRST]
@@ -333,6 +465,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 else:
                     start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg,
                                 sb_chan, slot, row, ncols, span, mode, nrows, periodic)
+                    _arm_begin(cs, ts, d, cbeg, clock)
         elif rc == 1:
             # the channel stays at request level until its next decision (at the last column),
             # even with nothing pending: whether a transfer arriving before it is known yet must
@@ -340,6 +473,9 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
             remove(cs, pend, d, done_out[0])
             done_list[0] = done_out[0]
             nfin = 1
+        elif rc == 3:           # a transfer's first request served: the loop takes its start
+            sp = _begin(done_out[0], clock, ts, acc_ptr, acc_res, acc_dur, free, known, acc_end,
+                        ptr, succ, kind, cnt_in, cnt_lane, dram_state, stack, sp)
         elif rc == 2:
             at = cs[d, S_NOW]
             cs[d, S_EVT] = BIG
@@ -349,6 +485,7 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 else:
                     start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg,
                                 sb_chan, slot, row, ncols, span, mode, nrows, periodic)
+                    _arm_begin(cs, ts, d, cbeg, clock)
         for k in range(nfin):
             h = done_list[k]
             dram_state[h] = 2
@@ -357,10 +494,14 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
             finish[h] = ts[h, T_END]
             if ts[h, T_START] == BIG:
                 ts[h, T_START] = ts[h, T_ARR]
+            if ts[h, T_STATE] == UNBEGUN:       # it begins as it finishes
+                sp = _begin(h, clock, ts, acc_ptr, acc_res, acc_dur, free, known, acc_end, ptr,
+                            succ, kind, cnt_in, cnt_lane, dram_state, stack, sp)
             if cnt_lane[h] == 0:
-                sp = _finalize(h, ts[h, T_START], ts[h, T_END], dur, acc_ptr, acc_res, acc_dur,
-                               free, start, finish, stall, settled, ptr, succ, kind, cnt_in,
-                               cnt_lane, is_dram, dram_state, stack, sp)
+                sp = _finalize(h, ts[h, T_START], ts[h, T_END],
+                               acc_end[h] if ts[h, T_STATE] == PLACED else -1, dur, acc_ptr,
+                               acc_res, acc_dur, free, known, start, finish, stall, settled, ptr,
+                               succ, kind, cnt_in, cnt_lane, dram_state, stack, sp)
     for d in range(nd):
         chan[d, C_PRES] += kc[d, K_PRES]
     makespan = 0

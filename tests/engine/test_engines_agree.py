@@ -47,27 +47,23 @@ def test_small_models_identical(pair):
 
 
 #: chips where the Numba controller path and its SimPy twin (`reference_controller`) do not agree
-#: to the cycle yet: an open bug, found when the controller became the default (zcu102's DDR4
-#: channel: gpt2-small prefill 2 layers 7,366,213 vs 7,365,796 ticks; the first transfer to differ
-#: starts at the same tick in both and finishes 192 ticks apart; not refresh, not turnaround).
-#: and on the opt coverage graph 1,742 vs 1,708 cycles (2 %). Both paths are still checked there:
-#: burst exactly, the controller within 5 %.
-#: `test_zcu102_controller_twin_agrees` (strict xfail) fails the day they agree.
-TWIN_GAP = {"zcu102"}
+#: to the cycle (checked there: burst exactly, the controller within 5 %). None: zcu102 (gpt2-small
+#: prefill 2 layers 7,366,213 vs 7,365,796 ticks; opt coverage graph 1,742 vs 1,708 cycles) and the
+#: per-op cycles on hbm3-pim differed because the Numba loop released a task sharing a port lane
+#: with a transfer only once the transfer was done (`kernels.timeloop`: now at its first column).
+TWIN_GAP: set[str] = set()
 
 
 def _agree(g, hw, label, mapping=None):
-    """Numba and SimPy on both DRAM paths: burst exactly (per op too); the controller (the
-    default) exactly in cycles, energy and row hits — per-op cycles can differ by a few cycles
-    there (hbm3-pim prefill 1 layer: one op 98 vs 95, the run's cycles equal: where each engine
-    starts a transfer that waits at request level; open) — and within 5 % on TWIN_GAP's chips."""
+    """Numba and SimPy on both DRAM paths exactly (cycles, energy, row hits, per op too); the
+    controller (the default) within 5 % on TWIN_GAP's chips."""
     from archsim.engine import simulate
     if hw.name in TWIN_GAP:
         a = simulate(g, hw, mapping, fidelity="cycle", dram_model="controller")
         b = simulate(g, hw, mapping, fidelity="cycle", engine="simpy", dram_model="controller")
         assert a.cycles == pytest.approx(b.cycles, rel=0.05), label
     else:
-        _agree_on(g, hw, label, mapping, "controller", per_op=False)
+        _agree_on(g, hw, label, mapping, "controller", per_op=True)
     _agree_on(g, hw, label, mapping, "burst", per_op=True)
 
 
@@ -117,9 +113,9 @@ def test_mapped_per_tile_traces_identical(hw_name, phase):
     _agree(g, hw, hw_name, map_graph(g, hw))
 
 
-@pytest.mark.xfail(strict=True, reason="open bug: the Numba controller path and its SimPy twin "
-                   "differ on zcu102 (TWIN_GAP)")
 def test_zcu102_controller_twin_agrees():
+    """Regression: these differed (7,366,213 vs 7,365,796 ticks) until the Numba loop took a
+    transfer's start at its first column."""
     from archsim.engine.lower import lower
     from archsim.engine.simulate import _controller
     hw, g = tiny_graph("zcu102", "prefill", 2)

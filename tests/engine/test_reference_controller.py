@@ -27,12 +27,13 @@ TYPES = all_dram_types()
 
 
 def overlap_trace(seed: int, t, n: int = 40, channels: int = 2, pim_share: float = 0.15,
-                  shared_lanes: bool = False):
+                  shared_lanes: bool = False, acc_max: int = 60):
     """Transfers on `channels` channels of timing `t`, most behind plain tasks of random length
     (so they arrive apart and overlap), some behind two (a join), some after other transfers;
     plain tasks of several tiles; port accesses on both: plain tasks share two lanes, a transfer's
-    access has a lane of its own (`shared_lanes`: the plain tasks' lanes, where the Numba loop is
-    not causal yet: see `test_a_lane_shared_with_a_transfer_is_not_causal_yet`)."""
+    access has a lane of its own, or (`shared_lanes`) one of the plain tasks' lanes: then the
+    Numba loop takes a transfer's start at its first column (see
+    `test_a_lane_shared_with_a_transfer_is_causal`); accesses last 4 to 4 * `acc_max` ticks."""
     rng = random.Random(seed)
     b = TraceBuilder()
     plain = [b.resource(f"u{i}") for i in range(3)]
@@ -44,7 +45,7 @@ def overlap_trace(seed: int, t, n: int = 40, channels: int = 2, pim_share: float
     tasks: list[int] = []
     for _ in range(n):
         deps = rng.sample(tasks, min(len(tasks), rng.choice([0, 1, 1, 2])))
-        acc = tuple((rng.choice(lanes), rng.randint(1, 60) * 4)
+        acc = tuple((rng.choice(lanes), rng.randint(1, acc_max) * 4)
                     for _ in range(rng.choice([0, 0, 0, 1])))
         u = rng.random()
         if u < 0.3:
@@ -88,11 +89,12 @@ def _timing(name, refresh, trefi, powerdown_idle=0):
        refresh=st.sampled_from(["off", "all-bank", "per-bank"]),
        trefi=st.sampled_from([None, 400, 1500]), queue=st.sampled_from([1, 2, 4, 8, 32]),
        cap=st.sampled_from([0, 4, 16]), page=st.sampled_from(["open", "open", "closed"]),
-       n=st.integers(1, 50), channels=st.integers(1, 2), pd=st.sampled_from([0, 0, 40, 300]))
+       n=st.integers(1, 50), channels=st.integers(1, 2), pd=st.sampled_from([0, 0, 40, 300]),
+       shared=st.booleans())
 def test_twin_equals_numba_on_random_overlapping_traces(seed, name, refresh, trefi, queue, cap, page,
-                                                        n, channels, pd):
+                                                        n, channels, pd, shared):
     t = _timing(name, refresh, trefi, pd)
-    tr = overlap_trace(seed, t, n, channels)
+    tr = overlap_trace(seed, t, n, channels, shared_lanes=shared)
     x = np.stack([controller_params(t, queue, cap, page, powerdown_idle=0)] * channels)
     same(run_timed(tr, controller=x), run_simpy(tr, dram_model="controller", controller=x))
 
@@ -168,18 +170,51 @@ def test_simulate_with_simpy_takes_the_controller_path():
     assert b.dram_model == "controller"
 
 
-@pytest.mark.xfail(strict=True, reason="Numba loop: a lane shared with a transfer is settled late")
-def test_a_lane_shared_with_a_transfer_is_not_causal_yet():
-    """A plain task sharing a port lane with an earlier transfer is settled by the Numba loop only
-    once that transfer is (its lane ledger needs only the transfer's start): transfer 0 (writes,
-    start 26, finish 5113 at request level) shares lane 5 with a plain task finishing at 731, whose
-    dependant, transfer 24, the loop learns of only when transfer 0 is decided (~3600): it arrives
-    at 731 at a channel that decided past it. The twin, causal, serves it from 1209; Numba from
-    3607. Fixing it: place a transfer's port accesses when its first column is certain (a start
-    event while alone) and release its lane successors then."""
+def test_a_lane_shared_with_a_transfer_is_causal():
+    """Regression: transfer 0 (writes, start 26, finish 5113 at request level) shares lane 5 with a
+    plain task finishing at 731, whose dependant, transfer 24, arrives at 731. The Numba loop used
+    to settle that plain task only once transfer 0 was done (its lane ledger needs only the
+    transfer's start), so transfer 24 arrived at a channel that had decided past 731 and was
+    served from 3607; the twin, causal, serves it from 1209. The loop now takes a transfer's start
+    at its first column (a first-column event while alone; the decision that serves its first
+    request at request level) and releases its lane successors then."""
     t = _timing("gddr6", "off", 400)
     tr = overlap_trace(642195, t, 26, 1, shared_lanes=True)
     x = controller_params(t, 4, 4, "closed", powerdown_idle=0)[None, :]
+    run = run_timed(tr, controller=x)
+    assert run.start[24] == 1209
+    same(run, run_simpy(tr, dram_model="controller", controller=x))
+
+
+@pytest.mark.parametrize("draw", [
+    # (seed, type, refresh, tREFI, queue, cap, page, n, channels, power-down), accesses 4-8 ticks:
+    # a transfer planned alone in the past (its first column before the latest event taken) begins
+    # late, and a plain task after it on the lane finishes at that begin, not at its ledger's end
+    (385382, "hbm3-pim-pl:hbm3", "all-bank", 400, 2, 16, "open", 29, 1, 0),
+    (152475, "lpddr5-pim:lpddr5", "off", None, 1, 4, "open", 43, 1, 0),
+    (515366, "hbm3-pim-bg-pl:hbm3", "all-bank", None, 8, 0, "open", 49, 1, 40),
+    # the same at request level, the task after it on the lane a transfer
+    (917581, "neupims-pim:hbm2", "per-bank", None, 1, 0, "open", 31, 2, 0),
+    (240643, "hbm3-pim:hbm3", "off", None, 2, 0, "closed", 14, 1, 300)])
+def test_a_task_on_a_lane_ends_no_earlier_than_a_transfer_before_it_began(draw):
+    seed, name, refresh, trefi, queue, cap, page, n, channels, pd = draw
+    t = _timing(name, refresh, trefi, pd)
+    tr = overlap_trace(seed, t, n, channels, shared_lanes=True, acc_max=2)
+    x = np.stack([controller_params(t, queue, cap, page, powerdown_idle=0)] * channels)
+    same(run_timed(tr, controller=x), run_simpy(tr, dram_model="controller", controller=x))
+
+
+@pytest.mark.parametrize("draw", [
+    # two channels, one alone with its head's first column pending, the other at request level:
+    # the request-level decisions must stop at that first column (what it releases can arrive
+    # there); killed mutant causal-decide-limit (31 of 3000 shared-lane draws differ under it)
+    (680195, "lpddr5", "off", None, 2, 16, "open", 39, 2, 0),
+    (417485, "aim-gddr6:gddr6", "all-bank", None, 2, 16, "open", 33, 2, 0)])
+def test_decisions_stop_at_a_pending_first_column(draw):
+    seed, name, refresh, trefi, queue, cap, page, n, channels, pd = draw
+    t = _timing(name, refresh, trefi, pd)
+    tr = overlap_trace(seed, t, n, channels, shared_lanes=True)
+    x = np.stack([controller_params(t, queue, cap, page, powerdown_idle=0)] * channels)
     same(run_timed(tr, controller=x), run_simpy(tr, dram_model="controller", controller=x))
 
 

@@ -295,9 +295,12 @@ def decide_run(cs, ts, pend, qa, params, X, bank_st, bg_last, chan, kc, slot, ro
                mode, nrows, solo, queued, done_out, log, seen, plain):
     """Request-level decisions (each the loop body of `controller.run_channel`) while the earliest
     event of all channels is one: each step takes the channel with the earliest (time, kind, slot)
-    as `timeloop.run_timed` does. Returns 0: the earliest event is not a decision (or there is
-    none); 1: channel `done_out[1]` served the last request of transfer `done_out[0]`; 2: channel
-    `done_out[1]` left request level (the caller restarts it).
+    as `timeloop.run_timed` does, up to the time `done_out[3]` (a first-column event of the loop's:
+    decisions at that time come first). Returns 0: the earliest event is not a decision (or there
+    is none, or it comes after `done_out[3]`); 1: channel `done_out[1]` served the last request of
+    transfer `done_out[0]`; 2: channel `done_out[1]` left request level (the caller restarts it);
+    3: channel `done_out[1]` served the first request of transfer `done_out[0]`, whose start the
+    loop waits for (`ts[i, T_STATE]` 1: a later task shares one of its port lanes).
     `log` (tests; length 1: off): log[0] requests admitted so far, then the task of each in
     admission order. `seen`: int64 [4, banks] scratch (zeros at first). `plain` (tests): the
     FR-FCFS scan calls `controller._earliest` for every queued request, nothing skipped or written
@@ -321,7 +324,7 @@ def decide_run(cs, ts, pend, qa, params, X, bank_st, bg_last, chan, kc, slot, ro
                 d = e
                 bt = t
                 bk = k
-        if d < 0 or cs[d, S_MODE] != REQUEST:
+        if d < 0 or cs[d, S_MODE] != REQUEST or bt > done_out[3]:
             return 0
         done_out[1] = d
         if bt > done_out[2]:            # `run_timed`'s clock: the latest channel event taken
@@ -596,3 +599,6 @@ def decide_run(cs, ts, pend, qa, params, X, bank_st, bg_last, chan, kc, slot, ro
         if ts[i, T_LEFT] == 0:
             done_out[0] = i
             return 1
+        if ts[i, T_STATE] == 1:
+            done_out[0] = i
+            return 3
