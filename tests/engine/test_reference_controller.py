@@ -251,3 +251,29 @@ def test_twin_equals_numba_on_pinned_draws(draw):
     tr = overlap_trace(seed, t, n, channels)
     x = np.stack([controller_params(t, queue, cap, page, powerdown_idle=0)] * channels)
     same(run_timed(tr, controller=x), run_simpy(tr, dram_model="controller", controller=x))
+
+
+def test_a_transfer_behind_a_transfer_on_a_lane_is_causal():
+    """Regression: the zcu102 twin disagreement (fixed by a transfer beginning at its first column), cut down to five tasks: two
+    transfers share a port lane, A first in trace order (behind a 300-tick task, 6 row bursts) and
+    B after it (no dependencies, 3 row bursts), so B runs first and A begins at 542 while B is
+    served. B's DRAM part is done at 1060, but the Numba loop settles B only once A is (the lane's
+    ledger needs only A's start): B's dependant (50 ticks, done at 1110) and transfer C behind it
+    are learnt at A's end. The twin, causal, serves C from 1238, between A's requests; Numba from
+    2326, when A is all but done (A ends at 2348 instead of 2436). Found by cutting the zcu102
+    trace (gpt2-small prefill 2 layers: transfers 31 and 38 on bram.0's lane, then 40 and 45)."""
+    t = _timing("ddr4-3200", "off", None)
+    b = TraceBuilder()
+    u, v = b.resource("u"), b.resource("v")
+    lane = b.ports("sram", 1)[0]
+    ch = b.resource("dram", dram_params(t))
+    p = b.task(u, 300)
+    b.task(ch, 0, (p,), slot=0, ncols=64, span=4, nrows=6, accesses=((lane, 8),))       # A
+    tb = b.task(ch, 0, (), slot=16, ncols=64, span=4, nrows=3, accesses=((lane, 8),))   # B
+    q = b.task(v, 50, (tb,))
+    b.task(ch, 0, (q,), slot=40, ncols=16, span=4, nrows=1)                             # C
+    tr = b.build()
+    x = controller_params(t, 32, 4, powerdown_idle=0)[None, :]
+    twin = run_simpy(tr, dram_model="controller", controller=x)
+    assert (twin.start[4], twin.finish[1]) == (1238, 2436)
+    same(run_timed(tr, controller=x), twin)
