@@ -208,38 +208,36 @@ def speedup_vs_simpy() -> float:
     return t_simpy / best
 
 
-def bert_encode() -> dict:
-    from archsim.hardware import load_hardware
+def _warm_cycle_run(g, hw, m=None):
+    """(result, row) of one warm cycle run on the default DRAM path: wall and CPU s, the path it
+    took and the events of its engine run (`_Captured`)."""
     from archsim.engine import simulate
-    from archsim.workloads import build_graph
-    g = build_graph("bert-base", "encode", seq=128)
-    hw = load_hardware("edge-npu")
-    simulate(g, hw, fidelity="cycle")           # warm
-    with _Captured() as cap:
-        t0, c0 = time.perf_counter(), time.process_time()
-        r = simulate(g, hw, fidelity="cycle")
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"wall_s": wall, "cpu_s": cpu, "dram_model": r.dram_model, "events": cap.runs[-1]}
-
-
-def mapped(model: str, phase: str, chip: str, **kw) -> dict:
-    """One cycle-fidelity run of the mapper's mapping (every tile of its tiling issued, as
-    `archsim simulate` runs it), warm JIT, the mapping searched beforehand."""
-    from archsim.engine import simulate
-    from archsim.engine.lower import lower
-    from archsim.hardware import load_hardware
-    from archsim.mapper import map_graph
-    from archsim.workloads import build_graph
-    g = build_graph(model, phase, **kw)
-    hw = load_hardware(chip)
-    m = map_graph(g, hw)
     simulate(g, hw, m, fidelity="cycle")        # warm
     with _Captured() as cap:
         t0, c0 = time.perf_counter(), time.process_time()
         r = simulate(g, hw, m, fidelity="cycle")
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"wall_s": wall, "cpu_s": cpu, "tasks": lower(g, hw, m).trace.n_tasks,
-            "latency_s": r.latency_s, "dram_model": r.dram_model, "events": cap.runs[-1]}
+    return r, {"wall_s": wall, "cpu_s": cpu, "latency_s": r.latency_s, "dram_model": r.dram_model,
+               "events": cap.runs[-1]}
+
+
+def bert_encode() -> dict:
+    from archsim.hardware import load_hardware
+    from archsim.workloads import build_graph
+    return _warm_cycle_run(build_graph("bert-base", "encode", seq=128), load_hardware("edge-npu"))[1]
+
+
+def mapped(model: str, phase: str, chip: str, **kw) -> dict:
+    """One cycle-fidelity run of the mapper's mapping (every tile of its tiling issued, as
+    `archsim simulate` runs it), warm JIT, the mapping searched beforehand."""
+    from archsim.hardware import load_hardware
+    from archsim.mapper import map_graph
+    from archsim.workloads import build_graph
+    g = build_graph(model, phase, **kw)
+    hw = load_hardware(chip)
+    _, row = _warm_cycle_run(g, hw, map_graph(g, hw))
+    row["tasks"] = row["events"]["tasks"]
+    return row
 
 
 def dram_controller() -> dict:
@@ -357,25 +355,16 @@ def _prefill_ratio() -> dict:
 
 def llama7b_decode() -> dict:
     from archsim.hardware import load_hardware
-    from archsim.engine import simulate
     from archsim.workloads import build_graph
-    g = build_graph("llama2-7b", "decode", context=2048)
     hw = load_hardware("pim-gpt")
-    simulate(g, hw, fidelity="cycle")           # warm
-    with _Captured() as cap:
-        t0, c0 = time.perf_counter(), time.process_time()
-        r = simulate(g, hw, fidelity="cycle")
-        wall = time.perf_counter() - t0
-        cpu = time.process_time() - c0
+    r, row = _warm_cycle_run(build_graph("llama2-7b", "decode", context=2048), hw)
     pim = [u for u in hw.compute if u.type == "pim_bank"][0]
     peak = pim.count * pim.macs_per_cycle_for("bf16") * pim.freq_hz
     ops = [o for o in r.ops if o.unit == pim.name]
     macs = sum(o.macs for o in ops)
-    return {"wall_s": wall, "cpu_s": cpu, "latency_s": r.latency_s,
-            "mac_peak_fraction_pim_ops": macs / (sum(o.latency_s for o in ops) * peak),
+    return {**row, "mac_peak_fraction_pim_ops": macs / (sum(o.latency_s for o in ops) * peak),
             "mac_peak_fraction_token": macs / (r.latency_s * peak),
-            "all_bank_activate": hw.levels[0].dram.all_bank_activate, "dram_model": r.dram_model,
-            "events": cap.runs[-1]}
+            "all_bank_activate": hw.levels[0].dram.all_bank_activate}
 
 
 _RSS_CHILD = """
