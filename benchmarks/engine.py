@@ -2,7 +2,8 @@
 
 - numba_events_per_s: tasks per second through the Numba event loop on a 1M-task random trace
   (plain tasks, half of them with an on-chip port access, and single-row DRAM bursts; one task =
-  one event), wall best of 3 — target ≥ 2,000,000 — and per CPU s (numba_events_per_cpu_s). This and speedup_vs_simpy time the burst path's event loop
+  one event), wall best of 3 — target ≥ 2,000,000 — and per CPU s (numba_events_per_cpu_s). This
+  and speedup_vs_simpy time the burst path's event loop
   (`run_numba`'s default, `kernels.eventloop`: the loop the SimPy reference twins); the whole-model
   runs below time the default DRAM path of a cycle run (`engine.execute.DEFAULT_DRAM_MODEL`,
   controller), and each says which path it ran (`*_dram_model`)
