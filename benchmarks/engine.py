@@ -2,10 +2,22 @@
 
 - numba_events_per_s: tasks per second through the Numba event loop on a 1M-task random trace
   (plain tasks, half of them with an on-chip port access, and single-row DRAM bursts; one task =
-  one event) — target ≥ 2,000,000. This and speedup_vs_simpy time the burst path's event loop
+  one event), wall best of 3 — target ≥ 2,000,000 — and per CPU s (numba_events_per_cpu_s). This
+  and speedup_vs_simpy time the burst path's event loop
   (`run_numba`'s default, `kernels.eventloop`: the loop the SimPy reference twins); the whole-model
   runs below time the default DRAM path of a cycle run (`engine.execute.DEFAULT_DRAM_MODEL`,
-  controller), and each says which path it ran (`dram_model`)
+  controller), and each says which path it ran (`*_dram_model`)
+- default_path_events: the same rate on the default DRAM path (`controller`, `kernels.timeloop`).
+  An event there is a task settled (as on the burst path: a transfer served alone with the burst
+  closed form is one event) plus a request-level decision (one FR-FCFS pick of a queued request,
+  which issues its one column command; `TraceRun.request_decisions`, counted by the kernel anyway).
+  `events_per_cpu_s` = (tasks + decisions) / CPU s of the kernel call (wall best of 3 beside it);
+  `commands_per_cpu_s` counts the request-level DRAM commands instead of decisions (column + ACT +
+  PRE + REF: a decision that opens a row issues 2-3). Measured on the whole-model runs timed below
+  (the trace each ran, captured from `simulate`), on LLaMA-2-7B prefill 2048 (pim-gpt enlarged,
+  mapped: ~1 M tasks, ~40 M decisions) and on the random trace at 100k and 200k tasks: on it the
+  controller path's cost grows faster than the trace (DRAM-bound, its pending lists grow with it),
+  so the 1M-task trace is not run on this path
 - speedup_vs_simpy: Numba vs the SimPy reference on the same 20k-task trace — target ≥ 100×
 - llama2_7b_decode_pim_gpt_wall_s: one LLaMA-2-7B decode token (context 2048) at cycle fidelity on
   pim-gpt, warm JIT — target ≤ 10 s; with its simulated latency and the share of the PIM MAC peak
@@ -31,12 +43,12 @@
   latency each gives, on LLaMA-2-7B decode (context 2048) on pim-gpt, BERT-base encode (seq 128)
   on edge-npu, GPT-2-small decode (context 1024) on hbm3-pim and edge-npu; and tasks per CPU second
   of the controller path on a 100k-task random trace (DRAM-bound: most transfers overlap and go to
-  request level, ~16 column decisions per transfer); and CPU s of both paths on LLaMA-2-7B prefill
-  (seq 2048) on pim-gpt with 262144 rows per bank, mapped, with their ratio (target: controller
-  <= 1.5x burst) — run only this part: --dram-model
-- llama2_70b_prefill_2048_controller_peak_rss_gb: the same RSS run on the controller DRAM path
+  request level, ~16 column decisions per transfer) and its events (tasks + decisions) per CPU s;
+  and CPU s of both paths on LLaMA-2-7B prefill (seq 2048) on pim-gpt with 262144 rows per bank,
+  mapped, with their ratio (target: controller <= 1.5x burst) — run only this part: --dram-model
 - llama2_70b_prefill_2048_peak_rss_gb: peak RSS of a fresh process simulating LLaMA-2-70B prefill of
-  2048 tokens at cycle fidelity on pim-gpt — target ≤ 2 GB
+  2048 tokens at cycle fidelity on pim-gpt, default DRAM path (controller) — target ≤ 2 GB;
+  llama2_70b_prefill_2048_burst_peak_rss_gb: the same on the burst path
 - *_mapped_*: the same three runs with the mapper's mapping (as `archsim simulate` runs them: every
   tile of the tiling issued, `engine/lower.py`), the mapping searched before the timed run; with
   the trace's task count — same targets
@@ -50,13 +62,14 @@
 - gpu_calibration_transfer_sensitivity: t4 latency of the PIM-GPT and Edge-MoE studies' GPU
   workloads under a variant of the calibration-transfer assumptions / under the shipped rule
   Run only this part: python benchmarks/engine.py --gpu
+- only the two paths' event rates (burst 1M-task trace, default_path_events without the whole-model
+  runs): --events
 Run: python benchmarks/engine.py
 """
 from __future__ import annotations
 
 import json
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -94,16 +107,93 @@ def _trace(n: int, seed: int = 0):
     return b.build()
 
 
-def events_per_s() -> tuple[float, int]:
+class _Captured:
+    """The engine runs `simulate` makes while in a `with`: `archsim.engine.simulate.run_numba`
+    wrapped to keep each run's trace size, DRAM path, request-level counts and the CPU and wall
+    time of the kernel call (the benchmark's own instrument; nothing in the library changes)."""
+
+    def __enter__(self):
+        import importlib
+        self.mod = importlib.import_module("archsim.engine.simulate")
+        self.orig = self.mod.run_numba
+        self.runs = []
+
+        def wrapped(tr, *a, **kw):
+            c0, t0 = time.process_time(), time.perf_counter()
+            r = self.orig(tr, *a, **kw)
+            self.runs.append(_events_of(tr, r, kw.get("dram_model", "burst"),
+                                        time.process_time() - c0, time.perf_counter() - t0))
+            return r
+        self.mod.run_numba = wrapped
+        return self
+
+    def __exit__(self, *exc):
+        self.mod.run_numba = self.orig
+        return False
+
+
+def _events_of(tr, run, dram_model: str, cpu_s: float, wall_s: float) -> dict:
+    """Events of one run (tasks + request-level decisions) and its rates."""
+    from archsim.kernels.dram import controller as kc
+    out = {"dram_model": dram_model, "tasks": int(tr.n_tasks), "request_decisions": run.request_decisions,
+           "kernel_cpu_s": round(cpu_s, 3), "kernel_wall_s": round(wall_s, 3)}
+    events = tr.n_tasks + run.request_decisions
+    out["events"] = int(events)
+    out["events_per_cpu_s"] = round(events / cpu_s) if cpu_s > 0 else None
+    if run.controller_counts is not None:
+        k = run.controller_counts.sum(axis=0)
+        cmds = int(k[kc.K_RD] + k[kc.K_WR] + k[kc.K_ACTS] + k[kc.K_PRES] + k[kc.K_REFS] + k[kc.K_PBREFS])
+        out["request_commands"] = cmds
+        out["commands_per_cpu_s"] = round((tr.n_tasks + cmds) / cpu_s) if cpu_s > 0 else None
+    return out
+
+
+def default_path_events_random(sizes=(100_000, 200_000)) -> dict:
+    """The controller path's events per second on the random trace (`_trace`): CPU of one run and
+    wall best of 3 per size; the 1M-task trace is not run (see the module docstring)."""
+    from archsim.engine.execute import run_numba
+    run_numba(_trace(100), dram_model="controller")          # warm the JIT cache
+    out = {}
+    for n in sizes:
+        tr = _trace(n)
+        walls, row = [], None
+        for _ in range(3 if n <= 100_000 else 1):
+            c0, t0 = time.process_time(), time.perf_counter()
+            r = run_numba(tr, dram_model="controller")
+            cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+            walls.append(wall)
+            if row is None or cpu < row["kernel_cpu_s"]:
+                row = _events_of(tr, r, "controller", cpu, wall)
+        row["events_per_s_wall_best"] = round(row["events"] / min(walls))
+        out[f"random_{n // 1000}k"] = row
+    return out
+
+
+def default_path_events_prefill() -> dict:
+    """LLaMA-2-7B prefill 2048 on pim-gpt with 262144 rows per bank, mapped (as `_prefill_ratio`
+    runs it): the events of the default path's warm run, kernel call only."""
+    from archsim import api
+    hw = api.arguments.resolve_hardware("pim-gpt", {"dram.rows": 262144})
+    api.simulate("llama2-7b", hw, phase="prefill", seq=2048)            # maps (cached)
+    api.simulate("gpt2-small", hw, phase="decode", context=16, fidelity="cycle")   # warm JIT
+    with _Captured() as cap:
+        api.simulate("llama2-7b", hw, phase="prefill", seq=2048, fidelity="cycle")
+    return cap.runs[-1]
+
+
+def events_per_s() -> tuple[float, int, float]:
+    """(tasks per wall s, best of 3; tasks; tasks per CPU s, best of 3) of the burst path on the
+    1M-task random trace: on a loaded machine the wall rate measures the load, the CPU rate the loop."""
     from archsim.engine.execute import run_numba
     run_numba(_trace(100))                      # warm the JIT cache
     tr = _trace(1_000_000)
-    best = float("inf")
+    best = best_cpu = float("inf")
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         run_numba(tr)
         best = min(best, time.perf_counter() - t0)
-    return tr.n_tasks / best, tr.n_tasks
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    return tr.n_tasks / best, tr.n_tasks, tr.n_tasks / best_cpu
 
 
 def speedup_vs_simpy() -> float:
@@ -122,35 +212,36 @@ def speedup_vs_simpy() -> float:
     return t_simpy / best
 
 
+def _warm_cycle_run(g, hw, m=None):
+    """(result, row) of one warm cycle run on the default DRAM path: wall and CPU s, the path it
+    took and the events of its engine run (`_Captured`)."""
+    from archsim.engine import simulate
+    simulate(g, hw, m, fidelity="cycle")        # warm
+    with _Captured() as cap:
+        t0, c0 = time.perf_counter(), time.process_time()
+        r = simulate(g, hw, m, fidelity="cycle")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return r, {"wall_s": wall, "cpu_s": cpu, "latency_s": r.latency_s, "dram_model": r.dram_model,
+               "events": cap.runs[-1]}
+
+
 def bert_encode() -> dict:
     from archsim.hardware import load_hardware
-    from archsim.engine import simulate
     from archsim.workloads import build_graph
-    g = build_graph("bert-base", "encode", seq=128)
-    hw = load_hardware("edge-npu")
-    simulate(g, hw, fidelity="cycle")           # warm
-    t0, c0 = time.perf_counter(), time.process_time()
-    r = simulate(g, hw, fidelity="cycle")
-    return {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
-            "dram_model": r.dram_model}
+    return _warm_cycle_run(build_graph("bert-base", "encode", seq=128), load_hardware("edge-npu"))[1]
 
 
 def mapped(model: str, phase: str, chip: str, **kw) -> dict:
     """One cycle-fidelity run of the mapper's mapping (every tile of its tiling issued, as
     `archsim simulate` runs it), warm JIT, the mapping searched beforehand."""
-    from archsim.engine import simulate
-    from archsim.engine.lower import lower
     from archsim.hardware import load_hardware
     from archsim.mapper import map_graph
     from archsim.workloads import build_graph
     g = build_graph(model, phase, **kw)
     hw = load_hardware(chip)
-    m = map_graph(g, hw)
-    simulate(g, hw, m, fidelity="cycle")        # warm
-    t0, c0 = time.perf_counter(), time.process_time()
-    r = simulate(g, hw, m, fidelity="cycle")
-    return {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
-            "tasks": lower(g, hw, m).trace.n_tasks, "latency_s": r.latency_s, "dram_model": r.dram_model}
+    _, row = _warm_cycle_run(g, hw, map_graph(g, hw))
+    row["tasks"] = row["events"]["tasks"]
+    return row
 
 
 def dram_controller() -> dict:
@@ -240,7 +331,9 @@ def dram_model() -> dict:
     run_numba(_trace(100), dram_model="controller")
     c0 = time.process_time()
     ctrl = run_numba(tr, dram_model="controller")
-    out["controller_events_per_s_cpu"] = round(tr.n_tasks / (time.process_time() - c0))
+    cpu = time.process_time() - c0
+    out["controller_tasks_per_cpu_s"] = round(tr.n_tasks / cpu)
+    out["controller_events_per_cpu_s"] = round((tr.n_tasks + ctrl.request_decisions) / cpu)
     out["random_trace_makespan_ratio_controller_over_burst"] = round(
         ctrl.makespan / run_numba(tr).makespan, 3)
     out["load_avg"] = os.getloadavg()[0]
@@ -266,23 +359,16 @@ def _prefill_ratio() -> dict:
 
 def llama7b_decode() -> dict:
     from archsim.hardware import load_hardware
-    from archsim.engine import simulate
     from archsim.workloads import build_graph
-    g = build_graph("llama2-7b", "decode", context=2048)
     hw = load_hardware("pim-gpt")
-    simulate(g, hw, fidelity="cycle")           # warm
-    t0, c0 = time.perf_counter(), time.process_time()
-    r = simulate(g, hw, fidelity="cycle")
-    wall = time.perf_counter() - t0
-    cpu = time.process_time() - c0
+    r, row = _warm_cycle_run(build_graph("llama2-7b", "decode", context=2048), hw)
     pim = [u for u in hw.compute if u.type == "pim_bank"][0]
     peak = pim.count * pim.macs_per_cycle_for("bf16") * pim.freq_hz
     ops = [o for o in r.ops if o.unit == pim.name]
     macs = sum(o.macs for o in ops)
-    return {"wall_s": wall, "cpu_s": cpu, "latency_s": r.latency_s,
-            "mac_peak_fraction_pim_ops": macs / (sum(o.latency_s for o in ops) * peak),
+    return {**row, "mac_peak_fraction_pim_ops": macs / (sum(o.latency_s for o in ops) * peak),
             "mac_peak_fraction_token": macs / (r.latency_s * peak),
-            "all_bank_activate": hw.levels[0].dram.all_bank_activate, "dram_model": r.dram_model}
+            "all_bank_activate": hw.levels[0].dram.all_bank_activate}
 
 
 _RSS_CHILD = """
@@ -300,9 +386,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.sim_wall_s)
 """
 
 
-def llama70b_prefill_rss_gb(mapped: bool = False, dram_model: str = "burst") -> tuple[float, float]:
+def llama70b_prefill_rss_gb(mapped: bool = False, dram_model: str | None = None) -> tuple[float, float]:
     """`mapped`: the mapper's tiling (every tile issued, within the lowering's tile budget);
-    `dram_model`: the engine's DRAM path."""
+    `dram_model`: the engine's DRAM path (None: the default, `execute.DEFAULT_DRAM_MODEL`)."""
     child = f"MAPPED = {mapped}\nDRAM_MODEL = {dram_model!r}\n" + _RSS_CHILD
     out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
     kb, wall = out.stdout.split()[-2:]
@@ -417,7 +503,11 @@ def gpu_calibration() -> dict:
 
 
 def main() -> None:
-    eps, n = events_per_s()
+    import os
+    from archsim.engine.execute import DEFAULT_DRAM_MODEL
+    load0, c_all = os.getloadavg(), time.process_time()
+    eps, n, eps_cpu = events_per_s()
+    dpe = default_path_events_random()
     rss, wall70 = llama70b_prefill_rss_gb()
     cal = gpu_calibration()
     dec = llama7b_decode()
@@ -425,22 +515,34 @@ def main() -> None:
     bert_m = mapped("bert-base", "encode", "edge-npu", seq=128)
     dec_m = mapped("llama2-7b", "decode", "pim-gpt", context=2048)
     rss_m, _ = llama70b_prefill_rss_gb(mapped=True)
-    rss_c, _ = llama70b_prefill_rss_gb(dram_model="controller")
+    rss_b, _ = llama70b_prefill_rss_gb(dram_model="burst")
+    dpe["llama2_7b_prefill_2048_pim_gpt_enlarged_mapped"] = default_path_events_prefill()
+    for label, run in (("llama2_7b_decode_pim_gpt", dec), ("bert_base_encode_edge_npu", bert),
+                       ("llama2_7b_decode_pim_gpt_mapped", dec_m), ("bert_base_encode_edge_npu_mapped", bert_m)):
+        dpe[label] = run["events"]
     row = {
-        "numba_events_per_s": round(eps), "numba_trace_tasks": n,
+        "numba_events_per_s": round(eps), "numba_events_per_cpu_s": round(eps_cpu),
+        "numba_trace_tasks": n, "numba_events_dram_model": "burst",
+        "default_dram_model": DEFAULT_DRAM_MODEL,
+        "default_path_events": dpe,
         "speedup_vs_simpy": round(speedup_vs_simpy(), 1),
         "llama2_7b_decode_pim_gpt_wall_s": round(dec["wall_s"], 3),
         "llama2_7b_decode_pim_gpt_cpu_s": round(dec["cpu_s"], 3),
+        "llama2_7b_decode_pim_gpt_dram_model": dec["dram_model"],
         "bert_base_encode_edge_npu_wall_s": round(bert["wall_s"], 3),
         "bert_base_encode_edge_npu_cpu_s": round(bert["cpu_s"], 3),
+        "bert_base_encode_edge_npu_dram_model": bert["dram_model"],
         "bert_base_encode_edge_npu_mapped_wall_s": round(bert_m["wall_s"], 3),
         "bert_base_encode_edge_npu_mapped_cpu_s": round(bert_m["cpu_s"], 3),
         "bert_base_encode_edge_npu_mapped_tasks": bert_m["tasks"],
+        "bert_base_encode_edge_npu_mapped_dram_model": bert_m["dram_model"],
         "llama2_7b_decode_pim_gpt_mapped_wall_s": round(dec_m["wall_s"], 3),
         "llama2_7b_decode_pim_gpt_mapped_cpu_s": round(dec_m["cpu_s"], 3),
         "llama2_7b_decode_pim_gpt_mapped_tasks": dec_m["tasks"],
+        "llama2_7b_decode_pim_gpt_mapped_dram_model": dec_m["dram_model"],
+        "llama2_70b_prefill_2048_dram_model": DEFAULT_DRAM_MODEL,
         "llama2_70b_prefill_2048_mapped_peak_rss_gb": round(rss_m, 3),
-        "llama2_70b_prefill_2048_controller_peak_rss_gb": round(rss_c, 3),
+        "llama2_70b_prefill_2048_burst_peak_rss_gb": round(rss_b, 3),
         "dram_controller": dram_controller(),
         "dram_concurrency": dram_concurrency(),
         "dram_model": dram_model(),
@@ -454,22 +556,33 @@ def main() -> None:
         "h200_whole_model_residuals_by_stack": whole_model_residuals(),
         "gpu_calibration_transfer_sensitivity": transfer_sensitivity(),
         "targets": {"numba_events_per_s": 2_000_000, "speedup_vs_simpy": 100,
+                    "default_path_events_per_cpu_s": 2_000_000,
                     "llama2_7b_decode_pim_gpt_wall_s": 10, "bert_base_encode_edge_npu_wall_s": 5,
                     "llama2_70b_prefill_2048_peak_rss_gb": 2,
                     "llama2_7b_decode_pim_gpt_mapped_wall_s": 10,
                     "bert_base_encode_edge_npu_mapped_wall_s": 5,
                     "llama2_70b_prefill_2048_mapped_peak_rss_gb": 2,
-                    "llama2_70b_prefill_2048_controller_peak_rss_gb": 2,
+                    "llama2_70b_prefill_2048_burst_peak_rss_gb": 2,
                     "gpu_calibration_in_sample_median_abs_error": 0.06,
                     "gpu_calibration_in_sample_max_ratio": 2.0,
                     "gpu_calibration_out_of_sample_median_abs_error": 0.08,
                     "h200_whole_model_abs_residual_graph": 0.08},
+        "load_avg_start_end": [round(load0[0], 2), round(os.getloadavg()[0], 2)],
+        "benchmark_cpu_s": round(time.process_time() - c_all, 1),
     }
     print(json.dumps(row))
 
 
 if __name__ == "__main__":
-    if "--dram-model" in sys.argv[1:]:
+    if "--events" in sys.argv[1:]:
+        import os
+        eps, _, eps_cpu = events_per_s()
+        print(json.dumps({"numba_events_per_s_burst": round(eps), "numba_events_per_cpu_s_burst": round(eps_cpu),
+                          "default_path_events": {**default_path_events_random(),
+                                                  "llama2_7b_prefill_2048_pim_gpt_enlarged_mapped":
+                                                      default_path_events_prefill()},
+                          "load_avg": os.getloadavg()[0]}))
+    elif "--dram-model" in sys.argv[1:]:
         print(json.dumps({"dram_model": dram_model()}))
     elif "--dram-concurrency" in sys.argv[1:]:
         print(json.dumps({"dram_concurrency": dram_concurrency()}))

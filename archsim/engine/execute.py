@@ -59,9 +59,23 @@ class TraceRun:
     makespan: int
     dram_counts: np.ndarray      # [n_dram, len(DRAM_COUNT_NAMES)] int64
     port_stall: np.ndarray = None  # int64 ticks per task spent waiting on on-chip ports
+    #: the time-ordered loop's request-level counts per DRAM slot ([n_dram, controller.N_K], in
+    #: `controller.K_*` order: ACTs, PREs, hits, ... issued by request-level decisions only; a
+    #: transfer served alone with the burst closed form adds none); None on the burst path
+    controller_counts: np.ndarray | None = None
 
     def counts(self, slot: int) -> dict[str, int]:
         return {k: int(v) for k, v in zip(DRAM_COUNT_NAMES, self.dram_counts[slot])}
+
+    @property
+    def request_decisions(self) -> int:
+        """Request-level decisions the controller path took: each picks one queued request (FR-FCFS)
+        and issues its one column command, so it equals the request-level RD + WR columns
+        (`controller.K_RD`, `K_WR`); 0 on the burst path."""
+        if self.controller_counts is None:
+            return 0
+        from archsim.kernels.dram.controller import K_RD, K_WR
+        return int(self.controller_counts[:, K_RD].sum() + self.controller_counts[:, K_WR].sum())
 
 
 def _dram_state(trace: Trace):
@@ -182,4 +196,4 @@ def run_timed(trace: Trace, policy: str = "controller", controller: np.ndarray |
         raise RuntimeError("time-ordered loop: some task was never settled")
     return TraceRun(start=start, finish=finish, makespan=int(makespan),
                     dram_counts=_counts(chan, nd, params, makespan),
-                    port_stall=stall)
+                    port_stall=stall, controller_counts=kcount[:nd])
