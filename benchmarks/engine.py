@@ -573,8 +573,24 @@ def main() -> None:
     print(json.dumps(row))
 
 
+def _parts() -> str | None:
+    """The part to run alone (one flag at most), or None for the whole benchmark; `--help` prints
+    this file's docstring (the meaning of every printed key)."""
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    part = ap.add_mutually_exclusive_group()
+    for flag, what in (("--events", "the event rates only (burst loop and default path)"),
+                       ("--dram-model", "burst vs controller on the whole-model runs only"),
+                       ("--dram-concurrency", "concurrent DRAM transfers against closed forms only"),
+                       ("--dram", "each DRAM type against its closed forms only"),
+                       ("--gpu", "the GPU calibration and its residuals only")):
+        part.add_argument(flag, dest="part", action="store_const", const=flag, help=what)
+    return ap.parse_args().part
+
+
 if __name__ == "__main__":
-    if "--events" in sys.argv[1:]:
+    which = _parts()
+    if which == "--events":
         import os
         eps, _, eps_cpu = events_per_s()
         print(json.dumps({"numba_events_per_s_burst": round(eps), "numba_events_per_cpu_s_burst": round(eps_cpu),
@@ -582,13 +598,13 @@ if __name__ == "__main__":
                                                   "llama2_7b_prefill_2048_pim_gpt_enlarged_mapped":
                                                       default_path_events_prefill()},
                           "load_avg": os.getloadavg()[0]}))
-    elif "--dram-model" in sys.argv[1:]:
+    elif which == "--dram-model":
         print(json.dumps({"dram_model": dram_model()}))
-    elif "--dram-concurrency" in sys.argv[1:]:
+    elif which == "--dram-concurrency":
         print(json.dumps({"dram_concurrency": dram_concurrency()}))
-    elif "--dram" in sys.argv[1:]:
+    elif which == "--dram":
         print(json.dumps({"dram_controller": dram_controller()}))
-    elif "--gpu" in sys.argv[1:]:
+    elif which == "--gpu":
         print(json.dumps({"gpu_calibration": gpu_calibration(),
                           "h200_whole_model_residuals_by_stack": whole_model_residuals(),
                           "gpu_calibration_transfer_sensitivity": transfer_sensitivity()}))
