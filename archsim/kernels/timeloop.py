@@ -234,6 +234,21 @@ def _arm_begin(cs, ts, d, cbeg, clock):
 
 
 @njit(cache=True)
+def _restart(cs, ts, pend, d, at, P, bank_st, bg_last, chan, work, sb_bank, sb_bg, sb_chan, slot,
+             row, ncols, span, mode, nrows, periodic, solo, cbeg, clock):
+    """Channel d left its mode at `at`: with transfers pending it goes to request level or serves
+    its next head alone (arming the head's first-column event if the loop waits for its start)."""
+    if cs[d, S_PN] == 0:
+        return
+    if wants_request(cs, ts, pend, d, at, mode, ncols, solo):
+        start_request(cs, d, at)
+    else:
+        start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg, sb_chan, slot,
+                    row, ncols, span, mode, nrows, periodic)
+        _arm_begin(cs, ts, d, cbeg, clock)
+
+
+@njit(cache=True)
 def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, res_dram, params,
               bank_st, bg_last, chan, work, start, finish, acc_ptr, acc_res, acc_dur, stall, reps,
               periodic, policy, X, solo, pend_base, kc, log, plain=False):
@@ -459,13 +474,8 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
                 remove(cs, pend, d, done_list[k])
             cs[d, S_MODE] = IDLE
             cs[d, S_EVT] = BIG
-            if cs[d, S_PN] > 0:
-                if wants_request(cs, ts, pend, d, at, mode, ncols, solo):
-                    start_request(cs, d, at)
-                else:
-                    start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg,
-                                sb_chan, slot, row, ncols, span, mode, nrows, periodic)
-                    _arm_begin(cs, ts, d, cbeg, clock)
+            _restart(cs, ts, pend, d, at, P, bank_st, bg_last, chan, work, sb_bank, sb_bg, sb_chan, slot,
+                     row, ncols, span, mode, nrows, periodic, solo, cbeg, clock)
         elif rc == 1:
             # the channel stays at request level until its next decision (at the last column),
             # even with nothing pending: whether a transfer arriving before it is known yet must
@@ -479,13 +489,8 @@ def run_timed(res, dur, dep_ptr, dep_idx, slot, row, ncols, span, mode, nrows, r
         elif rc == 2:
             at = cs[d, S_NOW]
             cs[d, S_EVT] = BIG
-            if cs[d, S_PN] > 0:
-                if wants_request(cs, ts, pend, d, at, mode, ncols, solo):
-                    start_request(cs, d, at)
-                else:
-                    start_alone(cs, ts, pend, d, P, bank_st, bg_last, chan, work, sb_bank, sb_bg,
-                                sb_chan, slot, row, ncols, span, mode, nrows, periodic)
-                    _arm_begin(cs, ts, d, cbeg, clock)
+            _restart(cs, ts, pend, d, at, P, bank_st, bg_last, chan, work, sb_bank, sb_bg, sb_chan, slot,
+                     row, ncols, span, mode, nrows, periodic, solo, cbeg, clock)
         for k in range(nfin):
             h = done_list[k]
             dram_state[h] = 2
